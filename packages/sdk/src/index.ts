@@ -1,0 +1,1 @@
+export * from './srp/index.ts';

@@ -1,5 +1,12 @@
 /** The client half (web app, CLI): registration and the two login steps. */
-import { bytesToBigInt, bytesToHex, constantTimeEqual, hexToBytes, randomBytes, type Bytes } from './bytes.ts';
+import {
+  bytesToBigInt,
+  bytesToHex,
+  constantTimeEqual,
+  hexToBytes,
+  randomBytes,
+  type Bytes,
+} from './bytes.ts';
 import {
   clientPremaster,
   clientProof,
@@ -93,7 +100,8 @@ export async function srpClientFinish(
 ): Promise<SrpClientSession> {
   const profile = options.profile ?? CANOPY_SRP_PROFILE;
   const password = options.password ?? state.password;
-  if (password === undefined) throw new SrpError('missing_password', 'no password to finish the SRP login with');
+  if (password === undefined)
+    throw new SrpError('missing_password', 'no password to finish the SRP login with');
   const salt = parseSalt(server.salt);
   const B = parseGroupElement(server.B, 'B', profile);
   const A = parseGroupElement(state.A, 'A', profile);

@@ -27,7 +27,11 @@ export async function multiplier(profile: SrpProfile): Promise<bigint> {
 }
 
 /** P as it enters x: the raw password (RFC 5054) or hex(PBKDF2(password, s)) (Canopy). */
-export async function passwordInput(profile: SrpProfile, salt: Uint8Array, password: string): Promise<string> {
+export async function passwordInput(
+  profile: SrpProfile,
+  salt: Uint8Array,
+  password: string,
+): Promise<string> {
   if (profile.passwordKdf === null) return password;
   return bytesToHex(await pbkdf2Sha256(password, salt, profile.passwordKdf.iterations));
 }

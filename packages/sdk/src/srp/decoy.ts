@@ -28,7 +28,10 @@ export async function srpDecoyRecord(
   profile: SrpProfile = CANOPY_SRP_PROFILE,
 ): Promise<SrpVerifierRecord & { email: string }> {
   if (serverSecret.length < MIN_SECRET_BYTES) {
-    throw new SrpError('invalid_server_secret', `the decoy secret must have at least ${MIN_SECRET_BYTES} bytes`);
+    throw new SrpError(
+      'invalid_server_secret',
+      `the decoy secret must have at least ${MIN_SECRET_BYTES} bytes`,
+    );
   }
   const identity = srpIdentity(email);
   const derive = (label: string): Promise<Uint8Array> =>

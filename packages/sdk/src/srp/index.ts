@@ -11,5 +11,11 @@ export {
   type SrpClientState,
   type SrpVerifierRecord,
 } from './client.ts';
-export { srpServerFinish, srpServerStart, type SrpServerChallenge, type SrpServerFinish, type SrpServerState } from './server.ts';
+export {
+  srpServerFinish,
+  srpServerStart,
+  type SrpServerChallenge,
+  type SrpServerFinish,
+  type SrpServerState,
+} from './server.ts';
 export { srpDecoyRecord } from './decoy.ts';

@@ -1,5 +1,12 @@
 /** The server half: `POST /sessions/srp/start` and `/finish`. */
-import { bytesToBigInt, bytesToHex, constantTimeEqual, hexToBytes, randomBytes, type Bytes } from './bytes.ts';
+import {
+  bytesToBigInt,
+  bytesToHex,
+  constantTimeEqual,
+  hexToBytes,
+  randomBytes,
+  type Bytes,
+} from './bytes.ts';
 import { EPHEMERAL_SECRET_BYTES, type SrpVerifierRecord } from './client.ts';
 import {
   clientProof,

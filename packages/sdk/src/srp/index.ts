@@ -1,5 +1,5 @@
-export { CANOPY_SRP_PROFILE, RFC5054_TEST_PROFILE, type SrpHash, type SrpProfile } from './profile.ts';
-export { SRP_GROUP_1024, SRP_GROUP_3072, type SrpGroup } from './groups.ts';
+export { CANOPY_SRP_PROFILE, type SrpHash, type SrpProfile } from './profile.ts';
+export { SRP_GROUP_3072, type SrpGroup } from './groups.ts';
 export { SrpError, type SrpErrorCode } from './errors.ts';
 export { srpIdentity } from './core.ts';
 export {

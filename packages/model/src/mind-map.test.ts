@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { DOCUMENT_SCHEMA_VERSION, type MapDocument } from './document.ts';
+import { checkInvariants } from './invariants.ts';
+import { MindMap } from './mind-map.ts';
+import { ModelError } from './errors.ts';
+
+const sample = (): MapDocument => ({
+  schemaVersion: DOCUMENT_SCHEMA_VERSION,
+  title: 'Plan',
+  meta: { author: 'ada' },
+  root: {
+    id: 'c',
+    text: 'Central',
+    richText: [{ text: 'Cen', bold: true }, { text: 'tral' }],
+    notesHtml: '<p>note</p>',
+    style: { fillColor: '#ff0000', shape: 'ellipse' },
+    boundaries: [{ id: 'b1', range: { from: 0, to: 1 }, label: 'both' }],
+    summaries: [{ id: 's1', range: { from: 0, to: 1 }, topic: { id: 'st', text: 'Sum', children: [] } }],
+    children: [
+      {
+        id: 'a',
+        text: 'A',
+        links: [{ kind: 'url', url: 'https://example.org' }, { kind: 'topic', topicId: 'b' }],
+        icons: ['priority-1', 'flag-red'],
+        task: { priority: 2, progress: 50, resources: ['ada'] },
+        tags: ['x'],
+        children: [{ id: 'a1', text: 'A1', collapsed: true, children: [] }],
+      },
+      {
+        id: 'b',
+        text: 'B',
+        image: { ref: 'sha256:00', mimeType: 'image/png', width: 10, height: 5 },
+        attachments: [{ ref: 'sha256:11', name: 'doc.pdf', size: 3 }],
+        position: { x: 1, y: -2 },
+        children: [],
+      },
+    ],
+  },
+  floating: [{ id: 'f', text: 'Floating', position: { x: 100, y: 100 }, children: [] }],
+  relationships: [{ id: 'r1', fromId: 'a', toId: 'b', label: 'needs', dashed: true, color: '#000000' }],
+});
+
+describe('MindMap JSON round trip', () => {
+  it('gives back the document it was built from', () => {
+    const map = MindMap.fromJSON(sample());
+    expect(map.toJSON()).toEqual(sample());
+    expect(checkInvariants(map.toJSON())).toEqual([]);
+  });
+
+  it('survives a snapshot', () => {
+    const map = MindMap.fromJSON(sample());
+    const loaded = MindMap.fromSnapshot(map.exportSnapshot());
+    if (!loaded.ok) throw loaded.error;
+    expect(loaded.value.toJSON()).toEqual(sample());
+  });
+
+  it('refuses a document with duplicate topic ids', () => {
+    const doc = sample();
+    doc.floating[0]!.id = 'a';
+    expect(() => MindMap.fromJSON(doc)).toThrowError(expect.objectContaining({ code: 'invalid-document' }) as Error);
+  });
+});
+
+describe('MindMap operations', () => {
+  it('adds, moves, reorders and deletes topics', () => {
+    const map = MindMap.create('Trip');
+    const root = map.centralTopicId();
+    const x = map.addTopic(root, undefined, { text: 'x' });
+    const y = map.addTopic(root, undefined, { text: 'y' });
+    const z = map.addTopic(root, 0, { text: 'z' });
+    expect(map.toJSON().root.children.map((t) => t.text)).toEqual(['z', 'x', 'y']);
+    map.reorder(z, 2);
+    expect(map.toJSON().root.children.map((t) => t.text)).toEqual(['x', 'y', 'z']);
+    map.moveTopic(y, x, 0);
+    expect(map.toJSON().root.children.map((t) => t.text)).toEqual(['x', 'z']);
+    expect(map.toJSON().root.children[0]!.children.map((t) => t.text)).toEqual(['y']);
+    map.moveTopic(z, null);
+    expect(map.toJSON().floating.map((t) => t.text)).toEqual(['z']);
+    map.deleteTopic(x);
+    expect(map.hasTopic(y)).toBe(false);
+    expect(map.toJSON().root.children).toEqual([]);
+    expect(map.topicCount()).toBe(2);
+  });
+
+  it('refuses to move a topic into its own subtree or to delete the central topic', () => {
+    const map = MindMap.create('m');
+    const a = map.addTopic(map.centralTopicId());
+    const b = map.addTopic(a);
+    expect(() => map.moveTopic(a, b)).toThrow(ModelError);
+    expect(() => map.deleteTopic(map.centralTopicId())).toThrow(ModelError);
+    expect(() => map.moveTopic(map.centralTopicId(), a)).toThrow(ModelError);
+    expect(() => map.setText('nope', 'x')).toThrowError(expect.objectContaining({ code: 'topic-not-found' }) as Error);
+  });
+
+  it('sets every kind of field', () => {
+    const map = MindMap.create('m');
+    const t = map.addTopic(map.centralTopicId(), undefined, { text: 'hello' });
+    map.editText(t, 5, 0, ' world');
+    map.setRichText(t, [{ text: 'hello ', italic: true }, { text: 'world', color: '#00ff00' }]);
+    map.setNotes(t, '<p>n</p>');
+    map.addIcon(t, 'flag-red');
+    map.addIcon(t, 'flag-red');
+    map.addTag(t, 'a');
+    map.addTag(t, 'b');
+    map.removeTag(t, 'a');
+    map.updateTask(t, { priority: 3 });
+    map.updateTask(t, { progress: 10 });
+    map.updateStyle(t, { bold: true });
+    map.setCollapsed(t, true);
+    map.setPosition(t, { x: 1, y: 2 });
+    map.setImage(t, { ref: 'sha256:aa' });
+    map.setLinks(t, [{ kind: 'url', url: 'https://a.example' }]);
+    map.setAttachments(t, [{ ref: 'sha256:bb', name: 'f' }]);
+    const topic = map.toJSON().root.children[0]!;
+    expect(topic).toMatchObject({
+      text: 'hello world',
+      richText: [{ text: 'hello ', italic: true }, { text: 'world', color: '#00ff00' }],
+      notesHtml: '<p>n</p>',
+      icons: ['flag-red'],
+      tags: ['b'],
+      task: { priority: 3, progress: 10 },
+      style: { bold: true },
+      collapsed: true,
+      position: { x: 1, y: 2 },
+      image: { ref: 'sha256:aa' },
+      links: [{ kind: 'url', url: 'https://a.example' }],
+      attachments: [{ ref: 'sha256:bb', name: 'f' }],
+    });
+    map.setRichText(t, undefined);
+    map.setNotes(t, undefined);
+    map.setTask(t, undefined);
+    const plain = map.toJSON().root.children[0]!;
+    expect(plain.richText).toBeUndefined();
+    expect(plain.notesHtml).toBeUndefined();
+    expect(plain.task).toBeUndefined();
+    expect(() => map.updateTask(t, { priority: 12 })).toThrowError(expect.objectContaining({ code: 'invalid-field' }) as Error);
+  });
+
+  it('keeps boundaries, summaries and relationships', () => {
+    const map = MindMap.create('m');
+    const root = map.centralTopicId();
+    const a = map.addTopic(root, undefined, { text: 'a' });
+    const b = map.addTopic(root, undefined, { text: 'b' });
+    const boundary = map.addBoundary(root, { range: { from: 0, to: 1 }, label: 'all' });
+    const summary = map.addSummary(root, { from: 0, to: 1 }, { text: 'sum' });
+    const c = map.addTopic(root, 5, { text: 'c' });
+    expect(map.toJSON().root.children.map((t) => t.text)).toEqual(['a', 'b', 'c']);
+    expect(map.toJSON().root.summaries).toEqual([
+      { id: summary.summaryId, range: { from: 0, to: 1 }, topic: { id: summary.topicId, text: 'sum', children: [] } },
+    ]);
+    map.updateBoundary(root, boundary, { range: { from: 1, to: 2 } });
+    map.setSummaryRange(summary.topicId, { from: 2, to: 2 });
+    expect(map.toJSON().root.boundaries).toEqual([{ id: boundary, range: { from: 1, to: 2 }, label: 'all' }]);
+    expect(map.toJSON().root.summaries?.[0]?.range).toEqual({ from: 2, to: 2 });
+    const r = map.addRelationship({ fromId: a, toId: c, label: 'x' });
+    map.updateRelationship(r, { label: 'y' });
+    expect(map.toJSON().relationships).toEqual([{ id: r, fromId: a, toId: c, label: 'y' }]);
+    map.deleteTopic(c);
+    expect(map.toJSON().relationships).toEqual([]);
+    expect(map.toJSON().root.boundaries).toEqual([{ id: boundary, range: { from: 1, to: 1 }, label: 'all' }]);
+    expect(map.toJSON().root.summaries?.[0]?.range).toEqual({ from: 1, to: 1 });
+    expect(checkInvariants(map.toJSON())).toEqual([]);
+    map.removeBoundary(root, boundary);
+    map.deleteTopic(summary.topicId);
+    expect(map.toJSON().root.summaries).toBeUndefined();
+    expect(b).toBeTypeOf('string');
+  });
+
+  it('tells subscribers about local changes and sends local updates', () => {
+    const map = MindMap.create('m');
+    const sources: string[] = [];
+    const updates: Uint8Array[] = [];
+    map.subscribe((change) => sources.push(change.source));
+    map.onLocalUpdate((update) => updates.push(update));
+    map.batch(() => {
+      map.setTitle('new');
+      map.addTopic(map.centralTopicId());
+    });
+    expect(sources).toEqual(['local']);
+    expect(updates).toHaveLength(1);
+    expect(map.toJSON().title).toBe('new');
+  });
+});

@@ -16,14 +16,23 @@ console.log('Backends for this run:');
 for (const [name, dflt, example, what] of backends) {
   const value = process.env[name] ?? dflt;
   const on = value !== '' && !(name === 'CANOPY_TEST_DIALECTS' && value === 'sqlite');
-  console.log(`  ${on ? 'on     ' : 'skipped'} ${what}${on ? ` (${name}=${value})` : ` — enable with ${name}=${example}`}`);
+  console.log(
+    `  ${on ? 'on     ' : 'skipped'} ${what}${on ? ` (${name}=${value})` : ` — enable with ${name}=${example}`}`,
+  );
 }
 
 const outDir = mkdtempSync(join(tmpdir(), 'canopy-test-'));
 const report = join(outDir, 'report.json');
 const result = spawnSync(
   'npx',
-  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  [
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...process.argv.slice(2),
+  ],
   { stdio: 'inherit', env: process.env },
 );
 let summary = '';

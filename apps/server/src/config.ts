@@ -12,7 +12,9 @@ const ConfigSchema = Type.Object({
   CANOPY_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   CANOPY_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   CANOPY_DATA_DIR: Type.String({ minLength: 1, default: './data' }),
-  CANOPY_DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://|mysql://|mariadb://)' })),
+  CANOPY_DATABASE_URL: Type.Optional(
+    Type.String({ pattern: '^(sqlite:|postgres(ql)?://|mysql://|mariadb://)' }),
+  ),
   CANOPY_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   CANOPY_BLOB_URL: Type.Optional(Type.String({ pattern: '^(file:|s3://)' })),
   CANOPY_SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
@@ -30,14 +32,21 @@ const ConfigSchema = Type.Object({
   CANOPY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   CANOPY_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
   CANOPY_METRICS_ALLOW: Type.String({ default: 'loopback', description: '"all", "loopback" or "none"' }),
-  CANOPY_CORS_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated origins; CORS is off without it' })),
+  CANOPY_CORS_ORIGINS: Type.Optional(
+    Type.String({ description: 'comma-separated origins; CORS is off without it' }),
+  ),
   CANOPY_SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   CANOPY_JOBS: Type.Boolean({ default: true, description: 'run the job worker in this process' }),
 });
 type RawConfig = Static<typeof ConfigSchema>;
 
 /** Keys whose values are never printed (config dumps, logs, errors). */
-export const SECRET_KEYS = new Set<string>(['CANOPY_BOOTSTRAP_ADMIN_PASSWORD', 'CANOPY_SMTP_URL', 'CANOPY_DATABASE_URL', 'CANOPY_REDIS_URL']);
+export const SECRET_KEYS = new Set<string>([
+  'CANOPY_BOOTSTRAP_ADMIN_PASSWORD',
+  'CANOPY_SMTP_URL',
+  'CANOPY_DATABASE_URL',
+  'CANOPY_REDIS_URL',
+]);
 
 export interface Config {
   port: number;
@@ -113,7 +122,9 @@ export function loadConfig(env: Source = process.env): Config {
     problems.push('CANOPY_BOOTSTRAP_ADMIN_EMAIL/CANOPY_BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
   }
   if (!['all', 'loopback', 'none'].includes(String(raw.CANOPY_METRICS_ALLOW))) {
-    problems.push(`CANOPY_METRICS_ALLOW: must be all, loopback or none (got ${JSON.stringify(raw.CANOPY_METRICS_ALLOW)})`);
+    problems.push(
+      `CANOPY_METRICS_ALLOW: must be all, loopback or none (got ${JSON.stringify(raw.CANOPY_METRICS_ALLOW)})`,
+    );
   }
   if (problems.length) throw new ConfigError(problems);
 
@@ -123,15 +134,28 @@ export function loadConfig(env: Source = process.env): Config {
   return {
     port: raw.CANOPY_PORT,
     host: raw.CANOPY_HOST,
-    publicUrl: (raw.CANOPY_PUBLIC_URL ?? `${scheme}://${raw.CANOPY_HOST}:${raw.CANOPY_PORT}`).replace(/\/$/, ''),
+    publicUrl: (raw.CANOPY_PUBLIC_URL ?? `${scheme}://${raw.CANOPY_HOST}:${raw.CANOPY_PORT}`).replace(
+      /\/$/,
+      '',
+    ),
     dataDir,
     databaseUrl: raw.CANOPY_DATABASE_URL ?? `sqlite:${resolve(dataDir, 'canopy.sqlite')}`,
     redisUrl: raw.CANOPY_REDIS_URL,
     blobUrl: raw.CANOPY_BLOB_URL ?? `file:${resolve(dataDir, 'blobs')}`,
     smtpUrl: raw.CANOPY_SMTP_URL,
     mailFrom: raw.CANOPY_MAIL_FROM,
-    tls: raw.CANOPY_TLS_CERT && raw.CANOPY_TLS_KEY ? { certFile: raw.CANOPY_TLS_CERT, keyFile: raw.CANOPY_TLS_KEY } : undefined,
-    trustProxy: !trusted ? false : trusted === 'true' ? true : trusted.split(',').map((s) => s.trim()).filter(Boolean),
+    tls:
+      raw.CANOPY_TLS_CERT && raw.CANOPY_TLS_KEY
+        ? { certFile: raw.CANOPY_TLS_CERT, keyFile: raw.CANOPY_TLS_KEY }
+        : undefined,
+    trustProxy: !trusted
+      ? false
+      : trusted === 'true'
+        ? true
+        : trusted
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
     allowPrivateOutbound: raw.CANOPY_ALLOW_PRIVATE_OUTBOUND,
     bootstrapAdmin:
       raw.CANOPY_BOOTSTRAP_ADMIN_EMAIL && raw.CANOPY_BOOTSTRAP_ADMIN_PASSWORD
@@ -164,6 +188,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     databaseUrl: maskUrl(config.databaseUrl),
     redisUrl: maskUrl(config.redisUrl),
     smtpUrl: maskUrl(config.smtpUrl),
-    bootstrapAdmin: config.bootstrapAdmin ? { email: config.bootstrapAdmin.email, password: '(hidden)' } : undefined,
+    bootstrapAdmin: config.bootstrapAdmin
+      ? { email: config.bootstrapAdmin.email, password: '(hidden)' }
+      : undefined,
   };
 }

@@ -32,8 +32,10 @@ export const badRequest = (code: string, detail: string, errors?: FieldError[]) 
   new AppError(400, code, detail, errors ? { errors } : {});
 export const validationFailed = (errors: FieldError[]) =>
   new AppError(400, 'validation_failed', 'The request is not valid.', { errors });
-export const unauthenticated = (detail = 'Authentication is required.') => new AppError(401, 'unauthenticated', detail);
-export const forbidden = (detail = 'You are not allowed to do this.') => new AppError(403, 'forbidden', detail);
+export const unauthenticated = (detail = 'Authentication is required.') =>
+  new AppError(401, 'unauthenticated', detail);
+export const forbidden = (detail = 'You are not allowed to do this.') =>
+  new AppError(403, 'forbidden', detail);
 export const notFound = (detail = 'Not found.') => new AppError(404, 'not_found', detail);
 export const conflict = (code: string, detail: string) => new AppError(409, code, detail);
 export const tooLarge = (detail = 'The request is too large.') => new AppError(413, 'too_large', detail);

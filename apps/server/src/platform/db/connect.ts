@@ -18,6 +18,8 @@ export interface Database {
   readonly dialect: DialectName;
   /** Reachability check for /readyz. */
   ping(): Promise<void>;
+  /** Connection pool counts for metrics, where the driver exposes them. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -48,13 +50,20 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       db,
       dialect,
       ping: async () => void (await sql`select 1`.execute(db)),
+      poolStats: () => undefined,
       close: () => db.destroy(),
     };
   }
   if (dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: url, max: poolSize });
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect, ping: async () => void (await sql`select 1`.execute(db)), close: () => db.destroy() };
+    return {
+      db,
+      dialect,
+      ping: async () => void (await sql`select 1`.execute(db)),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      close: () => db.destroy(),
+    };
   }
   const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
   const pool = createPool({
@@ -66,5 +75,11 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     timezone: 'Z',
   });
   const db = new Kysely<Tables>({ dialect: new MysqlDialect({ pool }) });
-  return { db, dialect, ping: async () => void (await sql`select 1`.execute(db)), close: () => db.destroy() };
+  return {
+    db,
+    dialect,
+    ping: async () => void (await sql`select 1`.execute(db)),
+    poolStats: () => undefined,
+    close: () => db.destroy(),
+  };
 }

@@ -15,8 +15,8 @@ export interface MigrationContext {
 
 /** What a migration file exports. `db` is untyped on purpose: a migration must not depend on today's types. */
 export interface MigrationModule {
-  up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
-  down?(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
+  up: (db: Kysely<unknown>, ctx: MigrationContext) => Promise<void>;
+  down?: (db: Kysely<unknown>, ctx: MigrationContext) => Promise<void>;
 }
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
@@ -46,7 +46,8 @@ export async function migrateToLatest(database: Database, dir = MIGRATIONS_DIR):
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
+    const reason = result.error instanceof Error ? result.error.message : JSON.stringify(result.error);
+    throw new Error(`migration ${failed} failed: ${reason}`, { cause: result.error });
   }
   return result;
 }
@@ -65,7 +66,7 @@ export function longTextType(ctx: MigrationContext) {
  * Row-level security for a tenant-owned table on PostgreSQL: rows are visible and writable only when the
  * transaction's `canopy.tenant_id` matches (or a named system context is set). FORCE applies it to the table
  * owner too, so the app's own role cannot bypass it; only superusers and BYPASSRLS roles can, and the server
- * refuses to start as one of those on PostgreSQL. A no-op on the other dialects, where repositories are the wall.
+ * warns at start when it connects as one of those. A no-op on the other dialects, where repositories are the wall.
  */
 export async function enableTenantRowSecurity(db: Kysely<unknown>, ctx: MigrationContext, table: string) {
   if (ctx.dialect !== 'postgres') return;

@@ -23,7 +23,9 @@ describeEachDialect('tenant-scoped repositories', (h) => {
     const seenByB = await withTenant(h.database, 'tenant-b', (s) => new ProbeRepository(s).list());
     expect(seenByB.map((r) => r.label)).toEqual(['b1']);
     // B cannot touch A's row even knowing its id: the row is simply not there for B.
-    expect(await withTenant(h.database, 'tenant-b', (s) => new ProbeRepository(s).rename(a, 'stolen'))).toBe(false);
+    expect(await withTenant(h.database, 'tenant-b', (s) => new ProbeRepository(s).rename(a, 'stolen'))).toBe(
+      false,
+    );
     expect(await withTenant(h.database, 'tenant-b', (s) => new ProbeRepository(s).remove(a))).toBe(false);
     const seenByA = await withTenant(h.database, 'tenant-a', (s) => new ProbeRepository(s).list());
     expect(seenByA.map((r) => r.label)).toEqual(['a1']);
@@ -43,7 +45,10 @@ describeEachDialect('tenant-scoped repositories', (h) => {
       it('refuses a write that names another tenant', async () => {
         await expect(
           withTenant(h.database, 'tenant-c', (s) =>
-            s.trx.insertInto('probe_items').values({ tenant_id: 'tenant-d', id: 'x', label: 'forged', created_at: 1 }).execute(),
+            s.trx
+              .insertInto('probe_items')
+              .values({ tenant_id: 'tenant-d', id: 'x', label: 'forged', created_at: 1 })
+              .execute(),
           ),
         ).rejects.toThrow(/row-level security/);
       });

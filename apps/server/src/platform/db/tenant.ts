@@ -4,7 +4,16 @@
  * transaction sets `canopy.tenant_id`, and row-level security hides every other tenant's rows even from a
  * query that forgets the filter. Another tenant's object is therefore simply "not found" (404, never 403).
  */
-import { sql, type SelectQueryBuilder, type Transaction, type UpdateQueryBuilder, type DeleteQueryBuilder, type Insertable, type UpdateResult, type DeleteResult } from 'kysely';
+import {
+  sql,
+  type SelectQueryBuilder,
+  type Transaction,
+  type UpdateQueryBuilder,
+  type DeleteQueryBuilder,
+  type Insertable,
+  type UpdateResult,
+  type DeleteResult,
+} from 'kysely';
 import type { Database } from './connect.ts';
 import type { Tables } from './schema.ts';
 
@@ -55,7 +64,8 @@ export async function withSystemContext<T>(
 ): Promise<T> {
   if (!reason) throw new Error('withSystemContext needs a reason');
   return database.db.transaction().execute(async (trx) => {
-    if (database.dialect === 'postgres') await sql`select set_config('canopy.system', 'on', true)`.execute(trx);
+    if (database.dialect === 'postgres')
+      await sql`select set_config('canopy.system', 'on', true)`.execute(trx);
     return fn(trx);
   });
 }

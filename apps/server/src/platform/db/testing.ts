@@ -12,14 +12,19 @@ import { sql } from 'kysely';
 import { openDatabase, type Database, type DialectName } from './connect.ts';
 import { migrateToLatest } from './migrator.ts';
 
-export const TEST_POSTGRES_URL = process.env.CANOPY_TEST_POSTGRES_URL ?? 'postgres://canopy@127.0.0.1:5432/postgres';
+export const TEST_POSTGRES_URL =
+  process.env.CANOPY_TEST_POSTGRES_URL ?? 'postgres://canopy@127.0.0.1:5432/postgres';
 export const TEST_MYSQL_URL = process.env.CANOPY_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 export function dialectsUnderTest(): DialectName[] {
   const raw = process.env.CANOPY_TEST_DIALECTS ?? 'sqlite';
-  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names) {
-    if (n !== 'sqlite' && n !== 'postgres' && n !== 'mysql') throw new Error(`CANOPY_TEST_DIALECTS: unknown dialect ${n}`);
+    if (n !== 'sqlite' && n !== 'postgres' && n !== 'mysql')
+      throw new Error(`CANOPY_TEST_DIALECTS: unknown dialect ${n}`);
   }
   return names as DialectName[];
 }
@@ -34,7 +39,10 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
   const name = `canopy_t_${randomBytes(6).toString('hex')}`;
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'canopy-sqlite-'));
-    return { url: `sqlite:${join(dir, 'test.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      url: `sqlite:${join(dir, 'test.sqlite')}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const adminUrl = dialect === 'postgres' ? TEST_POSTGRES_URL : TEST_MYSQL_URL;
   const admin = openDatabase(adminUrl, { poolSize: 1 });

@@ -62,7 +62,11 @@ export class JobQueue {
   ) {
     this.define('jobs.purge_finished', async () => {
       const cutoff = this.now() - FINISHED_RETENTION_MS;
-      await this.db.deleteFrom('jobs').where('state', '=', 'done').where('finished_at', '<', cutoff).execute();
+      await this.db
+        .deleteFrom('jobs')
+        .where('state', '=', 'done')
+        .where('finished_at', '<', cutoff)
+        .execute();
     });
   }
 
@@ -118,25 +122,41 @@ export class JobQueue {
   /** Runs job `name` every `intervalMs` (first run after one interval, or at `firstRunAt`). Idempotent across nodes. */
   async schedule(name: string, intervalMs: number, firstRunAt?: Date): Promise<void> {
     if (!this.definitions.has(name)) throw new Error(`unknown job ${name}`);
-    const existing = await this.db.selectFrom('job_schedules').selectAll().where('name', '=', name).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom('job_schedules')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (!existing) {
       try {
         await this.db
           .insertInto('job_schedules')
-          .values({ name, interval_ms: intervalMs, next_run_at: firstRunAt?.getTime() ?? this.now() + intervalMs })
+          .values({
+            name,
+            interval_ms: intervalMs,
+            next_run_at: firstRunAt?.getTime() ?? this.now() + intervalMs,
+          })
           .execute();
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
       }
     } else if (Number(existing.interval_ms) !== intervalMs) {
-      await this.db.updateTable('job_schedules').set({ interval_ms: intervalMs }).where('name', '=', name).execute();
+      await this.db
+        .updateTable('job_schedules')
+        .set({ interval_ms: intervalMs })
+        .where('name', '=', name)
+        .execute();
     }
   }
 
   /** Enqueues the scheduled jobs that are due; exactly one node wins each period. */
   async tickSchedules(): Promise<number> {
     const now = this.now();
-    const due = await this.db.selectFrom('job_schedules').selectAll().where('next_run_at', '<=', now).execute();
+    const due = await this.db
+      .selectFrom('job_schedules')
+      .selectAll()
+      .where('next_run_at', '<=', now)
+      .execute();
     let enqueued = 0;
     for (const s of due) {
       if (!this.definitions.has(s.name)) continue;
@@ -171,18 +191,31 @@ export class JobQueue {
       const def = this.definitions.get(row.name);
       if (!def) continue; // another node's version may know it
       if (row.state === 'running' && row.attempts >= row.max_attempts) {
-        await this.finish(row, 'dead', `lease expired on attempt ${row.attempts} (node died?)`, row.lease_owner);
+        await this.finish(
+          row,
+          'dead',
+          `lease expired on attempt ${row.attempts} (node died?)`,
+          row.lease_owner,
+        );
         continue;
       }
       const claimed = await this.db
         .updateTable('jobs')
-        .set({ state: 'running', lease_owner: this.nodeId, lease_until: now + def.leaseMs, attempts: row.attempts + 1 })
+        .set({
+          state: 'running',
+          lease_owner: this.nodeId,
+          lease_until: now + def.leaseMs,
+          attempts: row.attempts + 1,
+        })
         .where('id', '=', row.id)
         .where('state', '=', row.state)
         .where('attempts', '=', row.attempts)
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) === 1) {
-        return { row: { ...row, attempts: row.attempts + 1, payload: JSON.parse(row.payload) as unknown }, def };
+        return {
+          row: { ...row, attempts: row.attempts + 1, payload: JSON.parse(row.payload) as unknown },
+          def,
+        };
       }
     }
     return undefined;
@@ -196,7 +229,14 @@ export class JobQueue {
   ): Promise<void> {
     let q = this.db
       .updateTable('jobs')
-      .set({ state, active_key: null, lease_owner: null, lease_until: null, last_error: error, finished_at: this.now() })
+      .set({
+        state,
+        active_key: null,
+        lease_owner: null,
+        lease_until: null,
+        last_error: error,
+        finished_at: this.now(),
+      })
       .where('id', '=', row.id);
     q = owner === null ? q.where('lease_owner', 'is', null) : q.where('lease_owner', '=', owner);
     await q.execute();
@@ -226,13 +266,25 @@ export class JobQueue {
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       if (row.attempts >= row.max_attempts) {
-        this.logger.error({ job: row.name, jobId: row.id, attempt: row.attempts, err }, 'job failed for good');
+        this.logger.error(
+          { job: row.name, jobId: row.id, attempt: row.attempts, err },
+          'job failed for good',
+        );
         await this.finish(row, 'dead', message);
       } else {
-        this.logger.warn({ job: row.name, jobId: row.id, attempt: row.attempts, err }, 'job failed; will retry');
+        this.logger.warn(
+          { job: row.name, jobId: row.id, attempt: row.attempts, err },
+          'job failed; will retry',
+        );
         await this.db
           .updateTable('jobs')
-          .set({ state: 'pending', lease_owner: null, lease_until: null, last_error: message, run_at: this.now() + def.backoffMs(row.attempts) })
+          .set({
+            state: 'pending',
+            lease_owner: null,
+            lease_until: null,
+            last_error: message,
+            run_at: this.now() + def.backoffMs(row.attempts),
+          })
           .where('id', '=', row.id)
           .where('lease_owner', '=', this.nodeId)
           .execute();

@@ -1,0 +1,98 @@
+/**
+ * buildApp(config, deps): the platform's HTTP layer first, then the modules, in one explicit list.
+ * It builds and does not listen: main.ts listens, tests call `app.inject()`.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.ts';
+import type { Platform } from './platform/index.ts';
+import { installHealthRoutes } from './platform/http/health.ts';
+import {
+  createMetrics,
+  installHttpMetrics,
+  registerPoolGauges,
+  type Metrics,
+} from './platform/http/metrics.ts';
+import { installOpenApi } from './platform/http/openapi.ts';
+import { installProblemHandlers } from './platform/http/problem.ts';
+import { installSecurity } from './platform/http/security.ts';
+
+export const API_PREFIX = '/api/v1';
+export const VERSION = '0.1.0';
+
+export interface AppDeps {
+  platform: Platform;
+  /** Extra plugins registered after the modules (tests; embedding). */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  hidden: boolean;
+}
+
+export type App = FastifyInstance & { metrics: Metrics; routeList: RouteEntry[] };
+
+/** The modules, in start order. Each is a Fastify plugin registered under API_PREFIX. */
+const modules: { name: string; plugin: (app: FastifyInstance, deps: AppDeps) => Promise<void> }[] = [];
+
+export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
+  const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
+    loggerInstance: deps.platform.logger,
+    // The request log carries id, method, route and status; never the IP, headers or body (platform/log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  };
+  if (config.tls) {
+    options.https = { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+  }
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+
+  const metrics = createMetrics();
+  registerPoolGauges(metrics, () => deps.platform.database.poolStats());
+  app.decorate('metrics', metrics);
+  const routeList: RouteEntry[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = Boolean(route.schema?.hide) || route.url.startsWith('/api/docs');
+    for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, hidden });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  installProblemHandlers(app);
+  await installSecurity(app, config, deps.platform.redis);
+  await installOpenApi(app, VERSION);
+  installHttpMetrics(app, metrics);
+  installHealthRoutes(app, config, deps.platform.readiness, metrics);
+
+  for (const mod of modules) {
+    await app.register(async (scoped) => mod.plugin(scoped, deps), { prefix: API_PREFIX });
+  }
+  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  await app.ready();
+  return app as App;
+}

@@ -1,0 +1,68 @@
+/** Prometheus metrics, one registry per app instance (tests build several apps in one process). */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly websockets: Gauge<'kind'>;
+  readonly jobsRun: Counter<'job' | 'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  // Includes the event-loop delay (nodejs_eventloop_lag_*) and heap figures.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'canopy_http_request_duration_seconds',
+      help: 'HTTP request latency by route template',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    websockets: new Gauge({
+      name: 'canopy_websockets',
+      help: 'Open WebSocket connections',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    jobsRun: new Counter({
+      name: 'canopy_jobs_total',
+      help: 'Jobs run by outcome',
+      labelNames: ['job', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}
+
+export function installHttpMetrics(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    // The route template, never the raw URL: ids and tokens in paths must not become label values.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration
+      .labels({ method: request.method, route, status: String(reply.statusCode) })
+      .observe(reply.elapsedTime / 1000);
+  });
+}
+
+/** Gauges read at scrape time from the database pool, where the driver exposes its counts. */
+export function registerPoolGauges(
+  metrics: Metrics,
+  poolStats: () => { total: number; idle: number; waiting: number } | undefined,
+): void {
+  new Gauge({
+    name: 'canopy_db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['state'],
+    registers: [metrics.registry],
+    collect() {
+      const stats = poolStats();
+      if (!stats) return;
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Security headers, CORS (off unless origins are configured), and rate limits (per client IP, counted in
+ * Redis when it is configured so that every node shares one budget).
+ */
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config.ts';
+import { rateLimited } from '../errors.ts';
+
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  upgradeInsecureRequests: null,
+};
+
+export async function installSecurity(
+  app: FastifyInstance,
+  config: Config,
+  redis: Redis | undefined,
+): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+    // HSTS is sent below, only on HTTPS requests (natively or via a trusted proxy).
+    hsts: false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.protocol === 'https') {
+      void reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    }
+  });
+
+  if (config.corsOrigins.length) {
+    const allowed = new Set(config.corsOrigins);
+    app.addHook('onRequest', async (request, reply) => {
+      const origin = request.headers.origin;
+      if (!origin || !allowed.has(origin)) return;
+      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+      if (request.method === 'OPTIONS') {
+        void reply
+          .header('access-control-allow-methods', 'GET,POST,PUT,PATCH,DELETE')
+          .header('access-control-allow-headers', 'authorization,content-type,x-csrf-token')
+          .header('access-control-max-age', '600')
+          .status(204)
+          .send();
+      }
+    });
+  }
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.ip,
+    ...(redis ? { redis, nameSpace: 'canopy-rl:' } : {}),
+    // Health probes and metrics come from the orchestrator, often from one address.
+    allowList: (request) => ['/healthz', '/readyz', '/metrics'].includes(request.url.split('?')[0] ?? ''),
+    errorResponseBuilder: (_request, context) => rateLimited(context.ttl / 1000),
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * The platform: the ports every module uses (database, jobs, clock, logging; crypto, blobs, mail and pub/sub
+ * join them in their own files). Created once per process, passed to buildApp, closed on shutdown.
+ */
+import { mkdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { openDatabase, type Database } from './db/connect.ts';
+import { migrateToLatest } from './db/migrator.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { createLogger } from './log.ts';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface Platform {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly database: Database;
+  readonly jobs: JobQueue;
+  /** Present when CANOPY_REDIS_URL is set: rate limits and fan-out between nodes. */
+  readonly redis: Redis | undefined;
+  /** What /readyz checks. */
+  readonly readiness: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+export interface PlatformOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** Skip migrating at start (the default migrates; `canopy migrate` exists for operators who prefer to). */
+  migrate?: boolean;
+}
+
+export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const database = openDatabase(config.databaseUrl);
+  const closers: (() => Promise<void>)[] = [() => database.close()];
+  try {
+    await assertSafeDatabaseRole(database, logger);
+    if (overrides.migrate !== false) {
+      const result = await migrateToLatest(database);
+      const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+      if (applied.length) logger.info({ applied }, 'database migrated');
+    }
+    const redis = config.redisUrl
+      ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false })
+      : undefined;
+    if (redis) {
+      await redis.connect();
+      closers.unshift(async () => void (await redis.quit()));
+    }
+    const jobs = new JobQueue(database, clock, logger);
+    const readiness: ReadinessCheck[] = [{ name: 'database', check: () => database.ping() }];
+    if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
+    return {
+      config,
+      clock,
+      logger,
+      database,
+      jobs,
+      redis,
+      readiness,
+      close: async () => {
+        await jobs.stop();
+        for (const close of closers) await close();
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => {});
+    throw err;
+  }
+}
+
+/** On PostgreSQL, row-level security is a wall only if the app's role cannot bypass it. */
+async function assertSafeDatabaseRole(database: Database, logger: Logger): Promise<void> {
+  if (database.dialect !== 'postgres') return;
+  const { sql } = await import('kysely');
+  const { rows } = await sql<{ rolsuper: boolean; rolbypassrls: boolean; rolname: string }>`
+    select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user`.execute(database.db);
+  const role = rows[0];
+  if (role && (role.rolsuper || role.rolbypassrls)) {
+    logger.warn(
+      { role: role.rolname },
+      'the database role is a superuser or has BYPASSRLS: row-level security (the second tenancy wall) is off; connect as an ordinary role',
+    );
+  }
+}

@@ -32,20 +32,26 @@ const FATAL_RULES = new Set(['schema', 'reachable-once', 'unique-topic-id', 'ric
 
 export function checkSeed(input: MapDocument): ModelResult<MapDocument> {
   if (typeof input === 'object' && input !== null && input.schemaVersion > DOCUMENT_SCHEMA_VERSION) {
-    return fail('unsupported-schema-version', `document schema version ${input.schemaVersion} is newer than ${DOCUMENT_SCHEMA_VERSION}`);
+    return fail(
+      'unsupported-schema-version',
+      `document schema version ${input.schemaVersion} is newer than ${DOCUMENT_SCHEMA_VERSION}`,
+    );
   }
   const problems = checkInvariants(input)
     .filter((violation) => FATAL_RULES.has(violation.rule))
     .map((violation) => `${violation.path}: ${violation.message}`);
-  if (problems.length > 0) return fail('invalid-document', `invalid document: ${problems[0] ?? ''}`, problems);
+  if (problems.length > 0)
+    return fail('invalid-document', `invalid document: ${problems[0] ?? ''}`, problems);
 
   const limits: string[] = [];
   if (input.title.length > MAX_TITLE_LENGTH) limits.push(`title: longer than ${MAX_TITLE_LENGTH}`);
-  if (input.relationships.length > MAX_RELATIONSHIPS) limits.push(`relationships: more than ${MAX_RELATIONSHIPS}`);
+  if (input.relationships.length > MAX_RELATIONSHIPS)
+    limits.push(`relationships: more than ${MAX_RELATIONSHIPS}`);
   const meta = Object.entries(input.meta ?? {});
   if (meta.length > MAX_META_ENTRIES) limits.push(`meta: more than ${MAX_META_ENTRIES} entries`);
   for (const [key, value] of meta) {
-    if (key.length > MAX_SHORT_STRING_LENGTH || value.length > MAX_SHORT_STRING_LENGTH) limits.push(`meta.${key.slice(0, 40)}: too long`);
+    if (key.length > MAX_SHORT_STRING_LENGTH || value.length > MAX_SHORT_STRING_LENGTH)
+      limits.push(`meta.${key.slice(0, 40)}: too long`);
   }
   let count = 0;
   const visit = (topic: Topic, depth: number, path: string): void => {
@@ -54,12 +60,15 @@ export function checkSeed(input: MapDocument): ModelResult<MapDocument> {
     if (limits.length >= 20 || depth > MAX_TOPIC_DEPTH) return;
     limits.push(...fieldsProblems(fieldsOf(topic), path));
     topic.children.forEach((child, i) => visit(child, depth + 1, `${path}.children[${i}]`));
-    topic.summaries?.forEach((summary, i) => visit(summary.topic, depth + 1, `${path}.summaries[${i}].topic`));
+    topic.summaries?.forEach((summary, i) =>
+      visit(summary.topic, depth + 1, `${path}.summaries[${i}].topic`),
+    );
   };
   visit(input.root, 1, 'root');
   input.floating.forEach((topic, i) => visit(topic, 1, `floating[${i}]`));
   if (count > MAX_TOPICS) limits.push(`more than ${MAX_TOPICS} topics`);
-  if (limits.length > 0) return fail('limit-exceeded', `document exceeds limits: ${limits[0] ?? ''}`, limits.slice(0, 20));
+  if (limits.length > 0)
+    return fail('limit-exceeded', `document exceeds limits: ${limits[0] ?? ''}`, limits.slice(0, 20));
   return ok(input);
 }
 
@@ -76,7 +85,8 @@ export function seedDocument(doc: LoroDoc, input: MapDocument): void {
   for (const topic of input.floating) seedTopic(tree, undefined, topic);
 
   const relationships = doc.getMap(ROOT_RELATIONSHIPS);
-  for (const relationship of input.relationships) writeRelationship(relationships.setContainer(relationship.id, new LoroMap()), relationship);
+  for (const relationship of input.relationships)
+    writeRelationship(relationships.setContainer(relationship.id, new LoroMap()), relationship);
 }
 
 function seedTopic(tree: ReturnType<typeof topicsTree>, parent: TreeID | undefined, topic: Topic): TreeID {
@@ -84,7 +94,9 @@ function seedTopic(tree: ReturnType<typeof topicsTree>, parent: TreeID | undefin
   for (const child of topic.children) seedTopic(tree, node, child);
   for (const summary of topic.summaries ?? []) {
     const summaryNode = seedTopic(tree, node, summary.topic);
-    tree.getNodeByID(summaryNode)?.data.set('summary', { id: summary.id, from: summary.range.from, to: summary.range.to });
+    tree
+      .getNodeByID(summaryNode)
+      ?.data.set('summary', { id: summary.id, from: summary.range.from, to: summary.range.to });
   }
   return node;
 }
@@ -101,6 +113,7 @@ export function writeRelationship(fields: LoroMap, relationship: Partial<Omit<Re
 /** The settable fields of a JSON topic; properties the schema does not know are dropped. */
 export function fieldsOf(topic: Topic): TopicFields {
   const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(topic)) if (isFieldName(key) && value !== undefined) fields[key] = value;
+  for (const [key, value] of Object.entries(topic))
+    if (isFieldName(key) && value !== undefined) fields[key] = value;
   return fields;
 }

@@ -13,12 +13,7 @@ import {
   TextRunSchema,
   TopicStyleSchema,
 } from './document.ts';
-import {
-  MAX_LIST_ITEMS,
-  MAX_NOTES_LENGTH,
-  MAX_SHORT_STRING_LENGTH,
-  MAX_TEXT_LENGTH,
-} from './limits.ts';
+import { MAX_LIST_ITEMS, MAX_NOTES_LENGTH, MAX_SHORT_STRING_LENGTH, MAX_TEXT_LENGTH } from './limits.ts';
 
 const ShortString = Type.String({ maxLength: MAX_SHORT_STRING_LENGTH });
 const list = (item: TSchema) => Type.Array(item, { maxItems: MAX_LIST_ITEMS });

@@ -3,6 +3,13 @@ export * from './limits.ts';
 export { ModelError, type ModelErrorCode, type ModelResult } from './errors.ts';
 export { checkInvariants, type InvariantRule, type InvariantViolation } from './invariants.ts';
 export { MindMap, type ChildRange, type NewBoundary, type NewRelationship } from './mind-map.ts';
-export type { ChangeSource, ImportSummary, MapChange, MapChangeListener, MindMapOptions, PeerId } from './map-core.ts';
+export type {
+  ChangeSource,
+  ImportSummary,
+  MapChange,
+  MapChangeListener,
+  MindMapOptions,
+  PeerId,
+} from './map-core.ts';
 export type { TopicFields } from './loro-layout.ts';
 export type { IdFactory } from './ids.ts';

@@ -39,7 +39,11 @@ export function checkInvariants(doc: MapDocument): InvariantViolation[] {
   const ids = new Set<string>();
   const visit = (topic: Topic, path: string): void => {
     if (seenObjects.has(topic)) {
-      violations.push({ rule: 'reachable-once', path, message: 'topic reached twice (cycle or shared subtree)' });
+      violations.push({
+        rule: 'reachable-once',
+        path,
+        message: 'topic reached twice (cycle or shared subtree)',
+      });
       return;
     }
     seenObjects.add(topic);
@@ -53,7 +57,11 @@ export function checkInvariants(doc: MapDocument): InvariantViolation[] {
     const count = topic.children.length;
     const checkRange = (range: { from: number; to: number }, where: string): void => {
       if (range.from > range.to || range.to >= count) {
-        violations.push({ rule: 'range', path: where, message: `range ${range.from}..${range.to} of ${count} children` });
+        violations.push({
+          rule: 'range',
+          path: where,
+          message: `range ${range.from}..${range.to} of ${count} children`,
+        });
       }
     };
     topic.boundaries?.forEach((boundary, i) => checkRange(boundary.range, `${path}.boundaries[${i}]`));
@@ -70,7 +78,11 @@ export function checkInvariants(doc: MapDocument): InvariantViolation[] {
   doc.relationships.forEach((relationship, i) => {
     const path = `relationships[${i}]`;
     if (relationshipIds.has(relationship.id)) {
-      violations.push({ rule: 'relationship', path, message: `duplicate relationship id ${relationship.id}` });
+      violations.push({
+        rule: 'relationship',
+        path,
+        message: `duplicate relationship id ${relationship.id}`,
+      });
     }
     relationshipIds.add(relationship.id);
     for (const end of [relationship.fromId, relationship.toId]) {

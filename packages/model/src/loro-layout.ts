@@ -36,14 +36,27 @@ export const LIST_KEYS = ['links', 'icons', 'tags', 'attachments', 'boundaries']
 export const MAP_KEYS = ['task', 'style'] as const;
 /** Plain values, last writer wins. `richText` is a flag: the runs themselves are marks on the `text` container. */
 export const VALUE_KEYS = ['id', 'richText', 'image', 'collapsed', 'position', 'summary'] as const;
-export const TOPIC_KEYS: ReadonlySet<string> = new Set([...TEXT_KEYS, ...LIST_KEYS, ...MAP_KEYS, ...VALUE_KEYS]);
+export const TOPIC_KEYS: ReadonlySet<string> = new Set([
+  ...TEXT_KEYS,
+  ...LIST_KEYS,
+  ...MAP_KEYS,
+  ...VALUE_KEYS,
+]);
 
 export type TextKey = (typeof TEXT_KEYS)[number];
 export type ListKey = (typeof LIST_KEYS)[number];
 export type MapKey = (typeof MAP_KEYS)[number];
 
 /** Text marks that carry `TextRun` styles; all extend to text typed right after them. */
-export const RUN_STYLE_KEYS = ['bold', 'italic', 'underline', 'strike', 'color', 'fontFamily', 'fontSize'] as const;
+export const RUN_STYLE_KEYS = [
+  'bold',
+  'italic',
+  'underline',
+  'strike',
+  'color',
+  'fontFamily',
+  'fontSize',
+] as const;
 export type RunStyleKey = (typeof RUN_STYLE_KEYS)[number];
 
 /** The fields of a topic that an operation can set: everything but its id and its children. */

@@ -2,7 +2,15 @@
  * The state and plumbing behind `MindMap`: the Loro document, id lookup, commits, change events, sync and undo.
  * `MindMap` (mind-map.ts) adds the editing operations on top. Nothing here is exported from the package.
  */
-import { LoroDoc, UndoManager, VersionVector, type LoroMap, type LoroTree, type LoroTreeNode, type TreeID } from 'loro-crdt';
+import {
+  LoroDoc,
+  UndoManager,
+  VersionVector,
+  type LoroMap,
+  type LoroTree,
+  type LoroTreeNode,
+  type TreeID,
+} from 'loro-crdt';
 import type { MapDocument } from './document.ts';
 import { ModelError, fail, ok, type ModelResult } from './errors.ts';
 import { randomId, type IdFactory } from './ids.ts';
@@ -224,7 +232,9 @@ export class MapCore {
    */
   protected loroIndex(parent: LoroTreeNode | undefined, index: number | undefined, moving?: TreeID): number {
     const central = parent ? undefined : this.centralNode();
-    const siblings = (parent ? (parent.children() ?? []) : this.tree.roots()).filter((node) => node.id !== moving);
+    const siblings = (parent ? (parent.children() ?? []) : this.tree.roots()).filter(
+      (node) => node.id !== moving,
+    );
     const regular = siblings.filter((node) => node.id !== central && !this.isSummaryNode(node));
     const before = index === undefined ? undefined : regular[Math.max(0, index)];
     return before ? siblings.findIndex((node) => node.id === before.id) : siblings.length;
@@ -302,6 +312,9 @@ function setPeer(doc: LoroDoc, peerId: PeerId): void {
   try {
     doc.setPeerId(peerId);
   } catch (error) {
-    throw new ModelError('invalid-peer-id', `invalid peer id ${String(peerId)}: ${String(error).slice(0, 200)}`);
+    throw new ModelError(
+      'invalid-peer-id',
+      `invalid peer id ${String(peerId)}: ${String(error).slice(0, 200)}`,
+    );
   }
 }

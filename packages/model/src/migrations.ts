@@ -58,7 +58,9 @@ const v0ToV1: MigrationStep = {
       for (const key of LIST_KEYS) {
         const list = data.setContainer(key, new LoroMovableList());
         if (key === 'tags' && Array.isArray(tags)) {
-          tags.filter((tag): tag is string => typeof tag === 'string').forEach((tag, i) => list.insert(i, tag));
+          tags
+            .filter((tag): tag is string => typeof tag === 'string')
+            .forEach((tag, i) => list.insert(i, tag));
         }
       }
       for (const key of MAP_KEYS) data.setContainer(key, new LoroMap());
@@ -94,14 +96,20 @@ export function migrateToCurrent(
 ): ModelResult<{ from: number; to: number }> {
   const from = storedSchemaVersion(doc);
   if (!Number.isInteger(from) || from > DOCUMENT_SCHEMA_VERSION) {
-    return fail('unsupported-schema-version', `document schema version ${from} is newer than ${DOCUMENT_SCHEMA_VERSION}`);
+    return fail(
+      'unsupported-schema-version',
+      `document schema version ${from} is newer than ${DOCUMENT_SCHEMA_VERSION}`,
+    );
   }
   for (let version = from; version < DOCUMENT_SCHEMA_VERSION; version++) {
     const step = steps.find((candidate) => candidate.from === version);
     if (!step) return fail('unsupported-schema-version', `no migration from schema version ${version}`);
     step.apply(doc);
     doc.getMap(ROOT_DOCUMENT).set(KEY_SCHEMA_VERSION, version + 1);
-    doc.commit({ origin: 'sys:migration', message: `schema ${version} -> ${version + 1}: ${step.description}` });
+    doc.commit({
+      origin: 'sys:migration',
+      message: `schema ${version} -> ${version + 1}: ${step.description}`,
+    });
   }
   return ok({ from, to: DOCUMENT_SCHEMA_VERSION });
 }

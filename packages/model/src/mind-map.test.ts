@@ -20,7 +20,10 @@ const sample = (): MapDocument => ({
       {
         id: 'a',
         text: 'A',
-        links: [{ kind: 'url', url: 'https://example.org' }, { kind: 'topic', topicId: 'b' }],
+        links: [
+          { kind: 'url', url: 'https://example.org' },
+          { kind: 'topic', topicId: 'b' },
+        ],
         icons: ['priority-1', 'flag-red'],
         task: { priority: 2, progress: 50, resources: ['ada'] },
         tags: ['x'],
@@ -57,7 +60,9 @@ describe('MindMap JSON round trip', () => {
   it('refuses a document with duplicate topic ids', () => {
     const doc = sample();
     doc.floating[0]!.id = 'a';
-    expect(() => MindMap.fromJSON(doc)).toThrowError(expect.objectContaining({ code: 'invalid-document' }) as Error);
+    expect(() => MindMap.fromJSON(doc)).toThrowError(
+      expect.objectContaining({ code: 'invalid-document' }) as Error,
+    );
   });
 });
 
@@ -89,14 +94,19 @@ describe('MindMap operations', () => {
     expect(() => map.moveTopic(a, b)).toThrow(ModelError);
     expect(() => map.deleteTopic(map.centralTopicId())).toThrow(ModelError);
     expect(() => map.moveTopic(map.centralTopicId(), a)).toThrow(ModelError);
-    expect(() => map.setText('nope', 'x')).toThrowError(expect.objectContaining({ code: 'topic-not-found' }) as Error);
+    expect(() => map.setText('nope', 'x')).toThrowError(
+      expect.objectContaining({ code: 'topic-not-found' }) as Error,
+    );
   });
 
   it('sets every kind of field', () => {
     const map = MindMap.create('m');
     const t = map.addTopic(map.centralTopicId(), undefined, { text: 'hello' });
     map.editText(t, 5, 0, ' world');
-    map.setRichText(t, [{ text: 'hello ', italic: true }, { text: 'world', color: '#00ff00' }]);
+    map.setRichText(t, [
+      { text: 'hello ', italic: true },
+      { text: 'world', color: '#00ff00' },
+    ]);
     map.setNotes(t, '<p>n</p>');
     map.addIcon(t, 'flag-red');
     map.addIcon(t, 'flag-red');
@@ -114,7 +124,10 @@ describe('MindMap operations', () => {
     const topic = map.toJSON().root.children[0]!;
     expect(topic).toMatchObject({
       text: 'hello world',
-      richText: [{ text: 'hello ', italic: true }, { text: 'world', color: '#00ff00' }],
+      richText: [
+        { text: 'hello ', italic: true },
+        { text: 'world', color: '#00ff00' },
+      ],
       notesHtml: '<p>n</p>',
       icons: ['flag-red'],
       tags: ['b'],
@@ -133,7 +146,9 @@ describe('MindMap operations', () => {
     expect(plain.richText).toBeUndefined();
     expect(plain.notesHtml).toBeUndefined();
     expect(plain.task).toBeUndefined();
-    expect(() => map.updateTask(t, { priority: 12 })).toThrowError(expect.objectContaining({ code: 'invalid-field' }) as Error);
+    expect(() => map.updateTask(t, { priority: 12 })).toThrowError(
+      expect.objectContaining({ code: 'invalid-field' }) as Error,
+    );
   });
 
   it('keeps boundaries, summaries and relationships', () => {
@@ -146,7 +161,11 @@ describe('MindMap operations', () => {
     const c = map.addTopic(root, 5, { text: 'c' });
     expect(map.toJSON().root.children.map((t) => t.text)).toEqual(['a', 'b', 'c']);
     expect(map.toJSON().root.summaries).toEqual([
-      { id: summary.summaryId, range: { from: 0, to: 1 }, topic: { id: summary.topicId, text: 'sum', children: [] } },
+      {
+        id: summary.summaryId,
+        range: { from: 0, to: 1 },
+        topic: { id: summary.topicId, text: 'sum', children: [] },
+      },
     ]);
     map.updateBoundary(root, boundary, { range: { from: 1, to: 2 } });
     map.setSummaryRange(summary.topicId, { from: 2, to: 2 });

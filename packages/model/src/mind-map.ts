@@ -19,8 +19,26 @@ import {
 } from './document.ts';
 import { ModelError, fail, ok, type ModelResult } from './errors.ts';
 import { FIELD_SCHEMAS, fieldsProblems, schemaProblem } from './field-schemas.ts';
-import { MAX_RELATIONSHIPS, MAX_SNAPSHOT_BYTES, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_TOPIC_DEPTH, MAX_TOPICS, MAX_SHORT_STRING_LENGTH } from './limits.ts';
-import { ROOT_META, ROOT_RELATIONSHIPS, ROOT_TITLE, createTopicNode, listOf, mapOf, textOf, writeFields, type TopicFields } from './loro-layout.ts';
+import {
+  MAX_RELATIONSHIPS,
+  MAX_SNAPSHOT_BYTES,
+  MAX_TEXT_LENGTH,
+  MAX_TITLE_LENGTH,
+  MAX_TOPIC_DEPTH,
+  MAX_TOPICS,
+  MAX_SHORT_STRING_LENGTH,
+} from './limits.ts';
+import {
+  ROOT_META,
+  ROOT_RELATIONSHIPS,
+  ROOT_TITLE,
+  createTopicNode,
+  listOf,
+  mapOf,
+  textOf,
+  writeFields,
+  type TopicFields,
+} from './loro-layout.ts';
 import { randomId } from './ids.ts';
 import { MapCore, type MindMapOptions } from './map-core.ts';
 import { migrateToCurrent } from './migrations.ts';
@@ -61,11 +79,13 @@ export class MindMap extends MapCore {
   /** A map from stored bytes (a snapshot, or all updates): migrated to the current schema, then validated. */
   static fromSnapshot(bytes: Uint8Array, options: MindMapOptions = {}): ModelResult<MindMap> {
     if (!(bytes instanceof Uint8Array)) return fail('malformed-update', 'a snapshot must be a Uint8Array');
-    if (bytes.byteLength > MAX_SNAPSHOT_BYTES) return fail('limit-exceeded', `snapshot exceeds ${MAX_SNAPSHOT_BYTES} bytes`);
+    if (bytes.byteLength > MAX_SNAPSHOT_BYTES)
+      return fail('limit-exceeded', `snapshot exceeds ${MAX_SNAPSHOT_BYTES} bytes`);
     let doc: LoroDoc;
     try {
       doc = MapCore.newDoc(options.peerId);
-      if (doc.import(bytes).pending != null) return fail('malformed-update', 'the snapshot depends on updates it lacks');
+      if (doc.import(bytes).pending != null)
+        return fail('malformed-update', 'the snapshot depends on updates it lacks');
     } catch (error) {
       if (error instanceof ModelError) return { ok: false, error };
       return fail('malformed-update', `not a Loro snapshot: ${String(error).slice(0, 200)}`);
@@ -73,7 +93,8 @@ export class MindMap extends MapCore {
     const migrated = migrateToCurrent(doc);
     if (!migrated.ok) return migrated;
     const problems = validateState(doc);
-    if (problems.length > 0) return fail('schema-violation', `invalid snapshot: ${problems[0] ?? ''}`, problems);
+    if (problems.length > 0)
+      return fail('schema-violation', `invalid snapshot: ${problems[0] ?? ''}`, problems);
     const map = new MindMap(doc, options);
     if (migrated.value.from !== migrated.value.to) map.migratedFrom = migrated.value.from;
     return ok(map);
@@ -89,8 +110,10 @@ export class MindMap extends MapCore {
   addTopic(parentId: string | null, index?: number, fields: TopicFields = {}): string {
     checkFields(fields);
     const parent = parentId === null ? undefined : this.node(parentId);
-    if (this.topicCount() >= MAX_TOPICS) throw new ModelError('limit-exceeded', `a map holds at most ${MAX_TOPICS} topics`);
-    if (parent && depthOf(parent) + 1 > MAX_TOPIC_DEPTH) throw new ModelError('limit-exceeded', `topics nest at most ${MAX_TOPIC_DEPTH} deep`);
+    if (this.topicCount() >= MAX_TOPICS)
+      throw new ModelError('limit-exceeded', `a map holds at most ${MAX_TOPICS} topics`);
+    if (parent && depthOf(parent) + 1 > MAX_TOPIC_DEPTH)
+      throw new ModelError('limit-exceeded', `topics nest at most ${MAX_TOPIC_DEPTH} deep`);
     const id = this.createId();
     const node = createTopicNode(this.tree, parent?.id, this.loroIndex(parent, index), id, fields);
     this.indexTopic(id, node);
@@ -105,10 +128,12 @@ export class MindMap extends MapCore {
    */
   moveTopic(id: string, newParentId: string | null, index?: number): void {
     const node = this.node(id);
-    if (node.id === this.centralNode()) throw new ModelError('invalid-operation', 'the central topic cannot be moved');
+    if (node.id === this.centralNode())
+      throw new ModelError('invalid-operation', 'the central topic cannot be moved');
     const parent = newParentId === null ? undefined : this.node(newParentId);
     for (let at = parent; at; at = at.parent()) {
-      if (at.id === node.id) throw new ModelError('invalid-operation', 'a topic cannot move into its own subtree');
+      if (at.id === node.id)
+        throw new ModelError('invalid-operation', 'a topic cannot move into its own subtree');
     }
     if ((parent ? depthOf(parent) : 0) + heightOf(node) > MAX_TOPIC_DEPTH) {
       throw new ModelError('limit-exceeded', `topics nest at most ${MAX_TOPIC_DEPTH} deep`);
@@ -128,7 +153,8 @@ export class MindMap extends MapCore {
   /** Deletes a topic and its subtree. Concurrent edits inside the subtree are kept in history but not shown. */
   deleteTopic(id: string): void {
     const node = this.node(id);
-    if (node.id === this.centralNode()) throw new ModelError('invalid-operation', 'the central topic cannot be deleted');
+    if (node.id === this.centralNode())
+      throw new ModelError('invalid-operation', 'the central topic cannot be deleted');
     this.tree.delete(node.id);
     this.forgetIndex();
     this.changed();
@@ -150,10 +176,20 @@ export class MindMap extends MapCore {
   /** Splices the topic text, as an editor does keystroke by keystroke (UTF-16 indices). */
   editText(id: string, index: number, deleteCount: number, insert: string): void {
     const text = textOf(this.dataOf(id), 'text');
-    if (!Number.isInteger(index) || !Number.isInteger(deleteCount) || index < 0 || deleteCount < 0 || index + deleteCount > text.length) {
-      throw new ModelError('invalid-operation', `cannot splice ${index}+${deleteCount} in a text of ${text.length}`);
+    if (
+      !Number.isInteger(index) ||
+      !Number.isInteger(deleteCount) ||
+      index < 0 ||
+      deleteCount < 0 ||
+      index + deleteCount > text.length
+    ) {
+      throw new ModelError(
+        'invalid-operation',
+        `cannot splice ${index}+${deleteCount} in a text of ${text.length}`,
+      );
     }
-    if (text.length - deleteCount + insert.length > MAX_TEXT_LENGTH) throw new ModelError('limit-exceeded', `topic text is at most ${MAX_TEXT_LENGTH} long`);
+    if (text.length - deleteCount + insert.length > MAX_TEXT_LENGTH)
+      throw new ModelError('limit-exceeded', `topic text is at most ${MAX_TEXT_LENGTH} long`);
     text.splice(index, deleteCount, insert);
     this.changed();
   }
@@ -245,7 +281,8 @@ export class MindMap extends MapCore {
     const list = listOf(this.dataOf(topicId), 'boundaries');
     const index = (list.toJSON() as Boundary[]).findIndex((boundary) => boundary.id === boundaryId);
     const current = list.get(index) as Boundary | undefined;
-    if (index < 0 || !current) throw new ModelError('boundary-not-found', `no boundary ${boundaryId} on ${topicId}`);
+    if (index < 0 || !current)
+      throw new ModelError('boundary-not-found', `no boundary ${boundaryId} on ${topicId}`);
     const next = { ...current, ...patch, id: boundaryId };
     if (patch.range) this.checkRange(topicId, patch.range);
     checkValue(FIELD_SCHEMAS.boundaries, [next], 'boundary');
@@ -262,7 +299,11 @@ export class MindMap extends MapCore {
   }
 
   /** Adds a summary of children `range` of `topicId`; its topic is edited like any other (delete it to remove). */
-  addSummary(topicId: string, range: ChildRange, fields: TopicFields = {}): { summaryId: string; topicId: string } {
+  addSummary(
+    topicId: string,
+    range: ChildRange,
+    fields: TopicFields = {},
+  ): { summaryId: string; topicId: string } {
     this.checkRange(topicId, range);
     const summaryId = this.createId();
     return this.batch(() => {
@@ -277,7 +318,8 @@ export class MindMap extends MapCore {
     const node = this.node(summaryTopicId);
     const flag = node.data.get('summary') as { id: string } | undefined;
     const parent = node.parent();
-    if (!flag || !parent) throw new ModelError('invalid-operation', `${summaryTopicId} is not a summary's topic`);
+    if (!flag || !parent)
+      throw new ModelError('invalid-operation', `${summaryTopicId} is not a summary's topic`);
     this.checkRange(parent.data.get('id') as string, range);
     node.data.set('summary', { id: flag.id, from: range.from, to: range.to });
     this.changed();
@@ -289,7 +331,8 @@ export class MindMap extends MapCore {
     const id = this.createId();
     this.checkRelationship({ id, ...relationship });
     const map = this.doc.getMap(ROOT_RELATIONSHIPS);
-    if (map.size >= MAX_RELATIONSHIPS) throw new ModelError('limit-exceeded', `a map holds at most ${MAX_RELATIONSHIPS} relationships`);
+    if (map.size >= MAX_RELATIONSHIPS)
+      throw new ModelError('limit-exceeded', `a map holds at most ${MAX_RELATIONSHIPS} relationships`);
     writeRelationship(map.setContainer(id, new LoroMap()), relationship);
     this.changed();
     return id;
@@ -309,7 +352,8 @@ export class MindMap extends MapCore {
   }
 
   setTitle(title: string): void {
-    if (typeof title !== 'string' || title.length > MAX_TITLE_LENGTH) throw new ModelError('invalid-field', `a title is a string of at most ${MAX_TITLE_LENGTH}`);
+    if (typeof title !== 'string' || title.length > MAX_TITLE_LENGTH)
+      throw new ModelError('invalid-field', `a title is a string of at most ${MAX_TITLE_LENGTH}`);
     this.doc.getText(ROOT_TITLE).update(title);
     this.changed();
   }
@@ -317,7 +361,10 @@ export class MindMap extends MapCore {
   /** Sets (or with `undefined` removes) one map-level metadata entry. */
   setMeta(key: string, value: string | undefined): void {
     const meta = this.doc.getMap(ROOT_META);
-    if (key.length > MAX_SHORT_STRING_LENGTH || (value !== undefined && (typeof value !== 'string' || value.length > MAX_SHORT_STRING_LENGTH))) {
+    if (
+      key.length > MAX_SHORT_STRING_LENGTH ||
+      (value !== undefined && (typeof value !== 'string' || value.length > MAX_SHORT_STRING_LENGTH))
+    ) {
       throw new ModelError('invalid-field', 'meta keys and values are short strings');
     }
     if (value === undefined) meta.delete(key);
@@ -359,8 +406,17 @@ export class MindMap extends MapCore {
 
   private checkRange(topicId: string, range: ChildRange): void {
     const count = this.childCount(this.node(topicId));
-    const valid = Number.isInteger(range.from) && Number.isInteger(range.to) && range.from >= 0 && range.from <= range.to && range.to < count;
-    if (!valid) throw new ModelError('invalid-field', `range ${range.from}..${range.to} is not within ${count} children`);
+    const valid =
+      Number.isInteger(range.from) &&
+      Number.isInteger(range.to) &&
+      range.from >= 0 &&
+      range.from <= range.to &&
+      range.to < count;
+    if (!valid)
+      throw new ModelError(
+        'invalid-field',
+        `range ${range.from}..${range.to} is not within ${count} children`,
+      );
   }
 
   private childCount(node: LoroTreeNode): number {

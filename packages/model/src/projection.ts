@@ -141,7 +141,8 @@ function projectRelationships(doc: LoroDoc, shown: ReadonlyMap<string, TreeID>):
     const value = raw[id];
     if (!isRecord(value)) continue;
     const { fromId, toId } = value;
-    if (typeof fromId !== 'string' || typeof toId !== 'string' || !shown.has(fromId) || !shown.has(toId)) continue;
+    if (typeof fromId !== 'string' || typeof toId !== 'string' || !shown.has(fromId) || !shown.has(toId))
+      continue;
     const relationship: Relationship = { id, fromId, toId };
     if (typeof value.label === 'string') relationship.label = value.label;
     if (typeof value.color === 'string') relationship.color = value.color;
@@ -177,7 +178,11 @@ function clampRange(range: unknown, count: number): Range | undefined {
   return clamped.from <= clamped.to && clamped.from >= 0 ? clamped : undefined;
 }
 
-function copyList<K extends 'links' | 'icons' | 'tags' | 'attachments'>(topic: Topic, key: K, value: unknown): void {
+function copyList<K extends 'links' | 'icons' | 'tags' | 'attachments'>(
+  topic: Topic,
+  key: K,
+  value: unknown,
+): void {
   if (Array.isArray(value) && value.length > 0) topic[key] = value as Topic[K];
 }
 

@@ -71,7 +71,8 @@ export function validateState(doc: LoroDoc): string[] {
   const problems = new ProblemList();
   for (const [name, cid] of Object.entries(doc.getShallowValue())) {
     if (!ROOT_CONTAINER_NAMES.has(name)) problems.add(`root container ${name} is not part of the layout`);
-    else if (cid !== `cid:root-${name}:${ROOT_KINDS[name] ?? ''}`) problems.add(`root container ${name} has the wrong type`);
+    else if (cid !== `cid:root-${name}:${ROOT_KINDS[name] ?? ''}`)
+      problems.add(`root container ${name} has the wrong type`);
   }
   if (problems.items.length > 0) return problems.items;
   validateDocumentMap(doc, problems);
@@ -83,7 +84,8 @@ export function validateState(doc: LoroDoc): string[] {
 function validateDocumentMap(doc: LoroDoc, problems: ProblemList): void {
   const map = doc.getMap(ROOT_DOCUMENT);
   for (const key of map.keys() as string[]) {
-    if (key !== KEY_SCHEMA_VERSION && key !== KEY_CENTRAL_ID) problems.add(`document.${key} is not part of the layout`);
+    if (key !== KEY_SCHEMA_VERSION && key !== KEY_CENTRAL_ID)
+      problems.add(`document.${key} is not part of the layout`);
   }
   const version: unknown = map.get(KEY_SCHEMA_VERSION);
   if (version !== DOCUMENT_SCHEMA_VERSION) {
@@ -97,13 +99,18 @@ function validateDocumentMap(doc: LoroDoc, problems: ProblemList): void {
 }
 
 function validateMapLevel(doc: LoroDoc, problems: ProblemList): void {
-  if (doc.getText(ROOT_TITLE).length > MAX_TITLE_LENGTH) problems.add(`title: longer than ${MAX_TITLE_LENGTH}`);
+  if (doc.getText(ROOT_TITLE).length > MAX_TITLE_LENGTH)
+    problems.add(`title: longer than ${MAX_TITLE_LENGTH}`);
   const meta = doc.getMap(ROOT_META).getShallowValue();
   const metaKeys = Object.keys(meta);
   if (metaKeys.length > MAX_META_ENTRIES) problems.add(`meta: more than ${MAX_META_ENTRIES} entries`);
   for (const key of metaKeys) {
     const value = meta[key];
-    if (key.length > MAX_SHORT_STRING_LENGTH || typeof value !== 'string' || value.length > MAX_SHORT_STRING_LENGTH) {
+    if (
+      key.length > MAX_SHORT_STRING_LENGTH ||
+      typeof value !== 'string' ||
+      value.length > MAX_SHORT_STRING_LENGTH
+    ) {
       problems.add(`meta.${key.slice(0, 40)}: must be a short string`);
     }
   }
@@ -154,19 +161,24 @@ function validateTopicData(doc: LoroDoc, node: RawTopicNode, problems: ProblemLi
     problems.add(`${where}.id: must be a non-empty short string`);
   }
   for (const key of TEXT_KEYS) {
-    if (!isContainerRef(shallow[key], 'Text', meta[key])) problems.add(`${where}.${key}: must be a text container`);
+    if (!isContainerRef(shallow[key], 'Text', meta[key]))
+      problems.add(`${where}.${key}: must be a text container`);
   }
   for (const key of LIST_KEYS) {
-    if (!isContainerRef(shallow[key], 'MovableList', meta[key])) problems.add(`${where}.${key}: must be a list container`);
+    if (!isContainerRef(shallow[key], 'MovableList', meta[key]))
+      problems.add(`${where}.${key}: must be a list container`);
   }
   for (const key of MAP_KEYS) {
-    if (!isContainerRef(shallow[key], 'Map', meta[key])) problems.add(`${where}.${key}: must be a map container`);
+    if (!isContainerRef(shallow[key], 'Map', meta[key]))
+      problems.add(`${where}.${key}: must be a map container`);
   }
   for (const key of Object.keys(meta)) {
     const value = meta[key];
-    if (isFieldName(key) && key !== 'richText') problems.add(schemaProblem(FIELD_SCHEMAS[key], value, `${where}.${key}`));
+    if (isFieldName(key) && key !== 'richText')
+      problems.add(schemaProblem(FIELD_SCHEMAS[key], value, `${where}.${key}`));
   }
-  if (meta.richText !== undefined && typeof meta.richText !== 'boolean') problems.add(`${where}.richText: must be a flag`);
+  if (meta.richText !== undefined && typeof meta.richText !== 'boolean')
+    problems.add(`${where}.richText: must be a flag`);
   if (meta.richText === true) {
     const text: unknown = data.get('text');
     if (text instanceof LoroText) problems.add(runStyleProblem(text, where));
@@ -183,7 +195,8 @@ function validateTopicData(doc: LoroDoc, node: RawTopicNode, problems: ProblemLi
 function runStyleProblem(text: LoroText, where: string): string | undefined {
   for (const op of text.toDelta()) {
     for (const [key, value] of Object.entries(op.attributes ?? {})) {
-      const expected = key === 'fontSize' ? 'number' : key === 'color' || key === 'fontFamily' ? 'string' : 'boolean';
+      const expected =
+        key === 'fontSize' ? 'number' : key === 'color' || key === 'fontFamily' ? 'string' : 'boolean';
       if (!(RUN_STYLE_KEYS as readonly string[]).includes(key) || typeof value !== expected) {
         return `${where}.text: unknown style mark ${key.slice(0, 40)}`;
       }
@@ -197,7 +210,8 @@ function runStyleProblem(text: LoroText, where: string): string | undefined {
  * like a container id shows the same in both, which is how it is told apart.
  */
 function isContainerRef(shallow: unknown, kind: string, deep: unknown): boolean {
-  if (typeof shallow !== 'string' || !shallow.startsWith('cid:') || !shallow.endsWith(`:${kind}`)) return false;
+  if (typeof shallow !== 'string' || !shallow.startsWith('cid:') || !shallow.endsWith(`:${kind}`))
+    return false;
   if (kind === 'Text') return typeof deep === 'string' && deep !== shallow;
   return kind === 'MovableList' ? Array.isArray(deep) : isRecord(deep);
 }

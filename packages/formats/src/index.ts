@@ -1,0 +1,45 @@
+/**
+ * @canopy/formats: converts mind-map files to and from the model's plain-JSON MapDocument. Pure: no I/O.
+ * Every failure is a FormatError with a stable `code`; every conversion reports what it dropped.
+ */
+import type { MapDocument } from '@canopy/model';
+import { asInvalidFile, FormatError } from './errors.ts';
+import { detectFormat } from './detect.ts';
+import { resolveLimits } from './limits.ts';
+import { importMmap } from './mmap/mmap-import.ts';
+import { exportMmap } from './mmap/mmap-export.ts';
+import { importXmind } from './xmind/xmind-import.ts';
+import type { ExportOptions, ExportResult, ImportOptions, ImportResult, MapFormat } from './types.ts';
+
+export { FormatError, FORMAT_ERROR_CODES, isFormatError, type FormatErrorCode } from './errors.ts';
+export { DEFAULT_LIMITS, type ImportLimits } from './limits.ts';
+export { detectFormat } from './detect.ts';
+export { sanitizeNotesHtml } from './notes/notes-sanitizer.ts';
+export * from './types.ts';
+
+export function importMap(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
+  const limits = resolveLimits(options.limits);
+  if (bytes.length > limits.maxInputBytes) {
+    throw new FormatError('too_large', `file is ${bytes.length} bytes (limit ${limits.maxInputBytes})`);
+  }
+  const format = options.format ?? detectFormat(bytes, options.filename, options.mimeType);
+  return asInvalidFile(format, () => {
+    switch (format) {
+      case 'mmap':
+        return importMmap(bytes, limits, options.filename);
+      case 'xmind':
+        return importXmind(bytes, limits, options.filename);
+      default:
+        throw new FormatError('unsupported_format', `import of ${format} is not available`);
+    }
+  });
+}
+
+export function exportMap(document: MapDocument, format: MapFormat, options: ExportOptions = {}): ExportResult {
+  switch (format) {
+    case 'mmap':
+      return exportMmap(document, options);
+    default:
+      throw new FormatError('unsupported_format', `export to ${format} is not available`);
+  }
+}

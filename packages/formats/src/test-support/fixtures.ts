@@ -1,0 +1,17 @@
+/**
+ * Test-only access to the shared fixtures (../shared/fixtures beside the repository root). The package code is
+ * pure; only tests read files, through this one module.
+ */
+// eslint-disable-next-line no-restricted-imports -- tests read fixture files; package code never does
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURES = new URL('../../../../../shared/fixtures/', import.meta.url);
+
+export function fixturePath(relative: string): string {
+  return fileURLToPath(new URL(relative, FIXTURES));
+}
+
+export function readFixture(relative: string): Uint8Array {
+  return new Uint8Array(readFileSync(fixturePath(relative)));
+}

@@ -28,6 +28,12 @@ export interface InvariantViolation {
 
 export function checkInvariants(doc: MapDocument): InvariantViolation[] {
   const violations: InvariantViolation[] = [];
+  // Before the schema check, which would recurse forever on a cycle.
+  const repeated = findRepeatedTopic(doc);
+  if (repeated)
+    return [
+      { rule: 'reachable-once', path: repeated, message: 'topic reached twice (cycle or shared subtree)' },
+    ];
   if (!Value.Check(MapDocumentSchema, doc)) {
     for (const error of Value.Errors(MapDocumentSchema, doc)) {
       violations.push({ rule: 'schema', path: error.path, message: error.message });
@@ -35,18 +41,8 @@ export function checkInvariants(doc: MapDocument): InvariantViolation[] {
     }
     return violations;
   }
-  const seenObjects = new Set<Topic>();
   const ids = new Set<string>();
   const visit = (topic: Topic, path: string): void => {
-    if (seenObjects.has(topic)) {
-      violations.push({
-        rule: 'reachable-once',
-        path,
-        message: 'topic reached twice (cycle or shared subtree)',
-      });
-      return;
-    }
-    seenObjects.add(topic);
     if (ids.has(topic.id)) {
       violations.push({ rule: 'unique-topic-id', path, message: `duplicate topic id ${topic.id}` });
     }
@@ -90,4 +86,33 @@ export function checkInvariants(doc: MapDocument): InvariantViolation[] {
     }
   });
   return violations;
+}
+
+/** The path of the first topic object met twice, walking whatever shape `doc` has. */
+function findRepeatedTopic(doc: unknown): string | undefined {
+  const seen = new Set<object>();
+  const stack: { value: unknown; path: string }[] = [];
+  if (typeof doc !== 'object' || doc === null) return undefined;
+  const { root, floating } = doc as { root?: unknown; floating?: unknown };
+  if (Array.isArray(floating)) floating.forEach((value, i) => stack.push({ value, path: `floating[${i}]` }));
+  stack.push({ value: root, path: 'root' });
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { value, path } = item;
+    if (typeof value !== 'object' || value === null) continue;
+    if (seen.has(value)) return path;
+    seen.add(value);
+    const { children, summaries } = value as { children?: unknown; summaries?: unknown };
+    if (Array.isArray(children))
+      children.forEach((child, i) => stack.push({ value: child, path: `${path}.children[${i}]` }));
+    if (Array.isArray(summaries)) {
+      summaries.forEach((summary, i) => {
+        const summaryTopic =
+          typeof summary === 'object' && summary !== null
+            ? (summary as { topic?: unknown }).topic
+            : undefined;
+        stack.push({ value: summaryTopic, path: `${path}.summaries[${i}].topic` });
+      });
+    }
+  }
+  return undefined;
 }

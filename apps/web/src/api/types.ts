@@ -1,0 +1,34 @@
+// The response shapes this app reads, from API.md. Written by hand until packages/sdk publishes its typed
+// client; then these types come from there (and from the server's schemas) and this file goes.
+
+export interface Account {
+  readonly id: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly emailVerified: boolean;
+}
+
+export interface Session {
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly account: Account;
+  /** If the server returns the CSRF token in the body rather than a header. */
+  readonly csrfToken?: string;
+}
+
+export interface Me extends Account {
+  readonly orgs?: readonly { id: string; name: string; role: string }[];
+}
+
+export interface MapSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly updatedAt?: string;
+  readonly role?: 'owner' | 'editor' | 'viewer';
+}
+
+export interface TotpEnrollment {
+  readonly secret: string;
+  readonly otpauthUrl: string;
+}

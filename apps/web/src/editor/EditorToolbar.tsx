@@ -1,0 +1,79 @@
+import type { LayoutKind } from './layout/types.ts';
+
+interface Props {
+  readonly kind: LayoutKind;
+  readonly zoomPercent: number;
+  readonly canUndo: boolean;
+  readonly canRedo: boolean;
+  readonly onKind: (kind: LayoutKind) => void;
+  readonly onZoom: (action: 'zoomIn' | 'zoomOut' | 'zoomToFit') => void;
+  readonly onUndo: () => void;
+  readonly onRedo: () => void;
+}
+
+const KINDS: readonly { kind: LayoutKind; label: string }[] = [
+  { kind: 'map', label: 'Map' },
+  { kind: 'tree', label: 'Tree' },
+  { kind: 'org', label: 'Org chart' },
+];
+
+export function EditorToolbar(props: Props) {
+  return (
+    <div className="editor-toolbar" role="toolbar" aria-label="Map tools">
+      <div className="segmented" role="group" aria-label="Layout">
+        {KINDS.map(({ kind, label }) => (
+          <button key={kind} type="button" aria-pressed={props.kind === kind} onClick={() => props.onKind(kind)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      <div className="segmented" role="group" aria-label="Zoom">
+        <button type="button" onClick={() => props.onZoom('zoomOut')} aria-label="Zoom out">
+          −
+        </button>
+        <output className="zoom-level" aria-live="polite" aria-label="Zoom level">
+          {props.zoomPercent}%
+        </output>
+        <button type="button" onClick={() => props.onZoom('zoomIn')} aria-label="Zoom in">
+          +
+        </button>
+        <button type="button" onClick={() => props.onZoom('zoomToFit')}>
+          Fit
+        </button>
+      </div>
+      <div className="segmented" role="group" aria-label="History">
+        <button type="button" onClick={props.onUndo} disabled={!props.canUndo}>
+          Undo
+        </button>
+        <button type="button" onClick={props.onRedo} disabled={!props.canRedo}>
+          Redo
+        </button>
+      </div>
+      <details className="shortcuts">
+        <summary>Keyboard</summary>
+        <dl>
+          <dt>Enter</dt>
+          <dd>new topic after (Shift+Enter: before)</dd>
+          <dt>Tab / Insert</dt>
+          <dd>new subtopic</dd>
+          <dt>F2 or type</dt>
+          <dd>edit text (Enter saves, Esc cancels)</dd>
+          <dt>Delete</dt>
+          <dd>remove topic and its branch</dd>
+          <dt>Arrows</dt>
+          <dd>move the selection</dd>
+          <dt>Space</dt>
+          <dd>collapse / expand</dd>
+          <dt>Home</dt>
+          <dd>central topic</dd>
+          <dt>Ctrl/⌘ Z, Y</dt>
+          <dd>undo, redo</dd>
+          <dt>Ctrl/⌘ + − 0</dt>
+          <dd>zoom in, out, fit</dd>
+          <dt>Shift+Tab</dt>
+          <dd>leave the map</dd>
+        </dl>
+      </details>
+    </div>
+  );
+}

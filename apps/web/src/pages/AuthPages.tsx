@@ -1,0 +1,220 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import type { ApiClient } from '../api/client.ts';
+import { ApiError, networkProblem, type Problem } from '../api/problem.ts';
+import { Link } from '../app/Link.tsx';
+import { navigate } from '../app/router.ts';
+import { Field, formSecret, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
+
+const PASSWORD_MIN = 10;
+
+function AuthLayout({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <main className="auth-page">
+      <div className="auth-card">
+        <p className="brand">Canopy</p>
+        <h1>{title}</h1>
+        {children}
+      </div>
+    </main>
+  );
+}
+
+export function SignInPage({ api, next }: { api: ApiClient; next?: string }) {
+  const [needsCode, setNeedsCode] = useState(false);
+  const form = useSubmit(async (data) => {
+    const totp = formText(data, 'totp');
+    try {
+      await api.sessions.create({
+        email: formText(data, 'email'),
+        password: formSecret(data, 'password'),
+        ...(totp ? { totp } : {}),
+      });
+    } catch (error) {
+      if (error instanceof ApiError && (error.code === 'mfa_required' || error.code === 'invalid_totp')) {
+        setNeedsCode(true);
+      }
+      throw error;
+    }
+    navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/maps');
+    return true;
+  });
+  return (
+    <AuthLayout title="Sign in">
+      <form onSubmit={form.onSubmit} noValidate={false}>
+        <Field label="Email" name="email" type="email" autoComplete="username" required />
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required />
+        {needsCode && (
+          <Field
+            label="Authenticator code"
+            name="totp"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            required
+            hint="Six digits from your authenticator app, or a recovery code."
+          />
+        )}
+        <ProblemAlert problem={form.problem} />
+        <button type="submit" className="primary" disabled={form.pending}>
+          {form.pending ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      <p className="auth-links">
+        <Link to={{ page: 'forgot-password' }}>Forgot your password?</Link> ·{' '}
+        <Link to={{ page: 'sign-up' }}>Create an account</Link>
+      </p>
+    </AuthLayout>
+  );
+}
+
+export function SignUpPage({ api }: { api: ApiClient }) {
+  const form = useSubmit(async (data) => {
+    const password = formSecret(data, 'password');
+    if (password !== formSecret(data, 'confirm')) {
+      throw new ApiError({
+        type: 'about:blank',
+        title: 'The passwords do not match.',
+        status: 0,
+        code: 'passwords_differ',
+      });
+    }
+    return api.accounts.create({
+      email: formText(data, 'email'),
+      password,
+      firstName: formText(data, 'firstName'),
+      lastName: formText(data, 'lastName'),
+    });
+  });
+  if (form.result) {
+    return (
+      <AuthLayout title="Check your email">
+        <p>
+          We sent a link to <strong>{form.result.email}</strong>. Open it to verify your address, then sign in.
+        </p>
+        <p className="auth-links">
+          <Link to={{ page: 'sign-in' }}>Go to sign in</Link>
+        </p>
+      </AuthLayout>
+    );
+  }
+  return (
+    <AuthLayout title="Create your account">
+      <form onSubmit={form.onSubmit}>
+        <div className="field-row">
+          <Field label="First name" name="firstName" autoComplete="given-name" required />
+          <Field label="Last name" name="lastName" autoComplete="family-name" required />
+        </div>
+        <Field label="Email" name="email" type="email" autoComplete="email" required />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          minLength={PASSWORD_MIN}
+          required
+          hint={`At least ${PASSWORD_MIN} characters.`}
+        />
+        <Field label="Repeat password" name="confirm" type="password" autoComplete="new-password" required />
+        <ProblemAlert problem={form.problem} />
+        <button type="submit" className="primary" disabled={form.pending}>
+          {form.pending ? 'Creating…' : 'Create account'}
+        </button>
+      </form>
+      <p className="auth-links">
+        Already have an account? <Link to={{ page: 'sign-in' }}>Sign in</Link>
+      </p>
+    </AuthLayout>
+  );
+}
+
+export function VerifyPage({ api, token }: { api: ApiClient; token: string }) {
+  const [state, setState] = useState<'pending' | 'done' | Problem>('pending');
+  useEffect(() => {
+    if (!token) {
+      setState({ type: 'about:blank', title: 'This link has no token.', status: 0, code: 'missing_token' });
+      return;
+    }
+    let live = true;
+    api.accounts.verify(token).then(
+      () => live && setState('done'),
+      (error: unknown) => live && setState(error instanceof ApiError ? error.problem : networkProblem(error)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, token]);
+  return (
+    <AuthLayout title="Verify your email">
+      {state === 'pending' && <p role="status">Verifying…</p>}
+      {state === 'done' && (
+        <p role="status">
+          Your email is verified. <Link to={{ page: 'sign-in' }}>Sign in</Link>
+        </p>
+      )}
+      {typeof state === 'object' && <ProblemAlert problem={state} />}
+    </AuthLayout>
+  );
+}
+
+export function ForgotPasswordPage({ api }: { api: ApiClient }) {
+  const form = useSubmit(async (data) => {
+    await api.password.forgot(formText(data, 'email'));
+    return true;
+  });
+  return (
+    <AuthLayout title="Reset your password">
+      {form.result ? (
+        <p role="status">If an account uses that address, we have sent it a link to choose a new password.</p>
+      ) : (
+        <form onSubmit={form.onSubmit}>
+          <Field label="Email" name="email" type="email" autoComplete="email" required />
+          <ProblemAlert problem={form.problem} />
+          <button type="submit" className="primary" disabled={form.pending}>
+            Send reset link
+          </button>
+        </form>
+      )}
+      <p className="auth-links">
+        <Link to={{ page: 'sign-in' }}>Back to sign in</Link>
+      </p>
+    </AuthLayout>
+  );
+}
+
+export function ResetPasswordPage({ api, token }: { api: ApiClient; token: string }) {
+  const form = useSubmit(async (data) => {
+    const password = formSecret(data, 'password');
+    if (password !== formSecret(data, 'confirm')) {
+      throw new ApiError({ type: 'about:blank', title: 'The passwords do not match.', status: 0, code: 'passwords_differ' });
+    }
+    await api.password.reset(token, password);
+    return true;
+  });
+  return (
+    <AuthLayout title="Choose a new password">
+      {!token && <ProblemAlert problem={{ type: 'about:blank', title: 'This link has no token.', status: 0, code: 'missing_token' }} />}
+      {form.result ? (
+        <p role="status">
+          Your password is changed and your other sessions are signed out.{' '}
+          <Link to={{ page: 'sign-in' }}>Sign in</Link>
+        </p>
+      ) : (
+        <form onSubmit={form.onSubmit}>
+          <Field
+            label="New password"
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            minLength={PASSWORD_MIN}
+            required
+            hint={`At least ${PASSWORD_MIN} characters.`}
+          />
+          <Field label="Repeat password" name="confirm" type="password" autoComplete="new-password" required />
+          <ProblemAlert problem={form.problem} />
+          <button type="submit" className="primary" disabled={form.pending || !token}>
+            Change password
+          </button>
+        </form>
+      )}
+    </AuthLayout>
+  );
+}

@@ -1,0 +1,172 @@
+// `npm run bench editor`: builds apps/web, serves it from this process on 127.0.0.1 under the strict CSP, and drives
+// Debian's Chromium (playwright-core, never a downloaded browser) to measure, for generated maps of 1,000 and
+// 10,000 topics, the time to first render and the frame times while panning. Also writes a screenshot of a
+// ~200-topic map to test-output/editor.png.
+//
+// Options (environment): BENCH_EDITOR_SKIP_BUILD=1 reuses apps/web/dist; BENCH_EDITOR_RUNS=n (default 3).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { serveStatic } from './staticServer.ts';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const dist = join(repo, 'apps/web/dist');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const RUNS = Number(process.env['BENCH_EDITOR_RUNS'] ?? 3);
+const SIZES = [1_000, 10_000];
+const GOAL = { firstRenderMs: 1500, panP95Ms: 16 };
+const VIEWPORT = { width: 1400, height: 900 };
+
+interface DemoProbe {
+  topics: number;
+  openedAt: number;
+  firstFrameAt?: number;
+  frames: { boxes: number; connectors: number; ms: number }[];
+}
+
+function build(): void {
+  if (process.env['BENCH_EDITOR_SKIP_BUILD'] && existsSync(join(dist, 'index.html'))) return;
+  console.log('building apps/web…');
+  const r = spawnSync('npm', ['run', 'build', '-w', 'apps/web'], { cwd: repo, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('apps/web build failed');
+}
+
+async function openDemo(browser: Browser, base: string, topics: number): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${base}/demo?topics=${topics}`);
+  await page.waitForFunction(() => (window as unknown as { canopyDemo?: DemoProbe }).canopyDemo?.firstFrameAt! > 0, null, {
+    timeout: 60_000,
+  });
+  return { page, problems };
+}
+
+async function probe(page: Page): Promise<DemoProbe> {
+  return page.evaluate(() => {
+    const p = (window as unknown as { canopyDemo: DemoProbe }).canopyDemo;
+    return { ...p, frames: [...p.frames] };
+  });
+}
+
+/** Drags the map with the mouse while recording requestAnimationFrame timestamps and the renderer's frame costs. */
+async function pan(page: Page, steps: number): Promise<{ intervals: number[]; drawMs: number[]; boxes: number[] }> {
+  const framesBefore = (await probe(page)).frames.length;
+  // A string, not a function: tsx would wrap a function's inner closures in a helper the page does not have.
+  await page.evaluate(`(() => {
+    window.__rafTimes = [];
+    window.__rafStop = false;
+    const tick = (t) => {
+      window.__rafTimes.push(t);
+      if (!window.__rafStop) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  })()`);
+  const cx = VIEWPORT.width / 2;
+  const cy = VIEWPORT.height / 2;
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  for (let i = 1; i <= steps; i++) {
+    // A slow circle, so that the view keeps moving over new parts of the map in every direction.
+    const a = (i / steps) * Math.PI * 2;
+    await page.mouse.move(cx + Math.sin(a) * 300, cy + (1 - Math.cos(a)) * -150);
+    await page.waitForTimeout(8);
+  }
+  await page.mouse.up();
+  const times = await page.evaluate(() => {
+    const w = window as unknown as { __rafTimes: number[]; __rafStop: boolean };
+    w.__rafStop = true;
+    return w.__rafTimes;
+  });
+  const frames = (await probe(page)).frames.slice(framesBefore);
+  const intervals = times.slice(1).map((t, i) => t - times[i]!);
+  return { intervals, drawMs: frames.map((f) => f.ms), boxes: frames.map((f) => f.boxes) };
+}
+
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+
+async function main(): Promise<void> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  build();
+  const server = await serveStatic(dist);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  let failed = false;
+  try {
+    const rows: string[] = [];
+    for (const topics of SIZES) {
+      const openToFrame: number[] = [];
+      const navToFrame: number[] = [];
+      let problems: string[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const opened = await openDemo(browser, server.url, topics);
+        const p = await probe(opened.page);
+        openToFrame.push(p.firstFrameAt! - p.openedAt);
+        navToFrame.push(p.firstFrameAt!);
+        problems = opened.problems;
+        if (run < RUNS - 1) await opened.page.close();
+        else {
+          const atScale1 = await pan(opened.page, 120);
+          await opened.page.getByRole('button', { name: 'Fit' }).click();
+          await opened.page.waitForTimeout(100);
+          const fitted = await pan(opened.page, 120);
+          await opened.page.close();
+          const first = quantile(openToFrame, 0.5);
+          const panP95 = quantile(atScale1.intervals, 0.95);
+          rows.push(
+            [
+              `${topics.toLocaleString('en')} topics`,
+              `first render: ${fmt(first)} ms from document to painted frame, ${fmt(quantile(navToFrame, 0.5))} ms from navigation (median of ${RUNS})`,
+              `pan at 100%: rAF interval p50 ${fmt(quantile(atScale1.intervals, 0.5))} / p95 ${fmt(panP95)} ms over ${atScale1.intervals.length} frames; ` +
+                `draw p50 ${fmt(quantile(atScale1.drawMs, 0.5))} / p95 ${fmt(quantile(atScale1.drawMs, 0.95))} ms, ~${fmt(quantile(atScale1.boxes, 0.5))} topics drawn`,
+              `pan zoomed to fit: rAF interval p50 ${fmt(quantile(fitted.intervals, 0.5))} / p95 ${fmt(quantile(fitted.intervals, 0.95))} ms over ${fitted.intervals.length} frames; ` +
+                `draw p50 ${fmt(quantile(fitted.drawMs, 0.5))} / p95 ${fmt(quantile(fitted.drawMs, 0.95))} ms, ~${fmt(quantile(fitted.boxes, 0.5))} topics drawn`,
+              ...(problems.length > 0 ? [`console problems: ${problems.slice(0, 5).join(' | ')}`] : []),
+            ].join('\n  '),
+          );
+          if (topics === 10_000) {
+            const ok = first < GOAL.firstRenderMs && quantile(atScale1.drawMs, 0.95) < GOAL.panP95Ms;
+            rows.push(`goal (10,000 topics: first render < ${GOAL.firstRenderMs} ms, pan frame p95 < ${GOAL.panP95Ms} ms): ${ok ? 'met' : 'NOT met'}`);
+            failed ||= !ok;
+          }
+        }
+      }
+    }
+    console.log(rows.join('\n'));
+
+    const shot = await openDemo(browser, server.url, 200);
+    mkdirSync(join(repo, 'test-output'), { recursive: true });
+    await shot.page.locator('.topic-tree').focus();
+    await shot.page.screenshot({ path: join(repo, 'test-output/editor.png') });
+    if (shot.problems.length > 0) console.log(`screenshot page console problems: ${shot.problems.join(' | ')}`);
+    console.log('screenshot: test-output/editor.png');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  if (failed) process.exitCode = 1;
+}
+
+await main();

@@ -1,12 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
+// One run, two projects: everything that runs in Node (server, packages), and the web app's own suite.
 export default defineConfig({
   test: {
-    include: ['apps/server/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'e2e/**', 'apps/web/**'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    // Integration suites share real databases; files run in parallel but each suite uses its own schema/db names.
-    pool: 'forks',
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['apps/server/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'e2e/**', 'apps/web/**'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Integration suites share real database servers; each suite creates its own database.
+          pool: 'forks',
+        },
+      },
+      'apps/web/vitest.config.ts',
+    ],
   },
 });

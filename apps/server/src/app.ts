@@ -18,6 +18,7 @@ import {
 import { installOpenApi } from './platform/http/openapi.ts';
 import { installProblemHandlers } from './platform/http/problem.ts';
 import { installSecurity } from './platform/http/security.ts';
+import { installWebApp } from './platform/http/web-app.ts';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -26,6 +27,8 @@ export interface AppDeps {
   platform: Platform;
   /** Extra plugins registered after the modules (tests; embedding). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Where the built web app is; null: serve no web app (API-only tests). Default: apps/web/dist. */
+  webAppDir?: string | null;
 }
 
 export interface RouteEntry {
@@ -93,6 +96,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     await app.register(async (scoped) => mod.plugin(scoped, deps), { prefix: API_PREFIX });
   }
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  if (deps.webAppDir !== null) await installWebApp(app, deps.webAppDir);
   await app.ready();
   return app as App;
 }

@@ -22,6 +22,8 @@ export async function createTestApp(
     databaseUrl?: string;
     clock?: Clock;
     plugins?: ((app: FastifyInstance) => Promise<void>)[];
+    /** A built web app to serve; none by default. */
+    webAppDir?: string;
   } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'canopy-app-'));
@@ -36,7 +38,7 @@ export async function createTestApp(
     logger: pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const app = await buildApp(config, { platform, plugins: options.plugins ?? [] });
+  const app = await buildApp(config, { platform, plugins: options.plugins ?? [], webAppDir: options.webAppDir ?? null });
   return {
     app,
     platform,

@@ -19,6 +19,7 @@ import { installOpenApi } from './platform/http/openapi.ts';
 import { installProblemHandlers } from './platform/http/problem.ts';
 import { installSecurity } from './platform/http/security.ts';
 import { installWebApp } from './platform/http/web-app.ts';
+import { mapsPlugin, type MapsModuleOptions } from './modules/maps/index.ts';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -29,6 +30,8 @@ export interface AppDeps {
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Where the built web app is; null: serve no web app (API-only tests). Default: apps/web/dist. */
   webAppDir?: string | null;
+  /** Ports of the maps module (identity, cipher, formats) where the defaults are not wanted (tests). */
+  maps?: MapsModuleOptions;
 }
 
 export interface RouteEntry {
@@ -40,7 +43,9 @@ export interface RouteEntry {
 export type App = FastifyInstance & { metrics: Metrics; routeList: RouteEntry[] };
 
 /** The modules, in start order. Each is a Fastify plugin registered under API_PREFIX. */
-const modules: { name: string; plugin: (app: FastifyInstance, deps: AppDeps) => Promise<void> }[] = [];
+const modules: { name: string; plugin: (app: FastifyInstance, deps: AppDeps) => Promise<void> }[] = [
+  { name: 'maps', plugin: mapsPlugin },
+];
 
 export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {

@@ -1,0 +1,189 @@
+/**
+ * A map's content in SQL: a sealed snapshot plus a dense, sealed update log after it. The log is the truth
+ * co-editing acknowledges against; compaction folds it into the snapshot. Sealing happens outside the
+ * transactions (the cipher may need its own to load the tenant key, and SQLite has one connection).
+ */
+import { MindMap } from '@canopy/model';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/connect.ts';
+import { withTenant } from '../../platform/db/tenant.ts';
+import type { ContentSealer, SealRef } from './ports.ts';
+import { MapsRepository, type MapRole } from './repository.ts';
+
+/** First byte of a stored content value: how the rest is to be read. */
+const PLAIN = 0x00;
+const SEALED = 0x01;
+
+/** Stores content as-is (marked plain) until platform/crypto is wired. */
+export const plaintextSealer: ContentSealer = {
+  seal: async (_t, _r, plaintext) => plaintext,
+  open: async (_t, _r, sealed) => sealed,
+};
+
+export interface AppendEntry {
+  accountId: string;
+  data: Uint8Array;
+}
+
+export type AppendResult =
+  { kind: 'gone' } | { kind: 'appended'; firstSeq: number; headSeq: number; accepted: boolean[] };
+
+export interface LogTail {
+  /** Present when the log no longer reaches back to `afterSeq` (compacted): import this first. */
+  snapshot?: Uint8Array;
+  entries: { seq: number; data: Uint8Array }[];
+  headSeq: number;
+}
+
+export const canWrite = (role: MapRole | undefined) => role === 'owner' || role === 'editor';
+
+export class MapContentStore {
+  constructor(
+    private readonly database: Database,
+    private readonly sealer: ContentSealer,
+    private readonly clock: Clock,
+    private readonly sealed: boolean,
+  ) {}
+
+  private async pack(tenantId: string, ref: SealRef, bytes: Uint8Array): Promise<Uint8Array> {
+    if (!this.sealed) return prefixed(PLAIN, bytes);
+    return prefixed(SEALED, await this.sealer.seal(tenantId, ref, bytes));
+  }
+
+  private async unpack(tenantId: string, ref: SealRef, stored: Uint8Array): Promise<Uint8Array> {
+    const body = stored.subarray(1);
+    if (stored[0] === PLAIN) return body;
+    if (stored[0] === SEALED) return new Uint8Array(await this.sealer.open(tenantId, ref, body));
+    throw new Error(`map content in an unknown storage format (${stored[0]})`);
+  }
+
+  packSnapshot(tenantId: string, mapId: string, snapshot: Uint8Array): Promise<Uint8Array> {
+    return this.pack(tenantId, { table: 'maps', id: mapId, column: 'snapshot' }, snapshot);
+  }
+
+  openSnapshot(tenantId: string, mapId: string, stored: Uint8Array): Promise<Uint8Array> {
+    return this.unpack(tenantId, { table: 'maps', id: mapId, column: 'snapshot' }, stored);
+  }
+
+  packVersion(tenantId: string, versionId: string, snapshot: Uint8Array): Promise<Uint8Array> {
+    return this.pack(tenantId, { table: 'map_versions', id: versionId, column: 'snapshot' }, snapshot);
+  }
+
+  openVersion(tenantId: string, versionId: string, stored: Uint8Array): Promise<Uint8Array> {
+    return this.unpack(tenantId, { table: 'map_versions', id: versionId, column: 'snapshot' }, stored);
+  }
+
+  private logRef(mapId: string): SealRef {
+    return { table: 'map_updates', id: mapId, column: 'data' };
+  }
+
+  /**
+   * Appends the entries whose author may still write (checked in the same transaction, so a demotion is
+   * effective for every later commit) and returns their seqs. When this resolves, the rows are committed.
+   */
+  async append(tenantId: string, mapId: string, entries: AppendEntry[]): Promise<AppendResult> {
+    const packed = await Promise.all(entries.map((e) => this.pack(tenantId, this.logRef(mapId), e.data)));
+    const now = this.clock.now().getTime();
+    return withTenant(this.database, tenantId, async (scope) => {
+      const repo = new MapsRepository(scope);
+      // Lock the map row first: the role check and the seq reservation then see one consistent state.
+      if (!(await repo.lockMap(mapId))) return { kind: 'gone' as const };
+      const roles = await repo.rolesOf(mapId, [...new Set(entries.map((e) => e.accountId))]);
+      const accepted = entries.map((e) => canWrite(roles.get(e.accountId)));
+      const count = accepted.filter(Boolean).length;
+      if (count === 0) {
+        const head = (await repo.snapshotOf(mapId))?.headSeq ?? 0;
+        return { kind: 'appended' as const, firstSeq: head + 1, headSeq: head, accepted };
+      }
+      const firstSeq = await repo.reserveSeqs(mapId, count, now);
+      if (firstSeq === undefined) return { kind: 'gone' as const };
+      let seq = firstSeq;
+      const rows = entries.flatMap((e, i) =>
+        accepted[i]
+          ? [
+              {
+                map_id: mapId,
+                seq: seq++,
+                data: packed[i] ?? new Uint8Array(),
+                account_id: e.accountId,
+                created_at: now,
+              },
+            ]
+          : [],
+      );
+      await repo.appendLog(rows);
+      return { kind: 'appended' as const, firstSeq, headSeq: firstSeq + count - 1, accepted };
+    });
+  }
+
+  /** What a replica at `afterSeq` lacks. */
+  async readAfter(tenantId: string, mapId: string, afterSeq: number): Promise<LogTail | undefined> {
+    const raw = await withTenant(this.database, tenantId, async (scope) => {
+      const repo = new MapsRepository(scope);
+      const head = await repo.snapshotOf(mapId);
+      if (!head) return undefined;
+      const needSnapshot = afterSeq < head.snapshotSeq;
+      const entries = await repo.logAfter(mapId, needSnapshot ? head.snapshotSeq : afterSeq);
+      return { head, needSnapshot, entries };
+    });
+    if (!raw) return undefined;
+    const entries = await Promise.all(
+      raw.entries.map(async (e) => ({
+        seq: e.seq,
+        data: await this.unpack(tenantId, this.logRef(mapId), e.data),
+      })),
+    );
+    const tail: LogTail = { entries, headSeq: entries.at(-1)?.seq ?? raw.head.headSeq };
+    if (raw.needSnapshot) tail.snapshot = await this.openSnapshot(tenantId, mapId, raw.head.snapshot);
+    return tail;
+  }
+
+  /** The map as of its last acknowledged update, and the seq it reflects. */
+  async load(tenantId: string, mapId: string): Promise<{ map: MindMap; seq: number } | undefined> {
+    const tail = await this.readAfter(tenantId, mapId, -1);
+    if (!tail?.snapshot) return undefined;
+    const opened = MindMap.fromSnapshot(tail.snapshot);
+    if (!opened.ok) throw opened.error;
+    const map = opened.value;
+    for (const e of tail.entries) {
+      const r = map.importUpdates(e.data);
+      if (!r.ok) throw new Error(`map ${mapId}: log entry ${e.seq} no longer imports: ${r.error.message}`);
+    }
+    return { map, seq: tail.headSeq };
+  }
+
+  /**
+   * Folds the log into the snapshot in one transaction. The map row stays locked from the read to the write,
+   * so no append lands in between (on SQLite the transaction is the single writer anyway).
+   */
+  async compact(tenantId: string, mapId: string): Promise<{ folded: number } | undefined> {
+    const tail = await this.readAfter(tenantId, mapId, -1);
+    if (!tail?.snapshot) return undefined;
+    if (tail.entries.length === 0) return { folded: 0 };
+    // Build outside the lock; inside, fold only what we read (newer entries stay in the log, after the snapshot).
+    const opened = MindMap.fromSnapshot(tail.snapshot);
+    if (!opened.ok) throw opened.error;
+    const map = opened.value;
+    for (const e of tail.entries) {
+      const r = map.importUpdates(e.data);
+      if (!r.ok) throw new Error(`map ${mapId}: log entry ${e.seq} no longer imports: ${r.error.message}`);
+    }
+    const upTo = tail.headSeq;
+    const packed = await this.packSnapshot(tenantId, mapId, map.exportSnapshot());
+    return withTenant(this.database, tenantId, async (scope) => {
+      const repo = new MapsRepository(scope);
+      if (!(await repo.lockMap(mapId))) return undefined;
+      const now = await repo.snapshotOf(mapId);
+      if (!now || now.snapshotSeq >= upTo) return { folded: 0 };
+      await repo.replaceSnapshot(mapId, packed, upTo);
+      return { folded: upTo - now.snapshotSeq };
+    });
+  }
+}
+
+function prefixed(tag: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength + 1);
+  out[0] = tag;
+  out.set(bytes, 1);
+  return out;
+}

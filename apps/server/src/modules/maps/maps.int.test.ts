@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MindMap } from '@canopy/model';
+import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
+import { dialectsUnderTest, createTestDatabase, type TestDatabase } from '../../platform/db/testing.ts';
+import { testAuthorization, testIdentity } from './testing.ts';
+
+const alice = { authorization: testAuthorization('alice', 't1') };
+const bob = { authorization: testAuthorization('bob', 't1') };
+const mallory = { authorization: testAuthorization('mallory', 't2') };
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`maps REST API [${dialect}]`, () => {
+    let t: ModuleTestApp;
+    let db: TestDatabase;
+    beforeAll(async () => {
+      db = await createTestDatabase(dialect);
+      t = await createModuleTestApp({ databaseUrl: db.url, maps: { identity: testIdentity } });
+    });
+    afterAll(async () => {
+      await t.close();
+      await db.drop();
+    });
+
+    const call = (
+      method: 'GET' | 'POST' | 'DELETE',
+      url: string,
+      headers: Record<string, string>,
+      payload?: unknown,
+    ) =>
+      t.app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers,
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
+
+    it('refuses an unauthenticated caller with 401', async () => {
+      expect((await call('GET', '/maps', {})).statusCode).toBe(401);
+    });
+
+    it('creates, lists, reads and deletes a map; the owner role is reported', async () => {
+      const created = await call('POST', '/maps', alice, { title: 'Plans' });
+      expect(created.statusCode).toBe(201);
+      const { id } = created.json<{ id: string }>();
+      expect((await call('GET', `/maps/${id}`, alice)).json()).toMatchObject({
+        id,
+        title: 'Plans',
+        role: 'owner',
+      });
+      expect(
+        (await call('GET', '/maps', alice)).json<{ items: { id: string }[] }>().items.map((m) => m.id),
+      ).toContain(id);
+      const doc = (await call('GET', `/maps/${id}/document`, alice)).json<{
+        title: string;
+        root: { text: string };
+      }>();
+      expect(doc.root.text).toBe('Plans');
+      expect((await call('DELETE', `/maps/${id}`, alice)).statusCode).toBe(204);
+      expect((await call('GET', `/maps/${id}`, alice)).statusCode).toBe(404);
+    });
+
+    it("answers 404 for another tenant's map and 403 for an unshared map of the caller's tenant", async () => {
+      const { id } = (await call('POST', '/maps', alice, { title: 'Secret' })).json<{ id: string }>();
+      expect((await call('GET', `/maps/${id}`, mallory)).statusCode).toBe(404);
+      expect((await call('GET', `/maps/${id}/document`, mallory)).statusCode).toBe(404);
+      expect((await call('DELETE', `/maps/${id}`, mallory)).statusCode).toBe(404);
+      expect((await call('GET', `/maps/${id}`, bob)).statusCode).toBe(403);
+    });
+
+    it('shares as viewer, then editor; only the owner shares and deletes', async () => {
+      const { id } = (await call('POST', '/maps', alice, { title: 'Shared' })).json<{ id: string }>();
+      expect(
+        (await call('POST', `/maps/${id}/shares`, alice, { email: 'bob@t1', role: 'viewer' })).statusCode,
+      ).toBe(201);
+      expect((await call('GET', `/maps/${id}`, bob)).json()).toMatchObject({ role: 'viewer' });
+      expect(
+        (await call('POST', `/maps/${id}/shares`, alice, { email: 'bob@t1', role: 'editor' })).statusCode,
+      ).toBe(201);
+      expect((await call('GET', `/maps/${id}`, bob)).json()).toMatchObject({ role: 'editor' });
+      expect(
+        (await call('POST', `/maps/${id}/shares`, bob, { email: 'carol@t1', role: 'viewer' })).statusCode,
+      ).toBe(403);
+      expect((await call('DELETE', `/maps/${id}`, bob)).statusCode).toBe(403);
+      expect(
+        (await call('POST', `/maps/${id}/shares`, alice, { email: 'mallory@t2', role: 'viewer' })).statusCode,
+      ).toBe(422);
+      expect(
+        (await call('GET', '/maps', bob)).json<{ items: { id: string; role: string }[] }>().items,
+      ).toContainEqual(expect.objectContaining({ id, role: 'editor' }));
+    });
+
+    it('saves named versions and restores one as a new change', async () => {
+      const { id } = (await call('POST', '/maps', alice, { title: 'V' })).json<{ id: string }>();
+      const v1 = (await call('POST', `/maps/${id}/versions`, alice, { name: 'first' })).json<{
+        id: string;
+      }>();
+      expect(v1.id).toBeTruthy();
+      // Change the map through the store the collab rooms use, then restore.
+      const { content } = (await import('./index.ts')).mapsModule(t.deps);
+      const loaded = await content.load('t1', id);
+      const map = loaded!.map;
+      let update: Uint8Array | undefined;
+      map.onLocalUpdate((u) => (update = u));
+      map.addTopic(map.centralTopicId(), undefined, { text: 'added later' });
+      await content.append('t1', id, [{ accountId: 'alice', data: update! }]);
+      const changed = (await call('GET', `/maps/${id}/document`, alice)).json<{
+        root: { children: unknown[] };
+      }>();
+      expect(changed.root.children).toHaveLength(1);
+      const restore = await call('POST', `/maps/${id}/versions/${v1.id}/restore`, alice);
+      expect(restore.statusCode).toBe(200);
+      const back = (await call('GET', `/maps/${id}/document`, alice)).json<{
+        root: { children: unknown[] };
+      }>();
+      expect(back.root.children).toHaveLength(0);
+      const versions = (await call('GET', `/maps/${id}/versions`, alice)).json<{
+        items: { name: string }[];
+      }>();
+      expect(versions.items.map((v) => v.name)).toEqual(['Before restoring "first"', 'first']);
+    });
+
+    it('imports and exports the document JSON', async () => {
+      const source = MindMap.create('From file');
+      source.addTopic(source.centralTopicId(), undefined, { text: 'child' });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps/import?filename=plan.json',
+        headers: { ...alice, 'content-type': 'application/json' },
+        payload: JSON.stringify(source.toJSON()),
+      });
+      expect(res.statusCode).toBe(201);
+      const { id } = res.json<{ id: string }>();
+      const out = await call('GET', `/maps/${id}/export?format=json`, alice);
+      expect(out.statusCode).toBe(200);
+      expect(out.headers['content-disposition']).toContain('.json');
+      expect(JSON.parse(out.body).root.children[0].text).toBe('child');
+      expect((await call('GET', `/maps/${id}/export?format=json`, mallory)).statusCode).toBe(404);
+    });
+  });
+}

@@ -1,0 +1,229 @@
+/** The maps REST API (API.md, "Maps and co-editing"). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { unauthenticated } from '../../platform/errors.ts';
+import type { MapFormats } from './formats.ts';
+import type { Caller, MapsIdentity } from './ports.ts';
+import {
+  CreateMapBody,
+  CreateVersionBody,
+  DocumentJson,
+  ExportQuery,
+  ImportResult,
+  MapIdParams,
+  MapList,
+  MapSummary,
+  RestoreResult,
+  Share,
+  ShareBody,
+  ShareList,
+  ShareParams,
+  Version,
+  VersionList,
+  VersionParams,
+} from './schemas.ts';
+import type { MapsService } from './service.ts';
+
+const tags = ['maps'];
+
+export function installMapRoutes(
+  scope: FastifyInstance,
+  deps: { service: MapsService; identity: MapsIdentity; formats: MapFormats },
+): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  const { service, identity, formats } = deps;
+  const caller = async (request: FastifyRequest): Promise<Caller> => {
+    const c = await identity.caller(request);
+    if (!c) throw unauthenticated();
+    return c;
+  };
+
+  // Imports arrive as raw bytes with their own Content-Type; only this plugin's routes see this parser.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.post(
+    '/maps',
+    { schema: { tags, summary: 'Create a map', body: CreateMapBody, response: { 201: MapSummary } } },
+    async (request, reply) =>
+      reply.status(201).send(await service.create(await caller(request), request.body.title)),
+  );
+
+  app.get(
+    '/maps',
+    { schema: { tags, summary: 'Maps I own or that were shared with me', response: { 200: MapList } } },
+    async (request) => ({
+      items: await service.list(await caller(request)),
+    }),
+  );
+
+  app.get(
+    '/maps/:id',
+    { schema: { tags, summary: 'A map', params: MapIdParams, response: { 200: MapSummary } } },
+    async (request) => service.get(await caller(request), request.params.id),
+  );
+
+  app.get(
+    '/maps/:id/document',
+    {
+      schema: {
+        tags,
+        summary: 'The map as document JSON',
+        params: MapIdParams,
+        response: { 200: DocumentJson },
+      },
+    },
+    async (request) => service.document(await caller(request), request.params.id),
+  );
+
+  app.delete(
+    '/maps/:id',
+    { schema: { tags, summary: 'Delete a map (owner)', params: MapIdParams } },
+    async (request, reply) => {
+      await service.remove(await caller(request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/maps/:id/shares',
+    {
+      schema: {
+        tags,
+        summary: 'Share with a person of the organisation',
+        params: MapIdParams,
+        body: ShareBody,
+        response: { 201: Share },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          await service.share(
+            await caller(request),
+            request.params.id,
+            request.body.email,
+            request.body.role,
+          ),
+        ),
+  );
+
+  app.get(
+    '/maps/:id/shares',
+    {
+      schema: {
+        tags,
+        summary: 'Who the map is shared with',
+        params: MapIdParams,
+        response: { 200: ShareList },
+      },
+    },
+    async (request) => ({ items: await service.shares(await caller(request), request.params.id) }),
+  );
+
+  app.delete(
+    '/maps/:id/shares/:accountId',
+    {
+      schema: {
+        tags,
+        summary: 'Stop sharing with a person (takes effect in live sessions at once)',
+        params: ShareParams,
+      },
+    },
+    async (request, reply) => {
+      await service.unshare(await caller(request), request.params.id, request.params.accountId);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/maps/:id/versions',
+    {
+      schema: {
+        tags,
+        summary: 'Named versions, newest first',
+        params: MapIdParams,
+        response: { 200: VersionList },
+      },
+    },
+    async (request) => ({ items: await service.versions(await caller(request), request.params.id) }),
+  );
+
+  app.post(
+    '/maps/:id/versions',
+    {
+      schema: {
+        tags,
+        summary: 'Save the current state as a named version',
+        params: MapIdParams,
+        body: CreateVersionBody,
+        response: { 201: Version },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await service.saveVersion(await caller(request), request.params.id, request.body.name)),
+  );
+
+  app.post(
+    '/maps/:id/versions/:versionId/restore',
+    {
+      schema: {
+        tags,
+        summary: 'Restore a version (as a new change; the state before is saved as a version)',
+        params: VersionParams,
+        response: { 200: RestoreResult },
+      },
+    },
+    async (request) =>
+      service.restoreVersion(await caller(request), request.params.id, request.params.versionId),
+  );
+
+  app.post(
+    '/maps/import',
+    {
+      schema: {
+        tags,
+        summary: 'Import a file (raw body with its Content-Type; ?filename=)',
+        response: { 201: ImportResult },
+      },
+    },
+    async (request, reply) => {
+      const who = await caller(request);
+      const query = request.query as { filename?: string };
+      const raw = request.body;
+      const bytes =
+        raw instanceof Uint8Array
+          ? raw
+          : new TextEncoder().encode(typeof raw === 'string' ? raw : JSON.stringify(raw ?? null));
+      const options: { filename?: string; mimeType?: string } = {};
+      if (typeof query.filename === 'string') options.filename = query.filename;
+      if (request.headers['content-type']) options.mimeType = request.headers['content-type'];
+      const imported = formats.importMap(bytes, options);
+      const title = imported.document.title || imported.document.root.text || 'Imported map';
+      const created = await service.create(who, title, imported.document);
+      return reply.status(201).send({ id: created.id, title: created.title, warnings: imported.warnings });
+    },
+  );
+
+  app.get(
+    '/maps/:id/export',
+    { schema: { tags, summary: 'Export as a file', params: MapIdParams, querystring: ExportQuery } },
+    async (request, reply) => {
+      const who = await caller(request);
+      const map = await service.get(who, request.params.id);
+      const document = await service.document(who, request.params.id);
+      const out = formats.exportMap(document, request.query.format as Parameters<MapFormats['exportMap']>[1]);
+      const name = (map.title || 'map').replace(/[^\p{L}\p{N} ._-]+/gu, '_').slice(0, 100);
+      return reply
+        .header('content-type', out.mimeType)
+        .header(
+          'content-disposition',
+          `attachment; filename="${name}.${out.extension}"; filename*=UTF-8''${encodeURIComponent(`${name}.${out.extension}`)}`,
+        )
+        .header('x-canopy-export-warnings', String(out.warnings.length))
+        .send(Buffer.from(out.data));
+    },
+  );
+}

@@ -1,0 +1,64 @@
+/** The maps API's TypeBox schemas: they validate, serialise and document (OpenAPI) the routes. */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const MapIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const VersionParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  versionId: Type.String({ minLength: 1, maxLength: 64 }),
+});
+export const ShareParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  accountId: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+export const Role = Type.Union([Type.Literal('owner'), Type.Literal('editor'), Type.Literal('viewer')]);
+export const ShareRole = Type.Union([Type.Literal('editor'), Type.Literal('viewer')]);
+
+export const MapSummary = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  role: Role,
+});
+export type MapSummary = Static<typeof MapSummary>;
+
+export const CreateMapBody = Type.Object(
+  { title: Type.String({ maxLength: 1000 }) },
+  { additionalProperties: false },
+);
+export const MapList = Type.Object({ items: Type.Array(MapSummary) });
+
+export const ShareBody = Type.Object(
+  { email: Type.String({ minLength: 3, maxLength: 320 }), role: ShareRole },
+  { additionalProperties: false },
+);
+export const Share = Type.Object({ accountId: Type.String(), role: ShareRole });
+export const ShareList = Type.Object({
+  items: Type.Array(Type.Object({ accountId: Type.String(), role: ShareRole, createdAt: Type.String() })),
+});
+
+export const Version = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  createdBy: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+export const VersionList = Type.Object({ items: Type.Array(Version) });
+export const CreateVersionBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 255 }) },
+  { additionalProperties: false },
+);
+export const RestoreResult = Type.Object({ restored: Type.String(), savedAs: Type.String() });
+
+export const ImportResult = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  warnings: Type.Array(Type.String()),
+});
+export const ExportQuery = Type.Object({
+  format: Type.Union(['mmap', 'xmind', 'mm', 'opml', 'md', 'json', 'html'].map((f) => Type.Literal(f))),
+});
+
+/** The document JSON contract is the model's; here it is passed through as an object. */
+export const DocumentJson = Type.Object({}, { additionalProperties: true });

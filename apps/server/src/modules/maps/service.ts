@@ -1,0 +1,225 @@
+/**
+ * The maps commands: every one takes the caller, resolves the caller's role on the map inside the caller's
+ * tenant (another tenant's map is simply not found), and then acts.
+ */
+import { randomUUID } from 'node:crypto';
+import { LoroDoc } from 'loro-crdt';
+import { MindMap, type MapDocument } from '@canopy/model';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/connect.ts';
+import { withTenant } from '../../platform/db/tenant.ts';
+import type { MapContentStore } from './content.ts';
+import { documentInvalid, mapForbidden, mapNotFound, shareeNotFound, versionNotFound } from './errors.ts';
+import type { Caller, MapsIdentity } from './ports.ts';
+import { MapsRepository, type MapRole, type ShareRole } from './repository.ts';
+
+export interface MapSummary {
+  id: string;
+  title: string;
+  createdAt: string;
+  updatedAt: string;
+  role: MapRole;
+}
+
+/** Told when a map's content changed outside a live room (restore), or its access changed (shares). */
+export interface MapsListener {
+  contentChanged?(tenantId: string, mapId: string): void;
+  accessChanged?(tenantId: string, mapId: string): void;
+  deleted?(tenantId: string, mapId: string): void;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class MapsService {
+  private readonly listeners: MapsListener[] = [];
+
+  constructor(
+    private readonly database: Database,
+    readonly content: MapContentStore,
+    private readonly identity: MapsIdentity,
+    private readonly clock: Clock,
+  ) {}
+
+  listen(listener: MapsListener): void {
+    this.listeners.push(listener);
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  private repo<T>(caller: Caller, fn: (repo: MapsRepository) => Promise<T>): Promise<T> {
+    return withTenant(this.database, caller.tenantId, (scope) => fn(new MapsRepository(scope)));
+  }
+
+  /** The caller's role, or a 404 (unknown or another tenant's) / 403 (same tenant, no access). */
+  async requireRole(caller: Caller, mapId: string, allowed: readonly MapRole[]): Promise<MapRole> {
+    const found = await this.repo(caller, async (repo) => ({
+      exists: (await repo.findMap(mapId)) !== undefined,
+      role: await repo.roleOf(mapId, caller.accountId),
+    }));
+    if (!found.exists) throw mapNotFound();
+    if (!found.role) throw mapForbidden('This map has not been shared with you.');
+    if (!allowed.includes(found.role)) throw mapForbidden();
+    return found.role;
+  }
+
+  /** The role without throwing: undefined when the map does not exist in this tenant or is not shared. */
+  async roleOf(caller: Caller, mapId: string): Promise<{ exists: boolean; role: MapRole | undefined }> {
+    return this.repo(caller, async (repo) => ({
+      exists: (await repo.findMap(mapId)) !== undefined,
+      role: await repo.roleOf(mapId, caller.accountId),
+    }));
+  }
+
+  async create(caller: Caller, title: string, document?: MapDocument): Promise<MapSummary> {
+    const id = randomUUID();
+    let map: MindMap;
+    try {
+      map = document ? MindMap.fromJSON({ ...document, title }) : MindMap.create(title);
+    } catch (err) {
+      throw documentInvalid(err instanceof Error ? err.message : String(err));
+    }
+    const snapshot = await this.content.packSnapshot(caller.tenantId, id, map.exportSnapshot());
+    const now = this.now();
+    await this.repo(caller, (repo) =>
+      repo.insertMap({
+        id,
+        title,
+        owner_id: caller.accountId,
+        snapshot,
+        snapshot_seq: 0,
+        head_seq: 0,
+        created_at: now,
+        updated_at: now,
+      }),
+    );
+    return { id, title, createdAt: iso(now), updatedAt: iso(now), role: 'owner' };
+  }
+
+  async list(caller: Caller): Promise<MapSummary[]> {
+    const rows = await this.repo(caller, (repo) => repo.listForAccount(caller.accountId));
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      createdAt: iso(r.created_at),
+      updatedAt: iso(r.updated_at),
+      role: r.role,
+    }));
+  }
+
+  async get(caller: Caller, mapId: string): Promise<MapSummary> {
+    const role = await this.requireRole(caller, mapId, ['owner', 'editor', 'viewer']);
+    const row = await this.repo(caller, (repo) => repo.findMap(mapId));
+    if (!row) throw mapNotFound();
+    // The title lives in the document; the row's copy is refreshed by reads like this one and by compaction.
+    return {
+      id: row.id,
+      title: row.title,
+      createdAt: iso(row.created_at),
+      updatedAt: iso(row.updated_at),
+      role,
+    };
+  }
+
+  async document(caller: Caller, mapId: string): Promise<MapDocument> {
+    await this.requireRole(caller, mapId, ['owner', 'editor', 'viewer']);
+    const loaded = await this.content.load(caller.tenantId, mapId);
+    if (!loaded) throw mapNotFound();
+    return loaded.map.toJSON();
+  }
+
+  async remove(caller: Caller, mapId: string): Promise<void> {
+    await this.requireRole(caller, mapId, ['owner']);
+    await this.repo(caller, (repo) => repo.deleteMap(mapId));
+    for (const l of this.listeners) l.deleted?.(caller.tenantId, mapId);
+  }
+
+  async share(
+    caller: Caller,
+    mapId: string,
+    email: string,
+    role: ShareRole,
+  ): Promise<{ accountId: string; role: ShareRole }> {
+    await this.requireRole(caller, mapId, ['owner']);
+    const accountId = await this.identity.findAccountByEmail(caller.tenantId, email);
+    if (!accountId) throw shareeNotFound();
+    await this.repo(caller, async (repo) => {
+      const map = await repo.findMap(mapId);
+      if (map?.owner_id === accountId)
+        throw mapForbidden('The owner of a map cannot be given another role on it.');
+      await repo.upsertShare(mapId, accountId, role, this.now());
+    });
+    for (const l of this.listeners) l.accessChanged?.(caller.tenantId, mapId);
+    return { accountId, role };
+  }
+
+  async unshare(caller: Caller, mapId: string, accountId: string): Promise<void> {
+    await this.requireRole(caller, mapId, ['owner']);
+    await this.repo(caller, (repo) => repo.removeShare(mapId, accountId));
+    for (const l of this.listeners) l.accessChanged?.(caller.tenantId, mapId);
+  }
+
+  async shares(caller: Caller, mapId: string) {
+    await this.requireRole(caller, mapId, ['owner', 'editor', 'viewer']);
+    const rows = await this.repo(caller, (repo) => repo.listShares(mapId));
+    return rows.map((r) => ({ accountId: r.accountId, role: r.role, createdAt: iso(r.createdAt) }));
+  }
+
+  // ---- versions ------------------------------------------------------------------------------------------
+
+  async saveVersion(caller: Caller, mapId: string, name: string) {
+    await this.requireRole(caller, mapId, ['owner', 'editor']);
+    const loaded = await this.content.load(caller.tenantId, mapId);
+    if (!loaded) throw mapNotFound();
+    const id = randomUUID();
+    const snapshot = await this.content.packVersion(caller.tenantId, id, loaded.map.exportSnapshot());
+    const now = this.now();
+    await this.repo(caller, (repo) =>
+      repo.insertVersion({
+        id,
+        map_id: mapId,
+        name,
+        snapshot,
+        created_by: caller.accountId,
+        created_at: now,
+      }),
+    );
+    return { id, name, createdBy: caller.accountId, createdAt: iso(now) };
+  }
+
+  async versions(caller: Caller, mapId: string) {
+    await this.requireRole(caller, mapId, ['owner', 'editor', 'viewer']);
+    const rows = await this.repo(caller, (repo) => repo.listVersions(mapId));
+    return rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) }));
+  }
+
+  /**
+   * Restores a version as a new change on top of the current map (Loro's revert: the history stays, live
+   * rooms and offline replicas merge it like any edit), after saving the current state as a new version.
+   */
+  async restoreVersion(caller: Caller, mapId: string, versionId: string) {
+    await this.requireRole(caller, mapId, ['owner', 'editor']);
+    const stored = await this.repo(caller, (repo) => repo.findVersion(mapId, versionId));
+    if (!stored) throw versionNotFound();
+    const target = new LoroDoc();
+    target.import(await this.content.openVersion(caller.tenantId, versionId, stored.snapshot));
+    const before = await this.saveVersion(caller, mapId, `Before restoring "${stored.name}"`);
+    const loaded = await this.content.load(caller.tenantId, mapId);
+    if (!loaded) throw mapNotFound();
+    const current = new LoroDoc();
+    current.import(loaded.map.exportSnapshot());
+    const from = current.oplogVersion();
+    current.revertTo(target.oplogFrontiers());
+    current.commit({ origin: 'sys:restore' });
+    const update = current.export({ mode: 'update', from });
+    const admitted = loaded.map.importUpdates(update);
+    if (!admitted.ok) throw documentInvalid(`the version cannot be restored: ${admitted.error.message}`);
+    const appended = await this.content.append(caller.tenantId, mapId, [
+      { accountId: caller.accountId, data: update },
+    ]);
+    if (appended.kind === 'gone') throw mapNotFound();
+    for (const l of this.listeners) l.contentChanged?.(caller.tenantId, mapId);
+    return { restored: versionId, savedAs: before.id };
+  }
+}

@@ -8,6 +8,12 @@ import { detectFormat } from './detect.ts';
 import { resolveLimits } from './limits.ts';
 import { importMmap } from './mmap/mmap-import.ts';
 import { exportMmap } from './mmap/mmap-export.ts';
+import { exportXmind } from './xmind/xmind-export.ts';
+import { exportFreemind, importFreemind } from './freemind/freemind.ts';
+import { exportOpml, importOpml } from './opml/opml.ts';
+import { exportMarkdown, importMarkdown } from './markdown/markdown-outline.ts';
+import { exportCanopyJson, importCanopyJson } from './json/canopy-json.ts';
+import { exportHtml } from './html/html-export.ts';
 import { importXmind } from './xmind/xmind-import.ts';
 import type { ExportOptions, ExportResult, ImportOptions, ImportResult, MapFormat } from './types.ts';
 
@@ -29,8 +35,16 @@ export function importMap(bytes: Uint8Array, options: ImportOptions = {}): Impor
         return importMmap(bytes, limits, options.filename);
       case 'xmind':
         return importXmind(bytes, limits, options.filename);
+      case 'mm':
+        return importFreemind(bytes, limits, options.filename);
+      case 'opml':
+        return importOpml(bytes, limits, options.filename);
+      case 'md':
+        return importMarkdown(bytes, limits, options.filename);
+      case 'json':
+        return importCanopyJson(bytes, limits);
       default:
-        throw new FormatError('unsupported_format', `import of ${format} is not available`);
+        throw new FormatError('unsupported_format', `import of this format is not available`);
     }
   });
 }
@@ -39,7 +53,19 @@ export function exportMap(document: MapDocument, format: MapFormat, options: Exp
   switch (format) {
     case 'mmap':
       return exportMmap(document, options);
+    case 'xmind':
+      return exportXmind(document, options);
+    case 'mm':
+      return exportFreemind(document);
+    case 'opml':
+      return exportOpml(document);
+    case 'md':
+      return exportMarkdown(document);
+    case 'json':
+      return exportCanopyJson(document, options);
+    case 'html':
+      return exportHtml(document, options);
     default:
-      throw new FormatError('unsupported_format', `export to ${format} is not available`);
+      throw new FormatError('unsupported_format', `export to ${String(format as unknown)} is not available`);
   }
 }

@@ -1,14 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Parser } from 'htmlparser2';
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { exportMap, importMap } from '../index.ts';
 import { countTopics, forEachTopic } from '../shared/document-builder.ts';
 import { canonicalDocument } from '../test-support/canonical.ts';
-import { fixturePath, readFixture } from '../test-support/fixtures.ts';
+import { fixturePath, readFixture, writeTempFile } from '../test-support/fixtures.ts';
 import { richDocument } from '../test-support/sample-documents.ts';
 
 /** Counts what a Document.xml holds, with a different parser than the importer's (htmlparser2 in XML mode). */
@@ -61,7 +58,7 @@ function countImported(result: ReturnType<typeof importMap>) {
 }
 
 function documentXml(bytes: Uint8Array): string {
-  return new TextDecoder().decode(unzipSync(bytes)['Document.xml']!);
+  return new TextDecoder().decode(unzipSync(bytes)['Document.xml']);
 }
 
 function xmllint(): boolean {
@@ -69,9 +66,7 @@ function xmllint(): boolean {
 }
 
 function validateAgainstXsd(bytes: Uint8Array): { ok: boolean; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'canopy-mmap-'));
-  const file = join(dir, 'Document.xml');
-  writeFileSync(file, documentXml(bytes));
+  const file = writeTempFile('Document.xml', documentXml(bytes));
   const run = spawnSync('xmllint', ['--noout', '--schema', fixturePath('mindmanager/xsd/all.xsd'), file], { encoding: 'utf8' });
   return { ok: run.status === 0, output: run.stderr.split('\n').filter((l) => !l.includes('Skipping import')).join('\n') };
 }

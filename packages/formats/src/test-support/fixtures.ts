@@ -3,7 +3,9 @@
  * pure; only tests read files, through this one module.
  */
 // eslint-disable-next-line no-restricted-imports -- tests read fixture files; package code never does
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const FIXTURES = new URL('../../../../../shared/fixtures/', import.meta.url);
@@ -14,4 +16,11 @@ export function fixturePath(relative: string): string {
 
 export function readFixture(relative: string): Uint8Array {
   return new Uint8Array(readFileSync(fixturePath(relative)));
+}
+
+/** Writes a file into a fresh temporary folder (for external tools such as xmllint) and returns its path. */
+export function writeTempFile(name: string, content: string | Uint8Array): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'canopy-formats-')), name);
+  writeFileSync(file, content);
+  return file;
 }

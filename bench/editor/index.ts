@@ -126,31 +126,61 @@ async function main(): Promise<void> {
         openToFrame.push(p.firstFrameAt! - p.openedAt);
         navToFrame.push(p.firstFrameAt!);
         problems = opened.problems;
-        if (run < RUNS - 1) await opened.page.close();
-        else {
-          const atScale1 = await pan(opened.page, 120);
-          await opened.page.getByRole('button', { name: 'Fit' }).click();
-          await opened.page.waitForTimeout(100);
-          const fitted = await pan(opened.page, 120);
+        if (run < RUNS - 1) {
           await opened.page.close();
-          const first = quantile(openToFrame, 0.5);
-          const panP95 = quantile(atScale1.intervals, 0.95);
+          continue;
+        }
+        const page = opened.page;
+        const tree = page.locator('.topic-tree');
+        // 1. 100% in a dense part of the map: walk out from the centre to a leaf (the view follows the selection);
+        //    in a big map the inner levels are far apart and the leaves are where topics crowd.
+        await tree.focus();
+        for (let depth = 0; depth < 12; depth++) {
+          const active = await tree.getAttribute('aria-activedescendant');
+          if ((await page.locator(`[id="${active}"]`).getAttribute('aria-expanded')) !== 'true') break;
+          await page.keyboard.press('ArrowRight');
+        }
+        await page.waitForTimeout(100);
+        const dense = await pan(page, 120);
+        // 2. The smallest zoom that still draws text (~30%), from "fit", so that as many topics as possible show.
+        await page.getByRole('button', { name: 'Fit' }).click();
+        await tree.focus();
+        while (Number((await page.locator('.zoom-level').textContent())?.replace('%', '')) < 30) {
+          await page.keyboard.press('Control+=');
+        }
+        await page.waitForTimeout(100);
+        const small = await pan(page, 120);
+        // 3. The whole map (zoomed to fit; simplified drawing).
+        await page.getByRole('button', { name: 'Fit' }).click();
+        await page.waitForTimeout(100);
+        const fitted = await pan(page, 120);
+        await page.close();
+        const first = quantile(openToFrame, 0.5);
+        const describe = (name: string, p: Awaited<ReturnType<typeof pan>>) =>
+          `pan ${name}: rAF interval p50 ${fmt(quantile(p.intervals, 0.5))} / p95 ${fmt(quantile(p.intervals, 0.95))} ms ` +
+          `over ${p.intervals.length} frames; draw p50 ${fmt(quantile(p.drawMs, 0.5))} / p95 ${fmt(quantile(p.drawMs, 0.95))} ms; ` +
+          `~${fmt(quantile(p.boxes, 0.5))} topics drawn per frame`;
+        rows.push(
+          [
+            `${topics.toLocaleString('en')} topics`,
+            `first render: ${fmt(first)} ms from document to painted frame, ${fmt(quantile(navToFrame, 0.5))} ms from navigation (median of ${RUNS})`,
+            describe('at 100% (dense area)', dense),
+            describe('at ~30% (smallest zoom with text)', small),
+            describe('zoomed to fit (simplified drawing)', fitted),
+            ...(problems.length > 0 ? [`console problems: ${problems.slice(0, 5).join(' | ')}`] : []),
+          ].join('\n  '),
+        );
+        if (topics === 10_000) {
+          // rAF runs at the display's 60 Hz, so an interval p95 of 16.7 ms means no dropped frames; the draw time is
+          // what each frame costs us.
+          const worstInterval = Math.max(...[dense, small].map((p) => quantile(p.intervals, 0.95)));
+          const worstDraw = Math.max(...[dense, small, fitted].map((p) => quantile(p.drawMs, 0.95)));
+          const ok = first < GOAL.firstRenderMs && worstDraw < GOAL.panP95Ms && worstInterval < 17;
           rows.push(
-            [
-              `${topics.toLocaleString('en')} topics`,
-              `first render: ${fmt(first)} ms from document to painted frame, ${fmt(quantile(navToFrame, 0.5))} ms from navigation (median of ${RUNS})`,
-              `pan at 100%: rAF interval p50 ${fmt(quantile(atScale1.intervals, 0.5))} / p95 ${fmt(panP95)} ms over ${atScale1.intervals.length} frames; ` +
-                `draw p50 ${fmt(quantile(atScale1.drawMs, 0.5))} / p95 ${fmt(quantile(atScale1.drawMs, 0.95))} ms, ~${fmt(quantile(atScale1.boxes, 0.5))} topics drawn`,
-              `pan zoomed to fit: rAF interval p50 ${fmt(quantile(fitted.intervals, 0.5))} / p95 ${fmt(quantile(fitted.intervals, 0.95))} ms over ${fitted.intervals.length} frames; ` +
-                `draw p50 ${fmt(quantile(fitted.drawMs, 0.5))} / p95 ${fmt(quantile(fitted.drawMs, 0.95))} ms, ~${fmt(quantile(fitted.boxes, 0.5))} topics drawn`,
-              ...(problems.length > 0 ? [`console problems: ${problems.slice(0, 5).join(' | ')}`] : []),
-            ].join('\n  '),
+            `goal (10,000 topics: first render < ${GOAL.firstRenderMs} ms; panning draw p95 < ${GOAL.panP95Ms} ms and no dropped frames): ` +
+              `${ok ? 'met' : 'NOT met'} (first ${fmt(first)} ms, worst draw p95 ${fmt(worstDraw)} ms, worst rAF interval p95 ${fmt(worstInterval)} ms)`,
           );
-          if (topics === 10_000) {
-            const ok = first < GOAL.firstRenderMs && quantile(atScale1.drawMs, 0.95) < GOAL.panP95Ms;
-            rows.push(`goal (10,000 topics: first render < ${GOAL.firstRenderMs} ms, pan frame p95 < ${GOAL.panP95Ms} ms): ${ok ? 'met' : 'NOT met'}`);
-            failed ||= !ok;
-          }
+          failed ||= !ok;
         }
       }
     }

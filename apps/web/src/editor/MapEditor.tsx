@@ -19,7 +19,7 @@ import type { LayoutKind, MapLayout } from './layout/types.ts';
 import { createCanvasTextMeasure } from './render/browserMeasure.ts';
 import { CanvasRenderer, type FrameStats } from './render/canvasRenderer.ts';
 import { ImageCache, type ImageUrlResolver } from './render/imageCache.ts';
-import { buildScene, hitTest, type Scene } from './render/scene.ts';
+import { badgeHitTest, buildScene, hitTest, type Scene } from './render/scene.ts';
 import { TextLayoutCache } from './render/textLayout.ts';
 import { TopicVisuals } from './render/topicStyle.ts';
 import {
@@ -225,20 +225,26 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     const d = drag.current;
     drag.current = null;
     if (!d || d.moved || e.button !== 0) return;
-    const box = boxAt(e);
-    if (box) setSelectedId(box.id);
     treeRef.current?.focus({ preventScroll: true });
+    const world = worldAt(e);
+    const collapsed = badgeHitTest(drawState.current.scene, world);
+    if (collapsed) {
+      setSelectedId(collapsed.id);
+      store.setCollapsed(collapsed.id, false);
+      return;
+    }
+    const box = hitTest(drawState.current.scene, world);
+    if (box) setSelectedId(box.id);
   };
   const onDoubleClick = (e: MouseEvent<HTMLCanvasElement>) => {
-    const box = boxAt(e);
+    const box = hitTest(drawState.current.scene, worldAt(e));
     if (!box) return;
     setSelectedId(box.id);
     setEdit({ topicId: box.id, initialText: box.topic.text, replace: false, isNew: false });
   };
-  const boxAt = (e: { clientX: number; clientY: number; currentTarget: HTMLCanvasElement }) => {
+  const worldAt = (e: { clientX: number; clientY: number; currentTarget: HTMLCanvasElement }) => {
     const rect = e.currentTarget.getBoundingClientRect();
-    const world = screenToWorld(viewRef.current, { x: e.clientX - rect.left, y: e.clientY - rect.top });
-    return hitTest(drawState.current.scene, world);
+    return screenToWorld(viewRef.current, { x: e.clientX - rect.left, y: e.clientY - rect.top });
   };
 
   return (

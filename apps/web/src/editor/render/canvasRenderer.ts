@@ -1,6 +1,7 @@
 import type { Rect } from '../layout/geometry.ts';
 import type { Connector, TopicBox } from '../layout/types.ts';
 import type { ImageCache } from './imageCache.ts';
+import { collapsedBadge } from './badges.ts';
 import type { RelationshipCurve, Scene } from './scene.ts';
 import { ICON_GAP, ICON_SIZE, type TopicVisual, type TopicVisuals } from './topicStyle.ts';
 import { visibleWorldRect, type ViewTransform } from './viewTransform.ts';
@@ -93,7 +94,9 @@ export class CanvasRenderer {
     const groups = new Map<string, Connector[]>();
     for (const c of connectors) {
       const child = scene.layout.byId.get(c.childId)!;
-      const key = `${child.depth === 1 ? 3 : 1.5}|${scene.branchColor.get(c.childId)}`;
+      // Org-chart connectors share a bus line under their parent, so they take the parent's colour.
+      const colorOf = c.side === 'down' ? c.parentId : c.childId;
+      const key = `${child.depth === 1 ? 3 : 1.5}|${scene.branchColor.get(colorOf)}`;
       const group = groups.get(key);
       if (group) group.push(c);
       else groups.set(key, [c]);
@@ -252,24 +255,10 @@ export class CanvasRenderer {
   private drawBadges(scene: Scene, boxes: readonly TopicBox[], scale: number): void {
     const { ctx } = this;
     const showText = 11 * scale >= MIN_READABLE_PX;
+    ctx.font = '600 11px system-ui, sans-serif';
     for (const box of boxes) {
       if (box.hiddenCount === 0) continue;
-      const label = box.hiddenCount > 999 ? '999+' : String(box.hiddenCount);
-      ctx.font = '600 11px system-ui, sans-serif';
-      const w = Math.max(20, ctx.measureText(label).width + 10);
-      const h = 18;
-      let x: number;
-      let y: number;
-      if (box.side === 'down' || (box.side === 'root' && scene.layout.kind === 'org')) {
-        x = box.x + box.width / 2 - w / 2;
-        y = box.y + box.height + 4;
-      } else if (box.side === 'left') {
-        x = box.x - w - 4;
-        y = box.y + box.height / 2 - h / 2;
-      } else {
-        x = box.x + box.width + 4;
-        y = box.y + box.height / 2 - h / 2;
-      }
+      const { x, y, width: w, height: h, label } = collapsedBadge(box, scene.layout.kind);
       const color = scene.branchColor.get(box.id)!;
       ctx.beginPath();
       ctx.roundRect(x, y, w, h, h / 2);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { docFrom } from '../testing/fixtures.ts';
-import { buildScene, hitTest, splitCubic, BRANCH_PALETTE } from './scene.ts';
+import { badgeHitTest, buildScene, hitTest, splitCubic, BRANCH_PALETTE } from './scene.ts';
 import { TextLayoutCache } from './textLayout.ts';
 import { TopicVisuals } from './topicStyle.ts';
 
@@ -58,5 +58,16 @@ describe('splitCubic', () => {
 
   it('keeps a short curve whole', () => {
     expect(splitCubic({ x: 0, y: 0 }, { x: 10, y: 10 }, { x: 20, y: 10 }, { x: 30, y: 0 })).toHaveLength(1);
+  });
+});
+
+describe('badgeHitTest', () => {
+  it('finds the collapsed topic whose count badge is under the point', () => {
+    const doc = docFrom(['Root', ['A', ['A1'], ['A2']], ['B']]);
+    doc.root.children[0]!.collapsed = true;
+    const scene = buildScene(doc, 'tree', visuals());
+    const a = scene.layout.byId.get('A')!;
+    expect(badgeHitTest(scene, { x: a.x + a.width + 10, y: a.y + a.height / 2 })?.id).toBe('A');
+    expect(badgeHitTest(scene, { x: a.x + 2, y: a.y + 2 })).toBeUndefined();
   });
 });

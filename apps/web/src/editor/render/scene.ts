@@ -1,6 +1,7 @@
 import type { MapDocument } from '@canopy/model';
 import { layoutDocument, connectorBounds } from '../layout/layoutDocument.ts';
-import type { Point, Rect } from '../layout/geometry.ts';
+import { containsPoint, type Point, type Rect } from '../layout/geometry.ts';
+import { collapsedBadge } from './badges.ts';
 import type { Connector, LayoutKind, MapLayout, TopicBox } from '../layout/types.ts';
 import { GridIndex } from './spatialIndex.ts';
 import type { TopicVisuals } from './topicStyle.ts';
@@ -54,12 +55,13 @@ export function buildScene(doc: MapDocument, kind: LayoutKind, visuals: TopicVis
   const layout = layoutDocument(doc, kind, visuals.measure);
   const boxIndex = new GridIndex<TopicBox>(256);
   const branchColor = new Map<string, string>();
-  let mainIndex = 0;
+  // Colours follow the main topics' document order, so adding a branch does not recolour the others.
+  const mainIndex = new Map(doc.root.children.map((t, i) => [t.id, i]));
   for (const box of layout.boxes) {
     boxIndex.insert(box, box);
     let color: string;
     if (box.parentId === null) color = ROOT_COLOR;
-    else if (box.depth === 1) color = BRANCH_PALETTE[mainIndex++ % BRANCH_PALETTE.length]!;
+    else if (box.depth === 1) color = BRANCH_PALETTE[(mainIndex.get(box.id) ?? 0) % BRANCH_PALETTE.length]!;
     else color = branchColor.get(box.parentId) ?? ROOT_COLOR;
     branchColor.set(box.id, box.topic.style?.lineColor ?? color);
   }
@@ -73,6 +75,13 @@ export function buildScene(doc: MapDocument, kind: LayoutKind, visuals: TopicVis
     relationships.push(relationshipCurve(rel.id, from, to, rel.label, rel.color ?? '#6b7280', rel.dashed ?? false));
   }
   return { layout, boxIndex, connectorIndex, relationships, branchColor };
+}
+
+/** The collapsed topic whose count badge is under a world point, if any. */
+export function badgeHitTest(scene: Scene, p: Point): TopicBox | undefined {
+  const reach = 40;
+  const near = scene.boxIndex.query({ x: p.x - reach, y: p.y - reach, width: 2 * reach, height: 2 * reach });
+  return near.find((box) => box.hiddenCount > 0 && containsPoint(collapsedBadge(box, scene.layout.kind), p));
 }
 
 /** The topmost box under a world point, if any. */

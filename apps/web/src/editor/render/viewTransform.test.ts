@@ -33,7 +33,13 @@ describe('view transform', () => {
   it('pans just enough to reveal a box, and not at all when it is visible', () => {
     const view = { scale: 1, x: 0, y: 0 };
     expect(revealRect(view, { x: 100, y: 100, width: 50, height: 20 }, 800, 600)).toBe(view);
-    const moved = revealRect(view, { x: 900, y: 100, width: 50, height: 20 }, 800, 600, 10);
-    expect(worldToScreen(moved, { x: 950, y: 0 }).x).toBe(790);
+    const moved = revealRect(view, { x: 780, y: 100, width: 50, height: 20 }, 800, 600, 10);
+    expect(worldToScreen(moved, { x: 830, y: 0 }).x).toBe(790);
+    expect(moved.y).toBe(0);
+  });
+
+  it('centres a box that is off-screen', () => {
+    const moved = revealRect({ scale: 2, x: 0, y: 0 }, { x: 5000, y: -3000, width: 100, height: 40 }, 800, 600);
+    expect(worldToScreen(moved, { x: 5050, y: -2980 })).toEqual({ x: 400, y: 300 });
   });
 });

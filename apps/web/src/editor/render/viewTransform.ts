@@ -52,12 +52,19 @@ export function fitView(bounds: Rect, width: number, height: number, margin = 40
   };
 }
 
-/** The smallest pan that brings `box` fully into view with a margin (no change when it already is). */
+/**
+ * Brings `box` into view: no change when it is already inside the margin, the smallest pan when it is partly
+ * visible (so that stepping through neighbours does not jump around), and centred when it is off-screen
+ * (a jump across a big map should land in the middle, with context on every side).
+ */
 export function revealRect(view: ViewTransform, box: Rect, width: number, height: number, margin = 48): ViewTransform {
   const left = box.x * view.scale + view.x;
   const top = box.y * view.scale + view.y;
   const right = left + box.width * view.scale;
   const bottom = top + box.height * view.scale;
+  if (right < 0 || left > width || bottom < 0 || top > height) {
+    return panBy(view, width / 2 - (left + right) / 2, height / 2 - (top + bottom) / 2);
+  }
   let dx = 0;
   let dy = 0;
   if (right > width - margin) dx = width - margin - right;

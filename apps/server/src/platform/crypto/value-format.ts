@@ -1,0 +1,118 @@
+/**
+ * The sealed-value format (version 1), pure: no keys are looked up here. docs/security.md, "Ciphertext format",
+ * describes it byte by byte, and value-format.test.ts pins it with known answers.
+ *
+ *   offset  size  field
+ *   0       1     format version, 0x01
+ *   1       4     tenant data-key version, unsigned big-endian
+ *   5       16    HKDF salt (random per value)
+ *   21      12    AES-GCM IV (random per value)
+ *   33      n     AES-256-GCM ciphertext of the plaintext (n = plaintext length)
+ *   33+n    16    GCM authentication tag
+ *
+ * The value key is HKDF-SHA256(ikm = tenant data key, salt, info = "canopy/v1/value", 32 bytes), so every value
+ * has its own key. The AAD is the 33-byte header followed by the encoded binding (tenant, table, record id,
+ * column): a value copied to another row, column or tenant, or relabelled with another key version, fails.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+export const VALUE_FORMAT_VERSION = 1;
+export const VALUE_HEADER_BYTES = 33;
+export const TAG_BYTES = 16;
+export const VALUE_OVERHEAD_BYTES = VALUE_HEADER_BYTES + TAG_BYTES;
+const SALT_BYTES = 16;
+const IV_BYTES = 12;
+const VALUE_INFO = Buffer.from('canopy/v1/value', 'utf8');
+
+/** Where a sealed value lives. All four parts are bound into the AAD. */
+export interface ValueBinding {
+  tenantId: string;
+  table: string;
+  /** The record's id; for composite keys join the parts in a fixed order. */
+  id: string;
+  column: string;
+}
+
+export class DecryptionError extends Error {
+  constructor(reason: string) {
+    super(`cannot decrypt value: ${reason}`);
+    this.name = 'DecryptionError';
+  }
+}
+
+/** Length-prefixed UTF-8 fields (uint16 big-endian lengths): unambiguous, so ("a|b","c") never equals ("a","b|c"). */
+export function encodeFields(label: string, fields: readonly string[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of [label, ...fields]) {
+    const bytes = Buffer.from(f, 'utf8');
+    if (bytes.length > 0xffff) throw new RangeError('AAD field longer than 65535 bytes');
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(bytes.length);
+    parts.push(len, bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+export function bindingAad(binding: ValueBinding): Buffer {
+  return encodeFields('canopy-value', [binding.tenantId, binding.table, binding.id, binding.column]);
+}
+
+export function deriveKey(dataKey: Uint8Array, salt: Uint8Array, info: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync('sha256', dataKey, salt, info, 32));
+}
+
+export interface SealRandomness {
+  salt: Uint8Array;
+  iv: Uint8Array;
+}
+
+/** Seals `plaintext` under the tenant data key `dataKey` (version `keyVersion`). */
+export function sealValue(
+  dataKey: Uint8Array,
+  keyVersion: number,
+  binding: ValueBinding,
+  plaintext: Uint8Array,
+  randomness: SealRandomness = { salt: randomBytes(SALT_BYTES), iv: randomBytes(IV_BYTES) },
+): Buffer {
+  if (dataKey.length !== 32) throw new RangeError('data key must be 32 bytes');
+  if (!Number.isInteger(keyVersion) || keyVersion < 1 || keyVersion > 0xffffffff)
+    throw new RangeError('bad key version');
+  if (randomness.salt.length !== SALT_BYTES || randomness.iv.length !== IV_BYTES)
+    throw new RangeError('bad salt or IV length');
+  const header = Buffer.alloc(VALUE_HEADER_BYTES);
+  header.writeUInt8(VALUE_FORMAT_VERSION, 0);
+  header.writeUInt32BE(keyVersion, 1);
+  header.set(randomness.salt, 5);
+  header.set(randomness.iv, 21);
+  const key = deriveKey(dataKey, randomness.salt, VALUE_INFO);
+  const cipher = createCipheriv('aes-256-gcm', key, randomness.iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.concat([header, bindingAad(binding)]));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([header, body, cipher.getAuthTag()]);
+}
+
+/** The key version a sealed value names, without decrypting it. */
+export function sealedKeyVersion(sealed: Uint8Array): number {
+  if (sealed.length < VALUE_OVERHEAD_BYTES) throw new DecryptionError('too short');
+  if (sealed[0] !== VALUE_FORMAT_VERSION) throw new DecryptionError(`unknown format version ${sealed[0]}`);
+  return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength).readUInt32BE(1);
+}
+
+export function openValue(dataKey: Uint8Array, binding: ValueBinding, sealed: Uint8Array): Buffer {
+  sealedKeyVersion(sealed); // validates length and format version
+  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  const header = buf.subarray(0, VALUE_HEADER_BYTES);
+  const salt = buf.subarray(5, 21);
+  const iv = buf.subarray(21, 33);
+  const body = buf.subarray(VALUE_HEADER_BYTES, buf.length - TAG_BYTES);
+  const tag = buf.subarray(buf.length - TAG_BYTES);
+  const key = deriveKey(dataKey, salt, VALUE_INFO);
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(Buffer.concat([header, bindingAad(binding)]));
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    throw new DecryptionError('authentication failed (wrong key, wrong row, or tampered)');
+  }
+}

@@ -65,7 +65,9 @@ export function exportMap(document: MapDocument, format: MapFormat, options: Exp
       return exportCanopyJson(document, options);
     case 'html':
       return exportHtml(document, options);
-    default:
-      throw new FormatError('unsupported_format', `export to ${String(format as unknown)} is not available`);
+    default: {
+      const name: string = format;
+      throw new FormatError('unsupported_format', `export to ${name} is not available`);
+    }
   }
 }

@@ -41,9 +41,11 @@ const SCRIPT = `
 (function(){
 var data=JSON.parse(document.getElementById('canopy-map').textContent);
 var doc=data.document,images=data.images||{};
+var scale=1,tx=0,ty=0,svg=null;
 var byId={},parentOf={},nodes={};
 function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!=null)e.textContent=text;return e;}
-function count(t){var n=t.children.length;t.children.forEach(function(c){n+=count(c);});return n;}
+function kidsOf(t){return t.children.concat((t.summaries||[]).map(function(s){return s.topic;}));}
+function count(t){var k=kidsOf(t),n=k.length;k.forEach(function(c){n+=count(c);});return n;}
 function index(t,p){byId[t.id]=t;if(p)parentOf[t.id]=p.id;t.children.forEach(function(c){index(c,t);});(t.summaries||[]).forEach(function(s){index(s.topic,t);});}
 index(doc.root,null);doc.floating.forEach(function(f){index(f,null);});
 var popup=document.getElementById('popup'),popupBody=document.getElementById('popup-body'),popupTitle=document.getElementById('popup-title');
@@ -68,7 +70,7 @@ function render(t,isRoot){
   if(t.tags&&t.tags.length){var tags=el('div','tags');t.tags.forEach(function(g){tags.appendChild(el('span','tag',g));});box.appendChild(tags);}
   if(t.attachments&&t.attachments.length)box.appendChild(el('div','icons','\\ud83d\\udcce '+t.attachments.map(function(a){return a.name;}).join(', ')));
   branch.appendChild(box);var n={box:box};nodes[t.id]=n;
-  var kidsList=t.children.concat((t.summaries||[]).map(function(s){return s.topic;}));
+  var kidsList=kidsOf(t);
   if(kidsList.length){var tg=el('button','toggle');tg.type='button';n.toggle=tg;tg.onclick=function(e){e.stopPropagation();setCollapsed(t.id,!n.kids.classList.contains('hidden'));};branch.appendChild(tg);
     var kids=el('div','kids');n.kids=kids;kidsList.forEach(function(c){kids.appendChild(render(c,false));});branch.appendChild(kids);}
   return branch;}
@@ -76,13 +78,13 @@ var canvas=document.getElementById('canvas'),viewport=document.getElementById('v
 canvas.appendChild(render(doc.root,true));
 if(doc.floating.length){var fl=el('div','floating');doc.floating.forEach(function(f){fl.appendChild(render(f,false));});canvas.appendChild(fl);}
 Object.keys(nodes).forEach(function(id){if(nodes[id].kids)setCollapsed(id,!!byId[id].collapsed);});
-var svgNS='http://www.w3.org/2000/svg',svg=document.createElementNS(svgNS,'svg');svg.id='links';canvas.appendChild(svg);
+var svgNS='http://www.w3.org/2000/svg';svg=document.createElementNS(svgNS,'svg');svg.id='links';canvas.appendChild(svg);
 function drawLinks(){if(!svg)return;while(svg.firstChild)svg.removeChild(svg.firstChild);var cr=canvas.getBoundingClientRect();svg.setAttribute('width',canvas.scrollWidth);svg.setAttribute('height',canvas.scrollHeight);
   (doc.relationships||[]).forEach(function(r){var a=nodes[r.fromId],b=nodes[r.toId];if(!a||!b||!a.box.offsetParent||!b.box.offsetParent)return;var ra=a.box.getBoundingClientRect(),rb=b.box.getBoundingClientRect();
     var x1=(ra.left+ra.width/2-cr.left)/scale,y1=(ra.top+ra.height/2-cr.top)/scale,x2=(rb.left+rb.width/2-cr.left)/scale,y2=(rb.top+rb.height/2-cr.top)/scale;
     var p=document.createElementNS(svgNS,'path');p.setAttribute('d','M'+x1+' '+y1+' C'+(x1+80)+' '+(y1-60)+' '+(x2+80)+' '+(y2-60)+' '+x2+' '+y2);p.setAttribute('fill','none');p.setAttribute('stroke',r.color||'#d0573f');p.setAttribute('stroke-width','1.5');if(r.dashed)p.setAttribute('stroke-dasharray','5 4');svg.appendChild(p);
     if(r.label){var tx=document.createElementNS(svgNS,'text');tx.setAttribute('x',(x1+x2)/2+40);tx.setAttribute('y',(y1+y2)/2-40);tx.setAttribute('font-size','12');tx.setAttribute('fill',r.color||'#d0573f');tx.textContent=r.label;svg.appendChild(tx);}});}
-var scale=1,tx=0,ty=0;function apply(){canvas.style.transform='translate('+tx+'px,'+ty+'px) scale('+scale+')';}
+function apply(){canvas.style.transform='translate('+tx+'px,'+ty+'px) scale('+scale+')';}
 function zoom(f,cx,cy){var ns=Math.min(4,Math.max(0.15,scale*f));cx=cx==null?viewport.clientWidth/2:cx;cy=cy==null?viewport.clientHeight/2:cy;tx=cx-(cx-tx)*ns/scale;ty=cy-(cy-ty)*ns/scale;scale=ns;apply();}
 function fit(){var w=canvas.scrollWidth,h=canvas.scrollHeight;scale=Math.min(1.5,Math.max(0.15,Math.min(viewport.clientWidth/w,viewport.clientHeight/h)));tx=(viewport.clientWidth-w*scale)/2;ty=Math.max(0,(viewport.clientHeight-h*scale)/2);apply();}
 function center(box){var r=box.getBoundingClientRect(),v=viewport.getBoundingClientRect();tx+=v.left+v.width/2-(r.left+r.width/2);ty+=v.top+v.height/2-(r.top+r.height/2);apply();}

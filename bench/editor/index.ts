@@ -1,7 +1,7 @@
 // `npm run bench editor`: builds apps/web, serves it from this process on 127.0.0.1 under the strict CSP, and drives
 // Debian's Chromium (playwright-core, never a downloaded browser) to measure, for generated maps of 1,000 and
 // 10,000 topics, the time to first render and the frame times while panning. Also writes a screenshot of a
-// ~200-topic map to test-output/editor.png.
+// ~200-topic map to test-output/editor.png (plus the whole map and the org chart beside it).
 //
 // Options (environment): BENCH_EDITOR_SKIP_BUILD=1 reuses apps/web/dist; BENCH_EDITOR_RUNS=n (default 3).
 import { spawnSync } from 'node:child_process';
@@ -33,7 +33,11 @@ function build(): void {
   if (r.status !== 0) throw new Error('apps/web build failed');
 }
 
-async function openDemo(browser: Browser, base: string, topics: number): Promise<{ page: Page; problems: string[] }> {
+async function openDemo(
+  browser: Browser,
+  base: string,
+  topics: number,
+): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: VIEWPORT, deviceScaleFactor: 1 });
   const problems: string[] = [];
   page.on('console', (m) => {
@@ -41,9 +45,11 @@ async function openDemo(browser: Browser, base: string, topics: number): Promise
   });
   page.on('pageerror', (e) => problems.push(e.message));
   await page.goto(`${base}/demo?topics=${topics}`);
-  await page.waitForFunction(() => (window as unknown as { canopyDemo?: DemoProbe }).canopyDemo?.firstFrameAt! > 0, null, {
-    timeout: 60_000,
-  });
+  await page.waitForFunction(
+    () => ((window as unknown as { canopyDemo?: DemoProbe }).canopyDemo?.firstFrameAt ?? 0) > 0,
+    null,
+    { timeout: 60_000 },
+  );
   return { page, problems };
 }
 
@@ -55,7 +61,10 @@ async function probe(page: Page): Promise<DemoProbe> {
 }
 
 /** Drags the map with the mouse while recording requestAnimationFrame timestamps and the renderer's frame costs. */
-async function pan(page: Page, steps: number): Promise<{ intervals: number[]; drawMs: number[]; boxes: number[] }> {
+async function pan(
+  page: Page,
+  steps: number,
+): Promise<{ intervals: number[]; drawMs: number[]; boxes: number[] }> {
   const framesBefore = (await probe(page)).frames.length;
   // A string, not a function: tsx would wrap a function's inner closures in a helper the page does not have.
   await page.evaluate(`(() => {
@@ -190,8 +199,13 @@ async function main(): Promise<void> {
     mkdirSync(join(repo, 'test-output'), { recursive: true });
     await shot.page.locator('.topic-tree').focus();
     await shot.page.screenshot({ path: join(repo, 'test-output/editor.png') });
-    if (shot.problems.length > 0) console.log(`screenshot page console problems: ${shot.problems.join(' | ')}`);
-    console.log('screenshot: test-output/editor.png');
+    await shot.page.getByRole('button', { name: 'Fit' }).click();
+    await shot.page.screenshot({ path: join(repo, 'test-output/editor-overview.png') });
+    await shot.page.getByRole('button', { name: 'Org chart' }).click();
+    await shot.page.screenshot({ path: join(repo, 'test-output/editor-org.png') });
+    if (shot.problems.length > 0)
+      console.log(`screenshot page console problems: ${shot.problems.join(' | ')}`);
+    console.log('screenshots: test-output/editor.png (as opened), editor-overview.png (fit), editor-org.png');
   } finally {
     await browser.close();
     await server.close();

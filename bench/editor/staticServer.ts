@@ -25,7 +25,11 @@ export async function serveStatic(root: string): Promise<{ url: string; close: (
     const file = normalize(join(root, path));
     const inside = file.startsWith(root + sep);
     const send = (body: Buffer, type: string) => {
-      res.writeHead(200, { 'content-type': type, 'content-security-policy': STRICT_CSP, 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': type,
+        'content-security-policy': STRICT_CSP,
+        'cache-control': 'no-store',
+      });
       res.end(body);
     };
     (inside && extname(file) ? readFile(file) : Promise.reject(new Error('spa')))
@@ -33,7 +37,9 @@ export async function serveStatic(root: string): Promise<{ url: string; close: (
       .catch(async () => {
         if (path.startsWith('/api/')) {
           res.writeHead(404, { 'content-type': 'application/problem+json' });
-          res.end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, code: 'not_found' }));
+          res.end(
+            JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, code: 'not_found' }),
+          );
           return;
         }
         send(await readFile(join(root, 'index.html')), TYPES['.html']!);

@@ -29,7 +29,8 @@ const problem = (status: number, body: Record<string, unknown>, headers: Record<
   });
 
 const account = { id: 'a1', email: 'ada@example.com', firstName: 'Ada', lastName: 'L', emailVerified: true };
-const headerOf = (call: Call | undefined, name: string) => (call?.init.headers as Record<string, string>)[name];
+const headerOf = (call: Call | undefined, name: string) =>
+  (call?.init.headers as Record<string, string>)[name];
 
 describe('api client', () => {
   it('keeps the CSRF token login returns and sends it on state-changing requests only', async () => {
@@ -53,7 +54,9 @@ describe('api client', () => {
   });
 
   it('also accepts the CSRF token in the login body', async () => {
-    const { api, csrf } = fakeServer([json(201, { token: 't', expiresAt: 'x', account, csrfToken: 'csrf-2' })]);
+    const { api, csrf } = fakeServer([
+      json(201, { token: 't', expiresAt: 'x', account, csrfToken: 'csrf-2' }),
+    ]);
     await api.sessions.create({ email: 'a', password: 'b' });
     expect(csrf.get()).toBe('csrf-2');
   });
@@ -66,7 +69,9 @@ describe('api client', () => {
         errors: [{ path: '/email', message: 'must be an email' }],
       }),
     ]);
-    const error = await api.accounts.create({ email: 'x', password: 'p', firstName: 'A', lastName: 'B' }).catch((e: unknown) => e);
+    const error = await api.accounts
+      .create({ email: 'x', password: 'p', firstName: 'A', lastName: 'B' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).problem).toMatchObject({
       status: 400,
@@ -78,7 +83,11 @@ describe('api client', () => {
   it('reads Retry-After from a 429 and copes with non-JSON error bodies', async () => {
     const { api } = fakeServer([
       problem(429, { title: 'Too many requests', code: 'rate_limited' }, { 'retry-after': '30' }),
-      new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } }),
+      new Response('<html>Bad gateway</html>', {
+        status: 502,
+        statusText: 'Bad Gateway',
+        headers: { 'content-type': 'text/html' },
+      }),
     ]);
     const limited = (await api.password.forgot('a@b.c').catch((e: unknown) => e)) as ApiError;
     expect(limited.problem).toMatchObject({ code: 'rate_limited', retryAfter: 30 });

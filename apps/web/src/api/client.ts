@@ -80,12 +80,14 @@ export function createApiClient(options: ApiClientOptions) {
     },
     password: {
       forgot: (email: string) => request<unknown>('POST', '/password/forgot', { email }),
-      reset: (token: string, password: string) => request<unknown>('POST', '/password/reset', { token, password }),
+      reset: (token: string, password: string) =>
+        request<unknown>('POST', '/password/reset', { token, password }),
     },
     me: {
       get: () => request<Me>('GET', '/me'),
       enrollTotp: () => request<TotpEnrollment>('POST', '/me/mfa/totp'),
-      confirmTotp: (code: string) => request<{ recoveryCodes: string[] }>('POST', '/me/mfa/totp/confirm', { code }),
+      confirmTotp: (code: string) =>
+        request<{ recoveryCodes: string[] }>('POST', '/me/mfa/totp/confirm', { code }),
     },
     maps: {
       list: () => request<MapSummary[] | { items: MapSummary[] }>('GET', '/maps').then(itemsOf),

@@ -1,5 +1,11 @@
 import type { ApiClient } from '../api/client.ts';
-import { ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, VerifyPage } from '../pages/AuthPages.tsx';
+import {
+  ForgotPasswordPage,
+  ResetPasswordPage,
+  SignInPage,
+  SignUpPage,
+  VerifyPage,
+} from '../pages/AuthPages.tsx';
 import { DemoPage } from '../pages/DemoPage.tsx';
 import { EditorPage } from '../pages/EditorPage.tsx';
 import { MapsPage } from '../pages/MapsPage.tsx';

@@ -1,7 +1,13 @@
 import type { ReactNode } from 'react';
 import { Link } from './Link.tsx';
 
-export function AppLayout({ children, current }: { children: ReactNode; current: 'maps' | 'settings' | 'other' }) {
+export function AppLayout({
+  children,
+  current,
+}: {
+  children: ReactNode;
+  current: 'maps' | 'settings' | 'other';
+}) {
   return (
     <div className="app-layout">
       <header className="app-header">

@@ -36,7 +36,10 @@ export function parseRoute(pathname: string, search: string): Route {
       return { page: 'settings' };
     case '/demo': {
       const topics = Number(query.get('topics') ?? '200');
-      return { page: 'demo', topics: Number.isFinite(topics) ? Math.max(1, Math.min(50_000, Math.trunc(topics))) : 200 };
+      return {
+        page: 'demo',
+        topics: Number.isFinite(topics) ? Math.max(1, Math.min(50_000, Math.trunc(topics))) : 200,
+      };
     }
   }
   const editor = /^\/maps\/([^/]+)$/.exec(path);

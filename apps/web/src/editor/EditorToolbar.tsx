@@ -22,7 +22,12 @@ export function EditorToolbar(props: Props) {
     <div className="editor-toolbar" role="toolbar" aria-label="Map tools">
       <div className="segmented" role="group" aria-label="Layout">
         {KINDS.map(({ kind, label }) => (
-          <button key={kind} type="button" aria-pressed={props.kind === kind} onClick={() => props.onKind(kind)}>
+          <button
+            key={kind}
+            type="button"
+            aria-pressed={props.kind === kind}
+            onClick={() => props.onKind(kind)}
+          >
             {label}
           </button>
         ))}

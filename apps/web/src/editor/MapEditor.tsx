@@ -177,7 +177,12 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
 
   const run = useCallback(
     (command: EditorCommand) => {
-      const outcome = executeCommand(store, drawState.current.scene.layout, drawState.current.selected, command);
+      const outcome = executeCommand(
+        store,
+        drawState.current.scene.layout,
+        drawState.current.selected,
+        command,
+      );
       revealRef.current = outcome.reveal;
       setSelectedId(outcome.selectedId);
       if (outcome.edit) setEdit(outcome.edit);

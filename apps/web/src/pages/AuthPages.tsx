@@ -88,7 +88,8 @@ export function SignUpPage({ api }: { api: ApiClient }) {
     return (
       <AuthLayout title="Check your email">
         <p>
-          We sent a link to <strong>{form.result.email}</strong>. Open it to verify your address, then sign in.
+          We sent a link to <strong>{form.result.email}</strong>. Open it to verify your address, then sign
+          in.
         </p>
         <p className="auth-links">
           <Link to={{ page: 'sign-in' }}>Go to sign in</Link>
@@ -184,14 +185,28 @@ export function ResetPasswordPage({ api, token }: { api: ApiClient; token: strin
   const form = useSubmit(async (data) => {
     const password = formSecret(data, 'password');
     if (password !== formSecret(data, 'confirm')) {
-      throw new ApiError({ type: 'about:blank', title: 'The passwords do not match.', status: 0, code: 'passwords_differ' });
+      throw new ApiError({
+        type: 'about:blank',
+        title: 'The passwords do not match.',
+        status: 0,
+        code: 'passwords_differ',
+      });
     }
     await api.password.reset(token, password);
     return true;
   });
   return (
     <AuthLayout title="Choose a new password">
-      {!token && <ProblemAlert problem={{ type: 'about:blank', title: 'This link has no token.', status: 0, code: 'missing_token' }} />}
+      {!token && (
+        <ProblemAlert
+          problem={{
+            type: 'about:blank',
+            title: 'This link has no token.',
+            status: 0,
+            code: 'missing_token',
+          }}
+        />
+      )}
       {form.result ? (
         <p role="status">
           Your password is changed and your other sessions are signed out.{' '}
@@ -208,7 +223,13 @@ export function ResetPasswordPage({ api, token }: { api: ApiClient; token: strin
             required
             hint={`At least ${PASSWORD_MIN} characters.`}
           />
-          <Field label="Repeat password" name="confirm" type="password" autoComplete="new-password" required />
+          <Field
+            label="Repeat password"
+            name="confirm"
+            type="password"
+            autoComplete="new-password"
+            required
+          />
           <ProblemAlert problem={form.problem} />
           <button type="submit" className="primary" disabled={form.pending || !token}>
             Change password

@@ -61,7 +61,9 @@ function resolveDemoImage(ref: string): string | undefined {
   let url = demoImages.get(ref);
   if (!url) {
     const bars = [30, 55, 42, 70, 62]
-      .map((h, i) => `<rect x="${10 + i * 22}" y="${75 - h}" width="16" height="${h}" rx="2" fill="#2e6fbd"/>`)
+      .map(
+        (h, i) => `<rect x="${10 + i * 22}" y="${75 - h}" width="16" height="${h}" rx="2" fill="#2e6fbd"/>`,
+      )
       .join('');
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80" viewBox="0 0 120 80"><rect width="120" height="80" rx="6" fill="#eef2f7"/>${bars}<path d="M8 76h104" stroke="#64748b"/></svg>`;
     url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));

@@ -40,7 +40,9 @@ export function MapsPage({ api }: { api: ApiClient }) {
               {maps.data.map((m) => (
                 <li key={m.id}>
                   <Link to={{ page: 'editor', mapId: m.id }}>{m.title}</Link>
-                  {m.updatedAt && <span className="muted"> · edited {new Date(m.updatedAt).toLocaleString()}</span>}
+                  {m.updatedAt && (
+                    <span className="muted"> · edited {new Date(m.updatedAt).toLocaleString()}</span>
+                  )}
                   <form onSubmit={remove.onSubmit}>
                     <input type="hidden" name="id" value={m.id} />
                     <button type="submit" className="danger" aria-label={`Delete ${m.title}`}>
@@ -54,7 +56,8 @@ export function MapsPage({ api }: { api: ApiClient }) {
         </>
       )}
       <p className="muted">
-        No server yet? <Link to={{ page: 'demo', topics: 200 }}>Open a demo map</Link> (kept in this tab only).
+        No server yet? <Link to={{ page: 'demo', topics: 200 }}>Open a demo map</Link> (kept in this tab
+        only).
       </p>
     </AppLayout>
   );

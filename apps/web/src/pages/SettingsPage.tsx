@@ -27,7 +27,11 @@ export function SettingsPage({ api }: { api: ApiClient }) {
       <h1>Settings</h1>
       {me.status === 'loading' && <p role="status">Loading your account…</p>}
       {me.status === 'error' &&
-        (me.problem.status === 401 ? <SignInPrompt next="/settings" /> : <ProblemAlert problem={me.problem} />)}
+        (me.problem.status === 401 ? (
+          <SignInPrompt next="/settings" />
+        ) : (
+          <ProblemAlert problem={me.problem} />
+        ))}
       {me.status === 'ready' && (
         <>
           <section aria-labelledby="account-heading">
@@ -59,7 +63,13 @@ export function SettingsPage({ api }: { api: ApiClient }) {
                 <p>
                   Add this key to your authenticator app: <code className="secret">{enrollment.secret}</code>
                 </p>
-                <Field label="Code from the app" name="code" inputMode="numeric" autoComplete="one-time-code" required />
+                <Field
+                  label="Code from the app"
+                  name="code"
+                  inputMode="numeric"
+                  autoComplete="one-time-code"
+                  required
+                />
                 <ProblemAlert problem={confirmMfa.problem} />
                 <button type="submit" className="primary" disabled={confirmMfa.pending}>
                   Turn on

@@ -2,9 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, networkProblem, type Problem } from '../api/problem.ts';
 
 export type QueryState<T> =
-  | { status: 'loading' }
-  | { status: 'error'; problem: Problem }
-  | { status: 'ready'; data: T };
+  { status: 'loading' } | { status: 'error'; problem: Problem } | { status: 'ready'; data: T };
 
 /** Loads once per `key`; `reload` fetches again (after a create or delete). */
 export function useApiQuery<T>(key: string, load: () => Promise<T>): [QueryState<T>, () => void] {
@@ -16,7 +14,11 @@ export function useApiQuery<T>(key: string, load: () => Promise<T>): [QueryState
     load().then(
       (data) => live && setState({ status: 'ready', data }),
       (error: unknown) =>
-        live && setState({ status: 'error', problem: error instanceof ApiError ? error.problem : networkProblem(error) }),
+        live &&
+        setState({
+          status: 'error',
+          problem: error instanceof ApiError ? error.problem : networkProblem(error),
+        }),
     );
     return () => {
       live = false;

@@ -58,7 +58,10 @@ export function AccessibleTopicTree({ doc, index, selectedId, label, onKeyDown, 
       {items.map(({ id, level }) => {
         const entry = index.get(id);
         if (!entry) return null;
-        const siblings = entry.parentId === null ? 1 + doc.floating.length : index.get(entry.parentId)!.topic.children.length;
+        const siblings =
+          entry.parentId === null
+            ? 1 + doc.floating.length
+            : index.get(entry.parentId)!.topic.children.length;
         const hasChildren = entry.topic.children.length > 0;
         return (
           <div
@@ -66,7 +69,13 @@ export function AccessibleTopicTree({ doc, index, selectedId, label, onKeyDown, 
             id={treeItemId(id)}
             role="treeitem"
             aria-level={level}
-            aria-posinset={entry.parentId === null ? (entry.topic.id === doc.root.id ? 1 : entry.index + 2) : entry.index + 1}
+            aria-posinset={
+              entry.parentId === null
+                ? entry.topic.id === doc.root.id
+                  ? 1
+                  : entry.index + 2
+                : entry.index + 1
+            }
             aria-setsize={siblings}
             aria-selected={id === selectedId}
             aria-expanded={hasChildren ? !entry.topic.collapsed : undefined}

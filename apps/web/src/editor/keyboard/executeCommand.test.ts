@@ -14,7 +14,12 @@ function editor(kind: LayoutKind = 'map') {
   );
   let selected = 'Root';
   const run = (command: EditorCommand) => {
-    const outcome = executeCommand(store, layoutDocument(store.getDocument(), kind, fixedMeasure), selected, command);
+    const outcome = executeCommand(
+      store,
+      layoutDocument(store.getDocument(), kind, fixedMeasure),
+      selected,
+      command,
+    );
     selected = outcome.selectedId;
     return outcome;
   };
@@ -29,7 +34,12 @@ describe('executeCommand', () => {
     const outcome = e.run({ type: 'addSibling', before: false });
     expect(outcome.selectedId).toBe('new1');
     expect(outcome.edit).toMatchObject({ topicId: 'new1', isNew: true });
-    expect(e.store.getDocument().root.children[0]!.children.map((c) => c.id)).toEqual(['A1', 'new1', 'A2', 'A3']);
+    expect(e.store.getDocument().root.children[0]!.children.map((c) => c.id)).toEqual([
+      'A1',
+      'new1',
+      'A2',
+      'A3',
+    ]);
     finishEdit(e.store, outcome.edit!, 'Named');
     expect(e.store.getDocument().root.children[0]!.children[1]!.text).toBe('Named');
     e.store.undo();

@@ -67,7 +67,10 @@ export function executeCommand(
       const siblings =
         selected.parentId === null ? doc.floating : index.get(selected.parentId)!.topic.children;
       const next =
-        siblings[selected.index + 1]?.id ?? siblings[selected.index - 1]?.id ?? selected.parentId ?? doc.root.id;
+        siblings[selected.index + 1]?.id ??
+        siblings[selected.index - 1]?.id ??
+        selected.parentId ??
+        doc.root.id;
       store.remove([selected.topic.id]);
       return { selectedId: next, reveal: true };
     }

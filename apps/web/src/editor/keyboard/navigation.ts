@@ -55,7 +55,11 @@ function crossGap(from: TopicBox, to: TopicBox, direction: Direction): number {
   return Math.max(0, to.x - (from.x + from.width), from.x - (to.x + to.width));
 }
 
-function nearest(from: TopicBox, candidates: readonly TopicBox[], direction: Direction): TopicBox | undefined {
+function nearest(
+  from: TopicBox,
+  candidates: readonly TopicBox[],
+  direction: Direction,
+): TopicBox | undefined {
   let best: TopicBox | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {

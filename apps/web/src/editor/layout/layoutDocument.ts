@@ -48,7 +48,17 @@ export function layoutDocument(
     // Clockwise: the left side reads bottom to top.
     const left = mains.slice(rightCount).reverse();
     const gap = spacing.levelGap + spacing.rootGap;
-    placeColumn(root, rootNode.topic.id, right, rootBox.x + rootNode.size.width + gap, 0, 'right', spacing, out, false);
+    placeColumn(
+      root,
+      rootNode.topic.id,
+      right,
+      rootBox.x + rootNode.size.width + gap,
+      0,
+      'right',
+      spacing,
+      out,
+      false,
+    );
     placeColumn(root, rootNode.topic.id, left, rootBox.x - gap, 0, 'left', spacing, out, false);
   }
 
@@ -131,7 +141,11 @@ function flatten(root: Topic, measure: MeasureTopic): FlatNode[] {
 }
 
 /** Fills each node's extent, children before parents (reverse pre-order). */
-function computeExtents(nodes: FlatNode[], stacking: 'vertical' | 'horizontal', spacing: LayoutSpacing): void {
+function computeExtents(
+  nodes: FlatNode[],
+  stacking: 'vertical' | 'horizontal',
+  spacing: LayoutSpacing,
+): void {
   const gap = stacking === 'vertical' ? spacing.siblingGap : spacing.orgSiblingGap;
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
@@ -237,7 +251,14 @@ class LayoutOutput {
   private maxX = -Infinity;
   private maxY = -Infinity;
 
-  add(node: FlatNode, x: number, y: number, parentId: string | null, side: BranchSide, floating: boolean): void {
+  add(
+    node: FlatNode,
+    x: number,
+    y: number,
+    parentId: string | null,
+    side: BranchSide,
+    floating: boolean,
+  ): void {
     const box: TopicBox = {
       id: node.topic.id,
       topic: node.topic,
@@ -301,5 +322,8 @@ function connectorBetween(parent: TopicBox, child: TopicBox): Connector {
 
 /** The rectangle a connector's curve stays within (used to index connectors for culling). */
 export function connectorBounds(c: Connector): Rect {
-  return unionRect({ x: c.from.x, y: c.from.y, width: 0, height: 0 }, { x: c.to.x, y: c.to.y, width: 0, height: 0 });
+  return unionRect(
+    { x: c.from.x, y: c.from.y, width: 0, height: 0 },
+    { x: c.to.x, y: c.to.y, width: 0, height: 0 },
+  );
 }

@@ -81,10 +81,11 @@ export class CanvasRenderer {
     const simple = view.scale < SIMPLE_SCALE;
 
     this.drawConnectors(scene, connectors, simple);
+    // Relationships pass under the topics, so that a long cross-link never hides a topic's text.
+    this.drawRelationships(scene.relationships, area, view.scale);
     this.drawBoxes(scene, boxes, simple);
     if (!simple) this.drawContent(scene, boxes, view.scale, state.editingId);
     this.drawBadges(scene, boxes, view.scale);
-    this.drawRelationships(scene.relationships, area, view.scale);
     this.drawSelection(scene, state.selectedId, view.scale);
     return { boxes: boxes.length, connectors: connectors.length, ms: performance.now() - start };
   }
@@ -157,7 +158,8 @@ export class CanvasRenderer {
         continue;
       }
       ctx.beginPath();
-      for (const b of group) ctx.roundRect(b.x, b.y, b.width, b.height, this.visuals.get(b.topic, b.depth).radius);
+      for (const b of group)
+        ctx.roundRect(b.x, b.y, b.width, b.height, this.visuals.get(b.topic, b.depth).radius);
       ctx.fill();
     }
     ctx.lineWidth = 1.25;
@@ -172,7 +174,12 @@ export class CanvasRenderer {
     }
   }
 
-  private drawContent(scene: Scene, boxes: readonly TopicBox[], scale: number, editingId: string | null): void {
+  private drawContent(
+    scene: Scene,
+    boxes: readonly TopicBox[],
+    scale: number,
+    editingId: string | null,
+  ): void {
     const { ctx } = this;
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'left';
@@ -339,13 +346,20 @@ export class CanvasRenderer {
 }
 
 /** Where a box's icons, text and image start: the icon+text row is centred in the box, below the image. */
-export function contentOrigin(box: Rect, visual: TopicVisual): { iconsLeft: number; textLeft: number; textTop: number } {
+export function contentOrigin(
+  box: Rect,
+  visual: TopicVisual,
+): { iconsLeft: number; textLeft: number; textTop: number } {
   const iconsWidth = visual.icons.length * (ICON_SIZE + ICON_GAP);
   const rowWidth = iconsWidth + visual.text.width;
   const iconsLeft = box.x + (box.width - rowWidth) / 2;
   const imageHeight = visual.image ? visual.image.height + visual.padY : 0;
-  const rowHeight = Math.max(visual.text.lines.length * visual.lineHeight, visual.icons.length > 0 ? ICON_SIZE : 0);
-  const textTop = box.y + visual.padY + imageHeight + (rowHeight - visual.text.lines.length * visual.lineHeight) / 2;
+  const rowHeight = Math.max(
+    visual.text.lines.length * visual.lineHeight,
+    visual.icons.length > 0 ? ICON_SIZE : 0,
+  );
+  const textTop =
+    box.y + visual.padY + imageHeight + (rowHeight - visual.text.lines.length * visual.lineHeight) / 2;
   return { iconsLeft, textLeft: iconsLeft + iconsWidth, textTop };
 }
 

@@ -72,7 +72,9 @@ export function buildScene(doc: MapDocument, kind: LayoutKind, visuals: TopicVis
     const from = layout.byId.get(rel.fromId);
     const to = layout.byId.get(rel.toId);
     if (!from || !to || from === to) continue;
-    relationships.push(relationshipCurve(rel.id, from, to, rel.label, rel.color ?? '#6b7280', rel.dashed ?? false));
+    relationships.push(
+      relationshipCurve(rel.id, from, to, rel.label, rel.color ?? '#6b7280', rel.dashed ?? false),
+    );
   }
   return { layout, boxIndex, connectorIndex, relationships, branchColor };
 }
@@ -141,13 +143,25 @@ export function splitCubic(p0: Point, c1: Point, c2: Point, p3: Point): CubicPie
       bounds: { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y },
       offset,
     });
-    offset += (dist(piece[0], piece[3]) + dist(piece[0], piece[1]) + dist(piece[1], piece[2]) + dist(piece[2], piece[3])) / 2;
+    offset +=
+      (dist(piece[0], piece[3]) +
+        dist(piece[0], piece[1]) +
+        dist(piece[1], piece[2]) +
+        dist(piece[2], piece[3])) /
+      2;
   }
   return pieces;
 }
 
 /** The part of a cubic between parameters t0 and t1 (de Casteljau, twice). */
-function subCubic(p0: Point, c1: Point, c2: Point, p3: Point, t0: number, t1: number): [Point, Point, Point, Point] {
+function subCubic(
+  p0: Point,
+  c1: Point,
+  c2: Point,
+  p3: Point,
+  t0: number,
+  t1: number,
+): [Point, Point, Point, Point] {
   const [, right] = splitAt([p0, c1, c2, p3], t0);
   const local = t0 === 1 ? 0 : (t1 - t0) / (1 - t0);
   const [left] = splitAt(right, local);

@@ -16,14 +16,18 @@ const touches = (a: Rect, b: Rect) =>
 describe('GridIndex', () => {
   it('finds exactly the items a brute-force scan finds, once each, in insertion order', () => {
     fc.assert(
-      fc.property(fc.array(rect, { maxLength: 200 }), fc.array(rect, { minLength: 1, maxLength: 10 }), (items, views) => {
-        const index = new GridIndex<number>(256);
-        items.forEach((r, i) => index.insert(r, i));
-        for (const view of views) {
-          const expected = items.flatMap((r, i) => (touches(r, view) ? [i] : []));
-          expect(index.query(view)).toEqual(expected);
-        }
-      }),
+      fc.property(
+        fc.array(rect, { maxLength: 200 }),
+        fc.array(rect, { minLength: 1, maxLength: 10 }),
+        (items, views) => {
+          const index = new GridIndex<number>(256);
+          items.forEach((r, i) => index.insert(r, i));
+          for (const view of views) {
+            const expected = items.flatMap((r, i) => (touches(r, view) ? [i] : []));
+            expect(index.query(view)).toEqual(expected);
+          }
+        },
+      ),
     );
   });
 

@@ -36,6 +36,8 @@ describe('TextLayoutCache', () => {
     expect(words.filter((w) => w === 'plan')).toHaveLength(1);
     expect(words.filter((w) => w === 'review')).toHaveLength(1);
     cache.layout('plan', '16px sans', 500);
-    expect(measure.mock.calls.filter(([font, text]) => font === '16px sans' && text === 'plan')).toHaveLength(1);
+    expect(measure.mock.calls.filter(([font, text]) => font === '16px sans' && text === 'plan')).toHaveLength(
+      1,
+    );
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fitView, MAX_SCALE, revealRect, screenToWorld, visibleWorldRect, worldToScreen, zoomAt } from './viewTransform.ts';
+import {
+  fitView,
+  MAX_SCALE,
+  revealRect,
+  screenToWorld,
+  visibleWorldRect,
+  worldToScreen,
+  zoomAt,
+} from './viewTransform.ts';
 
 describe('view transform', () => {
   it('round-trips between screen and world', () => {
@@ -20,7 +28,12 @@ describe('view transform', () => {
   });
 
   it('tells which world rectangle is visible', () => {
-    expect(visibleWorldRect({ scale: 2, x: 100, y: 50 }, 800, 600)).toEqual({ x: -50, y: -25, width: 400, height: 300 });
+    expect(visibleWorldRect({ scale: 2, x: 100, y: 50 }, 800, 600)).toEqual({
+      x: -50,
+      y: -25,
+      width: 400,
+      height: 300,
+    });
   });
 
   it('fits bounds into the viewport without zooming past 100%', () => {
@@ -39,7 +52,12 @@ describe('view transform', () => {
   });
 
   it('centres a box that is off-screen', () => {
-    const moved = revealRect({ scale: 2, x: 0, y: 0 }, { x: 5000, y: -3000, width: 100, height: 40 }, 800, 600);
+    const moved = revealRect(
+      { scale: 2, x: 0, y: 0 },
+      { x: 5000, y: -3000, width: 100, height: 40 },
+      800,
+      600,
+    );
     expect(worldToScreen(moved, { x: 5050, y: -2980 })).toEqual({ x: 400, y: 300 });
   });
 });

@@ -20,7 +20,12 @@ export function worldToScreen(view: ViewTransform, p: Point): Point {
 
 /** The world rectangle shown in a viewport of the given CSS size. */
 export function visibleWorldRect(view: ViewTransform, width: number, height: number): Rect {
-  return { x: -view.x / view.scale, y: -view.y / view.scale, width: width / view.scale, height: height / view.scale };
+  return {
+    x: -view.x / view.scale,
+    y: -view.y / view.scale,
+    width: width / view.scale,
+    height: height / view.scale,
+  };
 }
 
 export function panBy(view: ViewTransform, dx: number, dy: number): ViewTransform {
@@ -57,7 +62,13 @@ export function fitView(bounds: Rect, width: number, height: number, margin = 40
  * visible (so that stepping through neighbours does not jump around), and centred when it is off-screen
  * (a jump across a big map should land in the middle, with context on every side).
  */
-export function revealRect(view: ViewTransform, box: Rect, width: number, height: number, margin = 48): ViewTransform {
+export function revealRect(
+  view: ViewTransform,
+  box: Rect,
+  width: number,
+  height: number,
+  margin = 48,
+): ViewTransform {
   const left = box.x * view.scale + view.x;
   const top = box.y * view.scale + view.y;
   const right = left + box.width * view.scale;

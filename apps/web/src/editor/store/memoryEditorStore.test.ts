@@ -10,7 +10,10 @@ function storeFor() {
   return new MemoryEditorStore(doc, { newId: () => `new${++n}` });
 }
 const texts = (store: MemoryEditorStore, id: string) => {
-  const find = (t: { id: string; children: { id: string; text: string; children: unknown[] }[] }): string[] | undefined =>
+  const find = (t: {
+    id: string;
+    children: { id: string; text: string; children: unknown[] }[];
+  }): string[] | undefined =>
     t.id === id ? t.children.map((c) => c.id) : t.children.map((c) => find(c as never)).find(Boolean);
   return find(store.getDocument().root);
 };

@@ -42,7 +42,11 @@ export class MemoryEditorStore implements EditorStore {
     const at = clampIndex(options.index ?? parent.topic.children.length, parent.topic.children.length);
     const topic: Topic = { id, text: options.text ?? '', children: [] };
     this.commit(
-      this.replaceTopic(parentId, (p) => ({ ...p, collapsed: false, children: insertAt(p.children, at, topic) })),
+      this.replaceTopic(parentId, (p) => ({
+        ...p,
+        collapsed: false,
+        children: insertAt(p.children, at, topic),
+      })),
       options,
     );
     return id;
@@ -72,7 +76,10 @@ export class MemoryEditorStore implements EditorStore {
   setCollapsed(topicId: string, collapsed: boolean, options: ChangeOptions = {}): void {
     const { topic } = this.require(topicId);
     if ((topic.collapsed ?? false) === collapsed || topic.children.length === 0) return;
-    this.commit(this.replaceTopic(topicId, (t) => ({ ...t, collapsed })), options);
+    this.commit(
+      this.replaceTopic(topicId, (t) => ({ ...t, collapsed })),
+      options,
+    );
   }
 
   remove(topicIds: readonly string[], options: ChangeOptions = {}): void {
@@ -123,7 +130,10 @@ export class MemoryEditorStore implements EditorStore {
     const target = afterRemoval.get(parentId)!;
     const adjusted = entry.parentId === parentId && entry.index < index ? index - 1 : index;
     const at = clampIndex(adjusted, target.topic.children.length);
-    doc = replaceIn(doc, afterRemoval, parentId, (p) => ({ ...p, children: insertAt(p.children, at, moved) }));
+    doc = replaceIn(doc, afterRemoval, parentId, (p) => ({
+      ...p,
+      children: insertAt(p.children, at, moved),
+    }));
     this.commit(doc, options);
     return true;
   }

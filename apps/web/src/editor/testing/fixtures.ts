@@ -9,7 +9,14 @@ export function topicFrom([text, ...children]: Spec): Topic {
 }
 
 export function docFrom(spec: Spec, extra: Partial<MapDocument> = {}): MapDocument {
-  return { schemaVersion: 1, title: spec[0], root: topicFrom(spec), floating: [], relationships: [], ...extra };
+  return {
+    schemaVersion: 1,
+    title: spec[0],
+    root: topicFrom(spec),
+    floating: [],
+    relationships: [],
+    ...extra,
+  };
 }
 
 /** Boxes 10 units per character wide, 20 high (root 40): easy to reason about in assertions. */

@@ -1,8 +1,8 @@
 import type { MapDocument } from '@canopy/model';
 import { ApiError, networkProblem, problemFrom } from './problem.ts';
-import type { Account, MapSummary, Me, Session, TotpEnrollment } from './types.ts';
+import type { Account, MapSummary, Me, Session, SessionInfo, TotpEnrollment } from './types.ts';
 
-/** Where the CSRF token that login returns is kept between page loads (per tab, like the session's use). */
+/** Where the CSRF token that login returns is kept between page loads and tabs (like the session cookie). */
 export interface CsrfTokenStore {
   get(): string | null;
   set(token: string | null): void;
@@ -30,7 +30,7 @@ export type ApiClient = ReturnType<typeof createApiClient>;
  */
 export function createApiClient(options: ApiClientOptions) {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
-  const csrf = options.csrf ?? sessionStorageCsrf();
+  const csrf = options.csrf ?? localStorageCsrf();
 
   async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
@@ -77,6 +77,8 @@ export function createApiClient(options: ApiClientOptions) {
         await request<void>('DELETE', '/sessions/current');
         csrf.set(null);
       },
+      list: () => request<SessionInfo[]>('GET', '/sessions'),
+      revoke: (id: string) => request<void>('DELETE', `/sessions/${encodeURIComponent(id)}`),
     },
     password: {
       forgot: (email: string) => request<unknown>('POST', '/password/forgot', { email }),
@@ -104,14 +106,19 @@ function itemsOf<T>(body: T[] | { items: T[] }): T[] {
   return Array.isArray(body) ? body : body.items;
 }
 
-function sessionStorageCsrf(): CsrfTokenStore {
+/**
+ * localStorage, so that a second tab of the same session can make changes too. The token is not a secret from
+ * scripts on our own origin (they could make the requests anyway); it only proves a request was not forged by
+ * another site, which cannot read our storage.
+ */
+function localStorageCsrf(): CsrfTokenStore {
   const key = 'canopy.csrf';
   return {
-    get: () => (typeof sessionStorage === 'undefined' ? null : sessionStorage.getItem(key)),
+    get: () => (typeof localStorage === 'undefined' ? null : localStorage.getItem(key)),
     set: (token) => {
-      if (typeof sessionStorage === 'undefined') return;
-      if (token) sessionStorage.setItem(key, token);
-      else sessionStorage.removeItem(key);
+      if (typeof localStorage === 'undefined') return;
+      if (token) localStorage.setItem(key, token);
+      else localStorage.removeItem(key);
     },
   };
 }

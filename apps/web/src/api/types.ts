@@ -18,7 +18,18 @@ export interface Session {
 }
 
 export interface Me extends Account {
-  readonly orgs?: readonly { id: string; name: string; role: string }[];
+  readonly mfaEnabled?: boolean;
+  readonly orgs?: readonly { id: string; name: string; personal?: boolean; role: string }[];
+}
+
+/** One of the caller's live sessions (`GET /sessions`). */
+export interface SessionInfo {
+  readonly id: string;
+  readonly method: string;
+  readonly createdAt: string;
+  readonly lastSeenAt: string;
+  readonly expiresAt: string;
+  readonly current: boolean;
 }
 
 export interface MapSummary {

@@ -5,6 +5,7 @@ import { AppLayout } from '../app/AppLayout.tsx';
 import { navigate } from '../app/router.ts';
 import { Field, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
 import { useApiQuery } from '../ui/useApiQuery.ts';
+import { SessionsSection } from './SessionsSection.tsx';
 import { SignInPrompt } from './SignInPrompt.tsx';
 
 export function SettingsPage({ api }: { api: ApiClient }) {
@@ -49,7 +50,8 @@ export function SettingsPage({ api }: { api: ApiClient }) {
           </section>
           <section aria-labelledby="mfa-heading">
             <h2 id="mfa-heading">Two-step sign-in</h2>
-            {!enrollment && (
+            {me.data.mfaEnabled && !enrollment && <p>Two-step sign-in is on.</p>}
+            {!me.data.mfaEnabled && !enrollment && (
               <form onSubmit={startMfa.onSubmit}>
                 <p>Protect your account with codes from an authenticator app.</p>
                 <button type="submit" disabled={startMfa.pending}>
@@ -89,6 +91,7 @@ export function SettingsPage({ api }: { api: ApiClient }) {
               </div>
             )}
           </section>
+          <SessionsSection api={api} />
         </>
       )}
       <section aria-labelledby="session-heading">

@@ -28,6 +28,7 @@ const MESSAGES: Record<string, string> = {
   mfa_required: 'Enter the code from your authenticator app.',
   invalid_totp: 'That code is not right. Codes change every 30 seconds: try the current one.',
   rate_limited: 'Too many attempts. Wait a moment and try again.',
+  weak_password: 'Choose a longer or less common password (8 to 128 characters).',
   unauthenticated: 'Please sign in first.',
   network_error: 'Canopy could not be reached. Check your connection, or whether the server is running.',
 };

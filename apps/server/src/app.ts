@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.ts';
 import type { Platform } from './platform/index.ts';
+import { installAuth } from './platform/http/auth.ts';
 import { installHealthRoutes } from './platform/http/health.ts';
 import {
   createMetrics,
@@ -19,7 +20,10 @@ import { installOpenApi } from './platform/http/openapi.ts';
 import { installProblemHandlers } from './platform/http/problem.ts';
 import { installSecurity } from './platform/http/security.ts';
 import { installWebApp } from './platform/http/web-app.ts';
+import { identityModule } from './modules/identity/index.ts';
+import { collabPlugin, type CollabModuleOptions } from './modules/collab/index.ts';
 import { mapsPlugin, type MapsModuleOptions } from './modules/maps/index.ts';
+import { licensingPlugin } from './modules/licensing/index.ts';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -32,6 +36,8 @@ export interface AppDeps {
   webAppDir?: string | null;
   /** Ports of the maps module (identity, cipher, formats) where the defaults are not wanted (tests). */
   maps?: MapsModuleOptions;
+  /** Options of the collab module (pub/sub bus, limits, write-back hook). */
+  collab?: CollabModuleOptions;
 }
 
 export interface RouteEntry {
@@ -44,7 +50,10 @@ export type App = FastifyInstance & { metrics: Metrics; routeList: RouteEntry[] 
 
 /** The modules, in start order. Each is a Fastify plugin registered under API_PREFIX. */
 const modules: { name: string; plugin: (app: FastifyInstance, deps: AppDeps) => Promise<void> }[] = [
+  { name: 'identity', plugin: identityModule },
   { name: 'maps', plugin: mapsPlugin },
+  { name: 'licensing', plugin: licensingPlugin },
+  { name: 'collab', plugin: collabPlugin },
 ];
 
 export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
@@ -92,6 +101,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
 
   installProblemHandlers(app);
+  // Before any route: every route is classified by who may call it, and checked (platform/http/auth.ts).
+  installAuth(app);
   await installSecurity(app, config, deps.platform.redis);
   await installOpenApi(app, VERSION);
   installHttpMetrics(app, metrics);

@@ -1,0 +1,125 @@
+/**
+ * Test helpers for the identity module: a mailbox that reads mails from a real SMTP server (smtp-server, when
+ * CANOPY_TEST_SMTP=1) or from the in-memory outbox, and small HTTP helpers over `app.inject()`.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import type { App } from '../../app.ts';
+import type { Platform } from '../../platform/index.ts';
+import { identityService } from './index.ts';
+
+export interface ReceivedMail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** Quoted-printable and header unfolding, enough for the plain-text mails this module sends. */
+function decodeMail(raw: string): ReceivedMail {
+  const [head = '', ...bodyParts] = raw.split(/\r?\n\r?\n/);
+  const headers = head.replace(/\r?\n[ \t]+/g, ' ');
+  const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(headers)?.[1]?.trim() ?? '';
+  let body = bodyParts.join('\n\n');
+  if (/quoted-printable/i.test(header('Content-Transfer-Encoding'))) {
+    body = Buffer.from(
+      body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
+  } else if (/base64/i.test(header('Content-Transfer-Encoding'))) {
+    body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  }
+  return { to: header('To').replace(/^.*<|>.*$/g, ''), subject: header('Subject'), text: body };
+}
+
+export interface Mailbox {
+  /** The env that points the app at this mailbox (CANOPY_SMTP_URL when over SMTP). */
+  env: Record<string, string>;
+  readonly viaSmtp: boolean;
+  attach(platform: Platform): void;
+  /** Waits for the next mail to `to` whose subject matches, and removes it from the box. */
+  take(to: string, subject: RegExp): Promise<ReceivedMail>;
+  all(): ReceivedMail[];
+  close(): Promise<void>;
+}
+
+export async function createMailbox(): Promise<Mailbox> {
+  const received: ReceivedMail[] = [];
+  let platform: Platform | undefined;
+  let server: SMTPServer | undefined;
+  const env: Record<string, string> = {};
+  if (process.env.CANOPY_TEST_SMTP === '1') {
+    server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData(stream, _session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          received.push(decodeMail(Buffer.concat(chunks).toString('utf8')));
+          callback();
+        });
+      },
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server.server, 'listening');
+    env.CANOPY_SMTP_URL = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  }
+  const pool = () => {
+    if (server || !platform) return received;
+    const outbox = identityService(platform).deps.mailer.outbox;
+    while (outbox.length) {
+      const m = outbox.shift();
+      if (m) received.push({ to: m.to, subject: m.subject, text: m.text });
+    }
+    return received;
+  };
+  return {
+    env,
+    viaSmtp: Boolean(server),
+    attach(p) {
+      platform = p;
+    },
+    async take(to, subject) {
+      for (let i = 0; i < 500; i++) {
+        if (platform) await identityService(platform).deps.mailer.flush();
+        const box = pool();
+        const at = box.findIndex((m) => m.to === to && subject.test(m.subject));
+        if (at >= 0) return box.splice(at, 1)[0] as ReceivedMail;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`no mail to ${to} matching ${String(subject)}; have: ${JSON.stringify(pool().map((m) => [m.to, m.subject]))}`);
+    },
+    all: () => pool(),
+    close: async () => {
+      if (server) await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export function tokenFrom(mail: ReceivedMail): string {
+  const m = /[?&]token=([A-Za-z0-9_\-.%]+)/.exec(mail.text);
+  if (!m?.[1]) throw new Error(`no token link in mail: ${mail.text}`);
+  return decodeURIComponent(m[1]);
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export interface Http {
+  post(url: string, payload?: unknown, headers?: Record<string, string>, remoteAddress?: string): ReturnType<App['inject']>;
+  get(url: string, headers?: Record<string, string>): ReturnType<App['inject']>;
+  del(url: string, headers?: Record<string, string>): ReturnType<App['inject']>;
+  patch(url: string, payload: unknown, headers?: Record<string, string>): ReturnType<App['inject']>;
+}
+
+export function http(app: App): Http {
+  const base = '/api/v1';
+  return {
+    post: (url, payload, headers = {}, remoteAddress) =>
+      app.inject({ method: 'POST', url: base + url, ...(payload === undefined ? {} : { payload: payload as object }), headers, ...(remoteAddress ? { remoteAddress } : {}) }),
+    get: (url, headers = {}) => app.inject({ method: 'GET', url: base + url, headers }),
+    del: (url, headers = {}) => app.inject({ method: 'DELETE', url: base + url, headers }),
+    patch: (url, payload, headers = {}) => app.inject({ method: 'PATCH', url: base + url, payload: payload as object, headers }),
+  };
+}

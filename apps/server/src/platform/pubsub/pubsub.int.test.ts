@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createInProcessPubSub, createRedisPubSub, InProcessHub, type PubSub } from './index.ts';
+
+const REDIS_URL = process.env.CANOPY_TEST_REDIS_URL;
+
+/** The suite every adapter passes. `node()` makes another node of the same deployment. */
+function pubSubSuite(name: string, makeDeployment: () => () => Promise<PubSub>) {
+  describe(`pub/sub [${name}]`, () => {
+    const open: PubSub[] = [];
+    let deployment = makeDeployment();
+    const node = async () => {
+      const p = await deployment();
+      open.push(p);
+      return p;
+    };
+    afterEach(async () => {
+      for (const p of open.splice(0)) await p.close();
+      deployment = makeDeployment();
+    });
+
+    it('delivers messages to every subscriber of the channel, in publish order', async () => {
+      const a = await node();
+      const got1: string[] = [];
+      const got2: string[] = [];
+      await a.subscribe('room.1', (m) => void got1.push(m));
+      await a.subscribe('room.1', (m) => void got2.push(m));
+      for (let i = 0; i < 20; i++) await a.publish('room.1', `m${i}`);
+      const want = Array.from({ length: 20 }, (_, i) => `m${i}`);
+      await vi.waitFor(() => expect(got1).toEqual(want));
+      await vi.waitFor(() => expect(got2).toEqual(want));
+    });
+
+    it('carries messages between nodes, and not across channels', async () => {
+      const a = await node();
+      const b = await node();
+      const onB: [string, string][] = [];
+      await b.subscribe('room.x', (m, c) => void onB.push([c, m]));
+      await a.publish('room.y', 'not for you');
+      await a.publish('room.x', '{"v":1}');
+      await vi.waitFor(() => expect(onB).toEqual([['room.x', '{"v":1}']]));
+    });
+
+    it('stops delivering to a handler after it unsubscribes, and keeps the others', async () => {
+      const a = await node();
+      const kept: string[] = [];
+      const dropped: string[] = [];
+      const stop = await a.subscribe('busting', (m) => void dropped.push(m));
+      await a.subscribe('busting', (m) => void kept.push(m));
+      await a.publish('busting', 'one');
+      await vi.waitFor(() => expect(dropped).toEqual(['one']));
+      await stop();
+      await a.publish('busting', 'two');
+      await vi.waitFor(() => expect(kept).toEqual(['one', 'two']));
+      expect(dropped).toEqual(['one']);
+    });
+
+    it('survives a handler that throws', async () => {
+      const a = await node();
+      const got: string[] = [];
+      await a.subscribe('err', () => {
+        throw new Error('handler bug');
+      });
+      await a.subscribe('err', async () => Promise.reject(new Error('async handler bug')));
+      await a.subscribe('err', (m) => void got.push(m));
+      await a.publish('err', 'x');
+      await a.publish('err', 'y');
+      await vi.waitFor(() => expect(got).toEqual(['x', 'y']));
+    });
+
+    it('refuses malformed channel names', async () => {
+      const a = await node();
+      await expect(a.publish('', 'x')).rejects.toThrow(/channel/);
+      await expect(a.subscribe('a b', () => {})).rejects.toThrow(/channel/);
+    });
+  });
+}
+
+pubSubSuite('memory', () => {
+  const hub = new InProcessHub();
+  return async () => createInProcessPubSub({ hub });
+});
+
+if (REDIS_URL) {
+  pubSubSuite('redis', () => {
+    const prefix = `canopy-test-${randomBytes(4).toString('hex')}:`;
+    return () => createRedisPubSub({ url: REDIS_URL, prefix });
+  });
+} else {
+  describe.skip('pub/sub [redis] (set CANOPY_TEST_REDIS_URL)', () => {
+    it('runs the same suite against Redis', () => {});
+  });
+}

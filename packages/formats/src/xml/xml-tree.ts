@@ -26,9 +26,17 @@ export function decodeText(bytes: Uint8Array): string {
   return new TextDecoder('utf-8').decode(bytes);
 }
 
+const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
+const ROOT_SCOPE: Record<string, string> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, { xml: XML_NAMESPACE }));
+
+/**
+ * saxes checks well-formedness; namespaces are resolved here (scopes chained by prototype) rather than by saxes,
+ * which lets the attribute object saxes built be used as is for the common case of unprefixed attributes.
+ */
 export function parseXml(input: string, options: XmlParseOptions): XmlElement {
-  const parser = new SaxesParser({ xmlns: true, position: false });
+  const parser = new SaxesParser({ xmlns: false, position: false });
   const stack: XmlElement[] = [];
+  const scopes: Array<Record<string, string>> = [];
   let root: XmlElement | undefined;
   let failure: unknown;
 
@@ -39,20 +47,50 @@ export function parseXml(input: string, options: XmlParseOptions): XmlElement {
     if (stack.length >= options.maxDepth) {
       throw new FormatError('too_deep', `${options.source}: XML nested deeper than ${options.maxDepth} elements`);
     }
-    const attrs: Record<string, string> = {};
-    for (const key in tag.attributes) {
-      const a = tag.attributes[key]!;
-      if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;
-      attrs[a.uri ? `{${a.uri}}${a.local}` : a.local] = a.value;
+    const raw = tag.attributes;
+    const parentScope = scopes[scopes.length - 1] ?? ROOT_SCOPE;
+    let scope = parentScope;
+    let rewrite = false;
+    for (const key in raw) {
+      if (key === 'xmlns' || key.startsWith('xmlns:')) {
+        if (scope === parentScope) scope = Object.create(parentScope) as Record<string, string>;
+        scope[key === 'xmlns' ? '' : key.slice(6)] = raw[key]!;
+        rewrite = true;
+      } else if (key.includes(':')) {
+        rewrite = true;
+      }
     }
-    const element: XmlElement = { uri: tag.uri, local: tag.local, attrs, children: [] };
+    let attrs: Record<string, string> = raw;
+    if (rewrite) {
+      attrs = {};
+      for (const key in raw) {
+        if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
+        const colon = key.indexOf(':');
+        if (colon < 0) {
+          attrs[key] = raw[key]!;
+          continue;
+        }
+        const uri = scope[key.slice(0, colon)];
+        attrs[uri ? `{${uri}}${key.slice(colon + 1)}` : key] = raw[key]!;
+      }
+    }
+    const name = tag.name;
+    const colon = name.indexOf(':');
+    const element: XmlElement = {
+      uri: scope[colon < 0 ? '' : name.slice(0, colon)] ?? '',
+      local: colon < 0 ? name : name.slice(colon + 1),
+      attrs,
+      children: [],
+    };
     const parent = stack[stack.length - 1];
     if (parent) parent.children.push(element);
     else root = element;
     stack.push(element);
+    scopes.push(scope);
   });
   parser.on('closetag', () => {
     stack.pop();
+    scopes.pop();
   });
   const onText = (text: string) => {
     const parent = stack[stack.length - 1];

@@ -49,9 +49,9 @@ export function createApiClient(options: ApiClientOptions) {
       throw new ApiError(networkProblem(error));
     }
     if (!response.ok) {
-      const problem = await problemFrom(response);
-      if (problem.status === 401 && problem.code === 'unauthenticated') csrf.set(null);
-      throw new ApiError(problem);
+      // The CSRF token is kept on a 401: it belongs to the session, a new sign-in replaces it, and one endpoint's
+      // refusal should not break the others.
+      throw new ApiError(await problemFrom(response));
     }
     const fromHeader = response.headers.get(CSRF_HEADER);
     if (fromHeader) csrf.set(fromHeader);

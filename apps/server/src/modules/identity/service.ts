@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform/index.ts';
 import { createCrypto, type CryptoPort } from '../../platform/crypto/index.ts';
 import { unauthenticated } from '../../platform/errors.ts';
-import type { AuthContext } from '../../platform/http/auth.ts';
+import type { AuthContext, OrgRole } from '../../platform/http/auth.ts';
 import { AccountData } from './account-data.ts';
 import { AccountStore, SEALED_ACCOUNT_COLUMNS, type AccountRow } from './account-store.ts';
 import { AUDIT_IP_PURGE_JOB, AuditLog } from './audit.ts';
@@ -42,6 +42,8 @@ export interface IdentityService {
   /** The sensitive routes (MFA, password, deletion) need a password proof within the last few minutes. */
   requireRecentAuth(auth: AuthContext): void;
   caller(request: FastifyRequest): Caller;
+  /** For other modules: an account's email, operator flag and memberships; undefined when it does not exist. */
+  accountSummary(accountId: string): Promise<{ id: string; email: string; operator: boolean; orgs: ReadonlyMap<string, OrgRole> } | undefined>;
   /** Deletes expired sessions, tokens and SRP challenges. */
   purgeExpired(): Promise<void>;
   close(): Promise<void>;
@@ -111,6 +113,13 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
       if (nowMs(deps) - auth.authenticatedAt > settings.reauthWindowMs) throw reauthenticationRequired();
     },
     caller: (request) => ({ ip: request.ip, accountId: request.auth?.accountId }),
+    async accountSummary(accountId) {
+      const row = await accounts.byId(accountId);
+      if (!row) return undefined;
+      const account = await accounts.open(row);
+      const memberships = await orgs.listForAccount(accountId);
+      return { id: account.id, email: account.email, operator: account.operator, orgs: new Map(memberships.map((m) => [m.id, m.role])) };
+    },
     purgeExpired,
     close: () => deps.mailer.close(),
   };

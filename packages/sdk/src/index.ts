@@ -1,1 +1,2 @@
 export * from './srp/index.ts';
+export * from './licensing/index.ts';

@@ -1,0 +1,57 @@
+/**
+ * The licensing module: products, policies, licences, seats, activations, validation with signed licence
+ * tokens, the operator and portal APIs, SCIM provisioning. Other modules use it only through this file.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../app.ts';
+import { defineLicensingJobs } from './jobs.ts';
+import { adminRoutes } from './routes-admin.ts';
+import { clientRoutes } from './routes-client.ts';
+import { portalRoutes } from './routes-portal.ts';
+import { scimRoutes } from './routes-scim.ts';
+import { createLicensingService, type LicensingOptions, type LicensingService } from './service.ts';
+import { defaultPorts, type LicensingPortOverrides } from './wiring.ts';
+
+export { VALIDATION_CODES, type ValidationCode } from './codes.ts';
+export { DEFAULT_PRODUCTS } from './context.ts';
+export { EphemeralLicenseSigner } from './ephemeral-signer.ts';
+export type { LicensingCaller, LicenseSigner, LicensingMail, LicensingMailer, OrgDirectory } from './ports.ts';
+export type { AccountLookup, LicensingPortOverrides } from './wiring.ts';
+export { createLicensingService, type LicensingService, type LicensingOptions } from './service.ts';
+
+export interface LicensingModuleOptions extends LicensingOptions {
+  ports?: LicensingPortOverrides;
+}
+
+/** Options travel on AppDeps as `licensing` (tests, embedding); read structurally so app.ts stays untouched. */
+function optionsOf(deps: AppDeps): LicensingModuleOptions {
+  return (deps as AppDeps & { licensing?: LicensingModuleOptions }).licensing ?? {};
+}
+
+const services = new WeakMap<AppDeps, LicensingService>();
+
+/** The licensing service of one app (for other modules' index.ts and tests). */
+export function licensingService(deps: AppDeps): LicensingService | undefined {
+  return services.get(deps);
+}
+
+export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { platform } = deps;
+  const options = optionsOf(deps);
+  const service = createLicensingService(
+    {
+      database: platform.database,
+      clock: platform.clock,
+      logger: platform.logger.child({ module: 'licensing' }),
+      publicUrl: platform.config.publicUrl,
+      ports: defaultPorts(app, platform, options.ports),
+    },
+    options,
+  );
+  services.set(deps, service);
+  await defineLicensingJobs(platform.jobs, service.ctx);
+  clientRoutes(app, service);
+  adminRoutes(app, service);
+  portalRoutes(app, service, platform.config.bodyLimitBytes);
+  await app.register(async (scoped) => scimRoutes(scoped, service));
+}

@@ -1,0 +1,358 @@
+/**
+ * Data access for licensing. `LicenseRepository` reaches one org's rows (a tenant scope); `LicenseDirectory`
+ * holds the few named cross-tenant reads (the validation route's lookup by email, SCIM secrets, the operator's
+ * views, the activation culler), each in a system context that names why tenancy is waived there.
+ */
+import type { Transaction } from 'kysely';
+import type { Database } from '../../platform/db/connect.ts';
+import type { Tables } from '../../platform/db/schema.ts';
+import { TenantRepository, withSystemContext } from '../../platform/db/tenant.ts';
+import type {
+  LicenseActivationsTable,
+  LicensePoliciesTable,
+  LicenseSeatsTable,
+  LicensesTable,
+  ScimGroupsTable,
+  ScimUsersTable,
+  SeatSource,
+  SeatStatus,
+} from './tables.ts';
+
+export type LicenseRow = Omit<LicensesTable, 'tenant_id'> & { tenant_id: string };
+
+export class LicenseRepository extends TenantRepository {
+  async insertLicense(row: Omit<LicensesTable, 'tenant_id'>): Promise<void> {
+    await this.insertInto('licenses', row);
+  }
+
+  async license(id: string): Promise<LicenseRow | undefined> {
+    return this.selectFrom('licenses').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Takes the licence's row lock (PostgreSQL/MySQL; SQLite has one writer), so seat counts cannot race. */
+  async lockLicense(id: string, now: number): Promise<LicenseRow | undefined> {
+    const r = await this.updateTable('licenses').set({ updated_at: now }).where('id', '=', id).executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) return undefined;
+    return this.license(id);
+  }
+
+  async licenses(): Promise<LicenseRow[]> {
+    return this.selectFrom('licenses').selectAll().orderBy('created_at').orderBy('id').execute();
+  }
+
+  async updateLicense(id: string, set: Partial<Pick<LicensesTable, 'status' | 'expires_at' | 'seats'>>, now: number) {
+    await this.updateTable('licenses').set({ ...set, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  /** Seats in use per licence: every assigned seat counts, deactivated ones too (they keep their seat). */
+  async seatCounts(): Promise<Map<string, number>> {
+    const rows = await this.selectFrom('license_seats')
+      .select((eb) => ['license_id', eb.fn.countAll<number | string>().as('n')])
+      .groupBy('license_id')
+      .execute();
+    return new Map(rows.map((r) => [r.license_id, Number(r.n)]));
+  }
+
+  async seats(licenseId: string): Promise<LicenseSeatsTable[]> {
+    return this.selectFrom('license_seats')
+      .selectAll()
+      .where('license_id', '=', licenseId)
+      .orderBy('email')
+      .execute();
+  }
+
+  async seat(licenseId: string, email: string): Promise<LicenseSeatsTable | undefined> {
+    return this.selectFrom('license_seats')
+      .selectAll()
+      .where('license_id', '=', licenseId)
+      .where('email', '=', email)
+      .executeTakeFirst();
+  }
+
+  async insertSeat(licenseId: string, email: string, source: SeatSource, now: number): Promise<void> {
+    await this.insertInto('license_seats', {
+      license_id: licenseId,
+      email,
+      status: 'active',
+      source,
+      assigned_at: now,
+      updated_at: now,
+    });
+  }
+
+  async setSeatStatus(licenseId: string, email: string, status: SeatStatus, now: number): Promise<boolean> {
+    const r = await this.updateTable('license_seats')
+      .set({ status, updated_at: now })
+      .where('license_id', '=', licenseId)
+      .where('email', '=', email)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async deleteSeat(licenseId: string, email: string): Promise<boolean> {
+    const r = await this.deleteFrom('license_seats')
+      .where('license_id', '=', licenseId)
+      .where('email', '=', email)
+      .executeTakeFirst();
+    await this.deleteFrom('license_activations')
+      .where('license_id', '=', licenseId)
+      .where('email', '=', email)
+      .execute();
+    return Number(r.numDeletedRows) === 1;
+  }
+
+  async activations(licenseId: string, email: string): Promise<LicenseActivationsTable[]> {
+    return this.selectFrom('license_activations')
+      .selectAll()
+      .where('license_id', '=', licenseId)
+      .where('email', '=', email)
+      .execute();
+  }
+
+  /** Distinct users holding a live activation (floating seats in use). */
+  async liveUsers(licenseId: string, aliveSince: number): Promise<string[]> {
+    const rows = await this.selectFrom('license_activations')
+      .select('email')
+      .distinct()
+      .where('license_id', '=', licenseId)
+      .where('last_heartbeat_at', '>=', aliveSince)
+      .execute();
+    return rows.map((r) => r.email);
+  }
+
+  async insertActivation(row: Omit<LicenseActivationsTable, 'tenant_id'>): Promise<void> {
+    await this.insertInto('license_activations', row);
+  }
+
+  async touchActivation(id: string, now: number): Promise<boolean> {
+    const r = await this.updateTable('license_activations')
+      .set({ last_heartbeat_at: now })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async activation(id: string): Promise<LicenseActivationsTable | undefined> {
+    return this.selectFrom('license_activations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async deleteActivation(id: string): Promise<boolean> {
+    const r = await this.deleteFrom('license_activations').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+
+  async insertScimCredential(id: string, secretHash: string, licenseId: string, now: number): Promise<void> {
+    await this.insertInto('scim_credentials', {
+      id,
+      secret_hash: secretHash,
+      license_id: licenseId,
+      created_at: now,
+      last_used_at: null,
+    });
+  }
+
+  async deleteScimCredential(id: string): Promise<boolean> {
+    const r = await this.deleteFrom('scim_credentials').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+
+  async scimUser(id: string): Promise<ScimUsersTable | undefined> {
+    return this.selectFrom('scim_users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async scimUsers(licenseId: string, filter?: { userName?: string; externalId?: string }): Promise<ScimUsersTable[]> {
+    let q = this.selectFrom('scim_users').selectAll().where('license_id', '=', licenseId);
+    if (filter?.userName !== undefined) q = q.where('user_name', '=', filter.userName);
+    if (filter?.externalId !== undefined) q = q.where('external_id', '=', filter.externalId);
+    return q.orderBy('created_at').orderBy('id').execute();
+  }
+
+  async insertScimUser(row: Omit<ScimUsersTable, 'tenant_id'>): Promise<void> {
+    await this.insertInto('scim_users', row);
+  }
+
+  async updateScimUser(id: string, set: Partial<Omit<ScimUsersTable, 'tenant_id' | 'id'>>): Promise<void> {
+    await this.updateTable('scim_users').set(set).where('id', '=', id).execute();
+  }
+
+  async deleteScimUser(id: string): Promise<void> {
+    await this.deleteFrom('scim_users').where('id', '=', id).execute();
+  }
+
+  async scimGroup(id: string): Promise<ScimGroupsTable | undefined> {
+    return this.selectFrom('scim_groups').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async scimGroups(displayName?: string): Promise<ScimGroupsTable[]> {
+    let q = this.selectFrom('scim_groups').selectAll();
+    if (displayName !== undefined) q = q.where('display_name', '=', displayName);
+    return q.orderBy('created_at').orderBy('id').execute();
+  }
+
+  async insertScimGroup(row: Omit<ScimGroupsTable, 'tenant_id'>): Promise<void> {
+    await this.insertInto('scim_groups', row);
+  }
+
+  async updateScimGroup(id: string, set: Partial<Omit<ScimGroupsTable, 'tenant_id' | 'id'>>): Promise<void> {
+    await this.updateTable('scim_groups').set(set).where('id', '=', id).execute();
+  }
+
+  async deleteScimGroup(id: string): Promise<boolean> {
+    const r = await this.deleteFrom('scim_groups').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+}
+
+export interface CallerLicences {
+  seats: Pick<LicenseSeatsTable, 'tenant_id' | 'license_id' | 'status'>[];
+  licenses: LicenseRow[];
+}
+
+/** The named cross-tenant reads. */
+export class LicenseDirectory {
+  constructor(private readonly database: Database) {}
+
+  private system<T>(reason: string, fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T> {
+    return withSystemContext(this.database, reason, fn);
+  }
+
+  /**
+   * The validation route's read: the caller's seats in every org, and the licences they are on or that belong
+   * to the caller's orgs. Two indexed reads in one transaction.
+   */
+  async callerLicences(email: string, orgIds: readonly string[]): Promise<CallerLicences> {
+    return this.system("licence validation finds the caller's seats in every org", async (trx) => {
+      const seats = await trx
+        .selectFrom('license_seats')
+        .select(['tenant_id', 'license_id', 'status'])
+        .where('email', '=', email)
+        .execute();
+      if (seats.length === 0 && orgIds.length === 0) return { seats, licenses: [] };
+      const licenses = await trx
+        .selectFrom('licenses')
+        .selectAll()
+        .where((eb) => {
+          const ors = [];
+          if (seats.length) ors.push(eb('id', 'in', seats.map((s) => s.license_id)));
+          if (orgIds.length) ors.push(eb('tenant_id', 'in', [...orgIds]));
+          return eb.or(ors);
+        })
+        .execute();
+      // A seat names its licence by (tenant, id); drop any licence matched by id alone in another tenant.
+      const seatKeys = new Set(seats.map((s) => `${s.tenant_id}|${s.license_id}`));
+      const orgs = new Set(orgIds);
+      return {
+        seats,
+        licenses: licenses.filter((l) => orgs.has(l.tenant_id) || seatKeys.has(`${l.tenant_id}|${l.id}`)),
+      };
+    });
+  }
+
+  async policies(): Promise<LicensePoliciesTable[]> {
+    return this.database.db.selectFrom('license_policies').selectAll().orderBy('id').execute();
+  }
+
+  async insertPolicy(row: LicensePoliciesTable): Promise<void> {
+    await this.database.db.insertInto('license_policies').values(row).execute();
+  }
+
+  /** The operator finds a licence by id or key without knowing its org. */
+  async findLicense(idOrKey: string): Promise<LicenseRow | undefined> {
+    return this.system('the operator manages licences of every org', (trx) =>
+      trx
+        .selectFrom('licenses')
+        .selectAll()
+        .where((eb) => eb.or([eb('id', '=', idOrKey), eb('key', '=', idOrKey)]))
+        .executeTakeFirst(),
+    );
+  }
+
+  async allLicenses(orgId?: string): Promise<(LicenseRow & { used_seats: number })[]> {
+    return this.system('the operator lists licences of every org', async (trx) => {
+      let q = trx.selectFrom('licenses').selectAll().orderBy('created_at').orderBy('id');
+      if (orgId) q = q.where('tenant_id', '=', orgId);
+      const rows = await q.execute();
+      const counts = await trx
+        .selectFrom('license_seats')
+        .select((eb) => ['tenant_id', 'license_id', eb.fn.countAll<number | string>().as('n')])
+        .groupBy(['tenant_id', 'license_id'])
+        .execute();
+      const used = new Map(counts.map((c) => [`${c.tenant_id}|${c.license_id}`, Number(c.n)]));
+      return rows.map((r) => ({ ...r, used_seats: used.get(`${r.tenant_id}|${r.id}`) ?? 0 }));
+    });
+  }
+
+  async scimCredential(secretHash: string, now: number) {
+    return this.system('a SCIM request names its org only through its bearer secret', async (trx) => {
+      const row = await trx
+        .selectFrom('scim_credentials')
+        .select(['tenant_id', 'id', 'license_id'])
+        .where('secret_hash', '=', secretHash)
+        .executeTakeFirst();
+      if (row) {
+        await trx.updateTable('scim_credentials').set({ last_used_at: now }).where('id', '=', row.id).execute();
+      }
+      return row;
+    });
+  }
+
+  /** An activation by id, wherever it lives (the caller is checked against its email by the command). */
+  async activation(id: string): Promise<LicenseActivationsTable | undefined> {
+    return this.system('a machine names its activation by id alone', (trx) =>
+      trx.selectFrom('license_activations').selectAll().where('id', '=', id).executeTakeFirst(),
+    );
+  }
+
+  /** The caller's seats in every org (a user learns about their own seats only). */
+  async seatsOf(email: string) {
+    return this.system("a user lists their own seats in every org", async (trx) =>
+      trx
+        .selectFrom('license_seats')
+        .innerJoin('licenses', (j) =>
+          j.onRef('licenses.tenant_id', '=', 'license_seats.tenant_id').onRef('licenses.id', '=', 'license_seats.license_id'),
+        )
+        .select([
+          'licenses.tenant_id',
+          'licenses.id',
+          'licenses.products',
+          'licenses.status',
+          'licenses.expires_at',
+          'license_seats.status as seat_status',
+        ])
+        .where('license_seats.email', '=', email)
+        .orderBy('licenses.created_at')
+        .execute(),
+    );
+  }
+
+  /** Deletes activations whose last heartbeat is older than `deadBefore` for their policy; returns the count. */
+  async cullActivations(deadBeforeByPolicy: Map<string, number>): Promise<number> {
+    return this.system('the activation culler sweeps every org', async (trx) => {
+      let culled = 0;
+      for (const [policyId, deadBefore] of deadBeforeByPolicy) {
+        const licenseIds = trx.selectFrom('licenses').select('id').where('policy_id', '=', policyId);
+        const r = await trx
+          .deleteFrom('license_activations')
+          .where('last_heartbeat_at', '<', deadBefore)
+          .where('license_id', 'in', licenseIds)
+          .executeTakeFirst();
+        culled += Number(r.numDeletedRows);
+      }
+      return culled;
+    });
+  }
+
+  /** Marks active licences past their expiry as expired (the validator checks the time itself too). */
+  async expireLicenses(now: number): Promise<number> {
+    return this.system('the expiry sweep covers every org', async (trx) => {
+      const r = await trx
+        .updateTable('licenses')
+        .set({ status: 'expired', updated_at: now })
+        .where('status', '=', 'active')
+        .where('expires_at', 'is not', null)
+        .where('expires_at', '<=', now)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    });
+  }
+}

@@ -1,0 +1,125 @@
+/** The routes a client app calls: validate (every start), the JWKS, machines, and the user's own seats. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { unauthenticated } from '../../platform/errors.ts';
+import type { LicensingCaller, LicensingPorts } from './ports.ts';
+import {
+  ActivateBody,
+  ActivationView,
+  Id,
+  JwksSchema,
+  MySeatView,
+  ValidateBody,
+  ValidateReply,
+} from './schemas.ts';
+import type { LicensingService } from './service.ts';
+
+export const bearer = [{ bearer: [] }];
+const CALLER_NOTE = 'licensing resolves the caller through its caller port (the auth gate + account lookup)';
+
+export async function requireCaller(ports: LicensingPorts, request: FastifyRequest): Promise<LicensingCaller> {
+  const caller = await ports.caller(request);
+  if (!caller) throw unauthenticated();
+  return caller;
+}
+
+export function clientRoutes(app: FastifyInstance, service: LicensingService): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const ports = service.ctx.ports;
+
+  r.post(
+    '/licenses/validate',
+    {
+      config: { access: 'custom' as const, accessNote: CALLER_NOTE },
+      schema: {
+        tags: ['licensing'],
+        summary: 'Validate the caller’s licence for a product (always 200; see `code`)',
+        security: bearer,
+        body: ValidateBody,
+        response: { 200: ValidateReply },
+      },
+    },
+    async (request) => service.validator.validate(await requireCaller(ports, request), request.body),
+  );
+
+  r.get(
+    '/licenses/keys',
+    {
+      config: { access: 'public' as const },
+      schema: {
+        tags: ['licensing'],
+        summary: 'Public keys (JWKS) that verify licence tokens offline; retired keys stay listed',
+        response: { 200: JwksSchema },
+      },
+    },
+    async (_request, reply) => {
+      void reply.header('cache-control', 'public, max-age=300');
+      return ports.signer.jwks('license');
+    },
+  );
+
+  r.get(
+    '/licenses/mine',
+    {
+      config: { access: 'custom' as const, accessNote: CALLER_NOTE },
+      schema: {
+        tags: ['licensing'],
+        summary: 'The caller’s own seats, in every org',
+        security: bearer,
+        response: { 200: Type.Array(MySeatView) },
+      },
+    },
+    async (request) => service.mySeats(await requireCaller(ports, request)),
+  );
+
+  r.post(
+    '/licenses/activations',
+    {
+      config: { access: 'custom' as const, accessNote: CALLER_NOTE },
+      schema: {
+        tags: ['licensing'],
+        summary: 'Activate this machine (409 too_many_machines or license_inactive when refused)',
+        security: bearer,
+        body: ActivateBody,
+        response: { 201: ActivationView },
+      },
+    },
+    async (request, reply) => {
+      const view = await service.activations.activate(await requireCaller(ports, request), request.body);
+      return reply.status(201).send(view);
+    },
+  );
+
+  r.post(
+    '/licenses/activations/:id/heartbeat',
+    {
+      config: { access: 'custom' as const, accessNote: CALLER_NOTE },
+      schema: {
+        tags: ['licensing'],
+        summary: 'Keep a machine alive (404 once it is dead: validate again)',
+        security: bearer,
+        params: Type.Object({ id: Id }),
+        response: { 200: ActivationView },
+      },
+    },
+    async (request) => service.activations.heartbeat(await requireCaller(ports, request), request.params.id),
+  );
+
+  r.delete(
+    '/licenses/activations/:id',
+    {
+      config: { access: 'custom' as const, accessNote: CALLER_NOTE },
+      schema: {
+        tags: ['licensing'],
+        summary: 'Release a machine (frees its slot)',
+        security: bearer,
+        params: Type.Object({ id: Id }),
+      },
+    },
+    async (request, reply) => {
+      await service.activations.release(await requireCaller(ports, request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
+}

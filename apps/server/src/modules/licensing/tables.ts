@@ -1,0 +1,104 @@
+/** The licensing tables (migration 0040_licensing.ts), declared on the platform's `Tables`. */
+declare module '../../platform/db/schema.ts' {
+  interface Tables {
+    license_policies: LicensePoliciesTable;
+    licenses: LicensesTable;
+    license_seats: LicenseSeatsTable;
+    license_activations: LicenseActivationsTable;
+    scim_credentials: ScimCredentialsTable;
+    scim_users: ScimUsersTable;
+    scim_groups: ScimGroupsTable;
+  }
+}
+
+export type SeatModel = 'named' | 'floating';
+/** What happens past a limit (seats, machines): refuse, or allow up to a factor of it. */
+export type OverageStrategy = 'reject' | 'allow_1_25x' | 'allow_2x';
+export type LicenseStatus = 'active' | 'suspended' | 'expired';
+export type SeatStatus = 'active' | 'deactivated';
+export type SeatSource = 'portal' | 'csv' | 'scim' | 'operator';
+
+/** Platform-wide (the vendor's), not tenant-owned. */
+export interface LicensePoliciesTable {
+  id: string;
+  name: string;
+  duration_days: number | null;
+  seat_model: SeatModel;
+  max_machines_per_user: number | null;
+  overage: OverageStrategy;
+  heartbeat_interval_s: number;
+  offline_grace_s: number;
+  created_at: number;
+}
+
+export interface LicensesTable {
+  tenant_id: string;
+  id: string;
+  key: string;
+  policy_id: string;
+  /** JSON array of product ids. */
+  products: string;
+  seats: number;
+  status: LicenseStatus;
+  expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LicenseSeatsTable {
+  tenant_id: string;
+  license_id: string;
+  /** Lower-cased. */
+  email: string;
+  status: SeatStatus;
+  source: SeatSource;
+  assigned_at: number;
+  updated_at: number;
+}
+
+export interface LicenseActivationsTable {
+  tenant_id: string;
+  id: string;
+  license_id: string;
+  email: string;
+  fingerprint: string;
+  name: string | null;
+  created_at: number;
+  last_heartbeat_at: number;
+}
+
+export interface ScimCredentialsTable {
+  tenant_id: string;
+  id: string;
+  /** hex SHA-256 of the bearer secret; the secret itself is shown once and never stored. */
+  secret_hash: string;
+  license_id: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface ScimUsersTable {
+  tenant_id: string;
+  id: string;
+  license_id: string;
+  user_name: string;
+  /** The email whose seat this user holds (the primary email, else the userName). */
+  seat_email: string;
+  external_id: string | null;
+  active: number;
+  /** The SCIM resource as JSON (name, emails, ...), as the IdP last sent it. */
+  resource: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ScimGroupsTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  external_id: string | null;
+  /** JSON array of {value, display?}. */
+  members: string;
+  created_at: number;
+  updated_at: number;
+}

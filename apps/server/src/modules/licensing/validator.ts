@@ -1,0 +1,258 @@
+/**
+ * licenseValidator: the answer to `POST /licenses/validate`, the hottest route of the service. A cold answer is
+ * one system-context read of the caller's seats and licences (two indexed selects) plus, for a machine, one
+ * tenant read of the user's activations; a warm one is served from two small in-process caches (the caller's
+ * licences for `callerTtlMs`, and a machine's last heartbeat until half an interval has passed). Writes on this
+ * node clear the caches at once; other nodes see a change within `callerTtlMs`.
+ */
+import { randomUUID } from 'node:crypto';
+import { withTenant } from '../../platform/db/tenant.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
+import { CODE_DETAILS, codeRank, type ValidationCode } from './codes.ts';
+import { iso, parseProducts, type LicensingContext } from './context.ts';
+import { effectiveStatus } from './licences.ts';
+import { aliveSince, withOverage } from './policies.ts';
+import type { LicensingCaller } from './ports.ts';
+import { LicenseRepository, type CallerLicences, type LicenseRow } from './repo.ts';
+import type { Policy, ValidateInput, ValidateReplyT, ValidationLicenseT } from './schemas.ts';
+import { LicenseTokenIssuer } from './token.ts';
+
+interface Verdict {
+  code: ValidationCode;
+  detail?: string;
+  license?: LicenseRow;
+  policy?: Policy;
+  activationId?: string;
+}
+
+/** A bounded map that forgets its oldest entries first. */
+class BoundedCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: V): void {
+    if (this.map.size >= this.max) {
+      const oldest = this.map.keys().next();
+      if (!oldest.done) this.map.delete(oldest.value);
+    }
+    this.map.set(key, value);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+export interface ValidatorOptions {
+  /** How long a node trusts what it read about a caller's licences. Default 5 s. */
+  callerTtlMs?: number;
+  maxCachedCallers?: number;
+}
+
+export class LicenseValidator {
+  private readonly callers: BoundedCache<{ at: number; value: Promise<CallerLicences> }>;
+  private readonly machines = new BoundedCache<{ id: string; beatAt: number }>(100_000);
+  private readonly issuer: LicenseTokenIssuer;
+  private readonly callerTtlMs: number;
+
+  constructor(
+    private readonly ctx: LicensingContext,
+    options: ValidatorOptions = {},
+  ) {
+    this.callerTtlMs = options.callerTtlMs ?? 5_000;
+    this.callers = new BoundedCache(options.maxCachedCallers ?? 50_000);
+    this.issuer = new LicenseTokenIssuer(ctx.ports.signer);
+  }
+
+  invalidate(): void {
+    this.callers.clear();
+    this.machines.clear();
+  }
+
+  private callerLicences(caller: LicensingCaller, now: number): Promise<CallerLicences> {
+    const orgs = [...caller.orgs.keys()].sort();
+    const key = `${caller.email}|${orgs.join(',')}`;
+    const hit = this.callers.get(key);
+    if (hit && now - hit.at < this.callerTtlMs) return hit.value;
+    // Concurrent requests of one caller share one read; a failed read is not cached.
+    const value = this.ctx.directory.callerLicences(caller.email, orgs);
+    this.callers.set(key, { at: now, value });
+    value.catch(() => this.callers.delete(key));
+    return value;
+  }
+
+  async validate(caller: LicensingCaller, input: ValidateInput): Promise<ValidateReplyT> {
+    const now = this.ctx.clock.now().getTime();
+    const verdict = await this.decide(caller, input, now);
+    const reply: ValidateReplyT = {
+      valid: verdict.code === 'VALID',
+      code: verdict.code,
+      detail: verdict.detail ?? CODE_DETAILS[verdict.code],
+    };
+    if (input.nonce !== undefined) reply.nonce = input.nonce;
+    if (verdict.license && verdict.policy) {
+      reply.license = this.licenseInfo(verdict.license, verdict.policy, now, verdict.activationId);
+      if (reply.valid) reply.token = await this.token(caller, input, verdict.license, verdict.policy, now);
+    }
+    return reply;
+  }
+
+  private licenseInfo(lic: LicenseRow, policy: Policy, now: number, activationId?: string): ValidationLicenseT {
+    const info: ValidationLicenseT = {
+      id: lic.id,
+      orgId: lic.tenant_id,
+      products: parseProducts(lic.products),
+      status: effectiveStatus(lic, now),
+      expiresAt: iso(lic.expires_at === null ? null : Number(lic.expires_at)),
+      seatModel: policy.seatModel,
+      heartbeatIntervalS: policy.heartbeatIntervalS,
+    };
+    if (activationId) info.activationId = activationId;
+    return info;
+  }
+
+  private async token(caller: LicensingCaller, input: ValidateInput, lic: LicenseRow, policy: Policy, now: number) {
+    const iat = Math.floor(now / 1000);
+    const licExp = lic.expires_at === null ? undefined : Math.floor(Number(lic.expires_at) / 1000);
+    const exp = Math.min(iat + policy.offlineGraceS, licExp ?? Number.MAX_SAFE_INTEGER);
+    return this.issuer.issue({
+      iss: this.ctx.publicUrl,
+      sub: caller.accountId,
+      email: caller.email,
+      lic: lic.id,
+      org: lic.tenant_id,
+      product: input.product,
+      products: parseProducts(lic.products),
+      seat: policy.seatModel,
+      ...(input.fingerprint !== undefined ? { fp: input.fingerprint } : {}),
+      ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
+      ...(licExp !== undefined ? { lexp: licExp } : {}),
+      iat,
+      exp,
+    });
+  }
+
+  private async decide(caller: LicensingCaller, input: ValidateInput, now: number): Promise<Verdict> {
+    if (!this.ctx.products.has(input.product)) return { code: 'UNKNOWN_PRODUCT' };
+    const mine = await this.callerLicences(caller, now);
+    if (mine.licenses.length === 0) return { code: 'NOT_FOUND' };
+    const covering = mine.licenses.filter((l) => parseProducts(l.products).includes(input.product));
+    if (covering.length === 0) return { code: 'PRODUCT_SCOPE_MISMATCH' };
+
+    // Each licence that covers the product gets its own verdict: the first valid one wins, otherwise the one
+    // that got furthest down the ordered list explains the refusal. Oldest licence first, for stable answers.
+    covering.sort((a, b) => Number(a.created_at) - Number(b.created_at) || a.id.localeCompare(b.id));
+    let best: Verdict | undefined;
+    for (const lic of covering) {
+      const verdict = await this.judge(caller, input, lic, mine, now);
+      if (verdict.code === 'VALID') return verdict;
+      if (!best || codeRank(verdict.code) > codeRank(best.code)) best = verdict;
+    }
+    return best ?? { code: 'NOT_FOUND' };
+  }
+
+  private async judge(
+    caller: LicensingCaller,
+    input: ValidateInput,
+    lic: LicenseRow,
+    mine: CallerLicences,
+    now: number,
+  ): Promise<Verdict> {
+    const policy = await this.ctx.policies.get(lic.policy_id);
+    const base = { license: lic, policy };
+    const status = effectiveStatus(lic, now);
+    if (status === 'suspended') return { ...base, code: 'SUSPENDED' };
+    if (status === 'expired') return { ...base, code: 'EXPIRED' };
+    const seat = mine.seats.find((s) => s.tenant_id === lic.tenant_id && s.license_id === lic.id);
+    if (seat?.status === 'deactivated') return { ...base, code: 'SEAT_DEACTIVATED' };
+    // Named licences need an assigned seat; on a floating one any member of the org may take a free seat.
+    const eligible = seat !== undefined || (policy.seatModel === 'floating' && caller.orgs.has(lic.tenant_id));
+    if (!eligible) return { ...base, code: 'NO_SEAT' };
+    const tracksMachines = policy.seatModel === 'floating' || policy.maxMachinesPerUser !== null;
+    if (!tracksMachines) return { ...base, code: 'VALID' };
+    if (input.fingerprint === undefined) return { ...base, code: 'FINGERPRINT_REQUIRED' };
+    const machine = await this.activate(caller.email, input.fingerprint, null, lic, policy, now);
+    if (typeof machine === 'string') return { ...base, code: machine, detail: this.machineDetail(machine, lic, policy) };
+    return { ...base, code: 'VALID', activationId: machine.id };
+  }
+
+  private machineDetail(code: ValidationCode, lic: LicenseRow, policy: Policy): string {
+    if (code === 'NO_SEAT') return `Every floating seat of this licence is in use (${Number(lic.seats)} seats).`;
+    if (code === 'TOO_MANY_MACHINES') {
+      return `You have ${policy.maxMachinesPerUser ?? 0} active machines on this licence, the most it allows; release one first.`;
+    }
+    return CODE_DETAILS[code];
+  }
+
+  /**
+   * Finds or creates the activation of `fingerprint` for `email` (reviving a dead one), keeping its heartbeat
+   * fresh. Returns the activation, or the code that refuses it.
+   */
+  async activate(
+    email: string,
+    fingerprint: string,
+    name: string | null,
+    lic: LicenseRow,
+    policy: Policy,
+    now: number,
+  ): Promise<{ id: string } | 'NO_SEAT' | 'TOO_MANY_MACHINES'> {
+    const key = `${lic.tenant_id}|${lic.id}|${email}|${fingerprint}`;
+    const halfBeat = (policy.heartbeatIntervalS * 1000) / 2;
+    const cached = this.machines.get(key);
+    if (cached && now - cached.beatAt < halfBeat) return { id: cached.id };
+
+    const since = aliveSince(policy, now);
+    const result = await withTenant(this.ctx.database, lic.tenant_id, async (scope) => {
+      const repo = new LicenseRepository(scope);
+      const machines = await repo.activations(lic.id, email);
+      const existing = machines.find((m) => m.fingerprint === fingerprint);
+      if (existing && Number(existing.last_heartbeat_at) >= since) {
+        await repo.touchActivation(existing.id, now);
+        return { id: existing.id };
+      }
+      const alive = machines.filter((m) => Number(m.last_heartbeat_at) >= since);
+      if (policy.seatModel === 'floating' && alive.length === 0) {
+        const users = await repo.liveUsers(lic.id, since);
+        if (users.length >= withOverage(Number(lic.seats), policy.overage)) return 'NO_SEAT' as const;
+      }
+      if (policy.maxMachinesPerUser !== null && alive.length >= withOverage(policy.maxMachinesPerUser, policy.overage)) {
+        return 'TOO_MANY_MACHINES' as const;
+      }
+      if (existing) {
+        await repo.touchActivation(existing.id, now);
+        return { id: existing.id };
+      }
+      const id = randomUUID();
+      await repo.insertActivation({
+        id,
+        license_id: lic.id,
+        email,
+        fingerprint,
+        name,
+        created_at: now,
+        last_heartbeat_at: now,
+      });
+      return { id };
+    }).catch(async (err: unknown) => {
+      // Two first starts of one machine at once: the other request created it; use that one.
+      if (!isUniqueViolation(err)) throw err;
+      const again = await withTenant(this.ctx.database, lic.tenant_id, (scope) =>
+        new LicenseRepository(scope).activations(lic.id, email),
+      );
+      const found = again.find((m) => m.fingerprint === fingerprint);
+      if (!found) throw err;
+      return { id: found.id };
+    });
+    if (typeof result === 'object') this.machines.set(key, { id: result.id, beatAt: now });
+    return result;
+  }
+
+  /** Forgets what this node cached about one machine (release, cull). */
+  forgetMachines(): void {
+    this.machines.clear();
+  }
+}

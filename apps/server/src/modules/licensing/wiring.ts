@@ -1,0 +1,118 @@
+/**
+ * Binds licensing's ports to what the platform and the identity module offer today, and says (once, at start)
+ * which ones are still stand-ins. Each binding reads its provider structurally, so this file compiles before
+ * the provider lands and starts using it the day it does.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { createCrypto } from '../../platform/crypto/index.ts';
+import type { Platform } from '../../platform/index.ts';
+import type {
+  CallerResolver,
+  LicenseSigner,
+  LicensingCaller,
+  LicensingMailer,
+  LicensingPorts,
+  OrgDirectory,
+  OrgRole,
+} from './ports.ts';
+
+/** What licensing needs to know about an account beyond the session: its email and its orgs. */
+export interface AccountLookup {
+  account(accountId: string): Promise<{ email: string; orgs: ReadonlyMap<string, OrgRole> } | undefined>;
+}
+
+interface GateLike {
+  authenticate(request: FastifyRequest): Promise<{ accountId: string; operator: boolean }>;
+}
+
+/**
+ * The caller of a request: the platform's auth gate (platform/http/auth.ts, fed by identity) authenticates the
+ * session, and the account lookup adds the email and memberships (cached for a few seconds: this runs on
+ * every validation).
+ */
+export function gateCallerResolver(app: FastifyInstance, accounts: AccountLookup, ttlMs = 5_000): CallerResolver {
+  const cache = new Map<string, { at: number; value: LicensingCaller | undefined }>();
+  return async (request) => {
+    const gate = (app as unknown as { authGate?: GateLike }).authGate;
+    const existing = (request as unknown as { auth?: { accountId: string; operator: boolean } | null }).auth;
+    const principal = existing ?? (gate ? await gate.authenticate(request) : undefined);
+    if (!principal) return undefined;
+    const now = Date.now();
+    const key = `${principal.accountId}|${principal.operator}`;
+    const hit = cache.get(key);
+    if (hit && now - hit.at < ttlMs) return hit.value;
+    const account = await accounts.account(principal.accountId);
+    const value = account
+      ? { accountId: principal.accountId, email: account.email.toLowerCase(), operator: principal.operator, orgs: account.orgs }
+      : undefined;
+    if (cache.size > 50_000) cache.clear();
+    cache.set(key, { at: now, value });
+    return value;
+  };
+}
+
+function platformSigner(platform: Platform): LicenseSigner | undefined {
+  const signing = (platform as unknown as { crypto?: { signing?: Partial<LicenseSigner> } }).crypto?.signing;
+  return signing && typeof signing.sign === 'function' && typeof signing.jwks === 'function'
+    ? (signing as LicenseSigner)
+    : undefined;
+}
+
+interface MailPortLike {
+  send(message: { to: string; template: string; data: Record<string, unknown> }): Promise<unknown>;
+}
+
+function platformMailer(platform: Platform): LicensingMailer | undefined {
+  const mail = (platform as unknown as { mail?: Partial<MailPortLike> }).mail;
+  if (!mail || typeof mail.send !== 'function') return undefined;
+  const port = mail as MailPortLike;
+  return { send: async (m) => void (await port.send(m)) };
+}
+
+export function loggingMailer(logger: Logger): LicensingMailer {
+  return {
+    send: async (mail) => logger.info({ template: mail.template }, 'licensing mail not sent: the platform has no mail port yet'),
+  };
+}
+
+/** Until identity offers an org directory: nobody to tell, and every org id is taken on trust. */
+export const permissiveOrgs: OrgDirectory = {
+  adminEmails: async () => [],
+  orgExists: async () => true,
+};
+
+export interface LicensingPortOverrides {
+  caller?: CallerResolver;
+  accounts?: AccountLookup;
+  signer?: LicenseSigner;
+  mailer?: LicensingMailer;
+  orgs?: OrgDirectory;
+}
+
+export function defaultPorts(app: FastifyInstance, platform: Platform, overrides: LicensingPortOverrides = {}): LicensingPorts {
+  const log = platform.logger;
+  const missing: string[] = [];
+  let caller = overrides.caller;
+  if (!caller) {
+    if (overrides.accounts) caller = gateCallerResolver(app, overrides.accounts);
+    else {
+      missing.push('identity account lookup (every licensing call answers 401)');
+      caller = async () => undefined;
+    }
+  }
+  // Until the platform carries its crypto port, open the same keyring and signing-key table it would use.
+  const signer =
+    overrides.signer ??
+    platformSigner(platform) ??
+    createCrypto({ dataDir: platform.config.dataDir }, { database: platform.database, clock: platform.clock, logger: log }).signing;
+  let mailer = overrides.mailer ?? platformMailer(platform);
+  if (!mailer) {
+    missing.push('platform mail (licensing mails are only logged)');
+    mailer = loggingMailer(log);
+  }
+  const orgs = overrides.orgs ?? permissiveOrgs;
+  if (!overrides.orgs) missing.push('identity org directory (seat-limit reports go nowhere; org ids are not checked)');
+  if (missing.length) log.warn({ missing }, 'licensing runs with stand-in ports');
+  return { caller, signer, mailer, orgs };
+}

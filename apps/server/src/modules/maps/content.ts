@@ -92,7 +92,7 @@ export class MapContentStore {
       const accepted = entries.map((e) => canWrite(roles.get(e.accountId)));
       const count = accepted.filter(Boolean).length;
       if (count === 0) {
-        const head = (await repo.snapshotOf(mapId))?.headSeq ?? 0;
+        const head = (await repo.headOf(mapId))?.headSeq ?? 0;
         return { kind: 'appended' as const, firstSeq: head + 1, headSeq: head, accepted };
       }
       const firstSeq = await repo.reserveSeqs(mapId, count, now);
@@ -120,11 +120,13 @@ export class MapContentStore {
   async readAfter(tenantId: string, mapId: string, afterSeq: number): Promise<LogTail | undefined> {
     const raw = await withTenant(this.database, tenantId, async (scope) => {
       const repo = new MapsRepository(scope);
-      const head = await repo.snapshotOf(mapId);
+      const head = await repo.headOf(mapId);
       if (!head) return undefined;
+      if (head.headSeq <= afterSeq) return { head, snapshot: undefined, entries: [] };
       const needSnapshot = afterSeq < head.snapshotSeq;
+      const snapshot = needSnapshot ? (await repo.snapshotOf(mapId))?.snapshot : undefined;
       const entries = await repo.logAfter(mapId, needSnapshot ? head.snapshotSeq : afterSeq);
-      return { head, needSnapshot, entries };
+      return { head, snapshot, entries };
     });
     if (!raw) return undefined;
     const entries = await Promise.all(
@@ -134,7 +136,7 @@ export class MapContentStore {
       })),
     );
     const tail: LogTail = { entries, headSeq: entries.at(-1)?.seq ?? raw.head.headSeq };
-    if (raw.needSnapshot) tail.snapshot = await this.openSnapshot(tenantId, mapId, raw.head.snapshot);
+    if (raw.snapshot) tail.snapshot = await this.openSnapshot(tenantId, mapId, raw.snapshot);
     return tail;
   }
 
@@ -173,7 +175,7 @@ export class MapContentStore {
     return withTenant(this.database, tenantId, async (scope) => {
       const repo = new MapsRepository(scope);
       if (!(await repo.lockMap(mapId))) return undefined;
-      const now = await repo.snapshotOf(mapId);
+      const now = await repo.headOf(mapId);
       if (!now || now.snapshotSeq >= upTo) return { folded: 0 };
       await repo.replaceSnapshot(mapId, packed, upTo);
       return { folded: upTo - now.snapshotSeq };

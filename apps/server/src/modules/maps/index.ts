@@ -14,6 +14,7 @@ export { MapContentStore, canWrite, type AppendEntry, type AppendResult, type Lo
 export type { MapFormats } from './formats.ts';
 export type { Caller, ContentSealer, MapsIdentity, SealRef } from './ports.ts';
 export type { MapRole, ShareRole } from './repository.ts';
+export { testAuthorization, testIdentity } from './testing.ts';
 export { MapsService, type MapsListener, type MapSummary } from './service.ts';
 
 export interface MapsModuleOptions {

@@ -186,6 +186,14 @@ export class MapsRepository extends TenantRepository {
       : undefined;
   }
 
+  async headOf(mapId: string): Promise<{ snapshotSeq: number; headSeq: number } | undefined> {
+    const row = await this.selectFrom('maps')
+      .select(['snapshot_seq', 'head_seq'])
+      .where('id', '=', mapId)
+      .executeTakeFirst();
+    return row ? { snapshotSeq: num(row.snapshot_seq), headSeq: num(row.head_seq) } : undefined;
+  }
+
   async logAfter(
     mapId: string,
     afterSeq: number,

@@ -72,6 +72,13 @@ export class MapsService {
     }));
   }
 
+  /** Roles of these accounts on a map (collab rooms refresh their members' roles with it). */
+  async rolesOf(tenantId: string, mapId: string, accountIds: string[]): Promise<Map<string, MapRole>> {
+    return withTenant(this.database, tenantId, (scope) =>
+      new MapsRepository(scope).rolesOf(mapId, accountIds),
+    );
+  }
+
   async create(caller: Caller, title: string, document?: MapDocument): Promise<MapSummary> {
     const id = randomUUID();
     let map: MindMap;

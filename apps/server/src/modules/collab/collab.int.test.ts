@@ -1,0 +1,322 @@
+/**
+ * Co-editing with real clients over real sockets (docs/protocol/collab.md; "R<n>" cites its rules).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CloseCode, decodeServer, encodeClient, type CollabClient } from '@canopy/sdk';
+import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
+// eslint-disable-next-line no-restricted-imports -- the test app of issue 7's two modules, shared by their tests
+import { createModuleTestApp, type ModuleTestApp } from '../maps/test-app.ts';
+import { testAuthorization, testIdentity } from '../maps/index.ts';
+import type { WriteBackEvent } from './index.ts';
+import {
+  eventually,
+  mulberry32,
+  onlineAll,
+  randomEdit,
+  startClient,
+  ticketUrl,
+  type Who,
+} from './test-clients.ts';
+
+const alice: Who = { accountId: 'alice', tenantId: 't1' };
+const bob: Who = { accountId: 'bob', tenantId: 't1' };
+const carol: Who = { accountId: 'carol', tenantId: 't1' };
+const mallory: Who = { accountId: 'mallory', tenantId: 't2' };
+
+/** Opens a raw socket and returns how it was closed (code), after sending `frames` once it opens. */
+function rawClose(url: string, frames: Uint8Array[] = [], headers: Record<string, string> = {}) {
+  return new Promise<{ code: number; messages: ReturnType<typeof decodeServer>[] }>((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    const messages: ReturnType<typeof decodeServer>[] = [];
+    ws.on('open', () => frames.forEach((f) => ws.send(f)));
+    ws.on('message', (d: Buffer) => messages.push(decodeServer(new Uint8Array(d))));
+    ws.on('close', (code) => resolve({ code, messages }));
+  });
+}
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`co-editing over WebSocket [${dialect}]`, () => {
+    let t: ModuleTestApp;
+    let db: TestDatabase;
+    const writeBacks: WriteBackEvent[] = [];
+    const clients: CollabClient[] = [];
+
+    beforeAll(async () => {
+      db = await createTestDatabase(dialect);
+      t = await createModuleTestApp({
+        databaseUrl: db.url,
+        listen: true,
+        maps: { identity: testIdentity },
+        collab: { writeBack: async (e) => void writeBacks.push(e), compactAfter: 1_000_000 },
+      });
+    });
+    afterAll(async () => {
+      for (const c of clients) c.close();
+      await t.close();
+      await db.drop();
+    });
+
+    const api = (method: 'GET' | 'POST' | 'DELETE', url: string, who: Who, payload?: object) =>
+      t.app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: { authorization: testAuthorization(who.accountId, who.tenantId) },
+        ...(payload ? { payload } : {}),
+      });
+    const newMap = async (title: string) =>
+      (await api('POST', '/maps', alice, { title })).json<{ id: string }>().id;
+    const share = (mapId: string, who: Who, role: 'viewer' | 'editor') =>
+      api('POST', `/maps/${mapId}/shares`, alice, { email: `${who.accountId}@${who.tenantId}`, role });
+    const client = (who: Who, mapId: string) => {
+      const c = startClient(t.app, t.url, who, mapId);
+      clients.push(c);
+      return c;
+    };
+    const serverDoc = async (mapId: string) =>
+      (await api('GET', `/maps/${mapId}/document`, alice)).json<unknown>();
+
+    it('N clients making random concurrent edits (with moves) converge to the server document (R5, R10, R11)', async () => {
+      const mapId = await newMap('Converge');
+      const people = [alice, bob, carol];
+      await share(mapId, bob, 'editor');
+      await share(mapId, carol, 'editor');
+      const group = Array.from({ length: 6 }, (_, i) => client(people[i % 3]!, mapId));
+      const maps = await Promise.all(group.map((c) => c.whenLoaded()));
+      await onlineAll(group);
+      const rnd = mulberry32(7);
+      for (let round = 0; round < 25; round++) {
+        for (let i = 0; i < maps.length; i++) randomEdit(maps[i]!, rnd, `r${round}c${i}`);
+        if (round % 5 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      await Promise.all(group.map((c) => c.whenSaved()));
+      const expected = await serverDoc(mapId);
+      await eventually(() => maps.every((m) => JSON.stringify(m.toJSON()) === JSON.stringify(expected)));
+      expect(maps[0]!.topicCount()).toBeGreaterThan(10);
+      for (const c of group) expect(c.saveState).toBe('saved');
+    });
+
+    it('a client that edits offline and reconnects converges, and its edits are stored once (R6, R13)', async () => {
+      const mapId = await newMap('Offline');
+      await share(mapId, bob, 'editor');
+      const a = client(alice, mapId);
+      const b = client(bob, mapId);
+      const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, b]);
+      b.disconnect(false);
+      const root = mb.centralTopicId();
+      for (let i = 0; i < 5; i++) mb.addTopic(root, undefined, { text: `offline ${i}` });
+      ma.addTopic(ma.centralTopicId(), undefined, { text: 'online meanwhile' });
+      await a.whenSaved();
+      expect(b.saveState).toBe('unsynced');
+      b.connect();
+      await b.whenSaved();
+      const expected = (await serverDoc(mapId)) as { root: { children: { text: string }[] } };
+      const texts = expected.root.children.map((c) => c.text).sort();
+      expect(texts).toEqual([
+        'offline 0',
+        'offline 1',
+        'offline 2',
+        'offline 3',
+        'offline 4',
+        'online meanwhile',
+      ]);
+      await eventually(
+        () =>
+          JSON.stringify(ma.toJSON()) === JSON.stringify(expected) &&
+          JSON.stringify(mb.toJSON()) === JSON.stringify(expected),
+      );
+    });
+
+    it("refuses a viewer's write and nobody else sees it (R8)", async () => {
+      const mapId = await newMap('Viewer');
+      await share(mapId, bob, 'viewer');
+      const a = client(alice, mapId);
+      const b = client(bob, mapId);
+      const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, b]);
+      expect(b.role).toBe('viewer');
+      // The SDK does not send a viewer's edits; a raw client that tries is refused.
+      const url = await ticketUrl(t.app, t.url, bob, mapId);
+      const update = (() => {
+        let bytes: Uint8Array | undefined;
+        const off = mb.onLocalUpdate((u) => (bytes = u));
+        mb.addTopic(mb.centralTopicId(), undefined, { text: 'viewer was here' });
+        off();
+        return bytes!;
+      })();
+      const result = await new Promise<ReturnType<typeof decodeServer>[]>((resolve) => {
+        const ws = new WebSocket(url);
+        const got: ReturnType<typeof decodeServer>[] = [];
+        ws.on('open', () => ws.send(encodeClient.hello(new Uint8Array())));
+        ws.on('message', (d: Buffer) => {
+          const f = decodeServer(new Uint8Array(d));
+          got.push(f);
+          if (f.type === 'welcome') ws.send(encodeClient.update(7, update));
+          if (f.type === 'refused') {
+            ws.close();
+            resolve(got);
+          }
+        });
+      });
+      expect(result.at(-1)).toMatchObject({ type: 'refused', ref: 7, problem: { code: 'forbidden' } });
+      expect(b.saveState).toBe('unsynced');
+      ma.addTopic(ma.centralTopicId(), undefined, { text: 'owner edit' });
+      await a.whenSaved();
+      const doc = (await serverDoc(mapId)) as { root: { children: { text: string }[] } };
+      expect(doc.root.children.map((c) => c.text)).toEqual(['owner edit']);
+    });
+
+    it('stops a demoted editor from writing at once (R15)', async () => {
+      const mapId = await newMap('Demote');
+      await share(mapId, bob, 'editor');
+      const b = client(bob, mapId);
+      const mb = await b.whenLoaded();
+      await onlineAll([b]);
+      mb.addTopic(mb.centralTopicId(), undefined, { text: 'as editor' });
+      await b.whenSaved();
+      // A raw client that joined as editor and ignores role messages.
+      const url = await ticketUrl(t.app, t.url, bob, mapId);
+      const ws = new WebSocket(url);
+      const frames: ReturnType<typeof decodeServer>[] = [];
+      ws.on('message', (d: Buffer) => frames.push(decodeServer(new Uint8Array(d))));
+      await new Promise((r) => ws.on('open', r));
+      ws.send(encodeClient.hello(new Uint8Array()));
+      await eventually(() => frames.some((f) => f.type === 'welcome'));
+      expect(frames[0]).toMatchObject({ type: 'welcome', role: 'editor' });
+      await share(mapId, bob, 'viewer');
+      await eventually(() => b.role === 'viewer');
+      let update: Uint8Array | undefined;
+      const off = mb.onLocalUpdate((u) => (update = u));
+      mb.addTopic(mb.centralTopicId(), undefined, { text: 'after demotion' });
+      off();
+      ws.send(encodeClient.update(9, update!));
+      await eventually(() => frames.some((f) => f.type === 'refused'));
+      expect(frames.find((f) => f.type === 'refused')).toMatchObject({
+        ref: 9,
+        problem: { code: 'forbidden' },
+      });
+      ws.close();
+      const doc = (await serverDoc(mapId)) as { root: { children: { text: string }[] } };
+      expect(doc.root.children.map((c) => c.text)).toEqual(['as editor']);
+      expect(b.saveState).toBe('unsynced');
+    });
+
+    it("does not let another tenant's user join (4404), nor anyone without a ticket (4401) (R1, R3)", async () => {
+      const mapId = await newMap('Walls');
+      const base = `${t.url.replace(/^http/, 'ws')}/api/v1/collab/${mapId}`;
+      expect((await api('POST', `/maps/${mapId}/collab-ticket`, mallory)).statusCode).toBe(404);
+      const origin = new URL(t.config.publicUrl).origin;
+      const cross = await rawClose(base, [], { cookie: 'test_session=mallory%40t2', origin });
+      expect(cross.code).toBe(CloseCode.notFound);
+      expect((await rawClose(base)).code).toBe(CloseCode.unauthenticated);
+      expect((await rawClose(`${base}?ticket=${'x'.repeat(43)}`)).code).toBe(CloseCode.unauthenticated);
+      // Same tenant, not shared: 4403; a cookie from a foreign page: 4403.
+      expect((await rawClose(base, [], { cookie: 'test_session=carol%40t1', origin })).code).toBe(
+        CloseCode.forbidden,
+      );
+      expect(
+        (await rawClose(base, [], { cookie: 'test_session=alice%40t1', origin: 'https://evil.example' }))
+          .code,
+      ).toBe(CloseCode.forbidden);
+      // A ticket works once.
+      const url = await ticketUrl(t.app, t.url, alice, mapId);
+      const first = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(url);
+        ws.on('open', () => ws.send(encodeClient.hello(new Uint8Array())));
+        ws.on('message', () => ws.close(1000));
+        ws.on('close', (code) => resolve(code));
+      });
+      expect(first).toBe(1000);
+      expect((await rawClose(url, [encodeClient.hello(new Uint8Array())])).code).toBe(
+        CloseCode.unauthenticated,
+      );
+    });
+
+    it('closes with 4409 on an unsupported protocol version (R4)', async () => {
+      const mapId = await newMap('Version');
+      const url = await ticketUrl(t.app, t.url, alice, mapId);
+      const closed = await rawClose(url, [encodeClient.hello(new Uint8Array(), 99)]);
+      expect(closed.code).toBe(CloseCode.unsupportedVersion);
+      expect(closed.messages[0]).toMatchObject({ type: 'error', problem: { code: 'unsupported_version' } });
+    });
+
+    it('refuses a malformed update and tells the client (R9)', async () => {
+      const mapId = await newMap('Garbage');
+      const url = await ticketUrl(t.app, t.url, alice, mapId);
+      const got = await new Promise<ReturnType<typeof decodeServer>[]>((resolve) => {
+        const ws = new WebSocket(url);
+        const frames: ReturnType<typeof decodeServer>[] = [];
+        ws.on('open', () => ws.send(encodeClient.hello(new Uint8Array())));
+        ws.on('message', (d: Buffer) => {
+          const f = decodeServer(new Uint8Array(d));
+          frames.push(f);
+          if (f.type === 'welcome') ws.send(encodeClient.update(1, new Uint8Array([1, 2, 3, 4, 5])));
+          if (f.type === 'refused') {
+            ws.close();
+            resolve(frames);
+          }
+        });
+      });
+      expect(got.at(-1)).toMatchObject({ type: 'refused', ref: 1, problem: { code: 'malformed-update' } });
+    });
+
+    it('relays presence and tells the others when a member leaves (R17)', async () => {
+      const mapId = await newMap('Presence');
+      await share(mapId, bob, 'viewer');
+      const a = client(alice, mapId);
+      const b = client(bob, mapId);
+      await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, b]);
+      a.setPresence({ selection: ['x'] });
+      await eventually(() => [...b.peers.values()].some((p) => p.accountId === 'alice'));
+      expect([...b.peers.values()][0]?.state).toEqual({ selection: ['x'] });
+      a.close();
+      await eventually(() => b.peers.size === 0);
+    });
+
+    it('calls the write-back hook with a consistent snapshot when the last editor leaves (R40)', async () => {
+      const mapId = await newMap('Write back');
+      const a = client(alice, mapId);
+      const ma = await a.whenLoaded();
+      await onlineAll([a]);
+      ma.addTopic(ma.centralTopicId(), undefined, { text: 'keep me' });
+      await a.whenSaved();
+      a.close();
+      await eventually(() => writeBacks.some((e) => e.mapId === mapId));
+      const event = writeBacks.find((e) => e.mapId === mapId)!;
+      expect(event.reason).toBe('last-editor-left');
+      expect(event.document.root.children.map((c) => c.text)).toEqual(['keep me']);
+      expect(event.seq).toBe(1);
+    });
+
+    it('compacts the log into the snapshot; a client offline across the compaction still syncs (R22)', async () => {
+      const mapId = await newMap('Compact');
+      await share(mapId, bob, 'editor');
+      const a = client(alice, mapId);
+      const b = client(bob, mapId);
+      const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, b]);
+      b.disconnect(false);
+      for (let i = 0; i < 20; i++) ma.addTopic(ma.centralTopicId(), undefined, { text: `a${i}` });
+      mb.addTopic(mb.centralTopicId(), undefined, { text: 'b offline' });
+      await a.whenSaved();
+      const { mapsModule } = await import('../maps/index.ts');
+      const folded = await mapsModule(t.deps).content.compact('t1', mapId);
+      expect(folded?.folded).toBe(20);
+      b.connect();
+      await b.whenSaved();
+      const expected = await serverDoc(mapId);
+      await eventually(
+        () =>
+          JSON.stringify(ma.toJSON()) === JSON.stringify(expected) &&
+          JSON.stringify(mb.toJSON()) === JSON.stringify(expected),
+      );
+      expect((expected as { root: { children: unknown[] } }).root.children).toHaveLength(21);
+      // And a brand-new client loads from the compacted snapshot.
+      const c = client(alice, mapId);
+      const mc = await c.whenLoaded();
+      expect(JSON.stringify(mc.toJSON())).toBe(JSON.stringify(expected));
+    });
+  });
+}

@@ -1,0 +1,297 @@
+/**
+ * The WebSocket side of the collab module: authenticates an upgrade (ticket, or session cookie with an Origin
+ * check), checks the role, speaks the protocol (docs/protocol/collab.md) and enforces the limits.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  decodeClient,
+  encodeServer,
+  type ClientFrame,
+} from '@canopy/sdk';
+import type { Caller, MapsModule } from '../maps/index.ts';
+import { canWrite } from '../maps/index.ts';
+import type { Room, RoomMember } from './room.ts';
+import type { Rooms } from './rooms.ts';
+import type { CollabTickets } from './tickets.ts';
+
+export interface CollabLimits {
+  /** Largest frame accepted (bytes); bigger closes the socket with 1009 (R30). */
+  maxMessageBytes: number;
+  /** Sustained updates per second per connection, and the burst allowed above it (R31). */
+  updatesPerSecond: number;
+  updateBurst: number;
+  /** Open sockets per account on this node (R32). */
+  maxConnectionsPerAccount: number;
+  /** A member whose unsent bytes exceed this is dropped with 4408 (R33). */
+  maxBufferedBytes: number;
+  /** Largest presence state (bytes of JSON). */
+  maxPresenceBytes: number;
+  /** Time to send `hello` after connecting. */
+  helloTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: CollabLimits = {
+  maxMessageBytes: 1024 * 1024,
+  updatesPerSecond: 50,
+  updateBurst: 200,
+  maxConnectionsPerAccount: 20,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  maxPresenceBytes: 4096,
+  helloTimeoutMs: 10_000,
+};
+
+export const COLLAB_PATH = /^\/api\/v1\/collab\/([A-Za-z0-9_-]{1,64})$/;
+
+class TokenBucket {
+  private tokens: number;
+  private last = Date.now();
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}
+
+export class CollabGateway {
+  private readonly wss: WebSocketServer;
+  private readonly perAccount = new Map<string, number>();
+  private nextSession = 1;
+  private readonly sockets = new Set<WebSocket>();
+
+  constructor(
+    private readonly rooms: Rooms,
+    private readonly maps: MapsModule,
+    private readonly tickets: CollabTickets,
+    private readonly allowedOrigins: readonly string[],
+    private readonly limits: CollabLimits,
+    private readonly logger: Logger,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.maxMessageBytes,
+      perMessageDeflate: false,
+    });
+  }
+
+  /** Takes over an upgrade for a collab path; returns false for other paths (someone else's upgrade). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const match = COLLAB_PATH.exec(url.pathname);
+    if (!match?.[1]) return false;
+    const mapId = match[1];
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      this.sockets.add(ws);
+      ws.once('close', () => this.sockets.delete(ws));
+      void this.accept(ws, request, mapId, url.searchParams.get('ticket')).catch((err: unknown) => {
+        this.logger.error({ err, mapId }, 'collab: connection failed');
+        ws.close(CloseCode.serverError, 'server error');
+      });
+    });
+    return true;
+  }
+
+  private async authenticate(
+    request: IncomingMessage,
+    mapId: string,
+    ticket: string | null,
+  ): Promise<Caller | number> {
+    if (ticket) {
+      const holder = await this.tickets.consume(ticket);
+      if (!holder || holder.mapId !== mapId) return CloseCode.unauthenticated;
+      return { tenantId: holder.tenantId, accountId: holder.accountId };
+    }
+    const identity = this.maps.identity;
+    if (!identity.callerFromCookie || !request.headers.cookie) return CloseCode.unauthenticated;
+    // A cookie rides along on any page's WebSocket: only our own pages may use it (R2).
+    const origin = request.headers.origin;
+    if (!origin || !this.allowedOrigins.includes(origin)) return CloseCode.forbidden;
+    return (await identity.callerFromCookie(request.headers)) ?? CloseCode.unauthenticated;
+  }
+
+  private async accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    mapId: string,
+    ticket: string | null,
+  ): Promise<void> {
+    // Frames that arrive while we authenticate are kept in order.
+    const early: RawData[] = [];
+    let deliver: ((data: RawData, isBinary: boolean) => void) | undefined;
+    ws.on('message', (data, isBinary) => {
+      if (deliver) deliver(data, isBinary);
+      else if (isBinary) early.push(data);
+      else ws.close(CloseCode.policy, 'binary frames only');
+    });
+
+    const caller = await this.authenticate(request, mapId, ticket);
+    if (typeof caller === 'number')
+      return ws.close(caller, caller === CloseCode.forbidden ? 'origin not allowed' : 'unauthenticated');
+    const access = await this.maps.service.roleOf(caller, mapId);
+    if (!access.exists) return ws.close(CloseCode.notFound, 'no such map');
+    if (!access.role) return ws.close(CloseCode.forbidden, 'this map is not shared with you');
+
+    const count = (this.perAccount.get(caller.accountId) ?? 0) + 1;
+    if (count > this.limits.maxConnectionsPerAccount)
+      return ws.close(CloseCode.tooManyConnections, 'too many connections');
+    this.perAccount.set(caller.accountId, count);
+    ws.once('close', () => {
+      const n = (this.perAccount.get(caller.accountId) ?? 1) - 1;
+      if (n <= 0) this.perAccount.delete(caller.accountId);
+      else this.perAccount.set(caller.accountId, n);
+    });
+
+    const hello = await this.awaitHello(ws, early, (fn) => (deliver = fn));
+    if (!hello) return;
+    if (hello.version !== PROTOCOL_VERSION) {
+      ws.send(
+        encodeServer.error({
+          code: 'unsupported_version',
+          message: `this server speaks version ${PROTOCOL_VERSION}`,
+        }),
+      );
+      return ws.close(CloseCode.unsupportedVersion, 'protocol version not supported');
+    }
+    const room = await this.rooms.open(caller.tenantId, mapId);
+    if (!room) return ws.close(CloseCode.notFound, 'no such map');
+    if (ws.readyState !== ws.OPEN) return;
+    await this.serve(ws, room, caller, access.role, hello.versionVector, (fn) => (deliver = fn));
+  }
+
+  private awaitHello(
+    ws: WebSocket,
+    early: RawData[],
+    setDeliver: (fn: (data: RawData, isBinary: boolean) => void) => void,
+  ): Promise<Extract<ClientFrame, { type: 'hello' }> | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        ws.close(CloseCode.policy, 'no hello');
+        resolve(undefined);
+      }, this.limits.helloTimeoutMs);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+      const first = (data: RawData, isBinary: boolean) => {
+        clearTimeout(timer);
+        const frame = isBinary ? decodeOrUndefined(data) : undefined;
+        if (frame?.type !== 'hello') {
+          ws.close(CloseCode.policy, 'expected hello');
+          return resolve(undefined);
+        }
+        // Anything after the hello waits for serve() to take over.
+        setDeliver((d, b) => early.push(b ? d : Buffer.alloc(0)));
+        resolve(frame);
+      };
+      const head = early.shift();
+      if (head) first(head, true);
+      else setDeliver(first);
+    });
+  }
+
+  private async serve(
+    ws: WebSocket,
+    room: Room,
+    caller: Caller,
+    role: RoomMember['role'],
+    versionVector: Uint8Array,
+    setDeliver: (fn: (data: RawData, isBinary: boolean) => void) => void,
+  ): Promise<void> {
+    const limits = this.limits;
+    let ready = false;
+    const backlog: Uint8Array[] = [];
+    let dropped = false;
+    const send = (frame: Uint8Array) => {
+      if (ws.readyState !== ws.OPEN || dropped) return;
+      if (!ready) {
+        backlog.push(frame);
+        return;
+      }
+      if (ws.bufferedAmount > limits.maxBufferedBytes) {
+        // A slow client must not grow our memory; it resyncs from its version vector when it reconnects (R33).
+        dropped = true;
+        ws.close(CloseCode.tooSlow, 'too slow');
+        setTimeout(() => ws.terminate(), 2_000).unref();
+        return;
+      }
+      ws.send(frame);
+    };
+    const member: RoomMember = {
+      session: this.nextSession++,
+      accountId: caller.accountId,
+      role,
+      presence: null,
+      send,
+      close: (code, reason) => ws.close(code, reason),
+    };
+    const early: RawData[] = [];
+    setDeliver((d, b) => early.push(b ? d : Buffer.alloc(0)));
+    room.join(member);
+    ws.once('close', () => {
+      const wasWriter = canWrite(member.role);
+      room.leave(member);
+      void this.rooms.left(room, wasWriter);
+    });
+
+    const sync = await room.syncFor(versionVector);
+    if (!sync) return ws.close(CloseCode.policy, 'invalid version vector');
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(encodeServer.welcome(member.role, member.session, sync.versionVector, sync.updates));
+    ready = true;
+    for (const frame of backlog.splice(0)) send(frame);
+    for (const m of room.members) {
+      if (m !== member && m.presence !== null) {
+        send(encodeServer.presence({ session: m.session, accountId: m.accountId, state: m.presence }));
+      }
+    }
+
+    const bucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
+    const handle = (data: RawData, isBinary: boolean) => {
+      const frame = isBinary ? decodeOrUndefined(data) : undefined;
+      if (!frame || frame.type === 'hello') return ws.close(CloseCode.policy, 'not a valid message here');
+      if (frame.type === 'update') {
+        if (!bucket.take()) {
+          ws.send(encodeServer.error({ code: 'rate_limited', message: 'too many updates per second' }));
+          return ws.close(CloseCode.policy, 'rate limited');
+        }
+        room.write(member, frame.ref, frame.update);
+      } else {
+        const size = JSON.stringify(frame.state ?? null).length;
+        if (size > limits.maxPresenceBytes) return ws.close(CloseCode.policy, 'presence state too large');
+        room.setPresence(member, frame.state ?? null);
+      }
+    };
+    for (const d of early.splice(0)) handle(d, d instanceof Buffer ? d.byteLength > 0 : true);
+    setDeliver(handle);
+  }
+
+  /** Shutdown: stop taking sockets (rooms.close() closes the members). */
+  async close(): Promise<void> {
+    for (const ws of this.sockets) if (ws.readyState === ws.CONNECTING) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function decodeOrUndefined(data: RawData): ClientFrame | undefined {
+  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  try {
+    return decodeClient(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (err) {
+    if (err instanceof ProtocolError) return undefined;
+    throw err;
+  }
+}

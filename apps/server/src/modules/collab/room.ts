@@ -1,0 +1,319 @@
+/**
+ * One map's room on this node: the server's replica of the map, the members connected here, and the commit
+ * pipeline that makes an update durable before anyone hears of it.
+ *
+ * Invariants (docs/protocol/collab.md, rules R10-R16):
+ * - An update is acknowledged, and broadcast, only after its log row is committed (R10, R11).
+ * - Updates that arrive while a commit is in flight go into the next commit together (group commit, R12).
+ * - A welcome carries only durable state: it is computed, then sent once everything imported before it has
+ *   been committed (R5).
+ * - `appliedSeq` is the highest log seq this replica is known to contain with no gap below it; anything
+ *   appended elsewhere (another node, a restore) is read from SQL by `catchUp` (R20, R21).
+ */
+import type { Logger } from 'pino';
+import type { MindMap } from '@canopy/model';
+import { CloseCode, encodeServer } from '@canopy/sdk';
+import { canWrite, type MapContentStore, type MapRole } from '../maps/index.ts';
+
+export interface RoomMember {
+  readonly session: number;
+  readonly accountId: string;
+  role: MapRole;
+  presence: unknown;
+  send(frame: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+interface PendingWrite {
+  member: RoomMember;
+  ref: number;
+  data: Uint8Array;
+  /** Position in the room's import order: durable once `durableCount` reaches it. */
+  index: number;
+}
+
+export interface RoomHooks {
+  /** After each commit: ring the other nodes, maybe schedule compaction. */
+  committed(room: Room, headSeq: number, appended: number): void;
+  /** The map is gone (deleted): the registry forgets the room. */
+  gone(room: Room): void;
+}
+
+const MAX_BATCH = 256;
+
+export class Room {
+  readonly members = new Set<RoomMember>();
+  private pending: PendingWrite[] = [];
+  private committing: Promise<void> | undefined;
+  private importedCount = 0;
+  private durableCount = 0;
+  private waiters: { upTo: number; resolve: () => void }[] = [];
+  /** Bumped when the replica is rebuilt from SQL; a welcome computed before a rebuild is recomputed. */
+  private generation = 0;
+  private appliedSeq: number;
+  private readonly ownSeqs = new Set<number>();
+  private catchingUp: Promise<void> | undefined;
+  private catchUpAgain = false;
+  private closed = false;
+  /** Log entries appended since the room loaded (compaction is scheduled from this). */
+  logGrowth = 0;
+
+  constructor(
+    readonly tenantId: string,
+    readonly mapId: string,
+    private map: MindMap,
+    loadedSeq: number,
+    private readonly content: MapContentStore,
+    private readonly hooks: RoomHooks,
+    private readonly logger: Logger,
+  ) {
+    this.appliedSeq = loadedSeq;
+  }
+
+  get seq(): number {
+    return this.appliedSeq;
+  }
+
+  get replica(): MindMap {
+    return this.map;
+  }
+
+  /** Everything a replica at `versionVector` lacks, durable (R5); undefined if the vector does not decode. */
+  async syncFor(
+    versionVector: Uint8Array,
+  ): Promise<{ versionVector: Uint8Array; updates: Uint8Array } | undefined> {
+    for (;;) {
+      const generation = this.generation;
+      const upTo = this.importedCount;
+      const serverVersion = this.map.versionVector();
+      const updates = this.map.exportUpdatesSince(versionVector.byteLength ? versionVector : undefined);
+      if (!updates.ok) return undefined;
+      await this.whenDurable(upTo);
+      if (generation === this.generation) return { versionVector: serverVersion, updates: updates.value };
+    }
+  }
+
+  private whenDurable(upTo: number): Promise<void> {
+    if (this.durableCount >= upTo) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ upTo, resolve }));
+  }
+
+  private markDurable(upTo: number): void {
+    this.durableCount = Math.max(this.durableCount, upTo);
+    const ready = this.waiters.filter((w) => w.upTo <= this.durableCount);
+    this.waiters = this.waiters.filter((w) => w.upTo > this.durableCount);
+    for (const w of ready) w.resolve();
+  }
+
+  /** A member's update: validated into the replica, then queued for the next commit (R8-R12). */
+  write(member: RoomMember, ref: number, data: Uint8Array): void {
+    if (this.closed) return;
+    if (!canWrite(member.role)) {
+      member.send(encodeServer.refused(ref, { code: 'forbidden', message: 'viewers cannot edit this map' }));
+      return;
+    }
+    const before = this.map.versionVector();
+    const admitted = this.map.importUpdates(data);
+    if (!admitted.ok) {
+      member.send(encodeServer.refused(ref, { code: admitted.error.code, message: admitted.error.message }));
+      return;
+    }
+    const changed = admitted.value.pending || !equalBytes(before, this.map.versionVector());
+    if (!changed) {
+      // Nothing new (a resend): acknowledge once everything the replica holds is durable (R13).
+      const upTo = this.importedCount;
+      void this.whenDurable(upTo).then(() => member.send(encodeServer.ack(ref)));
+      return;
+    }
+    this.importedCount++;
+    this.pending.push({ member, ref, data, index: this.importedCount });
+    this.committing ??= this.commitLoop();
+  }
+
+  private async commitLoop(): Promise<void> {
+    try {
+      while (this.pending.length > 0 && !this.closed) {
+        const batch = this.pending.splice(0, MAX_BATCH);
+        const result = await this.content.append(
+          this.tenantId,
+          this.mapId,
+          batch.map((w) => ({ accountId: w.member.accountId, data: w.data })),
+        );
+        if (result.kind === 'gone') {
+          this.shutDown(CloseCode.notFound, 'the map was deleted');
+          this.hooks.gone(this);
+          return;
+        }
+        let seq = result.firstSeq;
+        const appendedSeqs: number[] = [];
+        let refusedAny = false;
+        batch.forEach((w, i) => {
+          if (result.accepted[i]) appendedSeqs.push(seq++);
+          else refusedAny = true;
+        });
+        if (refusedAny) await this.rebuild(batch.filter((_w, i) => !result.accepted[i]));
+        this.noteOwnCommit(appendedSeqs);
+        this.markDurable(batch.at(-1)?.index ?? this.durableCount);
+        batch.forEach((w, i) => {
+          if (result.accepted[i]) {
+            w.member.send(encodeServer.ack(w.ref));
+            const frame = encodeServer.update(w.data);
+            for (const m of this.members) if (m !== w.member) m.send(frame);
+          } else {
+            w.member.role = 'viewer';
+            w.member.send(
+              encodeServer.refused(w.ref, {
+                code: 'forbidden',
+                message: 'your role no longer allows editing',
+              }),
+            );
+            w.member.send(encodeServer.role('viewer'));
+          }
+        });
+        if (appendedSeqs.length > 0) {
+          this.logGrowth += appendedSeqs.length;
+          this.hooks.committed(this, result.headSeq, appendedSeqs.length);
+        }
+      }
+    } catch (err) {
+      // The database failed: nothing pending was acknowledged. Drop the room; clients reconnect and resend (R14).
+      this.logger.error({ err, mapId: this.mapId }, 'collab: commit failed; closing the room');
+      this.shutDown(CloseCode.serverError, 'storage failed; reconnect');
+      this.hooks.gone(this);
+    } finally {
+      this.committing = undefined;
+    }
+  }
+
+  /** Some updates were refused at commit (their author was demoted meanwhile): drop them from the replica. */
+  private async rebuild(refused: PendingWrite[]): Promise<void> {
+    this.logger.info(
+      { mapId: this.mapId, refused: refused.length },
+      'collab: rebuilding the replica without refused updates',
+    );
+    const loaded = await this.content.load(this.tenantId, this.mapId);
+    if (!loaded) return;
+    this.generation++;
+    this.map = loaded.map;
+    this.appliedSeq = loaded.seq;
+    this.ownSeqs.clear();
+    for (const w of this.pending) this.map.importUpdates(w.data);
+  }
+
+  private noteOwnCommit(seqs: number[]): void {
+    for (const s of seqs) this.ownSeqs.add(s);
+    while (this.ownSeqs.has(this.appliedSeq + 1)) {
+      this.ownSeqs.delete(this.appliedSeq + 1);
+      this.appliedSeq++;
+    }
+    // A gap below our own entries: another node (or a restore) appended in between.
+    if (this.ownSeqs.size > 0) this.catchUp();
+  }
+
+  /** Reads from SQL what this replica lacks and passes it on to the members (R20). Coalesces calls. */
+  catchUp(): void {
+    if (this.closed) return;
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    this.catchingUp = (async () => {
+      do {
+        this.catchUpAgain = false;
+        const tail = await this.content.readAfter(this.tenantId, this.mapId, this.appliedSeq);
+        if (!tail) {
+          this.shutDown(CloseCode.notFound, 'the map was deleted');
+          this.hooks.gone(this);
+          return;
+        }
+        if (tail.snapshot) this.absorb(tail.snapshot);
+        for (const e of tail.entries) {
+          if (e.seq <= this.appliedSeq) continue;
+          if (this.ownSeqs.delete(e.seq)) {
+            this.appliedSeq = e.seq;
+            continue;
+          }
+          this.absorb(e.data);
+          this.appliedSeq = e.seq;
+        }
+        if (tail.snapshot || tail.entries.length === 0)
+          this.appliedSeq = Math.max(this.appliedSeq, tail.headSeq);
+        for (const s of [...this.ownSeqs]) if (s <= this.appliedSeq) this.ownSeqs.delete(s);
+      } while (this.catchUpAgain && !this.closed);
+    })()
+      .catch((err: unknown) => this.logger.error({ err, mapId: this.mapId }, 'collab: catch-up failed'))
+      .finally(() => (this.catchingUp = undefined));
+  }
+
+  /** A durable update from elsewhere: into the replica and out to every member here. */
+  private absorb(data: Uint8Array): void {
+    const before = this.map.versionVector();
+    const r = this.map.importUpdates(data);
+    if (!r.ok) {
+      this.logger.error({ mapId: this.mapId, err: r.error }, 'collab: a logged update does not import here');
+      return;
+    }
+    if (equalBytes(before, this.map.versionVector()) && !r.value.pending) return;
+    const frame = encodeServer.update(data);
+    for (const m of this.members) m.send(frame);
+  }
+
+  /** Completes when every queued update is committed (or refused). */
+  async flush(): Promise<void> {
+    while (this.committing) await this.committing;
+    await this.catchingUp;
+  }
+
+  join(member: RoomMember): void {
+    this.members.add(member);
+  }
+
+  leave(member: RoomMember): void {
+    if (!this.members.delete(member)) return;
+    if (member.presence !== null && member.presence !== undefined) {
+      this.broadcastPresence(member, null);
+    }
+  }
+
+  setPresence(member: RoomMember, state: unknown): void {
+    member.presence = state;
+    this.broadcastPresence(member, state);
+  }
+
+  private broadcastPresence(member: RoomMember, state: unknown): void {
+    const frame = encodeServer.presence({ session: member.session, accountId: member.accountId, state });
+    for (const m of this.members) if (m !== member) m.send(frame);
+  }
+
+  /** Roles may have changed (share edited): apply them to the members here (R15). */
+  applyRoles(roles: Map<string, MapRole>): void {
+    for (const m of this.members) {
+      const role = roles.get(m.accountId);
+      if (!role) {
+        m.close(CloseCode.forbidden, 'this map is no longer shared with you');
+      } else if (role !== m.role) {
+        m.role = role;
+        m.send(encodeServer.role(role));
+      }
+    }
+  }
+
+  shutDown(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const m of [...this.members]) m.close(code, reason);
+    this.members.clear();
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

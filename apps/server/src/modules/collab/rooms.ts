@@ -1,0 +1,167 @@
+/**
+ * The rooms of this node: loads a room on first join, drops it when the last member leaves, rings the other
+ * nodes after commits and listens for their rings, checks SQL periodically for rings it missed (R21), and
+ * schedules compaction (one job per map, by job key).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { JobQueue } from '../../platform/jobs/queue.ts';
+import { canWrite, type MapContentStore } from '../maps/index.ts';
+import type { CollabBus } from './bus.ts';
+import { Room } from './room.ts';
+import type { WriteBackHook } from './write-back.ts';
+
+export const COMPACT_JOB = 'collab.compact';
+
+export interface RoomsOptions {
+  /** Log entries after which a map is compacted. */
+  compactAfter: number;
+  /** How often a room compares its seq with SQL's head, in case a ring was lost. */
+  checkIntervalMs: number;
+}
+
+const key = (tenantId: string, mapId: string) => `${tenantId}/${mapId}`;
+
+export class Rooms {
+  private readonly rooms = new Map<string, Promise<Room>>();
+  readonly node = `node-${randomUUID()}`;
+  private readonly unsubscribe: () => void;
+  private readonly timer: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(
+    private readonly content: MapContentStore,
+    private readonly bus: CollabBus,
+    private readonly jobs: JobQueue,
+    private readonly logger: Logger,
+    private readonly options: RoomsOptions,
+    private readonly writeBack: WriteBackHook | undefined,
+  ) {
+    this.unsubscribe = bus.subscribe((bell) => {
+      if (bell.node === this.node) return;
+      void this.existing(bell.tenantId, bell.mapId).then((room) => {
+        if (room && bell.headSeq > room.seq) room.catchUp();
+      });
+    });
+    this.timer = setInterval(() => void this.checkAll(), options.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  /** The room for a map, loaded from SQL if this node has none; undefined when the map does not exist. */
+  async open(tenantId: string, mapId: string): Promise<Room | undefined> {
+    const k = key(tenantId, mapId);
+    let pending = this.rooms.get(k);
+    if (!pending) {
+      pending = this.load(tenantId, mapId);
+      this.rooms.set(k, pending);
+      pending.catch(() => this.rooms.delete(k));
+    }
+    const room = await pending.catch(() => undefined);
+    if (!room || room.isClosed) {
+      if (this.rooms.get(k) === pending) this.rooms.delete(k);
+      return room && !room.isClosed ? room : undefined;
+    }
+    return room;
+  }
+
+  private async load(tenantId: string, mapId: string): Promise<Room> {
+    const loaded = await this.content.load(tenantId, mapId);
+    if (!loaded) throw new Error('no such map');
+    return new Room(
+      tenantId,
+      mapId,
+      loaded.map,
+      loaded.seq,
+      this.content,
+      {
+        committed: (room, headSeq) => {
+          this.bus.publish({ tenantId, mapId, headSeq, node: this.node });
+          if (room.logGrowth >= this.options.compactAfter) {
+            room.logGrowth = 0;
+            void this.jobs
+              .enqueue(COMPACT_JOB, { tenantId, mapId }, { key: `${COMPACT_JOB}:${tenantId}/${mapId}` })
+              .catch((err: unknown) =>
+                this.logger.warn({ err, mapId }, 'collab: could not schedule compaction'),
+              );
+          }
+        },
+        gone: (room) => {
+          const k = key(room.tenantId, room.mapId);
+          void this.rooms.get(k)?.then((r) => r === room && this.rooms.delete(k));
+        },
+      },
+      this.logger,
+    );
+  }
+
+  async existing(tenantId: string, mapId: string): Promise<Room | undefined> {
+    const pending = this.rooms.get(key(tenantId, mapId));
+    return pending?.catch(() => undefined);
+  }
+
+  /** A member left: when it was the last writer here, write back; when it was the last member, drop the room. */
+  async left(room: Room, wasWriter: boolean): Promise<void> {
+    const writersLeft = [...room.members].some((m) => canWrite(m.role));
+    if (wasWriter && !writersLeft && this.writeBack) await this.save(room, 'last-editor-left');
+    if (room.members.size === 0 && !this.closing) {
+      await room.flush();
+      if (room.members.size > 0) return;
+      const k = key(room.tenantId, room.mapId);
+      const current = await this.rooms.get(k)?.catch(() => undefined);
+      if (current === room) {
+        this.rooms.delete(k);
+        room.shutDown(1000, 'room closed');
+      }
+    }
+  }
+
+  /** Calls the write-back hook with a consistent snapshot of the room (all of it durable). */
+  async save(room: Room, reason: 'saved' | 'last-editor-left'): Promise<void> {
+    if (!this.writeBack) return;
+    await room.flush();
+    const map = room.replica;
+    const event = {
+      tenantId: room.tenantId,
+      mapId: room.mapId,
+      reason,
+      snapshot: map.exportSnapshot(),
+      document: map.toJSON(),
+      seq: room.seq,
+    };
+    try {
+      await this.writeBack(event);
+    } catch (err) {
+      this.logger.error({ err, mapId: room.mapId, reason }, 'collab: write-back failed');
+    }
+  }
+
+  /** Map content changed outside the rooms (restore): catch up now. */
+  poke(tenantId: string, mapId: string): void {
+    void this.existing(tenantId, mapId).then((room) => room?.catchUp());
+    this.bus.publish({ tenantId, mapId, headSeq: Number.MAX_SAFE_INTEGER, node: this.node });
+  }
+
+  private async checkAll(): Promise<void> {
+    for (const pending of this.rooms.values()) {
+      const room = await pending.catch(() => undefined);
+      if (room && !room.isClosed) room.catchUp();
+    }
+  }
+
+  async all(): Promise<Room[]> {
+    const rooms = await Promise.all([...this.rooms.values()].map((p) => p.catch(() => undefined)));
+    return rooms.filter((r): r is Room => r !== undefined);
+  }
+
+  /** Shutdown: commit what is queued, then close every socket with 1001 (clients reconnect elsewhere). */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.timer);
+    this.unsubscribe();
+    for (const room of await this.all()) {
+      await room.flush().catch(() => undefined);
+      room.shutDown(1001, 'server shutting down');
+    }
+    this.rooms.clear();
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * The co-editing client for Node and the browser: keeps a `MindMap` in step with a map's room.
+ *
+ * - connect, and reconnect with exponential backoff and jitter (a fresh URL each time: tickets are single-use);
+ * - the offline queue is the document itself: edits made while disconnected are sent on reconnect as one
+ *   update, everything the server lacks (`exportUpdatesSince(server's version vector)`), so nothing is queued
+ *   twice and nothing grows without bound beyond the edits themselves;
+ * - `saveState` is `saved` when every local edit has been acknowledged (durably stored on the server), and
+ *   `unsynced` otherwise;
+ * - presence: `setPresence(state)` and `peers`.
+ *
+ * WebSocket is passed in (the browser's global, or `ws` on Node 20, which has no global WebSocket).
+ */
+import { MindMap, type MindMapOptions } from '@canopy/model';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  decodeServer,
+  encodeClient,
+  type PresencePeer,
+  type Problem,
+  type Role,
+  type ServerFrame,
+} from './protocol.ts';
+
+/** The part of the WebSocket API this client uses (the browser's, and `ws`'s). */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export type ConnectionStatus = 'connecting' | 'syncing' | 'online' | 'offline' | 'closed';
+export type SaveState = 'saved' | 'unsynced';
+
+export interface CollabClientOptions {
+  /**
+   * A replica of this map to keep in step (e.g. loaded from local storage, maybe with offline edits). Without
+   * one, the client builds its replica from the first welcome (`map`, the `load` event).
+   */
+  map?: MindMap;
+  /** Options of the replica built from the first welcome (e.g. a fixed peer id). */
+  mapOptions?: MindMapOptions;
+  /** The socket URL, e.g. `wss://host/api/v1/collab/<id>?ticket=...`; called before every (re)connect. */
+  url: () => string | Promise<string>;
+  WebSocket: WebSocketConstructor;
+  /** First retry delay and the cap (ms). Default 250 and 10 000. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Test hook: the protocol version sent in hello. */
+  protocolVersion?: number;
+}
+
+export interface CollabClientEvents {
+  /** The replica exists (at once with `options.map`, else after the first welcome). */
+  load: (map: MindMap) => void;
+  status: (status: ConnectionStatus) => void;
+  save: (state: SaveState) => void;
+  presence: (peers: ReadonlyMap<number, PresencePeer>) => void;
+  role: (role: Role) => void;
+  /** An update of ours was refused (it stays local and unsynced). */
+  refused: (problem: Problem) => void;
+  /** The server said something went wrong, or closed for good (`closed` status follows). */
+  error: (problem: Problem & { closeCode?: number }) => void;
+}
+
+/** Close codes after which reconnecting cannot help. */
+const FATAL = new Set<number>([CloseCode.forbidden, CloseCode.notFound, CloseCode.unsupportedVersion]);
+const OPEN = 1;
+
+export class CollabClient {
+  private replica: MindMap | undefined;
+  private socket: WebSocketLike | undefined;
+  private statusValue: ConnectionStatus = 'offline';
+  private roleValue: Role | undefined;
+  private sessionValue: number | undefined;
+  private nextRef = 1;
+  /** ref -> local change count it carries. */
+  private readonly inFlight = new Map<number, number>();
+  private localChanges = 0;
+  private acknowledged = 0;
+  private presenceState: unknown = null;
+  private readonly peerMap = new Map<number, PresencePeer>();
+  private readonly listeners: { [K in keyof CollabClientEvents]: Set<CollabClientEvents[K]> } = {
+    load: new Set(),
+    status: new Set(),
+    save: new Set(),
+    presence: new Set(),
+    role: new Set(),
+    refused: new Set(),
+    error: new Set(),
+  };
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private failures401 = 0;
+  private unsubscribe: () => void = () => undefined;
+
+  constructor(private readonly options: CollabClientOptions) {
+    if (options.map) this.adopt(options.map);
+  }
+
+  private adopt(map: MindMap): void {
+    this.replica = map;
+    this.unsubscribe = map.onLocalUpdate((update) => this.onLocalUpdate(update));
+    this.emit('load', map);
+  }
+
+  /** The replica (undefined until the first welcome when none was given). */
+  get map(): MindMap | undefined {
+    return this.replica;
+  }
+
+  /** Resolves with the replica once it exists. */
+  whenLoaded(): Promise<MindMap> {
+    if (this.replica) return Promise.resolve(this.replica);
+    return new Promise((resolve) => {
+      const off = this.on('load', (map) => {
+        off();
+        resolve(map);
+      });
+    });
+  }
+
+  get status(): ConnectionStatus {
+    return this.statusValue;
+  }
+  get saveState(): SaveState {
+    return this.acknowledged >= this.localChanges ? 'saved' : 'unsynced';
+  }
+  get role(): Role | undefined {
+    return this.roleValue;
+  }
+  get session(): number | undefined {
+    return this.sessionValue;
+  }
+  get peers(): ReadonlyMap<number, PresencePeer> {
+    return this.peerMap;
+  }
+  /** Local edits made so far, and how many of them the server has durably stored. */
+  get changes(): { local: number; acknowledged: number } {
+    return { local: this.localChanges, acknowledged: this.acknowledged };
+  }
+
+  on<K extends keyof CollabClientEvents>(event: K, listener: CollabClientEvents[K]): () => void {
+    this.listeners[event].add(listener);
+    return () => this.listeners[event].delete(listener);
+  }
+
+  private emit<K extends keyof CollabClientEvents>(
+    event: K,
+    ...args: Parameters<CollabClientEvents[K]>
+  ): void {
+    for (const l of this.listeners[event]) (l as (...a: Parameters<CollabClientEvents[K]>) => void)(...args);
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    if (status === this.statusValue) return;
+    this.statusValue = status;
+    this.emit('status', status);
+  }
+
+  connect(): void {
+    this.stopped = false;
+    if (this.socket) return;
+    this.open();
+  }
+
+  /** Resolves when every local edit made before the call is durably stored (or rejects when closed for good). */
+  whenSaved(): Promise<void> {
+    const target = this.localChanges;
+    if (this.acknowledged >= target) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const offSave = this.on('save', () => {
+        if (this.acknowledged >= target) {
+          offSave();
+          offStatus();
+          resolve();
+        }
+      });
+      const offStatus = this.on('status', (s) => {
+        if (s === 'closed') {
+          offSave();
+          offStatus();
+          reject(new Error('the collab client was closed before the edits were saved'));
+        }
+      });
+    });
+  }
+
+  setPresence(state: unknown): void {
+    this.presenceState = state;
+    if (this.statusValue === 'online') this.send(encodeClient.presence(state));
+  }
+
+  /** Disconnects for good (no reconnect). Unsaved edits stay in the map. */
+  close(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.socket?.close(CloseCode.normal, 'client closed');
+    this.socket = undefined;
+    this.unsubscribe();
+    this.setStatus('closed');
+  }
+
+  /** Drops the connection as a network failure would (tests; "work offline"); reconnects unless stopped. */
+  disconnect(reconnect = true): void {
+    const s = this.socket;
+    this.socket = undefined;
+    this.inFlight.clear();
+    if (s) {
+      s.onclose = null;
+      s.onmessage = null;
+      s.close(CloseCode.normal, 'client went offline');
+    }
+    this.setStatus('offline');
+    if (reconnect) this.scheduleReconnect();
+    else this.stopped = true;
+  }
+
+  private open(): void {
+    this.setStatus('connecting');
+    void Promise.resolve()
+      .then(() => this.options.url())
+      .then(
+        (url) => {
+          if (this.stopped) return;
+          const ws = new this.options.WebSocket(url);
+          ws.binaryType = 'arraybuffer';
+          this.socket = ws;
+          ws.onopen = () => {
+            this.setStatus('syncing');
+            const vv = this.replica?.versionVector() ?? new Uint8Array();
+            ws.send(encodeClient.hello(vv, this.options.protocolVersion ?? PROTOCOL_VERSION));
+          };
+          ws.onmessage = (event) => this.onFrame(event.data);
+          ws.onerror = () => undefined; // onclose follows
+          ws.onclose = (event) => this.onClose(ws, event.code, event.reason);
+        },
+        (err: unknown) => {
+          this.emit('error', { code: 'connect_failed', message: String(err) });
+          this.scheduleReconnect();
+        },
+      );
+  }
+
+  private onClose(ws: WebSocketLike, code: number, reason: string): void {
+    if (this.socket !== ws) return;
+    this.socket = undefined;
+    this.inFlight.clear();
+    this.peerMap.clear();
+    if (this.stopped) return this.setStatus('closed');
+    if (code === CloseCode.unauthenticated) this.failures401++;
+    if (FATAL.has(code) || this.failures401 > 3) {
+      this.stopped = true;
+      this.emit('error', { code: 'closed', message: reason, closeCode: code });
+      return this.setStatus('closed');
+    }
+    this.setStatus('offline');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.retryTimer) return;
+    const initial = this.options.backoff?.initialMs ?? 250;
+    const max = this.options.backoff?.maxMs ?? 10_000;
+    const delay = Math.min(max, initial * 2 ** this.retries) * (0.5 + Math.random() / 2);
+    this.retries++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped && !this.socket) this.open();
+    }, delay);
+  }
+
+  private send(frame: Uint8Array): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(frame);
+  }
+
+  private canWrite(): boolean {
+    return this.roleValue === 'editor' || this.roleValue === 'owner';
+  }
+
+  private onLocalUpdate(update: Uint8Array): void {
+    this.localChanges++;
+    if (this.localChanges === this.acknowledged + 1) this.emit('save', 'unsynced');
+    if (this.statusValue === 'online' && this.canWrite()) this.sendUpdate(update);
+    // Otherwise the edit waits in the map and goes out with the next welcome's catch-up.
+  }
+
+  private sendUpdate(update: Uint8Array): void {
+    const ref = this.nextRef++;
+    this.inFlight.set(ref, this.localChanges);
+    this.send(encodeClient.update(ref, update));
+  }
+
+  private onFrame(data: unknown): void {
+    const bytes =
+      data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : undefined;
+    if (!bytes) return;
+    let frame: ServerFrame;
+    try {
+      frame = decodeServer(bytes);
+    } catch {
+      return this.socket?.close(CloseCode.policy, 'not a valid server message');
+    }
+    switch (frame.type) {
+      case 'welcome': {
+        this.retries = 0;
+        this.failures401 = 0;
+        this.sessionValue = frame.session;
+        this.setRole(frame.role);
+        if (!this.replica) {
+          const loaded = MindMap.fromSnapshot(frame.updates, this.options.mapOptions);
+          if (!loaded.ok) {
+            this.stopped = true;
+            this.emit('error', { code: loaded.error.code, message: loaded.error.message });
+            this.socket?.close(CloseCode.normal, 'cannot load the map');
+            return;
+          }
+          this.adopt(loaded.value);
+        } else if (frame.updates.byteLength > 0) this.importRemote(frame.updates);
+        this.setStatus('online');
+        if (this.localChanges > this.acknowledged && this.canWrite()) {
+          const missing = this.replica?.exportUpdatesSince(frame.versionVector);
+          if (missing?.ok) this.sendUpdate(missing.value);
+        }
+        if (this.presenceState !== null) this.send(encodeClient.presence(this.presenceState));
+        return;
+      }
+      case 'update':
+        return this.importRemote(frame.update);
+      case 'ack': {
+        const covers = this.inFlight.get(frame.ref);
+        this.inFlight.delete(frame.ref);
+        if (covers !== undefined && covers > this.acknowledged) {
+          this.acknowledged = covers;
+          if (this.acknowledged >= this.localChanges) this.emit('save', 'saved');
+        }
+        return;
+      }
+      case 'refused':
+        this.inFlight.delete(frame.ref);
+        return this.emit('refused', frame.problem);
+      case 'role':
+        return this.setRole(frame.role);
+      case 'presence':
+        if (frame.peer.state === null) this.peerMap.delete(frame.peer.session);
+        else this.peerMap.set(frame.peer.session, frame.peer);
+        return this.emit('presence', this.peerMap);
+      case 'error':
+        return this.emit('error', frame.problem);
+    }
+  }
+
+  private setRole(role: Role): void {
+    if (role === this.roleValue) return;
+    this.roleValue = role;
+    this.emit('role', role);
+  }
+
+  private importRemote(update: Uint8Array): void {
+    const r = this.replica?.importUpdates(update);
+    if (r && !r.ok) this.emit('error', { code: r.error.code, message: r.error.message });
+  }
+}

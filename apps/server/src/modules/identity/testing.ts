@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { LightMyRequestResponse } from 'fastify';
 import { SMTPServer } from 'smtp-server';
 import type { App } from '../../app.ts';
 import type { Platform } from '../../platform/index.ts';
@@ -107,10 +108,10 @@ export function tokenFrom(mail: ReceivedMail): string {
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export interface Http {
-  post(url: string, payload?: unknown, headers?: Record<string, string>, remoteAddress?: string): ReturnType<App['inject']>;
-  get(url: string, headers?: Record<string, string>): ReturnType<App['inject']>;
-  del(url: string, headers?: Record<string, string>): ReturnType<App['inject']>;
-  patch(url: string, payload: unknown, headers?: Record<string, string>): ReturnType<App['inject']>;
+  post(url: string, payload?: unknown, headers?: Record<string, string>, remoteAddress?: string): Promise<LightMyRequestResponse>;
+  get(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  del(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  patch(url: string, payload: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
 }
 
 export function http(app: App): Http {

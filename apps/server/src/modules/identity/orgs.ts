@@ -195,7 +195,7 @@ export class OrgService {
     const link = `${this.deps.publicUrl}/invitations/accept?token=${encodeURIComponent(`${orgId}${INVITATION_SEPARATOR}${token}`)}`;
     this.deps.mailer.dispatch({
       kind: 'invitation',
-      to: email,
+      to: normaliseEmail(email),
       subject: `You are invited to ${orgName} on Canopy`,
       text: `You have been invited to join ${orgName} on Canopy as ${role}.\n\nAccept the invitation (sign in or create an account with this email address first):\n${link}\n\nThe link expires in ${Math.round(this.deps.settings.invitationTtlMs / 86_400_000)} days.`,
     });

@@ -13,8 +13,9 @@ import { normaliseEmail } from '../crypto/cipher.ts';
 import { SYSTEM_TENANT } from '../crypto/tenant-keys.ts';
 import type { Database } from '../db/connect.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { DAY_MS, tablePurge, type PurgePolicy } from '../retention/index.ts';
 import type { MailOutboxTable } from './tables.ts';
-import { isTemplateName, renderTemplate, TemplateDataError, type TemplateData, type TemplateName } from './templates.ts';
+import { isTemplateName, renderTemplate, TemplateDataError, type TemplateData } from './templates.ts';
 import './tables.ts';
 
 export { renderTemplate, TEMPLATE_NAMES, TemplateDataError, type TemplateName, type RenderedMail } from './templates.ts';
@@ -218,4 +219,9 @@ export class Mailer {
 
 export function createMailer(options: MailOptions, deps: MailDeps): Mailer {
   return new Mailer(deps, options);
+}
+
+/** The outbox's retention: mails (and the links in them) are kept 30 days by default, then purged. */
+export function mailOutboxRetention(database: Database, maxAgeMs = 30 * DAY_MS): PurgePolicy {
+  return { name: 'mail.outbox', maxAgeMs, purgeBatch: tablePurge(database, { table: 'mail_outbox', timeColumn: 'created_at', keyColumns: ['id'] }) };
 }

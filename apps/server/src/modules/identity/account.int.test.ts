@@ -102,6 +102,49 @@ describeEachDialect('account: re-authentication, export and deletion', (h) => {
   });
 });
 
+describe('email change and the sign-up enumeration switch', () => {
+  let t: TestApp;
+  let api: Http;
+  let mail: Mailbox;
+  beforeAll(async () => {
+    mail = await createMailbox();
+    t = await createTestApp({ env: mail.env });
+    mail.attach(t.platform);
+    api = http(t.app);
+  });
+  afterAll(async () => {
+    await t.close();
+    await mail.close();
+  });
+
+  it('changes the email after re-authentication; the new address must be free and confirmed', async () => {
+    const { token } = await join(api, 'before@example.com', 'moving house soon');
+    await join(api, 'taken@example.com', 'already living here');
+    const taken = await api.post('/me/email', { email: 'TAKEN@example.com' }, bearer(token));
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json()).toMatchObject({ code: 'email_taken' });
+    const moved = await api.post('/me/email', { email: 'after@example.com' }, bearer(token));
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json()).toMatchObject({ email: 'after@example.com', emailVerified: false });
+    await mail.take('before@example.com', /was changed/);
+    const link = tokenFrom(await mail.take('after@example.com', /confirm your email/i));
+    expect((await api.post('/accounts/verify', { token: link })).json()).toMatchObject({ email: 'after@example.com', emailVerified: true });
+    expect((await api.post('/sessions', { email: 'before@example.com', password: 'moving house soon' })).statusCode).toBe(401);
+    expect((await api.post('/sessions', { email: 'after@example.com', password: 'moving house soon' })).statusCode).toBe(201);
+  });
+
+  it('answers a taken email at sign-up with 409 email_taken only when the operator asks for it', async () => {
+    await join(api, 'public@example.com', 'everyone may know');
+    const quiet = await api.post('/accounts', { email: 'Public@Example.com', password: 'a different one', firstName: 'A', lastName: 'B' });
+    expect(quiet.statusCode).toBe(201);
+    await mail.take('public@example.com', /your canopy account/i);
+    identityService(t.platform).deps.settings.signUpRevealsTakenEmail = true; // CANOPY_SIGNUP_REVEALS_TAKEN_EMAIL=true
+    const loud = await api.post('/accounts', { email: 'PUBLIC@example.com', password: 'a different one', firstName: 'A', lastName: 'B' });
+    expect(loud.statusCode).toBe(409);
+    expect(loud.json()).toMatchObject({ code: 'email_taken' });
+  });
+});
+
 describeEachDialect('organisations and invitations', (h) => {
   let t: TestApp;
   let api: Http;

@@ -16,6 +16,7 @@ export type AuditAction =
   | 'account.created'
   | 'account.verified'
   | 'account.deleted'
+  | 'email.changed'
   | 'login.succeeded'
   | 'login.failed'
   | 'mfa.enabled'

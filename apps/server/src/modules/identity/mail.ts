@@ -9,7 +9,7 @@
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 
-export type IdentityMailKind = 'verify_email' | 'reset_password' | 'invitation' | 'account_exists';
+export type IdentityMailKind = 'verify_email' | 'reset_password' | 'invitation' | 'account_exists' | 'email_changed';
 
 export interface IdentityMail {
   kind: IdentityMailKind;

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireAuth, setSessionCookie } from '../../platform/http/auth.ts';
 import { nowMs } from './deps.ts';
 import {
+  EmailChangeBody,
   ExportReply,
   MeReply,
   MeUpdateBody,
@@ -103,6 +104,25 @@ export function meRoutes(fastify: FastifyInstance, identity: IdentityService): v
       identity.requireRecentAuth(auth);
       await identity.passwords.change(await identity.accountRow(auth.accountId), auth.sessionId, request.body.password, identity.caller(request));
       return { status: 'ok' as const };
+    },
+  );
+
+  app.post(
+    '/me/email',
+    {
+      config: access,
+      schema: {
+        tags,
+        summary: 'Changes the email (needs a recent password proof); the new address must be confirmed',
+        body: EmailChangeBody,
+        response: { 200: MeReply, ...problems(400, 401, 409) },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      identity.requireRecentAuth(auth);
+      await identity.emailChange.change(await identity.accountRow(auth.accountId), request.body.email, identity.caller(request));
+      return me(auth.accountId);
     },
   );
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../platform/errors.ts';
-import { csrfTokenFor, requireAuth, setSessionCookie } from '../../platform/http/auth.ts';
+import { CSRF_HEADER, csrfTokenFor, requireAuth, setSessionCookie } from '../../platform/http/auth.ts';
 import type { LoginResult } from './login.ts';
 import {
   LoginBody,
@@ -27,7 +27,8 @@ export function sessionRoutes(fastify: FastifyInstance, identity: IdentityServic
 
   const issue = <T extends LoginResult>(request: FastifyRequest, reply: FastifyReply, result: T) => {
     setSessionCookie(request, reply, result.token, absoluteSeconds);
-    return reply.status(201).send({ ...result, csrfToken: csrfTokenFor(result.token) });
+    const csrfToken = csrfTokenFor(result.token);
+    return reply.status(201).header(CSRF_HEADER, csrfToken).send({ ...result, csrfToken });
   };
 
   app.post(
@@ -80,6 +81,7 @@ export function sessionRoutes(fastify: FastifyInstance, identity: IdentityServic
     async (request, reply) => {
       const auth = requireAuth(request);
       await identity.sessions.revoke(auth.accountId, auth.sessionId);
+      await identity.deps.audit.record(auth.homeTenantId, { action: 'session.revoked', actorId: auth.accountId, subjectId: auth.sessionId, detail: { reason: 'logout' }, ip: request.ip });
       setSessionCookie(request, reply, '', 0);
       return reply.status(204).send(null);
     },

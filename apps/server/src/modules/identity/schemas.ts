@@ -53,6 +53,7 @@ export const SessionSchema = Type.Object({
 export const ForgotBody = Type.Object({ email: Email });
 export const ResetBody = Type.Object({ token: Token, password: Password });
 export const PasswordChangeBody = Type.Object({ password: Password });
+export const EmailChangeBody = Type.Object({ email: Email });
 
 export const MeReply = Type.Object({
   id: Type.String(),

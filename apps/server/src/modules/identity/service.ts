@@ -20,6 +20,7 @@ import { SessionStore } from './sessions.ts';
 import { DAY, readIdentitySettings, type IdentitySettings } from './settings.ts';
 import { AccountCreator, SignUp } from './sign-up.ts';
 import { AccountTokens } from './tokens.ts';
+import { EmailChange } from './email-change.ts';
 
 export const EXPIRED_PURGE_JOB = 'identity.expired_purge';
 
@@ -35,6 +36,7 @@ export interface IdentityService {
   readonly login: Login;
   readonly passwords: PasswordReset;
   readonly mfa: Mfa;
+  readonly emailChange: EmailChange;
   readonly data: AccountData;
   readonly bootstrap: OperatorBootstrap;
   /** The account row of an authenticated caller (401 when it was deleted meanwhile). */
@@ -102,6 +104,7 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
     login,
     passwords: new PasswordReset(deps, accounts, sessions, tokens),
     mfa,
+    emailChange: new EmailChange(deps, accounts, tokens, signUp),
     data: new AccountData(deps, accounts, orgs, sessions),
     bootstrap: new OperatorBootstrap(deps, accounts, creator, tokens),
     async accountRow(accountId) {

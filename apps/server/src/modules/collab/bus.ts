@@ -1,9 +1,9 @@
 /**
  * The bell between nodes: after a node appends to a map's log it rings `{tenantId, mapId, headSeq}`; nodes with
  * a room for that map read what they lack from SQL. The bus carries no content, and losing a ring only delays
- * a room until its periodic check (rooms.ts). In-process for one node (and tests), Redis pub/sub for several.
+ * a room until its periodic check (rooms.ts). Over platform/pubsub (Redis between nodes), or in-process (tests).
  */
-import type { Redis } from 'ioredis';
+import type { PubSub, Unsubscribe } from '../../platform/pubsub/index.ts';
 
 export interface Bell {
   tenantId: string;
@@ -19,7 +19,7 @@ export interface CollabBus {
   close(): Promise<void>;
 }
 
-const CHANNEL = 'canopy:collab:bell';
+const CHANNEL = 'collab:bell';
 
 function parseBell(raw: string): Bell | undefined {
   try {
@@ -63,26 +63,34 @@ export class InProcessBus implements CollabBus {
   }
 }
 
-export class RedisBus implements CollabBus {
-  private readonly subscriber: Redis;
+/**
+ * The bell over the platform's pub/sub port (platform/pubsub: Redis between nodes, in-process otherwise).
+ * `subscribe` must be awaited through `ready()` before a ring published elsewhere is guaranteed to arrive.
+ */
+export class PubSubBus implements CollabBus {
   private readonly listeners = new Set<(bell: Bell) => void>();
-  private readonly ready: Promise<unknown>;
+  private readonly subscription: Promise<Unsubscribe>;
   /** Tests set this to drop rings on purpose (on the receiving side, as a lossy network would). */
   dropping = false;
 
-  constructor(private readonly redis: Redis) {
-    this.subscriber = redis.duplicate({ enableOfflineQueue: true });
-    this.subscriber.on('message', (_channel: string, raw: string) => {
+  constructor(
+    private readonly pubsub: PubSub,
+    private readonly ownsPubSub: boolean,
+  ) {
+    this.subscription = pubsub.subscribe(CHANNEL, (raw) => {
       if (this.dropping) return;
       const bell = parseBell(raw);
       if (bell) for (const l of this.listeners) l(bell);
     });
-    this.ready = this.subscriber.subscribe(CHANNEL).catch(() => undefined);
+  }
+
+  ready(): Promise<unknown> {
+    return this.subscription;
   }
 
   publish(bell: Bell): void {
     // Fire and forget: a lost ring is caught up from SQL by the periodic check.
-    this.redis.publish(CHANNEL, JSON.stringify(bell)).catch(() => undefined);
+    this.pubsub.publish(CHANNEL, JSON.stringify(bell)).catch(() => undefined);
   }
 
   subscribe(listener: (bell: Bell) => void): () => void {
@@ -90,12 +98,11 @@ export class RedisBus implements CollabBus {
     return () => this.listeners.delete(listener);
   }
 
-  async whenReady(): Promise<void> {
-    await this.ready;
-  }
-
   async close(): Promise<void> {
     this.listeners.clear();
-    this.subscriber.disconnect();
+    await (
+      await this.subscription.catch(() => undefined)
+    )?.();
+    if (this.ownsPubSub) await this.pubsub.close();
   }
 }

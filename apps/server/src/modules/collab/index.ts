@@ -11,19 +11,20 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../app.ts';
 import { unauthenticated } from '../../platform/errors.ts';
 import { mapsModule } from '../maps/index.ts';
-import { InProcessBus, RedisBus, type CollabBus } from './bus.ts';
+import { createPubSub } from '../../platform/pubsub/index.ts';
+import { PubSubBus, type CollabBus } from './bus.ts';
 import { CollabGateway, DEFAULT_LIMITS, type CollabLimits } from './gateway.ts';
 import { COMPACT_JOB, Rooms } from './rooms.ts';
 import { CollabTickets } from './tickets.ts';
 import type { WriteBackHook } from './write-back.ts';
 
-export { InProcessBus, RedisBus, type Bell, type CollabBus } from './bus.ts';
+export { InProcessBus, PubSubBus, type Bell, type CollabBus } from './bus.ts';
 export { DEFAULT_LIMITS, type CollabLimits } from './gateway.ts';
 export { COMPACT_JOB } from './rooms.ts';
 export type { WriteBackEvent, WriteBackHook } from './write-back.ts';
 
 export interface CollabModuleOptions {
-  /** Default: Redis pub/sub when the platform has Redis, else in-process. */
+  /** Default: platform/pubsub (Redis when CANOPY_REDIS_URL is set, else in-process). */
   bus?: CollabBus;
   limits?: Partial<CollabLimits>;
   writeBack?: WriteBackHook;
@@ -57,7 +58,14 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   const { platform } = deps;
   const options = deps.collab ?? {};
   const maps = mapsModule(deps);
-  const bus = options.bus ?? (platform.redis ? new RedisBus(platform.redis) : new InProcessBus());
+  // The platform does not carry the pub/sub port yet: open one (Redis when configured) for this module.
+  const bus =
+    options.bus ??
+    new PubSubBus(
+      await createPubSub({ redisUrl: platform.config.redisUrl }, { logger: platform.logger }),
+      true,
+    );
+  if (bus instanceof PubSubBus) await bus.ready();
   const ownsBus = options.bus === undefined;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const rooms = new Rooms(
@@ -120,6 +128,7 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   app.post(
     '/maps/:id/collab-ticket',
     {
+      config: maps.access,
       schema: {
         tags: ['collab'],
         summary: 'A short-lived, single-use ticket to open the co-editing WebSocket of a map',

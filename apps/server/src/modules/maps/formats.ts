@@ -1,8 +1,10 @@
 /**
- * Import and export. The file formats live in packages/formats (`importMap`/`exportMap`), which this port has
- * the shape of; until it is wired, the server speaks the document JSON contract only.
+ * Import and export through packages/formats (`importMap`/`exportMap`); the port lets tests (and embedders)
+ * swap it. Format errors keep their stable codes as problem codes.
  */
+import { exportMap, importMap, isFormatError } from '@canopy/formats';
 import { MindMap, type MapDocument } from '@canopy/model';
+import { AppError } from '../../platform/errors.ts';
 import { documentInvalid, unsupportedFormat } from './errors.ts';
 
 export const EXPORT_FORMATS = ['mmap', 'xmind', 'mm', 'opml', 'md', 'json', 'html'] as const;
@@ -46,5 +48,39 @@ export const jsonOnlyFormats: MapFormats = {
       extension: 'json',
       warnings: [],
     };
+  },
+};
+
+const FORMAT_STATUS: Record<string, number> = {
+  unsupported_format: 415,
+  too_large: 413,
+  password_protected: 422,
+};
+
+function asProblem(err: unknown): unknown {
+  if (!isFormatError(err)) return err;
+  return new AppError(FORMAT_STATUS[err.code] ?? 422, err.code, err.message);
+}
+
+/** packages/formats: .mmap, .xmind, .mm, .opml, .md, .json in; the same plus self-contained HTML out. */
+export const packageFormats: MapFormats = {
+  importMap(bytes, options) {
+    try {
+      const result = importMap(bytes, options);
+      // Images and attachments (result.blobs) need the blob store, which maps does not use yet: say so.
+      const warnings = [...result.warnings];
+      if (result.blobs.size > 0)
+        warnings.push(`${result.blobs.size} embedded image(s)/attachment(s) were not kept`);
+      return { document: result.document, warnings };
+    } catch (err) {
+      throw asProblem(err);
+    }
+  },
+  exportMap(document, format) {
+    try {
+      return exportMap(document, format);
+    } catch (err) {
+      throw asProblem(err);
+    }
   },
 };

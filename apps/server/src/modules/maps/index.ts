@@ -2,11 +2,13 @@
  * The maps module: cloud maps, sharing, versions, import/export, and the map content store (snapshot + the
  * durable update log) that the collab module appends to. Other modules use it only through this file.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
 import { MapContentStore, plaintextSealer } from './content.ts';
-import { jsonOnlyFormats, type MapFormats } from './formats.ts';
-import { requestAuthIdentity, type ContentSealer, type MapsIdentity } from './ports.ts';
+import { packageFormats, type MapFormats } from './formats.ts';
+import { identityService } from '../identity/index.ts';
+import { identityModuleAdapter } from './identity-adapter.ts';
+import type { ContentSealer, MapsIdentity } from './ports.ts';
 import { installMapRoutes } from './routes.ts';
 import { MapsService } from './service.ts';
 
@@ -18,11 +20,14 @@ export { testAuthorization, testIdentity } from './testing.ts';
 export { MapsService, type MapsListener, type MapSummary } from './service.ts';
 
 export interface MapsModuleOptions {
-  /** Default: reads `request.auth` (the identity module's auth hook). */
+  /**
+   * Default: the identity module (`request.auth`, session cookie, accounts by email). Routes are then
+   * classified `authenticated`; with an injected identity they are `custom` (the port authenticates).
+   */
   identity?: MapsIdentity;
   /** Default: platform/crypto's cipher when the platform has one, else content is stored unsealed. */
   sealer?: ContentSealer;
-  /** Default: the document JSON contract only (packages/formats plugs in here). */
+  /** Default: packages/formats. */
   formats?: MapFormats;
 }
 
@@ -31,14 +36,19 @@ export interface MapsModule {
   readonly content: MapContentStore;
   readonly identity: MapsIdentity;
   readonly formats: MapFormats;
+  /** How the module's routes are classified for the auth hook (platform/http/auth.ts). */
+  readonly access: FastifyContextConfig;
 }
 
+/** The tenant-key cipher: the platform's when it carries one, else the one the identity module opened. */
 function platformCipher(platform: AppDeps['platform']): ContentSealer | undefined {
-  const cipher = (platform as unknown as { crypto?: { cipher?: Partial<ContentSealer> } }).crypto?.cipher;
-  if (cipher && typeof cipher.seal === 'function' && typeof cipher.open === 'function') {
-    return cipher as ContentSealer;
+  const onPlatform = (platform as unknown as { crypto?: { cipher?: ContentSealer } }).crypto?.cipher;
+  if (onPlatform) return onPlatform;
+  try {
+    return identityService(platform).crypto.cipher;
+  } catch {
+    return undefined; // identity not registered (embedding without it): content is stored unsealed
   }
-  return undefined;
 }
 
 const instances = new WeakMap<AppDeps, MapsModule>();
@@ -53,7 +63,7 @@ export function mapsModule(deps: AppDeps): MapsModule {
     if (!sealer) {
       platform.logger.warn('maps: no cipher on the platform yet; map content is stored unsealed');
     }
-    const identity = options.identity ?? requestAuthIdentity;
+    const identity = options.identity ?? identityModuleAdapter(platform);
     const content = new MapContentStore(
       platform.database,
       sealer ?? plaintextSealer,
@@ -61,7 +71,10 @@ export function mapsModule(deps: AppDeps): MapsModule {
       sealer !== undefined,
     );
     const service = new MapsService(platform.database, content, identity, platform.clock);
-    module = { service, content, identity, formats: options.formats ?? jsonOnlyFormats };
+    const access = options.identity
+      ? { access: 'custom' as const, accessNote: 'authenticated by the injected maps identity port' }
+      : { access: 'authenticated' as const };
+    module = { service, content, identity, formats: options.formats ?? packageFormats, access };
     instances.set(deps, module);
   }
   return module;
@@ -69,5 +82,5 @@ export function mapsModule(deps: AppDeps): MapsModule {
 
 export async function mapsPlugin(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const module = mapsModule(deps);
-  installMapRoutes(app, { service: module.service, identity: module.identity, formats: module.formats });
+  installMapRoutes(app, module);
 }

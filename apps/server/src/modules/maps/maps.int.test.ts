@@ -119,6 +119,37 @@ for (const dialect of dialectsUnderTest()) {
       expect(versions.items.map((v) => v.name)).toEqual(['Before restoring "first"', 'first']);
     });
 
+    it('stores snapshots and the update log sealed with the tenant key', async () => {
+      const { id } = (await call('POST', '/maps', alice, { title: 'Confidential title-in-snapshot' })).json<{
+        id: string;
+      }>();
+      const { content } = (await import('./index.ts')).mapsModule(t.deps);
+      const map = (await content.load('t1', id))!.map;
+      let update: Uint8Array | undefined;
+      map.onLocalUpdate((u) => (update = u));
+      map.addTopic(map.centralTopicId(), undefined, { text: 'secret topic text' });
+      await content.append('t1', id, [{ accountId: 'alice', data: update! }]);
+      const db = t.platform.database.db;
+      const mapRow = await db
+        .selectFrom('maps')
+        .select('snapshot')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const logRow = await db
+        .selectFrom('map_updates')
+        .select('data')
+        .where('map_id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(mapRow.snapshot[0]).toBe(1);
+      expect(logRow.data[0]).toBe(1);
+      expect(Buffer.from(mapRow.snapshot).includes('Confidential')).toBe(false);
+      expect(Buffer.from(logRow.data).includes('secret topic text')).toBe(false);
+      const doc = (await call('GET', `/maps/${id}/document`, alice)).json<{
+        root: { children: { text: string }[] };
+      }>();
+      expect(doc.root.children[0]?.text).toBe('secret topic text');
+    });
+
     it('imports and exports the document JSON', async () => {
       const source = MindMap.create('From file');
       source.addTopic(source.centralTopicId(), undefined, { text: 'child' });
@@ -136,5 +167,46 @@ for (const dialect of dialectsUnderTest()) {
       expect(JSON.parse(out.body).root.children[0].text).toBe('child');
       expect((await call('GET', `/maps/${id}/export?format=json`, mallory)).statusCode).toBe(404);
     });
+
+    it('imports OPML through packages/formats and exports Markdown', async () => {
+      const opml = `<?xml version="1.0"?><opml version="2.0"><head><title>Trip</title></head><body>
+        <outline text="Trip"><outline text="Pack"/><outline text="Book"/></outline></body></opml>`;
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps/import?filename=trip.opml',
+        headers: { ...alice, 'content-type': 'text/x-opml' },
+        payload: opml,
+      });
+      expect(res.statusCode).toBe(201);
+      const { id } = res.json<{ id: string }>();
+      const md = await call('GET', `/maps/${id}/export?format=md`, alice);
+      expect(md.statusCode).toBe(200);
+      expect(md.body).toContain('Pack');
+      const bad = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps/import?filename=x.xmind',
+        headers: { ...alice, 'content-type': 'application/octet-stream' },
+        payload: Buffer.from('not a zip'),
+      });
+      expect(bad.statusCode).toBeGreaterThanOrEqual(400);
+      expect(bad.statusCode).toBeLessThan(500);
+    });
   });
 }
+
+describe('maps wired to the identity module (default ports)', () => {
+  let t: ModuleTestApp;
+  beforeAll(async () => {
+    t = await createModuleTestApp({});
+  });
+  afterAll(async () => t.close());
+
+  it('classifies every maps and collab route as authenticated and answers 401 without a session', async () => {
+    const ours = t.app.routeAccess.filter((r) => r.url.startsWith('/api/v1/maps'));
+    expect(ours.length).toBeGreaterThan(10);
+    for (const r of ours) expect(r.access).toBe('authenticated');
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/maps' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ code: 'unauthenticated' });
+  });
+});

@@ -1,5 +1,5 @@
 /** The maps REST API (API.md, "Maps and co-editing"). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { unauthenticated } from '../../platform/errors.ts';
 import type { MapFormats } from './formats.ts';
@@ -28,10 +28,16 @@ const tags = ['maps'];
 
 export function installMapRoutes(
   scope: FastifyInstance,
-  deps: { service: MapsService; identity: MapsIdentity; formats: MapFormats },
+  deps: {
+    service: MapsService;
+    identity: MapsIdentity;
+    formats: MapFormats;
+    access: FastifyContextConfig;
+  },
 ): void {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { service, identity, formats } = deps;
+  const config = deps.access;
   const caller = async (request: FastifyRequest): Promise<Caller> => {
     const c = await identity.caller(request);
     if (!c) throw unauthenticated();
@@ -43,14 +49,17 @@ export function installMapRoutes(
 
   app.post(
     '/maps',
-    { schema: { tags, summary: 'Create a map', body: CreateMapBody, response: { 201: MapSummary } } },
+    { config, schema: { tags, summary: 'Create a map', body: CreateMapBody, response: { 201: MapSummary } } },
     async (request, reply) =>
       reply.status(201).send(await service.create(await caller(request), request.body.title)),
   );
 
   app.get(
     '/maps',
-    { schema: { tags, summary: 'Maps I own or that were shared with me', response: { 200: MapList } } },
+    {
+      config,
+      schema: { tags, summary: 'Maps I own or that were shared with me', response: { 200: MapList } },
+    },
     async (request) => ({
       items: await service.list(await caller(request)),
     }),
@@ -58,13 +67,14 @@ export function installMapRoutes(
 
   app.get(
     '/maps/:id',
-    { schema: { tags, summary: 'A map', params: MapIdParams, response: { 200: MapSummary } } },
+    { config, schema: { tags, summary: 'A map', params: MapIdParams, response: { 200: MapSummary } } },
     async (request) => service.get(await caller(request), request.params.id),
   );
 
   app.get(
     '/maps/:id/document',
     {
+      config,
       schema: {
         tags,
         summary: 'The map as document JSON',
@@ -77,7 +87,7 @@ export function installMapRoutes(
 
   app.delete(
     '/maps/:id',
-    { schema: { tags, summary: 'Delete a map (owner)', params: MapIdParams } },
+    { config, schema: { tags, summary: 'Delete a map (owner)', params: MapIdParams } },
     async (request, reply) => {
       await service.remove(await caller(request), request.params.id);
       return reply.status(204).send();
@@ -87,6 +97,7 @@ export function installMapRoutes(
   app.post(
     '/maps/:id/shares',
     {
+      config,
       schema: {
         tags,
         summary: 'Share with a person of the organisation',
@@ -111,6 +122,7 @@ export function installMapRoutes(
   app.get(
     '/maps/:id/shares',
     {
+      config,
       schema: {
         tags,
         summary: 'Who the map is shared with',
@@ -124,6 +136,7 @@ export function installMapRoutes(
   app.delete(
     '/maps/:id/shares/:accountId',
     {
+      config,
       schema: {
         tags,
         summary: 'Stop sharing with a person (takes effect in live sessions at once)',
@@ -139,6 +152,7 @@ export function installMapRoutes(
   app.get(
     '/maps/:id/versions',
     {
+      config,
       schema: {
         tags,
         summary: 'Named versions, newest first',
@@ -152,6 +166,7 @@ export function installMapRoutes(
   app.post(
     '/maps/:id/versions',
     {
+      config,
       schema: {
         tags,
         summary: 'Save the current state as a named version',
@@ -169,6 +184,7 @@ export function installMapRoutes(
   app.post(
     '/maps/:id/versions/:versionId/restore',
     {
+      config,
       schema: {
         tags,
         summary: 'Restore a version (as a new change; the state before is saved as a version)',
@@ -183,6 +199,7 @@ export function installMapRoutes(
   app.post(
     '/maps/import',
     {
+      config,
       schema: {
         tags,
         summary: 'Import a file (raw body with its Content-Type; ?filename=)',
@@ -209,7 +226,7 @@ export function installMapRoutes(
 
   app.get(
     '/maps/:id/export',
-    { schema: { tags, summary: 'Export as a file', params: MapIdParams, querystring: ExportQuery } },
+    { config, schema: { tags, summary: 'Export as a file', params: MapIdParams, querystring: ExportQuery } },
     async (request, reply) => {
       const who = await caller(request);
       const map = await service.get(who, request.params.id);

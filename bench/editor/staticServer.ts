@@ -18,10 +18,33 @@ export const STRICT_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; font-src 'self'; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/** Answers a path outside the app (the peer's page), or undefined to fall through to the app. */
+export type ExtraRoute = (url: URL) => Promise<{ type: string; body: Buffer | string } | undefined>;
+
 /** Serves a built single-page app from `root` on 127.0.0.1 (any unknown path gets index.html). */
-export async function serveStatic(root: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveStatic(
+  root: string,
+  extra?: ExtraRoute,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = decodeURIComponent(url.pathname);
+    if (extra && path.startsWith('/peer/')) {
+      extra(url).then(
+        (answer) => {
+          res.writeHead(answer ? 200 : 404, {
+            'content-type': answer?.type ?? 'text/plain',
+            'cache-control': 'no-store',
+          });
+          res.end(answer?.body ?? 'not found');
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(error));
+        },
+      );
+      return;
+    }
     const file = normalize(join(root, path));
     const inside = file.startsWith(root + sep);
     const send = (body: Buffer, type: string) => {

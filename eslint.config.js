@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const moduleDeepImport = {
-  group: ['../*/*', '!../*/index.ts', '../../*/*', '!../../*/index.ts', '**/modules/*/*', '!**/modules/*/index.ts'],
+  // From a file directly in modules/<name>/, `../<other>/...` is another module: only its index.ts (and, for
+  // tests, its testing.ts) may be used.
+  regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!(index|testing)\\.ts$).+|/modules/[^/]+/(?!index\\.ts$)[^/]+',
   message: 'A module is used only through its index.ts (ARCHITECTURE.md, dependency rules).',
 };
 

@@ -11,6 +11,8 @@ export interface LicensingCaller {
   accountId: string;
   /** Lower-cased. */
   email: string;
+  /** Seats are assigned by email: only a verified email may claim them. */
+  emailVerified: boolean;
   /** The platform operator (vendor) role: `/admin/*` routes. */
   operator: boolean;
   /** The caller's orgs and roles there. */

@@ -222,11 +222,13 @@ export class LicenseDirectory {
    */
   async callerLicences(email: string, orgIds: readonly string[]): Promise<CallerLicences> {
     return this.system("licence validation finds the caller's seats in every org", async (trx) => {
-      const seats = await trx
-        .selectFrom('license_seats')
-        .select(['tenant_id', 'license_id', 'status'])
-        .where('email', '=', email)
-        .execute();
+      const seats = email
+        ? await trx
+            .selectFrom('license_seats')
+            .select(['tenant_id', 'license_id', 'status'])
+            .where('email', '=', email)
+            .execute()
+        : [];
       if (seats.length === 0 && orgIds.length === 0) return { seats, licenses: [] };
       const licenses = await trx
         .selectFrom('licenses')

@@ -52,6 +52,7 @@ export function createLicensingService(deps: LicensingServiceDeps, options: Lice
     /** A user's own seats, in every org. */
     async mySeats(caller: LicensingCaller) {
       const now = deps.clock.now().getTime();
+      if (!caller.emailVerified) return [];
       return (await directory.seatsOf(caller.email)).map((r) => ({
         licenseId: r.id,
         orgId: r.tenant_id,

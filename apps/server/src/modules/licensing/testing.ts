@@ -20,11 +20,17 @@ export class FakeIdentity {
   private n = 0;
 
   /** A user with a bearer token; `orgs` maps org id → role. */
-  user(email: string, orgs: Record<string, OrgRole> = {}, operator = false): { token: string; caller: LicensingCaller } {
+  user(
+    email: string,
+    orgs: Record<string, OrgRole> = {},
+    operator = false,
+    emailVerified = true,
+  ): { token: string; caller: LicensingCaller } {
     const token = `tok-${++this.n}-${email}`;
     const caller: LicensingCaller = {
       accountId: `acc-${this.n}`,
       email: email.toLowerCase(),
+      emailVerified,
       operator,
       orgs: new Map(Object.entries(orgs)),
     };

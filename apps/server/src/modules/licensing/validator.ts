@@ -75,11 +75,13 @@ export class LicenseValidator {
 
   private callerLicences(caller: LicensingCaller, now: number): Promise<CallerLicences> {
     const orgs = [...caller.orgs.keys()].sort();
-    const key = `${caller.email}|${orgs.join(',')}`;
+    // An unverified email claims no seat (anyone could sign up with someone else's address).
+    const email = caller.emailVerified ? caller.email : '';
+    const key = `${email}|${orgs.join(',')}`;
     const hit = this.callers.get(key);
     if (hit && now - hit.at < this.callerTtlMs) return hit.value;
     // Concurrent requests of one caller share one read; a failed read is not cached.
-    const value = this.ctx.directory.callerLicences(caller.email, orgs);
+    const value = this.ctx.directory.callerLicences(email, orgs);
     this.callers.set(key, { at: now, value });
     value.catch(() => this.callers.delete(key));
     return value;
@@ -139,7 +141,11 @@ export class LicenseValidator {
   private async decide(caller: LicensingCaller, input: ValidateInput, now: number): Promise<Verdict> {
     if (!this.ctx.products.has(input.product)) return { code: 'UNKNOWN_PRODUCT' };
     const mine = await this.callerLicences(caller, now);
-    if (mine.licenses.length === 0) return { code: 'NOT_FOUND' };
+    if (mine.licenses.length === 0) {
+      return caller.emailVerified
+        ? { code: 'NOT_FOUND' }
+        : { code: 'NOT_FOUND', detail: 'Verify your email address first: seats are assigned by email.' };
+    }
     const covering = mine.licenses.filter((l) => parseProducts(l.products).includes(input.product));
     if (covering.length === 0) return { code: 'PRODUCT_SCOPE_MISMATCH' };
 

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { createCrypto } from '../../platform/crypto/index.ts';
 import type { Platform } from '../../platform/index.ts';
+import { identityService, type IdentityService } from '../identity/index.ts';
 import type {
   CallerResolver,
   LicenseSigner,
@@ -19,7 +20,9 @@ import type {
 
 /** What licensing needs to know about an account beyond the session: its email and its orgs. */
 export interface AccountLookup {
-  account(accountId: string): Promise<{ email: string; orgs: ReadonlyMap<string, OrgRole> } | undefined>;
+  account(
+    accountId: string,
+  ): Promise<{ email: string; emailVerified: boolean; orgs: ReadonlyMap<string, OrgRole> } | undefined>;
 }
 
 interface GateLike {
@@ -44,11 +47,41 @@ export function gateCallerResolver(app: FastifyInstance, accounts: AccountLookup
     if (hit && now - hit.at < ttlMs) return hit.value;
     const account = await accounts.account(principal.accountId);
     const value = account
-      ? { accountId: principal.accountId, email: account.email.toLowerCase(), operator: principal.operator, orgs: account.orgs }
+      ? {
+          accountId: principal.accountId,
+          email: account.email.toLowerCase(),
+          emailVerified: account.emailVerified,
+          operator: principal.operator,
+          orgs: account.orgs,
+        }
       : undefined;
     if (cache.size > 50_000) cache.clear();
     cache.set(key, { at: now, value });
     return value;
+  };
+}
+
+/** The identity module as licensing sees it: accounts (email, verified) and orgs (memberships, admins). */
+export function identityPorts(identity: IdentityService): { accounts: AccountLookup; orgs: OrgDirectory } {
+  return {
+    accounts: {
+      async account(accountId) {
+        const row = await identity.accounts.byId(accountId);
+        if (!row) return undefined;
+        const account = await identity.accounts.open(row);
+        const orgs = await identity.orgs.listForAccount(accountId);
+        return { email: account.email, emailVerified: account.emailVerified, orgs: new Map(orgs.map((o) => [o.id, o.role])) };
+      },
+    },
+    orgs: {
+      async adminEmails(orgId) {
+        return (await identity.orgs.members(orgId)).filter((m) => m.role === 'admin').map((m) => m.email);
+      },
+      // Every org has at least one member (its creator), so an org without members does not exist.
+      async orgExists(orgId) {
+        return (await identity.orgs.members(orgId)).length > 0;
+      },
+    },
   };
 }
 
@@ -82,6 +115,15 @@ export const permissiveOrgs: OrgDirectory = {
   orgExists: async () => true,
 };
 
+/** The identity module's service, when it is registered on this platform (it is, in the app). */
+function registeredIdentity(platform: Platform): IdentityService | undefined {
+  try {
+    return identityService(platform);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface LicensingPortOverrides {
   caller?: CallerResolver;
   accounts?: AccountLookup;
@@ -93,9 +135,12 @@ export interface LicensingPortOverrides {
 export function defaultPorts(app: FastifyInstance, platform: Platform, overrides: LicensingPortOverrides = {}): LicensingPorts {
   const log = platform.logger;
   const missing: string[] = [];
+  const identity = registeredIdentity(platform);
+  const fromIdentity = identity ? identityPorts(identity) : undefined;
+  const accounts = overrides.accounts ?? fromIdentity?.accounts;
   let caller = overrides.caller;
   if (!caller) {
-    if (overrides.accounts) caller = gateCallerResolver(app, overrides.accounts);
+    if (accounts) caller = gateCallerResolver(app, accounts);
     else {
       missing.push('identity account lookup (every licensing call answers 401)');
       caller = async () => undefined;
@@ -111,8 +156,8 @@ export function defaultPorts(app: FastifyInstance, platform: Platform, overrides
     missing.push('platform mail (licensing mails are only logged)');
     mailer = loggingMailer(log);
   }
-  const orgs = overrides.orgs ?? permissiveOrgs;
-  if (!overrides.orgs) missing.push('identity org directory (seat-limit reports go nowhere; org ids are not checked)');
+  const orgs = overrides.orgs ?? fromIdentity?.orgs ?? permissiveOrgs;
+  if (!overrides.orgs && !fromIdentity) missing.push('identity org directory (seat-limit reports go nowhere; org ids are not checked)');
   if (missing.length) log.warn({ missing }, 'licensing runs with stand-in ports');
   return { caller, signer, mailer, orgs };
 }

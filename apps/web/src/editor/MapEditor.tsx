@@ -280,6 +280,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
           index={index}
           selectedId={selected}
           label={`Map: ${doc.title}`}
+          describedBy="map-keys-help"
           onKeyDown={onKeyDown}
           treeRef={(el) => (treeRef.current = el)}
         />
@@ -296,6 +297,11 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
           />
         )}
       </div>
+      <p id="map-keys-help" className="visually-hidden">
+        Arrow keys move between topics. Enter adds a topic after this one, Tab adds a subtopic, F2 or typing
+        edits the text, Space collapses or expands, Delete removes the topic, Control Z undoes. Shift Tab
+        leaves the map.
+      </p>
       <p className="editor-status" aria-live="off">
         {index.size.toLocaleString()} topics · {kind === 'org' ? 'org chart' : kind} layout
       </p>

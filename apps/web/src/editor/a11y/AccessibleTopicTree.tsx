@@ -11,6 +11,8 @@ interface Props {
   readonly index: TopicIndex;
   readonly selectedId: string;
   readonly label: string;
+  /** Id of the element that explains the keys. */
+  readonly describedBy?: string;
   readonly onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => void;
   readonly treeRef: (element: HTMLDivElement | null) => void;
 }
@@ -22,7 +24,15 @@ interface Props {
  * selection, the selection's siblings and its children, each with aria-level, aria-posinset and aria-setsize,
  * so the position is announced as if the whole tree were there.
  */
-export function AccessibleTopicTree({ doc, index, selectedId, label, onKeyDown, treeRef }: Props) {
+export function AccessibleTopicTree({
+  doc,
+  index,
+  selectedId,
+  label,
+  describedBy,
+  onKeyDown,
+  treeRef,
+}: Props) {
   const path = pathTo(index, selectedId);
   const selected = index.get(selectedId);
   const items: { id: string; level: number }[] = [];
@@ -51,6 +61,7 @@ export function AccessibleTopicTree({ doc, index, selectedId, label, onKeyDown, 
       className="topic-tree"
       role="tree"
       aria-label={label}
+      aria-describedby={describedBy}
       aria-activedescendant={treeItemId(selectedId)}
       tabIndex={0}
       onKeyDown={onKeyDown}

@@ -84,7 +84,8 @@ export class CanvasRenderer {
     // Relationships pass under the topics, so that a long cross-link never hides a topic's text.
     this.drawRelationships(scene.relationships, area, view.scale);
     this.drawBoxes(scene, boxes, simple);
-    if (!simple) this.drawContent(scene, boxes, view.scale, state.editingId);
+    // Text is drawn wherever it is legible (the central and main topics stay readable when zoomed far out).
+    this.drawContent(scene, boxes, view.scale, state.editingId, simple);
     this.drawBadges(scene, boxes, view.scale);
     this.drawSelection(scene, state.selectedId, view.scale);
     return { boxes: boxes.length, connectors: connectors.length, ms: performance.now() - start };
@@ -179,6 +180,7 @@ export class CanvasRenderer {
     boxes: readonly TopicBox[],
     scale: number,
     editingId: string | null,
+    simple: boolean,
   ): void {
     const { ctx } = this;
     ctx.textBaseline = 'middle';
@@ -186,8 +188,8 @@ export class CanvasRenderer {
     const byFont = new Map<string, { box: TopicBox; visual: TopicVisual }[]>();
     for (const box of boxes) {
       const visual = this.visuals.get(box.topic, box.depth);
-      if (box.topic.image) this.drawImage(box, visual, box.topic.image.ref);
-      if (visual.icons.length > 0) this.drawIcons(box, visual);
+      if (!simple && box.topic.image) this.drawImage(box, visual, box.topic.image.ref);
+      if (!simple && visual.icons.length > 0) this.drawIcons(box, visual);
       if (box.id === editingId || visual.fontSize * scale < MIN_READABLE_PX) continue;
       const group = byFont.get(visual.font);
       if (group) group.push({ box, visual });

@@ -130,6 +130,7 @@ export class LocalKeyringProvider implements RootKeyProvider {
   readonly kind = 'local-keyring';
   private state: KeyringFile;
   private keys = new Map<number, Buffer>();
+  private stamp = '';
 
   private constructor(
     readonly path: string,
@@ -161,6 +162,7 @@ export class LocalKeyringProvider implements RootKeyProvider {
 
   private read(): KeyringFile {
     const st = statSync(this.path);
+    this.stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
     if ((st.mode & 0o077) !== 0) {
       throw new KeyringError(
         `keyring ${this.path} is readable or writable by other users (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it`,
@@ -202,7 +204,14 @@ export class LocalKeyringProvider implements RootKeyProvider {
     return key;
   }
 
+  /** Re-reads the file when it changed (e.g. `canopy keys rotate` on a running deployment). */
+  private refresh(): void {
+    const st = statSync(this.path);
+    if (`${st.mtimeMs}:${st.size}:${st.ino}` !== this.stamp) this.state = this.read();
+  }
+
   async currentVersion(): Promise<number> {
+    this.refresh();
     return this.state.current;
   }
 
@@ -212,6 +221,7 @@ export class LocalKeyringProvider implements RootKeyProvider {
   }
 
   async wrap(plaintextKey: Uint8Array, aad: Uint8Array): Promise<{ kekVersion: number; wrapped: Buffer }> {
+    this.refresh();
     const kekVersion = this.state.current;
     return { kekVersion, wrapped: wrapKey(this.keyFor(kekVersion), plaintextKey, aad) };
   }

@@ -184,10 +184,11 @@ export class Mailer {
   }
 
   /** The outbox, newest first, decrypted (operators; `canopy mail outbox`). */
-  async list(options: { limit?: number; to?: string; state?: MailOutboxTable['state'] } = {}): Promise<OutboxEntry[]> {
+  async list(options: { limit?: number; to?: string; state?: MailOutboxTable['state']; id?: string } = {}): Promise<OutboxEntry[]> {
     const { database, cipher } = this.deps;
     let q = database.db.selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(options.limit ?? 50);
     if (options.state) q = q.where('state', '=', options.state);
+    if (options.id) q = q.where('id', '=', options.id);
     if (options.to) q = q.where('to_index', '=', await cipher.blindIndex(SYSTEM_TENANT, 'mail.to', options.to, normaliseEmail));
     const rows = await q.execute();
     const out: OutboxEntry[] = [];

@@ -71,6 +71,8 @@ export function EditorToolbar(props: Props) {
           <dd>collapse / expand</dd>
           <dt>Home</dt>
           <dd>central topic</dd>
+          <dt>Ctrl/⌘ C, X, V</dt>
+          <dd>copy, cut, paste a branch (as an outline)</dd>
           <dt>Ctrl/⌘ Z, Y</dt>
           <dd>undo, redo</dd>
           <dt>Ctrl/⌘ + − 0</dt>

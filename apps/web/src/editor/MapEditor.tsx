@@ -10,11 +10,13 @@ import {
   type MouseEvent,
   type PointerEvent,
 } from 'react';
+import type { Topic } from '@canopy/model';
 import { AccessibleTopicTree } from './a11y/AccessibleTopicTree.tsx';
 import { indexTopics, pathTo } from './document/topicIndex.ts';
 import { EditorToolbar } from './EditorToolbar.tsx';
 import { commandForKey, detectPlatform, type EditorCommand } from './keyboard/commands.ts';
 import { executeCommand, finishEdit, type EditSession, type ViewAction } from './keyboard/executeCommand.ts';
+import { branchesToOutline, outlineToTopics } from './keyboard/outline.ts';
 import type { LayoutKind, MapLayout } from './layout/types.ts';
 import { createCanvasTextMeasure } from './render/browserMeasure.ts';
 import { CanvasRenderer, type FrameStats } from './render/canvasRenderer.ts';
@@ -190,6 +192,41 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     },
     [store, applyViewAction],
   );
+
+  // Clipboard: the browser's copy, cut and paste events (Ctrl/Cmd+C/X/V, the Edit menu) while the map has focus.
+  // Branches travel as a plain-text outline; pasting our own copy back keeps everything the text cannot hold.
+  const lastCopy = useRef<{ text: string; branches: readonly Topic[] } | null>(null);
+  useEffect(() => {
+    const mapHasFocus = () => document.activeElement === treeRef.current && treeRef.current !== null;
+    const copy = (e: ClipboardEvent, cut: boolean) => {
+      if (!mapHasFocus() || !e.clipboardData) return;
+      const topic = indexTopics(store.getDocument()).get(drawState.current.selected)?.topic;
+      if (!topic) return;
+      e.preventDefault();
+      const text = branchesToOutline([topic]);
+      e.clipboardData.setData('text/plain', text);
+      lastCopy.current = { text, branches: [topic] };
+      if (cut) run({ type: 'remove' });
+    };
+    const onCopy = (e: ClipboardEvent) => copy(e, false);
+    const onCut = (e: ClipboardEvent) => copy(e, true);
+    const onPaste = (e: ClipboardEvent) => {
+      if (!mapHasFocus() || !e.clipboardData) return;
+      const text = e.clipboardData.getData('text/plain');
+      const branches = lastCopy.current?.text === text ? lastCopy.current.branches : outlineToTopics(text);
+      if (branches.length === 0) return;
+      e.preventDefault();
+      run({ type: 'paste', branches });
+    };
+    document.addEventListener('copy', onCopy);
+    document.addEventListener('cut', onCut);
+    document.addEventListener('paste', onPaste);
+    return () => {
+      document.removeEventListener('copy', onCopy);
+      document.removeEventListener('cut', onCut);
+      document.removeEventListener('paste', onPaste);
+    };
+  }, [store, run]);
 
   const platform = useMemo(() => detectPlatform(navigator.platform || navigator.userAgent), []);
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {

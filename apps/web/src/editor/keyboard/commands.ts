@@ -1,3 +1,5 @@
+import type { Topic } from '@canopy/model';
+
 export type Direction = 'left' | 'right' | 'up' | 'down';
 
 export type EditorCommand =
@@ -12,7 +14,9 @@ export type EditorCommand =
   | { type: 'redo' }
   | { type: 'zoomIn' }
   | { type: 'zoomOut' }
-  | { type: 'zoomToFit' };
+  | { type: 'zoomToFit' }
+  /** From the browser's paste event (Ctrl/Cmd+V): the branches to insert under the selection. */
+  | { type: 'paste'; branches: readonly Topic[] };
 
 /** The parts of a KeyboardEvent the mapping looks at (so it can be tested without a DOM). */
 export interface KeyInput {

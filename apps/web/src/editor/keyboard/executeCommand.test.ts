@@ -119,4 +119,13 @@ describe('executeCommand', () => {
     e.run({ type: 'redo' });
     expect(e.store.getDocument().root.children[1]!.children[0]!.text).toBe('x');
   });
+
+  it('pastes branches under the selection and selects the first', () => {
+    const e = editor();
+    e.select('B');
+    const outcome = e.run({ type: 'paste', branches: [{ id: 'x', text: 'Pasted', children: [] }] });
+    const b = e.store.getDocument().root.children[1]!;
+    expect(b.children.map((c) => c.text)).toEqual(['Pasted']);
+    expect(outcome).toMatchObject({ selectedId: b.children[0]!.id, reveal: true });
+  });
 });

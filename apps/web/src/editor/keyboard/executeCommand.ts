@@ -92,6 +92,10 @@ export function executeCommand(
       const after = indexTopics(store.getDocument());
       return after.has(selected.topic.id) ? stay : { selectedId: store.getDocument().root.id, reveal: true };
     }
+    case 'paste': {
+      const ids = store.insertBranches(selected.topic.id, command.branches);
+      return ids[0] ? { selectedId: ids[0], reveal: true } : stay;
+    }
     case 'zoomIn':
     case 'zoomOut':
     case 'zoomToFit':

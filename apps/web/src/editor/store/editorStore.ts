@@ -1,4 +1,4 @@
-import type { MapDocument } from '@canopy/model';
+import type { MapDocument, Topic } from '@canopy/model';
 
 /**
  * What the editor needs from a map, and nothing more. The in-memory store implements it over the JSON document
@@ -22,6 +22,8 @@ export interface EditorStore {
   setCollapsed(topicId: string, collapsed: boolean, options?: ChangeOptions): void;
   /** Removes topics and their subtrees; the central topic cannot be removed. Relationships touching them go too. */
   remove(topicIds: readonly string[], options?: ChangeOptions): void;
+  /** Inserts copies of whole branches (pasted) under `parentId` at `index`, with fresh ids; returns their ids. */
+  insertBranches(parentId: string, branches: readonly Topic[], options?: TopicInsertOptions): string[];
   /** Moves a topic under `parentId` at `index`; refused (returns false) if it would create a cycle. */
   move(topicId: string, parentId: string, index: number, options?: ChangeOptions): boolean;
 

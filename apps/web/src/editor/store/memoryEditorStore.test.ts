@@ -106,4 +106,20 @@ describe('MemoryEditorStore', () => {
     store.remove(['F']);
     expect(store.getDocument().floating).toEqual([]);
   });
+
+  it('pastes copies of branches with fresh ids, as one undo step', () => {
+    const store = storeFor();
+    const branch = store.getDocument().root.children[0]!;
+    const v0 = store.getDocument();
+    const ids = store.insertBranches('B', [branch]);
+    const pasted = store.getDocument().root.children[1]!.children[0]!;
+    expect(ids).toEqual([pasted.id]);
+    expect(pasted.text).toBe('A');
+    expect(pasted.children.map((c) => c.text)).toEqual(['A1', 'A2']);
+    const allIds = [pasted.id, ...pasted.children.map((c) => c.id)];
+    expect(allIds.some((id) => ['A', 'A1', 'A2'].includes(id))).toBe(false);
+    expect(new Set(allIds).size).toBe(3);
+    store.undo();
+    expect(store.getDocument()).toBe(v0);
+  });
 });

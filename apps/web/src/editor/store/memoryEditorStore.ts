@@ -61,6 +61,42 @@ export class MemoryEditorStore implements EditorStore {
     });
   }
 
+  insertBranches(parentId: string, branches: readonly Topic[], options: TopicInsertOptions = {}): string[] {
+    const parent = this.require(parentId);
+    if (branches.length === 0) return [];
+    const copies = branches.map((b) => this.withFreshIds(b));
+    const at = clampIndex(options.index ?? parent.topic.children.length, parent.topic.children.length);
+    this.commit(
+      this.replaceTopic(parentId, (p) => ({
+        ...p,
+        collapsed: false,
+        children: [...p.children.slice(0, at), ...copies, ...p.children.slice(at)],
+      })),
+      options,
+    );
+    return copies.map((c) => c.id);
+  }
+
+  /** A deep copy with new ids everywhere (a pasted branch must not collide with the one it was copied from). */
+  private withFreshIds(topic: Topic): Topic {
+    const { position: _position, ...rest } = topic;
+    return {
+      ...rest,
+      id: this.newId(),
+      children: topic.children.map((c) => this.withFreshIds(c)),
+      ...(topic.summaries
+        ? {
+            summaries: topic.summaries.map((s) => ({
+              ...s,
+              id: this.newId(),
+              topic: this.withFreshIds(s.topic),
+            })),
+          }
+        : {}),
+      ...(topic.boundaries ? { boundaries: topic.boundaries.map((b) => ({ ...b, id: this.newId() })) } : {}),
+    };
+  }
+
   setText(topicId: string, text: string, options: ChangeOptions = {}): void {
     const { topic } = this.require(topicId);
     if (topic.text === text && !topic.richText) return;

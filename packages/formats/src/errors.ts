@@ -10,7 +10,6 @@ export const FORMAT_ERROR_CODES = [
   'zip_bomb',
   'zip_path_traversal',
   'password_protected',
-  'missing_blob',
 ] as const;
 export type FormatErrorCode = (typeof FORMAT_ERROR_CODES)[number];
 

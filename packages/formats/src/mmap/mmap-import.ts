@@ -9,7 +9,7 @@ import { BlobCollector } from '../shared/blobs.ts';
 import { fromBase64, mimeTypeOf } from '../shared/bytes.ts';
 import { argbToCss, DocumentBuilder, fileStem } from '../shared/document-builder.ts';
 import { sanitizeNotesXml } from '../notes/notes-sanitizer.ts';
-import { childElements, decodeText, firstChild, parseXml, textContent, type XmlElement } from '../xml/xml-tree.ts';
+import { childElements, decodeText, firstChild, streamXml, textContent, type XmlDecision, type XmlElement, type XmlStreamHandler } from '../xml/xml-tree.ts';
 import { openZip, type ZipArchive } from '../zip/safe-unzip.ts';
 import type { ImportResult } from '../types.ts';
 import { AP, COR, MMARCH, XHTML, XSI } from './namespaces.ts';
@@ -18,17 +18,29 @@ import { guidToObjectId } from './object-ids.ts';
 
 const TOPIC_LINK = /^(?:mj-map:\/\/\/?)?#oid=(.+)$/;
 
-interface ParsedTopic {
-  topic: Topic;
-  /** A MindManager boundary surrounds its own topic: the model keeps it on the parent, over this child's index. */
-  boundary?: Omit<Boundary, 'range'>;
-  summary?: { id: string; topic: Topic };
-}
+/** The open elements that give a topic its place: the reader's stack while Document.xml streams past. */
+type Frame =
+  | { kind: 'map' | 'one-topic' }
+  | { kind: 'topic'; topic: Topic; depth: number; isRoot: boolean; isFloating: boolean; links: Link[]; place: Place; boundary?: Omit<Boundary, 'range'>; summary?: { id: string; topic: Topic } }
+  | { kind: 'sub-topics' | 'floating-topics' | 'one-boundary'; owner: TopicFrame }
+  | { kind: 'boundary'; owner: TopicFrame; boundary: Omit<Boundary, 'range'>; summaryTopic?: Topic }
+  | { kind: 'one-summary'; boundary: BoundaryFrame };
+type TopicFrame = Extract<Frame, { kind: 'topic' }>;
+type BoundaryFrame = Extract<Frame, { kind: 'boundary' }>;
+/** Where a finished topic goes. */
+type Place = { kind: 'root' } | { kind: 'child'; parent: TopicFrame } | { kind: 'floating' } | { kind: 'summary'; boundary: BoundaryFrame };
 
-class MmapReader {
+/** Map-level parts that carry no topics: skipped unread. */
+const SKIPPED_MAP_PARTS = new Set(['StyleGroup', 'MarkersSetGroup', 'DocumentGroup', 'MapViewGroup', 'ReviewGroup', 'FiltersGroup', 'NamedViewGroup', 'Custom']);
+
+class MmapReader implements XmlStreamHandler {
+  private readonly frames: Frame[] = [];
   private readonly floating: Topic[] = [];
   private readonly pendingTopicLinks: Array<{ topic: Topic; link: Link & { kind: 'topic' } }> = [];
   private readonly droppedOffsets = { count: 0 };
+  private relationshipsElement: XmlElement | undefined;
+  private root: Topic | undefined;
+  private sawMap = false;
 
   constructor(
     private readonly zip: ZipArchive,
@@ -36,164 +48,234 @@ class MmapReader {
     private readonly blobs: BlobCollector,
   ) {}
 
-  read(map: XmlElement, title: string | undefined): MapDocument {
-    const rootElement = firstChild(firstChild(map, AP, 'OneTopic') ?? map, AP, 'Topic');
-    if (!rootElement) throw new FormatError('invalid_file', 'Document.xml has no central topic (ap:OneTopic/ap:Topic)');
-    const parsedRoot = this.topic(rootElement, 0, true);
-    if (parsedRoot.boundary || parsedRoot.summary) this.builder.warn('boundary around the central topic dropped');
-    const relationships = this.relationships(map);
+  open(uri: string, local: string, attrs: Record<string, string>): XmlDecision {
+    const parent = this.frames[this.frames.length - 1];
+    if (!parent) {
+      if (uri !== AP || local !== 'Map') throw new FormatError('invalid_file', 'Document.xml is not a MindManager map (ap:Map)');
+      this.sawMap = true;
+      this.frames.push({ kind: 'map' });
+      return 'descend';
+    }
+    if (uri !== AP) return this.other(parent);
+    switch (parent.kind) {
+      case 'map':
+        if (local === 'OneTopic') {
+          this.frames.push({ kind: 'one-topic' });
+          return 'descend';
+        }
+        if (local === 'Relationships') return 'capture';
+        return SKIPPED_MAP_PARTS.has(local) ? 'skip' : this.other(parent);
+      case 'one-topic':
+        return local === 'Topic' && !this.root ? this.openTopic(attrs, { kind: 'root' }, 0, true, false) : this.other(parent);
+      case 'sub-topics':
+        return local === 'Topic' ? this.openTopic(attrs, { kind: 'child', parent: parent.owner }, parent.owner.depth + 1, false, false) : this.other(parent);
+      case 'floating-topics': {
+        if (local !== 'Topic') return this.other(parent);
+        if (!parent.owner.isRoot) this.builder.warn('callout topics detached from their topic (kept as floating topics)');
+        return this.openTopic(attrs, { kind: 'floating' }, parent.owner.isRoot ? 1 : parent.owner.depth + 1, false, true);
+      }
+      case 'one-summary':
+        return local === 'Topic' ? this.openTopic(attrs, { kind: 'summary', boundary: parent.boundary }, parent.boundary.owner.depth + 1, false, false) : this.other(parent);
+      case 'one-boundary':
+        if (local !== 'Boundary') return this.other(parent);
+        this.frames.push({ kind: 'boundary', owner: parent.owner, boundary: { id: this.builder.claimId(attrs.OId) } });
+        return 'descend';
+      case 'boundary':
+        if (local === 'OneSummaryTopic') {
+          this.frames.push({ kind: 'one-summary', boundary: parent });
+          return 'descend';
+        }
+        return 'capture';
+      case 'topic':
+        if (local === 'SubTopics' || local === 'FloatingTopics' || local === 'OneBoundary') {
+          this.frames.push({ kind: local === 'SubTopics' ? 'sub-topics' : local === 'FloatingTopics' ? 'floating-topics' : 'one-boundary', owner: parent });
+          return 'descend';
+        }
+        return 'capture';
+      default:
+        return this.other(parent);
+    }
+  }
+
+  /** Elements the XSD does not put here: a topic or boundary keeps them for `property`, elsewhere they are skipped. */
+  private other(parent: Frame): XmlDecision {
+    return parent.kind === 'topic' || parent.kind === 'boundary' ? 'capture' : 'skip';
+  }
+
+  private openTopic(attrs: Record<string, string>, place: Place, depth: number, isRoot: boolean, isFloating: boolean): XmlDecision {
+    const topic = this.builder.topic(depth, attrs.OId, '');
+    this.frames.push({ kind: 'topic', topic, depth, isRoot, isFloating, links: [], place });
+    return 'descend';
+  }
+
+  close(element: XmlElement, captured: boolean): void {
+    const parent = this.frames[this.frames.length - 1];
+    if (captured) {
+      if (parent?.kind === 'topic') this.property(element, parent);
+      else if (parent?.kind === 'boundary') this.boundaryPart(element, parent);
+      else if (parent?.kind === 'map' && element.uri === AP && element.local === 'Relationships') this.relationshipsElement = element;
+      return;
+    }
+    const frame = this.frames.pop();
+    if (frame?.kind === 'topic') this.closeTopic(frame);
+    else if (frame?.kind === 'boundary') {
+      if (frame.summaryTopic) frame.owner.summary = { id: frame.boundary.id, topic: frame.summaryTopic };
+      else frame.owner.boundary = frame.boundary;
+    }
+  }
+
+  private closeTopic(frame: TopicFrame): void {
+    const { topic, place } = frame;
+    if (frame.links.length) topic.links = frame.links;
+    switch (place.kind) {
+      case 'root':
+        this.root = topic;
+        if (frame.boundary || frame.summary) this.builder.warn('boundary around the central topic dropped');
+        break;
+      case 'floating':
+        this.floating.push(topic);
+        if (frame.boundary || frame.summary) this.builder.warn('boundaries around floating topics dropped');
+        break;
+      case 'summary':
+        place.boundary.summaryTopic = topic;
+        break;
+      case 'child': {
+        const owner = place.parent.topic;
+        const index = owner.children.length;
+        owner.children.push(topic);
+        if (frame.boundary) (owner.boundaries ??= []).push({ ...frame.boundary, range: { from: index, to: index } });
+        if (frame.summary) (owner.summaries ??= []).push({ ...frame.summary, range: { from: index, to: index } });
+        break;
+      }
+    }
+  }
+
+  finish(title: string | undefined): MapDocument {
+    if (!this.sawMap || !this.root) throw new FormatError('invalid_file', 'Document.xml has no central topic (ap:OneTopic/ap:Topic)');
+    const relationships = this.relationshipsElement ? this.relationships(this.relationshipsElement) : [];
     this.resolveTopicLinks();
     if (this.droppedOffsets.count > 0) this.builder.warn(`manual layout offsets of ${this.droppedOffsets.count} subtopics dropped`);
     return this.builder.document({
-      title: title ?? parsedRoot.topic.text,
-      root: parsedRoot.topic,
+      title: title ?? this.root.text,
+      root: this.root,
       floating: this.floating,
       relationships,
       meta: { sourceFormat: 'mmap' },
     });
   }
 
-  private topic(element: XmlElement, depth: number, isRoot: boolean, isFloating = false): ParsedTopic {
-    const topic = this.builder.topic(depth, element.attrs.OId, '');
-    const parsed: ParsedTopic = { topic };
-    const links: Link[] = [];
-    for (const child of element.children) {
-      if (typeof child === 'string' || child.uri !== AP) continue;
-      switch (child.local) {
-        case 'SubTopics':
-          this.subTopics(child, topic, depth);
-          break;
-        case 'FloatingTopics':
-          for (const f of childElements(child, AP, 'Topic')) {
-            const floatingTopic = this.topic(f, isRoot ? 1 : depth + 1, false, true).topic;
-            if (!isRoot) this.builder.warn('callout topics detached from their topic (kept as floating topics)');
-            this.floating.push(floatingTopic);
-          }
-          break;
-        case 'OneBoundary': {
-          const boundary = firstChild(child, AP, 'Boundary');
-          if (boundary) this.boundary(boundary, depth, parsed);
-          break;
-        }
-        case 'OneImage': {
-          const image = firstChild(child, AP, 'Image');
-          if (image) this.image(image, topic);
-          break;
-        }
-        case 'TopicViewGroup':
-          if ((child.attrs.ViewIndex ?? '0') === '0') {
-            const collapsed = firstChild(child, AP, 'Collapsed');
-            if (collapsed?.attrs.Collapsed === 'true') topic.collapsed = true;
-          }
-          break;
-        case 'Text':
-          this.text(child, topic);
-          break;
-        case 'Color': {
-          const fill = argbToCss(child.attrs.FillColor);
-          const line = argbToCss(child.attrs.LineColor);
-          if (fill) (topic.style ??= {}).fillColor = fill;
-          if (line) (topic.style ??= {}).lineColor = line;
-          break;
-        }
-        case 'NotesGroup':
-          this.notes(child, topic);
-          break;
-        case 'Offset':
-          if (isFloating) topic.position = { x: Number(child.attrs.CX ?? 0) || 0, y: Number(child.attrs.CY ?? 0) || 0 };
-          else if (!isRoot && (Number(child.attrs.CX ?? 0) !== 0 || Number(child.attrs.CY ?? 0) !== 0)) this.droppedOffsets.count++;
-          break;
-        case 'IconsGroup':
-          this.icons(child, topic);
-          break;
-        case 'SubTopicShape': {
-          const shape = child.attrs.SubTopicShape;
-          if (shape) (topic.style ??= {}).shape = shape.replace(/^urn:mindjet:/, '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
-          break;
-        }
-        case 'Hyperlink':
-        case 'HyperlinkGroup':
-          for (const h of child.local === 'Hyperlink' ? [child] : childElements(child, AP, 'IndexedHyperlink')) {
-            const link = this.hyperlink(h);
-            if (!link) continue;
-            if (link.kind === 'topic') this.pendingTopicLinks.push({ topic, link });
-            links.push(link);
-          }
-          break;
-        case 'Task':
-          this.task(child, topic);
-          break;
-        case 'AttachmentGroup':
-          this.attachments(child, topic);
-          break;
-        case 'TextLabels': {
-          const tags = childElements(child, AP, 'TextLabel').map((l) => l.attrs.TextLabelName ?? '').filter(Boolean);
-          if (tags.length) topic.tags = tags;
-          break;
-        }
-        case 'Comments':
-          if (childElements(child, AP, 'Comment').length) this.builder.warn('topic comments dropped');
-          break;
-        case 'InkGroup':
-        case 'OneInkSketch':
-          this.builder.warn('ink sketches dropped');
-          break;
-        case 'BusinessDataGroup':
-        case 'Formulas':
-        case 'TopicFormulas':
-        case 'ConditionalRules':
-          this.builder.warn(`${child.local} dropped`);
-          break;
-        default:
-          break;
+  private boundaryPart(element: XmlElement, frame: BoundaryFrame): void {
+    if (element.uri !== AP) return;
+    if (element.local === 'Color') {
+      const color = argbToCss(element.attrs.LineColor);
+      if (color) frame.boundary.color = color;
+    } else if (element.local === 'BoundaryShape') {
+      const shape = element.attrs.BoundaryShape;
+      if (shape) frame.boundary.shape = shape.replace(/^urn:mindjet:/, '');
+    }
+  }
+
+  /** One child element of ap:Topic other than SubTopics, FloatingTopics and OneBoundary. */
+  private property(child: XmlElement, frame: TopicFrame): void {
+    if (child.uri !== AP) return;
+    const topic = frame.topic;
+    switch (child.local) {
+      case 'OneImage': {
+        const image = firstChild(child, AP, 'Image');
+        if (image) this.image(image, topic);
+        break;
       }
+      case 'TopicViewGroup':
+        if ((child.attrs.ViewIndex ?? '0') === '0') {
+          const collapsed = firstChild(child, AP, 'Collapsed');
+          if (collapsed?.attrs.Collapsed === 'true') topic.collapsed = true;
+        }
+        break;
+      case 'Text':
+        this.text(child, topic);
+        break;
+      case 'Color': {
+        const fill = argbToCss(child.attrs.FillColor);
+        const line = argbToCss(child.attrs.LineColor);
+        if (fill) (topic.style ??= {}).fillColor = fill;
+        if (line) (topic.style ??= {}).lineColor = line;
+        break;
+      }
+      case 'NotesGroup':
+        this.notes(child, topic);
+        break;
+      case 'Offset':
+        if (frame.isFloating) topic.position = { x: Number(child.attrs.CX ?? 0) || 0, y: Number(child.attrs.CY ?? 0) || 0 };
+        else if (!frame.isRoot && (Number(child.attrs.CX ?? 0) !== 0 || Number(child.attrs.CY ?? 0) !== 0)) this.droppedOffsets.count++;
+        break;
+      case 'IconsGroup':
+        this.icons(child, topic);
+        break;
+      case 'SubTopicShape': {
+        const shape = child.attrs.SubTopicShape;
+        if (shape) (topic.style ??= {}).shape = shape.replace(/^urn:mindjet:/, '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+        break;
+      }
+      case 'Hyperlink':
+      case 'HyperlinkGroup':
+        for (const h of child.local === 'Hyperlink' ? [child] : childElements(child, AP, 'IndexedHyperlink')) {
+          const link = this.hyperlink(h);
+          if (!link) continue;
+          if (link.kind === 'topic') this.pendingTopicLinks.push({ topic, link });
+          frame.links.push(link);
+        }
+        break;
+      case 'Task':
+        this.task(child, topic);
+        break;
+      case 'AttachmentGroup':
+        this.attachments(child, topic);
+        break;
+      case 'TextLabels': {
+        const tags = childElements(child, AP, 'TextLabel').map((l) => l.attrs.TextLabelName ?? '').filter(Boolean);
+        if (tags.length) topic.tags = tags;
+        break;
+      }
+      case 'Comments':
+        if (childElements(child, AP, 'Comment').length) this.builder.warn('topic comments dropped');
+        break;
+      case 'InkGroup':
+      case 'OneInkSketch':
+        this.builder.warn('ink sketches dropped');
+        break;
+      case 'BusinessDataGroup':
+      case 'Formulas':
+      case 'TopicFormulas':
+      case 'ConditionalRules':
+        this.builder.warn(`${child.local} dropped`);
+        break;
+      default:
+        break;
     }
-    if (links.length) topic.links = links;
-    return parsed;
-  }
-
-  private subTopics(container: XmlElement, topic: Topic, depth: number): void {
-    for (const element of childElements(container, AP, 'Topic')) {
-      const index = topic.children.length;
-      const child = this.topic(element, depth + 1, false);
-      topic.children.push(child.topic);
-      if (child.boundary) (topic.boundaries ??= []).push({ ...child.boundary, range: { from: index, to: index } });
-      if (child.summary) (topic.summaries ??= []).push({ ...child.summary, range: { from: index, to: index } });
-    }
-  }
-
-  private boundary(element: XmlElement, depth: number, parsed: ParsedTopic): void {
-    const id = this.builder.claimId(element.attrs.OId);
-    const summaryTopic = firstChild(firstChild(element, AP, 'OneSummaryTopic') ?? element, AP, 'Topic');
-    if (summaryTopic) {
-      parsed.summary = { id, topic: this.topic(summaryTopic, depth + 1, false).topic };
-      return;
-    }
-    const boundary: Omit<Boundary, 'range'> = { id };
-    const color = argbToCss(firstChild(element, AP, 'Color')?.attrs.LineColor);
-    if (color) boundary.color = color;
-    const shape = firstChild(element, AP, 'BoundaryShape')?.attrs.BoundaryShape;
-    if (shape) boundary.shape = shape.replace(/^urn:mindjet:/, '');
-    parsed.boundary = boundary;
   }
 
   private text(element: XmlElement, topic: Topic): void {
     topic.text = element.attrs.PlainText ?? '';
-    const font = firstChild(element, AP, 'Font');
-    if (font) {
-      const style = (topic.style ??= {});
-      if (font.attrs.Name) style.fontFamily = font.attrs.Name;
-      if (font.attrs.Size && Number.isFinite(Number(font.attrs.Size))) style.fontSize = Number(font.attrs.Size);
-      if (font.attrs.Bold === 'true') style.bold = true;
-      if (font.attrs.Italic === 'true') style.italic = true;
-      const color = argbToCss(font.attrs.Color);
-      if (color) style.textColor = color;
-      if (Object.keys(style).length === 0) delete topic.style;
+    let font: XmlElement | undefined;
+    let hasRanges = false;
+    for (const child of element.children) {
+      if (typeof child === 'string' || child.uri !== AP) continue;
+      if (child.local === 'Font') font ??= child;
+      else if (child.local === 'FontRange') hasRanges = true;
     }
-    const ranges = childElements(element, AP, 'FontRange');
-    const whole = font && (font.attrs.Underline === 'true' || font.attrs.Strikethrough === 'true');
-    if (ranges.length === 0 && !whole) return;
-    topic.richText = textRuns(topic.text, font, ranges);
+    const a = font?.attrs;
+    if (a && (a.Name || a.Size || a.Bold === 'true' || a.Italic === 'true' || a.Color)) {
+      const style = (topic.style ??= {});
+      if (a.Name) style.fontFamily = a.Name;
+      if (a.Size && Number.isFinite(Number(a.Size))) style.fontSize = Number(a.Size);
+      if (a.Bold === 'true') style.bold = true;
+      if (a.Italic === 'true') style.italic = true;
+      const color = argbToCss(a.Color);
+      if (color) style.textColor = color;
+    }
+    const whole = a && (a.Underline === 'true' || a.Strikethrough === 'true');
+    if (!hasRanges && !whole) return;
+    topic.richText = textRuns(topic.text, font, childElements(element, AP, 'FontRange'));
   }
 
   private notes(group: XmlElement, topic: Topic): void {
@@ -310,10 +392,8 @@ class MmapReader {
     }
   }
 
-  private relationships(map: XmlElement): Relationship[] {
+  private relationships(container: XmlElement): Relationship[] {
     const out: Relationship[] = [];
-    const container = firstChild(map, AP, 'Relationships');
-    if (!container) return out;
     for (const element of childElements(container, AP, 'Relationship')) {
       const ends: Array<string | undefined> = [undefined, undefined];
       for (const group of childElements(element, AP, 'ConnectionGroup')) {
@@ -389,10 +469,10 @@ export function importMmap(bytes: Uint8Array, limits: ImportLimits, filename: st
   const zip = openZip(bytes, limits);
   const name = [...zip.entries.keys()].find((n) => n.toLowerCase() === 'document.xml');
   if (!name) throw new FormatError('invalid_file', '.mmap archive has no Document.xml');
-  const xml = parseXml(decodeText(zip.read(name)!), { maxDepth: maxMarkupDepth(limits), source: 'Document.xml' });
-  if (xml.uri !== AP || xml.local !== 'Map') throw new FormatError('invalid_file', 'Document.xml is not a MindManager map (ap:Map)');
   const builder = new DocumentBuilder(limits);
   const blobs = new BlobCollector();
-  const document = new MmapReader(zip, builder, blobs).read(xml, fileStem(filename));
+  const reader = new MmapReader(zip, builder, blobs);
+  streamXml(decodeText(zip.read(name)!), { maxDepth: maxMarkupDepth(limits), source: 'Document.xml' }, reader);
+  const document = reader.finish(fileStem(filename));
   return { document, blobs: blobs.blobs, warnings: builder.warnings };
 }

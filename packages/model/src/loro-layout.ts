@@ -12,7 +12,15 @@
  * concurrently are created in the same commit as the node, so two replicas' first edits land in the same
  * container instead of racing to create it (a Map keeps one of two concurrently set containers).
  */
-import { LoroMap, LoroMovableList, LoroText, type LoroDoc, type LoroTree, type TreeID } from 'loro-crdt';
+import {
+  LoroMap,
+  LoroMovableList,
+  LoroText,
+  type LoroDoc,
+  type LoroTree,
+  type LoroTreeNode,
+  type TreeID,
+} from 'loro-crdt';
 import type { Topic } from './document.ts';
 
 export const ROOT_TOPICS = 'topics';
@@ -70,6 +78,24 @@ export interface SummaryFlag {
 }
 
 export const topicsTree = (doc: LoroDoc): LoroTree => doc.getTree(ROOT_TOPICS);
+
+/** Live nodes, counted from the tree's shallow value (cheaper than its deep one). */
+export function countLiveTopics(tree: LoroTree): number {
+  let count = 0;
+  const stack: { children: unknown[] }[] = [...tree.getShallowValue()];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    count++;
+    stack.push(...(node.children as { children: unknown[] }[]));
+  }
+  return count;
+}
+
+/** 1 for the central topic and floating topics. */
+export function depthOf(node: LoroTreeNode): number {
+  let depth = 1;
+  for (let at = node.parent(); at; at = at.parent()) depth++;
+  return depth;
+}
 
 /** Loro does not persist text-style configuration: every document handle must be configured. */
 export function configureDoc(doc: LoroDoc): void {

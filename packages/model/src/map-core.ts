@@ -14,7 +14,7 @@ import {
 import type { MapDocument } from './document.ts';
 import { ModelError, fail, ok, type ModelResult } from './errors.ts';
 import { randomId, type IdFactory } from './ids.ts';
-import { KEY_CENTRAL_ID, ROOT_DOCUMENT, configureDoc, topicsTree } from './loro-layout.ts';
+import { KEY_CENTRAL_ID, ROOT_DOCUMENT, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
 import { projectDocument, readSummaryFlag, type Projection } from './projection.ts';
 import { UpdateGate, type ImportSummary } from './update-gate.ts';
 
@@ -92,7 +92,7 @@ export class MapCore {
 
   /** Live topics, summary topics included. */
   topicCount(): number {
-    this.liveTopics ??= countNodes(this.tree.getShallowValue());
+    this.liveTopics ??= countLiveTopics(this.tree);
     return this.liveTopics;
   }
 
@@ -228,16 +228,29 @@ export class MapCore {
 
   /**
    * The Loro index that puts a node at `index` among the regular (shown as children or floating) siblings under
-   * `parent`, `moving` excluded; undefined or past the end appends.
+   * `parent`, `moving` excluded; undefined (append, which Loro does without listing the siblings) when `index` is
+   * undefined or past the end.
    */
-  protected loroIndex(parent: LoroTreeNode | undefined, index: number | undefined, moving?: TreeID): number {
+  protected loroIndex(
+    parent: LoroTreeNode | undefined,
+    index: number | undefined,
+    moving?: TreeID,
+  ): number | undefined {
+    if (index === undefined) return undefined;
     const central = parent ? undefined : this.centralNode();
-    const siblings = (parent ? (parent.children() ?? []) : this.tree.roots()).filter(
-      (node) => node.id !== moving,
-    );
-    const regular = siblings.filter((node) => node.id !== central && !this.isSummaryNode(node));
-    const before = index === undefined ? undefined : regular[Math.max(0, index)];
-    return before ? siblings.findIndex((node) => node.id === before.id) : siblings.length;
+    const siblings = parent ? (parent.children() ?? []) : this.tree.roots();
+    let regularSeen = 0;
+    let position = 0;
+    for (const node of siblings) {
+      if (node.id === moving) continue;
+      const regular = parent ? readSummaryFlag(node.data.get('summary')) === undefined : node.id !== central;
+      if (regular) {
+        if (regularSeen >= index) return position;
+        regularSeen++;
+      }
+      position++;
+    }
+    return undefined;
   }
 
   protected project(): Projection {
@@ -296,16 +309,6 @@ export class MapCore {
       }
     }
   }
-}
-
-function countNodes(nodes: readonly { children: readonly unknown[] }[]): number {
-  let count = 0;
-  const stack = [...nodes];
-  for (let node = stack.pop(); node; node = stack.pop()) {
-    count++;
-    stack.push(...(node.children as { children: readonly unknown[] }[]));
-  }
-  return count;
 }
 
 function setPeer(doc: LoroDoc, peerId: PeerId): void {

@@ -33,6 +33,7 @@ import {
   ROOT_RELATIONSHIPS,
   ROOT_TITLE,
   createTopicNode,
+  depthOf,
   listOf,
   mapOf,
   textOf,
@@ -446,12 +447,6 @@ function checkFields(fields: object): void {
 function checkValue(schema: TSchema, value: unknown, where: string): void {
   const problem = schemaProblem(schema, value, where);
   if (problem) throw new ModelError('invalid-field', problem, [problem]);
-}
-
-function depthOf(node: LoroTreeNode): number {
-  let depth = 1;
-  for (let at = node.parent(); at; at = at.parent()) depth++;
-  return depth;
 }
 
 function heightOf(node: LoroTreeNode): number {

@@ -6,7 +6,7 @@
  * What valid concurrent operations can produce (moves, deletes, duplicated ids after an undo) is never refused:
  * the JSON view resolves it. The limits are the exception: two replicas each under a cap can merge above it.
  */
-import { LoroText, type LoroDoc, type TreeID } from 'loro-crdt';
+import { LoroMap, LoroText, type LoroDoc, type LoroTreeNode, type TreeID } from 'loro-crdt';
 import { Type } from '@sinclair/typebox';
 import { DOCUMENT_SCHEMA_VERSION } from './document.ts';
 import { FIELD_SCHEMAS, SummaryFlagSchema, isFieldName, schemaProblem } from './field-schemas.ts';
@@ -31,6 +31,8 @@ import {
   RUN_STYLE_KEYS,
   TEXT_KEYS,
   TOPIC_KEYS,
+  countLiveTopics,
+  depthOf,
   topicsTree,
 } from './loro-layout.ts';
 import { isRecord, type RawTopicNode } from './projection.ts';
@@ -66,19 +68,55 @@ class ProblemList {
   }
 }
 
+/**
+ * What an import changed, as its events report it. With a scope only the changed parts are checked (the rest was
+ * valid before); without one the whole state is.
+ */
+export interface ChangeScope {
+  /** Nodes created or moved (a move can revive a deleted subtree): their subtrees and depth are checked. */
+  placed: Set<TreeID>;
+  /** Nodes whose data changed. */
+  edited: Set<TreeID>;
+  relationships: Set<string>;
+  /** The title or the meta map changed. */
+  mapLevel: boolean;
+  /** Root containers written to that the layout does not have (wrong name or type). */
+  foreignRoots: Set<string>;
+  /** An upper bound of the live topics (deletes are not subtracted); counted exactly only when above the cap. */
+  topicBound: number;
+}
+
 /** Every problem found (at most 20); an empty list means the state is acceptable. */
-export function validateState(doc: LoroDoc): string[] {
+export function validateState(doc: LoroDoc, scope?: ChangeScope): string[] {
   const problems = new ProblemList();
-  for (const [name, cid] of Object.entries(doc.getShallowValue())) {
-    if (!ROOT_CONTAINER_NAMES.has(name)) problems.add(`root container ${name} is not part of the layout`);
-    else if (cid !== `cid:root-${name}:${ROOT_KINDS[name] ?? ''}`)
-      problems.add(`root container ${name} has the wrong type`);
-  }
+  // Listing the roots materialises the document's shallow value (tens of ms for a large map): scoped checks use
+  // the names the import's events reported instead.
+  const roots = scope ? [...scope.foreignRoots] : foreignRootContainers(doc);
+  for (const name of roots) problems.add(`root container ${name.slice(0, 40)} is not part of the layout`);
   if (problems.items.length > 0) return problems.items;
   validateDocumentMap(doc, problems);
-  validateMapLevel(doc, problems);
-  validateTopics(doc, problems);
+  if (scope) {
+    if (scope.mapLevel) validateTitleAndMeta(doc, problems);
+    validateRelationships(doc, problems, scope.relationships);
+    validateChangedTopics(doc, problems, scope);
+  } else {
+    validateTitleAndMeta(doc, problems);
+    validateRelationships(doc, problems);
+    validateTopics(doc, problems);
+  }
   return problems.items;
+}
+
+function foreignRootContainers(doc: LoroDoc): string[] {
+  return Object.entries(doc.getShallowValue())
+    .filter(([name, cid]) => cid !== expectedRootId(name))
+    .map(([name]) => name);
+}
+
+/** The container id of a root container of the layout, or undefined for a name the layout does not have. */
+export function expectedRootId(name: string): string | undefined {
+  const kind = ROOT_KINDS[name];
+  return ROOT_CONTAINER_NAMES.has(name) && kind ? `cid:root-${name}:${kind}` : undefined;
 }
 
 function validateDocumentMap(doc: LoroDoc, problems: ProblemList): void {
@@ -98,7 +136,7 @@ function validateDocumentMap(doc: LoroDoc, problems: ProblemList): void {
   else if (central.parent() !== undefined) problems.add('the central topic has a parent');
 }
 
-function validateMapLevel(doc: LoroDoc, problems: ProblemList): void {
+function validateTitleAndMeta(doc: LoroDoc, problems: ProblemList): void {
   if (doc.getText(ROOT_TITLE).length > MAX_TITLE_LENGTH)
     problems.add(`title: longer than ${MAX_TITLE_LENGTH}`);
   const meta = doc.getMap(ROOT_META).getShallowValue();
@@ -114,20 +152,55 @@ function validateMapLevel(doc: LoroDoc, problems: ProblemList): void {
       problems.add(`meta.${key.slice(0, 40)}: must be a short string`);
     }
   }
+}
+
+function validateRelationships(doc: LoroDoc, problems: ProblemList, only?: ReadonlySet<string>): void {
   const relationships = doc.getMap(ROOT_RELATIONSHIPS);
-  const shallow = relationships.getShallowValue();
-  const values = relationships.toJSON() as Record<string, unknown>;
-  const ids = Object.keys(shallow);
-  if (ids.length > MAX_RELATIONSHIPS) problems.add(`relationships: more than ${MAX_RELATIONSHIPS}`);
+  if (relationships.size > MAX_RELATIONSHIPS) problems.add(`relationships: more than ${MAX_RELATIONSHIPS}`);
+  const ids = only ?? (relationships.keys() as string[]);
   for (const id of ids) {
     if (problems.full) return;
     const where = `relationships.${id.slice(0, 40)}`;
-    if (id.length > MAX_SHORT_STRING_LENGTH || !isContainerRef(shallow[id], 'Map', values[id])) {
+    const value: unknown = relationships.get(id);
+    if (value === undefined && only) continue;
+    if (id.length > MAX_SHORT_STRING_LENGTH || !(value instanceof LoroMap)) {
       problems.add(`${where}: must be a map container`);
     } else {
-      problems.add(schemaProblem(RelationshipValueSchema, values[id], where));
+      problems.add(schemaProblem(RelationshipValueSchema, value.toJSON(), where));
     }
   }
+}
+
+function validateChangedTopics(doc: LoroDoc, problems: ProblemList, scope: ChangeScope): void {
+  const tree = topicsTree(doc);
+  if (scope.topicBound > MAX_TOPICS) {
+    scope.topicBound = countLiveTopics(tree);
+    if (scope.topicBound > MAX_TOPICS) return problems.add(`more than ${MAX_TOPICS} topics`);
+  }
+  // Structure first (depth), then the data of every placed or edited node.
+  const toCheck = new Map<TreeID, LoroTreeNode>();
+  for (const id of scope.placed) {
+    const top = tree.getNodeByID(id);
+    if (!top || top.isDeleted() || toCheck.has(id)) continue;
+    const stack = [{ node: top, depth: depthOf(top) }];
+    for (let item = stack.pop(); item; item = stack.pop()) {
+      if (item.depth > MAX_TOPIC_DEPTH) return problems.add(`topics nested deeper than ${MAX_TOPIC_DEPTH}`);
+      toCheck.set(item.node.id, item.node);
+      for (const child of item.node.children() ?? []) stack.push({ node: child, depth: item.depth + 1 });
+    }
+  }
+  for (const id of scope.edited) {
+    const node = tree.getNodeByID(id);
+    if (node && !node.isDeleted()) toCheck.set(id, node);
+  }
+  for (const [id, node] of toCheck) {
+    if (problems.full) return;
+    validateNode(node.data, id, problems);
+  }
+}
+
+function validateNode(data: LoroMap, id: TreeID, problems: ProblemList): void {
+  validateTopicData(data, id, data.toJSON() as Record<string, unknown>, problems);
 }
 
 function validateTopics(doc: LoroDoc, problems: ProblemList): void {
@@ -142,17 +215,20 @@ function validateTopics(doc: LoroDoc, problems: ProblemList): void {
     count++;
     if (count > MAX_TOPICS) return problems.add(`more than ${MAX_TOPICS} topics`);
     if (depth > MAX_TOPIC_DEPTH) return problems.add(`topics nested deeper than ${MAX_TOPIC_DEPTH}`);
-    validateTopicData(doc, node, problems);
+    const data = tree.getNodeByID(node.id)?.data;
+    if (data) validateTopicData(data, node.id, node.meta, problems);
     for (const child of node.children) stack.push({ node: child, depth: depth + 1 });
   }
 }
 
-function validateTopicData(doc: LoroDoc, node: RawTopicNode, problems: ProblemList): void {
-  const where = `topic ${node.id}`;
-  const data = topicsTree(doc).getNodeByID(node.id)?.data;
-  if (!data) return problems.add(`${where}: no data`);
+function validateTopicData(
+  data: LoroMap,
+  node: TreeID,
+  meta: Record<string, unknown>,
+  problems: ProblemList,
+): void {
+  const where = `topic ${node}`;
   const shallow = data.getShallowValue();
-  const meta = node.meta;
   for (const key of Object.keys(shallow)) {
     if (!TOPIC_KEYS.has(key)) problems.add(`${where}.${key.slice(0, 40)}: not a topic field`);
   }

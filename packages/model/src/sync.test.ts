@@ -1,4 +1,4 @@
-import { LoroDoc, LoroText } from 'loro-crdt';
+import { LoroDoc, LoroMap, LoroText } from 'loro-crdt';
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from './invariants.ts';
 import { MindMap } from './mind-map.ts';
@@ -191,6 +191,19 @@ describe('importUpdates validation', () => {
       'length',
     ],
     [
+      'nests topics deeper than the limit',
+      (doc) => {
+        let parent = doc.getTree('topics').roots()[0]!;
+        for (let depth = 0; depth < 300; depth++) parent = parent.createNode();
+      },
+      'deeper than 256',
+    ],
+    [
+      'breaks an existing relationship',
+      (doc) => (doc.getMap('relationships').get('r1') as LoroMap).set('fromId', 7),
+      'relationships.r1',
+    ],
+    [
       'adds a relationship that is not a map',
       (doc) => doc.getMap('relationships').set('r', 'x'),
       'relationships.r',
@@ -198,7 +211,15 @@ describe('importUpdates validation', () => {
   ];
 
   it.each(attacks)('refuses an update that %s, and keeps working', (_name, attack, reason) => {
-    const { a, b, root } = twoReplicas();
+    const origin = MindMap.fromJSON({
+      schemaVersion: 1,
+      title: 't',
+      root: { id: 'c', text: 'c', children: [{ id: 'k', text: 'k', children: [] }] },
+      floating: [],
+      relationships: [{ id: 'r1', fromId: 'c', toId: 'k' }],
+    });
+    const [a, b] = replicasOf(origin, 2) as [MindMap, MindMap];
+    const root = a.centralTopicId();
     const before = a.toJSON();
     const result = a.importUpdates(hostileUpdate(a, attack));
     expect(result).toMatchObject({ ok: false, error: { code: 'schema-violation' } });

@@ -1,13 +1,23 @@
 /**
  * Admits remote updates into a map only if the state they lead to is valid (state-validation.ts).
  * The update is first imported into a shadow copy kept in step with the map; only if the shadow's state passes is
- * it imported into the map itself. A refused update leaves the map untouched, and the shadow is rebuilt lazily.
- * Cost: the shadow doubles the document's memory, and each admission validates the whole state (O(topics)).
+ * it imported into the map itself. A refused update leaves the map untouched; the shadow is then rebuilt lazily.
+ *
+ * Only what the import changed is checked (the shadow's events say what), so admitting a keystroke costs little
+ * however large the map. The shadow doubles the document's memory.
  */
-import type { LoroDoc } from 'loro-crdt';
+import type { LoroDoc, LoroEventBatch, TreeID } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { MAX_UPDATE_BYTES } from './limits.ts';
-import { validateState } from './state-validation.ts';
+import {
+  ROOT_META,
+  ROOT_RELATIONSHIPS,
+  ROOT_TITLE,
+  ROOT_TOPICS,
+  countLiveTopics,
+  topicsTree,
+} from './loro-layout.ts';
+import { expectedRootId, validateState, type ChangeScope } from './state-validation.ts';
 
 export interface ImportSummary {
   /** Part of the update waits for updates it depends on; it applies when they arrive. */
@@ -16,6 +26,8 @@ export interface ImportSummary {
 
 export class UpdateGate {
   private shadow: LoroDoc | undefined;
+  private topicBound = 0;
+  private scope: ChangeScope | undefined;
 
   constructor(private readonly main: LoroDoc) {}
 
@@ -25,33 +37,83 @@ export class UpdateGate {
       return fail('limit-exceeded', `update of ${bytes.byteLength} bytes exceeds ${MAX_UPDATE_BYTES}`);
     }
     const shadow = this.syncedShadow();
+    const scope: ChangeScope = {
+      placed: new Set(),
+      edited: new Set(),
+      relationships: new Set(),
+      mapLevel: false,
+      foreignRoots: new Set(),
+      topicBound: this.topicBound,
+    };
+    this.scope = scope;
     let pending: boolean;
     try {
       pending = shadow.import(bytes).pending != null;
     } catch (error) {
       this.shadow = undefined;
       return fail('malformed-update', `not a Loro update: ${String(error).slice(0, 200)}`);
+    } finally {
+      this.scope = undefined;
     }
-    const problems = validateState(shadow);
+    const problems = validateState(shadow, scope);
     if (problems.length > 0) {
       this.shadow = undefined;
       return fail('schema-violation', `update refused: ${problems[0] ?? ''}`, problems);
     }
+    this.topicBound = scope.topicBound;
     this.main.import(bytes);
     return ok({ pending });
   }
 
   private syncedShadow(): LoroDoc {
     if (!this.shadow) {
-      this.shadow = this.main.fork();
+      const shadow = this.main.fork();
       const pending = this.main.exportPendingUpdates();
-      if (pending) this.shadow.import(pending);
-      return this.shadow;
+      if (pending) shadow.import(pending);
+      shadow.subscribe((batch) => this.collect(batch));
+      this.topicBound = countLiveTopics(topicsTree(shadow));
+      this.shadow = shadow;
+      return shadow;
     }
     const since = this.shadow.oplogVersion();
     if (this.main.oplogVersion().compare(since) !== 0) {
+      // This replica's own operations: valid by construction, but they may add topics.
       this.shadow.import(this.main.export({ mode: 'update', from: since }));
+      this.topicBound = countLiveTopics(topicsTree(this.shadow));
     }
     return this.shadow;
+  }
+
+  private collect(batch: LoroEventBatch): void {
+    const scope = this.scope;
+    if (!scope) return;
+    for (const event of batch.events) {
+      const [root, key] = event.path;
+      const name = String(root);
+      if (
+        expectedRootId(name) === undefined ||
+        (event.path.length === 1 && event.target !== expectedRootId(name))
+      ) {
+        scope.foreignRoots.add(name);
+        continue;
+      }
+      if (root === ROOT_TOPICS) {
+        if (event.diff.type === 'tree') {
+          for (const item of event.diff.diff) {
+            if (item.action === 'delete') continue;
+            scope.placed.add(item.target);
+            if (item.action === 'create') scope.topicBound++;
+          }
+        } else if (typeof key === 'string') {
+          scope.edited.add(key as TreeID);
+        }
+      } else if (root === ROOT_RELATIONSHIPS) {
+        if (typeof key === 'string') scope.relationships.add(key);
+        else if (event.diff.type === 'map')
+          for (const id of Object.keys(event.diff.updated)) scope.relationships.add(id);
+      } else if (root === ROOT_TITLE || root === ROOT_META) {
+        scope.mapLevel = true;
+      }
+    }
   }
 }

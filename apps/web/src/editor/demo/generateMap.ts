@@ -72,6 +72,8 @@ function decorate(doc: MapDocument, all: Topic[], random: () => number): void {
   for (const t of some(29)) t.icons = [['flag-red', 'flag-green', 'flag-blue'][Math.floor(random() * 3)]!];
   const deep = all.filter((t) => t.children.length > 0 && !doc.root.children.includes(t) && t !== doc.root);
   for (const t of deep.filter((_, i) => i % 11 === 5)) t.collapsed = true;
+  const bounded = doc.root.children.find((t) => t.children.length >= 3);
+  if (bounded) bounded.boundaries = [{ id: 'b0', range: { from: 0, to: 1 }, label: 'Phase 1' }];
   const withImage = all[Math.min(all.length - 1, 5)];
   if (withImage && withImage !== doc.root) withImage.image = { ref: 'demo:chart', width: 120, height: 80 };
   const count = Math.max(1, Math.floor(all.length / 150));

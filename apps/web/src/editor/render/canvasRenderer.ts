@@ -80,6 +80,7 @@ export class CanvasRenderer {
     const boxes = scene.boxIndex.query(area);
     const simple = view.scale < SIMPLE_SCALE;
 
+    this.drawBoundaries(scene, area, view.scale);
     this.drawConnectors(scene, connectors, simple);
     // Relationships pass under the topics, so that a long cross-link never hides a topic's text.
     this.drawRelationships(scene.relationships, area, view.scale);
@@ -89,6 +90,30 @@ export class CanvasRenderer {
     this.drawBadges(scene, boxes, view.scale);
     this.drawSelection(scene, state.selectedId, view.scale);
     return { boxes: boxes.length, connectors: connectors.length, ms: performance.now() - start };
+  }
+
+  private drawBoundaries(scene: Scene, area: Rect, scale: number): void {
+    const { ctx } = this;
+    for (const b of scene.boundaries) {
+      if (!rectsOverlap(b.rect, area)) continue;
+      const { x, y, width, height } = b.rect;
+      ctx.beginPath();
+      ctx.roundRect(x, y, width, height, 10);
+      ctx.fillStyle = /^#[0-9a-f]{6}$/i.test(b.color) ? `${b.color}14` : 'rgb(0 0 0 / 4%)';
+      ctx.fill();
+      ctx.setLineDash([5, 4]);
+      ctx.lineWidth = 1.25;
+      ctx.strokeStyle = b.color;
+      ctx.stroke();
+      ctx.setLineDash([]);
+      if (b.label && 12 * scale >= MIN_READABLE_PX) {
+        ctx.font = '600 12px system-ui, sans-serif';
+        ctx.textAlign = 'left';
+        ctx.textBaseline = 'bottom';
+        ctx.fillStyle = b.color;
+        ctx.fillText(b.label, x + 8, y - 3);
+      }
+    }
   }
 
   private drawConnectors(scene: Scene, connectors: readonly Connector[], simple: boolean): void {

@@ -71,3 +71,30 @@ describe('badgeHitTest', () => {
     expect(badgeHitTest(scene, { x: a.x + 2, y: a.y + 2 })).toBeUndefined();
   });
 });
+
+describe('boundaries', () => {
+  it('surround the visible subtrees of the child range they cover', () => {
+    const doc = docFrom(['Root', ['A', ['A1', ['A1a']], ['A2'], ['A3']]]);
+    doc.root.children[0]!.boundaries = [{ id: 'b1', range: { from: 0, to: 1 }, label: 'Scope' }];
+    const scene = buildScene(doc, 'tree', visuals());
+    expect(scene.boundaries).toHaveLength(1);
+    const { rect, label } = scene.boundaries[0]!;
+    expect(label).toBe('Scope');
+    for (const id of ['A1', 'A1a', 'A2']) {
+      const b = scene.layout.byId.get(id)!;
+      expect(b.x).toBeGreaterThan(rect.x);
+      expect(b.y).toBeGreaterThan(rect.y);
+      expect(b.x + b.width).toBeLessThan(rect.x + rect.width);
+      expect(b.y + b.height).toBeLessThan(rect.y + rect.height);
+    }
+    const a3 = scene.layout.byId.get('A3')!;
+    expect(a3.y).toBeGreaterThan(rect.y + rect.height);
+  });
+
+  it('are not drawn while their topic is collapsed', () => {
+    const doc = docFrom(['Root', ['A', ['A1'], ['A2']]]);
+    doc.root.children[0]!.boundaries = [{ id: 'b1', range: { from: 0, to: 1 } }];
+    doc.root.children[0]!.collapsed = true;
+    expect(buildScene(doc, 'map', visuals()).boundaries).toEqual([]);
+  });
+});

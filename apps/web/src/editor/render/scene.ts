@@ -1,6 +1,6 @@
 import type { MapDocument } from '@canopy/model';
 import { layoutDocument, connectorBounds } from '../layout/layoutDocument.ts';
-import { containsPoint, type Point, type Rect } from '../layout/geometry.ts';
+import { containsPoint, unionRect, type Point, type Rect } from '../layout/geometry.ts';
 import { collapsedBadge } from './badges.ts';
 import type { Connector, LayoutKind, MapLayout, TopicBox } from '../layout/types.ts';
 import { GridIndex } from './spatialIndex.ts';
@@ -41,12 +41,21 @@ export interface RelationshipCurve extends CubicPiece {
   readonly dashed: boolean;
 }
 
+/** A boundary drawn around a range of a topic's child branches. */
+export interface BoundaryShape {
+  readonly id: string;
+  readonly rect: Rect;
+  readonly color: string;
+  readonly label: string | undefined;
+}
+
 /** A laid-out document with the indexes that make drawing and hit-testing cost what is visible, not the map size. */
 export interface Scene {
   readonly layout: MapLayout;
   readonly boxIndex: GridIndex<TopicBox>;
   readonly connectorIndex: GridIndex<Connector>;
   readonly relationships: readonly RelationshipCurve[];
+  readonly boundaries: readonly BoundaryShape[];
   /** Branch colour of every box (the colour of its main topic). */
   readonly branchColor: ReadonlyMap<string, string>;
 }
@@ -76,7 +85,60 @@ export function buildScene(doc: MapDocument, kind: LayoutKind, visuals: TopicVis
       relationshipCurve(rel.id, from, to, rel.label, rel.color ?? '#6b7280', rel.dashed ?? false),
     );
   }
-  return { layout, boxIndex, connectorIndex, relationships, branchColor };
+  return {
+    layout,
+    boxIndex,
+    connectorIndex,
+    relationships,
+    boundaries: boundaryShapes(layout, branchColor),
+    branchColor,
+  };
+}
+
+const BOUNDARY_PADDING = 6;
+
+/** Boundaries around visible child ranges, from the bounds of each child's visible subtree. */
+function boundaryShapes(layout: MapLayout, branchColor: ReadonlyMap<string, string>): BoundaryShape[] {
+  const holders = layout.boxes.filter((b) => b.topic.boundaries?.length && b.hiddenCount === 0);
+  if (holders.length === 0) return [];
+  // Boxes come parents first, so walking them backwards folds every subtree into its parent's bounds.
+  const subtree = new Map<string, Rect>();
+  for (let i = layout.boxes.length - 1; i >= 0; i--) {
+    const box = layout.boxes[i]!;
+    const own = subtree.get(box.id);
+    const bounds = own ? unionRect(own, box) : { x: box.x, y: box.y, width: box.width, height: box.height };
+    subtree.set(box.id, bounds);
+    if (box.parentId !== null) {
+      const parent = subtree.get(box.parentId);
+      subtree.set(box.parentId, parent ? unionRect(parent, bounds) : bounds);
+    }
+  }
+  const shapes: BoundaryShape[] = [];
+  for (const holder of holders) {
+    for (const boundary of holder.topic.boundaries ?? []) {
+      let rect: Rect | undefined;
+      for (const child of holder.topic.children.slice(boundary.range.from, boundary.range.to + 1)) {
+        const bounds = subtree.get(child.id);
+        if (bounds) rect = rect ? unionRect(rect, bounds) : bounds;
+      }
+      if (!rect) continue;
+      shapes.push({
+        id: boundary.id,
+        rect: {
+          x: rect.x - BOUNDARY_PADDING,
+          y: rect.y - BOUNDARY_PADDING,
+          width: rect.width + 2 * BOUNDARY_PADDING,
+          height: rect.height + 2 * BOUNDARY_PADDING,
+        },
+        color:
+          boundary.color ??
+          branchColor.get(holder.topic.children[boundary.range.from]?.id ?? holder.id) ??
+          ROOT_COLOR,
+        label: boundary.label,
+      });
+    }
+  }
+  return shapes;
 }
 
 /** The collapsed topic whose count badge is under a world point, if any. */

@@ -11,6 +11,11 @@ import { openDatabase, type Database } from './db/connect.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { createLogger } from './log.ts';
+import { createBlobStores, type BlobStores } from './blobs/index.ts';
+import { createCrypto, type CryptoPort } from './crypto/index.ts';
+import { createMailer, mailOutboxRetention, type Mailer } from './mail/index.ts';
+import { createPubSub, type PubSub } from './pubsub/index.ts';
+import { createRetention, type Retention } from './retention/index.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -25,6 +30,16 @@ export interface Platform {
   readonly jobs: JobQueue;
   /** Present when CANOPY_REDIS_URL is set: rate limits and fan-out between nodes. */
   readonly redis: Redis | undefined;
+  /** Envelope encryption (cipher, blind index), tenant keys and their rotation, signing keys. */
+  readonly crypto: CryptoPort;
+  /** Encrypted blob stores: `blobs.default`, and `blobs.region(name)`. */
+  readonly blobs: BlobStores;
+  /** Fan-out between nodes: Redis when configured, else in-process. */
+  readonly pubsub: PubSub;
+  /** Templated mail through the outbox, sent by a retried job. */
+  readonly mail: Mailer;
+  /** Purge policies (register, then `retention.schedule()`), and read-side cutoffs. */
+  readonly retention: Retention;
   /** What /readyz checks. */
   readonly readiness: ReadinessCheck[];
   close(): Promise<void>;
@@ -58,6 +73,21 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       closers.unshift(async () => void (await redis.quit()));
     }
     const jobs = new JobQueue(database, clock, logger);
+    const crypto = createCrypto({ dataDir: config.dataDir }, { database, clock, logger, jobs });
+    const blobs = createBlobStores({ blobUrl: config.blobUrl }, { keys: crypto.keys, logger });
+    closers.unshift(() => blobs.close());
+    for (const store of blobs.all()) crypto.dataKeys.register(store.asDataKeyUser());
+    const pubsub = await createPubSub({ redisUrl: config.redisUrl }, { logger });
+    closers.unshift(() => pubsub.close());
+    const printMail = !config.smtpUrl && process.env.NODE_ENV !== 'production' && process.env.NODE_ENV !== 'test';
+    const mail = createMailer(
+      { from: config.mailFrom, smtpUrl: config.smtpUrl, print: printMail ? (text) => void process.stdout.write(text) : undefined },
+      { database, cipher: crypto.cipher, jobs, clock, logger },
+    );
+    closers.unshift(() => mail.close());
+    const retention = createRetention({ database, jobs, clock, logger });
+    retention.register(mailOutboxRetention(database));
+    await retention.schedule();
     const readiness: ReadinessCheck[] = [{ name: 'database', check: () => database.ping() }];
     if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
     return {
@@ -67,6 +97,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       database,
       jobs,
       redis,
+      crypto,
+      blobs,
+      pubsub,
+      mail,
+      retention,
       readiness,
       close: async () => {
         await jobs.stop();

@@ -9,9 +9,10 @@ import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { exportMap, FormatError, FORMATS, importMap } from './index.ts';
 import { readFixture } from './test-support/fixtures.ts';
+import { invariantViolations } from './test-support/invariants.ts';
 import { richDocument } from './test-support/sample-documents.ts';
 
-const TOKENS = ['<', '>', '&', '"', "'", '</', '/>', ']]>', '<!DOCTYPE x>', '<!ENTITY a "b">', '&a;', '&#0;', '{', '}', '[', ']', ',', ':', '\\', '\u0000', '\ufffe', '𝄞', 'ap:Topic', 'xmlns=""', '-1', '1e999', 'null', '"children"', '\n#', '\n- '];
+const TOKENS = ['"id": "root"', '"topicId": "a"', 'OId="kcYvdFhnwkqtBTviJoBxgA=="', '"from": 5', '<', '>', '&', '"', "'", '</', '/>', ']]>', '<!DOCTYPE x>', '<!ENTITY a "b">', '&a;', '&#0;', '{', '}', '[', ']', ',', ':', '\\', '\u0000', '\ufffe', '𝄞', 'ap:Topic', 'xmlns=""', '-1', '1e999', 'null', '"children"', '\n#', '\n- '];
 
 type Edit = { at: number; remove: number; insert: string };
 const edits = fc.array(
@@ -41,6 +42,7 @@ function attempt(bytes: Uint8Array, filename: string): void {
     return;
   }
   expect(Value.Check(MapDocumentSchema, result.document)).toBe(true);
+  expect(invariantViolations(result.document)).toEqual([]);
   for (const format of FORMATS) exportMap(result.document, format, { blobs: result.blobs });
 }
 

@@ -23,9 +23,10 @@ export function importCanopyJson(bytes: Uint8Array, limits: ImportLimits): Impor
   const document: MapDocument = structuredClone(rest);
   const builder = new DocumentBuilder(limits);
   forEachTopic(document, (topic, depth) => {
-    builder.topic(depth, topic.id, topic.text);
+    topic.id = builder.topic(depth, topic.id, topic.text).id;
     if (topic.notesHtml !== undefined) topic.notesHtml = sanitizeNotesHtml(topic.notesHtml);
   });
+  enforceInvariants(document, builder);
   const blobs = new BlobCollector();
   for (const [ref, value] of Object.entries(asObject(canopyBlobs) ?? {})) {
     const entry = asObject(value);
@@ -38,6 +39,49 @@ export function importCanopyJson(bytes: Uint8Array, limits: ImportLimits): Impor
     if (added.ref !== ref) builder.warn('embedded blobs whose content does not match their reference kept under their content hash');
   }
   return { document, blobs: blobs.blobs, warnings: builder.warnings };
+}
+
+/**
+ * The schema checks shapes; these are the document's cross-field rules (model: ids unique, references resolve,
+ * ranges inside the children, rich runs spell the text). Whatever breaks them is dropped and reported.
+ */
+function enforceInvariants(document: MapDocument, builder: DocumentBuilder): void {
+  const topicIds = new Set<string>();
+  forEachTopic(document, (topic) => void topicIds.add(topic.id));
+  const fixRanges = <T extends { id: string; range: { from: number; to: number } }>(items: T[] | undefined, count: number, what: string): T[] | undefined => {
+    if (!items) return undefined;
+    const kept = items.filter((item) => {
+      const ok = item.range.from <= item.range.to && item.range.to < count;
+      if (!ok) builder.warn(`${what} outside their topic's children dropped`);
+      return ok;
+    });
+    for (const item of kept) item.id = builder.claimId(item.id);
+    return kept.length ? kept : undefined;
+  };
+  forEachTopic(document, (topic) => {
+    if (topic.richText && topic.richText.map((r) => r.text).join('') !== topic.text) {
+      delete topic.richText;
+      builder.warn('rich text whose runs do not spell the topic text dropped');
+    }
+    if (topic.links) {
+      const links = topic.links.filter((l) => l.kind === 'url' || topicIds.has(l.topicId));
+      if (links.length !== topic.links.length) builder.warn('topic links to missing topics dropped');
+      if (links.length) topic.links = links;
+      else delete topic.links;
+    }
+    const boundaries = fixRanges(topic.boundaries, topic.children.length, 'boundaries');
+    if (boundaries) topic.boundaries = boundaries;
+    else delete topic.boundaries;
+    const summaries = fixRanges(topic.summaries, topic.children.length, 'summaries');
+    if (summaries) topic.summaries = summaries;
+    else delete topic.summaries;
+  });
+  document.relationships = document.relationships.filter((r) => {
+    const ok = topicIds.has(r.fromId) && topicIds.has(r.toId);
+    if (!ok) builder.warn('relationships to missing topics dropped');
+    else r.id = builder.claimId(r.id);
+    return ok;
+  });
 }
 
 export function exportCanopyJson(document: MapDocument, options: ExportOptions): ExportResult {

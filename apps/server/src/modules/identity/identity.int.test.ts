@@ -123,7 +123,7 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
     for (const token of sessions) expect((await api.get('/me', bearer(token))).statusCode).toBe(200);
     const forgot = await api.post('/password/forgot', { email });
     expect(forgot.statusCode).toBe(202);
-    const m = await mail.take(lower, /new canopy password/i);
+    const m = await mail.take(lower, /reset your canopy password/i);
     const token = tokenFrom(m);
     const weak = await api.post('/password/reset', { token, password: 'password123' });
     expect(weak.json()).toMatchObject({ code: 'weak_password' });

@@ -30,7 +30,11 @@ export class PasswordReset {
     this.deps.mailer.dispatch({
       kind: 'reset_password',
       to: normaliseEmail(email),
-      subject: 'Choose a new Canopy password',
+      template: {
+        name: 'reset_password',
+        data: { link: `${this.deps.publicUrl}/reset-password?token=${token}`, expiresInMinutes: String(Math.round(settings.resetTokenTtlMs / 60_000)) },
+      },
+      subject: 'Reset your Canopy password',
       text: `Someone (perhaps you) asked to reset the password of your Canopy account.\n\nChoose a new password here:\n${this.deps.publicUrl}/reset-password?token=${token}\n\nThe link can be used once and expires in ${Math.round(settings.resetTokenTtlMs / 60_000)} minutes. Every signed-in device will be signed out.\nIf it was not you, ignore this message: your password stays as it is.`,
     });
   }

@@ -11,7 +11,8 @@ import { OperatorBootstrap } from './bootstrap.ts';
 import { nowMs, type Caller, type IdentityDeps } from './deps.ts';
 import { reauthenticationRequired } from './errors.ts';
 import { Login } from './login.ts';
-import { createIdentityMailer } from './mail.ts';
+import { createIdentityMailer, type MailPort } from './mail.ts';
+import { createMailer } from '../../platform/mail/index.ts';
 import { Mfa } from './mfa.ts';
 import { OrgService } from './orgs.ts';
 import { PasswordReset } from './password-reset.ts';
@@ -55,6 +56,10 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
   const { config, database, clock, logger, jobs, redis } = platform;
   // Until the platform carries the crypto port, the module opens it over the same keyring file.
   const crypto = (platform as Platform & { crypto?: CryptoPort }).crypto ?? createCrypto({ dataDir: config.dataDir }, { database, clock, logger });
+  // Likewise the mail port (outbox, templates, delivery job).
+  const mailPort: MailPort =
+    (platform as Platform & { mail?: MailPort }).mail ??
+    createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl }, { database, cipher: crypto.cipher, jobs, clock, logger });
   const audit = new AuditLog({ database, cipher: crypto.cipher, clock, logger, ipRetentionMs: settings.auditIpRetentionMs });
   const deps: IdentityDeps = {
     database,
@@ -63,7 +68,7 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
     cipher: crypto.cipher,
     keys: crypto.keys,
     jobs,
-    mailer: createIdentityMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger }),
+    mailer: createIdentityMailer(mailPort, logger, { keepInMemory: !config.smtpUrl }),
     limiter: redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter(clock),
     settings,
     audit,
@@ -124,7 +129,7 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
       return { id: account.id, email: account.email, operator: account.operator, orgs: new Map(memberships.map((m) => [m.id, m.role])) };
     },
     purgeExpired,
-    close: () => deps.mailer.close(),
+    close: () => deps.mailer.flush(),
   };
 }
 

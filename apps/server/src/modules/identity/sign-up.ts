@@ -129,10 +129,13 @@ export class SignUp {
 
   async sendVerification(account: Account): Promise<void> {
     const token = await this.tokens.issue(account.id, 'verify_email', this.deps.settings.verifyTokenTtlMs);
+    const link = `${this.deps.publicUrl}/verify-email?token=${token}`;
+    const hours = Math.round(this.deps.settings.verifyTokenTtlMs / 3_600_000);
     this.deps.mailer.dispatch({
       kind: 'verify_email',
       to: account.email,
-      subject: 'Confirm your email address for Canopy',
+      template: { name: 'verify_email', data: { link, name: account.firstName, expiresInHours: String(hours) } },
+      subject: 'Confirm your email address',
       text: `Hello ${account.firstName},\n\nconfirm your email address by opening this link:\n${this.deps.publicUrl}/verify-email?token=${token}\n\nThe link can be used once and expires in ${Math.round(this.deps.settings.verifyTokenTtlMs / 3_600_000)} hours.`,
     });
   }

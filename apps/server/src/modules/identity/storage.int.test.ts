@@ -47,7 +47,7 @@ describe('stored data (SQLite file scan)', () => {
     const setup = (await api.post('/me/mfa/totp', undefined, bearer(login.token))).json<{ secret: string }>();
     const codes = (await api.post('/me/mfa/totp/confirm', { code: totpCode(setup.secret, clock.now().getTime()) }, bearer(login.token))).json<{ recoveryCodes: string[] }>();
     await api.post('/password/forgot', { email }, {}, ip);
-    const reset = tokenFrom(await mail.take(email.toLowerCase(), /new canopy password/i));
+    const reset = tokenFrom(await mail.take(email.toLowerCase(), /reset your canopy password/i));
     const org = (await api.post('/orgs', { name: 'Quartermaine Holdings' }, bearer(login.token))).json<{ id: string }>();
     await api.post(`/orgs/${org.id}/invitations`, { email: 'Invitee.Person@example.net', role: 'member' }, bearer(login.token));
     const invitation = tokenFrom(await mail.take('invitee.person@example.net', /invited/i));

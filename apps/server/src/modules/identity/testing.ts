@@ -16,21 +16,33 @@ export interface ReceivedMail {
   text: string;
 }
 
-/** Quoted-printable and header unfolding, enough for the plain-text mails this module sends. */
-function decodeMail(raw: string): ReceivedMail {
-  const [head = '', ...bodyParts] = raw.split(/\r?\n\r?\n/);
-  const headers = head.replace(/\r?\n[ \t]+/g, ' ');
-  const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(headers)?.[1]?.trim() ?? '';
-  let body = bodyParts.join('\n\n');
-  if (/quoted-printable/i.test(header('Content-Transfer-Encoding'))) {
-    body = Buffer.from(
-      body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
-      'latin1',
-    ).toString('utf8');
-  } else if (/base64/i.test(header('Content-Transfer-Encoding'))) {
-    body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+function parsePart(raw: string): { header: (name: string) => string; body: string } {
+  const cut = raw.search(/\r?\n\r?\n/);
+  const head = (cut < 0 ? raw : raw.slice(0, cut)).replace(/\r?\n[ \t]+/g, ' ');
+  const body = cut < 0 ? '' : raw.slice(cut).replace(/^\r?\n\r?\n/, '');
+  return { header: (name) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '', body };
+}
+
+function decodeBody(body: string, encoding: string): string {
+  if (/quoted-printable/i.test(encoding)) {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
   }
-  return { to: header('To').replace(/^.*<|>.*$/g, ''), subject: header('Subject'), text: body };
+  if (/base64/i.test(encoding)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return body;
+}
+
+/** Enough MIME for the mails sent here: header unfolding, multipart/alternative (its text part), QP and base64. */
+function decodeMail(raw: string): ReceivedMail {
+  const top = parsePart(raw);
+  let text = decodeBody(top.body, top.header('Content-Transfer-Encoding'));
+  const boundary = /boundary="?([^";]+)"?/i.exec(top.header('Content-Type'))?.[1];
+  if (boundary) {
+    const parts = top.body.split(`--${boundary}`).map(parsePart);
+    const plain = parts.find((p) => /text\/plain/i.test(p.header('Content-Type')));
+    if (plain) text = decodeBody(plain.body, plain.header('Content-Transfer-Encoding'));
+  }
+  return { to: top.header('To').replace(/^.*<|>.*$/g, ''), subject: top.header('Subject'), text };
 }
 
 export interface Mailbox {
@@ -84,7 +96,11 @@ export async function createMailbox(): Promise<Mailbox> {
     },
     async take(to, subject) {
       for (let i = 0; i < 500; i++) {
-        if (platform) await identityService(platform).deps.mailer.flush();
+        if (platform) {
+          await identityService(platform).deps.mailer.flush();
+          // Over SMTP, delivery is a job (platform/mail); the test app does not run the worker.
+          if (server) await platform.jobs.drain();
+        }
         const box = pool();
         const at = box.findIndex((m) => m.to === to && subject.test(m.subject));
         if (at >= 0) return box.splice(at, 1)[0] as ReceivedMail;

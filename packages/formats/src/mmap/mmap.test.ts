@@ -7,6 +7,9 @@ import { countTopics, forEachTopic } from '../shared/document-builder.ts';
 import { canonicalDocument } from '../test-support/canonical.ts';
 import { fixturePath, readFixture, writeTempFile } from '../test-support/fixtures.ts';
 import { richDocument } from '../test-support/sample-documents.ts';
+import { invariantViolations } from '../test-support/invariants.ts';
+import { strToU8, zipSync } from 'fflate';
+import { objectIdToGuid } from './object-ids.ts';
 
 /** Counts what a Document.xml holds, with a different parser than the importer's (htmlparser2 in XML mode). */
 function countDocumentXml(xml: string) {
@@ -80,6 +83,53 @@ describe('MindManager .mmap', () => {
     const actual = countImported(result);
     expect({ ...actual, texts: [...actual.texts].sort() }).toEqual({ ...expected, texts: [...expected.texts].sort() });
     expect(result.document.title).toBe('test-2017-mm16');
+    expect(invariantViolations(result.document)).toEqual([]);
+  });
+
+  it('reads the parts MindManager writes that the fixture lacks (notes, links, icons, task, labels, callouts, base64 data)', () => {
+    const target = 'AAAAAAAAAAAAAAAAAAAAAA==';
+    const xml = `<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<ap:Map xmlns:ap="http://schemas.mindjet.com/MindManager/Application/2003" xmlns:cor="http://schemas.mindjet.com/MindManager/Core/2003" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" OId="AQEBAQEBAQEBAQEBAQEBAQ==">
+<ap:OneTopic><ap:Topic OId="AgICAgICAgICAgICAgICAg==">
+  <ap:SubTopics>
+    <ap:Topic OId="${target}"><ap:Text PlainText="Target"><ap:Font/></ap:Text></ap:Topic>
+    <ap:Topic OId="BAQEBAQEBAQEBAQEBAQEBA==">
+      <ap:FloatingTopics><ap:Topic OId="BQUFBQUFBQUFBQUFBQUFBQ=="><ap:Text PlainText="Callout"><ap:Font/></ap:Text></ap:Topic></ap:FloatingTopics>
+      <ap:Text PlainText="Linked"><ap:Font Bold="true"/><ap:FontRange From="0" To="3" Italic="true"/></ap:Text>
+      <ap:NotesGroup><ap:NotesXhtmlData PreviewPlainText="Hello"><xhtml:html xmlns:xhtml="http://www.w3.org/1999/xhtml"><xhtml:p>Hello <xhtml:b>world</xhtml:b><xhtml:script>bad()</xhtml:script></xhtml:p></xhtml:html></ap:NotesXhtmlData></ap:NotesGroup>
+      <ap:IconsGroup><ap:Icons><ap:Icon xsi:type="ap:StockIcon" IconType="urn:mindjet:FlagGreen"/><ap:Icon xsi:type="ap:CustomIcon" IconSignature="BgYGBgYGBgYGBgYGBgYGBg=="/></ap:Icons></ap:IconsGroup>
+      <ap:Hyperlink Url="mj-map:///#oid=${objectIdToGuid(target)}"/>
+      <ap:Task TaskPriority="urn:mindjet:Prio3" TaskPercentage="75" DurationHours="2" DurationMinutes="30" Resources="Ann; Bob"/>
+      <ap:AttachmentGroup><ap:AttachmentData FileName="a.txt"><cor:Base64>aGVsbG8=</cor:Base64></ap:AttachmentData></ap:AttachmentGroup>
+      <ap:TextLabels><ap:TextLabel TextLabelName="label"/></ap:TextLabels>
+      <ap:HyperlinkGroup><ap:IndexedHyperlink Url="https://example.org" Index="0"/></ap:HyperlinkGroup>
+    </ap:Topic>
+  </ap:SubTopics>
+  <ap:Text PlainText="Root"><ap:Font/></ap:Text>
+</ap:Topic></ap:OneTopic>
+<ap:Relationships><ap:Relationship OId="BwcHBwcHBwcHBwcHBwcHBw=="><ap:ConnectionGroup Index="0"><ap:Connection><cor:ObjectReference OIdRef="BAQEBAQEBAQEBAQEBAQEBA=="/></ap:Connection></ap:ConnectionGroup><ap:ConnectionGroup Index="1"><ap:Connection><ap:ObjectReference OIdRef="${target}"/></ap:Connection></ap:ConnectionGroup></ap:Relationship></ap:Relationships>
+<ap:StyleGroup><ap:RootTopicDefaultsGroup><ap:DefaultText PlainText="not a topic"><ap:Font/></ap:DefaultText></ap:RootTopicDefaultsGroup></ap:StyleGroup>
+</ap:Map>`;
+    const bytes = zipSync({ 'Document.xml': strToU8(xml) });
+    const expected = countDocumentXml(xml);
+    const result = importMap(bytes, { filename: 'variety.mmap' });
+    const actual = countImported(result);
+    expect({ ...actual, texts: [...actual.texts].sort() }).toEqual({ ...expected, texts: [...expected.texts].sort() });
+    expect(invariantViolations(result.document)).toEqual([]);
+    const linked = result.document.root.children[1]!;
+    expect(linked).toMatchObject({
+      text: 'Linked',
+      richText: [{ text: 'Lin', italic: true }, { text: 'ked' }],
+      notesHtml: '<p>Hello <b>world</b></p>',
+      icons: ['flag-green', 'mmap:custom:BgYGBgYGBgYGBgYGBgYGBg=='],
+      links: [{ kind: 'topic', topicId: target }, { kind: 'url', url: 'https://example.org' }],
+      task: { priority: 3, progress: 75, durationMinutes: 150, resources: ['Ann', 'Bob'] },
+      tags: ['label'],
+      attachments: [{ name: 'a.txt', mimeType: 'text/plain', size: 5 }],
+    });
+    expect(result.document.floating.map((f) => f.text)).toEqual(['Callout']);
+    expect(result.warnings).toEqual(expect.arrayContaining(['callout topics detached from their topic (kept as floating topics)']));
+    expect(result.document.relationships).toHaveLength(1);
   });
 
   it('keeps one of everything through export and import', () => {

@@ -67,6 +67,9 @@ async function probe(page: Page): Promise<DemoProbe> {
 async function pan(
   page: Page,
   steps: number,
+  // Canopy pans with the middle button anywhere (the left button on a topic would move the topic); the peer with
+  // the left button.
+  button: 'left' | 'middle' = 'middle',
 ): Promise<{ intervals: number[]; drawMs: number[]; boxes: number[] }> {
   const framesBefore = (await probe(page)).frames.length;
   // A string, not a function: tsx would wrap a function's inner closures in a helper the page does not have.
@@ -82,14 +85,14 @@ async function pan(
   const cx = VIEWPORT.width / 2;
   const cy = VIEWPORT.height / 2;
   await page.mouse.move(cx, cy);
-  await page.mouse.down();
+  await page.mouse.down({ button });
   for (let i = 1; i <= steps; i++) {
     // A slow circle, so that the view keeps moving over new parts of the map in every direction.
     const a = (i / steps) * Math.PI * 2;
     await page.mouse.move(cx + Math.sin(a) * 300, cy + (1 - Math.cos(a)) * -150);
     await page.waitForTimeout(8);
   }
-  await page.mouse.up();
+  await page.mouse.up({ button });
   const times = await page.evaluate(() => {
     const w = globalThis as unknown as { __rafTimes: number[]; __rafStop: boolean };
     w.__rafStop = true;
@@ -190,7 +193,7 @@ async function main(): Promise<void> {
 
       const peer = await firstRenders(browser, server.url, topics, 'peer');
       await peer.page.waitForTimeout(100);
-      const peerPan = await pan(peer.page, 120);
+      const peerPan = await pan(peer.page, 120, 'left');
       await peer.page.close();
 
       rows.push(

@@ -19,7 +19,8 @@ import { executeCommand, finishEdit, type EditSession, type ViewAction } from '.
 import { branchesToOutline, outlineToTopics } from './keyboard/outline.ts';
 import type { LayoutKind, MapLayout } from './layout/types.ts';
 import { createCanvasTextMeasure } from './render/browserMeasure.ts';
-import { CanvasRenderer, type FrameStats } from './render/canvasRenderer.ts';
+import { dropTarget } from './pointer/dropTarget.ts';
+import { CanvasRenderer, type DragFeedback, type FrameStats } from './render/canvasRenderer.ts';
 import { ImageCache, type ImageUrlResolver } from './render/imageCache.ts';
 import { badgeHitTest, buildScene, hitTest, type Scene } from './render/scene.ts';
 import { TextLayoutCache } from './render/textLayout.ts';
@@ -75,8 +76,9 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
   const frameRef = useRef(0);
   const revealRef = useRef(false);
   const shownKindRef = useRef<LayoutKind | null>(null);
-  const drawState = useRef({ scene, selected, edit, onFrame });
-  drawState.current = { scene, selected, edit, onFrame };
+  const dragFeedback = useRef<DragFeedback | undefined>(undefined);
+  const drawState = useRef({ scene, selected, edit, onFrame, index });
+  drawState.current = { scene, selected, edit, onFrame, index };
 
   const draw = useCallback(() => {
     const renderer = rendererRef.current;
@@ -87,6 +89,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
       view: viewRef.current,
       selectedId: s.selected,
       editingId: s.edit?.topicId ?? null,
+      drag: dragFeedback.current,
     });
     placeField(fieldRef.current, s.scene, s.edit, viewRef.current, visuals);
     s.onFrame?.(stats);
@@ -244,12 +247,17 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     treeRef.current?.focus({ preventScroll: true });
   };
 
-  // Drag anywhere to pan; a click without movement selects the topic under the pointer.
-  const drag = useRef<{ id: number; x: number; y: number; moved: boolean } | null>(null);
+  // Drag a topic to move it (onto a topic: as its child; near its edge: beside it); drag empty space, or with the
+  // middle button, to pan; a click without movement selects the topic under the pointer.
+  const drag = useRef<{ id: number; x: number; y: number; moved: boolean; topicId: string | null } | null>(
+    null,
+  );
   const onPointerDown = (e: PointerEvent<HTMLCanvasElement>) => {
     if (e.button !== 0 && e.button !== 1) return;
     e.currentTarget.setPointerCapture(e.pointerId);
-    drag.current = { id: e.pointerId, x: e.clientX, y: e.clientY, moved: false };
+    const box = e.button === 0 ? hitTest(drawState.current.scene, worldAt(e)) : undefined;
+    const topicId = box && box.parentId !== null ? box.id : null;
+    drag.current = { id: e.pointerId, x: e.clientX, y: e.clientY, moved: false, topicId };
   };
   const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
     const d = drag.current;
@@ -258,6 +266,19 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     const dy = e.clientY - d.y;
     if (!d.moved && Math.hypot(dx, dy) < DRAG_THRESHOLD) return;
     d.moved = true;
+    if (d.topicId !== null) {
+      const { scene: current, index: topics } = drawState.current;
+      const dragged = current.layout.byId.get(d.topicId);
+      const world = worldAt(e);
+      if (!dragged) return;
+      const under = current.boxIndex.query({ x: world.x, y: world.y, width: 0, height: 0 });
+      dragFeedback.current = {
+        ghost: { ...world, width: dragged.width, height: dragged.height },
+        drop: dropTarget(current.layout, topics, d.topicId, world, under),
+      };
+      requestDraw();
+      return;
+    }
     d.x = e.clientX;
     d.y = e.clientY;
     viewRef.current = panBy(viewRef.current, dx, dy);
@@ -266,7 +287,18 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
   const onPointerUp = (e: PointerEvent<HTMLCanvasElement>) => {
     const d = drag.current;
     drag.current = null;
-    if (!d || d.moved || e.button !== 0) return;
+    if (!d) return;
+    if (d.moved && d.topicId !== null) {
+      const drop = dragFeedback.current?.drop;
+      dragFeedback.current = undefined;
+      if (drop && store.move(d.topicId, drop.parentId, drop.index)) {
+        revealRef.current = true;
+        setSelectedId(d.topicId);
+      }
+      requestDraw();
+      return;
+    }
+    if (d.moved || e.button !== 0) return;
     treeRef.current?.focus({ preventScroll: true });
     const world = worldAt(e);
     const collapsed = badgeHitTest(drawState.current.scene, world);
@@ -277,6 +309,11 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     }
     const box = hitTest(drawState.current.scene, world);
     if (box) setSelectedId(box.id);
+  };
+  const onPointerCancel = () => {
+    drag.current = null;
+    dragFeedback.current = undefined;
+    requestDraw();
   };
   const onDoubleClick = (e: MouseEvent<HTMLCanvasElement>) => {
     const box = hitTest(drawState.current.scene, worldAt(e));
@@ -309,7 +346,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}
           onPointerUp={onPointerUp}
-          onPointerCancel={() => (drag.current = null)}
+          onPointerCancel={onPointerCancel}
           onDoubleClick={onDoubleClick}
         />
         <AccessibleTopicTree

@@ -1,4 +1,5 @@
 import type { Rect } from '../layout/geometry.ts';
+import type { DropTarget } from '../pointer/dropTarget.ts';
 import type { Connector, TopicBox } from '../layout/types.ts';
 import type { ImageCache } from './imageCache.ts';
 import { collapsedBadge } from './badges.ts';
@@ -19,6 +20,13 @@ export interface RenderState {
   readonly selectedId: string | null;
   /** The topic whose text is being edited in the overlay (its text is not painted). */
   readonly editingId: string | null;
+  /** While a topic is dragged: its ghost under the pointer and where it would land. */
+  readonly drag?: DragFeedback | undefined;
+}
+
+export interface DragFeedback {
+  readonly ghost: Rect;
+  readonly drop: DropTarget | undefined;
 }
 
 export interface FrameStats {
@@ -89,6 +97,7 @@ export class CanvasRenderer {
     this.drawContent(scene, boxes, view.scale, state.editingId, simple);
     this.drawBadges(scene, boxes, view.scale);
     this.drawSelection(scene, state.selectedId, view.scale);
+    if (state.drag) this.drawDrag(state.drag, scene.layout.kind === 'org', view.scale);
     return { boxes: boxes.length, connectors: connectors.length, ms: performance.now() - start };
   }
 
@@ -356,6 +365,47 @@ export class CanvasRenderer {
         ctx.textAlign = 'left';
       }
     }
+  }
+
+  private drawDrag({ ghost, drop }: DragFeedback, org: boolean, scale: number): void {
+    const { ctx } = this;
+    if (drop) {
+      const t = drop.target;
+      ctx.strokeStyle = SELECTION;
+      if (drop.mode === 'child') {
+        const pad = 5 / scale;
+        ctx.lineWidth = 3 / scale;
+        ctx.setLineDash([6 / scale, 4 / scale]);
+        ctx.beginPath();
+        ctx.roundRect(t.x - pad, t.y - pad, t.width + 2 * pad, t.height + 2 * pad, 8);
+        ctx.stroke();
+        ctx.setLineDash([]);
+      } else {
+        // A bar on the side where the topic would be inserted.
+        const gap = 5 / scale;
+        ctx.lineWidth = 4 / scale;
+        ctx.beginPath();
+        if (org) {
+          const x = drop.mode === 'before' ? t.x - gap : t.x + t.width + gap;
+          ctx.moveTo(x, t.y);
+          ctx.lineTo(x, t.y + t.height);
+        } else {
+          const y = drop.mode === 'before' ? t.y - gap : t.y + t.height + gap;
+          ctx.moveTo(t.x, y);
+          ctx.lineTo(t.x + t.width, y);
+        }
+        ctx.stroke();
+      }
+    }
+    ctx.globalAlpha = 0.45;
+    ctx.fillStyle = '#ffffff';
+    ctx.strokeStyle = SELECTION;
+    ctx.lineWidth = 1.5 / scale;
+    ctx.beginPath();
+    ctx.roundRect(ghost.x, ghost.y, ghost.width, ghost.height, 6);
+    ctx.fill();
+    ctx.stroke();
+    ctx.globalAlpha = 1;
   }
 
   private drawSelection(scene: Scene, selectedId: string | null, scale: number): void {

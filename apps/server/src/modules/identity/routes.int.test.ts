@@ -29,6 +29,12 @@ describe('route classification', () => {
     expect(t.app.routeAccess.find((r) => r.url === `${API}/accounts`)?.access).toBe('public');
   });
 
+  it('marks the operations that need a session in the OpenAPI document', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: `${API}/openapi.json` })).json<{ paths: Record<string, Record<string, { security?: unknown }>> }>();
+    expect(doc.paths[`${API}/me`]?.get?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths[`${API}/accounts`]?.post?.security).toBeUndefined();
+  });
+
   it('answers 401 unauthenticated on every non-public route called without credentials', async () => {
     const guarded = t.app.routeAccess.filter((r) => ['authenticated', 'org-member', 'org-admin', 'operator'].includes(r.access ?? ''));
     expect(guarded.length).toBeGreaterThan(15);

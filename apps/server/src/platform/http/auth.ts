@@ -239,6 +239,9 @@ export function installAuth(app: FastifyInstance): AuthGate {
     }
     const access = declared;
     if (access === 'public' || access === 'custom') return;
+    // The OpenAPI document says which operations need a session (swagger reads the schema after this hook).
+    const schema = route.schema as (Record<string, unknown> & { security?: unknown }) | undefined;
+    if (schema && schema.security === undefined) schema.security = [{ bearer: [] }];
     const orgParam = route.config?.orgParam ?? 'orgId';
     const hook = async (request: FastifyRequest): Promise<void> => {
       const auth = await gate.authenticate(request);

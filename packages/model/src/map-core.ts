@@ -15,7 +15,8 @@ import type { MapDocument } from './document.ts';
 import { ModelError, fail, ok, type ModelResult } from './errors.ts';
 import { randomId, type IdFactory } from './ids.ts';
 import { KEY_CENTRAL_ID, ROOT_DOCUMENT, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
-import { projectDocument, readSummaryFlag, type Projection } from './projection.ts';
+import { DocumentView } from './document-view.ts';
+import { readSummaryFlag, type Projection } from './projection.ts';
 import { UpdateGate, type ImportSummary } from './update-gate.ts';
 
 export type PeerId = bigint | number | `${number}`;
@@ -45,7 +46,7 @@ export class MapCore {
   protected readonly createId: IdFactory;
   private readonly gate: UpdateGate;
   private undoManager: UndoManager;
-  private projection: Projection | undefined;
+  private readonly view: DocumentView;
   /** Topic id to node: exact for local adds; stale after deletes, undo/redo and imports until rebuilt. */
   private readonly nodeIndex = new Map<string, TreeID>();
   private indexFresh = false;
@@ -63,10 +64,11 @@ export class MapCore {
     this.tree = topicsTree(doc);
     this.createId = options.createId ?? randomId;
     this.gate = new UpdateGate(doc);
+    this.view = new DocumentView(doc);
     this.undoManager = this.newUndoManager();
     doc.subscribe((batch) => {
       if (batch.by === 'checkout') return;
-      this.projection = undefined;
+      this.view.note(batch);
       if (batch.by === 'import') this.forgetIndex();
       this.emit({ source: batch.by === 'import' ? 'remote' : (this.source ?? 'local') });
     });
@@ -188,10 +190,10 @@ export class MapCore {
 
   // ---- for the operations --------------------------------------------------------------------------------
 
-  /** Ends a local operation: the view is stale, and outside a batch the operation is committed. */
+  /** Ends a local operation: outside a batch it is committed (its events update the view); inside, the view is reread. */
   protected changed(): void {
-    this.projection = undefined;
     if (this.batchDepth === 0) this.doc.commit();
+    else this.view.invalidate();
   }
 
   protected indexTopic(id: string, node: TreeID): void {
@@ -254,8 +256,7 @@ export class MapCore {
   }
 
   protected project(): Projection {
-    if (!this.projection) this.projection = projectDocument(this.doc);
-    return this.projection;
+    return this.view.get();
   }
 
   private findNode(id: string): TreeID | undefined {
@@ -281,7 +282,6 @@ export class MapCore {
     } finally {
       this.source = undefined;
       this.forgetIndex();
-      this.projection = undefined;
     }
   }
 

@@ -19,7 +19,6 @@ import {
   ROOT_RELATIONSHIPS,
   ROOT_TITLE,
   RUN_STYLE_KEYS,
-  topicsTree,
   type SummaryFlag,
 } from './loro-layout.ts';
 
@@ -42,27 +41,57 @@ export interface Projection {
 type Range = { from: number; to: number };
 type Summary = NonNullable<Topic['summaries']>[number];
 
-/** Picks the central topic among the forest's roots: the one the document names, else the first. */
-export function pickCentral(roots: readonly RawTopicNode[], centralId: unknown): RawTopicNode | undefined {
-  return roots.find((node) => node.id === centralId) ?? roots[0];
+/** A tree node as the view walks it: structure only, its fields come from `NodeFields`. */
+export interface ViewNode {
+  id: TreeID;
+  children: ViewNode[];
 }
 
-export function projectDocument(doc: LoroDoc): Projection {
-  const tree = topicsTree(doc);
-  const roots = tree.toJSON() as RawTopicNode[];
-  const central = pickCentral(roots, doc.getMap(ROOT_DOCUMENT).get(KEY_CENTRAL_ID));
-  const projector = new TopicProjector((node) => tree.getNodeByID(node)?.data);
+/** A node's map as plain JSON, and its rich runs when its `richText` flag is set. */
+export interface NodeFields {
+  meta: Record<string, unknown>;
+  runs: TextRun[] | undefined;
+}
+
+/** Map-level state read from the root containers other than the tree. */
+export interface MapLevel {
+  title: string;
+  meta: Record<string, unknown>;
+  relationships: Record<string, unknown>;
+  centralId: unknown;
+}
+
+export function readMapLevel(doc: LoroDoc): MapLevel {
+  return {
+    title: doc.getText(ROOT_TITLE).toString(),
+    meta: doc.getMap(ROOT_META).toJSON() as Record<string, unknown>,
+    relationships: doc.getMap(ROOT_RELATIONSHIPS).toJSON() as Record<string, unknown>,
+    centralId: doc.getMap(ROOT_DOCUMENT).get(KEY_CENTRAL_ID),
+  };
+}
+
+export function readNodeFields(data: LoroMap, meta = data.toJSON() as Record<string, unknown>): NodeFields {
+  return { meta, runs: meta.richText === true ? readRuns(data.get('text')) : undefined };
+}
+
+/** Builds the JSON document from the forest's roots (in order), each node's fields and the map-level state. */
+export function assembleDocument(
+  roots: readonly ViewNode[],
+  fieldsOf: (node: TreeID) => NodeFields | undefined,
+  mapLevel: MapLevel,
+): Projection {
+  const central = roots.find((node) => node.id === mapLevel.centralId) ?? roots[0];
+  const projector = new TopicProjector(fieldsOf);
   const root: Topic = central ? projector.topic(central) : { id: 'central', text: '', children: [] };
   const floating = roots.filter((node) => node !== central).map((node) => projector.topic(node));
-
   const document: MapDocument = {
     schemaVersion: DOCUMENT_SCHEMA_VERSION,
-    title: doc.getText(ROOT_TITLE).toString(),
+    title: mapLevel.title,
     root,
     floating,
-    relationships: projectRelationships(doc, projector.topicNodes),
+    relationships: projectRelationships(mapLevel.relationships, projector.topicNodes),
   };
-  const meta = projectMeta(doc);
+  const meta = projectMeta(mapLevel.meta);
   if (meta) document.meta = meta;
   return { document, topicNodes: projector.topicNodes, centralNode: central?.id };
 }
@@ -70,12 +99,13 @@ export function projectDocument(doc: LoroDoc): Projection {
 class TopicProjector {
   readonly topicNodes = new Map<string, TreeID>();
 
-  constructor(private readonly dataOf: (node: TreeID) => LoroMap | undefined) {}
+  constructor(private readonly fieldsOf: (node: TreeID) => NodeFields | undefined) {}
 
-  topic(node: RawTopicNode): Topic {
-    const meta = node.meta;
+  topic(node: ViewNode): Topic {
+    const fields = this.fieldsOf(node.id);
+    const meta = fields?.meta ?? {};
     const topic: Topic = { id: this.claim(meta.id, node.id), text: str(meta.text), children: [] };
-    if (meta.richText === true) topic.richText = this.runs(node.id);
+    if (fields?.runs) topic.richText = fields.runs;
     const notes = str(meta.notesHtml);
     if (notes !== '') topic.notesHtml = notes;
     copyList(topic, 'links', meta.links);
@@ -90,7 +120,7 @@ class TopicProjector {
 
     const summaries: { flag: SummaryFlag; topic: Topic }[] = [];
     for (const child of node.children) {
-      const flag = readSummaryFlag(child.meta.summary);
+      const flag = readSummaryFlag(this.fieldsOf(child.id)?.meta.summary);
       if (flag) summaries.push({ flag, topic: this.topic(child) });
       else topic.children.push(this.topic(child));
     }
@@ -117,25 +147,26 @@ class TopicProjector {
     this.topicNodes.set(claimed, node);
     return claimed;
   }
-
-  private runs(node: TreeID): TextRun[] {
-    const text: unknown = this.dataOf(node)?.get('text');
-    if (!(text instanceof LoroText)) return [];
-    const delta = text.toDelta() as { insert?: unknown; attributes?: Record<string, unknown> }[];
-    return delta.flatMap((op) => {
-      if (typeof op.insert !== 'string') return [];
-      const run: Record<string, unknown> = { text: op.insert };
-      for (const key of RUN_STYLE_KEYS) {
-        const value = op.attributes?.[key];
-        if (value !== undefined && value !== null) run[key] = value;
-      }
-      return [run as TextRun];
-    });
-  }
 }
 
-function projectRelationships(doc: LoroDoc, shown: ReadonlyMap<string, TreeID>): Relationship[] {
-  const raw = doc.getMap(ROOT_RELATIONSHIPS).toJSON() as Record<string, unknown>;
+function readRuns(text: unknown): TextRun[] {
+  if (!(text instanceof LoroText)) return [];
+  const delta = text.toDelta() as { insert?: unknown; attributes?: Record<string, unknown> }[];
+  return delta.flatMap((op) => {
+    if (typeof op.insert !== 'string') return [];
+    const run: Record<string, unknown> = { text: op.insert };
+    for (const key of RUN_STYLE_KEYS) {
+      const value = op.attributes?.[key];
+      if (value !== undefined && value !== null) run[key] = value;
+    }
+    return [run as TextRun];
+  });
+}
+
+function projectRelationships(
+  raw: Record<string, unknown>,
+  shown: ReadonlyMap<string, TreeID>,
+): Relationship[] {
   const relationships: Relationship[] = [];
   for (const id of Object.keys(raw).sort()) {
     const value = raw[id];
@@ -152,8 +183,7 @@ function projectRelationships(doc: LoroDoc, shown: ReadonlyMap<string, TreeID>):
   return relationships;
 }
 
-function projectMeta(doc: LoroDoc): Record<string, string> | undefined {
-  const raw = doc.getMap(ROOT_META).toJSON() as Record<string, unknown>;
+function projectMeta(raw: Record<string, unknown>): Record<string, string> | undefined {
   const meta: Record<string, string> = {};
   for (const key of Object.keys(raw).sort()) {
     const value = raw[key];

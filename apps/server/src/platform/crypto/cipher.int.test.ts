@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
 import { describeEachDialect } from '../db/testing.ts';
 import { withSystemContext, withTenant } from '../db/tenant.ts';
-import { DecryptionError, normaliseEmail, TenantKeysDestroyedError } from './index.ts';
+import { DecryptionError, normaliseEmail, TenantKeyStore, TenantKeysDestroyedError } from './index.ts';
 import { createProbeSecretsTable, createTestCrypto, type TestCrypto } from './testing.ts';
 
 describeEachDialect('envelope encryption', (h) => {
@@ -107,6 +107,26 @@ describeEachDialect('envelope encryption', (h) => {
       expect((await other.keys.activeKey('t-cache', 'data')).version).toBe(2);
       expect(await other.cipher.openText('t-cache', ref('r'), v1)).toBe('a');
       other.cleanup();
+    });
+  });
+
+  describe('key cache bound', () => {
+    it('keeps at most maxCachedTenants tenants, evicting the least recently used', async () => {
+      let unwraps = 0;
+      const real = crypto.keys.provider;
+      const counting = Object.create(real, { unwrap: { value: (v: number, w: Uint8Array, a: Uint8Array) => (unwraps++, real.unwrap(v, w, a)) } }) as typeof real;
+      const small = new TenantKeyStore(h.database, counting, clock, { maxCachedTenants: 2 });
+      for (const t of ['lru-1', 'lru-2']) await crypto.cipher.seal(t, ref('r'), 'x'); // create the keys
+      await small.activeKey('lru-1', 'data');
+      await small.activeKey('lru-2', 'data');
+      await small.activeKey('lru-1', 'data'); // hit; lru-2 is now the oldest
+      expect(unwraps).toBe(2);
+      await crypto.cipher.seal('lru-3', ref('r'), 'x');
+      await small.activeKey('lru-3', 'data'); // evicts lru-2
+      await small.activeKey('lru-1', 'data'); // still cached
+      expect(unwraps).toBe(3);
+      await small.activeKey('lru-2', 'data'); // reloaded
+      expect(unwraps).toBe(4);
     });
   });
 

@@ -8,7 +8,7 @@ import { describeEachDialect } from '../db/testing.ts';
 import { withSystemContext, withTenant } from '../db/tenant.ts';
 import { JobQueue } from '../jobs/queue.ts';
 import type { RootKeyProvider } from './keyring.ts';
-import { rotateRootKey } from './rotation.ts';
+import { rotateRootKey, RotationInProgressError, ROTATION_LOCK_STALE_MS } from './rotation.ts';
 import { createProbeSecretsTable, createTestCrypto, type ProbeSecretsTable, type TestCrypto } from './testing.ts';
 import { sealedKeyVersion } from './value-format.ts';
 
@@ -126,6 +126,22 @@ describeEachDialect('key rotation', (h) => {
     expect(early).toEqual({ resealed: 1, retired: [], pending: [1] });
     clock.advance(crypto.keys.cacheTtlMs);
     expect(await crypto.dataKeys.reencryptTenant('tenant-f')).toEqual({ resealed: 0, retired: [1], pending: [] });
+  });
+
+  describe('two root-key rotations at once', () => {
+    it('lets only one run; a lock left by a dead run is taken over once stale', async () => {
+      const now = clock.now().getTime();
+      await h.database.db.insertInto('system_settings').values({ key: 'crypto.kek_rotation.lock', value: 'rotation-other-process', updated_at: now }).execute();
+      await expect(crypto.rotateRootKey()).rejects.toThrow(RotationInProgressError);
+      clock.advance(ROTATION_LOCK_STALE_MS);
+      const before = await crypto.keys.provider.currentVersion();
+      expect((await crypto.rotateRootKey()).kekVersion).toBe(before + 1);
+      expect(await h.database.db.selectFrom('system_settings').selectAll().where('key', '=', 'crypto.kek_rotation.lock').execute()).toEqual([]);
+      const [a, b] = await Promise.allSettled([crypto.rotateRootKey(), crypto.rotateRootKey()]);
+      expect([a.status, b.status].sort()).toEqual(['fulfilled', 'rejected']);
+      const rejected = [a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(RotationInProgressError);
+    });
   });
 
   describe('a root-key rotation that dies half-way', () => {

@@ -17,11 +17,48 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/connect.ts';
 import type { Tables } from '../db/schema.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { withSystemContext, withTenant } from '../db/tenant.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Cipher } from './cipher.ts';
 import { dataKeyAad, type TenantKeyStore } from './tenant-keys.ts';
 import { sealedKeyVersion } from './value-format.ts';
+
+export class RotationInProgressError extends Error {
+  constructor(owner: string, sinceMs: number) {
+    super(`another root key rotation (${owner}) is running, last seen ${Math.round(sinceMs / 1000)} s ago; wait for it, or if it died, run again once it has been silent for ${ROTATION_LOCK_STALE_MS / 1000} s`);
+    this.name = 'RotationInProgressError';
+  }
+}
+
+const ROTATION_LOCK = 'crypto.kek_rotation.lock';
+/** A rotation that has not touched its lock for this long is taken to have died; the next run takes over. */
+export const ROTATION_LOCK_STALE_MS = 60_000;
+
+/** One root-key rotation at a time, across processes: a row in system_settings, refreshed after each batch. */
+async function acquireRotationLock(database: Database, clock: Clock, owner: string): Promise<{ refresh(): Promise<void>; release(): Promise<void> }> {
+  const db = database.db;
+  const now = () => clock.now().getTime();
+  try {
+    await db.insertInto('system_settings').values({ key: ROTATION_LOCK, value: owner, updated_at: now() }).execute();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const held = await db.selectFrom('system_settings').selectAll().where('key', '=', ROTATION_LOCK).executeTakeFirst();
+    const age = held ? now() - Number(held.updated_at) : Infinity;
+    if (held && age < ROTATION_LOCK_STALE_MS) throw new RotationInProgressError(held.value, age);
+    const taken = held
+      ? await db.updateTable('system_settings').set({ value: owner, updated_at: now() }).where('key', '=', ROTATION_LOCK).where('value', '=', held.value).where('updated_at', '=', held.updated_at).executeTakeFirst()
+      : undefined;
+    if (!taken || Number(taken.numUpdatedRows) !== 1) throw new RotationInProgressError('unknown', 0);
+  }
+  return {
+    refresh: async () => {
+      const r = await db.updateTable('system_settings').set({ updated_at: now() }).where('key', '=', ROTATION_LOCK).where('value', '=', owner).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw new Error('lost the root key rotation lock to another process (this run was silent too long); run the rotation again');
+    },
+    release: async () => void (await db.deleteFrom('system_settings').where('key', '=', ROTATION_LOCK).where('value', '=', owner).execute()),
+  };
+}
 
 export interface RootKeyRotationResult {
   kekVersion: number;
@@ -34,6 +71,19 @@ export interface RootKeyRotationResult {
 export async function rotateRootKey(
   deps: { database: Database; keys: TenantKeyStore; clock: Clock; logger?: Logger },
   options: { batchSize?: number; onProgress?: (done: number) => void } = {},
+): Promise<RootKeyRotationResult> {
+  const lock = await acquireRotationLock(deps.database, deps.clock, `rotation-${randomUUID()}`);
+  try {
+    return await rotateRootKeyLocked(deps, options, lock.refresh);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function rotateRootKeyLocked(
+  deps: { database: Database; keys: TenantKeyStore; clock: Clock; logger?: Logger },
+  options: { batchSize?: number; onProgress?: (done: number) => void },
+  refreshLock: () => Promise<void>,
 ): Promise<RootKeyRotationResult> {
   const { database, keys, clock } = deps;
   const provider = keys.provider;
@@ -98,6 +148,7 @@ export async function rotateRootKey(
       return rows;
     });
     rewrapped += done.length;
+    await refreshLock();
     options.onProgress?.(rewrapped);
     if (done.length < batchSize) break;
   }

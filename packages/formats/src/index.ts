@@ -28,8 +28,8 @@ export function importMap(bytes: Uint8Array, options: ImportOptions = {}): Impor
   if (bytes.length > limits.maxInputBytes) {
     throw new FormatError('too_large', `file is ${bytes.length} bytes (limit ${limits.maxInputBytes})`);
   }
-  const format = options.format ?? detectFormat(bytes, options.filename, options.mimeType);
-  return asInvalidFile(format, () => {
+  return asInvalidFile(options.format ?? 'file', () => {
+    const format = options.format ?? detectFormat(bytes, options.filename, options.mimeType, limits);
     switch (format) {
       case 'mmap':
         return importMmap(bytes, limits, options.filename);

@@ -208,9 +208,13 @@ export class AuthGate {
 }
 
 /** Routes the platform itself registers (health, metrics, the OpenAPI document and its browsable docs). */
-const PLATFORM_ROUTES: { test: (url: string) => boolean; access: Access }[] = [
-  // The browser app's files and its client-side routes (platform/http/web-app.ts).
-  { test: (u) => u === '/*' || !/^\/(api\/|p\/|scim\/|healthz$|readyz$|metrics$)/.test(u), access: 'public' },
+const PLATFORM_ROUTES: { test: (url: string, method: string) => boolean; access: Access }[] = [
+  // The browser app (platform/http/web-app.ts): its static files (one GET route per file) and the client-side
+  // route fallback. Only GETs of `/`, `/*` or a path with a file extension, outside the API.
+  {
+    test: (u, m) => m === 'GET' && !u.startsWith('/api/') && (u === '/' || u === '/*' || /\/[^/]+\.[A-Za-z0-9]+$/.test(u)),
+    access: 'public',
+  },
   { test: (u) => u === '/healthz' || u === '/readyz', access: 'public' },
   // Restricted by CANOPY_METRICS_ALLOW (by address), not by account.
   { test: (u) => u === '/metrics', access: 'public' },
@@ -230,8 +234,9 @@ export function installAuth(app: FastifyInstance): AuthGate {
 
   app.addHook('onRoute', (route) => {
     const given = route.config?.access;
-    const declared = isAccess(given) ? given : given === undefined ? PLATFORM_ROUTES.find((r) => r.test(route.url))?.access : undefined;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const platformRoute = (method: string) => PLATFORM_ROUTES.find((r) => r.test(route.url, method))?.access;
+    const declared = isAccess(given) ? given : given === undefined && methods.every((m) => m === 'HEAD' || platformRoute(m)) ? platformRoute(methods.find((m) => m !== 'HEAD') ?? 'GET') : undefined;
     for (const method of methods) if (method !== 'HEAD') routeAccess.push({ method, url: route.url, access: declared });
     if (!declared) {
       app.log.warn({ url: route.url, method: route.method, given }, 'route without a valid config.access (platform/http/auth.ts)');

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLicenseToken, type LicenseJwks } from '../../../../../packages/sdk/src/licensing/index.ts';
 import { describeEachDialect } from '../../platform/db/testing.ts';
@@ -224,16 +225,39 @@ describeEachDialect('licence validation', (h) => {
       const forged = Buffer.from(JSON.stringify({ ...claims, products: ['desktop-mac', 'teams'], exp: 4_000_000_000 })).toString('base64url');
       const now = t.clock.now();
       expect(await verifyLicenseToken(`${header}.${forged}.${signature}`, jwks, { now })).toEqual({ valid: false, reason: 'bad_signature' });
-      const flipped = signature.slice(0, -2) + (signature.endsWith('A') ? 'BA' : 'AA');
-      expect((await verifyLicenseToken(`${header}.${payload}.${flipped}`, jwks, { now })).valid).toBe(false);
+      // Change a character in the middle (the last one carries padding bits a decoder may ignore).
+      const flipped = signature.slice(0, 20) + (signature[20] === 'A' ? 'B' : 'A') + signature.slice(21);
+      expect(await verifyLicenseToken(`${header}.${payload}.${flipped}`, jwks, { now })).toEqual({ valid: false, reason: 'bad_signature' });
       const none = Buffer.from(JSON.stringify({ alg: 'none', kid: 'x' })).toString('base64url');
       expect(await verifyLicenseToken(`${none}.${payload}.`, jwks, { now })).toEqual({ valid: false, reason: 'unsupported_algorithm' });
       expect(await verifyLicenseToken('not-a-token', jwks, { now })).toEqual({ valid: false, reason: 'malformed' });
     });
 
+    it('is signed by a node key that the platform key certifies; a forged certificate is refused', async () => {
+      const header = decodeHeader(token);
+      expect(header).toMatchObject({ alg: 'EdDSA', typ: 'canopy-license+jwt' });
+      expect(jwks.keys.map((k) => k.kid)).not.toContain(header.kid);
+      expect(jwks.keys.map((k) => k.kid)).toContain(rootKid(token));
+      // An attacker's own key, "certified" by a delegation the attacker signed: refused.
+      const pair = generateKeyPairSync('ed25519');
+      const x = (pair.publicKey.export({ format: 'jwk' }) as { x: string }).x;
+      const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const dlgInput = `${b64({ alg: 'EdDSA', typ: 'canopy-license-delegation+jwt', kid: rootKid(token) })}.${b64({ sub: 'evil', x, iat: 0, exp: 4e9 })}`;
+      const dlg = `${dlgInput}.${sign(null, Buffer.from(dlgInput), pair.privateKey).toString('base64url')}`;
+      const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as object;
+      const input = `${b64({ alg: 'EdDSA', kid: 'evil', dlg })}.${b64({ ...claims, products: ['teams'] })}`;
+      const forged = `${input}.${sign(null, Buffer.from(input), pair.privateKey).toString('base64url')}`;
+      expect(await verifyLicenseToken(forged, jwks, { now: t.clock.now() })).toEqual({ valid: false, reason: 'bad_delegation' });
+      // The real certificate, with a token signed by another key: refused.
+      const stolen = `${b64({ alg: 'EdDSA', kid: header.kid, dlg: header.dlg })}.${b64(claims)}`;
+      const mixed = `${stolen}.${sign(null, Buffer.from(stolen), pair.privateKey).toString('base64url')}`;
+      expect(await verifyLicenseToken(mixed, jwks, { now: t.clock.now() })).toEqual({ valid: false, reason: 'bad_signature' });
+    });
+
     it('after a key rotation: new tokens use the new key, and a token signed by the retired key still verifies', async () => {
-      const oldKid = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
+      const oldKid = rootKid(token);
       const newKid = t.signer.rotate();
+      licensingService(depsOf(t))?.validator.renewDelegation();
       const after = (await call(t, undefined)('GET', '/licenses/keys')).body as unknown as LicenseJwks;
       expect(after.keys.map((k) => [k.kid, k.status])).toEqual(expect.arrayContaining([[newKid, 'active'], [oldKid, 'retired']]));
       const now = t.clock.now();
@@ -241,7 +265,7 @@ describeEachDialect('licence validation', (h) => {
 
       const fresh = await validate(user.token, { product: 'desktop-mac', fingerprint: 'mac-1' });
       const freshToken = String(fresh.body?.token);
-      expect(JSON.parse(Buffer.from(freshToken.split('.')[0]!, 'base64url').toString())).toMatchObject({ kid: newKid, alg: 'EdDSA' });
+      expect(rootKid(freshToken)).toBe(newKid);
       expect((await verifyLicenseToken(freshToken, after, { now })).valid).toBe(true);
       // A client holding the JWKS from before the rotation cannot know the new key yet.
       expect(await verifyLicenseToken(freshToken, jwks, { now })).toEqual({ valid: false, reason: 'unknown_key' });
@@ -252,6 +276,16 @@ describeEachDialect('licence validation', (h) => {
     });
   });
 });
+
+function decodeHeader(token: string): { alg: string; typ: string; kid: string; dlg: string } {
+  return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { alg: string; typ: string; kid: string; dlg: string };
+}
+
+/** The platform key behind a token: the kid of its delegation's header. */
+function rootKid(token: string): string {
+  const dlg = decodeHeader(token).dlg;
+  return (JSON.parse(Buffer.from(dlg.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+}
 
 /** The AppDeps the harness built the app with (the module keeps its service per AppDeps). */
 function depsOf(t: LicensingTestApp) {

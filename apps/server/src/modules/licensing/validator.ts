@@ -15,7 +15,7 @@ import { aliveSince, withOverage } from './policies.ts';
 import type { LicensingCaller } from './ports.ts';
 import { LicenseRepository, type CallerLicences, type LicenseRow } from './repo.ts';
 import type { Policy, ValidateInput, ValidateReplyT, ValidationLicenseT } from './schemas.ts';
-import { LicenseTokenIssuer } from './token.ts';
+import { DelegatedTokenSigner, LicenseTokenIssuer } from './token.ts';
 
 interface Verdict {
   code: ValidationCode;
@@ -56,7 +56,7 @@ export interface ValidatorOptions {
 export class LicenseValidator {
   private readonly callers: BoundedCache<{ at: number; value: Promise<CallerLicences> }>;
   private readonly machines = new BoundedCache<{ id: string; beatAt: number }>(100_000);
-  private readonly issuer: LicenseTokenIssuer;
+  private readonly issuer: DelegatedTokenSigner;
   private readonly callerTtlMs: number;
 
   constructor(
@@ -65,12 +65,17 @@ export class LicenseValidator {
   ) {
     this.callerTtlMs = options.callerTtlMs ?? 5_000;
     this.callers = new BoundedCache(options.maxCachedCallers ?? 50_000);
-    this.issuer = new LicenseTokenIssuer(ctx.ports.signer);
+    this.issuer = new DelegatedTokenSigner(new LicenseTokenIssuer(ctx.ports.signer), ctx.clock);
   }
 
   invalidate(): void {
     this.callers.clear();
     this.machines.clear();
+  }
+
+  /** After a platform key rotation on this node: new tokens get a delegation from the new key at once. */
+  renewDelegation(): void {
+    this.issuer.renew();
   }
 
   private callerLicences(caller: LicensingCaller, now: number): Promise<CallerLicences> {

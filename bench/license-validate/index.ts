@@ -1,0 +1,103 @@
+// `npm run bench license-validate`: autocannon against Canopy's `POST /api/v1/licenses/validate` (a verified user
+// with a seat and a machine, a fresh nonce on every request, so every answer is signed anew) and, in the same
+// run, against a bare Fastify route returning a constant; on SQLite and on PostgreSQL. Prints requests/s for
+// both, their ratio and Canopy's p99 latency at 50 connections. Goal: ratio >= 0.5, p99 <= 10 ms.
+//
+// Loopback only. Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50),
+// BENCH_POSTGRES_URL (default postgres://canopy@127.0.0.1:5432/postgres; a role that may CREATE DATABASE),
+// BENCH_DIALECTS (default sqlite,postgres).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import { openDatabase } from '../../apps/server/src/platform/db/connect.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PG = process.env.BENCH_POSTGRES_URL ?? 'postgres://canopy@127.0.0.1:5432/postgres';
+const DIALECTS = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',').map((s) => s.trim());
+const GOAL = { ratio: 0.5, p99Ms: 10 };
+
+interface Result {
+  rps: number;
+  p99: number;
+  p50: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, token: string | undefined, seconds: number): Promise<Result> {
+  const body = (nonce: string) => JSON.stringify({ product: 'desktop-windows', fingerprint: 'bench-pc', nonce });
+  const r = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    requests: [{ setupRequest: (req) => ({ ...req, body: body(randomBytes(12).toString('base64url')) }) }],
+  });
+  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, errors: r.errors, non2xx: r.non2xx };
+}
+
+async function prepare(dialect: string): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
+  if (dialect === 'sqlite') return { url: undefined, drop: async () => {} };
+  const name = `canopy_bench_${randomBytes(5).toString('hex')}`;
+  const admin = openDatabase(PG, { poolSize: 1 });
+  await sql`create database ${sql.id(name)}`.execute(admin.db);
+  await admin.close();
+  const url = new URL(PG);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const again = openDatabase(PG, { poolSize: 1 });
+      await sql`drop database if exists ${sql.id(name)}`.execute(again.db);
+      await again.close();
+    },
+  };
+}
+
+async function run(dialect: string) {
+  const db = await prepare(dialect);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'server.ts')], {
+    env: { ...process.env, ...(db.url ? { CANOPY_DATABASE_URL: db.url } : {}) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const [first] = (await Promise.race([
+      once(lines, 'line'),
+      once(child, 'exit').then(() => {
+        throw new Error('the bench server exited during setup');
+      }),
+    ])) as [string];
+    const { canopy, bare, token } = JSON.parse(first) as { canopy: string; bare: string; token: string };
+    // Warm both (JIT, pools, caches), then measure the bare route and Canopy back to back.
+    await load(`${bare}/constant`, undefined, 2);
+    await load(`${canopy}/api/v1/licenses/validate`, token, 2);
+    const b = await load(`${bare}/constant`, undefined, SECONDS);
+    const c = await load(`${canopy}/api/v1/licenses/validate`, token, SECONDS);
+    const ratio = c.rps / b.rps;
+    console.log(
+      `${dialect.padEnd(8)} bare ${b.rps.toFixed(0).padStart(6)} req/s | canopy ${c.rps.toFixed(0).padStart(6)} req/s` +
+        ` | ratio ${ratio.toFixed(2)} (goal >= ${GOAL.ratio}) | canopy p50 ${c.p50} ms, p99 ${c.p99} ms (goal <= ${GOAL.p99Ms})` +
+        (c.errors || c.non2xx ? ` | errors ${c.errors}, non-2xx ${c.non2xx}` : ''),
+    );
+    return { dialect, ratio, p99: c.p99, ok: ratio >= GOAL.ratio && c.p99 <= GOAL.p99Ms && !c.errors && !c.non2xx };
+  } finally {
+    child.stdin.end();
+    await once(child, 'exit');
+    await db.drop();
+  }
+}
+
+console.log(`license-validate: ${CONNECTIONS} connections, ${SECONDS} s per target, loopback only`);
+const results = [];
+for (const dialect of DIALECTS) results.push(await run(dialect));
+const missed = results.filter((r) => !r.ok).map((r) => r.dialect);
+console.log(missed.length ? `goal missed on: ${missed.join(', ')}` : 'goal met on every dialect');

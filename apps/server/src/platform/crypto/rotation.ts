@@ -36,7 +36,7 @@ const ROTATION_LOCK = 'crypto.kek_rotation.lock';
 export const ROTATION_LOCK_STALE_MS = 60_000;
 
 /** One root-key rotation at a time, across processes: a row in system_settings, refreshed after each batch. */
-async function acquireRotationLock(database: Database, clock: Clock, owner: string): Promise<{ refresh(): Promise<void>; release(): Promise<void> }> {
+async function acquireRotationLock(database: Database, clock: Clock, owner: string): Promise<{ refresh: () => Promise<void>; release: () => Promise<void> }> {
   const db = database.db;
   const now = () => clock.now().getTime();
   try {

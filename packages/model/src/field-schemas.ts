@@ -4,6 +4,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { ModelError } from './errors.ts';
 import {
   AttachmentSchema,
   BoundarySchema,
@@ -73,4 +74,15 @@ export function fieldsProblems(fields: object, where: string): string[] {
     }
   }
   return problems;
+}
+
+/** Throws `invalid-field` with every problem of `fields`. */
+export function assertFields(fields: object): void {
+  const problems = fieldsProblems(fields, 'fields');
+  if (problems.length > 0) throw new ModelError('invalid-field', problems[0] ?? 'invalid field', problems);
+}
+
+export function assertValue(schema: TSchema, value: unknown, where: string): void {
+  const problem = schemaProblem(schema, value, where);
+  if (problem) throw new ModelError('invalid-field', problem, [problem]);
 }

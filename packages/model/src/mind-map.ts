@@ -5,7 +5,6 @@
  * for calls that cannot apply; they never leave a half-applied operation. Each operation is one commit (one update
  * to send, one undo step) unless it runs inside `batch`.
  */
-import type { TSchema } from '@sinclair/typebox';
 import { LoroMap, type LoroDoc, type LoroTreeNode } from 'loro-crdt';
 import {
   DOCUMENT_SCHEMA_VERSION,
@@ -13,44 +12,28 @@ import {
   type Boundary,
   type MapDocument,
   type Relationship,
-  type Task,
-  type TextRun,
-  type TopicStyle,
 } from './document.ts';
+import { checkSeed, seedDocument, writeRelationship } from './document-seed.ts';
 import { ModelError, fail, ok, type ModelResult } from './errors.ts';
-import { FIELD_SCHEMAS, fieldsProblems, schemaProblem } from './field-schemas.ts';
+import { FIELD_SCHEMAS, assertValue, schemaProblem } from './field-schemas.ts';
+import { randomId } from './ids.ts';
 import {
   MAX_RELATIONSHIPS,
-  MAX_SNAPSHOT_BYTES,
-  MAX_TEXT_LENGTH,
-  MAX_TITLE_LENGTH,
-  MAX_TOPIC_DEPTH,
-  MAX_TOPICS,
   MAX_SHORT_STRING_LENGTH,
+  MAX_SNAPSHOT_BYTES,
+  MAX_TITLE_LENGTH,
 } from './limits.ts';
-import {
-  ROOT_META,
-  ROOT_RELATIONSHIPS,
-  ROOT_TITLE,
-  createTopicNode,
-  depthOf,
-  listOf,
-  mapOf,
-  textOf,
-  writeFields,
-  type TopicFields,
-} from './loro-layout.ts';
-import { randomId } from './ids.ts';
+import { ROOT_META, ROOT_RELATIONSHIPS, ROOT_TITLE, listOf, type TopicFields } from './loro-layout.ts';
 import { MapCore, type MindMapOptions } from './map-core.ts';
 import { migrateToCurrent } from './migrations.ts';
-import { checkSeed, seedDocument, writeRelationship } from './document-seed.ts';
 import { validateState } from './state-validation.ts';
+import { TopicEditing } from './topic-editing.ts';
 
 export type ChildRange = { from: number; to: number };
 export type NewRelationship = Omit<Relationship, 'id'>;
 export type NewBoundary = Omit<Boundary, 'id'>;
 
-export class MindMap extends MapCore {
+export class MindMap extends TopicEditing {
   /** Set by `fromSnapshot` when it migrated the document: the schema version it was stored with. */
   migratedFrom: number | undefined;
 
@@ -101,178 +84,14 @@ export class MindMap extends MapCore {
     return ok(map);
   }
 
-  // ---- topics --------------------------------------------------------------------------------------------
-
-  centralTopicId(): string {
-    return this.toJSON().root.id;
-  }
-
-  /** Adds a topic under `parentId` (null: a floating topic) at `index` among its siblings (default: last). */
-  addTopic(parentId: string | null, index?: number, fields: TopicFields = {}): string {
-    checkFields(fields);
-    const parent = parentId === null ? undefined : this.node(parentId);
-    if (this.topicCount() >= MAX_TOPICS)
-      throw new ModelError('limit-exceeded', `a map holds at most ${MAX_TOPICS} topics`);
-    if (parent && depthOf(parent) + 1 > MAX_TOPIC_DEPTH)
-      throw new ModelError('limit-exceeded', `topics nest at most ${MAX_TOPIC_DEPTH} deep`);
-    const id = this.createId();
-    const node = createTopicNode(this.tree, parent?.id, this.loroIndex(parent, index), id, fields);
-    this.indexTopic(id, node);
-    this.changed();
-    return id;
-  }
-
-  /**
-   * Moves a topic (and its subtree) under `newParentId` (null: makes it floating) at `index` among the new
-   * siblings. Concurrent moves that would form a cycle are resolved by the tree CRDT: one of them is ignored.
-   * A summary's topic that is moved becomes an ordinary topic.
-   */
-  moveTopic(id: string, newParentId: string | null, index?: number): void {
-    const node = this.node(id);
-    if (node.id === this.centralNode())
-      throw new ModelError('invalid-operation', 'the central topic cannot be moved');
-    const parent = newParentId === null ? undefined : this.node(newParentId);
-    for (let at = parent; at; at = at.parent()) {
-      if (at.id === node.id)
-        throw new ModelError('invalid-operation', 'a topic cannot move into its own subtree');
-    }
-    if ((parent ? depthOf(parent) : 0) + heightOf(node) > MAX_TOPIC_DEPTH) {
-      throw new ModelError('limit-exceeded', `topics nest at most ${MAX_TOPIC_DEPTH} deep`);
-    }
-    if (node.data.get('summary') !== undefined) node.data.delete('summary');
-    this.tree.move(node.id, parent?.id, this.loroIndex(parent, index, node.id));
-    this.changed();
-  }
-
-  /** Moves a topic to `index` among its current siblings. */
-  reorder(id: string, index: number): void {
-    const parent = this.node(id).parent();
-    const parentId = parent ? (parent.data.get('id') as string) : null;
-    this.moveTopic(id, parentId, index);
-  }
-
-  /** Deletes a topic and its subtree. Concurrent edits inside the subtree are kept in history but not shown. */
-  deleteTopic(id: string): void {
-    const node = this.node(id);
-    if (node.id === this.centralNode())
-      throw new ModelError('invalid-operation', 'the central topic cannot be deleted');
-    this.tree.delete(node.id);
-    this.forgetIndex();
-    this.changed();
-  }
-
-  // ---- topic fields --------------------------------------------------------------------------------------
-
-  /** Sets the given fields (a key present with `undefined` clears it); other fields are left as they are. */
-  setFields(id: string, fields: TopicFields): void {
-    checkFields(fields);
-    writeFields(this.dataOf(id), fields);
-    this.changed();
-  }
-
-  setText(id: string, text: string): void {
-    this.setFields(id, { text });
-  }
-
-  /** Splices the topic text, as an editor does keystroke by keystroke (UTF-16 indices). */
-  editText(id: string, index: number, deleteCount: number, insert: string): void {
-    const text = textOf(this.dataOf(id), 'text');
-    if (
-      !Number.isInteger(index) ||
-      !Number.isInteger(deleteCount) ||
-      index < 0 ||
-      deleteCount < 0 ||
-      index + deleteCount > text.length
-    ) {
-      throw new ModelError(
-        'invalid-operation',
-        `cannot splice ${index}+${deleteCount} in a text of ${text.length}`,
-      );
-    }
-    if (text.length - deleteCount + insert.length > MAX_TEXT_LENGTH)
-      throw new ModelError('limit-exceeded', `topic text is at most ${MAX_TEXT_LENGTH} long`);
-    text.splice(index, deleteCount, insert);
-    this.changed();
-  }
-
-  /** Sets rich runs (their text becomes the topic text); `undefined` turns the topic back to plain text. */
-  setRichText(id: string, runs: TextRun[] | undefined): void {
-    this.setFields(id, { richText: runs });
-  }
-
-  setNotes(id: string, notesHtml: string | undefined): void {
-    this.setFields(id, { notesHtml });
-  }
-
-  setLinks(id: string, links: TopicFields['links']): void {
-    this.setFields(id, { links });
-  }
-
-  setIcons(id: string, icons: string[] | undefined): void {
-    this.setFields(id, { icons });
-  }
-
-  addIcon(id: string, icon: string): void {
-    this.addToSet(id, 'icons', icon);
-  }
-
-  removeIcon(id: string, icon: string): void {
-    this.removeFromSet(id, 'icons', icon);
-  }
-
-  setTags(id: string, tags: string[] | undefined): void {
-    this.setFields(id, { tags });
-  }
-
-  addTag(id: string, tag: string): void {
-    this.addToSet(id, 'tags', tag);
-  }
-
-  removeTag(id: string, tag: string): void {
-    this.removeFromSet(id, 'tags', tag);
-  }
-
-  setTask(id: string, task: Task | undefined): void {
-    this.setFields(id, { task });
-  }
-
-  /** Changes only the task fields in `patch` (`undefined` removes one), so concurrent edits of others merge. */
-  updateTask(id: string, patch: Partial<Task>): void {
-    this.patchMap(id, 'task', patch);
-  }
-
-  setImage(id: string, image: TopicFields['image']): void {
-    this.setFields(id, { image });
-  }
-
-  setAttachments(id: string, attachments: TopicFields['attachments']): void {
-    this.setFields(id, { attachments });
-  }
-
-  setStyle(id: string, style: TopicStyle | undefined): void {
-    this.setFields(id, { style });
-  }
-
-  updateStyle(id: string, patch: Partial<TopicStyle>): void {
-    this.patchMap(id, 'style', patch);
-  }
-
-  setCollapsed(id: string, collapsed: boolean): void {
-    this.setFields(id, { collapsed });
-  }
-
-  setPosition(id: string, position: { x: number; y: number } | undefined): void {
-    this.setFields(id, { position });
-  }
-
   // ---- boundaries and summaries --------------------------------------------------------------------------
 
   addBoundary(topicId: string, boundary: NewBoundary): string {
     const id = this.createId();
-    this.checkRange(topicId, boundary.range);
+    this.checkRange(this.node(topicId), boundary.range);
     const list = listOf(this.dataOf(topicId), 'boundaries');
     const value = { id, ...boundary };
-    checkValue(FIELD_SCHEMAS.boundaries, [value], 'boundary');
+    assertValue(FIELD_SCHEMAS.boundaries, [value], 'boundary');
     list.push(JSON.parse(JSON.stringify(value)) as Boundary);
     this.changed();
     return id;
@@ -285,8 +104,8 @@ export class MindMap extends MapCore {
     if (index < 0 || !current)
       throw new ModelError('boundary-not-found', `no boundary ${boundaryId} on ${topicId}`);
     const next = { ...current, ...patch, id: boundaryId };
-    if (patch.range) this.checkRange(topicId, patch.range);
-    checkValue(FIELD_SCHEMAS.boundaries, [next], 'boundary');
+    if (patch.range) this.checkRange(this.node(topicId), patch.range);
+    assertValue(FIELD_SCHEMAS.boundaries, [next], 'boundary');
     list.set(index, JSON.parse(JSON.stringify(next)) as Boundary);
     this.changed();
   }
@@ -305,7 +124,7 @@ export class MindMap extends MapCore {
     range: ChildRange,
     fields: TopicFields = {},
   ): { summaryId: string; topicId: string } {
-    this.checkRange(topicId, range);
+    this.checkRange(this.node(topicId), range);
     const summaryId = this.createId();
     return this.batch(() => {
       const summaryTopicId = this.addTopic(topicId, undefined, fields);
@@ -321,7 +140,7 @@ export class MindMap extends MapCore {
     const parent = node.parent();
     if (!flag || !parent)
       throw new ModelError('invalid-operation', `${summaryTopicId} is not a summary's topic`);
-    this.checkRange(parent.data.get('id') as string, range);
+    this.checkRange(parent, range);
     node.data.set('summary', { id: flag.id, from: range.from, to: range.to });
     this.changed();
   }
@@ -375,38 +194,8 @@ export class MindMap extends MapCore {
 
   // ---- helpers -------------------------------------------------------------------------------------------
 
-  private addToSet(id: string, key: 'icons' | 'tags', value: string): void {
-    const list = listOf(this.dataOf(id), key);
-    if ((list.toJSON() as unknown[]).includes(value)) return;
-    checkFields({ [key]: [...(list.toJSON() as string[]), value] });
-    list.push(value);
-    this.changed();
-  }
-
-  private removeFromSet(id: string, key: 'icons' | 'tags', value: string): void {
-    const list = listOf(this.dataOf(id), key);
-    const items = list.toJSON() as unknown[];
-    for (let i = items.length - 1; i >= 0; i--) if (items[i] === value) list.delete(i, 1);
-    this.changed();
-  }
-
-  private patchMap(id: string, key: 'task' | 'style', patch: object): void {
-    const map = mapOf(this.dataOf(id), key);
-    const next: Record<string, unknown> = { ...(map.toJSON() as Record<string, unknown>) };
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === undefined) delete next[field];
-      else next[field] = value;
-    }
-    checkFields({ [key]: next });
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === undefined) map.delete(field);
-      else map.set(field, JSON.parse(JSON.stringify(value)) as never);
-    }
-    this.changed();
-  }
-
-  private checkRange(topicId: string, range: ChildRange): void {
-    const count = this.childCount(this.node(topicId));
+  private checkRange(holder: LoroTreeNode, range: ChildRange): void {
+    const count = this.childCount(holder);
     const valid =
       Number.isInteger(range.from) &&
       Number.isInteger(range.to) &&
@@ -437,25 +226,4 @@ export class MindMap extends MapCore {
       if (!this.hasTopic(end)) throw new ModelError('topic-not-found', `no topic ${end}`);
     }
   }
-}
-
-function checkFields(fields: object): void {
-  const problems = fieldsProblems(fields, 'fields');
-  if (problems.length > 0) throw new ModelError('invalid-field', problems[0] ?? 'invalid field', problems);
-}
-
-function checkValue(schema: TSchema, value: unknown, where: string): void {
-  const problem = schemaProblem(schema, value, where);
-  if (problem) throw new ModelError('invalid-field', problem, [problem]);
-}
-
-function heightOf(node: LoroTreeNode): number {
-  let height = 0;
-  const stack: { node: LoroTreeNode; level: number }[] = [{ node, level: 1 }];
-  while (stack.length > 0) {
-    const { node: at, level } = stack.pop()!;
-    height = Math.max(height, level);
-    for (const child of at.children() ?? []) stack.push({ node: child, level: level + 1 });
-  }
-  return height;
 }

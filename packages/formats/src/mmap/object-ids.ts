@@ -3,15 +3,46 @@
  * GUID (`mj-map:///<file>#oid={F7CABBAD-DA83-4FF0-8BB7-C4DFB4D2077B}`): the first three groups little-endian.
  */
 import { fromBase64, toBase64 } from '../shared/bytes.ts';
-import { sha256 } from '../shared/sha256.ts';
+
+/** 16 bytes in canonical base64 (xsd:base64Binary): the character before `==` carries no stray bits. */
+const OBJECT_ID = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
 
 export function isObjectId(value: string): boolean {
-  return /^[A-Za-z0-9+/]{22}==$/.test(value) && fromBase64(value)?.length === 16;
+  return OBJECT_ID.test(value);
 }
 
-/** A stable object id for a model id that is not one already. */
+/**
+ * A stable object id for a model id that is not one already: a 128-bit non-cryptographic hash (four multiply-xor
+ * lanes). Uniqueness is not left to the hash: the exporter re-salts on the rare collision.
+ */
 export function objectIdFor(id: string): string {
-  return isObjectId(id) ? id : toBase64(sha256(new TextEncoder().encode(id)).subarray(0, 16));
+  if (isObjectId(id)) return id;
+  let h1 = 0x6a09e667;
+  let h2 = 0xbb67ae85;
+  let h3 = 0x3c6ef372;
+  let h4 = 0xa54ff53a;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    h1 = h2 ^ Math.imul(h1 ^ c, 597399067);
+    h2 = h3 ^ Math.imul(h2 ^ c, 2869860233);
+    h3 = h4 ^ Math.imul(h3 ^ c, 951274213);
+    h4 = h1 ^ Math.imul(h4 ^ c, 2716044179);
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+  h1 ^= h2 ^ h3 ^ h4;
+  h2 ^= h1;
+  h3 ^= h1;
+  h4 ^= h1;
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, h1 >>> 0);
+  view.setUint32(4, h2 >>> 0);
+  view.setUint32(8, h3 >>> 0);
+  view.setUint32(12, h4 >>> 0);
+  return toBase64(bytes);
 }
 
 const GUID_ORDER = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];

@@ -7,30 +7,25 @@ import {
   useState,
   useSyncExternalStore,
   type KeyboardEvent,
-  type MouseEvent,
-  type PointerEvent,
 } from 'react';
-import type { Topic } from '@canopy/model';
 import { AccessibleTopicTree } from './a11y/AccessibleTopicTree.tsx';
 import { indexTopics, pathTo } from './document/topicIndex.ts';
 import { EditorToolbar } from './EditorToolbar.tsx';
 import { commandForKey, detectPlatform, type EditorCommand } from './keyboard/commands.ts';
 import { executeCommand, finishEdit, type EditSession, type ViewAction } from './keyboard/executeCommand.ts';
-import { branchesToOutline, outlineToTopics } from './keyboard/outline.ts';
+import { useBranchClipboard } from './keyboard/useBranchClipboard.ts';
 import type { LayoutKind, MapLayout } from './layout/types.ts';
 import { createCanvasTextMeasure } from './render/browserMeasure.ts';
-import { dropTarget } from './pointer/dropTarget.ts';
+import { usePointerGestures } from './pointer/usePointerGestures.ts';
 import { CanvasRenderer, type DragFeedback, type FrameStats } from './render/canvasRenderer.ts';
 import { ImageCache, type ImageUrlResolver } from './render/imageCache.ts';
-import { badgeHitTest, buildScene, hitTest, type Scene } from './render/scene.ts';
+import { buildScene, type Scene } from './render/scene.ts';
 import { TextLayoutCache } from './render/textLayout.ts';
 import { TopicVisuals } from './render/topicStyle.ts';
 import {
   centredView,
   fitView,
-  panBy,
   revealRect,
-  screenToWorld,
   worldToScreen,
   zoomAt,
   type ViewTransform,
@@ -47,7 +42,6 @@ export interface MapEditorProps {
 }
 
 const ZOOM_STEP = 1.25;
-const DRAG_THRESHOLD = 3;
 
 /**
  * The map editor: a canvas painted by CanvasRenderer, a parallel ARIA tree that holds the keyboard focus, and the
@@ -196,40 +190,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     [store, applyViewAction],
   );
 
-  // Clipboard: the browser's copy, cut and paste events (Ctrl/Cmd+C/X/V, the Edit menu) while the map has focus.
-  // Branches travel as a plain-text outline; pasting our own copy back keeps everything the text cannot hold.
-  const lastCopy = useRef<{ text: string; branches: readonly Topic[] } | null>(null);
-  useEffect(() => {
-    const mapHasFocus = () => document.activeElement === treeRef.current && treeRef.current !== null;
-    const copy = (e: ClipboardEvent, cut: boolean) => {
-      if (!mapHasFocus() || !e.clipboardData) return;
-      const topic = indexTopics(store.getDocument()).get(drawState.current.selected)?.topic;
-      if (!topic) return;
-      e.preventDefault();
-      const text = branchesToOutline([topic]);
-      e.clipboardData.setData('text/plain', text);
-      lastCopy.current = { text, branches: [topic] };
-      if (cut) run({ type: 'remove' });
-    };
-    const onCopy = (e: ClipboardEvent) => copy(e, false);
-    const onCut = (e: ClipboardEvent) => copy(e, true);
-    const onPaste = (e: ClipboardEvent) => {
-      if (!mapHasFocus() || !e.clipboardData) return;
-      const text = e.clipboardData.getData('text/plain');
-      const branches = lastCopy.current?.text === text ? lastCopy.current.branches : outlineToTopics(text);
-      if (branches.length === 0) return;
-      e.preventDefault();
-      run({ type: 'paste', branches });
-    };
-    document.addEventListener('copy', onCopy);
-    document.addEventListener('cut', onCut);
-    document.addEventListener('paste', onPaste);
-    return () => {
-      document.removeEventListener('copy', onCopy);
-      document.removeEventListener('cut', onCut);
-      document.removeEventListener('paste', onPaste);
-    };
-  }, [store, run]);
+  useBranchClipboard(store, treeRef, () => drawState.current.selected, run);
 
   const platform = useMemo(() => detectPlatform(navigator.platform || navigator.userAgent), []);
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
@@ -247,85 +208,17 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     treeRef.current?.focus({ preventScroll: true });
   };
 
-  // Drag a topic to move it (onto a topic: as its child; near its edge: beside it); drag empty space, or with the
-  // middle button, to pan; a click without movement selects the topic under the pointer.
-  const drag = useRef<{ id: number; x: number; y: number; moved: boolean; topicId: string | null } | null>(
-    null,
-  );
-  const onPointerDown = (e: PointerEvent<HTMLCanvasElement>) => {
-    if (e.button !== 0 && e.button !== 1) return;
-    e.currentTarget.setPointerCapture(e.pointerId);
-    const box = e.button === 0 ? hitTest(drawState.current.scene, worldAt(e)) : undefined;
-    const topicId = box && box.parentId !== null ? box.id : null;
-    drag.current = { id: e.pointerId, x: e.clientX, y: e.clientY, moved: false, topicId };
-  };
-  const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
-    const d = drag.current;
-    if (!d || d.id !== e.pointerId) return;
-    const dx = e.clientX - d.x;
-    const dy = e.clientY - d.y;
-    if (!d.moved && Math.hypot(dx, dy) < DRAG_THRESHOLD) return;
-    d.moved = true;
-    if (d.topicId !== null) {
-      const { scene: current, index: topics } = drawState.current;
-      const dragged = current.layout.byId.get(d.topicId);
-      const world = worldAt(e);
-      if (!dragged) return;
-      const under = current.boxIndex.query({ x: world.x, y: world.y, width: 0, height: 0 });
-      dragFeedback.current = {
-        ghost: { ...world, width: dragged.width, height: dragged.height },
-        drop: dropTarget(current.layout, topics, d.topicId, world, under),
-      };
-      requestDraw();
-      return;
-    }
-    d.x = e.clientX;
-    d.y = e.clientY;
-    viewRef.current = panBy(viewRef.current, dx, dy);
-    requestDraw();
-  };
-  const onPointerUp = (e: PointerEvent<HTMLCanvasElement>) => {
-    const d = drag.current;
-    drag.current = null;
-    if (!d) return;
-    if (d.moved && d.topicId !== null) {
-      const drop = dragFeedback.current?.drop;
-      dragFeedback.current = undefined;
-      if (drop && store.move(d.topicId, drop.parentId, drop.index)) {
-        revealRef.current = true;
-        setSelectedId(d.topicId);
-      }
-      requestDraw();
-      return;
-    }
-    if (d.moved || e.button !== 0) return;
-    treeRef.current?.focus({ preventScroll: true });
-    const world = worldAt(e);
-    const collapsed = badgeHitTest(drawState.current.scene, world);
-    if (collapsed) {
-      setSelectedId(collapsed.id);
-      store.setCollapsed(collapsed.id, false);
-      return;
-    }
-    const box = hitTest(drawState.current.scene, world);
-    if (box) setSelectedId(box.id);
-  };
-  const onPointerCancel = () => {
-    drag.current = null;
-    dragFeedback.current = undefined;
-    requestDraw();
-  };
-  const onDoubleClick = (e: MouseEvent<HTMLCanvasElement>) => {
-    const box = hitTest(drawState.current.scene, worldAt(e));
-    if (!box) return;
-    setSelectedId(box.id);
-    setEdit({ topicId: box.id, initialText: box.topic.text, replace: false, isNew: false });
-  };
-  const worldAt = (e: { clientX: number; clientY: number; currentTarget: HTMLCanvasElement }) => {
-    const rect = e.currentTarget.getBoundingClientRect();
-    return screenToWorld(viewRef.current, { x: e.clientX - rect.left, y: e.clientY - rect.top });
-  };
-
+  const pointer = usePointerGestures({
+    store,
+    viewRef,
+    treeRef,
+    dragFeedback,
+    revealRef,
+    current: () => drawState.current,
+    requestDraw,
+    select: setSelectedId,
+    edit: (box) => setEdit({ topicId: box.id, initialText: box.topic.text, replace: false, isNew: false }),
+  });
   return (
     <div className="map-editor">
       <EditorToolbar
@@ -343,11 +236,11 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
           ref={canvasRef}
           className="map-canvas"
           aria-hidden="true"
-          onPointerDown={onPointerDown}
-          onPointerMove={onPointerMove}
-          onPointerUp={onPointerUp}
-          onPointerCancel={onPointerCancel}
-          onDoubleClick={onDoubleClick}
+          onPointerDown={pointer.onPointerDown}
+          onPointerMove={pointer.onPointerMove}
+          onPointerUp={pointer.onPointerUp}
+          onPointerCancel={pointer.onPointerCancel}
+          onDoubleClick={pointer.onDoubleClick}
         />
         <AccessibleTopicTree
           doc={doc}

@@ -3,14 +3,13 @@ import type { DropTarget } from '../pointer/dropTarget.ts';
 import type { Connector, TopicBox } from '../layout/types.ts';
 import type { ImageCache } from './imageCache.ts';
 import { collapsedBadge } from './badges.ts';
-import type { RelationshipCurve, Scene } from './scene.ts';
-import { ICON_GAP, ICON_SIZE, type TopicVisual, type TopicVisuals } from './topicStyle.ts';
+import type { Scene } from './scene.ts';
+import { contentOrigin, type TopicVisual, type TopicVisuals } from './topicStyle.ts';
+import { drawIcons } from './icons.ts';
+import { drawBoundaries, drawDragFeedback, drawRelationships } from './overlays.ts';
+import { BACKGROUND, MIN_READABLE_PX, SELECTION } from './theme.ts';
 import { visibleWorldRect, type ViewTransform } from './viewTransform.ts';
 
-const BACKGROUND = '#f6f7f4';
-const SELECTION = '#1d4ed8';
-/** Below this on-screen font size text is not drawn (it cannot be read), only the boxes. */
-const MIN_READABLE_PX = 4;
 /** Below this scale connectors are straight lines and boxes plain rectangles. */
 const SIMPLE_SCALE = 0.25;
 
@@ -88,41 +87,17 @@ export class CanvasRenderer {
     const boxes = scene.boxIndex.query(area);
     const simple = view.scale < SIMPLE_SCALE;
 
-    this.drawBoundaries(scene, area, view.scale);
+    drawBoundaries(this.ctx, scene.boundaries, area, view.scale);
     this.drawConnectors(scene, connectors, simple);
     // Relationships pass under the topics, so that a long cross-link never hides a topic's text.
-    this.drawRelationships(scene.relationships, area, view.scale);
+    drawRelationships(this.ctx, scene.relationships, area, view.scale);
     this.drawBoxes(scene, boxes, simple);
     // Text is drawn wherever it is legible (the central and main topics stay readable when zoomed far out).
     this.drawContent(scene, boxes, view.scale, state.editingId, simple);
     this.drawBadges(scene, boxes, view.scale);
     this.drawSelection(scene, state.selectedId, view.scale);
-    if (state.drag) this.drawDrag(state.drag, scene.layout.kind === 'org', view.scale);
+    if (state.drag) drawDragFeedback(this.ctx, state.drag, scene.layout.kind === 'org', view.scale);
     return { boxes: boxes.length, connectors: connectors.length, ms: performance.now() - start };
-  }
-
-  private drawBoundaries(scene: Scene, area: Rect, scale: number): void {
-    const { ctx } = this;
-    for (const b of scene.boundaries) {
-      if (!rectsOverlap(b.rect, area)) continue;
-      const { x, y, width, height } = b.rect;
-      ctx.beginPath();
-      ctx.roundRect(x, y, width, height, 10);
-      ctx.fillStyle = /^#[0-9a-f]{6}$/i.test(b.color) ? `${b.color}14` : 'rgb(0 0 0 / 4%)';
-      ctx.fill();
-      ctx.setLineDash([5, 4]);
-      ctx.lineWidth = 1.25;
-      ctx.strokeStyle = b.color;
-      ctx.stroke();
-      ctx.setLineDash([]);
-      if (b.label && 12 * scale >= MIN_READABLE_PX) {
-        ctx.font = '600 12px system-ui, sans-serif';
-        ctx.textAlign = 'left';
-        ctx.textBaseline = 'bottom';
-        ctx.fillStyle = b.color;
-        ctx.fillText(b.label, x + 8, y - 3);
-      }
-    }
   }
 
   private drawConnectors(scene: Scene, connectors: readonly Connector[], simple: boolean): void {
@@ -223,7 +198,7 @@ export class CanvasRenderer {
     for (const box of boxes) {
       const visual = this.visuals.get(box.topic, box.depth);
       if (!simple && box.topic.image) this.drawImage(box, visual, box.topic.image.ref);
-      if (!simple && visual.icons.length > 0) this.drawIcons(box, visual);
+      if (!simple && visual.icons.length > 0) drawIcons(this.ctx, box, visual);
       if (box.id === editingId || visual.fontSize * scale < MIN_READABLE_PX) continue;
       const group = byFont.get(visual.font);
       if (group) group.push({ box, visual });
@@ -262,38 +237,6 @@ export class CanvasRenderer {
     }
   }
 
-  private drawIcons(box: TopicBox, visual: TopicVisual): void {
-    const { ctx } = this;
-    const origin = contentOrigin(box, visual);
-    let x = origin.iconsLeft;
-    const cy = origin.textTop + Math.max(visual.lineHeight, ICON_SIZE) / 2;
-    const r = ICON_SIZE / 2;
-    for (const icon of visual.icons) {
-      const cx = x + r;
-      const glyph = iconGlyph(icon);
-      ctx.beginPath();
-      ctx.arc(cx, cy, r - 0.5, 0, Math.PI * 2);
-      ctx.fillStyle = glyph.background;
-      ctx.fill();
-      if (glyph.progress !== undefined) {
-        ctx.beginPath();
-        ctx.moveTo(cx, cy);
-        ctx.arc(cx, cy, r - 2.5, -Math.PI / 2, -Math.PI / 2 + (Math.PI * 2 * glyph.progress) / 100);
-        ctx.closePath();
-        ctx.fillStyle = '#16a34a';
-        ctx.fill();
-      }
-      if (glyph.label) {
-        ctx.font = `700 10px system-ui, sans-serif`;
-        ctx.textAlign = 'center';
-        ctx.fillStyle = '#ffffff';
-        ctx.fillText(glyph.label, cx, cy + 0.5);
-        ctx.textAlign = 'left';
-      }
-      x += ICON_SIZE + ICON_GAP;
-    }
-  }
-
   /** Collapsed topics show how many topics they hide, on the side their children would grow. */
   private drawBadges(scene: Scene, boxes: readonly TopicBox[], scale: number): void {
     const { ctx } = this;
@@ -320,94 +263,6 @@ export class CanvasRenderer {
     }
   }
 
-  private drawRelationships(curves: readonly RelationshipCurve[], area: Rect, scale: number): void {
-    const { ctx } = this;
-    for (const c of curves) {
-      if (!rectsOverlap(c.bounds, area)) continue;
-      ctx.strokeStyle = c.color;
-      ctx.fillStyle = c.color;
-      ctx.lineWidth = 1.5;
-      ctx.setLineDash(c.dashed ? [6, 4] : []);
-      ctx.beginPath();
-      for (const piece of c.pieces) {
-        if (!rectsOverlap(piece.bounds, area)) continue;
-        // Each visible piece is its own subpath; the dash offset keeps the pattern continuous across pieces.
-        if (c.dashed) {
-          ctx.stroke();
-          ctx.beginPath();
-          ctx.lineDashOffset = piece.offset;
-        }
-        ctx.moveTo(piece.p0.x, piece.p0.y);
-        ctx.bezierCurveTo(piece.c1.x, piece.c1.y, piece.c2.x, piece.c2.y, piece.p3.x, piece.p3.y);
-      }
-      ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.lineDashOffset = 0;
-      // Arrowhead along the curve's end tangent.
-      const angle = Math.atan2(c.p3.y - c.c2.y, c.p3.x - c.c2.x);
-      const size = 9;
-      ctx.beginPath();
-      ctx.moveTo(c.p3.x, c.p3.y);
-      ctx.lineTo(c.p3.x - size * Math.cos(angle - 0.4), c.p3.y - size * Math.sin(angle - 0.4));
-      ctx.lineTo(c.p3.x - size * Math.cos(angle + 0.4), c.p3.y - size * Math.sin(angle + 0.4));
-      ctx.closePath();
-      ctx.fill();
-      if (c.label && 12 * scale >= MIN_READABLE_PX) {
-        const mid = bezierPoint(c, 0.5);
-        ctx.font = 'italic 12px system-ui, sans-serif';
-        const w = ctx.measureText(c.label).width + 8;
-        ctx.fillStyle = BACKGROUND;
-        ctx.fillRect(mid.x - w / 2, mid.y - 9, w, 18);
-        ctx.fillStyle = c.color;
-        ctx.textAlign = 'center';
-        ctx.textBaseline = 'middle';
-        ctx.fillText(c.label, mid.x, mid.y);
-        ctx.textAlign = 'left';
-      }
-    }
-  }
-
-  private drawDrag({ ghost, drop }: DragFeedback, org: boolean, scale: number): void {
-    const { ctx } = this;
-    if (drop) {
-      const t = drop.target;
-      ctx.strokeStyle = SELECTION;
-      if (drop.mode === 'child') {
-        const pad = 5 / scale;
-        ctx.lineWidth = 3 / scale;
-        ctx.setLineDash([6 / scale, 4 / scale]);
-        ctx.beginPath();
-        ctx.roundRect(t.x - pad, t.y - pad, t.width + 2 * pad, t.height + 2 * pad, 8);
-        ctx.stroke();
-        ctx.setLineDash([]);
-      } else {
-        // A bar on the side where the topic would be inserted.
-        const gap = 5 / scale;
-        ctx.lineWidth = 4 / scale;
-        ctx.beginPath();
-        if (org) {
-          const x = drop.mode === 'before' ? t.x - gap : t.x + t.width + gap;
-          ctx.moveTo(x, t.y);
-          ctx.lineTo(x, t.y + t.height);
-        } else {
-          const y = drop.mode === 'before' ? t.y - gap : t.y + t.height + gap;
-          ctx.moveTo(t.x, y);
-          ctx.lineTo(t.x + t.width, y);
-        }
-        ctx.stroke();
-      }
-    }
-    ctx.globalAlpha = 0.45;
-    ctx.fillStyle = '#ffffff';
-    ctx.strokeStyle = SELECTION;
-    ctx.lineWidth = 1.5 / scale;
-    ctx.beginPath();
-    ctx.roundRect(ghost.x, ghost.y, ghost.width, ghost.height, 6);
-    ctx.fill();
-    ctx.stroke();
-    ctx.globalAlpha = 1;
-  }
-
   private drawSelection(scene: Scene, selectedId: string | null, scale: number): void {
     if (selectedId === null) return;
     const box = scene.layout.byId.get(selectedId);
@@ -420,66 +275,6 @@ export class CanvasRenderer {
     ctx.roundRect(box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad, 8);
     ctx.stroke();
   }
-}
-
-/** Where a box's icons, text and image start: the icon+text row is centred in the box, below the image. */
-export function contentOrigin(
-  box: Rect,
-  visual: TopicVisual,
-): { iconsLeft: number; textLeft: number; textTop: number } {
-  const iconsWidth = visual.icons.length * (ICON_SIZE + ICON_GAP);
-  const rowWidth = iconsWidth + visual.text.width;
-  const iconsLeft = box.x + (box.width - rowWidth) / 2;
-  const imageHeight = visual.image ? visual.image.height + visual.padY : 0;
-  const rowHeight = Math.max(
-    visual.text.lines.length * visual.lineHeight,
-    visual.icons.length > 0 ? ICON_SIZE : 0,
-  );
-  const textTop =
-    box.y + visual.padY + imageHeight + (rowHeight - visual.text.lines.length * visual.lineHeight) / 2;
-  return { iconsLeft, textLeft: iconsLeft + iconsWidth, textTop };
-}
-
-interface IconGlyph {
-  background: string;
-  label?: string;
-  progress?: number;
-}
-
-const FLAG_COLORS: Record<string, string> = {
-  red: '#dc2626',
-  orange: '#ea580c',
-  yellow: '#ca8a04',
-  green: '#16a34a',
-  blue: '#2563eb',
-  purple: '#9333ea',
-};
-
-function iconGlyph(icon: string): IconGlyph {
-  const priority = /^priority-(\d)$/.exec(icon);
-  if (priority) return { background: '#dc2626', label: priority[1]! };
-  const progress = /^progress-(\d+)$/.exec(icon);
-  if (progress) return { background: '#d1d5db', progress: Number(progress[1]) };
-  const flag = /^flag-(\w+)$/.exec(icon);
-  if (flag) return { background: FLAG_COLORS[flag[1]!] ?? '#6b7280', label: '⚑' };
-  const name = icon.replace(/^[a-z]+:/, '');
-  return { background: '#6b7280', label: name.charAt(0).toUpperCase() };
-}
-
-function bezierPoint(c: RelationshipCurve, t: number): { x: number; y: number } {
-  const u = 1 - t;
-  const a = u * u * u;
-  const b = 3 * u * u * t;
-  const d = 3 * u * t * t;
-  const e = t * t * t;
-  return {
-    x: a * c.p0.x + b * c.c1.x + d * c.c2.x + e * c.p3.x,
-    y: a * c.p0.y + b * c.c1.y + d * c.c2.y + e * c.p3.y,
-  };
-}
-
-function rectsOverlap(a: Rect, b: Rect): boolean {
-  return a.x <= b.x + b.width && b.x <= a.x + a.width && a.y <= b.y + b.height && b.y <= a.y + a.height;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -1,4 +1,4 @@
-import type { Rect } from '../layout/geometry.ts';
+import { touches, type Rect } from '../layout/geometry.ts';
 
 /**
  * A uniform grid over world coordinates: each item is filed in every cell its rectangle touches, and a query
@@ -45,7 +45,7 @@ export class GridIndex<T> {
     const found: number[] = [];
     // A query larger than the whole index walks the item list instead of empty cells.
     if ((cx1 - cx0 + 1) * (cy1 - cy0 + 1) > this.cells.size) {
-      for (let id = 0; id < this.items.length; id++) if (overlaps(this.rects[id]!, rect)) found.push(id);
+      for (let id = 0; id < this.items.length; id++) if (touches(this.rects[id]!, rect)) found.push(id);
       return found.map((id) => this.items[id]!);
     }
     for (let cy = cy0; cy <= cy1; cy++) {
@@ -55,7 +55,7 @@ export class GridIndex<T> {
         for (const id of cell) {
           if (this.seen[id] === this.stamp) continue;
           this.seen[id] = this.stamp;
-          if (overlaps(this.rects[id]!, rect)) found.push(id);
+          if (touches(this.rects[id]!, rect)) found.push(id);
         }
       }
     }
@@ -72,11 +72,6 @@ export class GridIndex<T> {
       Math.floor((rect.y + rect.height) / s),
     ];
   }
-}
-
-/** Inclusive on the edges, so zero-width rectangles (straight connectors) are still found. */
-function overlaps(a: Rect, b: Rect): boolean {
-  return a.x <= b.x + b.width && b.x <= a.x + a.width && a.y <= b.y + b.height && b.y <= a.y + a.height;
 }
 
 /** Packs two cell coordinates (each within ±2^20 cells) into one number key. */

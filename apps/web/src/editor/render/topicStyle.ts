@@ -1,5 +1,5 @@
 import type { Topic } from '@canopy/model';
-import type { Size } from '../layout/geometry.ts';
+import type { Rect, Size } from '../layout/geometry.ts';
 import type { MeasureTopic } from '../layout/types.ts';
 import type { TextBlock, TextLayoutCache } from './textLayout.ts';
 
@@ -115,4 +115,22 @@ export class TopicVisuals {
       size: { width: contentWidth + 2 * level.padX, height: contentHeight + 2 * level.padY },
     };
   }
+}
+
+/** Where a box's icons, text and image start: the icon+text row is centred in the box, below the image. */
+export function contentOrigin(
+  box: Rect,
+  visual: TopicVisual,
+): { iconsLeft: number; textLeft: number; textTop: number } {
+  const iconsWidth = visual.icons.length * (ICON_SIZE + ICON_GAP);
+  const rowWidth = iconsWidth + visual.text.width;
+  const iconsLeft = box.x + (box.width - rowWidth) / 2;
+  const imageHeight = visual.image ? visual.image.height + visual.padY : 0;
+  const rowHeight = Math.max(
+    visual.text.lines.length * visual.lineHeight,
+    visual.icons.length > 0 ? ICON_SIZE : 0,
+  );
+  const textTop =
+    box.y + visual.padY + imageHeight + (rowHeight - visual.text.lines.length * visual.lineHeight) / 2;
+  return { iconsLeft, textLeft: iconsLeft + iconsWidth, textTop };
 }

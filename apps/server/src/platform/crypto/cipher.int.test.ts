@@ -1,10 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createInProcessPubSub, InProcessHub } from '../pubsub/index.ts';
 import { ManualClock } from '../clock.ts';
 import { describeEachDialect } from '../db/testing.ts';
 import { withSystemContext, withTenant } from '../db/tenant.ts';
-import { DecryptionError, normaliseEmail, TenantKeyStore, TenantKeysDestroyedError } from './index.ts';
+import { DecryptionError, linkKeyCacheToPubSub, normaliseEmail, TenantKeyStore, TenantKeysDestroyedError } from './index.ts';
 import { createProbeSecretsTable, createTestCrypto, type TestCrypto } from './testing.ts';
 
 describeEachDialect('envelope encryption', (h) => {
@@ -107,6 +108,22 @@ describeEachDialect('envelope encryption', (h) => {
       expect((await other.keys.activeKey('t-cache', 'data')).version).toBe(2);
       expect(await other.cipher.openText('t-cache', ref('r'), v1)).toBe('a');
       other.cleanup();
+    });
+  });
+
+  describe('key cache bus', () => {
+    it('drops other nodes’ cached keys at once when a tenant is shredded', async () => {
+      const hub = new InProcessHub();
+      const nodeA = createTestCrypto(h.database, clock, { keyringPath: join(crypto.dir, 'keyring.json') });
+      const nodeB = createTestCrypto(h.database, clock, { keyringPath: join(crypto.dir, 'keyring.json') });
+      const links = [await linkKeyCacheToPubSub(nodeA.keys, createInProcessPubSub({ hub })), await linkKeyCacheToPubSub(nodeB.keys, createInProcessPubSub({ hub }))];
+      const sealed = await nodeA.cipher.seal('t-bus', ref('r'), 'v');
+      expect(await nodeB.cipher.openText('t-bus', ref('r'), sealed)).toBe('v'); // B now caches the key
+      await nodeA.keys.shred('t-bus');
+      await vi.waitFor(() => expect(nodeB.cipher.open('t-bus', ref('r'), sealed)).rejects.toThrow(TenantKeysDestroyedError));
+      for (const unlink of links) await unlink();
+      nodeA.cleanup();
+      nodeB.cleanup();
     });
   });
 

@@ -19,6 +19,7 @@ export { DataKeyRotation, sealedColumn, rotateRootKey, type DataKeyUser, type Se
 export { SigningKeys, type Jwks, type SigningPurpose } from './signing.ts';
 export { SYSTEM_TENANT, TenantKeyStore, TenantKeysDestroyedError, DataKeyMissingError, type KeyContext } from './tenant-keys.ts';
 export { DecryptionError } from './value-format.ts';
+export { linkKeyCacheToPubSub, KEY_CACHE_CHANNEL } from './key-cache-bus.ts';
 
 export interface CryptoOptions {
   dataDir: string;

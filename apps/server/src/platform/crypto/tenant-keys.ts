@@ -66,6 +66,8 @@ export class TenantKeyStore {
   readonly cacheTtlMs: number;
   private readonly maxCachedTenants: number;
   private readonly cache = new Map<string, KeySet>();
+  /** Called after this node rotated, retired or shredded a tenant's keys (see key-cache-bus.ts). */
+  onChange: ((tenantId: string) => void) | undefined;
 
   constructor(
     private readonly database: Database,
@@ -241,7 +243,7 @@ export class TenantKeyStore {
         .execute();
       return { from, to };
     });
-    this.invalidate(tenantId);
+    this.changed(tenantId);
     return result;
   }
 
@@ -271,13 +273,13 @@ export class TenantKeyStore {
         .where('state', '=', 'retiring')
         .execute(),
     );
-    this.invalidate(tenantId);
+    this.changed(tenantId);
   }
 
   /**
    * Crypto-shredding: deletes every key of the tenant and leaves a tombstone, so its sealed values and blobs
    * (here, in replicas and in backups taken after the keys' deletion is backed up) can never be read again.
-   * Other nodes drop their cached keys within `cacheTtlMs`.
+   * Other nodes drop their cached keys within `cacheTtlMs`, or at once when linked by key-cache-bus.ts.
    */
   async shred(tenantId: string): Promise<void> {
     await withTenant(this.database, tenantId, async ({ trx }) => {
@@ -296,7 +298,12 @@ export class TenantKeyStore {
         })
         .execute();
     });
+    this.changed(tenantId);
+  }
+
+  private changed(tenantId: string): void {
     this.invalidate(tenantId);
+    this.onChange?.(tenantId);
   }
 
   invalidate(tenantId?: string): void {

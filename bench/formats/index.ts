@@ -86,6 +86,7 @@ for (const topics of SIZES) {
         if (result.document.root.children.length === 0) throw new Error('empty import');
       },
       () => parseFloor(format, new TextDecoder().decode(unzipSync(file)[inner])),
+      warmUps,
     );
     const exports = timePair(
       runs,

@@ -1,14 +1,16 @@
 /**
  * The audit log of security events: who (actor), what (action, subject), when, and from which client IP. The IP
- * is sealed under the tenant's key and removed 30 days after the event by the `identity.audit_ip_purge` job (the
- * row stays); before the job runs, reads already hide an IP older than that.
+ * is sealed under the tenant's key and removed 30 days after the event by the retention policy
+ * `identity.audit_ip` (platform/retention: a daily job that blanks `ip_sealed`; the row stays); before the job
+ * runs, reads already hide an IP older than the policy's cutoff.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
-import { TenantRepository, withSystemContext, withTenant } from '../../platform/db/tenant.ts';
+import { TenantRepository, withTenant } from '../../platform/db/tenant.ts';
 import type { Cipher } from '../../platform/crypto/index.ts';
-import type { JobQueue } from '../../platform/jobs/queue.ts';
+import { purgeJobName, tablePurge, type Retention } from '../../platform/retention/index.ts';
+import { sql } from 'kysely';
 import { newId } from './secrets.ts';
 import './tables.ts';
 
@@ -51,7 +53,8 @@ export interface AuditEvent {
   ip: string | null;
 }
 
-export const AUDIT_IP_PURGE_JOB = 'identity.audit_ip_purge';
+export const AUDIT_IP_POLICY = 'identity.audit_ip';
+export const AUDIT_IP_PURGE_JOB = purgeJobName(AUDIT_IP_POLICY);
 const ref = (id: string) => ({ table: 'audit_events', id, column: 'ip_sealed' });
 
 class AuditRepository extends TenantRepository {
@@ -76,7 +79,7 @@ class AuditRepository extends TenantRepository {
 
 export class AuditLog {
   constructor(
-    private readonly deps: { database: Database; cipher: Cipher; clock: Clock; logger: Logger; ipRetentionMs: number },
+    private readonly deps: { database: Database; cipher: Cipher; clock: Clock; logger: Logger; retention: Retention; ipRetentionMs: number },
   ) {}
 
   /** Records an event in `tenantId`'s log. Never fails the request: a failure is logged. */
@@ -101,7 +104,7 @@ export class AuditLog {
   }
 
   private async open(tenantId: string, rows: Awaited<ReturnType<AuditRepository['list']>>): Promise<AuditEvent[]> {
-    const cutoff = this.deps.clock.now().getTime() - this.deps.ipRetentionMs;
+    const cutoff = this.deps.retention.cutoff(AUDIT_IP_POLICY);
     const out: AuditEvent[] = [];
     for (const r of rows) {
       const at = Number(r.at);
@@ -131,19 +134,18 @@ export class AuditLog {
     return this.open(tenantId, rows);
   }
 
-  /** Removes the IP of every event older than the retention period, in every tenant. Returns how many. */
-  async purgeIps(): Promise<number> {
-    const cutoff = this.deps.clock.now().getTime() - this.deps.ipRetentionMs;
-    const r = await withSystemContext(this.deps.database, 'audit log: remove client IPs after 30 days', (trx) =>
-      trx.updateTable('audit_events').set({ ip_sealed: null }).where('at', '<', cutoff).where('ip_sealed', 'is not', null).executeTakeFirst(),
-    );
-    return Number(r.numUpdatedRows);
-  }
-
-  defineJobs(jobs: JobQueue): void {
-    jobs.define(AUDIT_IP_PURGE_JOB, async () => {
-      const n = await this.purgeIps();
-      if (n) this.deps.logger.info({ removed: n }, 'audit log: client IPs past retention removed');
+  /** Registers the 30-day IP policy with platform/retention (its job is scheduled at start). */
+  registerRetention(): void {
+    this.deps.retention.register({
+      name: AUDIT_IP_POLICY,
+      maxAgeMs: this.deps.ipRetentionMs,
+      purgeBatch: tablePurge(this.deps.database, {
+        table: 'audit_events',
+        timeColumn: 'at',
+        keyColumns: ['tenant_id', 'id'],
+        set: { ip_sealed: null },
+        where: sql<boolean>`ip_sealed is not null`,
+      }),
     });
   }
 }

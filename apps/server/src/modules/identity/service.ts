@@ -1,7 +1,7 @@
 /** Builds the identity module's commands from the platform's ports: the one place they are wired together. */
 import type { FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform/index.ts';
-import { createCrypto, type CryptoPort } from '../../platform/crypto/index.ts';
+import type { CryptoPort } from '../../platform/crypto/index.ts';
 import { unauthenticated } from '../../platform/errors.ts';
 import type { AuthContext, OrgRole } from '../../platform/http/auth.ts';
 import { AccountData } from './account-data.ts';
@@ -11,8 +11,7 @@ import { OperatorBootstrap } from './bootstrap.ts';
 import { nowMs, type Caller, type IdentityDeps } from './deps.ts';
 import { reauthenticationRequired } from './errors.ts';
 import { Login } from './login.ts';
-import { createIdentityMailer, type MailPort } from './mail.ts';
-import { createMailer } from '../../platform/mail/index.ts';
+import { createIdentityMailer } from './mail.ts';
 import { Mfa } from './mfa.ts';
 import { OrgService } from './orgs.ts';
 import { PasswordReset } from './password-reset.ts';
@@ -54,13 +53,8 @@ export interface IdentityService {
 
 export function createIdentityService(platform: Platform, settings: IdentitySettings = readIdentitySettings()): IdentityService {
   const { config, database, clock, logger, jobs, redis } = platform;
-  // Until the platform carries the crypto port, the module opens it over the same keyring file.
-  const crypto = (platform as Platform & { crypto?: CryptoPort }).crypto ?? createCrypto({ dataDir: config.dataDir }, { database, clock, logger });
-  // Likewise the mail port (outbox, templates, delivery job).
-  const mailPort: MailPort =
-    (platform as Platform & { mail?: MailPort }).mail ??
-    createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl }, { database, cipher: crypto.cipher, jobs, clock, logger });
-  const audit = new AuditLog({ database, cipher: crypto.cipher, clock, logger, ipRetentionMs: settings.auditIpRetentionMs });
+  const { crypto, mail, retention } = platform;
+  const audit = new AuditLog({ database, cipher: crypto.cipher, clock, logger, retention, ipRetentionMs: settings.auditIpRetentionMs });
   const deps: IdentityDeps = {
     database,
     clock,
@@ -68,7 +62,7 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
     cipher: crypto.cipher,
     keys: crypto.keys,
     jobs,
-    mailer: createIdentityMailer(mailPort, logger, { keepInMemory: !config.smtpUrl }),
+    mailer: createIdentityMailer(mail, logger, { keepInMemory: !config.smtpUrl }),
     limiter: redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter(clock),
     settings,
     audit,
@@ -94,7 +88,7 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
     await database.db.deleteFrom('account_tokens').where('expires_at', '<=', now - DAY).execute();
     await login.purgeChallenges();
   };
-  audit.defineJobs(jobs);
+  audit.registerRetention();
   jobs.define(EXPIRED_PURGE_JOB, purgeExpired);
 
   return {
@@ -135,6 +129,6 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
 
 /** The periodic jobs, scheduled when the module starts. */
 export async function scheduleIdentityJobs(platform: Platform): Promise<void> {
-  await platform.jobs.schedule(AUDIT_IP_PURGE_JOB, DAY);
+  await platform.jobs.schedule(AUDIT_IP_PURGE_JOB, DAY); // the retention policy's job
   await platform.jobs.schedule(EXPIRED_PURGE_JOB, 3_600_000);
 }

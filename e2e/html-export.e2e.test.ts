@@ -25,7 +25,7 @@ describe('HTML5 export in headless Chromium, offline', () => {
     await browser?.close();
   });
 
-  it('shows the map, expands and collapses with hidden counts, opens a note, follows a topic link, searches', async () => {
+  it("shows the map, expands and collapses with hidden counts, opens a note, follows a topic link, pans, zooms and searches", async () => {
     const { document, blobs } = richDocument();
     const exported = exportMap(document, 'html', { blobs });
     const file = join(OUTPUT, 'html-export.html');
@@ -62,6 +62,18 @@ describe('HTML5 export in headless Chromium, offline', () => {
     await toggle.click();
     await page.locator('.topic[data-id="a"] button.link').click();
     await expect(page.locator('.topic[data-id="c1"]').getAttribute('class')).resolves.toContain('target');
+
+    // Pan and zoom move the canvas.
+    const transform = () => page.locator('#canvas').evaluate((el) => (el as unknown as { style: { transform: string } }).style.transform);
+    const before = await transform();
+    await page.locator('#zoom-in').click();
+    const zoomed = await transform();
+    expect(zoomed).not.toBe(before);
+    await page.mouse.move(640, 700);
+    await page.mouse.down();
+    await page.mouse.move(540, 650, { steps: 4 });
+    await page.mouse.up();
+    expect(await transform()).not.toBe(zoomed);
 
     // Search highlights matches in text and notes.
     await page.locator('#search').fill('alpha');

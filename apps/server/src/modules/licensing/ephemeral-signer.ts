@@ -1,7 +1,7 @@
 /**
- * An Ed25519 licence signer that keeps its keys in memory: the stand-in while the platform has no crypto port,
- * and the tests' signer. It rotates like platform/crypto's SigningKeys (the old key stays in the JWKS as
- * 'retired'), but its keys die with the process, so tokens it signed stop verifying after a restart.
+ * An Ed25519 licence signer that keeps its keys in memory, for tests (and embedders without platform/crypto).
+ * It rotates like platform/crypto's SigningKeys (the old key stays in the JWKS as 'retired') and can also drop
+ * a key; its keys die with the process, so tokens it signed stop verifying after a restart.
  */
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { LicenseSigner, PublicJwk } from './ports.ts';

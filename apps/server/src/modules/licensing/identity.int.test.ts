@@ -65,6 +65,12 @@ describeEachDialect('licensing with the real identity module and signing keys', 
     expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', status: 'active' });
     const verified = await verifyLicenseToken(body.token, jwks, { now: t.platform.clock.now(), product: 'teams', nonce: 'n-1' });
     expect(verified).toMatchObject({ valid: true, claims: { email: 'ada@example.com', org: ada.org } });
+
+    // The mails go through the platform's outbox; the seat-limit report reaches the org's admin (Ada).
+    expect((await api.post(`/orgs/${ada.org}/licenses/${id}/seats`, { email: 'bob@example.com' }, ada.auth)).statusCode).toBe(409);
+    const outbox = await t.platform.mail.list({ to: 'ada@example.com' });
+    expect(outbox.map((m) => m.template).sort()).toEqual(['license_granted', 'seat_limit_reached', 'verify_email']);
+    expect(outbox.find((m) => m.template === 'seat_limit_reached')?.text).toContain('bob@example.com');
   });
 
   it('gives an unverified account no seat, and refuses the portal to another org’s admin with 404', async () => {

@@ -58,8 +58,19 @@ export function grantedMail(email: string, lic: LicenseRow): LicensingMail {
   };
 }
 
+/** `reason` 'removed' has its own sentence in the template; a deactivation is explained in words. */
 export function revokedMail(email: string, lic: LicenseRow, reason: 'removed' | 'deactivated'): LicensingMail {
-  return { to: email, template: 'license_revoked', data: { email, orgId: lic.tenant_id, licenseId: lic.id, reason } };
+  return {
+    to: email,
+    template: 'license_revoked',
+    data: {
+      email,
+      orgId: lic.tenant_id,
+      licenseId: lic.id,
+      products: parseProducts(lic.products).join(', '),
+      reason: reason === 'removed' ? 'removed' : 'An administrator deactivated your seat; it is kept for you until they reactivate or remove it.',
+    },
+  };
 }
 
 
@@ -67,7 +78,7 @@ export function seatCommands(ctx: LicensingContext) {
   const now = () => ctx.clock.now().getTime();
 
   /** Tells the org's admins that an assignment was refused for want of seats. */
-  async function reportSeatLimit(orgId: string, licenseId: string, email: string, source: SeatSource) {
+  async function reportSeatLimit(orgId: string, licenseId: string, email: string, source: SeatSource, seats?: number) {
     const admins = await ctx.ports.orgs.adminEmails(orgId).catch((err: unknown) => {
       ctx.logger.error({ err }, 'could not list the org admins for a seat-limit report');
       return [] as string[];
@@ -75,7 +86,7 @@ export function seatCommands(ctx: LicensingContext) {
     ctx.logger.warn({ orgId, licenseId, source }, 'seat limit reached');
     await sendMails(
       ctx,
-      admins.map((to) => ({ to, template: 'seat_limit_reached' as const, data: { orgId, licenseId, email, source } })),
+      admins.map((to) => ({ to, template: 'seat_limit_reached' as const, data: { orgId, licenseId, email, source, ...(seats ? { seats } : {}) } })),
     );
   }
 

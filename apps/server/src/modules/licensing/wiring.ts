@@ -1,11 +1,10 @@
 /**
- * Binds licensing's ports to what the platform and the identity module offer today, and says (once, at start)
- * which ones are still stand-ins. Each binding reads its provider structurally, so this file compiles before
- * the provider lands and starts using it the day it does.
+ * Binds licensing's ports: the caller and the org directory to the identity module (through its index.ts and
+ * the platform's auth gate), signing to platform/crypto's 'license' keys, mail to platform/mail. Tests and
+ * embedders override any of them (`AppDeps.licensing.ports`). Without identity, it says so at start and every
+ * call answers 401.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
-import { createCrypto } from '../../platform/crypto/index.ts';
 import type { Platform } from '../../platform/index.ts';
 import { identityService, type IdentityService } from '../identity/index.ts';
 import type {
@@ -85,27 +84,16 @@ export function identityPorts(identity: IdentityService): { accounts: AccountLoo
   };
 }
 
-function platformSigner(platform: Platform): LicenseSigner | undefined {
-  const signing = (platform as unknown as { crypto?: { signing?: Partial<LicenseSigner> } }).crypto?.signing;
-  return signing && typeof signing.sign === 'function' && typeof signing.jwks === 'function'
-    ? (signing as LicenseSigner)
-    : undefined;
-}
-
-interface MailPortLike {
-  send(message: { to: string; template: string; data: Record<string, unknown> }): Promise<unknown>;
-}
-
-function platformMailer(platform: Platform): LicensingMailer | undefined {
-  const mail = (platform as unknown as { mail?: Partial<MailPortLike> }).mail;
-  if (!mail || typeof mail.send !== 'function') return undefined;
-  const port = mail as MailPortLike;
-  return { send: async (m) => void (await port.send(m)) };
-}
-
-export function loggingMailer(logger: Logger): LicensingMailer {
+/** platform/mail: the org is the mail's tenant (the outbox seals it under that org's key). */
+function platformMailer(platform: Platform): LicensingMailer {
   return {
-    send: async (mail) => logger.info({ template: mail.template }, 'licensing mail not sent: the platform has no mail port yet'),
+    send: async (m) =>
+      void (await platform.mail.send({
+        to: m.to,
+        template: m.template,
+        data: m.data,
+        ...(typeof m.data.orgId === 'string' ? { tenantId: m.data.orgId } : {}),
+      })),
   };
 }
 
@@ -146,16 +134,8 @@ export function defaultPorts(app: FastifyInstance, platform: Platform, overrides
       caller = async () => undefined;
     }
   }
-  // Until the platform carries its crypto port, open the same keyring and signing-key table it would use.
-  const signer =
-    overrides.signer ??
-    platformSigner(platform) ??
-    createCrypto({ dataDir: platform.config.dataDir }, { database: platform.database, clock: platform.clock, logger: log }).signing;
-  let mailer = overrides.mailer ?? platformMailer(platform);
-  if (!mailer) {
-    missing.push('platform mail (licensing mails are only logged)');
-    mailer = loggingMailer(log);
-  }
+  const signer = overrides.signer ?? platform.crypto.signing;
+  const mailer = overrides.mailer ?? platformMailer(platform);
   const orgs = overrides.orgs ?? fromIdentity?.orgs ?? permissiveOrgs;
   if (!overrides.orgs && !fromIdentity) missing.push('identity org directory (seat-limit reports go nowhere; org ids are not checked)');
   if (missing.length) log.warn({ missing }, 'licensing runs with stand-in ports');

@@ -156,4 +156,20 @@ describe('layoutDocument', () => {
       expect(b.y + b.height).toBeLessThanOrEqual(layout.bounds.y + layout.bounds.height);
     }
   });
+
+  it('keeps room around a boundary for its frame and label', () => {
+    const plain = docFrom(['Root', ['A', ['A1'], ['A2'], ['A3']]]);
+    const bounded = docFrom(['Root', ['A', ['A1'], ['A2'], ['A3']]]);
+    bounded.root.children[0]!.boundaries = [{ id: 'b', range: { from: 1, to: 1 } }];
+    for (const kind of ['tree', 'org'] as const) {
+      const before = layoutDocument(plain, kind, fixedMeasure);
+      const after = layoutDocument(bounded, kind, fixedMeasure);
+      const gap = (l: MapLayout, a: string, b: string) =>
+        kind === 'org'
+          ? box(l, b).x - (box(l, a).x + box(l, a).width)
+          : box(l, b).y - (box(l, a).y + box(l, a).height);
+      expect(gap(after, 'A1', 'A2')).toBe(gap(before, 'A1', 'A2') + 22);
+      expect(gap(after, 'A2', 'A3')).toBe(gap(before, 'A2', 'A3') + 10);
+    }
+  });
 });

@@ -108,17 +108,26 @@ interface FlatNode {
   readonly size: Size;
   /** Indexes of the visible children in the flat array. */
   readonly children: number[];
-  /** Size of the subtree's block along the stacking axis, filled by computeExtents. */
+  /** Size of the subtree's block along the stacking axis (room for boundaries included), filled by computeExtents. */
   extent: number;
   hiddenCount: number;
+  /** Room kept before and after this subtree for a boundary that starts or ends at it (and its label). */
+  readonly padBefore: number;
+  readonly padAfter: number;
 }
+
+/** Room for a boundary's frame and label before the first branch it covers, and for its frame after the last. */
+const BOUNDARY_ROOM_BEFORE = 22;
+const BOUNDARY_ROOM_AFTER = 10;
 
 /** Pre-order flattening of the visible part of a tree (children of collapsed topics are skipped). */
 function flatten(root: Topic, measure: MeasureTopic): FlatNode[] {
   const nodes: FlatNode[] = [];
-  const stack: { topic: Topic; depth: number; parent: number }[] = [{ topic: root, depth: 0, parent: -1 }];
+  const stack: { topic: Topic; depth: number; parent: number; padBefore: number; padAfter: number }[] = [
+    { topic: root, depth: 0, parent: -1, padBefore: 0, padAfter: 0 },
+  ];
   while (stack.length > 0) {
-    const { topic, depth, parent } = stack.pop()!;
+    const { topic, depth, parent, padBefore, padAfter } = stack.pop()!;
     const collapsed = topic.collapsed === true && topic.children.length > 0;
     const node: FlatNode = {
       topic,
@@ -127,12 +136,29 @@ function flatten(root: Topic, measure: MeasureTopic): FlatNode[] {
       children: [],
       extent: 0,
       hiddenCount: collapsed ? countDescendants(topic) : 0,
+      padBefore,
+      padAfter,
     };
     const at = nodes.push(node) - 1;
     if (parent >= 0) nodes[parent]!.children.push(at);
     if (!collapsed) {
-      for (let c = topic.children.length - 1; c >= 0; c--) {
-        stack.push({ topic: topic.children[c]!, depth: depth + 1, parent: at });
+      const last = topic.children.length - 1;
+      const before = new Array<number>(topic.children.length).fill(0);
+      const after = new Array<number>(topic.children.length).fill(0);
+      for (const { range } of topic.boundaries ?? []) {
+        const from = Math.min(Math.max(0, range.from), last);
+        const to = Math.min(Math.max(from, range.to), last);
+        before[from]! += BOUNDARY_ROOM_BEFORE;
+        after[to]! += BOUNDARY_ROOM_AFTER;
+      }
+      for (let c = last; c >= 0; c--) {
+        stack.push({
+          topic: topic.children[c]!,
+          depth: depth + 1,
+          parent: at,
+          padBefore: before[c]!,
+          padAfter: after[c]!,
+        });
       }
     }
   }
@@ -150,7 +176,7 @@ function computeExtents(
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
     const own = stacking === 'vertical' ? node.size.height : node.size.width;
-    node.extent = Math.max(own, childrenExtent(nodes, node.children, gap));
+    node.extent = Math.max(own, childrenExtent(nodes, node.children, gap)) + node.padBefore + node.padAfter;
   }
 }
 
@@ -199,13 +225,14 @@ function placeColumn(
       const node = nodes[s]!;
       const { width, height } = node.size;
       const x = side === 'right' ? job.edgeX : job.edgeX - width;
-      const y = blockTop + (node.extent - height) / 2;
+      const inner = node.extent - node.padBefore - node.padAfter;
+      const y = blockTop + node.padBefore + (inner - height) / 2;
       out.add(node, x, y, job.parentId, side, floating);
       if (node.children.length > 0) {
         work.push({
           siblings: node.children,
           edgeX: side === 'right' ? x + width + spacing.levelGap : x - spacing.levelGap,
-          centerY: blockTop + node.extent / 2,
+          centerY: blockTop + node.padBefore + inner / 2,
           parentId: node.topic.id,
         });
       }
@@ -231,10 +258,12 @@ function placeVertical(
   while (work.length > 0) {
     const job = work.pop()!;
     const node = nodes[job.index]!;
-    const x = job.blockLeft + (node.extent - node.size.width) / 2;
+    const inner = node.extent - node.padBefore - node.padAfter;
+    const innerLeft = job.blockLeft + node.padBefore;
+    const x = innerLeft + (inner - node.size.width) / 2;
     out.add(node, x, job.top, job.parentId, job.parentId === null ? 'root' : 'down', floating);
     const total = childrenExtent(nodes, node.children, spacing.orgSiblingGap);
-    let left = job.blockLeft + (node.extent - total) / 2;
+    let left = innerLeft + (inner - total) / 2;
     const childTop = job.top + node.size.height + spacing.orgLevelGap;
     for (const c of node.children) {
       work.push({ index: c, blockLeft: left, top: childTop, parentId: node.topic.id });

@@ -80,6 +80,13 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
     // A challenge is single use.
     const again = await api.post('/sessions/srp/finish', { challengeId, M1: session.M1 });
     expect(again.statusCode).toBe(401);
+    // And short-lived: two minutes.
+    const late = await srpClientStart(lower, password);
+    const lateStart = (await api.post('/sessions/srp/start', { email, A: late.A })).json<{ challengeId: string; salt: string; B: string }>();
+    const lateSession = await srpClientFinish(late, lateStart);
+    clock.advance(2 * 60_000 + 1);
+    const expired = await api.post('/sessions/srp/finish', { challengeId: lateStart.challengeId, M1: lateSession.M1 });
+    expect(expired.json()).toMatchObject({ status: 401, code: 'invalid_credentials' });
   });
 
   it('turns MFA on right after login, with recovery codes', async () => {
@@ -137,7 +144,8 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
     expect((await api.post('/password/reset', { token, password: 'another long password' })).json()).toMatchObject({ code: 'invalid_token' });
     expect((await api.post('/sessions', { email, password, totp: '000000' })).json()).toMatchObject({ code: 'invalid_credentials' });
     clock.advance(30_000);
-    const login = await api.post('/sessions', { email, password: 'difference engine 1822', totp: totpCode(totpSecret, clock.now().getTime()) });
+    // From another address: this one has used its 10 login attempts for the quarter hour.
+    const login = await api.post('/sessions', { email, password: 'difference engine 1822', totp: totpCode(totpSecret, clock.now().getTime()) }, {}, '192.0.2.44');
     expect(login.statusCode).toBe(201);
   });
 });

@@ -25,7 +25,7 @@ describe('HTML5 export in headless Chromium, offline', () => {
     await browser?.close();
   });
 
-  it("shows the map, expands and collapses with hidden counts, opens a note, follows a topic link, pans, zooms and searches", async () => {
+  it('shows the map, expands and collapses with hidden counts, opens a note, follows a topic link, pans, zooms and searches', async () => {
     const { document, blobs } = richDocument();
     const exported = exportMap(document, 'html', { blobs });
     const file = join(OUTPUT, 'html-export.html');
@@ -37,7 +37,9 @@ describe('HTML5 export in headless Chromium, offline', () => {
     // Map text that looks like markup is shown as text, never run.
     await expect(page.locator('.topic.root .text').textContent()).resolves.toBe(document.root.text);
     expect(dialogs).toEqual([]);
-    await expect(page.locator('.topic img').first().getAttribute('src')).resolves.toMatch(/^data:image\/png;base64,/);
+    await expect(page.locator('.topic img').first().getAttribute('src')).resolves.toMatch(
+      /^data:image\/png;base64,/,
+    );
 
     // "Alpha" is saved collapsed: its two children and its summary topic are hidden and counted.
     const toggle = page.locator('.topic[data-id="a"] + .toggle');
@@ -64,7 +66,10 @@ describe('HTML5 export in headless Chromium, offline', () => {
     await expect(page.locator('.topic[data-id="c1"]').getAttribute('class')).resolves.toContain('target');
 
     // Pan and zoom move the canvas.
-    const transform = () => page.locator('#canvas').evaluate((el) => (el as unknown as { style: { transform: string } }).style.transform);
+    const transform = () =>
+      page
+        .locator('#canvas')
+        .evaluate((el) => (el as unknown as { style: { transform: string } }).style.transform);
     const before = await transform();
     await page.locator('#zoom-in').click();
     const zoomed = await transform();
@@ -87,11 +92,17 @@ describe('HTML5 export in headless Chromium, offline', () => {
 
   it('the request guard is not vacuous: a page that reaches for the network is caught', async () => {
     const file = join(OUTPUT, 'network-probe.html');
-    writeFileSync(file, '<!DOCTYPE html><title>probe</title><img src="http://example.invalid/x.png"><script>fetch("https://example.invalid/y").catch(function(){})</script>');
+    writeFileSync(
+      file,
+      '<!DOCTYPE html><title>probe</title><img src="http://example.invalid/x.png"><script>fetch("https://example.invalid/y").catch(function(){})</script>',
+    );
     const before = browser.blockedRequests.length;
     await browser.page.goto(pathToFileURL(file).href);
     await browser.page.waitForTimeout(500);
-    expect(browser.blockedRequests.slice(before).sort()).toEqual(['http://example.invalid/x.png', 'https://example.invalid/y']);
+    expect(browser.blockedRequests.slice(before).sort()).toEqual([
+      'http://example.invalid/x.png',
+      'https://example.invalid/y',
+    ]);
     browser.blockedRequests.length = before;
   });
 });

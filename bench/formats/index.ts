@@ -67,7 +67,19 @@ function parseFloor(format: (typeof FORMATS)[number], text: string): void {
 }
 
 const rows: string[][] = [
-  ['topics', 'format', 'size', 'import ms', 'floor ms', 'ratio', 'cpu ratio', 'export ms', 'floor ms', 'ratio', 'cpu ratio'],
+  [
+    'topics',
+    'format',
+    'size',
+    'import ms',
+    'floor ms',
+    'ratio',
+    'cpu ratio',
+    'export ms',
+    'floor ms',
+    'ratio',
+    'cpu ratio',
+  ],
 ];
 let goal: { met: boolean; importMs: number; importRatio: number; importCpuRatio: number } | undefined;
 for (const topics of SIZES) {
@@ -99,12 +111,25 @@ for (const topics of SIZES) {
     const importRatio = importMs / importFloorMs;
     const importCpuRatio = imports.cpu[0] / imports.cpu[1];
     rows.push([
-      topics.toLocaleString('en'), format, `${(file.length / 1024).toFixed(0)} KiB`,
-      importMs.toFixed(1), importFloorMs.toFixed(1), importRatio.toFixed(2), importCpuRatio.toFixed(2),
-      exportMs.toFixed(1), exportFloorMs.toFixed(1), (exportMs / exportFloorMs).toFixed(2), (exports.cpu[0] / exports.cpu[1]).toFixed(2),
+      topics.toLocaleString('en'),
+      format,
+      `${(file.length / 1024).toFixed(0)} KiB`,
+      importMs.toFixed(1),
+      importFloorMs.toFixed(1),
+      importRatio.toFixed(2),
+      importCpuRatio.toFixed(2),
+      exportMs.toFixed(1),
+      exportFloorMs.toFixed(1),
+      (exportMs / exportFloorMs).toFixed(2),
+      (exports.cpu[0] / exports.cpu[1]).toFixed(2),
     ]);
     if (topics === GOAL.topics && format === GOAL.format) {
-      goal = { met: importMs < GOAL.importMs && importCpuRatio <= GOAL.ratio, importMs, importRatio, importCpuRatio };
+      goal = {
+        met: importMs < GOAL.importMs && importCpuRatio <= GOAL.ratio,
+        importMs,
+        importRatio,
+        importCpuRatio,
+      };
     }
   }
 }
@@ -117,4 +142,8 @@ console.log(
       ? `${goal.met ? 'met' : 'NOT met'} (${goal.importMs.toFixed(0)} ms; wall ratio ${goal.importRatio.toFixed(2)}, CPU ratio ${goal.importCpuRatio.toFixed(2)})`
       : 'not measured'),
 );
-console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared machine: ratios are the steadier figures)`);
+console.log(
+  `load average at the end: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (shared machine: ratios are the steadier figures)`,
+);

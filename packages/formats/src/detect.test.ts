@@ -16,6 +16,8 @@ describe('format detection', () => {
   it('uses the name or MIME type only to break ties', () => {
     expect(detectFormat(new TextEncoder().encode('plain words'), 'notes.md')).toBe('md');
     expect(detectFormat(new TextEncoder().encode('plain words'), undefined, 'text/markdown')).toBe('md');
-    expect(() => detectFormat(new TextEncoder().encode('<svg/>'), 'x.opml')).toThrow(expect.objectContaining({ code: 'unsupported_format' }));
+    expect(() => detectFormat(new TextEncoder().encode('<svg/>'), 'x.opml')).toThrow(
+      expect.objectContaining({ code: 'unsupported_format' }),
+    );
   });
 });

@@ -4,7 +4,13 @@ import { DEFAULT_LIMITS, type ImportLimits } from './limits.ts';
 import { isZip, openZip } from './zip/safe-unzip.ts';
 
 const BY_EXTENSION: Record<string, ImportFormat> = {
-  mmap: 'mmap', xmind: 'xmind', mm: 'mm', opml: 'opml', md: 'md', markdown: 'md', json: 'json',
+  mmap: 'mmap',
+  xmind: 'xmind',
+  mm: 'mm',
+  opml: 'opml',
+  md: 'md',
+  markdown: 'md',
+  json: 'json',
 };
 const BY_MIME: Record<string, ImportFormat> = {
   'application/vnd.mindjet.mindmanager': 'mmap',
@@ -16,7 +22,12 @@ const BY_MIME: Record<string, ImportFormat> = {
 };
 
 /** Content first (magic bytes, root element, JSON shape); the name and MIME type only break ties. */
-export function detectFormat(bytes: Uint8Array, filename?: string, mimeType?: string, limits: ImportLimits = DEFAULT_LIMITS): ImportFormat {
+export function detectFormat(
+  bytes: Uint8Array,
+  filename?: string,
+  mimeType?: string,
+  limits: ImportLimits = DEFAULT_LIMITS,
+): ImportFormat {
   const ext = /\.([a-z0-9]+)$/i.exec(filename ?? '')?.[1]?.toLowerCase() ?? '';
   const hinted = BY_EXTENSION[ext] ?? BY_MIME[(mimeType ?? '').split(';')[0]!.trim().toLowerCase()];
   if (isZip(bytes)) {
@@ -30,7 +41,10 @@ export function detectFormat(bytes: Uint8Array, filename?: string, mimeType?: st
     if (hinted === 'mmap' || hinted === 'xmind') return hinted;
     throw new FormatError('unsupported_format', 'ZIP archive that is neither .mmap nor .xmind');
   }
-  const start = new TextDecoder('utf-8').decode(bytes.subarray(0, 4096)).replace(/^\ufeff/, '').trimStart();
+  const start = new TextDecoder('utf-8')
+    .decode(bytes.subarray(0, 4096))
+    .replace(/^\ufeff/, '')
+    .trimStart();
   if (start.startsWith('{') || start.startsWith('[')) return 'json';
   if (start.startsWith('<')) {
     const body = start.replace(/^<\?xml[^>]*\?>\s*/, '').replace(/^(<!--[\s\S]*?-->\s*)+/, '');

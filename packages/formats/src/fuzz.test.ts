@@ -12,11 +12,50 @@ import { readFixture } from './test-support/fixtures.ts';
 import { invariantViolations } from './test-support/invariants.ts';
 import { richDocument } from './test-support/sample-documents.ts';
 
-const TOKENS = ['"id": "root"', '"topicId": "a"', 'OId="kcYvdFhnwkqtBTviJoBxgA=="', '"from": 5', '<', '>', '&', '"', "'", '</', '/>', ']]>', '<!DOCTYPE x>', '<!ENTITY a "b">', '&a;', '&#0;', '{', '}', '[', ']', ',', ':', '\\', '\u0000', '\ufffe', '𝄞', 'ap:Topic', 'xmlns=""', '-1', '1e999', 'null', '"children"', '\n#', '\n- '];
+const TOKENS = [
+  '"id": "root"',
+  '"topicId": "a"',
+  'OId="kcYvdFhnwkqtBTviJoBxgA=="',
+  '"from": 5',
+  '<',
+  '>',
+  '&',
+  '"',
+  "'",
+  '</',
+  '/>',
+  ']]>',
+  '<!DOCTYPE x>',
+  '<!ENTITY a "b">',
+  '&a;',
+  '&#0;',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '\\',
+  '\u0000',
+  '\ufffe',
+  '𝄞',
+  'ap:Topic',
+  'xmlns=""',
+  '-1',
+  '1e999',
+  'null',
+  '"children"',
+  '\n#',
+  '\n- ',
+];
 
 type Edit = { at: number; remove: number; insert: string };
 const edits = fc.array(
-  fc.record({ at: fc.nat(), remove: fc.nat({ max: 40 }), insert: fc.oneof(fc.constantFrom(...TOKENS), fc.string({ maxLength: 6 })) }),
+  fc.record({
+    at: fc.nat(),
+    remove: fc.nat({ max: 40 }),
+    insert: fc.oneof(fc.constantFrom(...TOKENS), fc.string({ maxLength: 6 })),
+  }),
   { minLength: 1, maxLength: 6 },
 );
 
@@ -50,25 +89,40 @@ const { document, blobs } = richDocument();
 const FILES: Array<[string, Uint8Array]> = [
   ['fixture.mmap', readFixture('mindmanager/test-2017-mm16.mmap')],
   ['fixture.xmind', readFixture('xmind/example0.xmind')],
-  ...(['mmap', 'xmind', 'mm', 'opml', 'md', 'json'] as const).map((f): [string, Uint8Array] => [`rich.${f}`, exportMap(document, f, { blobs }).data]),
+  ...(['mmap', 'xmind', 'mm', 'opml', 'md', 'json'] as const).map((f): [string, Uint8Array] => [
+    `rich.${f}`,
+    exportMap(document, f, { blobs }).data,
+  ]),
 ];
 const INNER: Record<string, string> = { mmap: 'Document.xml', xmind: 'content.json' };
 
 describe('fuzzing the importers', () => {
   it('random bytes under every file name', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.constantFrom('a.mmap', 'a.xmind', 'a.mm', 'a.opml', 'a.md', 'a.json', 'a.bin'), (bytes, name) => attempt(bytes, name)),
+      fc.property(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.constantFrom('a.mmap', 'a.xmind', 'a.mm', 'a.opml', 'a.md', 'a.json', 'a.bin'),
+        (bytes, name) => attempt(bytes, name),
+      ),
       { numRuns: 300 },
     );
   });
 
   it('mutated bytes of real and exported files', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...FILES), fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 8 }), fc.option(fc.nat()), ([name, original], flips, cut) => {
-        const bytes = original.slice(0, cut === null ? undefined : Math.max(1, cut % original.length));
-        for (const f of flips) bytes[f.at % bytes.length] = f.value;
-        attempt(bytes, name);
-      }),
+      fc.property(
+        fc.constantFrom(...FILES),
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.option(fc.nat()),
+        ([name, original], flips, cut) => {
+          const bytes = original.slice(0, cut === null ? undefined : Math.max(1, cut % original.length));
+          for (const f of flips) bytes[f.at % bytes.length] = f.value;
+          attempt(bytes, name);
+        },
+      ),
       { numRuns: 300 },
     );
   });

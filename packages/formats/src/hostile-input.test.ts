@@ -15,7 +15,9 @@ function codeOf(run: () => unknown): FormatErrorCode | 'no error' | 'not a Forma
     run();
     return 'no error';
   } catch (error) {
-    return (error as { name?: string }).name === 'FormatError' ? (error as { code: FormatErrorCode }).code : 'not a FormatError';
+    return (error as { name?: string }).name === 'FormatError'
+      ? (error as { code: FormatErrorCode }).code
+      : 'not a FormatError';
   }
 }
 
@@ -31,7 +33,9 @@ function zipWithDeclaredSize(name: string, content: Uint8Array, declaredSize: nu
 
 describe('hostile input', () => {
   it('refuses a file larger than the input limit before reading it', () => {
-    expect(codeOf(() => importMap(new Uint8Array(2048), { filename: 'x.mmap', limits: { maxInputBytes: 1024 } }))).toBe('too_large');
+    expect(
+      codeOf(() => importMap(new Uint8Array(2048), { filename: 'x.mmap', limits: { maxInputBytes: 1024 } })),
+    ).toBe('too_large');
   });
 
   it('refuses XML with a DOCTYPE (external entities, billion laughs)', () => {
@@ -53,16 +57,33 @@ describe('hostile input', () => {
   });
 
   it('bounds the total inflated size across entries', () => {
-    const entries: Record<string, Uint8Array> = { 'Document.xml': strToU8(`${MAP_OPEN}<ap:OneTopic><ap:Topic/></ap:OneTopic></ap:Map>`) };
+    const entries: Record<string, Uint8Array> = {
+      'Document.xml': strToU8(`${MAP_OPEN}<ap:OneTopic><ap:Topic/></ap:OneTopic></ap:Map>`),
+    };
     const zip = zipSync(entries);
-    expect(codeOf(() => importMap(zip, { filename: 'x.mmap', limits: { maxTotalInflatedBytes: 10 } }))).toBe('zip_bomb');
+    expect(codeOf(() => importMap(zip, { filename: 'x.mmap', limits: { maxTotalInflatedBytes: 10 } }))).toBe(
+      'zip_bomb',
+    );
   });
 
   it('refuses archives with too many entries and unsafe entry names', () => {
     const many: Record<string, Uint8Array> = {};
     for (let i = 0; i < 20; i++) many[`bin/${i}`] = new Uint8Array(1);
-    expect(codeOf(() => importMap(zipSync({ 'Document.xml': strToU8('<x/>'), ...many }), { filename: 'x.mmap', limits: { maxZipEntries: 10 } }))).toBe('too_many_entries');
-    expect(codeOf(() => importMap(zipSync({ 'Document.xml': strToU8('<x/>'), '../../evil': new Uint8Array(1) }), { filename: 'x.mmap' }))).toBe('zip_path_traversal');
+    expect(
+      codeOf(() =>
+        importMap(zipSync({ 'Document.xml': strToU8('<x/>'), ...many }), {
+          filename: 'x.mmap',
+          limits: { maxZipEntries: 10 },
+        }),
+      ),
+    ).toBe('too_many_entries');
+    expect(
+      codeOf(() =>
+        importMap(zipSync({ 'Document.xml': strToU8('<x/>'), '../../evil': new Uint8Array(1) }), {
+          filename: 'x.mmap',
+        }),
+      ),
+    ).toBe('zip_path_traversal');
   });
 
   it('refuses maps deeper or larger than the limits', () => {
@@ -71,7 +92,9 @@ describe('hostile input', () => {
     const deep = mmapWith(`${MAP_OPEN}<ap:OneTopic><ap:Topic>${nested}</ap:Topic></ap:OneTopic></ap:Map>`);
     expect(codeOf(() => importMap(deep, { filename: 'x.mmap', limits: { maxDepth: 20 } }))).toBe('too_deep');
     const wide = exportMap(generatedDocument(500), 'mmap').data;
-    expect(codeOf(() => importMap(wide, { filename: 'x.mmap', limits: { maxTopics: 100 } }))).toBe('too_many_topics');
+    expect(codeOf(() => importMap(wide, { filename: 'x.mmap', limits: { maxTopics: 100 } }))).toBe(
+      'too_many_topics',
+    );
     expect(codeOf(() => importMap(wide, { filename: 'x.mmap' }))).toBe('no error');
   });
 
@@ -83,6 +106,8 @@ describe('hostile input', () => {
   it('reports unknown and malformed files with codes', () => {
     expect(codeOf(() => importMap(new Uint8Array([0, 1, 2, 3]), {}))).toBe('unsupported_format');
     expect(codeOf(() => importMap(mmapWith('<ap:Map'), { filename: 'x.mmap' }))).toBe('invalid_file');
-    expect(codeOf(() => importMap(zipSync({ 'other.txt': new Uint8Array(1) }), { filename: 'x.mmap' }))).toBe('invalid_file');
+    expect(codeOf(() => importMap(zipSync({ 'other.txt': new Uint8Array(1) }), { filename: 'x.mmap' }))).toBe(
+      'invalid_file',
+    );
   });
 });

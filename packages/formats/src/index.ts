@@ -49,7 +49,11 @@ export function importMap(bytes: Uint8Array, options: ImportOptions = {}): Impor
   });
 }
 
-export function exportMap(document: MapDocument, format: MapFormat, options: ExportOptions = {}): ExportResult {
+export function exportMap(
+  document: MapDocument,
+  format: MapFormat,
+  options: ExportOptions = {},
+): ExportResult {
   switch (format) {
     case 'mmap':
       return exportMmap(document, options);

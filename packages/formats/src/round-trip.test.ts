@@ -63,7 +63,13 @@ describe('export → import round trips', () => {
       if (format !== 'mm') {
         // Plain-text notes: formatting is reported as dropped.
         const strip = (t: Topic): void => {
-          if (t.notesHtml) t.notesHtml = t.notesHtml.replace(/<\/(p|li)>|<br\/>/g, ' ').replace(/<[^>]*>/g, '').replace(/(^|\s)- /g, ' ').replace(/\s+/g, ' ').trim();
+          if (t.notesHtml)
+            t.notesHtml = t.notesHtml
+              .replace(/<\/(p|li)>|<br\/>/g, ' ')
+              .replace(/<[^>]*>/g, '')
+              .replace(/(^|\s)- /g, ' ')
+              .replace(/\s+/g, ' ')
+              .trim();
           if (format === 'md') t.text = t.text.replace(/\n/g, ' ');
           t.children.forEach(strip);
         };
@@ -86,7 +92,10 @@ describe('export → import round trips', () => {
   });
 });
 
-const text = fc.string({ maxLength: 12, unit: fc.constantFrom('a', 'b', ' ', '<', '>', '&', '"', "'", 'é', '中', '😀', '\n', ']') });
+const text = fc.string({
+  maxLength: 12,
+  unit: fc.constantFrom('a', 'b', ' ', '<', '>', '&', '"', "'", 'é', '中', '😀', '\n', ']'),
+});
 const topicAt = (depth: number): fc.Arbitrary<Gen> =>
   fc.record({
     text: text,
@@ -103,7 +112,8 @@ function toDocument(gen: Gen): MapDocument {
   let n = 0;
   const topic = (g: Gen, depth: number): Topic => {
     const t: Topic = { id: `g${n++}`, text: g.text, children: g.children.map((c) => topic(c, depth + 1)) };
-    if (g.notes && g.notes.trim()) t.notesHtml = `<p>${g.notes.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br/>')}</p>`;
+    if (g.notes && g.notes.trim())
+      t.notesHtml = `<p>${g.notes.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br/>')}</p>`;
     if (g.collapsed && t.children.length) t.collapsed = true;
     if (g.icons.length) t.icons = g.icons;
     return t;

@@ -11,10 +11,40 @@ import { utf8 } from '../shared/bytes.ts';
 import { DocumentBuilder, fileStem, normaliseCssColor } from '../shared/document-builder.ts';
 import { droppedFieldWarnings } from '../shared/dropped-fields.ts';
 import type { ExportResult, ImportResult } from '../types.ts';
-import { childElements, decodeText, firstChild, parseXml, textContent, type XmlElement } from '../xml/xml-tree.ts';
+import {
+  childElements,
+  decodeText,
+  firstChild,
+  parseXml,
+  textContent,
+  type XmlElement,
+} from '../xml/xml-tree.ts';
 import { xmlAttrs } from '../xml/xml-writer.ts';
 
-const ICON_TO_CANONICAL: Record<string, string> = { flag: 'flag-red', 'flag-blue': 'flag-blue', 'flag-green': 'flag-green', 'flag-orange': 'flag-orange', 'flag-yellow': 'flag-yellow', 'flag-black': 'flag-black', button_ok: 'check', help: 'question-mark', idea: 'lightbulb', 'smiley-neutral': 'smiley-neutral', 'smily_bad': 'smiley-sad', 'smiley-angry': 'smiley-angry', ksmiletris: 'smiley-happy', stop: 'stop', clock: 'clock', 'Mail': 'email', 'up': 'arrow-up', 'down': 'arrow-down', 'back': 'arrow-left', 'forward': 'arrow-right', 'password': 'key', 'licq': 'lightbulb' };
+const ICON_TO_CANONICAL: Record<string, string> = {
+  flag: 'flag-red',
+  'flag-blue': 'flag-blue',
+  'flag-green': 'flag-green',
+  'flag-orange': 'flag-orange',
+  'flag-yellow': 'flag-yellow',
+  'flag-black': 'flag-black',
+  button_ok: 'check',
+  help: 'question-mark',
+  idea: 'lightbulb',
+  'smiley-neutral': 'smiley-neutral',
+  smily_bad: 'smiley-sad',
+  'smiley-angry': 'smiley-angry',
+  ksmiletris: 'smiley-happy',
+  stop: 'stop',
+  clock: 'clock',
+  Mail: 'email',
+  up: 'arrow-up',
+  down: 'arrow-down',
+  back: 'arrow-left',
+  forward: 'arrow-right',
+  password: 'key',
+  licq: 'lightbulb',
+};
 const CANONICAL_TO_ICON = Object.fromEntries(Object.entries(ICON_TO_CANONICAL).map(([k, v]) => [v, k]));
 
 function iconIn(name: string): string {
@@ -30,7 +60,11 @@ function iconOut(icon: string): string | undefined {
   return CANONICAL_TO_ICON[icon];
 }
 
-export function importFreemind(bytes: Uint8Array, limits: ImportLimits, filename: string | undefined): ImportResult {
+export function importFreemind(
+  bytes: Uint8Array,
+  limits: ImportLimits,
+  filename: string | undefined,
+): ImportResult {
   const xml = parseXml(decodeText(bytes), { maxDepth: maxMarkupDepth(limits), source: '.mm' });
   if (xml.local !== 'map') throw new FormatError('invalid_file', 'not a FreeMind/Freeplane map');
   const rootNode = firstChild(xml, '', 'node');
@@ -41,7 +75,10 @@ export function importFreemind(bytes: Uint8Array, limits: ImportLimits, filename
 
   const node = (element: XmlElement, depth: number): Topic => {
     const richText = childElements(element, '', 'richcontent').find((r) => r.attrs.TYPE === 'NODE');
-    const text = element.attrs.TEXT ?? element.attrs.LOCALIZED_TEXT ?? (richText ? notesHtmlToPlainText(sanitizeNotesXml(richText.children)) : '');
+    const text =
+      element.attrs.TEXT ??
+      element.attrs.LOCALIZED_TEXT ??
+      (richText ? notesHtmlToPlainText(sanitizeNotesXml(richText.children)) : '');
     if (!element.attrs.TEXT && richText) builder.warn('rich node text flattened to plain text');
     const topic = builder.topic(depth, element.attrs.ID, text);
     if (element.attrs.FOLDED === 'true') topic.collapsed = true;
@@ -64,7 +101,9 @@ export function importFreemind(bytes: Uint8Array, limits: ImportLimits, filename
           break;
         case 'richcontent':
           if (child.attrs.TYPE === 'NOTE') {
-            const html = child.children.some((n) => typeof n !== 'string') ? sanitizeNotesXml(child.children) : sanitizeNotesHtml(`<p>${textContent(child)}</p>`);
+            const html = child.children.some((n) => typeof n !== 'string')
+              ? sanitizeNotesXml(child.children)
+              : sanitizeNotesHtml(`<p>${textContent(child)}</p>`);
             if (html) topic.notesHtml = html;
           } else if (child.attrs.TYPE === 'DETAILS') builder.warn('node details dropped');
           break;
@@ -74,7 +113,8 @@ export function importFreemind(bytes: Uint8Array, limits: ImportLimits, filename
         case 'font': {
           const style = (topic.style ??= {});
           if (child.attrs.NAME) style.fontFamily = child.attrs.NAME;
-          if (child.attrs.SIZE && Number.isFinite(Number(child.attrs.SIZE))) style.fontSize = Number(child.attrs.SIZE);
+          if (child.attrs.SIZE && Number.isFinite(Number(child.attrs.SIZE)))
+            style.fontSize = Number(child.attrs.SIZE);
           if (child.attrs.BOLD === 'true') style.bold = true;
           if (child.attrs.ITALIC === 'true') style.italic = true;
           break;
@@ -83,7 +123,8 @@ export function importFreemind(bytes: Uint8Array, limits: ImportLimits, filename
           arrows.push({ from: topic.id, element: child });
           break;
         case 'attribute':
-          if (child.attrs.NAME !== undefined) tags.push(child.attrs.VALUE ? `${child.attrs.NAME}=${child.attrs.VALUE}` : child.attrs.NAME);
+          if (child.attrs.NAME !== undefined)
+            tags.push(child.attrs.VALUE ? `${child.attrs.NAME}=${child.attrs.VALUE}` : child.attrs.NAME);
           break;
         case 'cloud':
           builder.warn('clouds dropped');
@@ -120,7 +161,12 @@ export function importFreemind(bytes: Uint8Array, limits: ImportLimits, filename
     if (element.attrs.DASH && element.attrs.DASH !== 'SOLID') relationship.dashed = true;
     relationships.push(relationship);
   }
-  const document = builder.document({ title: fileStem(filename) ?? root.text, root, floating: [], relationships });
+  const document = builder.document({
+    title: fileStem(filename) ?? root.text,
+    root,
+    floating: [],
+    relationships,
+  });
   return { document, blobs: new Map(), warnings: builder.warnings };
 }
 
@@ -154,11 +200,21 @@ export function exportFreemind(document: MapDocument): ExportResult {
   let droppedLinks = 0;
   const node = (topic: Topic): string => {
     const first = topic.links?.[0];
-    if ((topic.links?.length ?? 0) > 1 || (first?.kind === 'topic' && !ids.has(first.topicId))) droppedLinks++;
-    const link = first?.kind === 'url' ? first.url : first?.kind === 'topic' && ids.has(first.topicId) ? `#${idOf(first.topicId)}` : undefined;
+    if ((topic.links?.length ?? 0) > 1 || (first?.kind === 'topic' && !ids.has(first.topicId)))
+      droppedLinks++;
+    const link =
+      first?.kind === 'url'
+        ? first.url
+        : first?.kind === 'topic' && ids.has(first.topicId)
+          ? `#${idOf(first.topicId)}`
+          : undefined;
     let xml = `<node${xmlAttrs({
-      ID: idOf(topic.id), TEXT: topic.text, FOLDED: topic.collapsed ? 'true' : undefined, LINK: link,
-      COLOR: topic.style?.textColor?.slice(0, 7), BACKGROUND_COLOR: topic.style?.fillColor?.slice(0, 7),
+      ID: idOf(topic.id),
+      TEXT: topic.text,
+      FOLDED: topic.collapsed ? 'true' : undefined,
+      LINK: link,
+      COLOR: topic.style?.textColor?.slice(0, 7),
+      BACKGROUND_COLOR: topic.style?.fillColor?.slice(0, 7),
     })}>`;
     const s = topic.style;
     if (s && (s.fontFamily || s.fontSize || s.bold || s.italic)) {
@@ -182,9 +238,21 @@ export function exportFreemind(document: MapDocument): ExportResult {
     return `${xml}${topic.children.map(node).join('')}</node>`;
   };
   const xml = `<map version="freeplane 1.9.0">\n${node(document.root)}\n</map>\n`;
-  warnings.push(...droppedFieldWarnings(document, ['richText', 'task', 'image', 'attachments', 'position', 'boundaries', 'summaries'], 'FreeMind'));
+  warnings.push(
+    ...droppedFieldWarnings(
+      document,
+      ['richText', 'task', 'image', 'attachments', 'position', 'boundaries', 'summaries'],
+      'FreeMind',
+    ),
+  );
   if (droppedIcons) warnings.push(`FreeMind: ${droppedIcons} icons without a FreeMind equivalent dropped`);
   if (droppedLinks) warnings.push(`FreeMind: ${droppedLinks} links beyond the first per topic dropped`);
-  if (document.floating.length) warnings.push(`FreeMind: ${document.floating.length} floating topics dropped`);
-  return { data: utf8.encode(xml), mimeType: 'application/x-freemind', extension: 'mm', warnings: [...new Set(warnings)] };
+  if (document.floating.length)
+    warnings.push(`FreeMind: ${document.floating.length} floating topics dropped`);
+  return {
+    data: utf8.encode(xml),
+    mimeType: 'application/x-freemind',
+    extension: 'mm',
+    warnings: [...new Set(warnings)],
+  };
 }

@@ -23,7 +23,8 @@ export function scriptSafeJson(value: unknown): string {
 }
 
 export function renderHtmlTemplate(template: HtmlTemplate, input: { title: string; data: unknown }): string {
-  if (!SEMVER.test(template.version)) throw new FormatError('invalid_file', `HTML template version ${template.version} is not semver`);
+  if (!SEMVER.test(template.version))
+    throw new FormatError('invalid_file', `HTML template version ${template.version} is not semver`);
   const values: Record<string, string> = {
     TITLE: escapeXmlText(input.title),
     MAP_JSON: scriptSafeJson(input.data),
@@ -34,7 +35,10 @@ export function renderHtmlTemplate(template: HtmlTemplate, input: { title: strin
   return template.html.replace(/\{\{([A-Z_]+)\}\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
-export function exportHtml(document: MapDocument, options: ExportOptions & { template?: HtmlTemplate } = {}): ExportResult {
+export function exportHtml(
+  document: MapDocument,
+  options: ExportOptions & { template?: HtmlTemplate } = {},
+): ExportResult {
   const resolve = blobResolver(options);
   const images: Record<string, string> = {};
   const warnings = new Set<string>();
@@ -43,12 +47,17 @@ export function exportHtml(document: MapDocument, options: ExportOptions & { tem
     if (topic.notesHtml) topic.notesHtml = sanitizeNotesHtml(topic.notesHtml);
     if (topic.image && !images[topic.image.ref]) {
       const blob = resolve(topic.image.ref);
-      if (blob && IMAGE_TYPES.test(blob.mimeType)) images[topic.image.ref] = `data:${blob.mimeType};base64,${toBase64(blob.data)}`;
+      if (blob && IMAGE_TYPES.test(blob.mimeType))
+        images[topic.image.ref] = `data:${blob.mimeType};base64,${toBase64(blob.data)}`;
       else warnings.add('images whose bytes were not supplied or are not web images dropped');
     }
-    if (topic.attachments?.length) warnings.add('attachments listed by name only (their files are not embedded)');
+    if (topic.attachments?.length)
+      warnings.add('attachments listed by name only (their files are not embedded)');
   });
   const template = options.template ?? DEFAULT_HTML_TEMPLATE;
-  const html = renderHtmlTemplate(template, { title: document.title, data: { document: clean, images, template: { id: template.id, version: template.version } } });
+  const html = renderHtmlTemplate(template, {
+    title: document.title,
+    data: { document: clean, images, template: { id: template.id, version: template.version } },
+  });
   return { data: utf8.encode(html), mimeType: 'text/html', extension: 'html', warnings: [...warnings] };
 }

@@ -17,7 +17,10 @@ export function importCanopyJson(bytes: Uint8Array, limits: ImportLimits): Impor
   const parsed = parseJson(utf8.decode(bytes), maxMarkupDepth(limits), 'Canopy JSON');
   if (!Value.Check(MapDocumentSchema, parsed)) {
     const first = Value.Errors(MapDocumentSchema, parsed).First();
-    throw new FormatError('invalid_file', `not a Canopy map document${first ? `: ${first.path || '/'} ${first.message}` : ''}`);
+    throw new FormatError(
+      'invalid_file',
+      `not a Canopy map document${first ? `: ${first.path || '/'} ${first.message}` : ''}`,
+    );
   }
   const { canopyBlobs, ...rest } = parsed as MapDocument & { canopyBlobs?: unknown };
   const document: MapDocument = structuredClone(rest);
@@ -36,7 +39,10 @@ export function importCanopyJson(bytes: Uint8Array, limits: ImportLimits): Impor
       continue;
     }
     const added = blobs.add(data, asString(entry?.mimeType) ?? 'application/octet-stream');
-    if (added.ref !== ref) builder.warn('embedded blobs whose content does not match their reference kept under their content hash');
+    if (added.ref !== ref)
+      builder.warn(
+        'embedded blobs whose content does not match their reference kept under their content hash',
+      );
   }
   return { document, blobs: blobs.blobs, warnings: builder.warnings };
 }
@@ -48,7 +54,11 @@ export function importCanopyJson(bytes: Uint8Array, limits: ImportLimits): Impor
 function enforceInvariants(document: MapDocument, builder: DocumentBuilder): void {
   const topicIds = new Set<string>();
   forEachTopic(document, (topic) => void topicIds.add(topic.id));
-  const fixRanges = <T extends { id: string; range: { from: number; to: number } }>(items: T[] | undefined, count: number, what: string): T[] | undefined => {
+  const fixRanges = <T extends { id: string; range: { from: number; to: number } }>(
+    items: T[] | undefined,
+    count: number,
+    what: string,
+  ): T[] | undefined => {
     if (!items) return undefined;
     const kept = items.filter((item) => {
       const ok = item.range.from <= item.range.to && item.range.to < count;
@@ -97,5 +107,10 @@ export function exportCanopyJson(document: MapDocument, options: ExportOptions):
     }
   });
   const out = Object.keys(canopyBlobs).length ? { ...document, canopyBlobs } : document;
-  return { data: utf8.encode(JSON.stringify(out, null, 2)), mimeType: 'application/json', extension: 'json', warnings: [...warnings] };
+  return {
+    data: utf8.encode(JSON.stringify(out, null, 2)),
+    mimeType: 'application/json',
+    extension: 'json',
+    warnings: [...warnings],
+  };
 }

@@ -23,9 +23,16 @@ function unescapeInline(text: string): string {
   return text.replace(/\\([\\`*_[\]#<>()!.+-])/g, '$1');
 }
 
-export function importMarkdown(bytes: Uint8Array, limits: ImportLimits, filename: string | undefined): ImportResult {
+export function importMarkdown(
+  bytes: Uint8Array,
+  limits: ImportLimits,
+  filename: string | undefined,
+): ImportResult {
   const builder = new DocumentBuilder(limits);
-  const lines = utf8.decode(bytes).replace(/^\ufeff/, '').split(/\r?\n/);
+  const lines = utf8
+    .decode(bytes)
+    .replace(/^\ufeff/, '')
+    .split(/\r?\n/);
   const stack: Array<{ topic: Topic; level: number }> = [];
   const roots: Topic[] = [];
   let last: Topic | undefined;
@@ -70,7 +77,16 @@ export function importMarkdown(bytes: Uint8Array, limits: ImportLimits, filename
     root = builder.topic(0, undefined, fileStem(filename) ?? 'Map');
     root.children.push(...roots);
   }
-  return { document: builder.document({ title: fileStem(filename) ?? root.text, root, floating: [], relationships: [] }), blobs: new Map(), warnings: builder.warnings };
+  return {
+    document: builder.document({
+      title: fileStem(filename) ?? root.text,
+      root,
+      floating: [],
+      relationships: [],
+    }),
+    blobs: new Map(),
+    warnings: builder.warnings,
+  };
 }
 
 export function exportMarkdown(document: MapDocument): ExportResult {
@@ -104,8 +120,31 @@ export function exportMarkdown(document: MapDocument): ExportResult {
     topic.children.forEach((child) => walk(child, depth + 1));
   };
   walk(document.root, 0);
-  const warnings = droppedFieldWarnings(document, ['richText', 'icons', 'task', 'tags', 'image', 'attachments', 'style', 'collapsed', 'position', 'boundaries', 'summaries'], 'Markdown');
-  if (document.floating.length) warnings.push(`Markdown: ${document.floating.length} floating topics dropped`);
-  if (document.relationships.length) warnings.push(`Markdown: ${document.relationships.length} relationships dropped`);
-  return { data: utf8.encode(`${out.join('\n').replace(/\n{3,}/g, '\n\n')}\n`), mimeType: 'text/markdown', extension: 'md', warnings };
+  const warnings = droppedFieldWarnings(
+    document,
+    [
+      'richText',
+      'icons',
+      'task',
+      'tags',
+      'image',
+      'attachments',
+      'style',
+      'collapsed',
+      'position',
+      'boundaries',
+      'summaries',
+    ],
+    'Markdown',
+  );
+  if (document.floating.length)
+    warnings.push(`Markdown: ${document.floating.length} floating topics dropped`);
+  if (document.relationships.length)
+    warnings.push(`Markdown: ${document.relationships.length} relationships dropped`);
+  return {
+    data: utf8.encode(`${out.join('\n').replace(/\n{3,}/g, '\n\n')}\n`),
+    mimeType: 'text/markdown',
+    extension: 'md',
+    warnings,
+  };
 }

@@ -16,13 +16,40 @@ import { objectIdFor, objectIdToGuid } from './object-ids.ts';
 import { mmapIconTypeOf } from './stock-icons.ts';
 
 const PROGRESS_MARKERS: Record<string, number> = {
-  'task-start': 0, 'task-oct': 12, 'task-quarter': 25, 'task-3oct': 37, 'task-half': 50,
-  'task-5oct': 62, 'task-3quar': 75, 'task-7oct': 87, 'task-done': 100,
+  'task-start': 0,
+  'task-oct': 12,
+  'task-quarter': 25,
+  'task-3oct': 37,
+  'task-half': 50,
+  'task-5oct': 62,
+  'task-3quar': 75,
+  'task-7oct': 87,
+  'task-done': 100,
 };
-const BOUNDARY_SHAPES = new Set(['Lines', 'Zigzag', 'Scallops', 'Waves', 'CurvedLine', 'Rectangle', 'CurvedRectangle']);
-const TOPIC_SHAPES = new Set(['none', 'line', 'rectangle', 'rounded-rectangle', 'hexagon', 'octagon', 'circle', 'oval', 'diamond', 'capsule']);
+const BOUNDARY_SHAPES = new Set([
+  'Lines',
+  'Zigzag',
+  'Scallops',
+  'Waves',
+  'CurvedLine',
+  'Rectangle',
+  'CurvedRectangle',
+]);
+const TOPIC_SHAPES = new Set([
+  'none',
+  'line',
+  'rectangle',
+  'rounded-rectangle',
+  'hexagon',
+  'octagon',
+  'circle',
+  'oval',
+  'diamond',
+  'capsule',
+]);
 
-const pascal = (kebab: string): string => kebab.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
+const pascal = (kebab: string): string =>
+  kebab.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
 
 class MmapWriter {
   private readonly bin: Array<{ name: string; data: Uint8Array }> = [];
@@ -89,7 +116,10 @@ class MmapWriter {
     return { uri };
   }
 
-  topic(topic: Topic, context: { floating: Topic[] | undefined; boundary?: string; isFloating?: boolean }): string {
+  topic(
+    topic: Topic,
+    context: { floating: Topic[] | undefined; boundary?: string; isFloating?: boolean },
+  ): string {
     let xml = `<ap:Topic${xmlAttrs({ OId: this.oidOf(topic.id) })}>`;
     if (topic.children.length) {
       const wrappers = this.childBoundaries(topic);
@@ -117,7 +147,8 @@ class MmapWriter {
         xml += '</ap:Image></ap:OneImage>';
       }
     }
-    if (topic.collapsed) xml += '<ap:TopicViewGroup ViewIndex="0"><ap:Collapsed Collapsed="true"/></ap:TopicViewGroup>';
+    if (topic.collapsed)
+      xml += '<ap:TopicViewGroup ViewIndex="0"><ap:Collapsed Collapsed="true"/></ap:TopicViewGroup>';
     xml += this.text(topic);
     const fill = cssToArgb(topic.style?.fillColor);
     const line = cssToArgb(topic.style?.lineColor);
@@ -135,12 +166,15 @@ class MmapWriter {
     const task = { ...topic.task };
     xml += this.icons(topic, task);
     if (topic.style?.shape) {
-      if (TOPIC_SHAPES.has(topic.style.shape)) xml += `<ap:SubTopicShape SubTopicShape="urn:mindjet:${pascal(topic.style.shape)}"/>`;
+      if (TOPIC_SHAPES.has(topic.style.shape))
+        xml += `<ap:SubTopicShape SubTopicShape="urn:mindjet:${pascal(topic.style.shape)}"/>`;
       else this.warn('topic shapes MindManager does not have dropped');
     }
-    const links = (topic.links ?? []).map((link) =>
-      link.kind === 'url' ? { url: link.url, title: link.title } : this.topicLink(link.topicId, link.title),
-    ).filter((l): l is { url: string; title: string | undefined } => !!l);
+    const links = (topic.links ?? [])
+      .map((link) =>
+        link.kind === 'url' ? { url: link.url, title: link.title } : this.topicLink(link.topicId, link.title),
+      )
+      .filter((l): l is { url: string; title: string | undefined } => !!l);
     const first = links[0];
     if (first) xml += `<ap:Hyperlink${xmlAttrs({ Url: first.url, Name: first.title })}/>`;
     xml += this.task(task);
@@ -158,7 +192,10 @@ class MmapWriter {
     return `${xml}</ap:Topic>`;
   }
 
-  private topicLink(topicId: string, title: string | undefined): { url: string; title: string | undefined } | undefined {
+  private topicLink(
+    topicId: string,
+    title: string | undefined,
+  ): { url: string; title: string | undefined } | undefined {
     if (!this.hasTopic(topicId)) {
       this.warn('topic links to missing topics dropped');
       return undefined;
@@ -174,7 +211,11 @@ class MmapWriter {
         this.warn('boundaries over several topics dropped (MindManager boundaries surround one topic)');
         continue;
       }
-      parts[b.range.from] = { id: b.id, ...(b.color ? { color: b.color } : {}), ...(b.shape ? { shape: b.shape } : {}) };
+      parts[b.range.from] = {
+        id: b.id,
+        ...(b.color ? { color: b.color } : {}),
+        ...(b.shape ? { shape: b.shape } : {}),
+      };
       if (b.label) this.warn('boundary labels dropped');
     }
     for (const s of topic.summaries ?? []) {
@@ -190,25 +231,39 @@ class MmapWriter {
       let xml = `<ap:OneBoundary><ap:Boundary${xmlAttrs({ OId: this.freshOid(`boundary:${part.id}`) })}>`;
       const color = cssToArgb(part.color);
       if (color) xml += `<ap:Color LineColor="${color}"/>`;
-      if (part.shape && BOUNDARY_SHAPES.has(part.shape)) xml += `<ap:BoundaryShape BoundaryShape="urn:mindjet:${part.shape}"/>`;
-      if (part.summary) xml += `<ap:OneSummaryTopic>${this.topic(part.summary, { floating: undefined })}</ap:OneSummaryTopic>`;
+      if (part.shape && BOUNDARY_SHAPES.has(part.shape))
+        xml += `<ap:BoundaryShape BoundaryShape="urn:mindjet:${part.shape}"/>`;
+      if (part.summary)
+        xml += `<ap:OneSummaryTopic>${this.topic(part.summary, { floating: undefined })}</ap:OneSummaryTopic>`;
       return `${xml}</ap:Boundary></ap:OneBoundary>`;
     });
   }
 
   private text(topic: Topic): string {
     const s = topic.style ?? {};
-    const font = xmlAttrs({ Name: s.fontFamily, Size: num(s.fontSize), Bold: s.bold, Italic: s.italic, Color: cssToArgb(s.textColor) });
+    const font = xmlAttrs({
+      Name: s.fontFamily,
+      Size: num(s.fontSize),
+      Bold: s.bold,
+      Italic: s.italic,
+      Color: cssToArgb(s.textColor),
+    });
     let ranges = '';
     let offset = 0;
     const joined = (topic.richText ?? []).map((r) => r.text).join('');
     if (topic.richText && joined === topic.text) {
       for (const run of topic.richText) {
         const attrs = xmlAttrs({
-          Name: run.fontFamily, Size: num(run.fontSize), Bold: run.bold, Italic: run.italic, Underline: run.underline,
-          Strikethrough: run.strike, Color: cssToArgb(run.color),
+          Name: run.fontFamily,
+          Size: num(run.fontSize),
+          Bold: run.bold,
+          Italic: run.italic,
+          Underline: run.underline,
+          Strikethrough: run.strike,
+          Color: cssToArgb(run.color),
         });
-        if (attrs && run.text.length) ranges += `<ap:FontRange${attrs} From="${offset}" To="${offset + run.text.length}"/>`;
+        if (attrs && run.text.length)
+          ranges += `<ap:FontRange${attrs} From="${offset}" To="${offset + run.text.length}"/>`;
         offset += run.text.length;
       }
     } else if (topic.richText) {
@@ -229,7 +284,11 @@ class MmapWriter {
         task.progress ??= PROGRESS_MARKERS[icon];
         continue;
       }
-      const stock = mmapIconTypeOf(icon) ?? (icon.startsWith('mmap:') && !icon.startsWith('mmap:custom:') ? mmapIconTypeOf(icon.slice(5)) : undefined);
+      const stock =
+        mmapIconTypeOf(icon) ??
+        (icon.startsWith('mmap:') && !icon.startsWith('mmap:custom:')
+          ? mmapIconTypeOf(icon.slice(5))
+          : undefined);
       const custom = /^mmap:custom:([A-Za-z0-9+/]{22}==)$/.exec(icon)?.[1];
       if (stock) icons += `<ap:Icon xsi:type="ap:StockIcon" IconType="${stock}"/>`;
       else if (custom) icons += `<ap:Icon xsi:type="ap:CustomIcon" IconSignature="${custom}"/>`;
@@ -311,6 +370,12 @@ export function exportMmap(document: MapDocument, options: ExportOptions): Expor
     { name: 'Preview.png', data: solidPng(16, 16, [255, 255, 255]), store: true },
     ...writer.files(),
   ]);
-  if (document.meta && Object.keys(document.meta).some((k) => k !== 'sourceFormat')) writer.warn('map metadata (author, ...) dropped');
-  return { data, mimeType: 'application/vnd.mindjet.mindmanager', extension: 'mmap', warnings: writer.warningList() };
+  if (document.meta && Object.keys(document.meta).some((k) => k !== 'sourceFormat'))
+    writer.warn('map metadata (author, ...) dropped');
+  return {
+    data,
+    mimeType: 'application/vnd.mindjet.mindmanager',
+    extension: 'mmap',
+    warnings: writer.warningList(),
+  };
 }

@@ -9,7 +9,16 @@ import { BlobCollector } from '../shared/blobs.ts';
 import { fromBase64, mimeTypeOf } from '../shared/bytes.ts';
 import { argbToCss, DocumentBuilder, fileStem } from '../shared/document-builder.ts';
 import { sanitizeNotesXml } from '../notes/notes-sanitizer.ts';
-import { childElements, decodeText, firstChild, streamXml, textContent, type XmlDecision, type XmlElement, type XmlStreamHandler } from '../xml/xml-tree.ts';
+import {
+  childElements,
+  decodeText,
+  firstChild,
+  streamXml,
+  textContent,
+  type XmlDecision,
+  type XmlElement,
+  type XmlStreamHandler,
+} from '../xml/xml-tree.ts';
 import { openZip, type ZipArchive } from '../zip/safe-unzip.ts';
 import type { ImportResult } from '../types.ts';
 import { AP, COR, MMARCH, XHTML, XSI } from './namespaces.ts';
@@ -21,17 +30,40 @@ const TOPIC_LINK = /^(?:mj-map:\/\/\/?)?#oid=(.+)$/;
 /** The open elements that give a topic its place: the reader's stack while Document.xml streams past. */
 type Frame =
   | { kind: 'map' | 'one-topic' }
-  | { kind: 'topic'; topic: Topic; depth: number; isRoot: boolean; isFloating: boolean; links: Link[]; place: Place; boundary?: Omit<Boundary, 'range'>; summary?: { id: string; topic: Topic } }
+  | {
+      kind: 'topic';
+      topic: Topic;
+      depth: number;
+      isRoot: boolean;
+      isFloating: boolean;
+      links: Link[];
+      place: Place;
+      boundary?: Omit<Boundary, 'range'>;
+      summary?: { id: string; topic: Topic };
+    }
   | { kind: 'sub-topics' | 'floating-topics' | 'one-boundary'; owner: TopicFrame }
   | { kind: 'boundary'; owner: TopicFrame; boundary: Omit<Boundary, 'range'>; summaryTopic?: Topic }
   | { kind: 'one-summary'; boundary: BoundaryFrame };
 type TopicFrame = Extract<Frame, { kind: 'topic' }>;
 type BoundaryFrame = Extract<Frame, { kind: 'boundary' }>;
 /** Where a finished topic goes. */
-type Place = { kind: 'root' } | { kind: 'child'; parent: TopicFrame } | { kind: 'floating' } | { kind: 'summary'; boundary: BoundaryFrame };
+type Place =
+  | { kind: 'root' }
+  | { kind: 'child'; parent: TopicFrame }
+  | { kind: 'floating' }
+  | { kind: 'summary'; boundary: BoundaryFrame };
 
 /** Map-level parts that carry no topics: skipped unread. */
-const SKIPPED_MAP_PARTS = new Set(['StyleGroup', 'MarkersSetGroup', 'DocumentGroup', 'MapViewGroup', 'ReviewGroup', 'FiltersGroup', 'NamedViewGroup', 'Custom']);
+const SKIPPED_MAP_PARTS = new Set([
+  'StyleGroup',
+  'MarkersSetGroup',
+  'DocumentGroup',
+  'MapViewGroup',
+  'ReviewGroup',
+  'FiltersGroup',
+  'NamedViewGroup',
+  'Custom',
+]);
 
 class MmapReader implements XmlStreamHandler {
   private readonly frames: Frame[] = [];
@@ -51,7 +83,8 @@ class MmapReader implements XmlStreamHandler {
   open(uri: string, local: string, attrs: Record<string, string>): XmlDecision {
     const parent = this.frames[this.frames.length - 1];
     if (!parent) {
-      if (uri !== AP || local !== 'Map') throw new FormatError('invalid_file', 'Document.xml is not a MindManager map (ap:Map)');
+      if (uri !== AP || local !== 'Map')
+        throw new FormatError('invalid_file', 'Document.xml is not a MindManager map (ap:Map)');
       this.sawMap = true;
       this.frames.push({ kind: 'map' });
       return 'descend';
@@ -66,19 +99,48 @@ class MmapReader implements XmlStreamHandler {
         if (local === 'Relationships') return 'capture';
         return SKIPPED_MAP_PARTS.has(local) ? 'skip' : this.other(parent);
       case 'one-topic':
-        return local === 'Topic' && !this.root ? this.openTopic(attrs, { kind: 'root' }, 0, true, false) : this.other(parent);
+        return local === 'Topic' && !this.root
+          ? this.openTopic(attrs, { kind: 'root' }, 0, true, false)
+          : this.other(parent);
       case 'sub-topics':
-        return local === 'Topic' ? this.openTopic(attrs, { kind: 'child', parent: parent.owner }, parent.owner.depth + 1, false, false) : this.other(parent);
+        return local === 'Topic'
+          ? this.openTopic(
+              attrs,
+              { kind: 'child', parent: parent.owner },
+              parent.owner.depth + 1,
+              false,
+              false,
+            )
+          : this.other(parent);
       case 'floating-topics': {
         if (local !== 'Topic') return this.other(parent);
-        if (!parent.owner.isRoot) this.builder.warn('callout topics detached from their topic (kept as floating topics)');
-        return this.openTopic(attrs, { kind: 'floating' }, parent.owner.isRoot ? 1 : parent.owner.depth + 1, false, true);
+        if (!parent.owner.isRoot)
+          this.builder.warn('callout topics detached from their topic (kept as floating topics)');
+        return this.openTopic(
+          attrs,
+          { kind: 'floating' },
+          parent.owner.isRoot ? 1 : parent.owner.depth + 1,
+          false,
+          true,
+        );
       }
       case 'one-summary':
-        return local === 'Topic' ? this.openTopic(attrs, { kind: 'summary', boundary: parent.boundary }, parent.boundary.owner.depth + 1, false, false) : this.other(parent);
+        return local === 'Topic'
+          ? this.openTopic(
+              attrs,
+              { kind: 'summary', boundary: parent.boundary },
+              parent.boundary.owner.depth + 1,
+              false,
+              false,
+            )
+          : this.other(parent);
       case 'one-boundary':
         if (local !== 'Boundary') return this.other(parent);
-        this.frames.push({ kind: 'boundary', owner: parent.owner, boundary: { id: this.builder.claimId(attrs.OId) } });
+        this.frames.push({
+          kind: 'boundary',
+          owner: parent.owner,
+          boundary: { id: this.builder.claimId(attrs.OId) },
+        });
         return 'descend';
       case 'boundary':
         if (local === 'OneSummaryTopic') {
@@ -88,7 +150,15 @@ class MmapReader implements XmlStreamHandler {
         return 'capture';
       case 'topic':
         if (local === 'SubTopics' || local === 'FloatingTopics' || local === 'OneBoundary') {
-          this.frames.push({ kind: local === 'SubTopics' ? 'sub-topics' : local === 'FloatingTopics' ? 'floating-topics' : 'one-boundary', owner: parent });
+          this.frames.push({
+            kind:
+              local === 'SubTopics'
+                ? 'sub-topics'
+                : local === 'FloatingTopics'
+                  ? 'floating-topics'
+                  : 'one-boundary',
+            owner: parent,
+          });
           return 'descend';
         }
         return 'capture';
@@ -102,7 +172,13 @@ class MmapReader implements XmlStreamHandler {
     return parent.kind === 'topic' || parent.kind === 'boundary' ? 'capture' : 'skip';
   }
 
-  private openTopic(attrs: Record<string, string>, place: Place, depth: number, isRoot: boolean, isFloating: boolean): XmlDecision {
+  private openTopic(
+    attrs: Record<string, string>,
+    place: Place,
+    depth: number,
+    isRoot: boolean,
+    isFloating: boolean,
+  ): XmlDecision {
     const topic = this.builder.topic(depth, attrs.OId, '');
     this.frames.push({ kind: 'topic', topic, depth, isRoot, isFloating, links: [], place });
     return 'descend';
@@ -113,7 +189,8 @@ class MmapReader implements XmlStreamHandler {
     if (captured) {
       if (parent?.kind === 'topic') this.property(element, parent);
       else if (parent?.kind === 'boundary') this.boundaryPart(element, parent);
-      else if (parent?.kind === 'map' && element.uri === AP && element.local === 'Relationships') this.relationshipsElement = element;
+      else if (parent?.kind === 'map' && element.uri === AP && element.local === 'Relationships')
+        this.relationshipsElement = element;
       return;
     }
     const frame = this.frames.pop();
@@ -143,18 +220,22 @@ class MmapReader implements XmlStreamHandler {
         const owner = place.parent.topic;
         const index = owner.children.length;
         owner.children.push(topic);
-        if (frame.boundary) (owner.boundaries ??= []).push({ ...frame.boundary, range: { from: index, to: index } });
-        if (frame.summary) (owner.summaries ??= []).push({ ...frame.summary, range: { from: index, to: index } });
+        if (frame.boundary)
+          (owner.boundaries ??= []).push({ ...frame.boundary, range: { from: index, to: index } });
+        if (frame.summary)
+          (owner.summaries ??= []).push({ ...frame.summary, range: { from: index, to: index } });
         break;
       }
     }
   }
 
   finish(title: string | undefined): MapDocument {
-    if (!this.sawMap || !this.root) throw new FormatError('invalid_file', 'Document.xml has no central topic (ap:OneTopic/ap:Topic)');
+    if (!this.sawMap || !this.root)
+      throw new FormatError('invalid_file', 'Document.xml has no central topic (ap:OneTopic/ap:Topic)');
     const relationships = this.relationshipsElement ? this.relationships(this.relationshipsElement) : [];
     this.resolveTopicLinks();
-    if (this.droppedOffsets.count > 0) this.builder.warn(`manual layout offsets of ${this.droppedOffsets.count} subtopics dropped`);
+    if (this.droppedOffsets.count > 0)
+      this.builder.warn(`manual layout offsets of ${this.droppedOffsets.count} subtopics dropped`);
     return this.builder.document({
       title: title ?? this.root.text,
       root: this.root,
@@ -205,20 +286,28 @@ class MmapReader implements XmlStreamHandler {
         this.notes(child, topic);
         break;
       case 'Offset':
-        if (frame.isFloating) topic.position = { x: Number(child.attrs.CX ?? 0) || 0, y: Number(child.attrs.CY ?? 0) || 0 };
-        else if (!frame.isRoot && (Number(child.attrs.CX ?? 0) !== 0 || Number(child.attrs.CY ?? 0) !== 0)) this.droppedOffsets.count++;
+        if (frame.isFloating)
+          topic.position = { x: Number(child.attrs.CX ?? 0) || 0, y: Number(child.attrs.CY ?? 0) || 0 };
+        else if (!frame.isRoot && (Number(child.attrs.CX ?? 0) !== 0 || Number(child.attrs.CY ?? 0) !== 0))
+          this.droppedOffsets.count++;
         break;
       case 'IconsGroup':
         this.icons(child, topic);
         break;
       case 'SubTopicShape': {
         const shape = child.attrs.SubTopicShape;
-        if (shape) (topic.style ??= {}).shape = shape.replace(/^urn:mindjet:/, '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+        if (shape)
+          (topic.style ??= {}).shape = shape
+            .replace(/^urn:mindjet:/, '')
+            .replace(/([a-z])([A-Z])/g, '$1-$2')
+            .toLowerCase();
         break;
       }
       case 'Hyperlink':
       case 'HyperlinkGroup':
-        for (const h of child.local === 'Hyperlink' ? [child] : childElements(child, AP, 'IndexedHyperlink')) {
+        for (const h of child.local === 'Hyperlink'
+          ? [child]
+          : childElements(child, AP, 'IndexedHyperlink')) {
           const link = this.hyperlink(h);
           if (!link) continue;
           if (link.kind === 'topic') this.pendingTopicLinks.push({ topic, link });
@@ -232,7 +321,9 @@ class MmapReader implements XmlStreamHandler {
         this.attachments(child, topic);
         break;
       case 'TextLabels': {
-        const tags = childElements(child, AP, 'TextLabel').map((l) => l.attrs.TextLabelName ?? '').filter(Boolean);
+        const tags = childElements(child, AP, 'TextLabel')
+          .map((l) => l.attrs.TextLabelName ?? '')
+          .filter(Boolean);
         if (tags.length) topic.tags = tags;
         break;
       }
@@ -327,7 +418,12 @@ class MmapReader implements XmlStreamHandler {
     for (const { topic, link } of this.pendingTopicLinks) {
       if (this.builder.hasId(link.topicId)) continue;
       const index = topic.links?.indexOf(link) ?? -1;
-      if (index >= 0) topic.links![index] = { kind: 'url', url: `mj-map:///#oid=${link.topicId}`, ...(link.title ? { title: link.title } : {}) };
+      if (index >= 0)
+        topic.links![index] = {
+          kind: 'url',
+          url: `mj-map:///#oid=${link.topicId}`,
+          ...(link.title ? { title: link.title } : {}),
+        };
       this.builder.warn('topic links to topics outside the map kept as URLs');
     }
   }
@@ -337,16 +433,20 @@ class MmapReader implements XmlStreamHandler {
     const task: NonNullable<Topic['task']> = {};
     const priority = /Prio([1-9])$/.exec(a.TaskPriority ?? '');
     if (priority) task.priority = Number(priority[1]);
-    if (a.TaskPercentage !== undefined && /^\d+$/.test(a.TaskPercentage)) task.progress = Math.min(100, Number(a.TaskPercentage));
+    if (a.TaskPercentage !== undefined && /^\d+$/.test(a.TaskPercentage))
+      task.progress = Math.min(100, Number(a.TaskPercentage));
     if (a.StartDate) task.startDate = a.StartDate;
     if (a.DeadlineDate) task.dueDate = a.DeadlineDate;
     const minutes = Number(a.DurationHours ?? 0) * 60 + Number(a.DurationMinutes ?? 0);
     if (Number.isFinite(minutes) && minutes > 0) task.durationMinutes = minutes;
     if (a.Resources) {
-      const resources = a.Resources.split(';').map((r) => r.trim()).filter(Boolean);
+      const resources = a.Resources.split(';')
+        .map((r) => r.trim())
+        .filter(Boolean);
       if (resources.length) task.resources = resources;
     }
-    if (a.Categories || a.Milestone === 'true' || a.EffortMinutes) this.builder.warn('task categories, milestones and effort dropped');
+    if (a.Categories || a.Milestone === 'true' || a.EffortMinutes)
+      this.builder.warn('task categories, milestones and effort dropped');
     if (Object.keys(task).length) topic.task = task;
   }
 
@@ -374,12 +474,17 @@ class MmapReader implements XmlStreamHandler {
   private image(element: XmlElement, topic: Topic): void {
     const data = firstChild(element, AP, 'ImageData');
     if (!data) return;
-    const found = this.binary(data, data.attrs.ImageType === 'urn:mindjet:MetafileImage' ? 'image.emf' : 'image.png');
+    const found = this.binary(
+      data,
+      data.attrs.ImageType === 'urn:mindjet:MetafileImage' ? 'image.emf' : 'image.png',
+    );
     if (!found) return;
     const image: NonNullable<Topic['image']> = this.blobs.add(found.data, mimeTypeOf(found.name));
     const size = firstChild(element, AP, 'ImageSize');
-    if (size?.attrs.Width && Number.isFinite(Number(size.attrs.Width))) image.width = Number(size.attrs.Width);
-    if (size?.attrs.Height && Number.isFinite(Number(size.attrs.Height))) image.height = Number(size.attrs.Height);
+    if (size?.attrs.Width && Number.isFinite(Number(size.attrs.Width)))
+      image.width = Number(size.attrs.Width);
+    if (size?.attrs.Height && Number.isFinite(Number(size.attrs.Height)))
+      image.height = Number(size.attrs.Height);
     topic.image = image;
   }
 
@@ -400,7 +505,9 @@ class MmapReader implements XmlStreamHandler {
         const index = Number(group.attrs.Index);
         const connection = firstChild(group, AP, 'Connection') ?? group;
         // The XSD declares ObjectReference locally in ap: (elementFormDefault qualified); accept cor: too.
-        const ref = (firstChild(connection, AP, 'ObjectReference') ?? firstChild(connection, COR, 'ObjectReference'))?.attrs.OIdRef;
+        const ref = (
+          firstChild(connection, AP, 'ObjectReference') ?? firstChild(connection, COR, 'ObjectReference')
+        )?.attrs.OIdRef;
         if (index === 0 || index === 1) ends[index] = ref;
       }
       const [fromId, toId] = ends;
@@ -409,7 +516,11 @@ class MmapReader implements XmlStreamHandler {
         continue;
       }
       const relationship: Relationship = { id: this.builder.claimId(element.attrs.OId), fromId, toId };
-      const label = firstChild(firstChild(firstChild(element, AP, 'FloatingTopics') ?? element, AP, 'Topic') ?? element, AP, 'Text');
+      const label = firstChild(
+        firstChild(firstChild(element, AP, 'FloatingTopics') ?? element, AP, 'Topic') ?? element,
+        AP,
+        'Text',
+      );
       if (label?.attrs.PlainText) relationship.label = label.attrs.PlainText;
       const color = argbToCss(firstChild(element, AP, 'Color')?.attrs.LineColor);
       if (color) relationship.color = color;
@@ -465,14 +576,22 @@ function textRuns(text: string, font: XmlElement | undefined, ranges: XmlElement
   return runs.length ? runs : [{ text }];
 }
 
-export function importMmap(bytes: Uint8Array, limits: ImportLimits, filename: string | undefined): ImportResult {
+export function importMmap(
+  bytes: Uint8Array,
+  limits: ImportLimits,
+  filename: string | undefined,
+): ImportResult {
   const zip = openZip(bytes, limits);
   const name = [...zip.entries.keys()].find((n) => n.toLowerCase() === 'document.xml');
   if (!name) throw new FormatError('invalid_file', '.mmap archive has no Document.xml');
   const builder = new DocumentBuilder(limits);
   const blobs = new BlobCollector();
   const reader = new MmapReader(zip, builder, blobs);
-  streamXml(decodeText(zip.read(name)!), { maxDepth: maxMarkupDepth(limits), source: 'Document.xml' }, reader);
+  streamXml(
+    decodeText(zip.read(name)!),
+    { maxDepth: maxMarkupDepth(limits), source: 'Document.xml' },
+    reader,
+  );
   const document = reader.finish(fileStem(filename));
   return { document, blobs: blobs.blobs, warnings: builder.warnings };
 }

@@ -13,7 +13,18 @@ import { objectIdToGuid } from './object-ids.ts';
 
 /** Counts what a Document.xml holds, with a different parser than the importer's (htmlparser2 in XML mode). */
 function countDocumentXml(xml: string) {
-  const counts = { topics: 0, texts: [] as string[], notes: 0, icons: 0, links: 0, relationships: 0, priorities: 0, labels: 0, images: 0, attachments: 0 };
+  const counts = {
+    topics: 0,
+    texts: [] as string[],
+    notes: 0,
+    icons: 0,
+    links: 0,
+    relationships: 0,
+    priorities: 0,
+    labels: 0,
+    images: 0,
+    attachments: 0,
+  };
   const stack: string[] = [];
   const inTopic = () => stack.includes('ap:OneTopic');
   const inRelationship = () => stack.includes('ap:Relationship');
@@ -26,7 +37,8 @@ function countDocumentXml(xml: string) {
           return;
         }
         if (name === 'ap:Topic' && !inRelationship()) counts.topics++;
-        if (name === 'ap:Text' && stack[stack.length - 2] === 'ap:Topic') counts.texts.push(attrs.PlainText ?? '');
+        if (name === 'ap:Text' && stack[stack.length - 2] === 'ap:Topic')
+          counts.texts.push(attrs.PlainText ?? '');
         if (name === 'ap:NotesXhtmlData') counts.notes++;
         if (name === 'ap:Icon') counts.icons++;
         if (name === 'ap:Hyperlink' || name === 'ap:IndexedHyperlink') counts.links++;
@@ -45,7 +57,18 @@ function countDocumentXml(xml: string) {
 }
 
 function countImported(result: ReturnType<typeof importMap>) {
-  const counts = { topics: 0, texts: [] as string[], notes: 0, icons: 0, links: 0, relationships: result.document.relationships.length, priorities: 0, labels: 0, images: 0, attachments: 0 };
+  const counts = {
+    topics: 0,
+    texts: [] as string[],
+    notes: 0,
+    icons: 0,
+    links: 0,
+    relationships: result.document.relationships.length,
+    priorities: 0,
+    labels: 0,
+    images: 0,
+    attachments: 0,
+  };
   forEachTopic(result.document, (t) => {
     counts.topics++;
     counts.texts.push(t.text);
@@ -70,8 +93,16 @@ function xmllint(): boolean {
 
 function validateAgainstXsd(bytes: Uint8Array): { ok: boolean; output: string } {
   const file = writeTempFile('Document.xml', documentXml(bytes));
-  const run = spawnSync('xmllint', ['--noout', '--schema', fixturePath('mindmanager/xsd/all.xsd'), file], { encoding: 'utf8' });
-  return { ok: run.status === 0, output: run.stderr.split('\n').filter((l) => !l.includes('Skipping import')).join('\n') };
+  const run = spawnSync('xmllint', ['--noout', '--schema', fixturePath('mindmanager/xsd/all.xsd'), file], {
+    encoding: 'utf8',
+  });
+  return {
+    ok: run.status === 0,
+    output: run.stderr
+      .split('\n')
+      .filter((l) => !l.includes('Skipping import'))
+      .join('\n'),
+  };
 }
 
 describe('MindManager .mmap', () => {
@@ -81,7 +112,10 @@ describe('MindManager .mmap', () => {
     expect(expected.topics).toBeGreaterThan(0);
     const result = importMap(bytes, { filename: 'test-2017-mm16.mmap' });
     const actual = countImported(result);
-    expect({ ...actual, texts: [...actual.texts].sort() }).toEqual({ ...expected, texts: [...expected.texts].sort() });
+    expect({ ...actual, texts: [...actual.texts].sort() }).toEqual({
+      ...expected,
+      texts: [...expected.texts].sort(),
+    });
     expect(result.document.title).toBe('test-2017-mm16');
     expect(invariantViolations(result.document)).toEqual([]);
   });
@@ -114,7 +148,10 @@ describe('MindManager .mmap', () => {
     const expected = countDocumentXml(xml);
     const result = importMap(bytes, { filename: 'variety.mmap' });
     const actual = countImported(result);
-    expect({ ...actual, texts: [...actual.texts].sort() }).toEqual({ ...expected, texts: [...expected.texts].sort() });
+    expect({ ...actual, texts: [...actual.texts].sort() }).toEqual({
+      ...expected,
+      texts: [...expected.texts].sort(),
+    });
     expect(invariantViolations(result.document)).toEqual([]);
     const linked = result.document.root.children[1]!;
     expect(linked).toMatchObject({
@@ -122,13 +159,18 @@ describe('MindManager .mmap', () => {
       richText: [{ text: 'Lin', italic: true }, { text: 'ked' }],
       notesHtml: '<p>Hello <b>world</b></p>',
       icons: ['flag-green', 'mmap:custom:BgYGBgYGBgYGBgYGBgYGBg=='],
-      links: [{ kind: 'topic', topicId: target }, { kind: 'url', url: 'https://example.org' }],
+      links: [
+        { kind: 'topic', topicId: target },
+        { kind: 'url', url: 'https://example.org' },
+      ],
       task: { priority: 3, progress: 75, durationMinutes: 150, resources: ['Ann', 'Bob'] },
       tags: ['label'],
       attachments: [{ name: 'a.txt', mimeType: 'text/plain', size: 5 }],
     });
     expect(result.document.floating.map((f) => f.text)).toEqual(['Callout']);
-    expect(result.warnings).toEqual(expect.arrayContaining(['callout topics detached from their topic (kept as floating topics)']));
+    expect(result.warnings).toEqual(
+      expect.arrayContaining(['callout topics detached from their topic (kept as floating topics)']),
+    );
     expect(result.document.relationships).toHaveLength(1);
   });
 
@@ -154,7 +196,9 @@ describe('MindManager .mmap', () => {
     const { document, blobs } = richDocument();
     const exported = exportMap(document, 'mmap', { blobs });
     const files = unzipSync(exported.data);
-    expect([...files['Preview.png']!.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect([...files['Preview.png']!.subarray(0, 8)]).toEqual([
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
+    ]);
     if (!xmllint()) {
       console.warn('skipped: xmllint is not installed (apt-get install -y libxml2-utils)');
       context.skip();

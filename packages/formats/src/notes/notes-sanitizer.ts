@@ -8,11 +8,48 @@ import { escapeXmlAttr, escapeXmlText } from '../xml/xml-writer.ts';
 import type { XmlNode } from '../xml/xml-tree.ts';
 
 const RENAME: Record<string, string> = {
-  p: 'p', div: 'p', h1: 'p', h2: 'p', h3: 'p', h4: 'p', h5: 'p', h6: 'p', blockquote: 'p', pre: 'p',
-  br: 'br', b: 'b', strong: 'b', i: 'i', em: 'i', u: 'u', ins: 'u', s: 's', strike: 's', del: 's',
-  a: 'a', ul: 'ul', ol: 'ol', li: 'li', span: 'span', font: 'span',
+  p: 'p',
+  div: 'p',
+  h1: 'p',
+  h2: 'p',
+  h3: 'p',
+  h4: 'p',
+  h5: 'p',
+  h6: 'p',
+  blockquote: 'p',
+  pre: 'p',
+  br: 'br',
+  b: 'b',
+  strong: 'b',
+  i: 'i',
+  em: 'i',
+  u: 'u',
+  ins: 'u',
+  s: 's',
+  strike: 's',
+  del: 's',
+  a: 'a',
+  ul: 'ul',
+  ol: 'ol',
+  li: 'li',
+  span: 'span',
+  font: 'span',
 };
-const DROP_CONTENT = new Set(['script', 'style', 'head', 'title', 'iframe', 'object', 'embed', 'template', 'noscript', 'svg', 'math', 'textarea', 'select']);
+const DROP_CONTENT = new Set([
+  'script',
+  'style',
+  'head',
+  'title',
+  'iframe',
+  'object',
+  'embed',
+  'template',
+  'noscript',
+  'svg',
+  'math',
+  'textarea',
+  'select',
+]);
 const SAFE_URL = /^(https?:|mailto:)/i;
 
 function normaliseColor(value: string): string | undefined {

@@ -18,6 +18,9 @@ export class BlobCollector {
 
 export type BlobResolver = (ref: string) => BlobData | undefined;
 
-export function blobResolver(options: { blobs?: ReadonlyMap<string, BlobData>; resolveBlob?: BlobResolver }): BlobResolver {
+export function blobResolver(options: {
+  blobs?: ReadonlyMap<string, BlobData>;
+  resolveBlob?: BlobResolver;
+}): BlobResolver {
   return (ref) => options.resolveBlob?.(ref) ?? options.blobs?.get(ref);
 }

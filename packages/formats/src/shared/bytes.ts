@@ -28,11 +28,22 @@ export const utf8 = {
 };
 
 const MIME_BY_EXTENSION: Record<string, string> = {
-  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', svg: 'image/svg+xml', webp: 'image/webp',
-  bmp: 'image/bmp', pdf: 'application/pdf', txt: 'text/plain', emf: 'image/emf', wmf: 'image/wmf',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  svg: 'image/svg+xml',
+  webp: 'image/webp',
+  bmp: 'image/bmp',
+  pdf: 'application/pdf',
+  txt: 'text/plain',
+  emf: 'image/emf',
+  wmf: 'image/wmf',
 };
 const EXTENSION_BY_MIME: Record<string, string> = Object.fromEntries(
-  Object.entries(MIME_BY_EXTENSION).filter(([ext]) => ext !== 'jpeg').map(([ext, mime]) => [mime, ext]),
+  Object.entries(MIME_BY_EXTENSION)
+    .filter(([ext]) => ext !== 'jpeg')
+    .map(([ext, mime]) => [mime, ext]),
 );
 
 export function mimeTypeOf(name: string): string {

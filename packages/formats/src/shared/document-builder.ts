@@ -51,7 +51,9 @@ export class DocumentBuilder {
   }
 
   get warnings(): string[] {
-    return [...this.warningCounts].map(([message, count]) => (count > 1 ? `${message} (${count}×)` : message));
+    return [...this.warningCounts].map(([message, count]) =>
+      count > 1 ? `${message} (${count}×)` : message,
+    );
   }
 
   document(parts: Omit<MapDocument, 'schemaVersion'>): MapDocument {

@@ -4,7 +4,11 @@ import { forEachTopic } from './document-builder.ts';
 type TopicField = Exclude<keyof Topic, 'id' | 'text' | 'children'>;
 
 /** Warnings for the topic fields (and relationships, floating topics) a target format cannot hold. */
-export function droppedFieldWarnings(document: MapDocument, unsupported: readonly TopicField[], format: string): string[] {
+export function droppedFieldWarnings(
+  document: MapDocument,
+  unsupported: readonly TopicField[],
+  format: string,
+): string[] {
   const counts = new Map<string, number>();
   forEachTopic(document, (topic) => {
     for (const field of unsupported) {
@@ -13,6 +17,8 @@ export function droppedFieldWarnings(document: MapDocument, unsupported: readonl
       counts.set(field, (counts.get(field) ?? 0) + 1);
     }
   });
-  const out = [...counts].map(([field, n]) => `${format}: ${field} of ${n} topic${n === 1 ? '' : 's'} dropped`);
+  const out = [...counts].map(
+    ([field, n]) => `${format}: ${field} of ${n} topic${n === 1 ? '' : 's'} dropped`,
+  );
   return out;
 }

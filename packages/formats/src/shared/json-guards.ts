@@ -3,7 +3,9 @@ import { FormatError } from '../errors.ts';
 export type JsonObject = Record<string, unknown>;
 
 export function asObject(value: unknown): JsonObject | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as JsonObject)
+    : undefined;
 }
 
 export function asArray(value: unknown): unknown[] {
@@ -31,7 +33,8 @@ export function checkJsonDepth(text: string, maxDepth: number, source: string): 
     }
     if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > maxDepth) throw new FormatError('too_deep', `${source}: JSON nested deeper than ${maxDepth} levels`);
+      if (++depth > maxDepth)
+        throw new FormatError('too_deep', `${source}: JSON nested deeper than ${maxDepth} levels`);
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
 }
@@ -41,6 +44,10 @@ export function parseJson(text: string, maxDepth: number, source: string): unkno
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new FormatError('invalid_file', `${source}: ${error instanceof Error ? error.message : 'malformed JSON'}`, { cause: error });
+    throw new FormatError(
+      'invalid_file',
+      `${source}: ${error instanceof Error ? error.message : 'malformed JSON'}`,
+      { cause: error },
+    );
   }
 }

@@ -15,9 +15,13 @@ export function canonicalDocument(document: MapDocument, options: { keepTitle?: 
     const { id: _id, children, summaries, boundaries, links, ...rest } = t;
     return {
       ...rest,
-      ...(links ? { links: links.map((l) => (l.kind === 'topic' ? { ...l, topicId: ref(l.topicId) } : l)) } : {}),
+      ...(links
+        ? { links: links.map((l) => (l.kind === 'topic' ? { ...l, topicId: ref(l.topicId) } : l)) }
+        : {}),
       ...(boundaries ? { boundaries: boundaries.map(({ id: _b, ...b }) => b) } : {}),
-      ...(summaries ? { summaries: summaries.map(({ id: _s, topic: st, ...s }) => ({ ...s, topic: topic(st) })) } : {}),
+      ...(summaries
+        ? { summaries: summaries.map(({ id: _s, topic: st, ...s }) => ({ ...s, topic: topic(st) })) }
+        : {}),
       children: children.map(topic),
     };
   };
@@ -25,6 +29,10 @@ export function canonicalDocument(document: MapDocument, options: { keepTitle?: 
     ...(options.keepTitle ? { title: document.title } : {}),
     root: topic(document.root),
     floating: document.floating.map(topic),
-    relationships: document.relationships.map(({ id: _r, fromId, toId, ...r }) => ({ ...r, fromId: ref(fromId), toId: ref(toId) })),
+    relationships: document.relationships.map(({ id: _r, fromId, toId, ...r }) => ({
+      ...r,
+      fromId: ref(fromId),
+      toId: ref(toId),
+    })),
   };
 }

@@ -12,7 +12,12 @@ function blob(data: Uint8Array, mimeType: string): { ref: string; blob: BlobData
 export function richDocument(): { document: MapDocument; blobs: Map<string, BlobData> } {
   const png = blob(solidPng(4, 3, [200, 30, 30]), 'image/png');
   const pdf = blob(new TextEncoder().encode('%PDF-1.4 not really'), 'application/pdf');
-  const leaf = (id: string, text: string, extra: Partial<Topic> = {}): Topic => ({ id, text, children: [], ...extra });
+  const leaf = (id: string, text: string, extra: Partial<Topic> = {}): Topic => ({
+    id,
+    text,
+    children: [],
+    ...extra,
+  });
   const document: MapDocument = {
     schemaVersion: 1,
     title: 'Rich <map> & "quotes"',
@@ -25,13 +30,26 @@ export function richDocument(): { document: MapDocument; blobs: Map<string, Blob
           id: 'a',
           text: 'Alpha bold',
           richText: [{ text: 'Alpha ' }, { text: 'bold', bold: true, color: '#ff0000' }],
-          notesHtml: '<p>Note with <b>bold</b>, <a href="https://example.com/x?a=1&amp;b=2">a link</a></p><ul><li>one</li><li>two</li></ul>',
-          links: [{ kind: 'url', url: 'https://example.com/', title: 'Example' }, { kind: 'topic', topicId: 'c1' }],
+          notesHtml:
+            '<p>Note with <b>bold</b>, <a href="https://example.com/x?a=1&amp;b=2">a link</a></p><ul><li>one</li><li>two</li></ul>',
+          links: [
+            { kind: 'url', url: 'https://example.com/', title: 'Example' },
+            { kind: 'topic', topicId: 'c1' },
+          ],
           icons: ['flag-red', 'smiley-happy'],
-          task: { priority: 2, progress: 50, startDate: '2026-01-05T09:00:00Z', dueDate: '2026-02-01T17:00:00Z', durationMinutes: 90, resources: ['Ann', 'Bob'] },
+          task: {
+            priority: 2,
+            progress: 50,
+            startDate: '2026-01-05T09:00:00Z',
+            dueDate: '2026-02-01T17:00:00Z',
+            durationMinutes: 90,
+            resources: ['Ann', 'Bob'],
+          },
           tags: ['urgent', 'q1'],
           image: { ref: png.ref, mimeType: 'image/png', size: png.blob.data.length, width: 40, height: 30 },
-          attachments: [{ ref: pdf.ref, mimeType: 'application/pdf', size: pdf.blob.data.length, name: 'spec.pdf' }],
+          attachments: [
+            { ref: pdf.ref, mimeType: 'application/pdf', size: pdf.blob.data.length, name: 'spec.pdf' },
+          ],
           style: { fillColor: '#ffeeaa', lineColor: '#333333', shape: 'rounded-rectangle' },
           collapsed: true,
           children: [leaf('a1', 'Alpha one'), leaf('a2', 'Alpha two & <three>')],
@@ -41,18 +59,33 @@ export function richDocument(): { document: MapDocument; blobs: Map<string, Blob
         {
           id: 'b',
           text: 'Beta\nsecond line',
-          children: [{ id: 'c1', text: 'Gamma ünïcödé 中文 😀', notesHtml: '<p>]]&gt; &lt;/script&gt;</p>', children: [] }],
+          children: [
+            {
+              id: 'c1',
+              text: 'Gamma ünïcödé 中文 😀',
+              notesHtml: '<p>]]&gt; &lt;/script&gt;</p>',
+              children: [],
+            },
+          ],
         },
       ],
     },
-    floating: [{ id: 'f1', text: 'Floating', position: { x: 120, y: -80 }, children: [leaf('f1a', 'Under floating')] }],
+    floating: [
+      { id: 'f1', text: 'Floating', position: { x: 120, y: -80 }, children: [leaf('f1a', 'Under floating')] },
+    ],
     relationships: [
       { id: 'r1', fromId: 'a1', toId: 'c1', label: 'depends on', color: '#0000ff', dashed: true },
       { id: 'r2', fromId: 'f1', toId: 'root' },
     ],
     meta: { author: 'test' },
   };
-  return { document, blobs: new Map([[png.ref, png.blob], [pdf.ref, pdf.blob]]) };
+  return {
+    document,
+    blobs: new Map([
+      [png.ref, png.blob],
+      [pdf.ref, pdf.blob],
+    ]),
+  };
 }
 
 /** A balanced map of `count` topics (fan-out 8) with some notes, icons and links, for benchmarks. */

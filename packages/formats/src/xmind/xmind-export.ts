@@ -7,8 +7,15 @@ import type { ExportOptions, ExportResult } from '../types.ts';
 import { writeZip } from '../zip/zip-writer.ts';
 
 const PROGRESS_MARKERS: Array<[number, string]> = [
-  [0, 'task-start'], [12, 'task-oct'], [25, 'task-quarter'], [37, 'task-3oct'], [50, 'task-half'],
-  [62, 'task-5oct'], [75, 'task-3quar'], [87, 'task-7oct'], [100, 'task-done'],
+  [0, 'task-start'],
+  [12, 'task-oct'],
+  [25, 'task-quarter'],
+  [37, 'task-3oct'],
+  [50, 'task-half'],
+  [62, 'task-5oct'],
+  [75, 'task-3quar'],
+  [87, 'task-7oct'],
+  [100, 'task-done'],
 ];
 
 type Json = Record<string, unknown>;
@@ -32,16 +39,37 @@ export function exportXmind(document: MapDocument, options: ExportOptions): Expo
   const topic = (t: Topic, position?: { x: number; y: number }): Json => {
     const out: Json = { id: t.id, class: 'topic', title: t.text };
     const markers = [...(t.icons ?? [])];
-    if (t.task?.priority && !markers.some((m) => m.startsWith('priority-'))) markers.push(`priority-${t.task.priority}`);
+    if (t.task?.priority && !markers.some((m) => m.startsWith('priority-')))
+      markers.push(`priority-${t.task.priority}`);
     if (t.task?.progress !== undefined && !markers.some((m) => m.startsWith('task-'))) {
-      const nearest = PROGRESS_MARKERS.reduce((best, m) => (Math.abs(m[0] - t.task!.progress!) < Math.abs(best[0] - t.task!.progress!) ? m : best));
+      const nearest = PROGRESS_MARKERS.reduce((best, m) =>
+        Math.abs(m[0] - t.task!.progress!) < Math.abs(best[0] - t.task!.progress!) ? m : best,
+      );
       markers.push(nearest[1]);
       if (nearest[0] !== t.task.progress) warn('task progress rounded to the nearest XMind marker');
     }
-    if (t.task && (t.task.startDate || t.task.dueDate || t.task.durationMinutes !== undefined || t.task.resources?.length)) warn('task dates, durations and resources dropped');
+    if (
+      t.task &&
+      (t.task.startDate || t.task.dueDate || t.task.durationMinutes !== undefined || t.task.resources?.length)
+    )
+      warn('task dates, durations and resources dropped');
     if (markers.length) out.markers = markers.map((markerId) => ({ markerId }));
     if (t.tags?.length) out.labels = t.tags;
-    if (t.notesHtml) out.notes = { realHTML: { content: t.notesHtml }, plain: { content: t.notesHtml.replace(/<br\/>/g, '\n').replace(/<\/p>/g, '\n').replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&').trim() } };
+    if (t.notesHtml)
+      out.notes = {
+        realHTML: { content: t.notesHtml },
+        plain: {
+          content: t.notesHtml
+            .replace(/<br\/>/g, '\n')
+            .replace(/<\/p>/g, '\n')
+            .replace(/<[^>]*>/g, '')
+            .replace(/&lt;/g, '<')
+            .replace(/&gt;/g, '>')
+            .replace(/&quot;/g, '"')
+            .replace(/&amp;/g, '&')
+            .trim(),
+        },
+      };
     const link = t.links?.[0];
     if (link) out.href = link.kind === 'url' ? link.url : `xmind:#${link.topicId}`;
     if (link?.title) warn('link titles dropped');
@@ -57,7 +85,12 @@ export function exportXmind(document: MapDocument, options: ExportOptions): Expo
     }
     if (t.image) {
       const src = resource(t.image.ref, t.image.mimeType, 'resources');
-      if (src) out.image = { src, ...(t.image.width !== undefined ? { width: t.image.width } : {}), ...(t.image.height !== undefined ? { height: t.image.height } : {}) };
+      if (src)
+        out.image = {
+          src,
+          ...(t.image.width !== undefined ? { width: t.image.width } : {}),
+          ...(t.image.height !== undefined ? { height: t.image.height } : {}),
+        };
     }
     if (t.collapsed) out.branch = 'folded';
     if (position ?? t.position) out.position = position ?? t.position;
@@ -79,10 +112,18 @@ export function exportXmind(document: MapDocument, options: ExportOptions): Expo
     if (t.children.length) children.attached = t.children.map((c) => topic(c));
     if (t.summaries?.length) {
       children.summary = t.summaries.map((s) => topic(s.topic));
-      out.summaries = t.summaries.map((s) => ({ id: s.id, range: `(${s.range.from},${s.range.to})`, topicId: s.topic.id }));
+      out.summaries = t.summaries.map((s) => ({
+        id: s.id,
+        range: `(${s.range.from},${s.range.to})`,
+        topicId: s.topic.id,
+      }));
     }
     if (t.boundaries?.length) {
-      out.boundaries = t.boundaries.map((b) => ({ id: b.id, range: `(${b.range.from},${b.range.to})`, ...(b.label ? { title: b.label } : {}) }));
+      out.boundaries = t.boundaries.map((b) => ({
+        id: b.id,
+        range: `(${b.range.from},${b.range.to})`,
+        ...(b.label ? { title: b.label } : {}),
+      }));
       if (t.boundaries.some((b) => b.color || b.shape)) warn('boundary colours and shapes dropped');
     }
     if (Object.keys(children).length) out.children = children;
@@ -91,7 +132,10 @@ export function exportXmind(document: MapDocument, options: ExportOptions): Expo
 
   const root = topic(document.root);
   if (document.floating.length) {
-    root.children = { ...(root.children as Json | undefined), detached: document.floating.map((f) => topic(f, f.position ?? { x: 0, y: 200 })) };
+    root.children = {
+      ...(root.children as Json | undefined),
+      detached: document.floating.map((f) => topic(f, f.position ?? { x: 0, y: 200 })),
+    };
   }
   const sheet: Json = {
     id: `sheet-${document.root.id}`,
@@ -99,19 +143,38 @@ export function exportXmind(document: MapDocument, options: ExportOptions): Expo
     title: document.title,
     rootTopic: root,
     relationships: document.relationships.map((r) => ({
-      id: r.id, end1Id: r.fromId, end2Id: r.toId, ...(r.label ? { title: r.label } : {}),
-      ...(r.color || r.dashed ? { style: { id: `${r.id}-style`, properties: { ...(r.color ? { 'line-color': r.color } : {}), ...(r.dashed ? { 'line-pattern': 'dash' } : {}) } } } : {}),
+      id: r.id,
+      end1Id: r.fromId,
+      end2Id: r.toId,
+      ...(r.label ? { title: r.label } : {}),
+      ...(r.color || r.dashed
+        ? {
+            style: {
+              id: `${r.id}-style`,
+              properties: {
+                ...(r.color ? { 'line-color': r.color } : {}),
+                ...(r.dashed ? { 'line-pattern': 'dash' } : {}),
+              },
+            },
+          }
+        : {}),
     })),
   };
   const entries = [
     { name: 'content.json', data: utf8.encode(JSON.stringify([sheet])) },
-    { name: 'metadata.json', data: utf8.encode(JSON.stringify({ creator: { name: 'Canopy', version: '1' }, activeSheetId: sheet.id })) },
+    {
+      name: 'metadata.json',
+      data: utf8.encode(
+        JSON.stringify({ creator: { name: 'Canopy', version: '1' }, activeSheetId: sheet.id }),
+      ),
+    },
     { name: 'Thumbnails/thumbnail.png', data: solidPng(16, 16, [255, 255, 255]), store: true },
     ...[...files].map(([name, data]) => ({ name, data })),
   ];
   const manifest = { 'file-entries': Object.fromEntries(entries.map((e) => [e.name, {}])) };
   entries.push({ name: 'manifest.json', data: utf8.encode(JSON.stringify(manifest)) });
-  if (document.meta && Object.keys(document.meta).some((k) => k !== 'sourceFormat')) warn('map metadata (author, ...) dropped');
+  if (document.meta && Object.keys(document.meta).some((k) => k !== 'sourceFormat'))
+    warn('map metadata (author, ...) dropped');
   return {
     data: writeZip(entries),
     mimeType: 'application/vnd.xmind.workbook',

@@ -57,7 +57,9 @@ class XmindReader {
   topic(json: JsonObject, depth: number): Topic {
     const topic = this.builder.topic(depth, asString(json.id), asString(json.title) ?? '');
     if (json.branch === 'folded') topic.collapsed = true;
-    const markers = asArray(json.markers).map((m) => asString(asObject(m)?.markerId)).filter((m): m is string => !!m);
+    const markers = asArray(json.markers)
+      .map((m) => asString(asObject(m)?.markerId))
+      .filter((m): m is string => !!m);
     if (markers.length) topic.icons = markers;
     const labels = asArray(json.labels).filter((l): l is string => typeof l === 'string' && l !== '');
     if (labels.length) topic.tags = labels;
@@ -67,7 +69,8 @@ class XmindReader {
     const style = styleOf(json);
     if (style) topic.style = style;
     const position = asObject(json.position);
-    if (position && depth === 1) topic.position = { x: asNumber(position.x) ?? 0, y: asNumber(position.y) ?? 0 };
+    if (position && depth === 1)
+      topic.position = { x: asNumber(position.x) ?? 0, y: asNumber(position.y) ?? 0 };
 
     const children = asObject(json.children) ?? {};
     for (const child of asArray(children.attached)) {
@@ -83,7 +86,10 @@ class XmindReader {
     if (asArray(children.callout).length) this.builder.warn('callout topics dropped');
     this.boundaries(json, topic);
     this.summaries(json, asArray(children.summary), topic, depth);
-    if (json.extensions !== undefined && asArray(json.extensions).some((e) => asString(asObject(e)?.provider) !== 'org.xmind.ui.map.unbalanced')) {
+    if (
+      json.extensions !== undefined &&
+      asArray(json.extensions).some((e) => asString(asObject(e)?.provider) !== 'org.xmind.ui.map.unbalanced')
+    ) {
       this.builder.warn('XMind extensions (task info, audio notes, ...) dropped');
     }
     return topic;
@@ -94,7 +100,13 @@ class XmindReader {
     const realHtml = asString(asObject(notes.realHTML)?.content) ?? asString(asObject(notes.html)?.content);
     const legacyHtml = notes.xmlHtml as XmlNode[] | undefined;
     const plain = asString(asObject(notes.plain)?.content);
-    const html = realHtml ? sanitizeNotesHtml(realHtml) : legacyHtml ? sanitizeNotesXml(legacyHtml) : plain ? plainTextToNotesHtml(plain) : '';
+    const html = realHtml
+      ? sanitizeNotesHtml(realHtml)
+      : legacyHtml
+        ? sanitizeNotesXml(legacyHtml)
+        : plain
+          ? plainTextToNotesHtml(plain)
+          : '';
     if (html) topic.notesHtml = html;
   }
 
@@ -112,7 +124,10 @@ class XmindReader {
         return;
       }
       const fileName = name.split('/').pop() || 'attachment';
-      (topic.attachments ??= []).push({ ...this.blobs.add(data, mimeTypeOf(fileName)), name: topic.text.trim() && /\.[a-z0-9]+$/i.test(topic.text) ? topic.text : fileName });
+      (topic.attachments ??= []).push({
+        ...this.blobs.add(data, mimeTypeOf(fileName)),
+        name: topic.text.trim() && /\.[a-z0-9]+$/i.test(topic.text) ? topic.text : fileName,
+      });
     } else {
       (topic.links ??= []).push({ kind: 'url', url: href });
     }
@@ -149,7 +164,11 @@ class XmindReader {
         continue;
       }
       const title = asString(boundary.title);
-      (topic.boundaries ??= []).push({ id: this.builder.claimId(asString(boundary.id)), range, ...(title ? { label: title } : {}) });
+      (topic.boundaries ??= []).push({
+        id: this.builder.claimId(asString(boundary.id)),
+        range,
+        ...(title ? { label: title } : {}),
+      });
     }
   }
 
@@ -169,7 +188,11 @@ class XmindReader {
         continue;
       }
       byId.delete(asString(summary.topicId)!);
-      (topic.summaries ??= []).push({ id: this.builder.claimId(asString(summary.id)), range, topic: this.topic(summaryTopic, depth + 1) });
+      (topic.summaries ??= []).push({
+        id: this.builder.claimId(asString(summary.id)),
+        range,
+        topic: this.topic(summaryTopic, depth + 1),
+      });
     }
     if (byId.size) this.builder.warn('summary topics without a summary dropped');
   }
@@ -210,7 +233,9 @@ function checkEncryption(zip: ZipArchive, limits: ImportLimits): void {
   for (const entry of zip.entries.values()) {
     if (entry.encrypted) throw new FormatError('password_protected', 'this XMind file is password-protected');
   }
-  const manifestXml = zip.entries.has('META-INF/manifest.xml') ? zip.read('META-INF/manifest.xml') : undefined;
+  const manifestXml = zip.entries.has('META-INF/manifest.xml')
+    ? zip.read('META-INF/manifest.xml')
+    : undefined;
   if (manifestXml && /encryption-data/.test(decodeText(manifestXml))) {
     throw new FormatError('password_protected', 'this XMind file is password-protected');
   }
@@ -224,23 +249,34 @@ function checkEncryption(zip: ZipArchive, limits: ImportLimits): void {
   }
 }
 
-export function importXmind(bytes: Uint8Array, limits: ImportLimits, filename: string | undefined): ImportResult {
+export function importXmind(
+  bytes: Uint8Array,
+  limits: ImportLimits,
+  filename: string | undefined,
+): ImportResult {
   const zip = openZip(bytes, limits);
   checkEncryption(zip, limits);
   let sheets: JsonObject[];
   if (zip.entries.has('content.json')) {
     const json = parseJson(utf8.decode(zip.read('content.json')!), maxMarkupDepth(limits), 'content.json');
-    sheets = asArray(json).map(asObject).filter((s): s is JsonObject => !!s);
+    sheets = asArray(json)
+      .map(asObject)
+      .filter((s): s is JsonObject => !!s);
   } else if (zip.entries.has('content.xml')) {
-    const xml = parseXml(decodeText(zip.read('content.xml')!), { maxDepth: maxMarkupDepth(limits), source: 'content.xml' });
-    if (xml.uri !== XMAP || xml.local !== 'xmap-content') throw new FormatError('invalid_file', 'content.xml is not an XMind map');
+    const xml = parseXml(decodeText(zip.read('content.xml')!), {
+      maxDepth: maxMarkupDepth(limits),
+      source: 'content.xml',
+    });
+    if (xml.uri !== XMAP || xml.local !== 'xmap-content')
+      throw new FormatError('invalid_file', 'content.xml is not an XMind map');
     sheets = legacySheetsToJson(xml);
   } else {
     throw new FormatError('invalid_file', '.xmind archive has neither content.json nor content.xml');
   }
   const first = sheets[0];
   const firstRoot = asObject(first?.rootTopic);
-  if (!first || !firstRoot) throw new FormatError('invalid_file', 'XMind file has no sheet with a central topic');
+  if (!first || !firstRoot)
+    throw new FormatError('invalid_file', 'XMind file has no sheet with a central topic');
 
   const builder = new DocumentBuilder(limits);
   const blobs = new BlobCollector();

@@ -11,7 +11,10 @@ const XHTML = 'http://www.w3.org/1999/xhtml';
 const SVG = 'http://www.w3.org/2000/svg';
 
 function topicToJson(element: XmlElement): JsonObject {
-  const out: JsonObject = { id: element.attrs.id, title: textContent(firstChild(element, XMAP, 'title') ?? { uri: '', local: '', attrs: {}, children: [] }) };
+  const out: JsonObject = {
+    id: element.attrs.id,
+    title: textContent(firstChild(element, XMAP, 'title') ?? { uri: '', local: '', attrs: {}, children: [] }),
+  };
   if (element.attrs.branch) out.branch = element.attrs.branch;
   const href = element.attrs[`{${XLINK}}href`];
   if (href) out.href = href;
@@ -43,24 +46,43 @@ function topicToJson(element: XmlElement): JsonObject {
     };
   }
   const position = firstChild(element, XMAP, 'position');
-  if (position) out.position = { x: Number(position.attrs[`{${SVG}}x`]) || 0, y: Number(position.attrs[`{${SVG}}y`]) || 0 };
+  if (position)
+    out.position = {
+      x: Number(position.attrs[`{${SVG}}x`]) || 0,
+      y: Number(position.attrs[`{${SVG}}y`]) || 0,
+    };
   const boundaries = childElements(firstChild(element, XMAP, 'boundaries') ?? element, XMAP, 'boundary');
   if (boundaries.length) {
-    out.boundaries = boundaries.map((b) => ({ id: b.attrs.id, range: b.attrs.range, title: textContent(firstChild(b, XMAP, 'title') ?? b) || undefined }));
+    out.boundaries = boundaries.map((b) => ({
+      id: b.attrs.id,
+      range: b.attrs.range,
+      title: textContent(firstChild(b, XMAP, 'title') ?? b) || undefined,
+    }));
   }
   const summaries = childElements(firstChild(element, XMAP, 'summaries') ?? element, XMAP, 'summary');
-  if (summaries.length) out.summaries = summaries.map((s) => ({ id: s.attrs.id, range: s.attrs.range, topicId: s.attrs['topic-id'] }));
+  if (summaries.length)
+    out.summaries = summaries.map((s) => ({
+      id: s.attrs.id,
+      range: s.attrs.range,
+      topicId: s.attrs['topic-id'],
+    }));
   return out;
 }
 
 export function legacySheetsToJson(content: XmlElement): JsonObject[] {
   return childElements(content, XMAP, 'sheet').map((sheet) => {
     const root = firstChild(sheet, XMAP, 'topic');
-    const relationships = childElements(firstChild(sheet, XMAP, 'relationships') ?? sheet, XMAP, 'relationship').map((r) => ({
+    const relationships = childElements(
+      firstChild(sheet, XMAP, 'relationships') ?? sheet,
+      XMAP,
+      'relationship',
+    ).map((r) => ({
       id: r.attrs.id,
       end1Id: r.attrs.end1,
       end2Id: r.attrs.end2,
-      title: textContent(firstChild(r, XMAP, 'title') ?? { uri: '', local: '', attrs: {}, children: [] }) || undefined,
+      title:
+        textContent(firstChild(r, XMAP, 'title') ?? { uri: '', local: '', attrs: {}, children: [] }) ||
+        undefined,
     }));
     return {
       id: sheet.attrs.id,

@@ -8,7 +8,16 @@ type Json = Record<string, unknown>;
 
 /** Counts what content.json holds, walking the raw JSON (every sheet, every kind of child). */
 function countContentJson(sheets: Json[]) {
-  const counts = { topics: 0, texts: [] as string[], notes: 0, markers: 0, links: 0, labels: 0, images: 0, relationships: 0 };
+  const counts = {
+    topics: 0,
+    texts: [] as string[],
+    notes: 0,
+    markers: 0,
+    links: 0,
+    labels: 0,
+    images: 0,
+    relationships: 0,
+  };
   const walk = (topic: Json): void => {
     counts.topics++;
     counts.texts.push(typeof topic.title === 'string' ? topic.title : '');
@@ -17,7 +26,8 @@ function countContentJson(sheets: Json[]) {
     if (typeof topic.href === 'string' && !topic.href.startsWith('xap:')) counts.links++;
     counts.labels += (topic.labels as unknown[] | undefined)?.length ?? 0;
     if (topic.image) counts.images++;
-    for (const list of Object.values((topic.children as Record<string, Json[]> | undefined) ?? {})) list.forEach(walk);
+    for (const list of Object.values((topic.children as Record<string, Json[]> | undefined) ?? {}))
+      list.forEach(walk);
   };
   for (const sheet of sheets) {
     walk(sheet.rootTopic as Json);
@@ -27,7 +37,16 @@ function countContentJson(sheets: Json[]) {
 }
 
 function countImported(result: ReturnType<typeof importMap>) {
-  const counts = { topics: 0, texts: [] as string[], notes: 0, markers: 0, links: 0, labels: 0, images: 0, relationships: result.document.relationships.length };
+  const counts = {
+    topics: 0,
+    texts: [] as string[],
+    notes: 0,
+    markers: 0,
+    links: 0,
+    labels: 0,
+    images: 0,
+    relationships: result.document.relationships.length,
+  };
   forEachTopic(result.document, (t) => {
     counts.topics++;
     counts.texts.push(t.text);
@@ -65,21 +84,39 @@ describe('XMind', () => {
     const bytes = zipSync({ 'content.xml': strToU8(xml) });
     const { document } = importMap(bytes, { filename: 'legacy.xmind' });
     const one = document.root.children[0]!;
-    expect(one).toMatchObject({ text: 'One', collapsed: true, icons: ['flag-red'], tags: ['L1'], links: [{ kind: 'url', url: 'https://example.com' }], notesHtml: '<p>Hello <b>there</b></p>' });
+    expect(one).toMatchObject({
+      text: 'One',
+      collapsed: true,
+      icons: ['flag-red'],
+      tags: ['L1'],
+      links: [{ kind: 'url', url: 'https://example.com' }],
+      notesHtml: '<p>Hello <b>there</b></p>',
+    });
     expect(document.root.children[1]!.links).toEqual([{ kind: 'topic', topicId: 't2' }]);
     expect(document.floating.map((f) => f.text)).toEqual(['Float']);
     expect(document.relationships).toEqual([{ id: 'r1', fromId: 't1', toId: 't3', label: 'rel' }]);
   });
 
   it('reports a password-protected file as password_protected', () => {
-    const manifest = { 'file-entries': { 'content.json': { 'encryption-data': { 'algorithm-name': 'AES/CBC/PKCS5Padding' } } } };
-    const bytes = zipSync({ 'content.json': new Uint8Array([1, 2, 3, 4]), 'manifest.json': strToU8(JSON.stringify(manifest)) });
-    expect(() => importMap(bytes, { filename: 'secret.xmind' })).toThrow(expect.objectContaining({ code: 'password_protected' }));
+    const manifest = {
+      'file-entries': { 'content.json': { 'encryption-data': { 'algorithm-name': 'AES/CBC/PKCS5Padding' } } },
+    };
+    const bytes = zipSync({
+      'content.json': new Uint8Array([1, 2, 3, 4]),
+      'manifest.json': strToU8(JSON.stringify(manifest)),
+    });
+    expect(() => importMap(bytes, { filename: 'secret.xmind' })).toThrow(
+      expect.objectContaining({ code: 'password_protected' }),
+    );
     const legacy = zipSync({
       'content.xml': new Uint8Array([9, 9, 9]),
-      'META-INF/manifest.xml': strToU8('<manifest><file-entry full-path="content.xml"><encryption-data checksum="x"/></file-entry></manifest>'),
+      'META-INF/manifest.xml': strToU8(
+        '<manifest><file-entry full-path="content.xml"><encryption-data checksum="x"/></file-entry></manifest>',
+      ),
     });
     expect(() => importMap(legacy, { filename: 'secret.xmind' })).toThrow(FormatError);
-    expect(() => importMap(legacy, { filename: 'secret.xmind' })).toThrow(expect.objectContaining({ code: 'password_protected' }));
+    expect(() => importMap(legacy, { filename: 'secret.xmind' })).toThrow(
+      expect.objectContaining({ code: 'password_protected' }),
+    );
   });
 });

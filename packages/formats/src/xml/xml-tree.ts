@@ -21,13 +21,17 @@ export interface XmlParseOptions {
 }
 
 export function decodeText(bytes: Uint8Array): string {
-  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
-  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe)
+    return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff)
+    return new TextDecoder('utf-16be').decode(bytes.subarray(2));
   return new TextDecoder('utf-8').decode(bytes);
 }
 
 const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
-const ROOT_SCOPE: Record<string, string> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, { xml: XML_NAMESPACE }));
+const ROOT_SCOPE: Record<string, string> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, string>, { xml: XML_NAMESPACE }),
+);
 
 /** What a streaming handler wants done with an element it is offered. */
 export type XmlDecision = 'capture' | 'descend' | 'skip';
@@ -67,11 +71,17 @@ export function streamXml(input: string, options: XmlParseOptions, handler: XmlS
   let names = new Map<string, { uri: string; local: string }>();
 
   parser.on('doctype', () => {
-    throw new FormatError('xml_doctype_forbidden', `${options.source}: DOCTYPE declarations are not accepted`);
+    throw new FormatError(
+      'xml_doctype_forbidden',
+      `${options.source}: DOCTYPE declarations are not accepted`,
+    );
   });
   parser.on('opentag', (tag) => {
     if (modes.length >= options.maxDepth) {
-      throw new FormatError('too_deep', `${options.source}: XML nested deeper than ${options.maxDepth} elements`);
+      throw new FormatError(
+        'too_deep',
+        `${options.source}: XML nested deeper than ${options.maxDepth} elements`,
+      );
     }
     const parentScope = scopes[scopes.length - 1] ?? ROOT_SCOPE;
     if (skipping > 0) {
@@ -114,7 +124,10 @@ export function streamXml(input: string, options: XmlParseOptions, handler: XmlS
     if (!resolved) {
       const name = tag.name;
       const colon = name.indexOf(':');
-      resolved = { uri: scope[colon < 0 ? '' : name.slice(0, colon)] ?? '', local: colon < 0 ? name : name.slice(colon + 1) };
+      resolved = {
+        uri: scope[colon < 0 ? '' : name.slice(0, colon)] ?? '',
+        local: colon < 0 ? name : name.slice(colon + 1),
+      };
       names.set(name, resolved);
     }
     const { uri, local } = resolved;
@@ -175,7 +188,11 @@ export function streamXml(input: string, options: XmlParseOptions, handler: XmlS
     const cause = failure ?? error;
     if (cause instanceof FormatError) throw cause;
     if (error instanceof FormatError) throw error;
-    throw new FormatError('invalid_file', `${options.source}: ${cause instanceof Error ? cause.message : 'malformed XML'}`, { cause });
+    throw new FormatError(
+      'invalid_file',
+      `${options.source}: ${cause instanceof Error ? cause.message : 'malformed XML'}`,
+      { cause },
+    );
   }
 }
 

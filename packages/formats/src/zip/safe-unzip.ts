@@ -28,7 +28,9 @@ const LOCAL_SIGNATURE = 0x04034b50;
 const INFLATE_CHUNK = 16 * 1024;
 
 export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+  return (
+    bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04
+  );
 }
 
 function view(bytes: Uint8Array): DataView {
@@ -52,7 +54,11 @@ export function checkEntryName(name: string): void {
     name.startsWith('/') ||
     /^[a-zA-Z]:/.test(name) ||
     name.split('/').some((segment) => segment === '..');
-  if (bad) throw new FormatError('zip_path_traversal', `unsafe ZIP entry name: ${JSON.stringify(name.slice(0, 200))}`);
+  if (bad)
+    throw new FormatError(
+      'zip_path_traversal',
+      `unsafe ZIP entry name: ${JSON.stringify(name.slice(0, 200))}`,
+    );
 }
 
 export function openZip(bytes: Uint8Array, limits: ImportLimits): ZipArchive {
@@ -62,9 +68,13 @@ export function openZip(bytes: Uint8Array, limits: ImportLimits): ZipArchive {
   const count = dv.getUint16(eocd + 10, true);
   const cdSize = dv.getUint32(eocd + 12, true);
   const cdOffset = dv.getUint32(eocd + 16, true);
-  if (count === 0xffff || cdOffset === 0xffffffff) throw new FormatError('invalid_file', 'ZIP64 archives are not supported');
+  if (count === 0xffff || cdOffset === 0xffffffff)
+    throw new FormatError('invalid_file', 'ZIP64 archives are not supported');
   if (count > limits.maxZipEntries) {
-    throw new FormatError('too_many_entries', `ZIP archive has ${count} entries (limit ${limits.maxZipEntries})`);
+    throw new FormatError(
+      'too_many_entries',
+      `ZIP archive has ${count} entries (limit ${limits.maxZipEntries})`,
+    );
   }
   if (cdOffset + cdSize > eocd) throw new FormatError('invalid_file', 'ZIP central directory out of bounds');
 
@@ -88,29 +98,45 @@ export function openZip(bytes: Uint8Array, limits: ImportLimits): ZipArchive {
     const name = decoder.decode(bytes.subarray(p + 46, p + 46 + nameLength));
     p += 46 + nameLength + extraLength + commentLength;
     checkEntryName(name);
-    if (entries.has(name)) throw new FormatError('invalid_file', `duplicate ZIP entry ${JSON.stringify(name)}`);
+    if (entries.has(name))
+      throw new FormatError('invalid_file', `duplicate ZIP entry ${JSON.stringify(name)}`);
     if (declaredSize > limits.maxEntryBytes) {
-      throw new FormatError('zip_bomb', `ZIP entry ${JSON.stringify(name)} declares ${declaredSize} bytes (limit ${limits.maxEntryBytes})`);
+      throw new FormatError(
+        'zip_bomb',
+        `ZIP entry ${JSON.stringify(name)} declares ${declaredSize} bytes (limit ${limits.maxEntryBytes})`,
+      );
     }
     declaredTotal += declaredSize;
     if (declaredTotal > limits.maxTotalInflatedBytes) {
-      throw new FormatError('zip_bomb', `ZIP entries declare more than ${limits.maxTotalInflatedBytes} bytes in total`);
+      throw new FormatError(
+        'zip_bomb',
+        `ZIP entries declare more than ${limits.maxTotalInflatedBytes} bytes in total`,
+      );
     }
-    entries.set(name, { name, method, encrypted: (flags & 1) === 1, compressedSize, declaredSize, localHeaderOffset });
+    entries.set(name, {
+      name,
+      method,
+      encrypted: (flags & 1) === 1,
+      compressedSize,
+      declaredSize,
+      localHeaderOffset,
+    });
   }
 
   let inflatedTotal = 0;
   const read = (name: string): Uint8Array | undefined => {
     const entry = entries.get(name);
     if (!entry) return undefined;
-    if (entry.encrypted) throw new FormatError('password_protected', `ZIP entry ${JSON.stringify(name)} is encrypted`);
+    if (entry.encrypted)
+      throw new FormatError('password_protected', `ZIP entry ${JSON.stringify(name)} is encrypted`);
     const lo = entry.localHeaderOffset;
     if (lo + 30 > bytes.length || dv.getUint32(lo, true) !== LOCAL_SIGNATURE) {
       throw new FormatError('invalid_file', `ZIP local header of ${JSON.stringify(name)} is corrupt`);
     }
     const start = lo + 30 + dv.getUint16(lo + 26, true) + dv.getUint16(lo + 28, true);
     const end = start + entry.compressedSize;
-    if (end > bytes.length) throw new FormatError('invalid_file', `ZIP entry ${JSON.stringify(name)} is truncated`);
+    if (end > bytes.length)
+      throw new FormatError('invalid_file', `ZIP entry ${JSON.stringify(name)} is truncated`);
     const raw = bytes.subarray(start, end);
     const data = inflateEntry(entry, raw, limits.maxTotalInflatedBytes - inflatedTotal);
     inflatedTotal += data.length;
@@ -122,12 +148,16 @@ export function openZip(bytes: Uint8Array, limits: ImportLimits): ZipArchive {
 function inflateEntry(entry: ZipEntry, raw: Uint8Array, budget: number): Uint8Array {
   const limit = Math.min(entry.declaredSize, budget);
   if (entry.method === 0) {
-    if (raw.length !== entry.declaredSize) throw new FormatError('invalid_file', `stored entry ${entry.name} has the wrong size`);
+    if (raw.length !== entry.declaredSize)
+      throw new FormatError('invalid_file', `stored entry ${entry.name} has the wrong size`);
     if (raw.length > budget) throw new FormatError('zip_bomb', 'ZIP archive inflates past the limit');
     return raw;
   }
   if (entry.method !== 8) {
-    throw new FormatError('invalid_file', `ZIP entry ${entry.name} uses unsupported compression method ${entry.method}`);
+    throw new FormatError(
+      'invalid_file',
+      `ZIP entry ${entry.name} uses unsupported compression method ${entry.method}`,
+    );
   }
   const out = new Uint8Array(limit);
   let written = 0;
@@ -147,14 +177,18 @@ function inflateEntry(entry: ZipEntry, raw: Uint8Array, budget: number): Uint8Ar
     }
     if (raw.length === 0) inflater.push(raw, true);
   } catch (error) {
-    if (overflow) throw new FormatError('zip_bomb', `ZIP entry ${entry.name} inflates past its declared size`);
+    if (overflow)
+      throw new FormatError('zip_bomb', `ZIP entry ${entry.name} inflates past its declared size`);
     throw new FormatError('invalid_file', `ZIP entry ${entry.name} is corrupt`, { cause: error });
   }
   if (overflow) {
     throw new FormatError('zip_bomb', `ZIP entry ${entry.name} inflates past its declared size or the limit`);
   }
   if (written !== entry.declaredSize) {
-    throw new FormatError('invalid_file', `ZIP entry ${entry.name} inflates to ${written} bytes, ${entry.declaredSize} declared`);
+    throw new FormatError(
+      'invalid_file',
+      `ZIP entry ${entry.name} inflates to ${written} bytes, ${entry.declaredSize} declared`,
+    );
   }
   return out;
 }

@@ -110,7 +110,10 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
   useLayoutEffect(() => {
     const canvas = canvasRef.current!;
     const surface = surfaceRef.current!;
-    const images = new ImageCache(resolveImage, () => requestDraw());
+    const images = new ImageCache(resolveImage, () => {
+      rendererRef.current?.invalidate();
+      requestDraw();
+    });
     rendererRef.current = new CanvasRenderer(canvas, visuals, images);
     const resize = () => {
       const { width, height } = surface.getBoundingClientRect();

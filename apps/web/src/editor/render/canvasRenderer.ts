@@ -8,7 +8,7 @@ import { contentOrigin, type TopicVisual, type TopicVisuals } from './topicStyle
 import { drawIcons } from './icons.ts';
 import { drawBoundaries, drawDragFeedback, drawRelationships } from './overlays.ts';
 import { BACKGROUND, MIN_READABLE_PX, SELECTION } from './theme.ts';
-import { visibleWorldRect, type ViewTransform } from './viewTransform.ts';
+import type { ViewTransform } from './viewTransform.ts';
 
 /** Below this scale connectors are straight lines and boxes plain rectangles. */
 const SIMPLE_SCALE = 0.25;
@@ -41,8 +41,8 @@ export interface FrameStats {
  */
 export class CanvasRenderer {
   private readonly ctx: CanvasRenderingContext2D;
-  private width = 0;
-  private height = 0;
+  /** The last painted frame's state: a pan from it can reuse its pixels. */
+  private last: RenderState | null = null;
   private dpr = 1;
 
   constructor(
@@ -57,47 +57,109 @@ export class CanvasRenderer {
 
   /** Sizes the backing store to the element's CSS size times the device pixel ratio. */
   resize(cssWidth: number, cssHeight: number, dpr: number): void {
-    this.width = cssWidth;
-    this.height = cssHeight;
     this.dpr = dpr;
     this.canvas.width = Math.max(1, Math.round(cssWidth * dpr));
     this.canvas.height = Math.max(1, Math.round(cssHeight * dpr));
+    this.last = null;
   }
 
+  /** The next frame repaints everything (something outside the render state changed, e.g. an image loaded). */
+  invalidate(): void {
+    this.last = null;
+  }
+
+  /**
+   * Paints a frame. When only the view moved, by whole device pixels, since the last frame (a pan), the previous
+   * frame is shifted and only the strips it uncovers are painted: panning costs a copy and a sliver of drawing
+   * instead of a full repaint, whatever the zoom.
+   */
   render(state: RenderState): FrameStats {
     const start = performance.now();
+    const shift = this.panShift(state);
+    const { width, height } = this.canvas;
+    let boxes = 0;
+    let connectors = 0;
+    const paint = (x: number, y: number, w: number, h: number) => {
+      const painted = this.paintRegion(state, { x, y, width: w, height: h });
+      boxes += painted.boxes;
+      connectors += painted.connectors;
+    };
+    if (shift) {
+      const { ctx } = this;
+      const { dx, dy } = shift;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.globalCompositeOperation = 'copy';
+      ctx.drawImage(this.canvas, dx, dy);
+      ctx.globalCompositeOperation = 'source-over';
+      if (dx > 0) paint(0, 0, dx, height);
+      else if (dx < 0) paint(width + dx, 0, -dx, height);
+      if (dy > 0) paint(0, 0, width, dy);
+      else if (dy < 0) paint(0, height + dy, width, -dy);
+    } else {
+      paint(0, 0, width, height);
+    }
+    this.last = state;
+    return { boxes, connectors, ms: performance.now() - start };
+  }
+
+  /** The shift in device pixels when the frame differs from the last one only by a whole-pixel pan. */
+  private panShift(state: RenderState): { dx: number; dy: number } | null {
+    const last = this.last;
+    if (!last || state.drag || last.drag) return null;
+    if (
+      state.scene !== last.scene ||
+      state.selectedId !== last.selectedId ||
+      state.editingId !== last.editingId ||
+      state.view.scale !== last.view.scale
+    ) {
+      return null;
+    }
+    const dx = (state.view.x - last.view.x) * this.dpr;
+    const dy = (state.view.y - last.view.y) * this.dpr;
+    if (!Number.isInteger(dx) || !Number.isInteger(dy)) return null;
+    if (Math.abs(dx) >= this.canvas.width || Math.abs(dy) >= this.canvas.height) return null;
+    return { dx, dy };
+  }
+
+  /** Paints everything that falls in a region of the canvas (device pixels), clipped to it. */
+  private paintRegion(state: RenderState, region: Rect): { boxes: number; connectors: number } {
     const { ctx } = this;
     const { scene, view } = state;
+    ctx.save();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.beginPath();
+    ctx.rect(region.x, region.y, region.width, region.height);
+    ctx.clip();
     ctx.fillStyle = BACKGROUND;
-    ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.fillRect(region.x, region.y, region.width, region.height);
     const k = this.dpr * view.scale;
     ctx.setTransform(k, 0, 0, k, this.dpr * view.x, this.dpr * view.y);
 
-    // A margin so that badges and selection rings just outside a box are not clipped at the edges.
+    // The region in world coordinates, with a margin so that badges and selection rings just outside a box are
+    // painted too.
     const margin = 24 / view.scale;
-    const visible = visibleWorldRect(view, this.width, this.height);
     const area: Rect = {
-      x: visible.x - margin,
-      y: visible.y - margin,
-      width: visible.width + 2 * margin,
-      height: visible.height + 2 * margin,
+      x: (region.x / this.dpr - view.x) / view.scale - margin,
+      y: (region.y / this.dpr - view.y) / view.scale - margin,
+      width: region.width / this.dpr / view.scale + 2 * margin,
+      height: region.height / this.dpr / view.scale + 2 * margin,
     };
     const connectors = scene.connectorIndex.query(area);
     const boxes = scene.boxIndex.query(area);
     const simple = view.scale < SIMPLE_SCALE;
 
-    drawBoundaries(this.ctx, scene.boundaries, area, view.scale);
+    drawBoundaries(ctx, scene.boundaries, area, view.scale);
     this.drawConnectors(scene, connectors, simple);
     // Relationships pass under the topics, so that a long cross-link never hides a topic's text.
-    drawRelationships(this.ctx, scene.relationships, area, view.scale);
+    drawRelationships(ctx, scene.relationships, area, view.scale);
     this.drawBoxes(scene, boxes, simple);
     // Text is drawn wherever it is legible (the central and main topics stay readable when zoomed far out).
     this.drawContent(scene, boxes, view.scale, state.editingId, simple);
     this.drawBadges(scene, boxes, view.scale);
     this.drawSelection(scene, state.selectedId, view.scale);
-    if (state.drag) drawDragFeedback(this.ctx, state.drag, scene.layout.kind === 'org', view.scale);
-    return { boxes: boxes.length, connectors: connectors.length, ms: performance.now() - start };
+    if (state.drag) drawDragFeedback(ctx, state.drag, scene.layout.kind === 'org', view.scale);
+    ctx.restore();
+    return { boxes: boxes.length, connectors: connectors.length };
   }
 
   private drawConnectors(scene: Scene, connectors: readonly Connector[], simple: boolean): void {

@@ -44,6 +44,9 @@ export class Login {
     await limiter.hit(`login:ip:${caller.ip}`, settings.rateLimits.loginPerIp);
     const index = await this.accounts.emailIndex(email);
     await limiter.hit(`login:account:${index}:${caller.ip}`, settings.rateLimits.loginPerAccountAndIp);
+    if (!(await limiter.remembers(`login:known-ip:${index}:${caller.ip}`))) {
+      await limiter.hit(`login:account:${index}`, settings.rateLimits.loginPerAccount);
+    }
     return index;
   }
 
@@ -70,6 +73,8 @@ export class Login {
     }
     const session = await this.sessions.create(row.id, method);
     const account = await this.accounts.open(row);
+    const index = await this.accounts.emailIndex(account.email);
+    await this.deps.limiter.remember(`login:known-ip:${index}:${caller.ip}`, this.deps.settings.knownIpTtlMs);
     await this.deps.audit.record(row.tenant_id, { action: 'login.succeeded', actorId: row.id, subjectId: session.id, detail: { method, mfa: row.totp_enabled_at !== null }, ip: caller.ip });
     return { token: session.token, expiresAt: new Date(session.expiresAt).toISOString(), account: accountView(account) };
   }

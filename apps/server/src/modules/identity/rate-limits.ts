@@ -3,8 +3,10 @@
  * Redis when it is configured (every node shares one budget), in memory otherwise. Keys never hold an email
  * or an IP in the clear beyond memory/Redis: callers pass the email's blind index.
  *
- * Per-account limits are keyed by account and client IP together, so an attacker elsewhere cannot use up a
- * victim's budget and lock them out; the per-IP limits bound one source's guessing across accounts.
+ * Login has three limits: per IP (one source guessing across accounts), per account and IP (one source guessing
+ * one account), and per account across all IPs (guessing spread over many sources). The last one does not apply
+ * to an IP the account has logged in from in the last 30 days (`remember`), so an attacker who exhausts it
+ * cannot lock the owner out from their usual places; only a first login from a new place can be delayed.
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../platform/clock.ts';
@@ -14,10 +16,14 @@ import type { RateRule } from './settings.ts';
 export interface RateLimiter {
   /** Counts one attempt under `key`; throws 429 `rate_limited` (with Retry-After) when over `rule.limit`. */
   hit(key: string, rule: RateRule): Promise<void>;
+  /** Remembers `key` for `ttlMs` (e.g. an IP the account has logged in from). */
+  remember(key: string, ttlMs: number): Promise<void>;
+  remembers(key: string): Promise<boolean>;
 }
 
 export class MemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly memory = new Map<string, number>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -31,6 +37,16 @@ export class MemoryRateLimiter implements RateLimiter {
     }
     w.count++;
     if (w.count > rule.limit) throw rateLimited((w.start + rule.windowMs - now) / 1000);
+  }
+
+  async remember(key: string, ttlMs: number): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (this.memory.size > 100_000) for (const [k, until] of this.memory) if (until <= now) this.memory.delete(k);
+    this.memory.set(key, now + ttlMs);
+  }
+
+  async remembers(key: string): Promise<boolean> {
+    return (this.memory.get(key) ?? 0) > this.clock.now().getTime();
   }
 
   private sweep(now: number, windowMs: number): void {
@@ -50,5 +66,13 @@ export class RedisRateLimiter implements RateLimiter {
       .exec()) as [[unknown, number], [unknown, number]];
     if (ttl < 0) await this.redis.pexpire(k, rule.windowMs);
     if (count > rule.limit) throw rateLimited((ttl > 0 ? ttl : rule.windowMs) / 1000);
+  }
+
+  async remember(key: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`canopy-identity-mem:${key}`, '1', 'PX', ttlMs);
+  }
+
+  async remembers(key: string): Promise<boolean> {
+    return (await this.redis.exists(`canopy-identity-mem:${key}`)) === 1;
   }
 }

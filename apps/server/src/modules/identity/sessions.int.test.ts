@@ -109,6 +109,22 @@ describe('anti-automation', () => {
     expect((await api.post('/sessions', { email: 'victim@example.com', password }, {}, '203.0.113.66')).statusCode).toBe(201);
   });
 
+  it('limits guessing spread over many IPs per account, except from places the owner has logged in from', async () => {
+    clock.advance(60 * MINUTE);
+    const codes: number[] = [];
+    for (let i = 0; i < 51; i++) {
+      codes.push((await api.post('/sessions', { email: 'victim@example.com', password: `distributed guess ${i}` }, {}, `198.18.0.${i + 1}`)).statusCode);
+    }
+    expect(codes.slice(0, 50).every((c) => c === 401)).toBe(true);
+    expect(codes[50]).toBe(429);
+    // The owner, from where they logged in before, gets in.
+    expect((await api.post('/sessions', { email: 'victim@example.com', password }, {}, '192.0.2.99')).statusCode).toBe(201);
+    // From a new place, even with the right password, they wait for the window (the price of this limit).
+    expect((await api.post('/sessions', { email: 'victim@example.com', password }, {}, '198.18.1.1')).statusCode).toBe(429);
+    clock.advance(60 * MINUTE);
+    expect((await api.post('/sessions', { email: 'victim@example.com', password }, {}, '198.18.1.1')).statusCode).toBe(201);
+  });
+
   it('limits sign-ups and password-reset requests per IP and per email', async () => {
     const signUps: number[] = [];
     for (let i = 0; i < 21; i++) {

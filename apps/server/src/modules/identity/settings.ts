@@ -24,11 +24,15 @@ export interface IdentitySettings {
   /** API.md's `409 email_taken` on sign-up; off by default because it tells anyone which emails have accounts. */
   signUpRevealsTakenEmail: boolean;
   auditIpRetentionMs: number;
+  /** How long an IP the account logged in from is exempt from the account-wide login limit. */
+  knownIpTtlMs: number;
   rateLimits: {
     signUpPerIp: RateRule;
     signUpPerEmail: RateRule;
     loginPerIp: RateRule;
     loginPerAccountAndIp: RateRule;
+    /** Across all IPs, except those the account logged in from within `knownIpTtlMs`. */
+    loginPerAccount: RateRule;
     forgotPerIp: RateRule;
     forgotPerEmail: RateRule;
     tokenPerIp: RateRule;
@@ -64,11 +68,13 @@ export function readIdentitySettings(env: Record<string, string | undefined> = p
     operatorSetupTtlMs: 2 * DAY,
     signUpRevealsTakenEmail: env.CANOPY_SIGNUP_REVEALS_TAKEN_EMAIL === 'true',
     auditIpRetentionMs: 30 * DAY,
+    knownIpTtlMs: 30 * DAY,
     rateLimits: {
       signUpPerIp: { limit: 20, windowMs: HOUR },
       signUpPerEmail: { limit: 5, windowMs: HOUR },
       loginPerIp: { limit: 100, windowMs: 15 * MINUTE },
       loginPerAccountAndIp: { limit: 10, windowMs: 15 * MINUTE },
+      loginPerAccount: { limit: 50, windowMs: HOUR },
       forgotPerIp: { limit: 20, windowMs: HOUR },
       forgotPerEmail: { limit: 5, windowMs: HOUR },
       tokenPerIp: { limit: 30, windowMs: HOUR },

@@ -154,3 +154,66 @@ describe('round trips on generated documents (property)', () => {
     );
   });
 });
+
+type RichGen = {
+  text: string;
+  tags: string[];
+  priority: number | undefined;
+  progress: number | undefined;
+  url: string | undefined;
+  linkToRoot: boolean;
+  fill: string | undefined;
+  children: RichGen[];
+};
+const richAt = (depth: number): fc.Arbitrary<RichGen> =>
+  fc.record({
+    text,
+    tags: fc.uniqueArray(fc.constantFrom('red', 'q1', 'a & b', '<x>'), { maxLength: 3 }),
+    priority: fc.option(fc.integer({ min: 1, max: 9 }), { nil: undefined }),
+    progress: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+    url: fc.option(fc.webUrl(), { nil: undefined }),
+    linkToRoot: fc.boolean(),
+    fill: fc.option(fc.stringMatching(/^#[0-9a-f]{6}$/), { nil: undefined }),
+    children: depth > 0 ? fc.array(richAt(depth - 1), { maxLength: 3 }) : fc.constant([]),
+  });
+
+function toRichDocument(gen: RichGen): MapDocument {
+  let n = 0;
+  const topic = (g: RichGen, isRoot: boolean): Topic => {
+    const t: Topic = { id: `g${n++}`, text: g.text, children: g.children.map((c) => topic(c, false)) };
+    if (g.tags.length) t.tags = g.tags;
+    if (g.priority !== undefined || g.progress !== undefined) {
+      t.task = {};
+      if (g.priority !== undefined) t.task.priority = g.priority;
+      if (g.progress !== undefined) t.task.progress = g.progress;
+    }
+    const links: NonNullable<Topic['links']> = [];
+    if (g.url) links.push({ kind: 'url', url: g.url });
+    if (g.linkToRoot && !isRoot) links.push({ kind: 'topic', topicId: 'g0' });
+    if (links.length) t.links = links;
+    if (g.fill) t.style = { fillColor: g.fill };
+    return t;
+  };
+  return {
+    schemaVersion: 1,
+    title: 'rich generated',
+    root: topic(gen, true),
+    floating: [],
+    relationships: [],
+  };
+}
+
+describe('round trips of tasks, labels, links and colours on generated documents (property)', () => {
+  for (const format of ['mmap', 'json'] as const) {
+    it(`${format} keeps them all`, () => {
+      fc.assert(
+        fc.property(richAt(3), (gen) => {
+          const document = toRichDocument(gen);
+          const back = importMap(exportMap(document, format).data, { filename: `g.${format}` }).document;
+          expect(canonicalDocument(back)).toEqual(canonicalDocument(document));
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+});

@@ -28,7 +28,11 @@ export class OperatorBootstrap {
   async run(config: Pick<Config, 'bootstrapAdmin'>): Promise<string | undefined> {
     const admin = config.bootstrapAdmin;
     if (admin) {
-      if (await this.accounts.byEmail(admin.email)) return undefined;
+      const existing = await this.accounts.byEmail(admin.email);
+      if (existing) {
+        if (existing.operator !== 1) this.deps.logger.warn('CANOPY_BOOTSTRAP_ADMIN_EMAIL names an existing account that is not an operator; it was left as it is');
+        return undefined;
+      }
       const secrets = await passwordSecrets(this.deps, admin.email, admin.password);
       const created = await this.creator.create({ email: admin.email, password: admin.password, firstName: 'Operator', lastName: '' }, secrets, { verified: true, operator: true });
       if (created) {

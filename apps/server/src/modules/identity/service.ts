@@ -45,7 +45,9 @@ export interface IdentityService {
   requireRecentAuth(auth: AuthContext): void;
   caller(request: FastifyRequest): Caller;
   /** For other modules: an account's email, operator flag and memberships; undefined when it does not exist. */
-  accountSummary(accountId: string): Promise<{ id: string; email: string; operator: boolean; orgs: ReadonlyMap<string, OrgRole> } | undefined>;
+  accountSummary(
+    accountId: string,
+  ): Promise<{ id: string; email: string; emailVerified: boolean; operator: boolean; orgs: ReadonlyMap<string, OrgRole> } | undefined>;
   /** Deletes expired sessions, tokens and SRP challenges. */
   purgeExpired(): Promise<void>;
   close(): Promise<void>;
@@ -120,7 +122,7 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
       if (!row) return undefined;
       const account = await accounts.open(row);
       const memberships = await orgs.listForAccount(accountId);
-      return { id: account.id, email: account.email, operator: account.operator, orgs: new Map(memberships.map((m) => [m.id, m.role])) };
+      return { id: account.id, email: account.email, emailVerified: account.emailVerified, operator: account.operator, orgs: new Map(memberships.map((m) => [m.id, m.role])) };
     },
     purgeExpired,
     close: () => deps.mailer.flush(),

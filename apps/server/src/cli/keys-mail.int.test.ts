@@ -38,8 +38,21 @@ describe('canopy keys / canopy mail outbox', () => {
     const logger = pino({ level: 'silent' });
     const crypto = createCrypto({ dataDir: dir }, { database, clock: systemClock, logger });
     await crypto.cipher.seal('tenant-1', { table: 't', id: '1', column: 'c' }, 'x');
-    const mailer = new Mailer({ database, cipher: crypto.cipher, jobs: new JobQueue(database, systemClock, logger), clock: systemClock, logger }, { from: 'x@canopy.test' });
-    mailId = await mailer.send({ to: 'ada@example.com', template: 'reset_password', data: { link: 'https://canopy.test/r?t=1' } });
+    const mailer = new Mailer(
+      {
+        database,
+        cipher: crypto.cipher,
+        jobs: new JobQueue(database, systemClock, logger),
+        clock: systemClock,
+        logger,
+      },
+      { from: 'x@canopy.test' },
+    );
+    mailId = await mailer.send({
+      to: 'ada@example.com',
+      template: 'reset_password',
+      data: { link: 'https://canopy.test/r?t=1' },
+    });
     await database.close();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,7 +77,9 @@ describe('canopy keys / canopy mail outbox', () => {
     const { code, out } = await capture(() => rotate.run(['--tenant', 'tenant-1'], env));
     expect(code).toBe(0);
     expect(out).toMatch(/tenant tenant-1: data key version 2 is now used for new writes \(was 1\)/);
-    expect((await capture(() => status.run([], env))).out).toMatch(/in progress: tenant tenant-1 data key → v2/);
+    expect((await capture(() => status.run([], env))).out).toMatch(
+      /in progress: tenant tenant-1 data key → v2/,
+    );
   });
 
   it('lists the outbox and shows one mail', async () => {
@@ -74,7 +89,9 @@ describe('canopy keys / canopy mail outbox', () => {
     expect(list.out).toContain(mailId);
     const one = await capture(() => outbox.run(['--show', mailId], env));
     expect(one.out).toContain('https://canopy.test/r?t=1');
-    expect((await capture(() => outbox.run(['--to', 'nobody@example.com'], env))).out).toBe('the outbox is empty');
+    expect((await capture(() => outbox.run(['--to', 'nobody@example.com'], env))).out).toBe(
+      'the outbox is empty',
+    );
     expect((await capture(() => outbox.run(['--state', 'bogus'], env))).code).toBe(2);
   });
 });

@@ -32,13 +32,20 @@ const rotate: CliCommand = {
     '  and then destroys the old key; a server node runs the job once every node has seen the new key.',
   ].join('\n'),
   async run(args, env) {
-    const { values } = parseArgs({ args, options: { tenant: { type: 'string' }, 'batch-size': { type: 'string' } } });
+    const { values } = parseArgs({
+      args,
+      options: { tenant: { type: 'string' }, 'batch-size': { type: 'string' } },
+    });
     const { database, crypto } = open(env);
     try {
       if (values.tenant) {
         const r = await crypto.dataKeys.rotate(values.tenant);
-        console.log(`tenant ${values.tenant}: data key version ${r.to} is now used for new writes${r.from ? ` (was ${r.from})` : ''}`);
-        console.log(`re-encryption job queued (crypto.reencrypt_tenant); it runs on a server node in about ${Math.ceil(crypto.keys.cacheTtlMs / 1000) + 1} s`);
+        console.log(
+          `tenant ${values.tenant}: data key version ${r.to} is now used for new writes${r.from ? ` (was ${r.from})` : ''}`,
+        );
+        console.log(
+          `re-encryption job queued (crypto.reencrypt_tenant); it runs on a server node in about ${Math.ceil(crypto.keys.cacheTtlMs / 1000) + 1} s`,
+        );
         return 0;
       }
       const batchSize = values['batch-size'] ? Number(values['batch-size']) : undefined;
@@ -51,8 +58,13 @@ const rotate: CliCommand = {
         onProgress: (n) => process.stderr.write(`\rre-wrapped ${n} tenant keys`),
       });
       process.stderr.write('\n');
-      console.log(`root key version ${r.kekVersion} is current${r.resumed ? ' (finished an interrupted rotation)' : ''}; re-wrapped ${r.rewrapped} tenant keys`);
-      if (r.retiredVersions.length) console.log(`retired root key versions ${r.retiredVersions.join(', ')} (kept in the keyring so that older backups stay readable)`);
+      console.log(
+        `root key version ${r.kekVersion} is current${r.resumed ? ' (finished an interrupted rotation)' : ''}; re-wrapped ${r.rewrapped} tenant keys`,
+      );
+      if (r.retiredVersions.length)
+        console.log(
+          `retired root key versions ${r.retiredVersions.join(', ')} (kept in the keyring so that older backups stay readable)`,
+        );
       console.log('Back up the keyring file now, and give every node the new copy.');
       return 0;
     } finally {
@@ -72,19 +84,34 @@ const status: CliCommand = {
       const versions = await crypto.rootKeys.listVersions();
       const current = await crypto.rootKeys.currentVersion();
       const usage = await withSystemContext(database, 'keys status', (trx) =>
-        trx.selectFrom('tenant_data_keys').select(['kek_version']).select((eb) => eb.fn.countAll<number>().as('n')).where('wrapped_key', 'is not', null).groupBy('kek_version').execute(),
+        trx
+          .selectFrom('tenant_data_keys')
+          .select(['kek_version'])
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('wrapped_key', 'is not', null)
+          .groupBy('kek_version')
+          .execute(),
       );
       const running = await withSystemContext(database, 'keys status', (trx) =>
-        trx.selectFrom('crypto_rotations').selectAll().where('state', '=', 'running').orderBy('started_at').execute(),
+        trx
+          .selectFrom('crypto_rotations')
+          .selectAll()
+          .where('state', '=', 'running')
+          .orderBy('started_at')
+          .execute(),
       );
       console.log(`keyring: ${crypto.rootKeys.kind}`);
       for (const v of versions) {
         const n = Number(usage.find((u) => Number(u.kek_version) === v.version)?.n ?? 0);
-        console.log(`  v${v.version}${v.version === current ? ' (current)' : ''}  created ${v.createdAt}${v.retiredAt ? `  retired ${v.retiredAt}` : ''}  wraps ${n} tenant keys`);
+        console.log(
+          `  v${v.version}${v.version === current ? ' (current)' : ''}  created ${v.createdAt}${v.retiredAt ? `  retired ${v.retiredAt}` : ''}  wraps ${n} tenant keys`,
+        );
       }
       if (!running.length) console.log('no rotation in progress');
       for (const r of running) {
-        console.log(`  in progress: ${r.kind === 'kek' ? 'root key' : `tenant ${r.tenant_id ?? ''} data key`} → v${r.to_version}, ${r.processed} done, started ${new Date(Number(r.started_at)).toISOString()}`);
+        console.log(
+          `  in progress: ${r.kind === 'kek' ? 'root key' : `tenant ${r.tenant_id ?? ''} data key`} → v${r.to_version}, ${r.processed} done, started ${new Date(Number(r.started_at)).toISOString()}`,
+        );
       }
       return 0;
     } finally {

@@ -49,20 +49,38 @@ export const command: CliCommand = {
     try {
       const jobs = new JobQueue(database, systemClock, logger);
       const crypto = createCrypto({ dataDir: config.dataDir }, { database, clock: systemClock, logger });
-      const mailer = new Mailer({ database, cipher: crypto.cipher, jobs, clock: systemClock, logger }, { from: config.mailFrom, transport: { kind: 'outbox', deliver: async () => {}, close: async () => {} } });
+      const mailer = new Mailer(
+        { database, cipher: crypto.cipher, jobs, clock: systemClock, logger },
+        {
+          from: config.mailFrom,
+          transport: { kind: 'outbox', deliver: async () => {}, close: async () => {} },
+        },
+      );
       if (values.show) {
         const [entry] = await mailer.list({ id: values.show });
         if (!entry) {
           console.error(`no mail ${values.show} in the outbox`);
           return 1;
         }
-        console.log(`Id: ${entry.id}\nDate: ${entry.createdAt.toISOString()}\nState: ${entry.state} (${entry.transport}, ${entry.attempts} attempts)${entry.lastError ? `\nLast error: ${entry.lastError}` : ''}\nTemplate: ${entry.template}\nTo: ${entry.to}\nSubject: ${entry.subject}\n`);
+        console.log(
+          `Id: ${entry.id}\nDate: ${entry.createdAt.toISOString()}\nState: ${entry.state} (${entry.transport}, ${entry.attempts} attempts)${entry.lastError ? `\nLast error: ${entry.lastError}` : ''}\nTemplate: ${entry.template}\nTo: ${entry.to}\nSubject: ${entry.subject}\n`,
+        );
         console.log(values.html ? (entry.html ?? '(no HTML part)') : entry.text);
         return 0;
       }
-      const entries = await mailer.list({ limit, ...(state ? { state } : {}), ...(values.to ? { to: values.to } : {}) });
+      const entries = await mailer.list({
+        limit,
+        ...(state ? { state } : {}),
+        ...(values.to ? { to: values.to } : {}),
+      });
       if (values.json) {
-        console.log(JSON.stringify(entries.map(({ html: _html, ...e }) => e), null, 2));
+        console.log(
+          JSON.stringify(
+            entries.map(({ html: _html, ...e }) => e),
+            null,
+            2,
+          ),
+        );
         return 0;
       }
       if (!entries.length) {
@@ -70,7 +88,9 @@ export const command: CliCommand = {
         return 0;
       }
       for (const e of entries) {
-        console.log(`${e.createdAt.toISOString()}  ${e.state.padEnd(6)}  ${e.template.padEnd(20)}  ${e.to}  "${e.subject}"  ${e.id}`);
+        console.log(
+          `${e.createdAt.toISOString()}  ${e.state.padEnd(6)}  ${e.template.padEnd(20)}  ${e.to}  "${e.subject}"  ${e.id}`,
+        );
       }
       return 0;
     } finally {

@@ -13,5 +13,9 @@ export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<vo
     .addColumn('started_at', 'bigint', (c) => c.notNull())
     .addColumn('finished_at', 'bigint')
     .execute();
-  await db.schema.createIndex('retention_runs_policy').on('retention_runs').columns(['policy', 'started_at']).execute();
+  await db.schema
+    .createIndex('retention_runs_policy')
+    .on('retention_runs')
+    .columns(['policy', 'started_at'])
+    .execute();
 }

@@ -10,7 +10,11 @@ import type { Readable } from 'node:stream';
 
 export interface BlobBackend {
   readonly kind: 'fs' | 's3';
-  put(path: string, body: Readable, options: { maxBytes: number; precondition?: () => Promise<boolean> }): Promise<{ size: number } | undefined>;
+  put(
+    path: string,
+    body: Readable,
+    options: { maxBytes: number; precondition?: () => Promise<boolean> },
+  ): Promise<{ size: number } | undefined>;
   get(path: string): Promise<Readable | undefined>;
   /** The first `bytes` bytes of an object (for reading headers), or undefined when missing. */
   head(path: string, bytes: number): Promise<Buffer | undefined>;

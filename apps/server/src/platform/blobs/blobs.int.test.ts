@@ -28,7 +28,10 @@ async function* pieces(total: number, pieceBytes: number, seed: Buffer): AsyncIt
 }
 
 /** The suite every blob backend passes. */
-function blobStoreSuite(name: string, setup: () => Promise<{ backend: BlobBackend; leftovers?: () => string[]; teardown: () => Promise<void> }>) {
+function blobStoreSuite(
+  name: string,
+  setup: () => Promise<{ backend: BlobBackend; leftovers?: () => string[]; teardown: () => Promise<void> }>,
+) {
   describe(`blob store [${name}]`, () => {
     let database: Database;
     let testDb: TestDatabase;
@@ -67,7 +70,9 @@ function blobStoreSuite(name: string, setup: () => Promise<{ backend: BlobBacken
       const total = 12 * 1024 * 1024 + 17;
       const expected = createHash('sha256');
       for await (const p of pieces(total, 300_000, seed)) expected.update(p);
-      expect(await store.put('t1', 'big/blob.bin', Readable.from(pieces(total, 300_000, seed)))).toEqual({ size: total });
+      expect(await store.put('t1', 'big/blob.bin', Readable.from(pieces(total, 300_000, seed)))).toEqual({
+        size: total,
+      });
       const got = createHash('sha256');
       let n = 0;
       for await (const c of await store.get('t1', 'big/blob.bin')) {
@@ -99,7 +104,11 @@ function blobStoreSuite(name: string, setup: () => Promise<{ backend: BlobBacken
     });
 
     it('refuses a blob over the limit and leaves nothing behind', async () => {
-      await expect(store.put('t1', 'too/big', Readable.from(pieces(200_000, 10_000, randomBytes(10))), { maxBytes: 100_000 })).rejects.toMatchObject({
+      await expect(
+        store.put('t1', 'too/big', Readable.from(pieces(200_000, 10_000, randomBytes(10))), {
+          maxBytes: 100_000,
+        }),
+      ).rejects.toMatchObject({
         status: 413,
         code: 'too_large',
       });
@@ -107,14 +116,31 @@ function blobStoreSuite(name: string, setup: () => Promise<{ backend: BlobBacken
       expect(env.leftovers?.() ?? []).toEqual([]);
       // A store-wide ceiling applies even when a caller asks for more.
       const small = new BlobStore('small', backend, crypto.keys, { maxBytes: 1_000 });
-      await expect(small.put('t1', 'x', randomBytes(1_001), { maxBytes: 10_000_000 })).rejects.toMatchObject({ status: 413 });
+      await expect(small.put('t1', 'x', randomBytes(1_001), { maxBytes: 10_000_000 })).rejects.toMatchObject({
+        status: 413,
+      });
     });
 
     it('refuses keys that could escape the tenant folder', async () => {
-      for (const key of ['../t2/x', 'a/../../t2/x', '/abs', 'a//b', '', '.', '..', 'a\\b', '.hidden', 'a/.tmp-x', 'nul\0byte', 'a/']) {
+      for (const key of [
+        '../t2/x',
+        'a/../../t2/x',
+        '/abs',
+        'a//b',
+        '',
+        '.',
+        '..',
+        'a\\b',
+        '.hidden',
+        'a/.tmp-x',
+        'nul\0byte',
+        'a/',
+      ]) {
         await expect(store.put('t1', key, Buffer.from('x')), key).rejects.toBeInstanceOf(AppError);
       }
-      await expect(store.put('../t1', 'x', Buffer.from('x'))).rejects.toMatchObject({ code: 'invalid_blob_key' });
+      await expect(store.put('../t1', 'x', Buffer.from('x'))).rejects.toMatchObject({
+        code: 'invalid_blob_key',
+      });
       await expect(store.get('t1', '../t2/x')).rejects.toMatchObject({ code: 'invalid_blob_key' });
     });
 
@@ -135,7 +161,8 @@ function blobStoreSuite(name: string, setup: () => Promise<{ backend: BlobBacken
       const raw: Buffer[] = [];
       for await (const c of (await backend.get('t1/victim'))!) raw.push(c as Buffer);
       const stored = Buffer.concat(raw);
-      const putRaw = (path: string, bytes: Buffer) => backend.put(path, Readable.from([bytes]), { maxBytes: 1e9 });
+      const putRaw = (path: string, bytes: Buffer) =>
+        backend.put(path, Readable.from([bytes]), { maxBytes: 1e9 });
 
       for (const offset of [10, 40, 70_000, stored.length - 1]) {
         const bad = Buffer.from(stored);
@@ -175,7 +202,10 @@ function blobStoreSuite(name: string, setup: () => Promise<{ backend: BlobBacken
 
 blobStoreSuite('fs', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-blobs-'));
-  const listAll = (d: string): string[] => readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  const listAll = (d: string): string[] =>
+    readdirSync(d, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name));
   return {
     backend: new FsBlobBackend(dir),
     leftovers: () => listAll(dir).filter((f) => f.includes('.tmp-') || f.includes('too')),
@@ -188,10 +218,13 @@ if (s3Enabled()) {
   blobStoreSuite('s3', async () => {
     s3 = await startLocalS3();
     const backend = await s3.backend(`canopy-test-${randomBytes(4).toString('hex')}`);
-    return { backend, teardown: async () => {
-      await backend.close();
-      await s3?.stop();
-    } };
+    return {
+      backend,
+      teardown: async () => {
+        await backend.close();
+        await s3?.stop();
+      },
+    };
   });
 } else {
   describe.skip('blob store [s3] (set CANOPY_TEST_S3=1)', () => {

@@ -27,7 +27,11 @@ export class FsBlobBackend implements BlobBackend {
     return full;
   }
 
-  async put(path: string, body: Readable, options: { maxBytes: number; precondition?: () => Promise<boolean> }) {
+  async put(
+    path: string,
+    body: Readable,
+    options: { maxBytes: number; precondition?: () => Promise<boolean> },
+  ) {
     const target = this.file(path);
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     const temp = join(dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
@@ -115,7 +119,10 @@ export class FsBlobBackend implements BlobBackend {
     for (const e of entries) {
       if (!e.isFile() || e.name.startsWith(TEMP_PREFIX)) continue;
       const full = join(e.parentPath, e.name);
-      yield full.slice(this.root.length + 1).split(sep).join('/');
+      yield full
+        .slice(this.root.length + 1)
+        .split(sep)
+        .join('/');
     }
   }
 

@@ -38,11 +38,15 @@ export interface BlobStores {
   close(): Promise<void>;
 }
 
-export function createBlobStores(options: BlobStoresOptions, deps: { keys: TenantKeyStore; logger?: Logger }): BlobStores {
+export function createBlobStores(
+  options: BlobStoresOptions,
+  deps: { keys: TenantKeyStore; logger?: Logger },
+): BlobStores {
   const stores = new Map<string, BlobStore>();
   stores.set('default', new BlobStore('default', openBlobBackend(options.blobUrl), deps.keys, options));
   for (const [name, url] of Object.entries(options.regions ?? {})) {
-    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name) || name === 'default') throw new Error(`invalid blob region name: ${name}`);
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name) || name === 'default')
+      throw new Error(`invalid blob region name: ${name}`);
     stores.set(name, new BlobStore(name, openBlobBackend(url), deps.keys, options));
   }
   const defaultStore = stores.get('default')!;

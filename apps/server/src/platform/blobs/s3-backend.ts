@@ -40,9 +40,15 @@ export function parseS3Url(url: string): S3BackendOptions {
     prefix: p.get('prefix') ?? (u.pathname.replace(/^\/+/, '') || undefined),
     endpoint: p.get('endpoint') ?? undefined,
     region: p.get('region') ?? undefined,
-    forcePathStyle: p.has('forcePathStyle') ? p.get('forcePathStyle') !== 'false' : Boolean(p.get('endpoint')),
+    forcePathStyle: p.has('forcePathStyle')
+      ? p.get('forcePathStyle') !== 'false'
+      : Boolean(p.get('endpoint')),
   };
-  if (u.username) options.credentials = { accessKeyId: decodeURIComponent(u.username), secretAccessKey: decodeURIComponent(u.password) };
+  if (u.username)
+    options.credentials = {
+      accessKeyId: decodeURIComponent(u.username),
+      secretAccessKey: decodeURIComponent(u.password),
+    };
   return options;
 }
 
@@ -78,7 +84,11 @@ export class S3BlobBackend implements BlobBackend {
     return this.prefix + path;
   }
 
-  async put(path: string, body: Readable, options: { maxBytes: number; precondition?: () => Promise<boolean> }) {
+  async put(
+    path: string,
+    body: Readable,
+    options: { maxBytes: number; precondition?: () => Promise<boolean> },
+  ) {
     const Key = this.key(path);
     let uploadId: string | undefined;
     const parts: { PartNumber: number; ETag: string | undefined }[] = [];
@@ -87,11 +97,21 @@ export class S3BlobBackend implements BlobBackend {
     let size = 0;
     const flushPart = async () => {
       if (!uploadId) {
-        const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }));
+        const created = await this.client.send(
+          new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }),
+        );
         uploadId = created.UploadId;
       }
       const PartNumber = parts.length + 1;
-      const r = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber, Body: Buffer.concat(pending) }));
+      const r = await this.client.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key,
+          UploadId: uploadId,
+          PartNumber,
+          Body: Buffer.concat(pending),
+        }),
+      );
       parts.push({ PartNumber, ETag: r.ETag });
       pending = [];
       pendingBytes = 0;
@@ -105,19 +125,39 @@ export class S3BlobBackend implements BlobBackend {
         if (pendingBytes >= this.partBytes) await flushPart();
       }
       if (options.precondition && !(await options.precondition())) {
-        if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }));
+        if (uploadId)
+          await this.client.send(
+            new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }),
+          );
         return undefined;
       }
       if (!uploadId) {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(pending), ContentLength: pendingBytes }));
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: Buffer.concat(pending),
+            ContentLength: pendingBytes,
+          }),
+        );
       } else {
         if (pendingBytes > 0) await flushPart();
-        await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        await this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        );
       }
       return { size };
     } catch (err) {
       body.destroy();
-      if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => {});
+      if (uploadId)
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }))
+          .catch(() => {});
       throw err;
     }
   }
@@ -134,7 +174,9 @@ export class S3BlobBackend implements BlobBackend {
 
   async head(path: string, bytes: number): Promise<Buffer | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path), Range: `bytes=0-${bytes - 1}` }));
+      const r = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path), Range: `bytes=0-${bytes - 1}` }),
+      );
       return Buffer.from(await r.Body!.transformToByteArray()).subarray(0, bytes);
     } catch (err) {
       if (isMissing(err)) return undefined;
@@ -157,7 +199,9 @@ export class S3BlobBackend implements BlobBackend {
   async *list(prefix: string): AsyncIterable<string> {
     let ContinuationToken: string | undefined;
     do {
-      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken }));
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken }),
+      );
       for (const o of r.Contents ?? []) if (o.Key) yield o.Key.slice(this.prefix.length);
       ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (ContinuationToken);

@@ -8,7 +8,14 @@ import { AppError, notFound, tooLarge } from '../errors.ts';
 import type { DataKeyUser } from '../crypto/rotation.ts';
 import type { TenantKeyStore } from '../crypto/tenant-keys.ts';
 import { BlobKeyError, blobPath, tenantPrefix, type BlobBackend } from './backend.ts';
-import { BLOB_HEADER_BYTES, BlobTooLargeError, createBlobDecryptor, createBlobEncryptor, maxSealedBytes, parseBlobHeader } from './stream-format.ts';
+import {
+  BLOB_HEADER_BYTES,
+  BlobTooLargeError,
+  createBlobDecryptor,
+  createBlobEncryptor,
+  maxSealedBytes,
+  parseBlobHeader,
+} from './stream-format.ts';
 
 export type BlobBody = Readable | Uint8Array | AsyncIterable<Uint8Array>;
 
@@ -18,7 +25,11 @@ export interface BlobStoreOptions {
 }
 
 const toReadable = (body: BlobBody): Readable =>
-  body instanceof Readable ? body : body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : Readable.from(body);
+  body instanceof Readable
+    ? body
+    : body instanceof Uint8Array
+      ? Readable.from([Buffer.from(body)])
+      : Readable.from(body);
 
 function asAppError(err: unknown): unknown {
   if (err instanceof BlobTooLargeError) return tooLarge(err.message);
@@ -39,23 +50,39 @@ export class BlobStore {
   }
 
   /** Stores `body` as the tenant's blob `key` (replacing any), encrypted; returns the plaintext size. */
-  async put(tenantId: string, key: string, body: BlobBody, options: { maxBytes?: number } = {}): Promise<{ size: number }> {
+  async put(
+    tenantId: string,
+    key: string,
+    body: BlobBody,
+    options: { maxBytes?: number } = {},
+  ): Promise<{ size: number }> {
     return this.write(tenantId, key, toReadable(body), options.maxBytes);
   }
 
-  private async write(tenantId: string, key: string, plain: Readable, maxBytes?: number, precondition?: () => Promise<boolean>) {
+  private async write(
+    tenantId: string,
+    key: string,
+    plain: Readable,
+    maxBytes?: number,
+    precondition?: () => Promise<boolean>,
+  ) {
     try {
       const path = blobPath(tenantId, key);
       const limit = Math.min(maxBytes ?? this.maxBytes, this.maxBytes);
       const { version, key: dataKey } = await this.keys.activeKey(tenantId, 'data');
       let size = 0;
       plain.on('data', (c: Buffer) => void (size += c.length));
-      const sealed = plain.pipe(createBlobEncryptor(dataKey, version, { tenantId, key }, { maxBytes: limit }));
+      const sealed = plain.pipe(
+        createBlobEncryptor(dataKey, version, { tenantId, key }, { maxBytes: limit }),
+      );
       plain.once('error', (err) => sealed.destroy(err));
       // The backend sees the error when it reads (an errored stream stays errored); this only keeps an error
       // raised before it starts reading from being reported as uncaught.
       sealed.on('error', () => {});
-      const stored = await this.backend.put(path, sealed, { maxBytes: maxSealedBytes(limit), ...(precondition ? { precondition } : {}) });
+      const stored = await this.backend.put(path, sealed, {
+        maxBytes: maxSealedBytes(limit),
+        ...(precondition ? { precondition } : {}),
+      });
       if (!stored) return { size: -1 };
       return { size };
     } catch (err) {
@@ -114,7 +141,10 @@ export class BlobStore {
     return n;
   }
 
-  private async keyVersionOf(tenantId: string, key: string): Promise<{ version: number; header: Buffer } | undefined> {
+  private async keyVersionOf(
+    tenantId: string,
+    key: string,
+  ): Promise<{ version: number; header: Buffer } | undefined> {
     const header = await this.backend.head(blobPath(tenantId, key), BLOB_HEADER_BYTES);
     if (!header) return undefined;
     return { version: parseBlobHeader(header).keyVersion, header };
@@ -131,7 +161,9 @@ export class BlobStore {
           if (!current || current.version === activeVersion) continue;
           const plain = await this.get(tenantId, key);
           // Skip the write if someone replaced the blob meanwhile (their write used the active key).
-          const unchanged = async () => (await this.backend.head(blobPath(tenantId, key), BLOB_HEADER_BYTES))?.equals(current.header) ?? false;
+          const unchanged = async () =>
+            (await this.backend.head(blobPath(tenantId, key), BLOB_HEADER_BYTES))?.equals(current.header) ??
+            false;
           const r = await this.write(tenantId, key, plain, this.maxBytes, unchanged);
           if (r.size >= 0) n++;
           await heartbeat();

@@ -46,7 +46,8 @@ export class BlobTooLargeError extends Error {
 
 export function parseBlobHeader(header: Uint8Array): { keyVersion: number; chunkBytes: number } {
   const h = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
-  if (h.length < BLOB_HEADER_BYTES || !h.subarray(0, 4).equals(BLOB_MAGIC)) throw new BlobIntegrityError('bad magic');
+  if (h.length < BLOB_HEADER_BYTES || !h.subarray(0, 4).equals(BLOB_MAGIC))
+    throw new BlobIntegrityError('bad magic');
   if (h[4] !== 1) throw new BlobIntegrityError(`unknown format version ${h[4]}`);
   const chunkBytes = h.readUInt32BE(33);
   if (chunkBytes < 1 || chunkBytes > 16 * 1024 * 1024) throw new BlobIntegrityError('bad chunk size');
@@ -131,7 +132,10 @@ export function createBlobEncryptor(
  * Decrypts a blob stream. `resolveKey` gets the key version from the header. Every chunk is authenticated
  * before its plaintext is pushed; a stream that ends without a final chunk fails.
  */
-export function createBlobDecryptor(binding: BlobBinding, resolveKey: (keyVersion: number) => Promise<Buffer>): Transform {
+export function createBlobDecryptor(
+  binding: BlobBinding,
+  resolveKey: (keyVersion: number) => Promise<Buffer>,
+): Transform {
   let buf: Buffer = Buffer.alloc(0);
   let header: Buffer | undefined;
   let key: Buffer | undefined;
@@ -172,7 +176,10 @@ export function createBlobDecryptor(binding: BlobBinding, resolveKey: (keyVersio
           buf = buf.subarray(chunkBytes + TAG_BYTES);
         }
       };
-      step().then(() => done(), (err: unknown) => done(err as Error));
+      step().then(
+        () => done(),
+        (err: unknown) => done(err as Error),
+      );
     },
     flush(done: TransformCallback) {
       try {

@@ -26,7 +26,13 @@ export async function startLocalS3(): Promise<LocalS3> {
   return {
     endpoint,
     async backend(bucket) {
-      const b = new S3BlobBackend({ bucket, endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, partBytes: 5 * 1024 * 1024 });
+      const b = new S3BlobBackend({
+        bucket,
+        endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        partBytes: 5 * 1024 * 1024,
+      });
       await b.client.send(new CreateBucketCommand({ Bucket: bucket }));
       return b;
     },

@@ -5,7 +5,13 @@ import { createInProcessPubSub, InProcessHub } from '../pubsub/index.ts';
 import { ManualClock } from '../clock.ts';
 import { describeEachDialect } from '../db/testing.ts';
 import { withSystemContext, withTenant } from '../db/tenant.ts';
-import { DecryptionError, linkKeyCacheToPubSub, normaliseEmail, TenantKeyStore, TenantKeysDestroyedError } from './index.ts';
+import {
+  DecryptionError,
+  linkKeyCacheToPubSub,
+  normaliseEmail,
+  TenantKeyStore,
+  TenantKeysDestroyedError,
+} from './index.ts';
 import { createProbeSecretsTable, createTestCrypto, type TestCrypto } from './testing.ts';
 
 describeEachDialect('envelope encryption', (h) => {
@@ -23,7 +29,11 @@ describeEachDialect('envelope encryption', (h) => {
     it('is created on first start, readable by its owner only, with one current version', () => {
       const file = join(crypto.dir, 'keyring.json');
       expect(statSync(file).mode & 0o777).toBe(0o600);
-      const ring = JSON.parse(readFileSync(file, 'utf8')) as { format: string; current: number; keys: { key: string }[] };
+      const ring = JSON.parse(readFileSync(file, 'utf8')) as {
+        format: string;
+        current: number;
+        keys: { key: string }[];
+      };
       expect(ring.format).toBe('canopy-keyring');
       expect(ring.current).toBe(1);
       expect(Buffer.from(ring.keys[0]!.key, 'base64')).toHaveLength(32);
@@ -31,16 +41,25 @@ describeEachDialect('envelope encryption', (h) => {
   });
 
   it('seals and opens a value inside a tenant scope and with a bare tenant id', async () => {
-    const sealed = await withTenant(h.database, 't-1', (s) => crypto.cipher.seal(s, ref('r1'), 'ada@example.com'));
+    const sealed = await withTenant(h.database, 't-1', (s) =>
+      crypto.cipher.seal(s, ref('r1'), 'ada@example.com'),
+    );
     expect(sealed.includes(Buffer.from('ada@example.com'))).toBe(false);
     expect(await crypto.cipher.openText('t-1', ref('r1'), sealed)).toBe('ada@example.com');
-    expect(await withTenant(h.database, 't-1', (s) => crypto.cipher.openText(s, ref('r1'), sealed))).toBe('ada@example.com');
+    expect(await withTenant(h.database, 't-1', (s) => crypto.cipher.openText(s, ref('r1'), sealed))).toBe(
+      'ada@example.com',
+    );
   });
 
   it('stores one wrapped data key per tenant, never the key itself', async () => {
     await crypto.cipher.seal('t-2', ref('r1'), 'x');
     const rows = await withSystemContext(h.database, 'test', (trx) =>
-      trx.selectFrom('tenant_data_keys').selectAll().where('tenant_id', 'in', ['t-1', 't-2']).where('purpose', '=', 'data').execute(),
+      trx
+        .selectFrom('tenant_data_keys')
+        .selectAll()
+        .where('tenant_id', 'in', ['t-1', 't-2'])
+        .where('purpose', '=', 'data')
+        .execute(),
     );
     expect(rows.map((r) => [r.tenant_id, Number(r.version), r.state, Number(r.kek_version)]).sort()).toEqual([
       ['t-1', 1, 'active', 1],
@@ -54,14 +73,21 @@ describeEachDialect('envelope encryption', (h) => {
     // Written into tenant 2's table row with the same id: decrypts under t-2's key and binding, and must fail.
     await expect(crypto.cipher.open('t-2', ref('r1'), sealed)).rejects.toThrow(DecryptionError);
     await expect(crypto.cipher.open('t-1', ref('r2'), sealed)).rejects.toThrow(DecryptionError);
-    await expect(crypto.cipher.open('t-1', { ...ref('r1'), column: 'other' }, sealed)).rejects.toThrow(DecryptionError);
-    await expect(crypto.cipher.open('t-1', { ...ref('r1'), table: 'other' }, sealed)).rejects.toThrow(DecryptionError);
+    await expect(crypto.cipher.open('t-1', { ...ref('r1'), column: 'other' }, sealed)).rejects.toThrow(
+      DecryptionError,
+    );
+    await expect(crypto.cipher.open('t-1', { ...ref('r1'), table: 'other' }, sealed)).rejects.toThrow(
+      DecryptionError,
+    );
   });
 
   it('gives one first key to concurrent first writers', async () => {
-    const sealed = await Promise.all(Array.from({ length: 8 }, (_, i) => crypto.cipher.seal('t-race', ref(`r${i}`), `v${i}`)));
+    const sealed = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => crypto.cipher.seal('t-race', ref(`r${i}`), `v${i}`)),
+    );
     crypto.keys.invalidate();
-    for (const [i, s] of sealed.entries()) expect(await crypto.cipher.openText('t-race', ref(`r${i}`), s)).toBe(`v${i}`);
+    for (const [i, s] of sealed.entries())
+      expect(await crypto.cipher.openText('t-race', ref(`r${i}`), s)).toBe(`v${i}`);
   });
 
   describe('blind index', () => {
@@ -70,9 +96,15 @@ describeEachDialect('envelope encryption', (h) => {
       const b = await crypto.cipher.blindIndex('t-1', 'users.email', 'ada@example.com', normaliseEmail);
       expect(a).toBe(b);
       expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(await crypto.cipher.blindIndex('t-2', 'users.email', 'ada@example.com', normaliseEmail)).not.toBe(a);
-      expect(await crypto.cipher.blindIndex('t-1', 'invites.email', 'ada@example.com', normaliseEmail)).not.toBe(a);
-      expect(await crypto.cipher.blindIndex('t-1', 'users.email', 'bob@example.com', normaliseEmail)).not.toBe(a);
+      expect(
+        await crypto.cipher.blindIndex('t-2', 'users.email', 'ada@example.com', normaliseEmail),
+      ).not.toBe(a);
+      expect(
+        await crypto.cipher.blindIndex('t-1', 'invites.email', 'ada@example.com', normaliseEmail),
+      ).not.toBe(a);
+      expect(
+        await crypto.cipher.blindIndex('t-1', 'users.email', 'bob@example.com', normaliseEmail),
+      ).not.toBe(a);
     });
 
     it('survives a tenant data key rotation unchanged (the index key is separate)', async () => {
@@ -92,7 +124,11 @@ describeEachDialect('envelope encryption', (h) => {
       await expect(crypto.cipher.seal('t-gone', ref('r2'), 'new')).rejects.toThrow(TenantKeysDestroyedError);
       expect(await crypto.cipher.openText('t-stays', ref('r1'), theirs)).toBe('kept');
       const left = await withSystemContext(h.database, 'test', (trx) =>
-        trx.selectFrom('tenant_data_keys').select(['wrapped_key']).where('tenant_id', '=', 't-gone').execute(),
+        trx
+          .selectFrom('tenant_data_keys')
+          .select(['wrapped_key'])
+          .where('tenant_id', '=', 't-gone')
+          .execute(),
       );
       expect(left).toEqual([{ wrapped_key: null }]);
     });
@@ -116,11 +152,16 @@ describeEachDialect('envelope encryption', (h) => {
       const hub = new InProcessHub();
       const nodeA = createTestCrypto(h.database, clock, { keyringPath: join(crypto.dir, 'keyring.json') });
       const nodeB = createTestCrypto(h.database, clock, { keyringPath: join(crypto.dir, 'keyring.json') });
-      const links = [await linkKeyCacheToPubSub(nodeA.keys, createInProcessPubSub({ hub })), await linkKeyCacheToPubSub(nodeB.keys, createInProcessPubSub({ hub }))];
+      const links = [
+        await linkKeyCacheToPubSub(nodeA.keys, createInProcessPubSub({ hub })),
+        await linkKeyCacheToPubSub(nodeB.keys, createInProcessPubSub({ hub })),
+      ];
       const sealed = await nodeA.cipher.seal('t-bus', ref('r'), 'v');
       expect(await nodeB.cipher.openText('t-bus', ref('r'), sealed)).toBe('v'); // B now caches the key
       await nodeA.keys.shred('t-bus');
-      await vi.waitFor(() => expect(nodeB.cipher.open('t-bus', ref('r'), sealed)).rejects.toThrow(TenantKeysDestroyedError));
+      await vi.waitFor(() =>
+        expect(nodeB.cipher.open('t-bus', ref('r'), sealed)).rejects.toThrow(TenantKeysDestroyedError),
+      );
       for (const unlink of links) await unlink();
       nodeA.cleanup();
       nodeB.cleanup();
@@ -131,7 +172,9 @@ describeEachDialect('envelope encryption', (h) => {
     it('keeps at most maxCachedTenants tenants, evicting the least recently used', async () => {
       let unwraps = 0;
       const real = crypto.keys.provider;
-      const counting = Object.create(real, { unwrap: { value: (v: number, w: Uint8Array, a: Uint8Array) => (unwraps++, real.unwrap(v, w, a)) } }) as typeof real;
+      const counting = Object.create(real, {
+        unwrap: { value: (v: number, w: Uint8Array, a: Uint8Array) => (unwraps++, real.unwrap(v, w, a)) },
+      }) as typeof real;
       const small = new TenantKeyStore(h.database, counting, clock, { maxCachedTenants: 2 });
       for (const t of ['lru-1', 'lru-2']) await crypto.cipher.seal(t, ref('r'), 'x'); // create the keys
       await small.activeKey('lru-1', 'data');
@@ -152,7 +195,9 @@ describeEachDialect('envelope encryption', (h) => {
       const data = Buffer.from('licence token body');
       const first = await crypto.signing.sign('license', data);
       expect(await crypto.signing.verify('license', first.kid, data, first.signature)).toBe(true);
-      expect(await crypto.signing.verify('license', first.kid, Buffer.from('tampered'), first.signature)).toBe(false);
+      expect(
+        await crypto.signing.verify('license', first.kid, Buffer.from('tampered'), first.signature),
+      ).toBe(false);
       const newKid = await crypto.signing.rotate('license');
       const second = await crypto.signing.sign('license', data);
       expect(second.kid).toBe(newKid);
@@ -165,12 +210,20 @@ describeEachDialect('envelope encryption', (h) => {
         [first.kid, 'retired'],
       ]);
       const { subtle } = globalThis.crypto;
-      const pub = await subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: jwks.keys[1]!.x }, { name: 'Ed25519' }, false, ['verify']);
+      const pub = await subtle.importKey(
+        'jwk',
+        { kty: 'OKP', crv: 'Ed25519', x: jwks.keys[1]!.x },
+        { name: 'Ed25519' },
+        false,
+        ['verify'],
+      );
       expect(await subtle.verify({ name: 'Ed25519' }, pub, first.signature, data)).toBe(true);
     });
 
     it('keeps private keys sealed in the table', async () => {
-      const rows = await withSystemContext(h.database, 'test', (trx) => trx.selectFrom('signing_keys').selectAll().execute());
+      const rows = await withSystemContext(h.database, 'test', (trx) =>
+        trx.selectFrom('signing_keys').selectAll().execute(),
+      );
       expect(rows.length).toBeGreaterThan(0);
       for (const r of rows) expect(Buffer.from(r.private_sealed)[0]).toBe(1); // sealed-value format v1
     });

@@ -15,9 +15,21 @@ import { TenantKeyStore } from './tenant-keys.ts';
 
 export { Cipher, normaliseEmail, type FieldRef } from './cipher.ts';
 export { LocalKeyringProvider, KeyringError, type RootKeyProvider } from './keyring.ts';
-export { DataKeyRotation, sealedColumn, rotateRootKey, type DataKeyUser, type SealedColumnSpec } from './rotation.ts';
+export {
+  DataKeyRotation,
+  sealedColumn,
+  rotateRootKey,
+  type DataKeyUser,
+  type SealedColumnSpec,
+} from './rotation.ts';
 export { SigningKeys, type Jwks, type SigningPurpose } from './signing.ts';
-export { SYSTEM_TENANT, TenantKeyStore, TenantKeysDestroyedError, DataKeyMissingError, type KeyContext } from './tenant-keys.ts';
+export {
+  SYSTEM_TENANT,
+  TenantKeyStore,
+  TenantKeysDestroyedError,
+  DataKeyMissingError,
+  type KeyContext,
+} from './tenant-keys.ts';
 export { DecryptionError } from './value-format.ts';
 export { linkKeyCacheToPubSub, KEY_CACHE_CHANNEL } from './key-cache-bus.ts';
 
@@ -47,12 +59,20 @@ export interface CryptoPort {
   /** Register sealed columns here (`dataKeys.registerColumn(...)`) so tenant key rotation re-encrypts them. */
   readonly dataKeys: DataKeyRotation;
   readonly signing: SigningKeys;
-  rotateRootKey(options?: { batchSize?: number; onProgress?: (done: number) => void }): Promise<RootKeyRotationResult>;
+  rotateRootKey(options?: {
+    batchSize?: number;
+    onProgress?: (done: number) => void;
+  }): Promise<RootKeyRotationResult>;
 }
 
 export function createCrypto(options: CryptoOptions, deps: CryptoDeps): CryptoPort {
-  const rootKeys = options.rootKeyProvider ?? LocalKeyringProvider.open(options.keyringPath ?? join(options.dataDir, 'keyring.json'), deps.clock);
-  const keys = new TenantKeyStore(deps.database, rootKeys, deps.clock, { cacheTtlMs: options.keyCacheTtlMs, maxCachedTenants: options.maxCachedTenants });
+  const rootKeys =
+    options.rootKeyProvider ??
+    LocalKeyringProvider.open(options.keyringPath ?? join(options.dataDir, 'keyring.json'), deps.clock);
+  const keys = new TenantKeyStore(deps.database, rootKeys, deps.clock, {
+    cacheTtlMs: options.keyCacheTtlMs,
+    maxCachedTenants: options.maxCachedTenants,
+  });
   const cipher = new Cipher(keys);
   const dataKeys = new DataKeyRotation({ ...deps, keys, cipher });
   if (deps.jobs) dataKeys.defineJobs(deps.jobs);
@@ -63,6 +83,7 @@ export function createCrypto(options: CryptoOptions, deps: CryptoDeps): CryptoPo
     cipher,
     dataKeys,
     signing,
-    rotateRootKey: (o) => rotateRootKey({ database: deps.database, keys, clock: deps.clock, logger: deps.logger }, o),
+    rotateRootKey: (o) =>
+      rotateRootKey({ database: deps.database, keys, clock: deps.clock, logger: deps.logger }, o),
   };
 }

@@ -10,10 +10,16 @@ import type { TenantKeyStore } from './tenant-keys.ts';
 
 export const KEY_CACHE_CHANNEL = 'crypto.keys.changed';
 
-export async function linkKeyCacheToPubSub(keys: TenantKeyStore, pubsub: PubSub, logger?: Logger): Promise<Unsubscribe> {
+export async function linkKeyCacheToPubSub(
+  keys: TenantKeyStore,
+  pubsub: PubSub,
+  logger?: Logger,
+): Promise<Unsubscribe> {
   const unsubscribe = await pubsub.subscribe(KEY_CACHE_CHANNEL, (tenantId) => keys.invalidate(tenantId));
   keys.onChange = (tenantId) => {
-    pubsub.publish(KEY_CACHE_CHANNEL, tenantId).catch((err: unknown) => logger?.warn({ err, tenantId }, 'could not announce a key change'));
+    pubsub
+      .publish(KEY_CACHE_CHANNEL, tenantId)
+      .catch((err: unknown) => logger?.warn({ err, tenantId }, 'could not announce a key change'));
   };
   return async () => {
     keys.onChange = undefined;

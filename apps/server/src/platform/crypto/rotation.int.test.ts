@@ -9,7 +9,12 @@ import { withSystemContext, withTenant } from '../db/tenant.ts';
 import { JobQueue } from '../jobs/queue.ts';
 import type { RootKeyProvider } from './keyring.ts';
 import { rotateRootKey, RotationInProgressError, ROTATION_LOCK_STALE_MS } from './rotation.ts';
-import { createProbeSecretsTable, createTestCrypto, type ProbeSecretsTable, type TestCrypto } from './testing.ts';
+import {
+  createProbeSecretsTable,
+  createTestCrypto,
+  type ProbeSecretsTable,
+  type TestCrypto,
+} from './testing.ts';
 import { sealedKeyVersion } from './value-format.ts';
 
 const silent = pino({ level: 'silent' });
@@ -36,7 +41,12 @@ describeEachDialect('key rotation', (h) => {
     const out: string[] = [];
     for (const t of tenants) {
       await withTenant(h.database, t, async (scope) => {
-        const rows = await (scope.trx as unknown as ProbeDb).selectFrom(TABLE).selectAll().where('tenant_id', '=', t).orderBy('id').execute();
+        const rows = await (scope.trx as unknown as ProbeDb)
+          .selectFrom(TABLE)
+          .selectAll()
+          .where('tenant_id', '=', t)
+          .orderBy('id')
+          .execute();
         for (const r of rows) out.push(await crypto.cipher.openText(scope, ref(r.id), r.secret!));
       });
     }
@@ -54,7 +64,11 @@ describeEachDialect('key rotation', (h) => {
           rows.push({ tenant_id: t, id, secret: await crypto.cipher.seal(scope, ref(id), valueOf(t, i)) });
           expected.push(valueOf(t, i));
         }
-        for (let i = 0; i < rows.length; i += 100) await (scope.trx as unknown as ProbeDb).insertInto(TABLE).values(rows.slice(i, i + 100)).execute();
+        for (let i = 0; i < rows.length; i += 100)
+          await (scope.trx as unknown as ProbeDb)
+            .insertInto(TABLE)
+            .values(rows.slice(i, i + 100))
+            .execute();
       });
     }
     const writeMs = performance.now() - t0;
@@ -81,10 +95,22 @@ describeEachDialect('key rotation', (h) => {
     const dekMs = performance.now() - t0;
     expect((await jobs.list('done')).some((j) => j.name === 'crypto.reencrypt_tenant')).toBe(true);
 
-    const bRows = await withTenant(h.database, 'tenant-b', ({ trx }) => (trx as unknown as ProbeDb).selectFrom(TABLE).select('secret').where('tenant_id', '=', 'tenant-b').execute());
+    const bRows = await withTenant(h.database, 'tenant-b', ({ trx }) =>
+      (trx as unknown as ProbeDb)
+        .selectFrom(TABLE)
+        .select('secret')
+        .where('tenant_id', '=', 'tenant-b')
+        .execute(),
+    );
     expect(new Set(bRows.map((r) => sealedKeyVersion(r.secret!)))).toEqual(new Set([2]));
     const keyRows = await withSystemContext(h.database, 'test', (trx) =>
-      trx.selectFrom('tenant_data_keys').select(['version', 'state', 'wrapped_key']).where('tenant_id', '=', 'tenant-b').where('purpose', '=', 'data').orderBy('version').execute(),
+      trx
+        .selectFrom('tenant_data_keys')
+        .select(['version', 'state', 'wrapped_key'])
+        .where('tenant_id', '=', 'tenant-b')
+        .where('purpose', '=', 'data')
+        .orderBy('version')
+        .execute(),
     );
     expect(keyRows.map((r) => [Number(r.version), r.state, r.wrapped_key === null])).toEqual([
       [1, 'retired', true],
@@ -93,7 +119,10 @@ describeEachDialect('key rotation', (h) => {
 
     crypto.keys.invalidate();
     expect(await readAll()).toEqual(expected);
-    const ring = JSON.parse(readFileSync(join(crypto.dir, 'keyring.json'), 'utf8')) as { current: number; keys: { version: number; retiredAt: string | null }[] };
+    const ring = JSON.parse(readFileSync(join(crypto.dir, 'keyring.json'), 'utf8')) as {
+      current: number;
+      keys: { version: number; retiredAt: string | null }[];
+    };
     expect(ring.current).toBe(3);
     expect(ring.keys.map((k) => [k.version, k.retiredAt !== null])).toEqual([
       [1, true],
@@ -110,37 +139,85 @@ describeEachDialect('key rotation', (h) => {
     const v1 = await crypto.cipher.seal('tenant-e', ref('late'), 'late value');
     await crypto.dataKeys.rotate('tenant-e');
     clock.advance(crypto.keys.cacheTtlMs + 1_000);
-    await withTenant(h.database, 'tenant-e', ({ trx }) => (trx as unknown as ProbeDb).insertInto(TABLE).values({ tenant_id: 'tenant-e', id: 'late', secret: v1 }).execute());
+    await withTenant(h.database, 'tenant-e', ({ trx }) =>
+      (trx as unknown as ProbeDb)
+        .insertInto(TABLE)
+        .values({ tenant_id: 'tenant-e', id: 'late', secret: v1 })
+        .execute(),
+    );
     const r = await crypto.dataKeys.reencryptTenant('tenant-e');
     expect(r).toEqual({ resealed: 1, retired: [1], pending: [] });
-    const row = await withTenant(h.database, 'tenant-e', ({ trx }) => (trx as unknown as ProbeDb).selectFrom(TABLE).select('secret').where('tenant_id', '=', 'tenant-e').executeTakeFirstOrThrow());
+    const row = await withTenant(h.database, 'tenant-e', ({ trx }) =>
+      (trx as unknown as ProbeDb)
+        .selectFrom(TABLE)
+        .select('secret')
+        .where('tenant_id', '=', 'tenant-e')
+        .executeTakeFirstOrThrow(),
+    );
     expect(await crypto.cipher.openText('tenant-e', ref('late'), row.secret!)).toBe('late value');
   });
 
   it('keeps the old data key until every node can have seen the rotation', async () => {
     await withTenant(h.database, 'tenant-f', async (scope) => {
-      await (scope.trx as unknown as ProbeDb).insertInto(TABLE).values({ tenant_id: 'tenant-f', id: 'a', secret: await crypto.cipher.seal(scope, ref('a'), 'f') }).execute();
+      await (scope.trx as unknown as ProbeDb)
+        .insertInto(TABLE)
+        .values({ tenant_id: 'tenant-f', id: 'a', secret: await crypto.cipher.seal(scope, ref('a'), 'f') })
+        .execute();
     });
     await crypto.dataKeys.rotate('tenant-f');
     const early = await crypto.dataKeys.reencryptTenant('tenant-f');
     expect(early).toEqual({ resealed: 1, retired: [], pending: [1] });
     clock.advance(crypto.keys.cacheTtlMs);
-    expect(await crypto.dataKeys.reencryptTenant('tenant-f')).toEqual({ resealed: 0, retired: [1], pending: [] });
+    expect(await crypto.dataKeys.reencryptTenant('tenant-f')).toEqual({
+      resealed: 0,
+      retired: [1],
+      pending: [],
+    });
   });
 
   describe('two root-key rotations at once', () => {
     it('lets only one run; a lock left by a dead run is taken over once stale', async () => {
       const now = clock.now().getTime();
-      await h.database.db.insertInto('system_settings').values({ key: 'crypto.kek_rotation.lock', value: 'rotation-other-process', updated_at: now }).execute();
+      await h.database.db
+        .insertInto('system_settings')
+        .values({ key: 'crypto.kek_rotation.lock', value: 'rotation-other-process', updated_at: now })
+        .execute();
       await expect(crypto.rotateRootKey()).rejects.toThrow(RotationInProgressError);
       clock.advance(ROTATION_LOCK_STALE_MS);
       const before = await crypto.keys.provider.currentVersion();
       expect((await crypto.rotateRootKey()).kekVersion).toBe(before + 1);
-      expect(await h.database.db.selectFrom('system_settings').selectAll().where('key', '=', 'crypto.kek_rotation.lock').execute()).toEqual([]);
-      const [a, b] = await Promise.allSettled([crypto.rotateRootKey(), crypto.rotateRootKey()]);
-      expect([a.status, b.status].sort()).toEqual(['fulfilled', 'rejected']);
-      const rejected = [a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult;
-      expect(rejected.reason).toBeInstanceOf(RotationInProgressError);
+      expect(
+        await h.database.db
+          .selectFrom('system_settings')
+          .selectAll()
+          .where('key', '=', 'crypto.kek_rotation.lock')
+          .execute(),
+      ).toEqual([]);
+      // A rotation held up half-way keeps the lock; a second one meanwhile is refused.
+      const real = crypto.keys.provider;
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let waiting!: () => void;
+      const reachedGate = new Promise<void>((resolve) => (waiting = resolve));
+      const slow = Object.create(real, {
+        // Held before any transaction is open (SQLite has a single connection).
+        addVersion: {
+          value: async () => {
+            waiting();
+            await gate;
+            return real.addVersion();
+          },
+        },
+      }) as RootKeyProvider;
+      const first = rotateRootKey({
+        database: h.database,
+        keys: Object.create(crypto.keys, { provider: { value: slow } }) as typeof crypto.keys,
+        clock,
+      });
+      await reachedGate;
+      await expect(crypto.rotateRootKey()).rejects.toThrow(RotationInProgressError);
+      open();
+      expect((await first).kekVersion).toBe(before + 2);
     });
   });
 
@@ -162,9 +239,16 @@ describeEachDialect('key rotation', (h) => {
       };
       const keysView = Object.create(crypto.keys, { provider: { value: failing } }) as typeof crypto.keys;
       const before = await real.currentVersion();
-      await expect(rotateRootKey({ database: h.database, keys: keysView, clock }, { batchSize: 2 })).rejects.toThrow('power cut');
+      await expect(
+        rotateRootKey({ database: h.database, keys: keysView, clock }, { batchSize: 2 }),
+      ).rejects.toThrow('power cut');
       const running = await withSystemContext(h.database, 'test', (trx) =>
-        trx.selectFrom('crypto_rotations').selectAll().where('kind', '=', 'kek').where('state', '=', 'running').execute(),
+        trx
+          .selectFrom('crypto_rotations')
+          .selectAll()
+          .where('kind', '=', 'kek')
+          .where('state', '=', 'running')
+          .execute(),
       );
       expect(running).toHaveLength(1);
       expect(Number(running[0]!.processed)).toBe(4); // two whole batches committed before the failure
@@ -176,7 +260,12 @@ describeEachDialect('key rotation', (h) => {
       expect(resumed.resumed).toBe(true);
       expect(await real.currentVersion()).toBe(target);
       const stale = await withSystemContext(h.database, 'test', (trx) =>
-        trx.selectFrom('tenant_data_keys').select('tenant_id').where('wrapped_key', 'is not', null).where('kek_version', '<>', target).execute(),
+        trx
+          .selectFrom('tenant_data_keys')
+          .select('tenant_id')
+          .where('wrapped_key', 'is not', null)
+          .where('kek_version', '<>', target)
+          .execute(),
       );
       expect(stale).toEqual([]);
       crypto.keys.invalidate();

@@ -26,7 +26,9 @@ import { sealedKeyVersion } from './value-format.ts';
 
 export class RotationInProgressError extends Error {
   constructor(owner: string, sinceMs: number) {
-    super(`another root key rotation (${owner}) is running, last seen ${Math.round(sinceMs / 1000)} s ago; wait for it, or if it died, run again once it has been silent for ${ROTATION_LOCK_STALE_MS / 1000} s`);
+    super(
+      `another root key rotation (${owner}) is running, last seen ${Math.round(sinceMs / 1000)} s ago; wait for it, or if it died, run again once it has been silent for ${ROTATION_LOCK_STALE_MS / 1000} s`,
+    );
     this.name = 'RotationInProgressError';
   }
 }
@@ -36,27 +38,57 @@ const ROTATION_LOCK = 'crypto.kek_rotation.lock';
 export const ROTATION_LOCK_STALE_MS = 60_000;
 
 /** One root-key rotation at a time, across processes: a row in system_settings, refreshed after each batch. */
-async function acquireRotationLock(database: Database, clock: Clock, owner: string): Promise<{ refresh: () => Promise<void>; release: () => Promise<void> }> {
+async function acquireRotationLock(
+  database: Database,
+  clock: Clock,
+  owner: string,
+): Promise<{ refresh: () => Promise<void>; release: () => Promise<void> }> {
   const db = database.db;
   const now = () => clock.now().getTime();
   try {
-    await db.insertInto('system_settings').values({ key: ROTATION_LOCK, value: owner, updated_at: now() }).execute();
+    await db
+      .insertInto('system_settings')
+      .values({ key: ROTATION_LOCK, value: owner, updated_at: now() })
+      .execute();
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    const held = await db.selectFrom('system_settings').selectAll().where('key', '=', ROTATION_LOCK).executeTakeFirst();
+    const held = await db
+      .selectFrom('system_settings')
+      .selectAll()
+      .where('key', '=', ROTATION_LOCK)
+      .executeTakeFirst();
     const age = held ? now() - Number(held.updated_at) : Infinity;
     if (held && age < ROTATION_LOCK_STALE_MS) throw new RotationInProgressError(held.value, age);
     const taken = held
-      ? await db.updateTable('system_settings').set({ value: owner, updated_at: now() }).where('key', '=', ROTATION_LOCK).where('value', '=', held.value).where('updated_at', '=', held.updated_at).executeTakeFirst()
+      ? await db
+          .updateTable('system_settings')
+          .set({ value: owner, updated_at: now() })
+          .where('key', '=', ROTATION_LOCK)
+          .where('value', '=', held.value)
+          .where('updated_at', '=', held.updated_at)
+          .executeTakeFirst()
       : undefined;
     if (!taken || Number(taken.numUpdatedRows) !== 1) throw new RotationInProgressError('unknown', 0);
   }
   return {
     refresh: async () => {
-      const r = await db.updateTable('system_settings').set({ updated_at: now() }).where('key', '=', ROTATION_LOCK).where('value', '=', owner).executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) throw new Error('lost the root key rotation lock to another process (this run was silent too long); run the rotation again');
+      const r = await db
+        .updateTable('system_settings')
+        .set({ updated_at: now() })
+        .where('key', '=', ROTATION_LOCK)
+        .where('value', '=', owner)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1)
+        throw new Error(
+          'lost the root key rotation lock to another process (this run was silent too long); run the rotation again',
+        );
     },
-    release: async () => void (await db.deleteFrom('system_settings').where('key', '=', ROTATION_LOCK).where('value', '=', owner).execute()),
+    release: async () =>
+      void (await db
+        .deleteFrom('system_settings')
+        .where('key', '=', ROTATION_LOCK)
+        .where('value', '=', owner)
+        .execute()),
   };
 }
 
@@ -91,7 +123,13 @@ async function rotateRootKeyLocked(
   const now = () => clock.now().getTime();
 
   const unfinished = await withSystemContext(database, 'root key rotation: find unfinished run', (trx) =>
-    trx.selectFrom('crypto_rotations').selectAll().where('kind', '=', 'kek').where('state', '=', 'running').orderBy('started_at', 'desc').executeTakeFirst(),
+    trx
+      .selectFrom('crypto_rotations')
+      .selectAll()
+      .where('kind', '=', 'kek')
+      .where('state', '=', 'running')
+      .orderBy('started_at', 'desc')
+      .executeTakeFirst(),
   );
   let rotationId: string;
   let target: number;
@@ -106,14 +144,33 @@ async function rotateRootKeyLocked(
     rotationId = randomUUID();
     await withSystemContext(database, 'root key rotation: record start', async (trx) => {
       // A run that died before a newer version was added is superseded by this one.
-      await trx.updateTable('crypto_rotations').set({ state: 'done', finished_at: now(), updated_at: now() }).where('kind', '=', 'kek').where('state', '=', 'running').execute();
+      await trx
+        .updateTable('crypto_rotations')
+        .set({ state: 'done', finished_at: now(), updated_at: now() })
+        .where('kind', '=', 'kek')
+        .where('state', '=', 'running')
+        .execute();
       await trx
         .insertInto('crypto_rotations')
-        .values({ id: rotationId, kind: 'kek', tenant_id: null, from_version: from, to_version: target, state: 'running', processed: 0, started_at: now(), updated_at: now(), finished_at: null })
+        .values({
+          id: rotationId,
+          kind: 'kek',
+          tenant_id: null,
+          from_version: from,
+          to_version: target,
+          state: 'running',
+          processed: 0,
+          started_at: now(),
+          updated_at: now(),
+          finished_at: null,
+        })
         .execute();
     });
   }
-  deps.logger?.info({ kekVersion: target, resumed: Boolean(unfinished && unfinished.id === rotationId) }, 'root key rotation started');
+  deps.logger?.info(
+    { kekVersion: target, resumed: Boolean(unfinished && unfinished.id === rotationId) },
+    'root key rotation started',
+  );
 
   let rewrapped = 0;
   for (;;) {
@@ -133,7 +190,10 @@ async function rotateRootKeyLocked(
         const aad = dataKeyAad(r.tenant_id, r.purpose, Number(r.version));
         const plain = await provider.unwrap(Number(r.kek_version), r.wrapped_key, aad);
         const { kekVersion, wrapped } = await provider.wrap(plain, aad);
-        if (kekVersion !== target) throw new Error(`the keyring's current version changed during rotation (${kekVersion}, expected ${target}); run the rotation again`);
+        if (kekVersion !== target)
+          throw new Error(
+            `the keyring's current version changed during rotation (${kekVersion}, expected ${target}); run the rotation again`,
+          );
         await trx
           .updateTable('tenant_data_keys')
           .set({ wrapped_key: wrapped, kek_version: target })
@@ -144,7 +204,11 @@ async function rotateRootKeyLocked(
           .execute();
       }
       processed += rows.length;
-      await trx.updateTable('crypto_rotations').set({ processed, updated_at: now() }).where('id', '=', rotationId).execute();
+      await trx
+        .updateTable('crypto_rotations')
+        .set({ processed, updated_at: now() })
+        .where('id', '=', rotationId)
+        .execute();
       return rows;
     });
     rewrapped += done.length;
@@ -155,7 +219,12 @@ async function rotateRootKeyLocked(
 
   const retiredVersions: number[] = [];
   const inUse = await withSystemContext(database, 'root key rotation: versions in use', (trx) =>
-    trx.selectFrom('tenant_data_keys').select('kek_version').distinct().where('wrapped_key', 'is not', null).execute(),
+    trx
+      .selectFrom('tenant_data_keys')
+      .select('kek_version')
+      .distinct()
+      .where('wrapped_key', 'is not', null)
+      .execute(),
   );
   const used = new Set(inUse.map((r) => Number(r.kek_version)));
   for (const v of await provider.listVersions()) {
@@ -165,7 +234,11 @@ async function rotateRootKeyLocked(
     }
   }
   await withSystemContext(database, 'root key rotation: record end', (trx) =>
-    trx.updateTable('crypto_rotations').set({ state: 'done', finished_at: now(), updated_at: now() }).where('id', '=', rotationId).execute(),
+    trx
+      .updateTable('crypto_rotations')
+      .set({ state: 'done', finished_at: now(), updated_at: now() })
+      .where('id', '=', rotationId)
+      .execute(),
   );
   keys.invalidate();
   deps.logger?.info({ kekVersion: target, rewrapped, retiredVersions }, 'root key rotation finished');
@@ -192,9 +265,17 @@ export interface SealedColumnSpec {
 type AnyTables = Record<string, Record<string, unknown>>;
 
 /** A sealed column of a tenant-owned table (with `tenant_id`), re-encrypted in batches of `batchSize` rows. */
-export function sealedColumn(database: Database, cipher: Cipher, spec: SealedColumnSpec, batchSize = 200): DataKeyUser {
+export function sealedColumn(
+  database: Database,
+  cipher: Cipher,
+  spec: SealedColumnSpec,
+  batchSize = 200,
+): DataKeyUser {
   const idColumn = spec.idColumn ?? 'id';
-  const scan = async (tenantId: string, visit: (trx: Transaction<AnyTables>, id: string, value: Buffer) => Promise<void>) => {
+  const scan = async (
+    tenantId: string,
+    visit: (trx: Transaction<AnyTables>, id: string, value: Buffer) => Promise<void>,
+  ) => {
     let cursor: string | undefined;
     for (;;) {
       const rows = await withTenant(database, tenantId, async (scope) => {
@@ -261,7 +342,14 @@ export class DataKeyRotation {
   private readonly users: DataKeyUser[] = [];
 
   constructor(
-    private readonly deps: { database: Database; keys: TenantKeyStore; cipher: Cipher; clock: Clock; logger: Logger; jobs?: JobQueue },
+    private readonly deps: {
+      database: Database;
+      keys: TenantKeyStore;
+      cipher: Cipher;
+      clock: Clock;
+      logger: Logger;
+      jobs?: JobQueue;
+    },
   ) {}
 
   register(user: DataKeyUser): void {
@@ -284,15 +372,34 @@ export class DataKeyRotation {
     await withSystemContext(database, 'tenant key rotation: record start', (trx) =>
       trx
         .insertInto('crypto_rotations')
-        .values({ id: randomUUID(), kind: 'data_key', tenant_id: tenantId, from_version: result.from ?? null, to_version: result.to, state: 'running', processed: 0, started_at: now, updated_at: now, finished_at: null })
+        .values({
+          id: randomUUID(),
+          kind: 'data_key',
+          tenant_id: tenantId,
+          from_version: result.from ?? null,
+          to_version: result.to,
+          state: 'running',
+          processed: 0,
+          started_at: now,
+          updated_at: now,
+          finished_at: null,
+        })
         .execute(),
     );
-    if (jobs) await jobs.enqueue(REENCRYPT_JOB, { tenantId }, { runAt: new Date(now + keys.cacheTtlMs + 1_000), key: `${REENCRYPT_JOB}:${tenantId}` });
+    if (jobs)
+      await jobs.enqueue(
+        REENCRYPT_JOB,
+        { tenantId },
+        { runAt: new Date(now + keys.cacheTtlMs + 1_000), key: `${REENCRYPT_JOB}:${tenantId}` },
+      );
     return result;
   }
 
   /** Re-seals everything under the active key, then destroys retiring versions that nothing uses. */
-  async reencryptTenant(tenantId: string, heartbeat: () => Promise<void> = async () => {}): Promise<ReencryptResult> {
+  async reencryptTenant(
+    tenantId: string,
+    heartbeat: () => Promise<void> = async () => {},
+  ): Promise<ReencryptResult> {
     const { database, keys, clock } = this.deps;
     const { version: active } = await keys.activeKey(tenantId, 'data');
     let resealed = 0;
@@ -300,13 +407,20 @@ export class DataKeyRotation {
 
     const retiring = await keys.retiringVersions(tenantId);
     const rotations = await withSystemContext(database, 'tenant key rotation: progress', (trx) =>
-      trx.selectFrom('crypto_rotations').selectAll().where('kind', '=', 'data_key').where('tenant_id', '=', tenantId).where('state', '=', 'running').execute(),
+      trx
+        .selectFrom('crypto_rotations')
+        .selectAll()
+        .where('kind', '=', 'data_key')
+        .where('tenant_id', '=', tenantId)
+        .where('state', '=', 'running')
+        .execute(),
     );
     const lastRotation = rotations.reduce((m, r) => Math.max(m, Number(r.started_at)), 0);
     // Another node may still be sealing with a retiring key until its cache entry expires.
     const settled = clock.now().getTime() >= lastRotation + keys.cacheTtlMs;
     const inUse = new Set<number>();
-    for (const user of this.users) for (const [v, n] of await user.versionsInUse(tenantId)) if (n > 0) inUse.add(v);
+    for (const user of this.users)
+      for (const [v, n] of await user.versionsInUse(tenantId)) if (n > 0) inUse.add(v);
     const retired: number[] = [];
     const pending: number[] = [];
     for (const v of retiring) {
@@ -319,7 +433,11 @@ export class DataKeyRotation {
     await withSystemContext(database, 'tenant key rotation: progress', async (trx) => {
       await trx
         .updateTable('crypto_rotations')
-        .set(pending.length ? { processed: sql`processed + ${resealed}`, updated_at: now } : { processed: sql`processed + ${resealed}`, updated_at: now, state: 'done', finished_at: now })
+        .set(
+          pending.length
+            ? { processed: sql`processed + ${resealed}`, updated_at: now }
+            : { processed: sql`processed + ${resealed}`, updated_at: now, state: 'done', finished_at: now },
+        )
         .where('kind', '=', 'data_key')
         .where('tenant_id', '=', tenantId)
         .where('state', '=', 'running')
@@ -335,10 +453,12 @@ export class DataKeyRotation {
       REENCRYPT_JOB,
       async ({ tenantId }, ctx) => {
         const r = await this.reencryptTenant(tenantId, async () => void (await ctx.extendLease()));
-        if (r.pending.length) throw new Error(`key versions ${r.pending.join(', ')} of tenant ${tenantId} still pending; will retry`);
+        if (r.pending.length)
+          throw new Error(
+            `key versions ${r.pending.join(', ')} of tenant ${tenantId} still pending; will retry`,
+          );
       },
       { maxAttempts: 20, leaseMs: 10 * 60_000 },
     );
   }
 }
-

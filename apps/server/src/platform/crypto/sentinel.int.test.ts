@@ -53,18 +53,33 @@ describe('no plaintext at rest (SQLite file and blob directory)', () => {
       await createProbeSecretsTable(database, 'sentinel_secrets');
       await withTenant(database, 'tenant-s', async (scope) => {
         const ref = { table: 'sentinel_secrets', id: 'r1', column: 'secret' };
-        await (scope.trx as unknown as ProbeDb).insertInto('sentinel_secrets').values({ tenant_id: 'tenant-s', id: 'r1', secret: await crypto.cipher.seal(scope, ref, SENTINELS.column) }).execute();
+        await (scope.trx as unknown as ProbeDb)
+          .insertInto('sentinel_secrets')
+          .values({
+            tenant_id: 'tenant-s',
+            id: 'r1',
+            secret: await crypto.cipher.seal(scope, ref, SENTINELS.column),
+          })
+          .execute();
         const index = await crypto.cipher.blindIndex(scope, 'users.email', SENTINELS.email, normaliseEmail);
-        await (scope.trx as unknown as ProbeDb).insertInto('sentinel_secrets').values({ tenant_id: 'tenant-s', id: index, secret: null }).execute();
+        await (scope.trx as unknown as ProbeDb)
+          .insertInto('sentinel_secrets')
+          .values({ tenant_id: 'tenant-s', id: index, secret: null })
+          .execute();
         await new ProbeRepository(scope).add(CONTROL, 1);
       });
-      const mailer = new Mailer({ database, cipher: crypto.cipher, jobs, clock, logger: pino({ level: 'silent' }) }, { from: 'x@canopy.test' });
+      const mailer = new Mailer(
+        { database, cipher: crypto.cipher, jobs, clock, logger: pino({ level: 'silent' }) },
+        { from: 'x@canopy.test' },
+      );
       await mailer.send({ to: SENTINELS.email, template: 'verify_email', data: { link: SENTINELS.mail } });
       await jobs.drain();
       await crypto.signing.sign('license', Buffer.from(SENTINELS.signing));
       const blobs = new BlobStore('default', new FsBlobBackend(blobDir), crypto.keys);
       await blobs.put('tenant-s', 'notes/n1', Buffer.from(SENTINELS.blob.repeat(1000)));
-      expect((await blobs.getBuffer('tenant-s', 'notes/n1')).toString().startsWith(SENTINELS.blob)).toBe(true);
+      expect((await blobs.getBuffer('tenant-s', 'notes/n1')).toString().startsWith(SENTINELS.blob)).toBe(
+        true,
+      );
       expect((await mailer.list())[0]?.text).toContain(SENTINELS.mail);
     } finally {
       await database.close();

@@ -4,7 +4,16 @@
  * signature; rotation makes a new key active and keeps the old ones verifiable ('retired'). Private keys and
  * secrets are stored sealed under the system tenant's data key; public keys are stored in the clear.
  */
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, timingSafeEqual, verify as edVerify } from 'node:crypto';
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign as edSign,
+  timingSafeEqual,
+  verify as edVerify,
+} from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/connect.ts';
 import { withSystemContext } from '../db/tenant.ts';
@@ -46,7 +55,13 @@ export class SigningKeys {
 
   private rows(purpose: SigningPurpose) {
     return withSystemContext(this.database, 'signing keys are platform-wide', (trx) =>
-      trx.selectFrom('signing_keys').selectAll().where('purpose', '=', purpose).orderBy('created_at', 'desc').orderBy('kid', 'desc').execute(),
+      trx
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where('purpose', '=', purpose)
+        .orderBy('created_at', 'desc')
+        .orderBy('kid', 'desc')
+        .execute(),
     );
   }
 
@@ -72,7 +87,9 @@ export class SigningKeys {
       created_at: this.clock.now().getTime(),
       retired_at: null,
     };
-    await withSystemContext(this.database, 'signing keys are platform-wide', (trx) => trx.insertInto('signing_keys').values(row).execute());
+    await withSystemContext(this.database, 'signing keys are platform-wide', (trx) =>
+      trx.insertInto('signing_keys').values(row).execute(),
+    );
     return row;
   }
 
@@ -102,7 +119,10 @@ export class SigningKeys {
   }
 
   /** Ed25519 signature with the purpose's active key. */
-  async sign(purpose: Exclude<SigningPurpose, 'webhook'>, data: Uint8Array): Promise<{ kid: string; signature: Buffer }> {
+  async sign(
+    purpose: Exclude<SigningPurpose, 'webhook'>,
+    data: Uint8Array,
+  ): Promise<{ kid: string; signature: Buffer }> {
     const row = await this.activeKey(purpose);
     const key = createPrivateKey({ key: await this.secretOf(row), format: 'der', type: 'pkcs8' });
     return { kid: row.kid, signature: edSign(null, data, key) };
@@ -111,11 +131,21 @@ export class SigningKeys {
   /** HMAC-SHA256 with the purpose's active secret (webhooks). */
   async mac(purpose: 'webhook', data: Uint8Array): Promise<{ kid: string; mac: Buffer }> {
     const row = await this.activeKey(purpose);
-    return { kid: row.kid, mac: createHmac('sha256', await this.secretOf(row)).update(data).digest() };
+    return {
+      kid: row.kid,
+      mac: createHmac('sha256', await this.secretOf(row))
+        .update(data)
+        .digest(),
+    };
   }
 
   /** Checks a signature or MAC by key id; retired keys still verify, unknown ones never do. */
-  async verify(purpose: SigningPurpose, kid: string, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  async verify(
+    purpose: SigningPurpose,
+    kid: string,
+    data: Uint8Array,
+    signature: Uint8Array,
+  ): Promise<boolean> {
     const row = (await this.rows(purpose)).find((r) => r.kid === kid);
     if (!row) return false;
     if (row.algorithm === 'Ed25519') {
@@ -123,7 +153,9 @@ export class SigningKeys {
       const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: row.public_key }, format: 'jwk' });
       return edVerify(null, data, key, signature);
     }
-    const expected = createHmac('sha256', await this.secretOf(row)).update(data).digest();
+    const expected = createHmac('sha256', await this.secretOf(row))
+      .update(data)
+      .digest();
     return expected.length === signature.length && timingSafeEqual(expected, signature);
   }
 
@@ -134,7 +166,19 @@ export class SigningKeys {
     const sorted = [...rows.filter((r) => r.state === 'active'), ...rows.filter((r) => r.state !== 'active')];
     return {
       keys: sorted.flatMap((r) =>
-        r.public_key ? [{ kty: 'OKP' as const, crv: 'Ed25519' as const, x: r.public_key, kid: r.kid, use: 'sig' as const, alg: 'EdDSA' as const, status: r.state }] : [],
+        r.public_key
+          ? [
+              {
+                kty: 'OKP' as const,
+                crv: 'Ed25519' as const,
+                x: r.public_key,
+                kid: r.kid,
+                use: 'sig' as const,
+                alg: 'EdDSA' as const,
+                status: r.state,
+              },
+            ]
+          : [],
       ),
     };
   }

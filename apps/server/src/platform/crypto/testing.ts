@@ -18,9 +18,16 @@ export interface TestCrypto extends CryptoPort {
   cleanup(): void;
 }
 
-export function createTestCrypto(database: Database, clock: Clock, options: Partial<CryptoOptions> & { jobs?: JobQueue } = {}): TestCrypto {
+export function createTestCrypto(
+  database: Database,
+  clock: Clock,
+  options: Partial<CryptoOptions> & { jobs?: JobQueue } = {},
+): TestCrypto {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-keys-'));
-  const port = createCrypto({ dataDir: dir, ...options }, { database, clock, logger: pino({ level: 'silent' }), jobs: options.jobs });
+  const port = createCrypto(
+    { dataDir: dir, ...options },
+    { database, clock, logger: pino({ level: 'silent' }), jobs: options.jobs },
+  );
   return { ...port, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -31,7 +38,10 @@ export interface ProbeSecretsTable {
 }
 
 /** Creates `table` (tenant_id, id, secret) on the test database and returns a typed handle to it. */
-export async function createProbeSecretsTable(database: Database, table: string): Promise<Kysely<Record<string, ProbeSecretsTable>>> {
+export async function createProbeSecretsTable(
+  database: Database,
+  table: string,
+): Promise<Kysely<Record<string, ProbeSecretsTable>>> {
   const db = database.db as unknown as Kysely<Record<string, ProbeSecretsTable>>;
   await db.schema
     .createTable(table)
@@ -45,7 +55,9 @@ export async function createProbeSecretsTable(database: Database, table: string)
     await sql`alter table ${sql.table(table)} enable row level security`.execute(db);
     await sql`alter table ${sql.table(table)} force row level security`.execute(db);
     await sql`create policy tenant_isolation on ${sql.table(table)}
-      using (tenant_id = current_setting('canopy.tenant_id', true) or current_setting('canopy.system', true) = 'on')`.execute(db);
+      using (tenant_id = current_setting('canopy.tenant_id', true) or current_setting('canopy.system', true) = 'on')`.execute(
+      db,
+    );
   }
   return db;
 }

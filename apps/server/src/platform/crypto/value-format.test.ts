@@ -1,7 +1,15 @@
 import { webcrypto } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bindingAad, DecryptionError, openValue, sealValue, sealedKeyVersion, VALUE_HEADER_BYTES, type ValueBinding } from './value-format.ts';
+import {
+  bindingAad,
+  DecryptionError,
+  openValue,
+  sealValue,
+  sealedKeyVersion,
+  VALUE_HEADER_BYTES,
+  type ValueBinding,
+} from './value-format.ts';
 
 const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
 const salt = Buffer.from(Array.from({ length: 16 }, (_, i) => 0xa0 + i));
@@ -11,7 +19,12 @@ const plaintext = Buffer.from('ada@example.com');
 
 // Version 1, key version 7, salt a0..af, IV b0..bb, 15 bytes of ciphertext, 16-byte tag.
 const KNOWN =
-  '01' + '00000007' + 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf' + 'b0b1b2b3b4b5b6b7b8b9babb' + 'fb2c34be1bc2e717fde32914e0a947' + 'c760f6beb788b5d297904f042606bf99';
+  '01' +
+  '00000007' +
+  'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf' +
+  'b0b1b2b3b4b5b6b7b8b9babb' +
+  'fb2c34be1bc2e717fde32914e0a947' +
+  'c760f6beb788b5d297904f042606bf99';
 
 describe('sealed value format v1', () => {
   it('matches the known answer', () => {
@@ -31,14 +44,31 @@ describe('sealed value format v1', () => {
     );
     const header = Buffer.from(KNOWN, 'hex').subarray(0, VALUE_HEADER_BYTES);
     const aad = Buffer.concat([header, bindingAad(binding)]);
-    const out = await subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 }, valueKey, plaintext);
+    const out = await subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 },
+      valueKey,
+      plaintext,
+    );
     expect(Buffer.concat([header, Buffer.from(out)]).toString('hex')).toBe(KNOWN);
   });
 
   it('encodes the binding with length prefixes, so field boundaries cannot shift', () => {
-    expect(bindingAad({ tenantId: 'a|b', table: 'c', id: 'd', column: 'e' }).equals(bindingAad({ tenantId: 'a', table: 'b|c', id: 'd', column: 'e' }))).toBe(false);
+    expect(
+      bindingAad({ tenantId: 'a|b', table: 'c', id: 'd', column: 'e' }).equals(
+        bindingAad({ tenantId: 'a', table: 'b|c', id: 'd', column: 'e' }),
+      ),
+    ).toBe(false);
     expect(bindingAad(binding).toString('hex')).toBe(
-      '000c' + Buffer.from('canopy-value').toString('hex') + '0008' + Buffer.from('tenant-a').toString('hex') + '0005' + Buffer.from('users').toString('hex') + '0002' + Buffer.from('u1').toString('hex') + '0005' + Buffer.from('email').toString('hex'),
+      '000c' +
+        Buffer.from('canopy-value').toString('hex') +
+        '0008' +
+        Buffer.from('tenant-a').toString('hex') +
+        '0005' +
+        Buffer.from('users').toString('hex') +
+        '0002' +
+        Buffer.from('u1').toString('hex') +
+        '0005' +
+        Buffer.from('email').toString('hex'),
     );
   });
 
@@ -62,7 +92,9 @@ describe('sealed value format v1', () => {
     for (const field of ['tenantId', 'table', 'id', 'column'] as const) {
       for (const other of ['', binding[field] + 'x', binding[field].slice(1), binding[field].toUpperCase()]) {
         if (other === binding[field]) continue;
-        expect(() => openValue(key, { ...binding, [field]: other }, sealed), `${field}=${other}`).toThrow(DecryptionError);
+        expect(() => openValue(key, { ...binding, [field]: other }, sealed), `${field}=${other}`).toThrow(
+          DecryptionError,
+        );
       }
     }
   });

@@ -18,7 +18,13 @@ import type { MailOutboxTable } from './tables.ts';
 import { isTemplateName, renderTemplate, TemplateDataError, type TemplateData } from './templates.ts';
 import './tables.ts';
 
-export { renderTemplate, TEMPLATE_NAMES, TemplateDataError, type TemplateName, type RenderedMail } from './templates.ts';
+export {
+  renderTemplate,
+  TEMPLATE_NAMES,
+  TemplateDataError,
+  type TemplateName,
+  type RenderedMail,
+} from './templates.ts';
 
 export const MAIL_DELIVER_JOB = 'mail.deliver';
 export const MAIL_MAX_ATTEMPTS = 8;
@@ -43,7 +49,13 @@ export function smtpTransport(url: string): MailTransport {
   return {
     kind: 'smtp',
     async deliver(mail) {
-      await transport.sendMail({ from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, ...(mail.html ? { html: mail.html } : {}) });
+      await transport.sendMail({
+        from: mail.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        ...(mail.html ? { html: mail.html } : {}),
+      });
     },
     async close() {
       transport.close();
@@ -56,7 +68,9 @@ export function outboxTransport(print?: (text: string) => void): MailTransport {
   return {
     kind: 'outbox',
     async deliver(mail) {
-      print?.(`\n--- mail (outbox) -------------------------------------------\nTo: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}-------------------------------------------------------------\n`);
+      print?.(
+        `\n--- mail (outbox) -------------------------------------------\nTo: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}-------------------------------------------------------------\n`,
+      );
     },
     async close() {},
   };
@@ -115,8 +129,12 @@ export class Mailer {
     options: MailOptions,
   ) {
     this.from = options.from;
-    this.transport = options.transport ?? (options.smtpUrl ? smtpTransport(options.smtpUrl) : outboxTransport(options.print));
-    deps.jobs.define<{ id: string }>(MAIL_DELIVER_JOB, (p, ctx) => this.deliver(p.id, ctx.attempt), { maxAttempts: MAIL_MAX_ATTEMPTS });
+    this.transport =
+      options.transport ??
+      (options.smtpUrl ? smtpTransport(options.smtpUrl) : outboxTransport(options.print));
+    deps.jobs.define<{ id: string }>(MAIL_DELIVER_JOB, (p, ctx) => this.deliver(p.id, ctx.attempt), {
+      maxAttempts: MAIL_MAX_ATTEMPTS,
+    });
   }
 
   /** Renders `template` and queues it for `to`; returns the outbox id. */
@@ -124,22 +142,45 @@ export class Mailer {
   async send(mail: { to: string; template: string; data: TemplateData; tenantId?: string }): Promise<string> {
     if (!isTemplateName(mail.template)) throw new TemplateDataError(mail.template, 'no such template');
     const rendered = renderTemplate(mail.template, mail.data);
-    return this.enqueue({ to: mail.to, template: mail.template, tenantId: mail.tenantId, message: { to: mail.to, ...rendered } });
+    return this.enqueue({
+      to: mail.to,
+      template: mail.template,
+      tenantId: mail.tenantId,
+      message: { to: mail.to, ...rendered },
+    });
   }
 
   /** A mail with wording of the caller's own (e.g. an invitation); `tag` names it in the outbox. */
-  async sendMessage(mail: { to: string; subject: string; text: string; html?: string; tag: string; tenantId?: string }): Promise<string> {
+  async sendMessage(mail: {
+    to: string;
+    subject: string;
+    text: string;
+    html?: string;
+    tag: string;
+    tenantId?: string;
+  }): Promise<string> {
     return this.enqueue({
       to: mail.to,
       template: `custom:${mail.tag}`,
       tenantId: mail.tenantId,
-      message: { to: mail.to, subject: mail.subject, text: mail.text, ...(mail.html ? { html: mail.html } : {}) },
+      message: {
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        ...(mail.html ? { html: mail.html } : {}),
+      },
     });
   }
 
-  private async enqueue(m: { to: string; template: string; tenantId: string | undefined; message: SealedMessage }): Promise<string> {
+  private async enqueue(m: {
+    to: string;
+    template: string;
+    tenantId: string | undefined;
+    message: SealedMessage;
+  }): Promise<string> {
     if (!EMAIL.test(m.to)) throw new TemplateDataError(m.template, 'the recipient is not an email address');
-    if (/[\r\n]/.test(m.message.subject)) throw new TemplateDataError(m.template, 'the subject has a line break');
+    if (/[\r\n]/.test(m.message.subject))
+      throw new TemplateDataError(m.template, 'the subject has a line break');
     const { database, cipher, jobs, clock } = this.deps;
     const id = randomUUID();
     const row: MailOutboxTable = {
@@ -162,34 +203,65 @@ export class Mailer {
 
   private async deliver(id: string, attempt: number): Promise<void> {
     const { database, cipher, clock } = this.deps;
-    const row = await database.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await database.db
+      .selectFrom('mail_outbox')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row || row.state !== 'queued') return; // purged, or already delivered by an earlier attempt
     const message = JSON.parse(await cipher.openText(SYSTEM_TENANT, ref(id), row.message)) as SealedMessage;
     try {
-      await this.transport.deliver({ from: this.from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+      await this.transport.deliver({
+        from: this.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      });
     } catch (err) {
       const failedForGood = attempt >= MAIL_MAX_ATTEMPTS;
       await database.db
         .updateTable('mail_outbox')
-        .set({ attempts: attempt, last_error: err instanceof Error ? err.message.slice(0, 2_000) : String(err), ...(failedForGood ? { state: 'failed' as const } : {}) })
+        .set({
+          attempts: attempt,
+          last_error: err instanceof Error ? err.message.slice(0, 2_000) : String(err),
+          ...(failedForGood ? { state: 'failed' as const } : {}),
+        })
         .where('id', '=', id)
         .execute();
       throw err;
     }
     await database.db
       .updateTable('mail_outbox')
-      .set({ state: this.transport.kind === 'smtp' ? 'sent' : 'stored', attempts: attempt, sent_at: clock.now().getTime(), last_error: null })
+      .set({
+        state: this.transport.kind === 'smtp' ? 'sent' : 'stored',
+        attempts: attempt,
+        sent_at: clock.now().getTime(),
+        last_error: null,
+      })
       .where('id', '=', id)
       .execute();
   }
 
   /** The outbox, newest first, decrypted (operators; `canopy mail outbox`). */
-  async list(options: { limit?: number; to?: string; state?: MailOutboxTable['state']; id?: string } = {}): Promise<OutboxEntry[]> {
+  async list(
+    options: { limit?: number; to?: string; state?: MailOutboxTable['state']; id?: string } = {},
+  ): Promise<OutboxEntry[]> {
     const { database, cipher } = this.deps;
-    let q = database.db.selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(options.limit ?? 50);
+    let q = database.db
+      .selectFrom('mail_outbox')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(options.limit ?? 50);
     if (options.state) q = q.where('state', '=', options.state);
     if (options.id) q = q.where('id', '=', options.id);
-    if (options.to) q = q.where('to_index', '=', await cipher.blindIndex(SYSTEM_TENANT, 'mail.to', options.to, normaliseEmail));
+    if (options.to)
+      q = q.where(
+        'to_index',
+        '=',
+        await cipher.blindIndex(SYSTEM_TENANT, 'mail.to', options.to, normaliseEmail),
+      );
     const rows = await q.execute();
     const out: OutboxEntry[] = [];
     for (const r of rows) {
@@ -224,5 +296,9 @@ export function createMailer(options: MailOptions, deps: MailDeps): Mailer {
 
 /** The outbox's retention: mails (and the links in them) are kept 30 days by default, then purged. */
 export function mailOutboxRetention(database: Database, maxAgeMs = 30 * DAY_MS): PurgePolicy {
-  return { name: 'mail.outbox', maxAgeMs, purgeBatch: tablePurge(database, { table: 'mail_outbox', timeColumn: 'created_at', keyColumns: ['id'] }) };
+  return {
+    name: 'mail.outbox',
+    maxAgeMs,
+    purgeBatch: tablePurge(database, { table: 'mail_outbox', timeColumn: 'created_at', keyColumns: ['id'] }),
+  };
 }

@@ -4,7 +4,12 @@ import { renderTemplate, TEMPLATE_NAMES, TemplateDataError, type TemplateName } 
 const samples: Record<TemplateName, Record<string, unknown>> = {
   verify_email: { link: 'https://canopy.example/verify?t=abc', name: 'Ada' },
   reset_password: { link: 'https://canopy.example/reset?t=abc', expiresInMinutes: 30 },
-  license_granted: { products: 'Canopy Pro', orgName: 'Acme', licenseId: 'lic_1', portalLink: 'https://canopy.example/portal' },
+  license_granted: {
+    products: 'Canopy Pro',
+    orgName: 'Acme',
+    licenseId: 'lic_1',
+    portalLink: 'https://canopy.example/portal',
+  },
   license_revoked: { products: 'Canopy Pro', reason: 'removed', licenseId: 'lic_1' },
   seat_limit_reached: { email: 'bob@example.com', licenseId: 'lic_1', seats: 5 },
 };
@@ -28,7 +33,10 @@ describe('mail templates', () => {
   });
 
   it('escapes data in HTML', () => {
-    const m = renderTemplate('license_granted', { products: '<script>alert(1)</script>', orgName: 'A & "B"' });
+    const m = renderTemplate('license_granted', {
+      products: '<script>alert(1)</script>',
+      orgName: 'A & "B"',
+    });
     expect(m.html).not.toContain('<script>');
     expect(m.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(m.html).toContain('A &amp; &quot;B&quot;');

@@ -3,7 +3,13 @@
  * escaped in HTML; links must be http(s) URLs. Data fields are checked at send time, so a caller's mistake
  * fails loudly in its own request instead of as a dead job.
  */
-export const TEMPLATE_NAMES = ['verify_email', 'reset_password', 'license_granted', 'license_revoked', 'seat_limit_reached'] as const;
+export const TEMPLATE_NAMES = [
+  'verify_email',
+  'reset_password',
+  'license_granted',
+  'license_revoked',
+  'seat_limit_reached',
+] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 export type TemplateData = Record<string, unknown>;
 
@@ -21,7 +27,10 @@ export class TemplateDataError extends Error {
 }
 
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 class Fields {
@@ -32,7 +41,8 @@ class Fields {
   text(name: string): string {
     const v = this.data[name];
     if (typeof v === 'number') return String(v);
-    if (typeof v !== 'string' || v.trim() === '') throw new TemplateDataError(this.template, `${name} is required`);
+    if (typeof v !== 'string' || v.trim() === '')
+      throw new TemplateDataError(this.template, `${name} is required`);
     return v;
   }
   optional(name: string): string | undefined {
@@ -47,7 +57,8 @@ class Fields {
     } catch {
       throw new TemplateDataError(this.template, `${name} is not a URL`);
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TemplateDataError(this.template, `${name} must be an http(s) URL`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new TemplateDataError(this.template, `${name} must be an http(s) URL`);
     return url.toString();
   }
   optionalLink(name: string): string | undefined {
@@ -59,7 +70,8 @@ class Fields {
 type Block = string | { label: string; href: string };
 
 function layout(subject: string, blocks: Block[]): RenderedMail {
-  const text = blocks.map((b) => (typeof b === 'string' ? b : `${b.label}:\n${b.href}`)).join('\n\n') + '\n\n— Canopy\n';
+  const text =
+    blocks.map((b) => (typeof b === 'string' ? b : `${b.label}:\n${b.href}`)).join('\n\n') + '\n\n— Canopy\n';
   const body = blocks
     .map((b) =>
       typeof b === 'string'
@@ -101,7 +113,9 @@ const RENDER: Record<TemplateName, (f: Fields) => RenderedMail> = {
     const org = f.optional('orgName');
     const portal = f.optionalLink('portalLink');
     return layout(`You have a licence for ${products}`, [
-      org ? `${org} has given you a licence for ${products}.` : `You have been given a licence for ${products}.`,
+      org
+        ? `${org} has given you a licence for ${products}.`
+        : `You have been given a licence for ${products}.`,
       'Sign in to the app with this email address to use it.',
       ...(portal ? [{ label: 'Open the licence portal', href: portal }] : []),
       ...(f.optional('licenseId') ? [`Licence reference: ${f.text('licenseId')}`] : []),
@@ -110,9 +124,16 @@ const RENDER: Record<TemplateName, (f: Fields) => RenderedMail> = {
   license_revoked: (f) => {
     const products = f.optional('products');
     const reason = f.optional('reason');
-    const why = reason === 'removed' ? 'An administrator removed your seat.' : reason === 'deactivated' ? 'The licence was deactivated.' : reason;
+    const why =
+      reason === 'removed'
+        ? 'An administrator removed your seat.'
+        : reason === 'deactivated'
+          ? 'The licence was deactivated.'
+          : reason;
     return layout(products ? `Your licence for ${products} has ended` : 'Your licence has ended', [
-      products ? `Your licence for ${products} is no longer active.` : 'One of your licences is no longer active.',
+      products
+        ? `Your licence for ${products} is no longer active.`
+        : 'One of your licences is no longer active.',
       ...(why ? [why] : []),
       'If you think this is a mistake, ask your organisation’s administrator.',
       ...(f.optional('licenseId') ? [`Licence reference: ${f.text('licenseId')}`] : []),

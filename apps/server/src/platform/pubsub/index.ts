@@ -19,7 +19,8 @@ export interface PubSub {
 
 const CHANNEL = /^[A-Za-z0-9_.:/-]{1,200}$/;
 function checkChannel(channel: string): void {
-  if (!CHANNEL.test(channel)) throw new Error(`invalid pub/sub channel name: ${JSON.stringify(channel.slice(0, 80))}`);
+  if (!CHANNEL.test(channel))
+    throw new Error(`invalid pub/sub channel name: ${JSON.stringify(channel.slice(0, 80))}`);
 }
 
 /** Local handlers per channel; a handler that throws is logged and does not stop the others. */
@@ -136,8 +137,15 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
 }
 
 /** Redis when a URL is configured, else in-process. */
-export async function createPubSub(options: { redisUrl?: string; prefix?: string }, deps: { logger: Logger }): Promise<PubSub> {
+export async function createPubSub(
+  options: { redisUrl?: string; prefix?: string },
+  deps: { logger: Logger },
+): Promise<PubSub> {
   return options.redisUrl
-    ? createRedisPubSub({ url: options.redisUrl, logger: deps.logger, ...(options.prefix ? { prefix: options.prefix } : {}) })
+    ? createRedisPubSub({
+        url: options.redisUrl,
+        logger: deps.logger,
+        ...(options.prefix ? { prefix: options.prefix } : {}),
+      })
     : createInProcessPubSub({ logger: deps.logger });
 }

@@ -55,11 +55,17 @@ export class Retention {
 
   /** Registers a policy and defines its job. Call `schedule()` (at start) to have it run periodically. */
   register(policy: PurgePolicy): void {
-    if (!/^[a-z0-9_.-]{1,100}$/.test(policy.name)) throw new Error(`invalid retention policy name: ${policy.name}`);
-    if (this.policies.has(policy.name)) throw new Error(`retention policy ${policy.name} is registered twice`);
+    if (!/^[a-z0-9_.-]{1,100}$/.test(policy.name))
+      throw new Error(`invalid retention policy name: ${policy.name}`);
+    if (this.policies.has(policy.name))
+      throw new Error(`retention policy ${policy.name} is registered twice`);
     if (!(policy.maxAgeMs > 0)) throw new Error(`retention policy ${policy.name} needs a positive maxAgeMs`);
     this.policies.set(policy.name, policy);
-    this.deps.jobs.define(purgeJobName(policy.name), async (_p, ctx) => void (await this.run(policy.name, () => ctx.extendLease())), { maxAttempts: 3, leaseMs: 10 * 60_000 });
+    this.deps.jobs.define(
+      purgeJobName(policy.name),
+      async (_p, ctx) => void (await this.run(policy.name, () => ctx.extendLease())),
+      { maxAttempts: 3, leaseMs: 10 * 60_000 },
+    );
   }
 
   names(): string[] {
@@ -79,7 +85,8 @@ export class Retention {
 
   /** Schedules every registered policy's purge (idempotent across nodes). */
   async schedule(): Promise<void> {
-    for (const p of this.policies.values()) await this.deps.jobs.schedule(purgeJobName(p.name), p.intervalMs ?? DAY_MS);
+    for (const p of this.policies.values())
+      await this.deps.jobs.schedule(purgeJobName(p.name), p.intervalMs ?? DAY_MS);
   }
 
   /** Queues a run now; returns false when one is already queued or running (one runner at a time). */
@@ -97,7 +104,19 @@ export class Retention {
     const cutoff = startedAt - policy.maxAgeMs;
     const batchSize = policy.batchSize ?? 500;
     const id = randomUUID();
-    await database.db.insertInto('retention_runs').values({ id, policy: name, cutoff, deleted: 0, state: 'running', error: null, started_at: startedAt, finished_at: null }).execute();
+    await database.db
+      .insertInto('retention_runs')
+      .values({
+        id,
+        policy: name,
+        cutoff,
+        deleted: 0,
+        state: 'running',
+        error: null,
+        started_at: startedAt,
+        finished_at: null,
+      })
+      .execute();
     let deleted = 0;
     try {
       for (;;) {
@@ -109,18 +128,34 @@ export class Retention {
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      await database.db.updateTable('retention_runs').set({ state: 'failed', error: message.slice(0, 2_000), finished_at: clock.now().getTime() }).where('id', '=', id).execute();
+      await database.db
+        .updateTable('retention_runs')
+        .set({ state: 'failed', error: message.slice(0, 2_000), finished_at: clock.now().getTime() })
+        .where('id', '=', id)
+        .execute();
       throw err;
     }
     const finishedAt = clock.now().getTime();
-    await database.db.updateTable('retention_runs').set({ state: 'done', finished_at: finishedAt }).where('id', '=', id).execute();
-    logger.info({ policy: name, cutoff: new Date(cutoff).toISOString(), deleted }, 'retention purge finished');
+    await database.db
+      .updateTable('retention_runs')
+      .set({ state: 'done', finished_at: finishedAt })
+      .where('id', '=', id)
+      .execute();
+    logger.info(
+      { policy: name, cutoff: new Date(cutoff).toISOString(), deleted },
+      'retention purge finished',
+    );
     return { id, policy: name, cutoff, deleted, state: 'done', error: null, startedAt, finishedAt };
   }
 
   /** Recorded runs, newest first. */
   async runs(name?: string, limit = 50): Promise<RetentionRun[]> {
-    let q = this.deps.database.db.selectFrom('retention_runs').selectAll().orderBy('started_at', 'desc').orderBy('id').limit(limit);
+    let q = this.deps.database.db
+      .selectFrom('retention_runs')
+      .selectAll()
+      .orderBy('started_at', 'desc')
+      .orderBy('id')
+      .limit(limit);
     if (name) q = q.where('policy', '=', name);
     return (await q.execute()).map((r) => ({
       id: r.id,
@@ -180,11 +215,23 @@ export function tablePurge(database: Database, spec: TablePurgeSpec): PurgePolic
 }
 
 /** Read side: keeps only rows at or after `cutoff` (epoch ms) in `column`. */
-export function notExpired<QB extends { where: (...args: never[]) => QB }>(qb: QB, column: string, cutoff: number): QB {
-  return (qb.where as unknown as (lhs: unknown, op: string, rhs: number) => QB)(sql.ref(column), '>=', cutoff);
+export function notExpired<QB extends { where: (...args: never[]) => QB }>(
+  qb: QB,
+  column: string,
+  cutoff: number,
+): QB {
+  return (qb.where as unknown as (lhs: unknown, op: string, rhs: number) => QB)(
+    sql.ref(column),
+    '>=',
+    cutoff,
+  );
 }
 
-export function createRetention(deps: { database: Database; jobs: JobQueue; clock: Clock; logger: Logger }): Retention {
+export function createRetention(deps: {
+  database: Database;
+  jobs: JobQueue;
+  clock: Clock;
+  logger: Logger;
+}): Retention {
   return new Retention(deps);
 }
-

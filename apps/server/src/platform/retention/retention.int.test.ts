@@ -37,7 +37,9 @@ describeEachDialect('retention', (h) => {
       await sql`alter table retention_probe enable row level security`.execute(h.database.db);
       await sql`alter table retention_probe force row level security`.execute(h.database.db);
       await sql`create policy tenant_isolation on retention_probe
-        using (tenant_id = current_setting('canopy.tenant_id', true) or current_setting('canopy.system', true) = 'on')`.execute(h.database.db);
+        using (tenant_id = current_setting('canopy.tenant_id', true) or current_setting('canopy.system', true) = 'on')`.execute(
+        h.database.db,
+      );
     }
   });
 
@@ -53,7 +55,12 @@ describeEachDialect('retention', (h) => {
       await withTenant(h.database, tenant, async ({ trx }) => {
         const t = trx as unknown as ProbeDb;
         await t.deleteFrom('retention_probe').where('tenant_id', '=', tenant).execute();
-        const rows = Array.from({ length: 25 }, (_, i) => ({ tenant_id: tenant, id: `r${i}`, ip: `10.0.0.${i}`, seen_at: start - i * DAY_MS - 1 }));
+        const rows = Array.from({ length: 25 }, (_, i) => ({
+          tenant_id: tenant,
+          id: `r${i}`,
+          ip: `10.0.0.${i}`,
+          seen_at: start - i * DAY_MS - 1,
+        }));
         await t.insertInto('retention_probe').values(rows).execute();
       });
     }
@@ -61,21 +68,50 @@ describeEachDialect('retention', (h) => {
 
   const visible = (tenant: string) =>
     withTenant(h.database, tenant, ({ trx }) =>
-      notExpired((trx as unknown as ProbeDb).selectFrom('retention_probe').select('id').where('tenant_id', '=', tenant), 'seen_at', retention.cutoff('probe.ip')).execute(),
+      notExpired(
+        (trx as unknown as ProbeDb)
+          .selectFrom('retention_probe')
+          .select('id')
+          .where('tenant_id', '=', tenant),
+        'seen_at',
+        retention.cutoff('probe.ip'),
+      ).execute(),
     );
   const count = async (where = sql`1 = 1`) =>
-    withSystemContext(h.database, 'test', async (trx) => Number((await sql<{ n: number }>`select count(*) as n from retention_probe where ${where}`.execute(trx)).rows[0]?.n ?? -1));
+    withSystemContext(h.database, 'test', async (trx) =>
+      Number(
+        (await sql<{ n: number }>`select count(*) as n from retention_probe where ${where}`.execute(trx))
+          .rows[0]?.n ?? -1,
+      ),
+    );
   const stored = () => count();
 
   const register = (batchSize = 7) =>
-    retention.register({ name: 'probe.ip', maxAgeMs: 10 * DAY_MS, batchSize, purgeBatch: tablePurge(h.database, { table: 'retention_probe', timeColumn: 'seen_at', keyColumns: ['tenant_id', 'id'] }) });
+    retention.register({
+      name: 'probe.ip',
+      maxAgeMs: 10 * DAY_MS,
+      batchSize,
+      purgeBatch: tablePurge(h.database, {
+        table: 'retention_probe',
+        timeColumn: 'seen_at',
+        keyColumns: ['tenant_id', 'id'],
+      }),
+    });
 
   it('hides expired rows on read before any purge has run', async () => {
     register();
     expect((await visible('t1')).length).toBe(10); // days 0..9
     clock.advance(5 * DAY_MS);
     expect((await visible('t1')).length).toBe(5);
-    expect(await withTenant(h.database, 't1', ({ trx }) => (trx as unknown as ProbeDb).selectFrom('retention_probe').select('id').where('tenant_id', '=', 't1').execute())).toHaveLength(25);
+    expect(
+      await withTenant(h.database, 't1', ({ trx }) =>
+        (trx as unknown as ProbeDb)
+          .selectFrom('retention_probe')
+          .select('id')
+          .where('tenant_id', '=', 't1')
+          .execute(),
+      ),
+    ).toHaveLength(25);
   });
 
   it('purges in batches across tenants, records the run with its cutoff and count, and is idempotent', async () => {
@@ -85,7 +121,12 @@ describeEachDialect('retention', (h) => {
     expect(await jobs.drain()).toBe(1);
     // cutoff = start + 1 day - 10 days: rows from day 9 on (each tenant: days 9..24 = 16 rows) are older.
     const [run] = await retention.runs('probe.ip');
-    expect(run).toMatchObject({ policy: 'probe.ip', state: 'done', deleted: 32, cutoff: start + DAY_MS - 10 * DAY_MS });
+    expect(run).toMatchObject({
+      policy: 'probe.ip',
+      state: 'done',
+      deleted: 32,
+      cutoff: start + DAY_MS - 10 * DAY_MS,
+    });
     expect(await stored()).toBe(18);
     expect((await visible('t1')).length).toBe(9);
 
@@ -109,7 +150,13 @@ describeEachDialect('retention', (h) => {
     retention.register({
       name: 'probe.ip-blank',
       maxAgeMs: 20 * DAY_MS,
-      purgeBatch: tablePurge(h.database, { table: 'retention_probe', timeColumn: 'seen_at', keyColumns: ['tenant_id', 'id'], set: { ip: null }, where: sql<boolean>`ip is not null` }),
+      purgeBatch: tablePurge(h.database, {
+        table: 'retention_probe',
+        timeColumn: 'seen_at',
+        keyColumns: ['tenant_id', 'id'],
+        set: { ip: null },
+        where: sql<boolean>`ip is not null`,
+      }),
       batchSize: 3,
     });
     const run = await retention.run('probe.ip-blank');

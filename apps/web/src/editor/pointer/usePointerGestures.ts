@@ -58,9 +58,12 @@ export function usePointerGestures(opts: PointerGestureOptions) {
       opts.requestDraw();
       return;
     }
-    d.x = e.clientX;
-    d.y = e.clientY;
-    opts.viewRef.current = panBy(opts.viewRef.current, dx, dy);
+    // Whole pixels only (the remainder waits for the next move), so the renderer can reuse the last frame.
+    const stepX = Math.round(dx);
+    const stepY = Math.round(dy);
+    d.x += stepX;
+    d.y += stepY;
+    opts.viewRef.current = panBy(opts.viewRef.current, stepX, stepY);
     opts.requestDraw();
   };
   const onPointerUp = (e: PointerEvent<HTMLCanvasElement>) => {

@@ -114,9 +114,12 @@ export class CanvasRenderer {
     ) {
       return null;
     }
-    const dx = (state.view.x - last.view.x) * this.dpr;
-    const dy = (state.view.y - last.view.y) * this.dpr;
-    if (!Number.isInteger(dx) || !Number.isInteger(dy)) return null;
+    const rawX = (state.view.x - last.view.x) * this.dpr;
+    const rawY = (state.view.y - last.view.y) * this.dpr;
+    const dx = Math.round(rawX);
+    const dy = Math.round(rawY);
+    // Only whole device pixels (within float error) keep the shifted pixels identical to a repaint.
+    if (Math.abs(rawX - dx) > 1e-6 || Math.abs(rawY - dy) > 1e-6) return null;
     if (Math.abs(dx) >= this.canvas.width || Math.abs(dy) >= this.canvas.height) return null;
     return { dx, dy };
   }

@@ -161,7 +161,7 @@ async function main(): Promise<void> {
       `over ${p.intervals.length} frames` +
       (p.drawMs.length > 0
         ? `; draw p50 ${fmt(quantile(p.drawMs, 0.5))} / p95 ${fmt(quantile(p.drawMs, 0.95))} ms; ` +
-          `~${fmt(quantile(p.boxes, 0.5))} topics drawn per frame`
+          `~${fmt(quantile(p.boxes, 0.5))} topics painted per frame (a pan paints only the uncovered strips)`
         : '');
     for (const topics of SIZES) {
       const canopy = await firstRenders(browser, server.url, topics, 'canopy');

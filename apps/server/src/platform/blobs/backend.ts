@@ -21,6 +21,8 @@ export interface BlobBackend {
   delete(path: string): Promise<boolean>;
   /** Every path under `prefix` (which ends with '/'), in no particular order. */
   list(prefix: string): AsyncIterable<string>;
+  /** Readiness: resolves when the store can be reached (the folder exists and is writable; the bucket answers). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -57,6 +57,10 @@ function blobStoreSuite(
       crypto.cleanup();
     });
 
+    it('answers its readiness check', async () => {
+      await expect(backend.ping()).resolves.toBeUndefined();
+    });
+
     it('stores and reads back small, empty and chunk-boundary blobs', async () => {
       for (const size of [0, 1, 65_535, 65_536, 65_537, 3 * 65_536]) {
         const data = randomBytes(size);

@@ -35,6 +35,8 @@ export interface BlobStores {
   region(name: string): BlobStore;
   readonly names: string[];
   all(): BlobStore[];
+  /** Readiness check over every store (for /readyz). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,9 @@ export function createBlobStores(
       return s;
     },
     all: () => [...stores.values()],
+    ping: async () => {
+      for (const s of stores.values()) await s.backend.ping();
+    },
     close: async () => {
       for (const s of stores.values()) await s.backend.close();
     },

@@ -3,13 +3,14 @@
  * full read of the document (reading a Loro tree into JS costs about 0.1 ms per topic).
  *
  * - A change inside a topic re-reads that topic's fields only; the structure is reused.
- * - A structural change (create, move, delete) re-reads the structure (the tree's shallow value, cheaper than its
- *   deep one) and the fields of the created or moved subtrees: a move can revive a deleted subtree whose data
- *   changed while it was deleted, when no event reported it.
+ * - A structural change (create, move, delete) is applied to the cached structure from the tree diff; the fields
+ *   of created or moved subtrees are reread (a move can revive a deleted subtree whose data changed while it was
+ *   deleted, which no event reported). What the diff cannot place (a node arriving with descendants) makes the
+ *   view reread the structure: the tree's shallow value, O(topics) but cheaper than its deep value.
  * - Anything else (title, meta, relationships, the central id) re-reads the map level, which holds no topics.
  * The view is then reassembled in JS. Events fire on commit: inside an open batch the view falls back to a full read.
  */
-import type { LoroDoc, LoroEventBatch, LoroMap, LoroTree, TreeID } from 'loro-crdt';
+import type { LoroDoc, LoroEventBatch, LoroMap, LoroTree, TreeDiffItem, TreeID } from 'loro-crdt';
 import { ROOT_TOPICS, topicsTree } from './loro-layout.ts';
 import {
   assembleDocument,
@@ -31,6 +32,9 @@ export class DocumentView {
   private stale = true;
   private structureStale = false;
   private readonly placed = new Set<TreeID>();
+  /** Where each node of `roots` sits, kept in step with tree diffs. */
+  private readonly byId = new Map<TreeID, ViewNode>();
+  private readonly parentOf = new Map<TreeID, TreeID | undefined>();
   private readonly edited = new Set<TreeID>();
 
   constructor(private readonly doc: LoroDoc) {
@@ -45,8 +49,10 @@ export class DocumentView {
       if (root !== ROOT_TOPICS) {
         this.mapLevel = undefined;
       } else if (event.diff.type === 'tree') {
-        this.structureStale = true;
-        for (const item of event.diff.diff) if (item.action !== 'delete') this.placed.add(item.target);
+        for (const item of event.diff.diff) {
+          if (item.action !== 'delete') this.placed.add(item.target);
+          if (!this.stale && !this.structureStale && !this.applyTreeChange(item)) this.structureStale = true;
+        }
       } else if (typeof key === 'string') {
         this.edited.add(key as TreeID);
       }
@@ -68,6 +74,62 @@ export class DocumentView {
     return this.current;
   }
 
+  /**
+   * Applies one tree diff item to the cached structure; false when it cannot (the structure is then reread).
+   * Items arrive in order, each against the state the previous one left. A node that comes with descendants
+   * (a revived subtree, or one built in the same commit) is left to the reread.
+   */
+  private applyTreeChange(item: TreeDiffItem): boolean {
+    if (item.action === 'delete') return this.detach(item.target, true) !== undefined;
+    let node: ViewNode | undefined;
+    if (item.action === 'move') {
+      node = this.detach(item.target, false);
+    } else if (
+      !this.byId.has(item.target) &&
+      (this.tree.getNodeByID(item.target)?.children()?.length ?? 0) === 0
+    ) {
+      node = { id: item.target, children: [] };
+    }
+    if (!node) return false;
+    const siblings = item.parent === undefined ? this.roots : this.byId.get(item.parent)?.children;
+    if (!siblings || item.index > siblings.length) return false;
+    siblings.splice(item.index, 0, node);
+    this.byId.set(node.id, node);
+    this.parentOf.set(node.id, item.parent);
+    return true;
+  }
+
+  private detach(id: TreeID, forget: boolean): ViewNode | undefined {
+    const node = this.byId.get(id);
+    if (!node || !this.parentOf.has(id)) return undefined;
+    const parent = this.parentOf.get(id);
+    const siblings = parent === undefined ? this.roots : this.byId.get(parent)?.children;
+    const at = siblings?.indexOf(node) ?? -1;
+    if (!siblings || at < 0) return undefined;
+    siblings.splice(at, 1);
+    if (forget) {
+      const stack = [node];
+      for (let gone = stack.pop(); gone; gone = stack.pop()) {
+        this.byId.delete(gone.id);
+        this.parentOf.delete(gone.id);
+        this.fields.delete(gone.id);
+        stack.push(...gone.children);
+      }
+    }
+    return node;
+  }
+
+  private indexStructure(): void {
+    this.byId.clear();
+    this.parentOf.clear();
+    const visit = (node: ViewNode, parent: TreeID | undefined): void => {
+      this.byId.set(node.id, node);
+      this.parentOf.set(node.id, parent);
+      for (const child of node.children) visit(child, node.id);
+    };
+    for (const root of this.roots) visit(root, undefined);
+  }
+
   private readAll(): void {
     const raw = this.tree.toJSON() as RawTopicNode[];
     this.fields.clear();
@@ -77,6 +139,7 @@ export class DocumentView {
       return { id: node.id, children: node.children.map(toView) };
     };
     this.roots = raw.map(toView);
+    this.indexStructure();
     this.mapLevel = undefined;
     this.stale = false;
     this.structureStale = false;
@@ -88,20 +151,15 @@ export class DocumentView {
     const refresh = new Set(this.edited);
     if (this.structureStale) {
       this.roots = toViewNodes(this.tree.getShallowValue());
-      const byId = new Map<TreeID, ViewNode>();
-      const index = (node: ViewNode): void => {
-        byId.set(node.id, node);
-        node.children.forEach(index);
-      };
-      this.roots.forEach(index);
-      for (const id of this.placed) {
-        const stack = [byId.get(id)];
-        for (let node = stack.pop(); node; node = stack.pop()) {
-          refresh.add(node.id);
-          stack.push(...node.children);
-        }
+      this.indexStructure();
+      for (const id of this.fields.keys()) if (!this.byId.has(id)) this.fields.delete(id);
+    }
+    for (const id of this.placed) {
+      const stack = [this.byId.get(id)];
+      for (let node = stack.pop(); node; node = stack.pop()) {
+        refresh.add(node.id);
+        stack.push(...node.children);
       }
-      for (const id of this.fields.keys()) if (!byId.has(id)) this.fields.delete(id);
     }
     for (const id of refresh) {
       const data = this.dataOf(id);

@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +87,7 @@ async function run(dialect: string) {
     console.log(
       `${dialect.padEnd(8)} bare ${b.rps.toFixed(0).padStart(6)} req/s | canopy ${c.rps.toFixed(0).padStart(6)} req/s` +
         ` | ratio ${ratio.toFixed(2)} (goal >= ${GOAL.ratio}) | canopy p50 ${c.p50} ms, p99 ${c.p99} ms (goal <= ${GOAL.p99Ms})` +
+        ` | bare p99 ${b.p99} ms` +
         (c.errors || c.non2xx ? ` | errors ${c.errors}, non-2xx ${c.non2xx}` : ''),
     );
     return { dialect, ratio, p99: c.p99, ok: ratio >= GOAL.ratio && c.p99 <= GOAL.p99Ms && !c.errors && !c.non2xx };
@@ -96,7 +98,10 @@ async function run(dialect: string) {
   }
 }
 
-console.log(`license-validate: ${CONNECTIONS} connections, ${SECONDS} s per target, loopback only`);
+console.log(
+  `license-validate: ${CONNECTIONS} connections, ${SECONDS} s per target, loopback only; ` +
+    `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+);
 const results = [];
 for (const dialect of DIALECTS) results.push(await run(dialect));
 const missed = results.filter((r) => !r.ok).map((r) => r.dialect);

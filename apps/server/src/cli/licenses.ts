@@ -21,6 +21,7 @@ async function withService(env: NodeJS.ProcessEnv, fn: (service: LicensingServic
     publicUrl: config.publicUrl,
     ports: {
       caller: async () => undefined,
+      validationCaller: async () => undefined,
       signer: {
         sign: () => Promise.reject(new Error('the CLI signs no licence tokens')),
         jwks: async () => ({ keys: [] }),

@@ -59,6 +59,8 @@ export interface OrgDirectory {
 
 export interface LicensingPorts {
   caller: CallerResolver;
+  /** The caller of `POST /licenses/validate` (by default `caller` remembered per bearer token for a few seconds). */
+  validationCaller: CallerResolver;
   signer: LicenseSigner;
   mailer: LicensingMailer;
   orgs: OrgDirectory;

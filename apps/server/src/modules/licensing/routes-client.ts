@@ -40,7 +40,11 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
         response: { 200: ValidateReply },
       },
     },
-    async (request) => service.validator.validate(await requireCaller(ports, request), request.body),
+    async (request) => {
+      const caller = await ports.validationCaller(request);
+      if (!caller) throw unauthenticated();
+      return service.validator.validate(caller, request.body);
+    },
   );
 
   r.get(

@@ -4,6 +4,7 @@
  * embedders override any of them (`AppDeps.licensing.ports`). Without identity, it says so at start and every
  * call answers 401.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform/index.ts';
 import { identityService, type IdentityService } from '../identity/index.ts';
@@ -57,6 +58,29 @@ export function gateCallerResolver(app: FastifyInstance, accounts: AccountLookup
     if (cache.size > 50_000) cache.clear();
     cache.set(key, { at: now, value });
     return value;
+  };
+}
+
+/**
+ * For the validation route only: remembers who a bearer token belongs to for `ttlMs`, so a client restart costs
+ * no session read. A session revoked (or a membership changed) therefore still validates for up to `ttlMs` on
+ * a node, which is nothing beside the days of offline use the licence token it gets already grants.
+ */
+export function tokenCachedCaller(inner: CallerResolver, ttlMs = 5_000): CallerResolver {
+  const cache = new Map<string, { at: number; caller: LicensingCaller }>();
+  return async (request) => {
+    const header = request.headers.authorization;
+    if (!header) return inner(request);
+    const key = createHash('sha256').update(header).digest('base64url');
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && now - hit.at < ttlMs) return hit.caller;
+    const caller = await inner(request);
+    if (caller) {
+      if (cache.size >= 50_000) cache.clear();
+      cache.set(key, { at: now, caller });
+    }
+    return caller;
   };
 }
 
@@ -114,6 +138,7 @@ function registeredIdentity(platform: Platform): IdentityService | undefined {
 
 export interface LicensingPortOverrides {
   caller?: CallerResolver;
+  validationCaller?: CallerResolver;
   accounts?: AccountLookup;
   signer?: LicenseSigner;
   mailer?: LicensingMailer;
@@ -139,5 +164,6 @@ export function defaultPorts(app: FastifyInstance, platform: Platform, overrides
   const orgs = overrides.orgs ?? fromIdentity?.orgs ?? permissiveOrgs;
   if (!overrides.orgs && !fromIdentity) missing.push('identity org directory (seat-limit reports go nowhere; org ids are not checked)');
   if (missing.length) log.warn({ missing }, 'licensing runs with stand-in ports');
-  return { caller, signer, mailer, orgs };
+  const validationCaller = overrides.validationCaller ?? (overrides.caller ? caller : tokenCachedCaller(caller));
+  return { caller, validationCaller, signer, mailer, orgs };
 }

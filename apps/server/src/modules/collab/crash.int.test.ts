@@ -50,8 +50,8 @@ const texts = (doc: MapDocument): string[] => {
     out.push(t.text);
     for (const c of t.children ?? []) walk(c as typeof t);
   };
-  walk(doc.root as never);
-  for (const f of doc.floating) walk(f as never);
+  walk(doc.root);
+  for (const f of doc.floating) walk(f);
   return out;
 };
 
@@ -91,16 +91,14 @@ describe('crash test: SIGKILL while clients edit', () => {
       if (res.status !== 201) throw new Error(`ticket ${res.status}`);
       return base.replace(/^http/, 'ws') + ((await res.json()) as { url: string }).url;
     };
-    const clients = people
-      .slice(0, CLIENTS)
-      .map(
-        (who) =>
-          new CollabClient({
-            WebSocket: NodeWebSocket,
-            url: () => ticket(who),
-            backoff: { initialMs: 20, maxMs: 300 },
-          }),
-      );
+    const clients = people.slice(0, CLIENTS).map(
+      (who) =>
+        new CollabClient({
+          WebSocket: NodeWebSocket,
+          url: () => ticket(who),
+          backoff: { initialMs: 20, maxMs: 300 },
+        }),
+    );
     trace(`map ${mapId} created`);
     clients.forEach((c) => c.connect());
     const maps = await Promise.all(clients.map((c) => c.whenLoaded()));

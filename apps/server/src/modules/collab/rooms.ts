@@ -22,6 +22,10 @@ export interface RoomsOptions {
 
 const key = (tenantId: string, mapId: string) => `${tenantId}/${mapId}`;
 
+class MapMissing extends Error {
+  override readonly name = 'MapMissing';
+}
+
 export class Rooms {
   private readonly rooms = new Map<string, Promise<Room>>();
   readonly node = `node-${randomUUID()}`;
@@ -56,7 +60,10 @@ export class Rooms {
       this.rooms.set(k, pending);
       pending.catch(() => this.rooms.delete(k));
     }
-    const room = await pending.catch(() => undefined);
+    const room = await pending.catch((err: unknown) => {
+      if (err instanceof MapMissing) return undefined;
+      throw err; // storage or key failure: the gateway logs it and closes with 1011
+    });
     if (!room || room.isClosed) {
       if (this.rooms.get(k) === pending) this.rooms.delete(k);
       return room && !room.isClosed ? room : undefined;
@@ -66,7 +73,7 @@ export class Rooms {
 
   private async load(tenantId: string, mapId: string): Promise<Room> {
     const loaded = await this.content.load(tenantId, mapId);
-    if (!loaded) throw new Error('no such map');
+    if (!loaded) throw new MapMissing();
     return new Room(
       tenantId,
       mapId,

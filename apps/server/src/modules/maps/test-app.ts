@@ -21,13 +21,16 @@ export interface ModuleTestApp {
 }
 
 export async function createModuleTestApp(
-  options: { databaseUrl?: string; env?: Record<string, string>; listen?: boolean } & Omit<
-    Partial<AppDeps>,
-    'platform'
-  >,
+  options: {
+    databaseUrl?: string;
+    env?: Record<string, string>;
+    listen?: boolean;
+    /** Shared by several nodes of one deployment (the keyring lives there); default a fresh directory. */
+    dataDir?: string;
+  } & Omit<Partial<AppDeps>, 'platform'>,
 ): Promise<ModuleTestApp> {
-  const { databaseUrl, env, listen, ...extra } = options;
-  const dataDir = mkdtempSync(join(tmpdir(), 'canopy-maps-'));
+  const { databaseUrl, env, listen, dataDir: sharedDir, ...extra } = options;
+  const dataDir = sharedDir ?? mkdtempSync(join(tmpdir(), 'canopy-maps-'));
   const config = loadConfig({
     CANOPY_DATA_DIR: dataDir,
     CANOPY_LOG_LEVEL: 'silent',
@@ -53,7 +56,7 @@ export async function createModuleTestApp(
     close: async () => {
       await app.close();
       await platform.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!sharedDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

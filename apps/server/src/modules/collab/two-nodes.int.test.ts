@@ -1,0 +1,158 @@
+/**
+ * Two nodes serving the same map (docs/protocol/collab.md R20, R21): clients on different nodes converge through
+ * the pub/sub bell, and still converge from the SQL log when every ring is dropped. Runs with an
+ * in-process bus on PostgreSQL and MySQL (several nodes need a server database); with Redis when CANOPY_TEST_DIALECTS includes postgres and
+ * CANOPY_TEST_REDIS_URL is set.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CollabClient } from '@canopy/sdk';
+import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
+import { createRedisPubSub } from '../../platform/pubsub/index.ts';
+import type { DialectName } from '../../platform/db/connect.ts';
+import { testAuthorization, testIdentity } from '../maps/index.ts';
+// eslint-disable-next-line no-restricted-imports -- the test app of issue 7's two modules, shared by their tests
+import { createModuleTestApp, type ModuleTestApp } from '../maps/test-app.ts';
+import { InProcessBus, PubSubBus, type CollabBus } from './bus.ts';
+import { eventually, mulberry32, onlineAll, randomEdit, startClient, type Who } from './test-clients.ts';
+
+interface Setup {
+  name: string;
+  dialect: DialectName;
+  buses: () => Promise<{ buses: [CollabBus, CollabBus]; drop(on: boolean): void; close(): Promise<void> }>;
+}
+
+// Several nodes need a server database: SQLite is the embedded, single-node setup (ARCHITECTURE.md).
+const serverDialects = dialectsUnderTest().filter((d) => d !== 'sqlite');
+const setups: Setup[] = serverDialects.map((dialect) => ({
+  name: `${dialect}, in-process bus`,
+  dialect,
+  buses: async () => {
+    const bus = new InProcessBus();
+    return {
+      buses: [bus, bus],
+      drop: (on) => void (bus.dropping = on),
+      close: () => bus.close(),
+    };
+  },
+}));
+const redisUrl = process.env.CANOPY_TEST_REDIS_URL;
+if (redisUrl && dialectsUnderTest().includes('postgres')) {
+  setups.push({
+    name: 'postgres, Redis',
+    dialect: 'postgres',
+    buses: async () => {
+      const prefix = `canopy-test-${randomBytes(4).toString('hex')}:`;
+      const a = new PubSubBus(await createRedisPubSub({ url: redisUrl, prefix }), true);
+      const b = new PubSubBus(await createRedisPubSub({ url: redisUrl, prefix }), true);
+      await Promise.all([a.ready(), b.ready()]);
+      return {
+        buses: [a, b],
+        drop: (on) => {
+          a.dropping = on;
+          b.dropping = on;
+        },
+        close: async () => {
+          await a.close();
+          await b.close();
+        },
+      };
+    },
+  });
+}
+
+const alice: Who = { accountId: 'alice', tenantId: 't1' };
+const bob: Who = { accountId: 'bob', tenantId: 't1' };
+
+if (setups.length === 0)
+  describe.skip('two nodes (needs CANOPY_TEST_DIALECTS with postgres or mysql)', () => undefined);
+for (const setup of setups) {
+  describe(`two nodes, one map [${setup.name}]`, () => {
+    let db: TestDatabase;
+    let nodes: ModuleTestApp[];
+    let dataDir: string;
+    let bus: Awaited<ReturnType<Setup['buses']>>;
+    const clients: CollabClient[] = [];
+
+    beforeAll(async () => {
+      db = await createTestDatabase(setup.dialect);
+      bus = await setup.buses();
+      nodes = [];
+      // One deployment: both nodes read the same root key (here the keyring file in a shared data dir).
+      dataDir = mkdtempSync(join(tmpdir(), 'canopy-two-nodes-'));
+      for (const b of bus.buses) {
+        nodes.push(
+          await createModuleTestApp({
+            databaseUrl: db.url,
+            dataDir,
+            listen: true,
+            maps: { identity: testIdentity },
+            collab: { bus: b, checkIntervalMs: 250 },
+          }),
+        );
+      }
+    });
+    afterAll(async () => {
+      for (const c of clients) c.close();
+      for (const n of nodes) await n.close();
+      await bus.close();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('clients on different nodes converge through the bell, and from the log when rings are dropped', async () => {
+      const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
+      const created = await one.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps',
+        headers: { authorization: testAuthorization('alice', 't1') },
+        payload: { title: 'Two nodes' },
+      });
+      const mapId = created.json<{ id: string }>().id;
+      await one.app.inject({
+        method: 'POST',
+        url: `/api/v1/maps/${mapId}/shares`,
+        headers: { authorization: testAuthorization('alice', 't1') },
+        payload: { email: 'bob@t1', role: 'editor' },
+      });
+      const group = [
+        startClient(one.app, one.url, alice, mapId),
+        startClient(one.app, one.url, bob, mapId),
+        startClient(two.app, two.url, alice, mapId),
+        startClient(two.app, two.url, bob, mapId),
+      ];
+      clients.push(...group);
+      const maps = await Promise.all(group.map((c) => c.whenLoaded()));
+      await onlineAll(group);
+      const rnd = mulberry32(11);
+      const converged = async () => {
+        await Promise.all(group.map((c) => c.whenSaved()));
+        const doc = JSON.stringify(
+          (
+            await one.app.inject({
+              url: `/api/v1/maps/${mapId}/document`,
+              headers: { authorization: testAuthorization('alice', 't1') },
+            })
+          ).json(),
+        );
+        await eventually(() => maps.every((m) => JSON.stringify(m.toJSON()) === doc));
+        return doc;
+      };
+
+      for (let round = 0; round < 10; round++)
+        maps.forEach((m, i) => randomEdit(m, rnd, `bell r${round} c${i}`));
+      const withBell = await converged();
+      expect(withBell).toContain('bell r9');
+
+      bus.drop(true);
+      for (let round = 0; round < 10; round++)
+        maps.forEach((m, i) => randomEdit(m, rnd, `dropped r${round} c${i}`));
+      const fromLog = await converged();
+      expect(fromLog).toContain('dropped r9');
+      bus.drop(false);
+    });
+  });
+}

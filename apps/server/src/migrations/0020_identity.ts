@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import { binaryType, enableTenantRowSecurity, longTextType, type MigrationContext } from '../platform/db/migrator.ts';
+import {
+  binaryType,
+  enableTenantRowSecurity,
+  longTextType,
+  type MigrationContext,
+} from '../platform/db/migrator.ts';
 
 /** The identity module's tables (modules/identity/README.md). */
 export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> {
@@ -87,7 +92,11 @@ export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<vo
     .addColumn('used_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('account_tokens_account').on('account_tokens').columns(['account_id', 'purpose']).execute();
+  await db.schema
+    .createIndex('account_tokens_account')
+    .on('account_tokens')
+    .columns(['account_id', 'purpose'])
+    .execute();
 
   await db.schema
     .createTable('srp_challenges')

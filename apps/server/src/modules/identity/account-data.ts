@@ -44,6 +44,12 @@ export class AccountData {
       await trx.deleteFrom('accounts').where('id', '=', row.id).execute();
     });
     for (const orgId of destroyed) await this.deps.keys.shred(orgId);
-    await this.deps.audit.record(SYSTEM_TENANT, { action: 'account.deleted', actorId: row.id, subjectId: row.id, detail: { orgsDeleted: destroyed.length }, ip: caller.ip });
+    await this.deps.audit.record(SYSTEM_TENANT, {
+      action: 'account.deleted',
+      actorId: row.id,
+      subjectId: row.id,
+      detail: { orgsDeleted: destroyed.length },
+      ip: caller.ip,
+    });
   }
 }

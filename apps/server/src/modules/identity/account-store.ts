@@ -53,11 +53,19 @@ export class AccountStore {
     return this.cipher.blindIndex(SYSTEM_TENANT, 'accounts.email', email, normaliseEmail);
   }
 
-  seal(row: Pick<AccountRow, 'id' | 'tenant_id'>, column: SealedAccountColumn, value: string): Promise<Buffer> {
+  seal(
+    row: Pick<AccountRow, 'id' | 'tenant_id'>,
+    column: SealedAccountColumn,
+    value: string,
+  ): Promise<Buffer> {
     return this.cipher.seal(row.tenant_id, { table: 'accounts', id: row.id, column }, value);
   }
 
-  openColumn(row: Pick<AccountRow, 'id' | 'tenant_id'>, column: SealedAccountColumn, value: Buffer): Promise<string> {
+  openColumn(
+    row: Pick<AccountRow, 'id' | 'tenant_id'>,
+    column: SealedAccountColumn,
+    value: Buffer,
+  ): Promise<string> {
     return this.cipher.openText(row.tenant_id, { table: 'accounts', id: row.id, column }, value);
   }
 
@@ -89,12 +97,22 @@ export class AccountStore {
     };
   }
 
-  async update(id: string, values: Partial<Omit<AccountRow, 'id' | 'tenant_id'>>, db: Db = this.database.db): Promise<void> {
+  async update(
+    id: string,
+    values: Partial<Omit<AccountRow, 'id' | 'tenant_id'>>,
+    db: Db = this.database.db,
+  ): Promise<void> {
     await db.updateTable('accounts').set(values).where('id', '=', id).execute();
   }
 }
 
 /** What API.md calls "the account". */
 export function accountView(a: Account) {
-  return { id: a.id, email: a.email, firstName: a.firstName, lastName: a.lastName, emailVerified: a.emailVerified };
+  return {
+    id: a.id,
+    email: a.email,
+    firstName: a.firstName,
+    lastName: a.lastName,
+    emailVerified: a.emailVerified,
+  };
 }

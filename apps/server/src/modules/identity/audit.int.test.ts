@@ -19,9 +19,31 @@ describeEachDialect('audit log and the 30-day IP purge', (h) => {
   beforeAll(async () => {
     t = await createTestApp({ databaseUrl: h.url, clock });
     api = http(t.app);
-    await api.post('/accounts', { email: 'auditor@example.com', password: 'counting every event', firstName: 'Audrey', lastName: 'Tor' }, {}, '198.51.100.5');
-    await api.post('/sessions', { email: 'auditor@example.com', password: 'wrong password!' }, {}, '198.51.100.6');
-    token = (await api.post('/sessions', { email: 'auditor@example.com', password: 'counting every event' }, {}, '198.51.100.5')).json<{ token: string }>().token;
+    await api.post(
+      '/accounts',
+      {
+        email: 'auditor@example.com',
+        password: 'counting every event',
+        firstName: 'Audrey',
+        lastName: 'Tor',
+      },
+      {},
+      '198.51.100.5',
+    );
+    await api.post(
+      '/sessions',
+      { email: 'auditor@example.com', password: 'wrong password!' },
+      {},
+      '198.51.100.6',
+    );
+    token = (
+      await api.post(
+        '/sessions',
+        { email: 'auditor@example.com', password: 'counting every event' },
+        {},
+        '198.51.100.5',
+      )
+    ).json<{ token: string }>().token;
     org = (await api.get('/me', bearer(token))).json<{ orgs: { id: string }[] }>().orgs[0]?.id ?? '';
   });
   afterAll(() => t.close());
@@ -32,7 +54,9 @@ describeEachDialect('audit log and the 30-day IP purge', (h) => {
     return res.json<{ action: string; ip: string | null; at: string; actorId: string | null }[]>();
   };
   const storedIps = () =>
-    withSystemContext(h.database, 'test', (trx) => trx.selectFrom('audit_events').select(['action', 'ip_sealed']).where('tenant_id', '=', org).execute());
+    withSystemContext(h.database, 'test', (trx) =>
+      trx.selectFrom('audit_events').select(['action', 'ip_sealed']).where('tenant_id', '=', org).execute(),
+    );
   const purge = async () => {
     await t.platform.jobs.enqueue(AUDIT_IP_PURGE_JOB);
     await t.platform.jobs.drain();
@@ -41,14 +65,24 @@ describeEachDialect('audit log and the 30-day IP purge', (h) => {
   it('records who did what, when and from where', async () => {
     const list = await events();
     expect(list.map((e) => e.action).sort()).toEqual(['account.created', 'login.failed', 'login.succeeded']);
-    expect(list.find((e) => e.action === 'login.failed')).toMatchObject({ ip: '198.51.100.6', at: new Date(t0).toISOString() });
+    expect(list.find((e) => e.action === 'login.failed')).toMatchObject({
+      ip: '198.51.100.6',
+      at: new Date(t0).toISOString(),
+    });
     expect(list.find((e) => e.action === 'login.succeeded')?.ip).toBe('198.51.100.5');
   });
 
   it('keeps the IP for 30 days minus 1 ms', async () => {
     clock.set(new Date(t0 + 30 * DAY - 1));
     // Sessions would have expired by now: read through a fresh login (its own event is newer and keeps its IP).
-    token = (await api.post('/sessions', { email: 'auditor@example.com', password: 'counting every event' }, {}, '198.51.100.7')).json<{ token: string }>().token;
+    token = (
+      await api.post(
+        '/sessions',
+        { email: 'auditor@example.com', password: 'counting every event' },
+        {},
+        '198.51.100.7',
+      )
+    ).json<{ token: string }>().token;
     await purge();
     expect((await storedIps()).every((r) => r.ip_sealed !== null)).toBe(true);
     const list = await events();
@@ -58,11 +92,19 @@ describeEachDialect('audit log and the 30-day IP purge', (h) => {
   it('removes it 30 days plus 1 ms after the event, and keeps the row', async () => {
     clock.set(new Date(t0 + 30 * DAY + 1));
     // Hidden on read before the job has run...
-    expect((await events()).find((e) => e.action === 'login.failed')).toMatchObject({ ip: null, action: 'login.failed' });
+    expect((await events()).find((e) => e.action === 'login.failed')).toMatchObject({
+      ip: null,
+      action: 'login.failed',
+    });
     await purge();
     // ...and gone from the table after it.
     const rows = await storedIps();
-    expect(rows.filter((r) => r.ip_sealed === null).map((r) => r.action).sort()).toEqual(['account.created', 'login.failed', 'login.succeeded']);
+    expect(
+      rows
+        .filter((r) => r.ip_sealed === null)
+        .map((r) => r.action)
+        .sort(),
+    ).toEqual(['account.created', 'login.failed', 'login.succeeded']);
     expect(rows.filter((r) => r.ip_sealed !== null).map((r) => r.action)).toEqual(['login.succeeded']);
     const list = await events();
     expect(list).toHaveLength(4);
@@ -71,9 +113,21 @@ describeEachDialect('audit log and the 30-day IP purge', (h) => {
 
   it('is readable only by org admins', async () => {
     void identityService(t.platform);
-    const other = await api.post('/accounts', { email: 'nosy@example.com', password: 'nosy parker password', firstName: 'N', lastName: 'P' }, {}, '198.51.100.9');
+    const other = await api.post(
+      '/accounts',
+      { email: 'nosy@example.com', password: 'nosy parker password', firstName: 'N', lastName: 'P' },
+      {},
+      '198.51.100.9',
+    );
     expect(other.statusCode).toBe(201);
-    const nosy = (await api.post('/sessions', { email: 'nosy@example.com', password: 'nosy parker password' }, {}, '198.51.100.9')).json<{ token: string }>().token;
+    const nosy = (
+      await api.post(
+        '/sessions',
+        { email: 'nosy@example.com', password: 'nosy parker password' },
+        {},
+        '198.51.100.9',
+      )
+    ).json<{ token: string }>().token;
     expect((await api.get(`/orgs/${org}/audit`, bearer(nosy))).statusCode).toBe(404);
   });
 });

@@ -58,12 +58,24 @@ export const AUDIT_IP_PURGE_JOB = purgeJobName(AUDIT_IP_POLICY);
 const ref = (id: string) => ({ table: 'audit_events', id, column: 'ip_sealed' });
 
 class AuditRepository extends TenantRepository {
-  async add(row: { id: string; at: number; actor_id: string | null; action: string; subject_id: string | null; detail: string | null; ip_sealed: Buffer | null }) {
+  async add(row: {
+    id: string;
+    at: number;
+    actor_id: string | null;
+    action: string;
+    subject_id: string | null;
+    detail: string | null;
+    ip_sealed: Buffer | null;
+  }) {
     await this.insertInto('audit_events', row);
   }
 
   list(limit: number, before?: number) {
-    let q = this.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit);
+    let q = this.selectFrom('audit_events')
+      .selectAll()
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit);
     if (before !== undefined) q = q.where('at', '<', before);
     return q.execute();
   }
@@ -79,7 +91,14 @@ class AuditRepository extends TenantRepository {
 
 export class AuditLog {
   constructor(
-    private readonly deps: { database: Database; cipher: Cipher; clock: Clock; logger: Logger; retention: Retention; ipRetentionMs: number },
+    private readonly deps: {
+      database: Database;
+      cipher: Cipher;
+      clock: Clock;
+      logger: Logger;
+      retention: Retention;
+      ipRetentionMs: number;
+    },
   ) {}
 
   /** Records an event in `tenantId`'s log. Never fails the request: a failure is logged. */
@@ -103,7 +122,10 @@ export class AuditLog {
     }
   }
 
-  private async open(tenantId: string, rows: Awaited<ReturnType<AuditRepository['list']>>): Promise<AuditEvent[]> {
+  private async open(
+    tenantId: string,
+    rows: Awaited<ReturnType<AuditRepository['list']>>,
+  ): Promise<AuditEvent[]> {
     const cutoff = this.deps.retention.cutoff(AUDIT_IP_POLICY);
     const out: AuditEvent[] = [];
     for (const r of rows) {
@@ -115,7 +137,10 @@ export class AuditLog {
         actorId: r.actor_id,
         subjectId: r.subject_id,
         detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
-        ip: r.ip_sealed && at >= cutoff ? await this.deps.cipher.openText(tenantId, ref(r.id), r.ip_sealed) : null,
+        ip:
+          r.ip_sealed && at >= cutoff
+            ? await this.deps.cipher.openText(tenantId, ref(r.id), r.ip_sealed)
+            : null,
       });
     }
     return out;
@@ -130,7 +155,9 @@ export class AuditLog {
 
   /** Events about or by one account in one tenant (GDPR export). */
   async listForAccount(tenantId: string, accountId: string): Promise<AuditEvent[]> {
-    const rows = await withTenant(this.deps.database, tenantId, (scope) => new AuditRepository(scope).listBySubject(accountId));
+    const rows = await withTenant(this.deps.database, tenantId, (scope) =>
+      new AuditRepository(scope).listBySubject(accountId),
+    );
     return this.open(tenantId, rows);
   }
 
@@ -149,4 +176,3 @@ export class AuditLog {
     });
   }
 }
-

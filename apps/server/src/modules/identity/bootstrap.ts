@@ -20,7 +20,12 @@ export class OperatorBootstrap {
   ) {}
 
   private async operatorExists(): Promise<boolean> {
-    const row = await this.deps.database.db.selectFrom('accounts').select('id').where('operator', '=', 1).limit(1).executeTakeFirst();
+    const row = await this.deps.database.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('operator', '=', 1)
+      .limit(1)
+      .executeTakeFirst();
     return Boolean(row);
   }
 
@@ -30,14 +35,28 @@ export class OperatorBootstrap {
     if (admin) {
       const existing = await this.accounts.byEmail(admin.email);
       if (existing) {
-        if (existing.operator !== 1) this.deps.logger.warn('CANOPY_BOOTSTRAP_ADMIN_EMAIL names an existing account that is not an operator; it was left as it is');
+        if (existing.operator !== 1)
+          this.deps.logger.warn(
+            'CANOPY_BOOTSTRAP_ADMIN_EMAIL names an existing account that is not an operator; it was left as it is',
+          );
         return undefined;
       }
       const secrets = await passwordSecrets(this.deps, admin.email, admin.password);
-      const created = await this.creator.create({ email: admin.email, password: admin.password, firstName: 'Operator', lastName: '' }, secrets, { verified: true, operator: true });
+      const created = await this.creator.create(
+        { email: admin.email, password: admin.password, firstName: 'Operator', lastName: '' },
+        secrets,
+        { verified: true, operator: true },
+      );
       if (created) {
-        this.deps.logger.info({ accountId: created.id }, 'operator account created from CANOPY_BOOTSTRAP_ADMIN_EMAIL');
-        await this.deps.audit.record(SYSTEM_TENANT, { action: 'operator.created', subjectId: created.id, detail: { via: 'bootstrap_env' } });
+        this.deps.logger.info(
+          { accountId: created.id },
+          'operator account created from CANOPY_BOOTSTRAP_ADMIN_EMAIL',
+        );
+        await this.deps.audit.record(SYSTEM_TENANT, {
+          action: 'operator.created',
+          subjectId: created.id,
+          detail: { via: 'bootstrap_env' },
+        });
       }
       return undefined;
     }
@@ -45,7 +64,9 @@ export class OperatorBootstrap {
     await this.tokens.voidAll(null, 'operator_setup');
     const token = await this.tokens.issue(null, 'operator_setup', this.deps.settings.operatorSetupTtlMs);
     const link = `${this.deps.publicUrl}/setup?token=${token}`;
-    this.deps.logger.warn(`No operator account yet. Create it within 48 hours with this one-time link: ${link} (or set CANOPY_BOOTSTRAP_ADMIN_EMAIL and CANOPY_BOOTSTRAP_ADMIN_PASSWORD)`);
+    this.deps.logger.warn(
+      `No operator account yet. Create it within 48 hours with this one-time link: ${link} (or set CANOPY_BOOTSTRAP_ADMIN_EMAIL and CANOPY_BOOTSTRAP_ADMIN_PASSWORD)`,
+    );
     return link;
   }
 
@@ -53,10 +74,16 @@ export class OperatorBootstrap {
   async setup(token: string, input: SignUpInput, caller: Caller) {
     await this.deps.limiter.hit(`token:ip:${caller.ip}`, this.deps.settings.rateLimits.tokenPerIp);
     const secrets = await passwordSecrets(this.deps, input.email, input.password);
-    if ((await this.operatorExists()) || !(await this.tokens.consume(token, 'operator_setup'))) throw invalidToken();
+    if ((await this.operatorExists()) || !(await this.tokens.consume(token, 'operator_setup')))
+      throw invalidToken();
     const created = await this.creator.create(input, secrets, { verified: true, operator: true });
     if (!created) throw invalidToken();
-    await this.deps.audit.record(SYSTEM_TENANT, { action: 'operator.created', subjectId: created.id, detail: { via: 'setup_link' }, ip: caller.ip });
+    await this.deps.audit.record(SYSTEM_TENANT, {
+      action: 'operator.created',
+      subjectId: created.id,
+      detail: { via: 'setup_link' },
+      ip: caller.ip,
+    });
     return accountView(created);
   }
 }

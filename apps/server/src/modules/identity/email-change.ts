@@ -24,9 +24,17 @@ export class EmailChange {
     const email = normaliseEmail(newEmail);
     if (email === normaliseEmail(before.email)) return;
     if (await this.accounts.byEmail(email)) throw emailTaken();
-    const [index, sealed] = await Promise.all([this.accounts.emailIndex(email), this.accounts.seal(row, 'email_sealed', email)]);
+    const [index, sealed] = await Promise.all([
+      this.accounts.emailIndex(email),
+      this.accounts.seal(row, 'email_sealed', email),
+    ]);
     try {
-      await this.accounts.update(row.id, { email_index: index, email_sealed: sealed, email_verified_at: null, updated_at: nowMs(this.deps) });
+      await this.accounts.update(row.id, {
+        email_index: index,
+        email_sealed: sealed,
+        email_verified_at: null,
+        updated_at: nowMs(this.deps),
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw emailTaken();
       throw err;
@@ -39,6 +47,11 @@ export class EmailChange {
       subject: 'Your Canopy email address was changed',
       text: `The email address of your Canopy account was changed from this address to another one.\n\nIf you did not do this, someone else has your password: contact your administrator or the operator of this Canopy server.`,
     });
-    await this.deps.audit.record(row.tenant_id, { action: 'email.changed', actorId: row.id, subjectId: row.id, ip: caller.ip });
+    await this.deps.audit.record(row.tenant_id, {
+      action: 'email.changed',
+      actorId: row.id,
+      subjectId: row.id,
+      ip: caller.ip,
+    });
   }
 }

@@ -15,8 +15,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** The shape of an answer: its status, its keys and the types of its values, without per-request values. */
 function shape(res: { statusCode: number; json: () => unknown }) {
   const body = res.json() as Record<string, unknown>;
-  const keys = Object.keys(body).filter((k) => k !== 'requestId' && k !== 'instance').sort();
-  return { status: res.statusCode, keys, types: keys.map((k) => typeof body[k]), code: body.code, detail: body.detail };
+  const keys = Object.keys(body)
+    .filter((k) => k !== 'requestId' && k !== 'instance')
+    .sort();
+  return {
+    status: res.statusCode,
+    keys,
+    types: keys.map((k) => typeof body[k]),
+    code: body.code,
+    detail: body.detail,
+  };
 }
 
 describeEachDialect('enumeration: known and unknown emails look alike', (h) => {
@@ -32,7 +40,16 @@ describeEachDialect('enumeration: known and unknown emails look alike', (h) => {
   beforeAll(async () => {
     t = await createTestApp({ databaseUrl: h.url, clock });
     api = http(t.app);
-    expect((await api.post('/accounts', { email: known, password, firstName: 'Kim', lastName: 'Known' }, {}, nextIp())).statusCode).toBe(201);
+    expect(
+      (
+        await api.post(
+          '/accounts',
+          { email: known, password, firstName: 'Kim', lastName: 'Known' },
+          {},
+          nextIp(),
+        )
+      ).statusCode,
+    ).toBe(201);
   });
   afterAll(() => t.close());
 
@@ -54,7 +71,9 @@ describeEachDialect('enumeration: known and unknown emails look alike', (h) => {
     }
     const k = median(times.known);
     const u = median(times.unknown);
-    console.log(`[${h.dialect}] ${what}: median known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms, ratio ${(k / u).toFixed(2)}`);
+    console.log(
+      `[${h.dialect}] ${what}: median known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms, ratio ${(k / u).toFixed(2)}`,
+    );
     // Generous: a real difference (a skipped password hash) is 10x or more.
     expect(k / u).toBeGreaterThan(1 / 3);
     expect(k / u).toBeLessThan(3);
@@ -63,23 +82,38 @@ describeEachDialect('enumeration: known and unknown emails look alike', (h) => {
 
   it('sign-up: 201 with the same shape, whether or not the email is taken', async () => {
     const s = await compare('sign-up', (email, round) =>
-      api.post('/accounts', { email: round % 2 ? email.toUpperCase() : email, password, firstName: 'Eve', lastName: 'Probe' }, {}, nextIp()),
+      api.post(
+        '/accounts',
+        { email: round % 2 ? email.toUpperCase() : email, password, firstName: 'Eve', lastName: 'Probe' },
+        {},
+        nextIp(),
+      ),
     );
     expect(s?.status).toBe(201);
   });
 
   it('login: 401 invalid_credentials for a wrong password and for an unknown email alike', async () => {
-    const s = await compare('login', (email) => api.post('/sessions', { email, password: 'wrong password here' }, {}, nextIp()));
+    const s = await compare('login', (email) =>
+      api.post('/sessions', { email, password: 'wrong password here' }, {}, nextIp()),
+    );
     expect(s).toMatchObject({ status: 401, code: 'invalid_credentials' });
   });
 
   it('SRP start: a salt and B of the same form, and a stable salt, for unknown emails too', async () => {
     const A = 'ab'.repeat(384);
-    const s = await compare('srp start', (email) => api.post('/sessions/srp/start', { email, A }, {}, nextIp()));
+    const s = await compare('srp start', (email) =>
+      api.post('/sessions/srp/start', { email, A }, {}, nextIp()),
+    );
     expect(s?.status).toBe(200);
     for (const email of [known, 'nobody-x@example.com']) {
-      const one = (await api.post('/sessions/srp/start', { email, A }, {}, nextIp())).json<{ salt: string; B: string }>();
-      const two = (await api.post('/sessions/srp/start', { email, A }, {}, nextIp())).json<{ salt: string; B: string }>();
+      const one = (await api.post('/sessions/srp/start', { email, A }, {}, nextIp())).json<{
+        salt: string;
+        B: string;
+      }>();
+      const two = (await api.post('/sessions/srp/start', { email, A }, {}, nextIp())).json<{
+        salt: string;
+        B: string;
+      }>();
       expect(one.salt).toMatch(/^[0-9a-f]{64}$/);
       expect(one.B).toMatch(/^[0-9a-f]{768}$/);
       expect(two.salt).toBe(one.salt);
@@ -88,7 +122,9 @@ describeEachDialect('enumeration: known and unknown emails look alike', (h) => {
   });
 
   it('forgot password: 202 always', async () => {
-    const s = await compare('forgot password', (email) => api.post('/password/forgot', { email }, {}, nextIp()));
+    const s = await compare('forgot password', (email) =>
+      api.post('/password/forgot', { email }, {}, nextIp()),
+    );
     expect(s?.status).toBe(202);
   });
 });

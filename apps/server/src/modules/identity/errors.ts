@@ -7,8 +7,13 @@ export const mfaRequired = () =>
   new AppError(401, 'mfa_required', 'This account uses two-step verification: send the code as `totp`.');
 export const invalidTotp = () => new AppError(401, 'invalid_totp', 'The verification code is not correct.');
 export const reauthenticationRequired = () =>
-  new AppError(401, 'reauthentication_required', 'Confirm your password first: POST /sessions/current/reauth.');
-export const emailTaken = () => new AppError(409, 'email_taken', 'An account with this email already exists.');
+  new AppError(
+    401,
+    'reauthentication_required',
+    'Confirm your password first: POST /sessions/current/reauth.',
+  );
+export const emailTaken = () =>
+  new AppError(409, 'email_taken', 'An account with this email already exists.');
 export const invalidToken = () =>
   new AppError(400, 'invalid_token', 'The link is not valid: it was used already, has expired, or is wrong.');
 export const weakPassword = (errors: FieldError[]) =>
@@ -19,5 +24,4 @@ export const mfaAlreadyEnabled = () =>
   new AppError(409, 'mfa_already_enabled', 'Two-step verification is already on; turn it off first.');
 export const invitationEmailMismatch = () =>
   new AppError(403, 'invitation_email_mismatch', 'This invitation was sent to another email address.');
-export const lastAdmin = () =>
-  new AppError(409, 'last_admin', 'An organisation needs at least one admin.');
+export const lastAdmin = () => new AppError(409, 'last_admin', 'An organisation needs at least one admin.');

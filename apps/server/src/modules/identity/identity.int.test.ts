@@ -20,7 +20,11 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
 
   beforeAll(async () => {
     mail = await createMailbox();
-    t = await createTestApp({ databaseUrl: h.url, clock, env: { CANOPY_PUBLIC_URL: 'https://canopy.test', ...mail.env } });
+    t = await createTestApp({
+      databaseUrl: h.url,
+      clock,
+      env: { CANOPY_PUBLIC_URL: 'https://canopy.test', ...mail.env },
+    });
     mail.attach(t.platform);
     api = http(t.app);
   });
@@ -32,7 +36,13 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
   it('signs up, creating a personal org, and mails a verification link', async () => {
     const res = await api.post('/accounts', { email, password, firstName: 'Ada', lastName: 'Lovelace' });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toEqual({ id: expect.any(String), email: lower, firstName: 'Ada', lastName: 'Lovelace', emailVerified: false });
+    expect(res.json()).toEqual({
+      id: expect.any(String),
+      email: lower,
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      emailVerified: false,
+    });
     const m = await mail.take(lower, /confirm your email/i);
     expect(mail.viaSmtp).toBe(process.env.CANOPY_TEST_SMTP === '1');
     expect(m.text).toContain('https://canopy.test/verify-email?token=');
@@ -51,13 +61,23 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
   it('logs in with the password and shows the account, its org and role', async () => {
     const res = await api.post('/sessions', { email: 'ADA.lovelace@example.com', password });
     expect(res.statusCode).toBe(201);
-    const body = res.json<{ token: string; expiresAt: string; account: { email: string }; csrfToken: string }>();
+    const body = res.json<{
+      token: string;
+      expiresAt: string;
+      account: { email: string };
+      csrfToken: string;
+    }>();
     expect(body.account.email).toBe(lower);
     expect(body.token.length).toBeGreaterThanOrEqual(43);
     sessions.push(body.token);
     const me = await api.get('/me', bearer(body.token));
     expect(me.statusCode).toBe(200);
-    expect(me.json()).toMatchObject({ email: lower, emailVerified: true, mfaEnabled: false, orgs: [{ personal: true, role: 'admin', name: 'Ada Lovelace' }] });
+    expect(me.json()).toMatchObject({
+      email: lower,
+      emailVerified: true,
+      mfaEnabled: false,
+      orgs: [{ personal: true, role: 'admin', name: 'Ada Lovelace' }],
+    });
   });
 
   it('refuses a wrong password with invalid_credentials', async () => {
@@ -82,10 +102,17 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
     expect(again.statusCode).toBe(401);
     // And short-lived: two minutes.
     const late = await srpClientStart(lower, password);
-    const lateStart = (await api.post('/sessions/srp/start', { email, A: late.A })).json<{ challengeId: string; salt: string; B: string }>();
+    const lateStart = (await api.post('/sessions/srp/start', { email, A: late.A })).json<{
+      challengeId: string;
+      salt: string;
+      B: string;
+    }>();
     const lateSession = await srpClientFinish(late, lateStart);
     clock.advance(2 * 60_000 + 1);
-    const expired = await api.post('/sessions/srp/finish', { challengeId: lateStart.challengeId, M1: lateSession.M1 });
+    const expired = await api.post('/sessions/srp/finish', {
+      challengeId: lateStart.challengeId,
+      M1: lateSession.M1,
+    });
     expect(expired.json()).toMatchObject({ status: 401, code: 'invalid_credentials' });
   });
 
@@ -98,7 +125,11 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
     totpSecret = secret;
     const wrong = await api.post('/me/mfa/totp/confirm', { code: '000000' }, bearer(token));
     expect(wrong.statusCode).toBe(401);
-    const ok = await api.post('/me/mfa/totp/confirm', { code: totpCode(secret, clock.now().getTime()) }, bearer(token));
+    const ok = await api.post(
+      '/me/mfa/totp/confirm',
+      { code: totpCode(secret, clock.now().getTime()) },
+      bearer(token),
+    );
     expect(ok.statusCode).toBe(200);
     expect(ok.json<{ recoveryCodes: string[] }>().recoveryCodes).toHaveLength(10);
   });
@@ -110,18 +141,34 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
     const bad = await api.post('/sessions', { email, password, totp: '123456' });
     expect(bad.json()).toMatchObject({ code: 'invalid_totp' });
     clock.advance(30_000); // the code used to confirm is spent; take the next time step
-    const good = await api.post('/sessions', { email, password, totp: totpCode(totpSecret, clock.now().getTime()) });
+    const good = await api.post('/sessions', {
+      email,
+      password,
+      totp: totpCode(totpSecret, clock.now().getTime()),
+    });
     expect(good.statusCode).toBe(201);
     sessions.push(good.json<{ token: string }>().token);
     // The same code again (a replay) is refused.
-    const replay = await api.post('/sessions', { email, password, totp: totpCode(totpSecret, clock.now().getTime()) });
+    const replay = await api.post('/sessions', {
+      email,
+      password,
+      totp: totpCode(totpSecret, clock.now().getTime()),
+    });
     expect(replay.json()).toMatchObject({ code: 'invalid_totp' });
 
     clock.advance(30_000);
     const client = await srpClientStart(lower, password);
-    const start = (await api.post('/sessions/srp/start', { email, A: client.A })).json<{ challengeId: string; salt: string; B: string }>();
+    const start = (await api.post('/sessions/srp/start', { email, A: client.A })).json<{
+      challengeId: string;
+      salt: string;
+      B: string;
+    }>();
     const s = await srpClientFinish(client, start);
-    const finish = await api.post('/sessions/srp/finish', { challengeId: start.challengeId, M1: s.M1, totp: totpCode(totpSecret, clock.now().getTime()) });
+    const finish = await api.post('/sessions/srp/finish', {
+      challengeId: start.challengeId,
+      M1: s.M1,
+      totp: totpCode(totpSecret, clock.now().getTime()),
+    });
     expect(finish.statusCode).toBe(201);
     sessions.push(finish.json<{ token: string }>().token);
   });
@@ -141,11 +188,20 @@ describeEachDialect('identity: sign-up to reset, end to end', (h) => {
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ code: 'unauthenticated' });
     }
-    expect((await api.post('/password/reset', { token, password: 'another long password' })).json()).toMatchObject({ code: 'invalid_token' });
-    expect((await api.post('/sessions', { email, password, totp: '000000' })).json()).toMatchObject({ code: 'invalid_credentials' });
+    expect(
+      (await api.post('/password/reset', { token, password: 'another long password' })).json(),
+    ).toMatchObject({ code: 'invalid_token' });
+    expect((await api.post('/sessions', { email, password, totp: '000000' })).json()).toMatchObject({
+      code: 'invalid_credentials',
+    });
     clock.advance(30_000);
     // From another address: this one has used its 10 login attempts for the quarter hour.
-    const login = await api.post('/sessions', { email, password: 'difference engine 1822', totp: totpCode(totpSecret, clock.now().getTime()) }, {}, '192.0.2.44');
+    const login = await api.post(
+      '/sessions',
+      { email, password: 'difference engine 1822', totp: totpCode(totpSecret, clock.now().getTime()) },
+      {},
+      '192.0.2.44',
+    );
     expect(login.statusCode).toBe(201);
   });
 });

@@ -50,7 +50,12 @@ export class Login {
     return index;
   }
 
-  private async failed(row: AccountRow | undefined, method: string, reason: string, caller: Caller): Promise<void> {
+  private async failed(
+    row: AccountRow | undefined,
+    method: string,
+    reason: string,
+    caller: Caller,
+  ): Promise<void> {
     await this.deps.audit.record(row?.tenant_id ?? SYSTEM_TENANT, {
       action: 'login.failed',
       subjectId: row?.id ?? null,
@@ -60,7 +65,12 @@ export class Login {
   }
 
   /** The second factor, then the session. */
-  private async complete(row: AccountRow, method: SessionsTable['method'], totp: string | undefined, caller: Caller): Promise<LoginResult> {
+  private async complete(
+    row: AccountRow,
+    method: SessionsTable['method'],
+    totp: string | undefined,
+    caller: Caller,
+  ): Promise<LoginResult> {
     if (row.totp_enabled_at !== null) {
       if (!totp) {
         await this.failed(row, method, 'mfa_required', caller);
@@ -75,11 +85,24 @@ export class Login {
     const account = await this.accounts.open(row);
     const index = await this.accounts.emailIndex(account.email);
     await this.deps.limiter.remember(`login:known-ip:${index}:${caller.ip}`, this.deps.settings.knownIpTtlMs);
-    await this.deps.audit.record(row.tenant_id, { action: 'login.succeeded', actorId: row.id, subjectId: session.id, detail: { method, mfa: row.totp_enabled_at !== null }, ip: caller.ip });
-    return { token: session.token, expiresAt: new Date(session.expiresAt).toISOString(), account: accountView(account) };
+    await this.deps.audit.record(row.tenant_id, {
+      action: 'login.succeeded',
+      actorId: row.id,
+      subjectId: session.id,
+      detail: { method, mfa: row.totp_enabled_at !== null },
+      ip: caller.ip,
+    });
+    return {
+      token: session.token,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+      account: accountView(account),
+    };
   }
 
-  async withPassword(input: { email: string; password: string; totp?: string | undefined }, caller: Caller): Promise<LoginResult> {
+  async withPassword(
+    input: { email: string; password: string; totp?: string | undefined },
+    caller: Caller,
+  ): Promise<LoginResult> {
     await this.throttle(input.email, caller);
     const row = await this.accounts.byEmail(input.email);
     if (!row?.password_hash) {
@@ -106,34 +129,70 @@ export class Login {
     return this.decoySecret;
   }
 
-  async srpStart(input: { email: string; A: string }, caller: Caller): Promise<{ challengeId: string; salt: string; B: string }> {
+  async srpStart(
+    input: { email: string; A: string },
+    caller: Caller,
+  ): Promise<{ challengeId: string; salt: string; B: string }> {
     await this.throttle(input.email, caller);
     const email = input.email.trim();
     const row = await this.accounts.byEmail(email);
     const real = row?.srp_salt && row.srp_verifier_sealed ? row : undefined;
     const record = real
-      ? { email, salt: real.srp_salt ?? '', verifier: await this.accounts.openColumn(real, 'srp_verifier_sealed', real.srp_verifier_sealed ?? Buffer.alloc(0)) }
+      ? {
+          email,
+          salt: real.srp_salt ?? '',
+          verifier: await this.accounts.openColumn(
+            real,
+            'srp_verifier_sealed',
+            real.srp_verifier_sealed ?? Buffer.alloc(0),
+          ),
+        }
       : await srpDecoyRecord(await this.decoy(), email);
     const { B, state } = await srpServerStart(record);
     const id = newId();
     const now = nowMs(this.deps);
-    const sealed = await this.deps.cipher.seal(SYSTEM_TENANT, challengeRef(id), JSON.stringify({ state, A: input.A } satisfies ChallengeState));
+    const sealed = await this.deps.cipher.seal(
+      SYSTEM_TENANT,
+      challengeRef(id),
+      JSON.stringify({ state, A: input.A } satisfies ChallengeState),
+    );
     await this.deps.database.db
       .insertInto('srp_challenges')
-      .values({ id, account_id: real?.id ?? null, state_sealed: sealed, expires_at: now + this.deps.settings.srpChallengeTtlMs, created_at: now })
+      .values({
+        id,
+        account_id: real?.id ?? null,
+        state_sealed: sealed,
+        expires_at: now + this.deps.settings.srpChallengeTtlMs,
+        created_at: now,
+      })
       .execute();
     return { challengeId: id, salt: record.salt, B };
   }
 
-  async srpFinish(input: { challengeId: string; M1: string; totp?: string | undefined }, caller: Caller): Promise<LoginResult & { M2: string }> {
+  async srpFinish(
+    input: { challengeId: string; M1: string; totp?: string | undefined },
+    caller: Caller,
+  ): Promise<LoginResult & { M2: string }> {
     const db = this.deps.database.db;
-    const challenge = await db.selectFrom('srp_challenges').selectAll().where('id', '=', input.challengeId).executeTakeFirst();
+    const challenge = await db
+      .selectFrom('srp_challenges')
+      .selectAll()
+      .where('id', '=', input.challengeId)
+      .executeTakeFirst();
     // Single use: whoever deletes the row owns the attempt.
-    const taken = challenge ? await db.deleteFrom('srp_challenges').where('id', '=', challenge.id).executeTakeFirst() : undefined;
-    if (!challenge || Number(taken?.numDeletedRows) !== 1 || Number(challenge.expires_at) <= nowMs(this.deps)) {
+    const taken = challenge
+      ? await db.deleteFrom('srp_challenges').where('id', '=', challenge.id).executeTakeFirst()
+      : undefined;
+    if (
+      !challenge ||
+      Number(taken?.numDeletedRows) !== 1 ||
+      Number(challenge.expires_at) <= nowMs(this.deps)
+    ) {
       throw invalidCredentials();
     }
-    const { state, A } = JSON.parse(await this.deps.cipher.openText(SYSTEM_TENANT, challengeRef(challenge.id), challenge.state_sealed)) as ChallengeState;
+    const { state, A } = JSON.parse(
+      await this.deps.cipher.openText(SYSTEM_TENANT, challengeRef(challenge.id), challenge.state_sealed),
+    ) as ChallengeState;
     const result = await srpServerFinish(state, { A, M1: input.M1 });
     const row = challenge.account_id ? await this.accounts.byId(challenge.account_id) : undefined;
     if (!result.ok || !row) {
@@ -144,7 +203,12 @@ export class Login {
   }
 
   /** Proves the password again within a session, for the sensitive routes (MFA, email, password, deletion). */
-  async reauthenticate(row: AccountRow, sessionId: string, input: { password: string; totp?: string | undefined }, caller: Caller): Promise<number> {
+  async reauthenticate(
+    row: AccountRow,
+    sessionId: string,
+    input: { password: string; totp?: string | undefined },
+    caller: Caller,
+  ): Promise<number> {
     await this.throttle(normaliseEmail((await this.accounts.open(row)).email), caller);
     if (!row.password_hash || !(await verifyPassword(row.password_hash, input.password))) {
       await this.failed(row, 'reauth', 'invalid_credentials', caller);
@@ -159,6 +223,9 @@ export class Login {
 
   /** Removes expired SRP challenges (abandoned logins). */
   async purgeChallenges(): Promise<void> {
-    await this.deps.database.db.deleteFrom('srp_challenges').where('expires_at', '<=', nowMs(this.deps)).execute();
+    await this.deps.database.db
+      .deleteFrom('srp_challenges')
+      .where('expires_at', '<=', nowMs(this.deps))
+      .execute();
   }
 }

@@ -7,7 +7,8 @@
  */
 import type { Logger } from 'pino';
 
-export type IdentityMailKind = 'verify_email' | 'reset_password' | 'invitation' | 'account_exists' | 'email_changed';
+export type IdentityMailKind =
+  'verify_email' | 'reset_password' | 'invitation' | 'account_exists' | 'email_changed';
 
 export interface IdentityMail {
   kind: IdentityMailKind;
@@ -22,8 +23,19 @@ export interface IdentityMail {
 
 /** The part of platform/mail's `Mailer` this module uses. */
 export interface MailPort {
-  send(mail: { to: string; template: string; data: Record<string, unknown>; tenantId?: string }): Promise<string>;
-  sendMessage(mail: { to: string; subject: string; text: string; tag: string; tenantId?: string }): Promise<string>;
+  send(mail: {
+    to: string;
+    template: string;
+    data: Record<string, unknown>;
+    tenantId?: string;
+  }): Promise<string>;
+  sendMessage(mail: {
+    to: string;
+    subject: string;
+    text: string;
+    tag: string;
+    tenantId?: string;
+  }): Promise<string>;
 }
 
 export interface IdentityMailer {
@@ -39,7 +51,11 @@ export interface IdentityMailer {
   readonly outbox: IdentityMail[];
 }
 
-export function createIdentityMailer(port: MailPort, logger: Logger, options: { keepInMemory: boolean }): IdentityMailer {
+export function createIdentityMailer(
+  port: MailPort,
+  logger: Logger,
+  options: { keepInMemory: boolean },
+): IdentityMailer {
   const inFlight = new Set<Promise<void>>();
   const outbox: IdentityMail[] = [];
   return {
@@ -52,8 +68,16 @@ export function createIdentityMailer(port: MailPort, logger: Logger, options: { 
       }
       const tenant = mail.tenantId ? { tenantId: mail.tenantId } : {};
       const p = (async () => {
-        if (mail.template) await port.send({ to: mail.to, template: mail.template.name, data: mail.template.data, ...tenant });
-        else await port.sendMessage({ to: mail.to, subject: mail.subject, text: mail.text, tag: `identity.${mail.kind}`, ...tenant });
+        if (mail.template)
+          await port.send({ to: mail.to, template: mail.template.name, data: mail.template.data, ...tenant });
+        else
+          await port.sendMessage({
+            to: mail.to,
+            subject: mail.subject,
+            text: mail.text,
+            tag: `identity.${mail.kind}`,
+            ...tenant,
+          });
       })()
         .catch((err: unknown) => logger.error({ err, kind: mail.kind }, 'could not queue mail'))
         .finally(() => inFlight.delete(p));

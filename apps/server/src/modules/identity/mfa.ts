@@ -16,7 +16,14 @@ const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const RECOVERY_PATTERN = /^[a-z0-9]{5}-?[a-z0-9]{5}$/i;
 
 function totpFor(secretBase32: string, label: string): TOTP {
-  return new TOTP({ issuer: 'Canopy', label, secret: Secret.fromBase32(secretBase32), algorithm: 'SHA1', digits: 6, period: PERIOD });
+  return new TOTP({
+    issuer: 'Canopy',
+    label,
+    secret: Secret.fromBase32(secretBase32),
+    algorithm: 'SHA1',
+    digits: 6,
+    period: PERIOD,
+  });
 }
 
 function recoveryCode(): string {
@@ -57,19 +64,59 @@ export class Mfa {
     const sealed = await this.accounts.seal(row, 'totp_secret_sealed', secret);
     await this.deps.database.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('recovery_codes').where('account_id', '=', row.id).execute();
-      await trx.insertInto('recovery_codes').values(codes.map((c) => ({ account_id: row.id, code_hash: hashRecovery(c), used_at: null, created_at: now }))).execute();
-      await this.accounts.update(row.id, { totp_secret_sealed: sealed, totp_pending_sealed: null, totp_enabled_at: now, totp_last_step: step, updated_at: now }, trx);
+      await trx
+        .insertInto('recovery_codes')
+        .values(
+          codes.map((c) => ({
+            account_id: row.id,
+            code_hash: hashRecovery(c),
+            used_at: null,
+            created_at: now,
+          })),
+        )
+        .execute();
+      await this.accounts.update(
+        row.id,
+        {
+          totp_secret_sealed: sealed,
+          totp_pending_sealed: null,
+          totp_enabled_at: now,
+          totp_last_step: step,
+          updated_at: now,
+        },
+        trx,
+      );
     });
-    await this.deps.audit.record(row.tenant_id, { action: 'mfa.enabled', actorId: row.id, subjectId: row.id, ip: caller.ip });
+    await this.deps.audit.record(row.tenant_id, {
+      action: 'mfa.enabled',
+      actorId: row.id,
+      subjectId: row.id,
+      ip: caller.ip,
+    });
     return codes;
   }
 
   async disable(row: AccountRow, caller: Caller): Promise<void> {
     await this.deps.database.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('recovery_codes').where('account_id', '=', row.id).execute();
-      await this.accounts.update(row.id, { totp_secret_sealed: null, totp_pending_sealed: null, totp_enabled_at: null, totp_last_step: null, updated_at: nowMs(this.deps) }, trx);
+      await this.accounts.update(
+        row.id,
+        {
+          totp_secret_sealed: null,
+          totp_pending_sealed: null,
+          totp_enabled_at: null,
+          totp_last_step: null,
+          updated_at: nowMs(this.deps),
+        },
+        trx,
+      );
     });
-    await this.deps.audit.record(row.tenant_id, { action: 'mfa.disabled', actorId: row.id, subjectId: row.id, ip: caller.ip });
+    await this.deps.audit.record(row.tenant_id, {
+      action: 'mfa.disabled',
+      actorId: row.id,
+      subjectId: row.id,
+      ip: caller.ip,
+    });
   }
 
   private matchingStep(secretBase32: string, code: string): number | undefined {
@@ -93,7 +140,12 @@ export class Mfa {
         .where('used_at', 'is', null)
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
-      await this.deps.audit.record(row.tenant_id, { action: 'mfa.recovery_code_used', actorId: row.id, subjectId: row.id, ip: caller.ip });
+      await this.deps.audit.record(row.tenant_id, {
+        action: 'mfa.recovery_code_used',
+        actorId: row.id,
+        subjectId: row.id,
+        ip: caller.ip,
+      });
       return true;
     }
     const secret = await this.accounts.openColumn(row, 'totp_secret_sealed', row.totp_secret_sealed);

@@ -3,7 +3,12 @@
  * through `OrgRepository`, built inside `withTenant(orgId)`; the one query across tenants (an account's own
  * memberships, for GET /me) runs in a named system context.
  */
-import { withSystemContext, withTenant, TenantRepository } from '../../platform/db/tenant.ts';
+import {
+  withSystemContext,
+  withTenant,
+  TenantRepository,
+  type TenantScope,
+} from '../../platform/db/tenant.ts';
 import { normaliseEmail } from '../../platform/crypto/index.ts';
 import { badRequest, notFound } from '../../platform/errors.ts';
 import type { OrgRole } from '../../platform/http/auth.ts';
@@ -29,8 +34,16 @@ export interface MemberView {
 }
 
 class OrgRepository extends TenantRepository {
-  async create(row: { name_sealed: Buffer; personal: number; created_by: string | null; created_at: number }) {
-    await this.trx.insertInto('orgs').values({ ...row, tenant_id: this.tenantId }).execute();
+  async create(row: {
+    name_sealed: Buffer;
+    personal: number;
+    created_by: string | null;
+    created_at: number;
+  }) {
+    await this.trx
+      .insertInto('orgs')
+      .values({ ...row, tenant_id: this.tenantId })
+      .execute();
   }
 
   get() {
@@ -59,7 +72,10 @@ class OrgRepository extends TenantRepository {
   }
 
   async adminCount() {
-    const rows = await this.selectFrom('memberships').select('account_id').where('role', '=', 'admin').execute();
+    const rows = await this.selectFrom('memberships')
+      .select('account_id')
+      .where('role', '=', 'admin')
+      .execute();
     return rows.length;
   }
 
@@ -72,7 +88,11 @@ class OrgRepository extends TenantRepository {
   }
 
   async acceptInvitation(id: string, now: number) {
-    const r = await this.updateTable('invitations').set({ accepted_at: now }).where('id', '=', id).where('accepted_at', 'is', null).executeTakeFirst();
+    const r = await this.updateTable('invitations')
+      .set({ accepted_at: now })
+      .where('id', '=', id)
+      .where('accepted_at', 'is', null)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
@@ -103,12 +123,25 @@ export class OrgService {
   }
 
   /** Creates an org with `accountId` as its first admin. */
-  async create(orgId: string, accountId: string, name: string, personal: boolean): Promise<OrgView> {
+  async create(
+    orgId: string,
+    accountId: string,
+    name: string,
+    personal: boolean,
+    /** Runs in the same transaction first (sign-up inserts the account there, so that both exist or neither). */
+    before?: (scope: TenantScope) => Promise<void>,
+  ): Promise<OrgView> {
     const sealed = await this.sealName(orgId, name);
     const now = nowMs(this.deps);
     await withTenant(this.deps.database, orgId, async (scope) => {
+      if (before) await before(scope);
       const repo = new OrgRepository(scope);
-      await repo.create({ name_sealed: sealed, personal: personal ? 1 : 0, created_by: accountId, created_at: now });
+      await repo.create({
+        name_sealed: sealed,
+        personal: personal ? 1 : 0,
+        created_by: accountId,
+        created_at: now,
+      });
       await repo.addMember(accountId, 'admin', now);
     });
     return { id: orgId, name, personal, role: 'admin' };
@@ -120,21 +153,41 @@ export class OrgService {
       return { org: await repo.get(), member: await repo.member(accountId) };
     });
     if (!found.org || !found.member) throw notFound();
-    return { id: orgId, name: await this.openName(orgId, found.org.name_sealed), personal: found.org.personal === 1, role: found.member.role };
+    return {
+      id: orgId,
+      name: await this.openName(orgId, found.org.name_sealed),
+      personal: found.org.personal === 1,
+      role: found.member.role,
+    };
   }
 
   async listForAccount(accountId: string): Promise<OrgView[]> {
-    const rows = await withSystemContext(this.deps.database, "identity: list an account's own memberships", (trx) =>
-      trx
-        .selectFrom('memberships')
-        .innerJoin('orgs', 'orgs.tenant_id', 'memberships.tenant_id')
-        .select(['orgs.tenant_id', 'orgs.name_sealed', 'orgs.personal', 'memberships.role', 'memberships.created_at'])
-        .where('memberships.account_id', '=', accountId)
-        .orderBy('memberships.created_at')
-        .execute(),
+    const rows = await withSystemContext(
+      this.deps.database,
+      "identity: list an account's own memberships",
+      (trx) =>
+        trx
+          .selectFrom('memberships')
+          .innerJoin('orgs', 'orgs.tenant_id', 'memberships.tenant_id')
+          .select([
+            'orgs.tenant_id',
+            'orgs.name_sealed',
+            'orgs.personal',
+            'memberships.role',
+            'memberships.created_at',
+          ])
+          .where('memberships.account_id', '=', accountId)
+          .orderBy('memberships.created_at')
+          .execute(),
     );
     const out: OrgView[] = [];
-    for (const r of rows) out.push({ id: r.tenant_id, name: await this.openName(r.tenant_id, r.name_sealed), personal: r.personal === 1, role: r.role });
+    for (const r of rows)
+      out.push({
+        id: r.tenant_id,
+        name: await this.openName(r.tenant_id, r.name_sealed),
+        personal: r.personal === 1,
+        role: r.role,
+      });
     return out;
   }
 
@@ -145,7 +198,13 @@ export class OrgService {
       const row = await this.accounts.byId(m.account_id);
       if (!row) continue;
       const a = await this.accounts.open(row);
-      out.push({ accountId: a.id, email: a.email, firstName: a.firstName, lastName: a.lastName, role: m.role });
+      out.push({
+        accountId: a.id,
+        email: a.email,
+        firstName: a.firstName,
+        lastName: a.lastName,
+        role: m.role,
+      });
     }
     return out;
   }
@@ -160,7 +219,13 @@ export class OrgService {
       return member.role;
     });
     if (before !== role) {
-      await this.deps.audit.record(orgId, { action: 'role.changed', actorId: caller.accountId, subjectId: accountId, detail: { from: before, to: role }, ip: caller.ip });
+      await this.deps.audit.record(orgId, {
+        action: 'role.changed',
+        actorId: caller.accountId,
+        subjectId: accountId,
+        detail: { from: before, to: role },
+        ip: caller.ip,
+      });
     }
   }
 
@@ -170,11 +235,17 @@ export class OrgService {
       const member = await repo.member(accountId);
       if (!member) throw notFound();
       const org = await repo.get();
-      if (org?.personal === 1) throw badRequest('personal_org', 'A personal organisation has exactly one member.');
+      if (org?.personal === 1)
+        throw badRequest('personal_org', 'A personal organisation has exactly one member.');
       if (member.role === 'admin' && (await repo.adminCount()) <= 1) throw lastAdmin();
       await repo.removeMember(accountId);
     });
-    await this.deps.audit.record(orgId, { action: 'member.removed', actorId: caller.accountId, subjectId: accountId, ip: caller.ip });
+    await this.deps.audit.record(orgId, {
+      action: 'member.removed',
+      actorId: caller.accountId,
+      subjectId: accountId,
+      ip: caller.ip,
+    });
   }
 
   async invite(orgId: string, email: string, role: OrgRole, caller: Caller & { accountId: string }) {
@@ -182,13 +253,30 @@ export class OrgService {
     const { token, hash } = newToken();
     const now = nowMs(this.deps);
     const expiresAt = now + this.deps.settings.invitationTtlMs;
-    const emailSealed = await this.deps.cipher.seal(orgId, { table: 'invitations', id, column: 'email_sealed' }, normaliseEmail(email));
+    const emailSealed = await this.deps.cipher.seal(
+      orgId,
+      { table: 'invitations', id, column: 'email_sealed' },
+      normaliseEmail(email),
+    );
     const org = await withTenant(this.deps.database, orgId, async (scope) => {
       const repo = new OrgRepository(scope);
       const found = await repo.get();
       if (!found) throw notFound();
-      if (found.personal === 1) throw badRequest('personal_org', 'A personal organisation has exactly one member; create an org to invite people.');
-      await repo.addInvitation({ id, email_sealed: emailSealed, role, token_hash: hash, invited_by: caller.accountId, expires_at: expiresAt, accepted_at: null, created_at: now });
+      if (found.personal === 1)
+        throw badRequest(
+          'personal_org',
+          'A personal organisation has exactly one member; create an org to invite people.',
+        );
+      await repo.addInvitation({
+        id,
+        email_sealed: emailSealed,
+        role,
+        token_hash: hash,
+        invited_by: caller.accountId,
+        expires_at: expiresAt,
+        accepted_at: null,
+        created_at: now,
+      });
       return found;
     });
     const orgName = await this.openName(orgId, org.name_sealed);
@@ -199,7 +287,13 @@ export class OrgService {
       subject: `You are invited to ${orgName} on Canopy`,
       text: `You have been invited to join ${orgName} on Canopy as ${role}.\n\nAccept the invitation (sign in or create an account with this email address first):\n${link}\n\nThe link expires in ${Math.round(this.deps.settings.invitationTtlMs / 86_400_000)} days.`,
     });
-    await this.deps.audit.record(orgId, { action: 'invitation.created', actorId: caller.accountId, subjectId: id, detail: { role }, ip: caller.ip });
+    await this.deps.audit.record(orgId, {
+      action: 'invitation.created',
+      actorId: caller.accountId,
+      subjectId: id,
+      detail: { role },
+      ip: caller.ip,
+    });
     return { id, email: normaliseEmail(email), role, expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -210,23 +304,39 @@ export class OrgService {
     const token = fullToken.slice(cut + 1);
     if (!orgId || orgId.length > 64 || !token) throw invalidToken();
     const now = nowMs(this.deps);
-    const invitation = await withTenant(this.deps.database, orgId, (scope) => new OrgRepository(scope).invitationByHash(hashToken(token)));
-    if (!invitation || invitation.accepted_at !== null || Number(invitation.expires_at) <= now) throw invalidToken();
-    const invited = await this.deps.cipher.openText(orgId, { table: 'invitations', id: invitation.id, column: 'email_sealed' }, invitation.email_sealed);
+    const invitation = await withTenant(this.deps.database, orgId, (scope) =>
+      new OrgRepository(scope).invitationByHash(hashToken(token)),
+    );
+    if (!invitation || invitation.accepted_at !== null || Number(invitation.expires_at) <= now)
+      throw invalidToken();
+    const invited = await this.deps.cipher.openText(
+      orgId,
+      { table: 'invitations', id: invitation.id, column: 'email_sealed' },
+      invitation.email_sealed,
+    );
     if (invited !== normaliseEmail(account.email)) throw invitationEmailMismatch();
     await withTenant(this.deps.database, orgId, async (scope) => {
       const repo = new OrgRepository(scope);
       if (!(await repo.acceptInvitation(invitation.id, now))) throw invalidToken();
       if (!(await repo.member(account.id))) await repo.addMember(account.id, invitation.role, now);
     });
-    await this.deps.audit.record(orgId, { action: 'invitation.accepted', actorId: account.id, subjectId: invitation.id, detail: { role: invitation.role }, ip: caller.ip });
+    await this.deps.audit.record(orgId, {
+      action: 'invitation.accepted',
+      actorId: account.id,
+      subjectId: invitation.id,
+      detail: { role: invitation.role },
+      ip: caller.ip,
+    });
     return this.get(orgId, account.id);
   }
 
   /** Removes the account from every org; deletes the orgs where it was the only member. Returns those org ids. */
   async leaveAll(accountId: string): Promise<string[]> {
-    const orgs = await withSystemContext(this.deps.database, "identity: list an account's own memberships", (trx) =>
-      trx.selectFrom('memberships').select('tenant_id').where('account_id', '=', accountId).execute(),
+    const orgs = await withSystemContext(
+      this.deps.database,
+      "identity: list an account's own memberships",
+      (trx) =>
+        trx.selectFrom('memberships').select('tenant_id').where('account_id', '=', accountId).execute(),
     );
     const destroyed: string[] = [];
     for (const { tenant_id: orgId } of orgs) {

@@ -32,18 +32,31 @@ export class PasswordReset {
       to: normaliseEmail(email),
       template: {
         name: 'reset_password',
-        data: { link: `${this.deps.publicUrl}/reset-password?token=${token}`, expiresInMinutes: String(Math.round(settings.resetTokenTtlMs / 60_000)) },
+        data: {
+          link: `${this.deps.publicUrl}/reset-password?token=${token}`,
+          expiresInMinutes: String(Math.round(settings.resetTokenTtlMs / 60_000)),
+        },
       },
       subject: 'Reset your Canopy password',
       text: `Someone (perhaps you) asked to reset the password of your Canopy account.\n\nChoose a new password here:\n${this.deps.publicUrl}/reset-password?token=${token}\n\nThe link can be used once and expires in ${Math.round(settings.resetTokenTtlMs / 60_000)} minutes. Every signed-in device will be signed out.\nIf it was not you, ignore this message: your password stays as it is.`,
     });
   }
 
-  private async setPassword(row: AccountRow, password: string, extra: { email_verified_at?: number } = {}): Promise<void> {
+  private async setPassword(
+    row: AccountRow,
+    password: string,
+    extra: { email_verified_at?: number } = {},
+  ): Promise<void> {
     const account = await this.accounts.open(row);
     const { hash, srp } = await passwordSecrets(this.deps, account.email, password);
     const verifier = await this.accounts.seal(row, 'srp_verifier_sealed', srp.verifier);
-    await this.accounts.update(row.id, { password_hash: hash, srp_salt: srp.salt, srp_verifier_sealed: verifier, updated_at: nowMs(this.deps), ...extra });
+    await this.accounts.update(row.id, {
+      password_hash: hash,
+      srp_salt: srp.salt,
+      srp_verifier_sealed: verifier,
+      updated_at: nowMs(this.deps),
+      ...extra,
+    });
   }
 
   async reset(token: string, password: string, caller: Caller): Promise<void> {
@@ -56,16 +69,32 @@ export class PasswordReset {
     const row = used?.accountId ? await this.accounts.byId(used.accountId) : undefined;
     if (!row) throw invalidToken();
     // Receiving the mail proves the address, too.
-    await this.setPassword(row, password, row.email_verified_at === null ? { email_verified_at: nowMs(this.deps) } : {});
+    await this.setPassword(
+      row,
+      password,
+      row.email_verified_at === null ? { email_verified_at: nowMs(this.deps) } : {},
+    );
     await this.tokens.voidAll(row.id, 'reset_password');
     const revoked = await this.sessions.revokeAll(row.id);
-    await this.deps.audit.record(row.tenant_id, { action: 'password.reset', actorId: row.id, subjectId: row.id, detail: { sessionsRevoked: revoked }, ip: caller.ip });
+    await this.deps.audit.record(row.tenant_id, {
+      action: 'password.reset',
+      actorId: row.id,
+      subjectId: row.id,
+      detail: { sessionsRevoked: revoked },
+      ip: caller.ip,
+    });
   }
 
   /** A signed-in change (after re-authentication): every other session is revoked. */
   async change(row: AccountRow, currentSessionId: string, password: string, caller: Caller): Promise<void> {
     await this.setPassword(row, password);
     const revoked = await this.sessions.revokeAll(row.id, currentSessionId);
-    await this.deps.audit.record(row.tenant_id, { action: 'password.changed', actorId: row.id, subjectId: row.id, detail: { sessionsRevoked: revoked }, ip: caller.ip });
+    await this.deps.audit.record(row.tenant_id, {
+      action: 'password.changed',
+      actorId: row.id,
+      subjectId: row.id,
+      detail: { sessionsRevoked: revoked },
+      ip: caller.ip,
+    });
   }
 }

@@ -35,8 +35,10 @@ const COMMON = new Set(
 /** Problems with a new password, or [] when it is acceptable. `path` names the field in the request. */
 export function passwordProblems(password: string, path = 'body.password'): FieldError[] {
   const length = [...password].length;
-  if (length < PASSWORD_MIN_CHARS) return [{ path, message: `must have at least ${PASSWORD_MIN_CHARS} characters` }];
-  if (length > PASSWORD_MAX_CHARS) return [{ path, message: `must have at most ${PASSWORD_MAX_CHARS} characters` }];
+  if (length < PASSWORD_MIN_CHARS)
+    return [{ path, message: `must have at least ${PASSWORD_MIN_CHARS} characters` }];
+  if (length > PASSWORD_MAX_CHARS)
+    return [{ path, message: `must have at most ${PASSWORD_MAX_CHARS} characters` }];
   if (COMMON.has(password.toLowerCase())) {
     return [{ path, message: 'is one of the most commonly used passwords; choose another' }];
   }
@@ -49,7 +51,9 @@ const prehash = (password: string) =>
 export async function hashPassword(password: string, kind: PasswordHashKind): Promise<string> {
   if (kind === 'argon2id') return argon2Hash(password, { ...ARGON2, algorithm: ARGON2ID });
   if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
-    return PREHASHED_PREFIX + (await bcryptHash(prehash(password), { cost: BCRYPT_COST, version: '2b' })).slice(1);
+    return (
+      PREHASHED_PREFIX + (await bcryptHash(prehash(password), { cost: BCRYPT_COST, version: '2b' })).slice(1)
+    );
   }
   return bcryptHash(password, { cost: BCRYPT_COST, version: '2b' });
 }
@@ -80,7 +84,9 @@ export async function verifyPassword(stored: string, password: string): Promise<
 /** Whether a stored hash should be replaced (other kind, or weaker parameters than today's). */
 export function needsRehash(stored: string, kind: PasswordHashKind): boolean {
   if (kind === 'argon2id') {
-    return !stored.startsWith(`$argon2id$v=19$m=${ARGON2.memoryCost},t=${ARGON2.timeCost},p=${ARGON2.parallelism}$`);
+    return !stored.startsWith(
+      `$argon2id$v=19$m=${ARGON2.memoryCost},t=${ARGON2.timeCost},p=${ARGON2.parallelism}$`,
+    );
   }
   const plain = stored.startsWith(PREHASHED_PREFIX) ? `$${stored.slice(PREHASHED_PREFIX.length)}` : stored;
   return !new RegExp(`^\\$2b\\$${BCRYPT_COST}\\$`).test(plain);

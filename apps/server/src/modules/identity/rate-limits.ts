@@ -41,7 +41,8 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async remember(key: string, ttlMs: number): Promise<void> {
     const now = this.clock.now().getTime();
-    if (this.memory.size > 100_000) for (const [k, until] of this.memory) if (until <= now) this.memory.delete(k);
+    if (this.memory.size > 100_000)
+      for (const [k, until] of this.memory) if (until <= now) this.memory.delete(k);
     this.memory.set(key, now + ttlMs);
   }
 
@@ -59,11 +60,10 @@ export class RedisRateLimiter implements RateLimiter {
 
   async hit(key: string, rule: RateRule): Promise<void> {
     const k = `canopy-identity-rl:${key}`;
-    const [[, count], [, ttl]] = (await this.redis
-      .multi()
-      .incr(k)
-      .pttl(k)
-      .exec()) as [[unknown, number], [unknown, number]];
+    const [[, count], [, ttl]] = (await this.redis.multi().incr(k).pttl(k).exec()) as [
+      [unknown, number],
+      [unknown, number],
+    ];
     if (ttl < 0) await this.redis.pexpire(k, rule.windowMs);
     if (count > rule.limit) throw rateLimited((ttl > 0 ? ttl : rule.windowMs) / 1000);
   }

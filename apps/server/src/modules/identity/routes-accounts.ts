@@ -2,7 +2,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { accountView } from './account-store.ts';
-import { AccountSchema, Accepted, ForgotBody, Ok, problems, ResetBody, SetupBody, SignUpBody, TokenBody } from './schemas.ts';
+import {
+  AccountSchema,
+  Accepted,
+  ForgotBody,
+  Ok,
+  problems,
+  ResetBody,
+  SetupBody,
+  SignUpBody,
+  TokenBody,
+} from './schemas.ts';
 import type { IdentityService } from './service.ts';
 
 export function accountRoutes(fastify: FastifyInstance, identity: IdentityService): void {
@@ -22,23 +32,35 @@ export function accountRoutes(fastify: FastifyInstance, identity: IdentityServic
         response: { 201: AccountSchema, ...problems(400, 409, 429) },
       },
     },
-    async (request, reply) => reply.status(201).send(await identity.signUp.signUp(request.body, identity.caller(request))),
+    async (request, reply) =>
+      reply.status(201).send(await identity.signUp.signUp(request.body, identity.caller(request))),
   );
 
   app.post(
     '/accounts/verify',
     {
       config: { access: 'public' },
-      schema: { tags, summary: 'Confirms the email address with the token from the mail', body: TokenBody, response: { 200: AccountSchema, ...problems(400, 429) } },
+      schema: {
+        tags,
+        summary: 'Confirms the email address with the token from the mail',
+        body: TokenBody,
+        response: { 200: AccountSchema, ...problems(400, 429) },
+      },
     },
-    async (request) => accountView(await identity.signUp.verify(request.body.token, identity.caller(request))),
+    async (request) =>
+      accountView(await identity.signUp.verify(request.body.token, identity.caller(request))),
   );
 
   app.post(
     '/password/forgot',
     {
       config: { access: 'public' },
-      schema: { tags, summary: 'Mails a reset link if the email has an account; 202 either way', body: ForgotBody, response: { 202: Accepted, ...problems(400, 429) } },
+      schema: {
+        tags,
+        summary: 'Mails a reset link if the email has an account; 202 either way',
+        body: ForgotBody,
+        response: { 202: Accepted, ...problems(400, 429) },
+      },
     },
     async (request, reply) => {
       await identity.passwords.forgot(request.body.email, identity.caller(request));
@@ -50,7 +72,12 @@ export function accountRoutes(fastify: FastifyInstance, identity: IdentityServic
     '/password/reset',
     {
       config: { access: 'public' },
-      schema: { tags, summary: 'Sets a new password with the token from the mail; revokes every session', body: ResetBody, response: { 200: Ok, ...problems(400, 429) } },
+      schema: {
+        tags,
+        summary: 'Sets a new password with the token from the mail; revokes every session',
+        body: ResetBody,
+        response: { 200: Ok, ...problems(400, 429) },
+      },
     },
     async (request) => {
       await identity.passwords.reset(request.body.token, request.body.password, identity.caller(request));
@@ -74,5 +101,4 @@ export function accountRoutes(fastify: FastifyInstance, identity: IdentityServic
       return reply.status(201).send(await identity.bootstrap.setup(token, input, identity.caller(request)));
     },
   );
-
 }

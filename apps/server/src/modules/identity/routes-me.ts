@@ -37,19 +37,48 @@ export function meRoutes(fastify: FastifyInstance, identity: IdentityService): v
     };
   };
 
-  app.get('/me', { config: access, schema: { tags, summary: 'The account, its orgs and roles', response: { 200: MeReply, ...problems(401) } } }, async (request) =>
-    me(requireAuth(request).accountId),
+  app.get(
+    '/me',
+    {
+      config: access,
+      schema: {
+        tags,
+        summary: 'The account, its orgs and roles',
+        response: { 200: MeReply, ...problems(401) },
+      },
+    },
+    async (request) => me(requireAuth(request).accountId),
   );
 
   app.patch(
     '/me',
-    { config: access, schema: { tags, summary: 'Changes the first or last name', body: MeUpdateBody, response: { 200: MeReply, ...problems(400, 401) } } },
+    {
+      config: access,
+      schema: {
+        tags,
+        summary: 'Changes the first or last name',
+        body: MeUpdateBody,
+        response: { 200: MeReply, ...problems(400, 401) },
+      },
+    },
     async (request) => {
       const auth = requireAuth(request);
       const row = await identity.accountRow(auth.accountId);
-      const values: { first_name_sealed?: Buffer; last_name_sealed?: Buffer; updated_at: number } = { updated_at: nowMs(identity.deps) };
-      if (request.body.firstName !== undefined) values.first_name_sealed = await identity.accounts.seal(row, 'first_name_sealed', request.body.firstName);
-      if (request.body.lastName !== undefined) values.last_name_sealed = await identity.accounts.seal(row, 'last_name_sealed', request.body.lastName);
+      const values: { first_name_sealed?: Buffer; last_name_sealed?: Buffer; updated_at: number } = {
+        updated_at: nowMs(identity.deps),
+      };
+      if (request.body.firstName !== undefined)
+        values.first_name_sealed = await identity.accounts.seal(
+          row,
+          'first_name_sealed',
+          request.body.firstName,
+        );
+      if (request.body.lastName !== undefined)
+        values.last_name_sealed = await identity.accounts.seal(
+          row,
+          'last_name_sealed',
+          request.body.lastName,
+        );
       await identity.accounts.update(row.id, values);
       return me(auth.accountId);
     },
@@ -59,7 +88,11 @@ export function meRoutes(fastify: FastifyInstance, identity: IdentityService): v
     '/me/mfa/totp',
     {
       config: access,
-      schema: { tags, summary: 'Starts TOTP enrolment (needs a recent password proof)', response: { 200: TotpSetupReply, ...problems(401, 409) } },
+      schema: {
+        tags,
+        summary: 'Starts TOTP enrolment (needs a recent password proof)',
+        response: { 200: TotpSetupReply, ...problems(401, 409) },
+      },
     },
     async (request) => {
       const auth = requireAuth(request);
@@ -72,19 +105,35 @@ export function meRoutes(fastify: FastifyInstance, identity: IdentityService): v
     '/me/mfa/totp/confirm',
     {
       config: access,
-      schema: { tags, summary: 'Turns TOTP on with a code from the new secret; answers the recovery codes once', body: TotpConfirmBody, response: { 200: TotpConfirmReply, ...problems(400, 401, 409) } },
+      schema: {
+        tags,
+        summary: 'Turns TOTP on with a code from the new secret; answers the recovery codes once',
+        body: TotpConfirmBody,
+        response: { 200: TotpConfirmReply, ...problems(400, 401, 409) },
+      },
     },
     async (request) => {
       const auth = requireAuth(request);
       identity.requireRecentAuth(auth);
-      const recoveryCodes = await identity.mfa.confirm(await identity.accountRow(auth.accountId), request.body.code, identity.caller(request));
+      const recoveryCodes = await identity.mfa.confirm(
+        await identity.accountRow(auth.accountId),
+        request.body.code,
+        identity.caller(request),
+      );
       return { recoveryCodes };
     },
   );
 
   app.delete(
     '/me/mfa/totp',
-    { config: access, schema: { tags, summary: 'Turns TOTP off (needs a recent password proof)', response: { 204: NoContent, ...problems(401) } } },
+    {
+      config: access,
+      schema: {
+        tags,
+        summary: 'Turns TOTP off (needs a recent password proof)',
+        response: { 204: NoContent, ...problems(401) },
+      },
+    },
     async (request, reply) => {
       const auth = requireAuth(request);
       identity.requireRecentAuth(auth);
@@ -97,12 +146,22 @@ export function meRoutes(fastify: FastifyInstance, identity: IdentityService): v
     '/me/password',
     {
       config: access,
-      schema: { tags, summary: 'Changes the password (needs a recent password proof); other sessions are revoked', body: PasswordChangeBody, response: { 200: Ok, ...problems(400, 401) } },
+      schema: {
+        tags,
+        summary: 'Changes the password (needs a recent password proof); other sessions are revoked',
+        body: PasswordChangeBody,
+        response: { 200: Ok, ...problems(400, 401) },
+      },
     },
     async (request) => {
       const auth = requireAuth(request);
       identity.requireRecentAuth(auth);
-      await identity.passwords.change(await identity.accountRow(auth.accountId), auth.sessionId, request.body.password, identity.caller(request));
+      await identity.passwords.change(
+        await identity.accountRow(auth.accountId),
+        auth.sessionId,
+        request.body.password,
+        identity.caller(request),
+      );
       return { status: 'ok' as const };
     },
   );
@@ -121,20 +180,37 @@ export function meRoutes(fastify: FastifyInstance, identity: IdentityService): v
     async (request) => {
       const auth = requireAuth(request);
       identity.requireRecentAuth(auth);
-      await identity.emailChange.change(await identity.accountRow(auth.accountId), request.body.email, identity.caller(request));
+      await identity.emailChange.change(
+        await identity.accountRow(auth.accountId),
+        request.body.email,
+        identity.caller(request),
+      );
       return me(auth.accountId);
     },
   );
 
-  app.get('/me/export', { config: access, schema: { tags, summary: "The account's data (GDPR export)", response: { 200: ExportReply, ...problems(401) } } }, async (request) =>
-    identity.data.export(await identity.accountRow(requireAuth(request).accountId)),
+  app.get(
+    '/me/export',
+    {
+      config: access,
+      schema: {
+        tags,
+        summary: "The account's data (GDPR export)",
+        response: { 200: ExportReply, ...problems(401) },
+      },
+    },
+    async (request) => identity.data.export(await identity.accountRow(requireAuth(request).accountId)),
   );
 
   app.delete(
     '/me',
     {
       config: access,
-      schema: { tags, summary: 'Deletes the account and its personal data (needs a recent password proof)', response: { 204: NoContent, ...problems(401) } },
+      schema: {
+        tags,
+        summary: 'Deletes the account and its personal data (needs a recent password proof)',
+        response: { 204: NoContent, ...problems(401) },
+      },
     },
     async (request, reply) => {
       const auth = requireAuth(request);

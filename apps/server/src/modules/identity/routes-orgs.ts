@@ -28,24 +28,53 @@ export function orgRoutes(fastify: FastifyInstance, identity: IdentityService): 
 
   app.post(
     '/orgs',
-    { config: { access: 'authenticated' }, schema: { tags, summary: 'Creates an org with the caller as admin', body: OrgCreateBody, response: { 201: OrgSchema, ...problems(400, 401) } } },
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        summary: 'Creates an org with the caller as admin',
+        body: OrgCreateBody,
+        response: { 201: OrgSchema, ...problems(400, 401) },
+      },
+    },
     async (request, reply) => {
       const auth = requireAuth(request);
       const org = await identity.orgs.create(newId(), auth.accountId, request.body.name, false);
-      await identity.deps.audit.record(org.id, { action: 'org.created', actorId: auth.accountId, subjectId: org.id, ip: request.ip });
+      await identity.deps.audit.record(org.id, {
+        action: 'org.created',
+        actorId: auth.accountId,
+        subjectId: org.id,
+        ip: request.ip,
+      });
       return reply.status(201).send(org);
     },
   );
 
   app.get(
     '/orgs/:orgId',
-    { config: { access: 'org-member' }, schema: { tags, summary: 'The org and the caller’s role in it', params: OrgParams, response: { 200: OrgSchema, ...problems(401, 404) } } },
+    {
+      config: { access: 'org-member' },
+      schema: {
+        tags,
+        summary: 'The org and the caller’s role in it',
+        params: OrgParams,
+        response: { 200: OrgSchema, ...problems(401, 404) },
+      },
+    },
     async (request) => identity.orgs.get(request.params.orgId, requireAuth(request).accountId),
   );
 
   app.get(
     '/orgs/:orgId/members',
-    { config: { access: 'org-member' }, schema: { tags, summary: 'The members and their roles', params: OrgParams, response: { 200: Type.Array(MemberSchema), ...problems(401, 404) } } },
+    {
+      config: { access: 'org-member' },
+      schema: {
+        tags,
+        summary: 'The members and their roles',
+        params: OrgParams,
+        response: { 200: Type.Array(MemberSchema), ...problems(401, 404) },
+      },
+    },
     async (request) => identity.orgs.members(request.params.orgId),
   );
 
@@ -53,10 +82,21 @@ export function orgRoutes(fastify: FastifyInstance, identity: IdentityService): 
     '/orgs/:orgId/members/:accountId',
     {
       config: { access: 'org-admin' },
-      schema: { tags, summary: 'Changes a member’s role (an org keeps at least one admin)', params: MemberParams, body: RoleBody, response: { 204: NoContent, ...problems(400, 401, 403, 404, 409) } },
+      schema: {
+        tags,
+        summary: 'Changes a member’s role (an org keeps at least one admin)',
+        params: MemberParams,
+        body: RoleBody,
+        response: { 204: NoContent, ...problems(400, 401, 403, 404, 409) },
+      },
     },
     async (request, reply) => {
-      await identity.orgs.setRole(request.params.orgId, request.params.accountId, request.body.role, identity.caller(request));
+      await identity.orgs.setRole(
+        request.params.orgId,
+        request.params.accountId,
+        request.body.role,
+        identity.caller(request),
+      );
       return reply.status(204).send(null);
     },
   );
@@ -65,10 +105,19 @@ export function orgRoutes(fastify: FastifyInstance, identity: IdentityService): 
     '/orgs/:orgId/members/:accountId',
     {
       config: { access: 'org-admin' },
-      schema: { tags, summary: 'Removes a member', params: MemberParams, response: { 204: NoContent, ...problems(400, 401, 403, 404, 409) } },
+      schema: {
+        tags,
+        summary: 'Removes a member',
+        params: MemberParams,
+        response: { 204: NoContent, ...problems(400, 401, 403, 404, 409) },
+      },
     },
     async (request, reply) => {
-      await identity.orgs.removeMember(request.params.orgId, request.params.accountId, identity.caller(request));
+      await identity.orgs.removeMember(
+        request.params.orgId,
+        request.params.accountId,
+        identity.caller(request),
+      );
       return reply.status(204).send(null);
     },
   );
@@ -77,11 +126,22 @@ export function orgRoutes(fastify: FastifyInstance, identity: IdentityService): 
     '/orgs/:orgId/invitations',
     {
       config: { access: 'org-admin' },
-      schema: { tags, summary: 'Invites someone by email', params: OrgParams, body: InvitationBody, response: { 201: InvitationReply, ...problems(400, 401, 403, 404) } },
+      schema: {
+        tags,
+        summary: 'Invites someone by email',
+        params: OrgParams,
+        body: InvitationBody,
+        response: { 201: InvitationReply, ...problems(400, 401, 403, 404) },
+      },
     },
     async (request, reply) => {
       const auth = requireAuth(request);
-      const invitation = await identity.orgs.invite(request.params.orgId, request.body.email, request.body.role, { ip: request.ip, accountId: auth.accountId });
+      const invitation = await identity.orgs.invite(
+        request.params.orgId,
+        request.body.email,
+        request.body.role,
+        { ip: request.ip, accountId: auth.accountId },
+      );
       return reply.status(201).send(invitation);
     },
   );
@@ -90,7 +150,12 @@ export function orgRoutes(fastify: FastifyInstance, identity: IdentityService): 
     '/invitations/accept',
     {
       config: { access: 'authenticated' },
-      schema: { tags, summary: 'Joins the org of an invitation sent to the caller’s email', body: TokenBody, response: { 200: OrgSchema, ...problems(400, 401, 403) } },
+      schema: {
+        tags,
+        summary: 'Joins the org of an invitation sent to the caller’s email',
+        body: TokenBody,
+        response: { 200: OrgSchema, ...problems(400, 401, 403) },
+      },
     },
     async (request) => {
       const auth = requireAuth(request);
@@ -103,7 +168,13 @@ export function orgRoutes(fastify: FastifyInstance, identity: IdentityService): 
     '/orgs/:orgId/audit',
     {
       config: { access: 'org-admin' },
-      schema: { tags, summary: 'Security events of the org (who, what, when; the client IP for 30 days)', params: OrgParams, querystring: AuditQuery, response: { 200: Type.Array(AuditEventSchema), ...problems(401, 403, 404) } },
+      schema: {
+        tags,
+        summary: 'Security events of the org (who, what, when; the client IP for 30 days)',
+        params: OrgParams,
+        querystring: AuditQuery,
+        response: { 200: Type.Array(AuditEventSchema), ...problems(401, 403, 404) },
+      },
     },
     async (request) => identity.deps.audit.list(request.params.orgId, request.query),
   );
@@ -112,7 +183,12 @@ export function orgRoutes(fastify: FastifyInstance, identity: IdentityService): 
     '/admin/audit',
     {
       config: { access: 'operator' },
-      schema: { tags: ['operations'], summary: 'Platform-level security events (unknown-email login failures, deletions, operator setup)', querystring: AuditQuery, response: { 200: Type.Array(AuditEventSchema), ...problems(401, 403) } },
+      schema: {
+        tags: ['operations'],
+        summary: 'Platform-level security events (unknown-email login failures, deletions, operator setup)',
+        querystring: AuditQuery,
+        response: { 200: Type.Array(AuditEventSchema), ...problems(401, 403) },
+      },
     },
     async (request) => identity.deps.audit.list(SYSTEM_TENANT, request.query),
   );

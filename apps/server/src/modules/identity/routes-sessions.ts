@@ -28,7 +28,10 @@ export function sessionRoutes(fastify: FastifyInstance, identity: IdentityServic
   const issue = <T extends LoginResult>(request: FastifyRequest, reply: FastifyReply, result: T) => {
     setSessionCookie(request, reply, result.token, absoluteSeconds);
     const csrfToken = csrfTokenFor(result.token);
-    return reply.status(201).header(CSRF_HEADER, csrfToken).send({ ...result, csrfToken });
+    return reply
+      .status(201)
+      .header(CSRF_HEADER, csrfToken)
+      .send({ ...result, csrfToken });
   };
 
   app.post(
@@ -38,12 +41,14 @@ export function sessionRoutes(fastify: FastifyInstance, identity: IdentityServic
       schema: {
         tags,
         summary: 'Logs in with email and password (and the TOTP code when MFA is on)',
-        description: 'Sets the session cookie too. 401 invalid_credentials for a wrong email or password alike; mfa_required / invalid_totp for the second step.',
+        description:
+          'Sets the session cookie too. 401 invalid_credentials for a wrong email or password alike; mfa_required / invalid_totp for the second step.',
         body: LoginBody,
         response: { 201: SessionCreated, ...problems(400, 401, 429) },
       },
     },
-    async (request, reply) => issue(request, reply, await identity.login.withPassword(request.body, identity.caller(request))),
+    async (request, reply) =>
+      issue(request, reply, await identity.login.withPassword(request.body, identity.caller(request))),
   );
 
   app.post(
@@ -52,7 +57,8 @@ export function sessionRoutes(fastify: FastifyInstance, identity: IdentityServic
       config: { access: 'public' },
       schema: {
         tags,
-        summary: 'SRP-6a step 1: the salt and the server public value B (a stable decoy salt for unknown emails)',
+        summary:
+          'SRP-6a step 1: the salt and the server public value B (a stable decoy salt for unknown emails)',
         body: SrpStartBody,
         response: { 200: SrpStartReply, ...problems(400, 429) },
       },
@@ -67,21 +73,36 @@ export function sessionRoutes(fastify: FastifyInstance, identity: IdentityServic
       schema: {
         tags,
         summary: 'SRP-6a step 2: the client proof M1; answers the session and the server proof M2',
-        description: 'A challenge is used once and lives 2 minutes; after mfa_required start again with the code.',
+        description:
+          'A challenge is used once and lives 2 minutes; after mfa_required start again with the code.',
         body: SrpFinishBody,
         response: { 201: SrpSessionCreated, ...problems(400, 401, 429) },
       },
     },
-    async (request, reply) => issue(request, reply, await identity.login.srpFinish(request.body, identity.caller(request))),
+    async (request, reply) =>
+      issue(request, reply, await identity.login.srpFinish(request.body, identity.caller(request))),
   );
 
   app.delete(
     '/sessions/current',
-    { config: { access: 'authenticated' }, schema: { tags, summary: 'Logs out (revokes this session)', response: { 204: NoContent, ...problems(401) } } },
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        summary: 'Logs out (revokes this session)',
+        response: { 204: NoContent, ...problems(401) },
+      },
+    },
     async (request, reply) => {
       const auth = requireAuth(request);
       await identity.sessions.revoke(auth.accountId, auth.sessionId);
-      await identity.deps.audit.record(auth.homeTenantId, { action: 'session.revoked', actorId: auth.accountId, subjectId: auth.sessionId, detail: { reason: 'logout' }, ip: request.ip });
+      await identity.deps.audit.record(auth.homeTenantId, {
+        action: 'session.revoked',
+        actorId: auth.accountId,
+        subjectId: auth.sessionId,
+        detail: { reason: 'logout' },
+        ip: request.ip,
+      });
       setSessionCookie(request, reply, '', 0);
       return reply.status(204).send(null);
     },
@@ -95,20 +116,35 @@ export function sessionRoutes(fastify: FastifyInstance, identity: IdentityServic
         tags,
         summary: 'Re-authenticates this session with the password (and TOTP code), for the sensitive routes',
         body: ReauthBody,
-        response: { 200: Type.Object({ reauthenticatedUntil: Type.String({ format: 'date-time' }) }), ...problems(400, 401, 429) },
+        response: {
+          200: Type.Object({ reauthenticatedUntil: Type.String({ format: 'date-time' }) }),
+          ...problems(400, 401, 429),
+        },
       },
     },
     async (request) => {
       const auth = requireAuth(request);
       const row = await identity.accountRow(auth.accountId);
-      const at = await identity.login.reauthenticate(row, auth.sessionId, request.body, identity.caller(request));
+      const at = await identity.login.reauthenticate(
+        row,
+        auth.sessionId,
+        request.body,
+        identity.caller(request),
+      );
       return { reauthenticatedUntil: new Date(at + identity.deps.settings.reauthWindowMs).toISOString() };
     },
   );
 
   app.get(
     '/sessions',
-    { config: { access: 'authenticated' }, schema: { tags, summary: "The caller's live sessions", response: { 200: Type.Array(SessionSchema), ...problems(401) } } },
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        summary: "The caller's live sessions",
+        response: { 200: Type.Array(SessionSchema), ...problems(401) },
+      },
+    },
     async (request) => {
       const auth = requireAuth(request);
       const list = await identity.sessions.list(auth.accountId);
@@ -120,13 +156,23 @@ export function sessionRoutes(fastify: FastifyInstance, identity: IdentityServic
     '/sessions/:sessionId',
     {
       config: { access: 'authenticated' },
-      schema: { tags, summary: 'Revokes one of the caller’s sessions', params: SessionParams, response: { 204: NoContent, ...problems(401, 404) } },
+      schema: {
+        tags,
+        summary: 'Revokes one of the caller’s sessions',
+        params: SessionParams,
+        response: { 204: NoContent, ...problems(401, 404) },
+      },
     },
     async (request, reply) => {
       const auth = requireAuth(request);
       if (!(await identity.sessions.revoke(auth.accountId, request.params.sessionId))) throw notFound();
       const row = await identity.accountRow(auth.accountId);
-      await identity.deps.audit.record(row.tenant_id, { action: 'session.revoked', actorId: auth.accountId, subjectId: request.params.sessionId, ip: request.ip });
+      await identity.deps.audit.record(row.tenant_id, {
+        action: 'session.revoked',
+        actorId: auth.accountId,
+        subjectId: request.params.sessionId,
+        ip: request.ip,
+      });
       if (request.params.sessionId === auth.sessionId) setSessionCookie(request, reply, '', 0);
       return reply.status(204).send(null);
     },

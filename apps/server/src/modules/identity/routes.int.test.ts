@@ -6,7 +6,12 @@ import { bearer, http, type Http } from './testing.ts';
 const API = '/api/v1';
 
 async function signUpAndLogin(api: Http, email: string, first: string, ip: string) {
-  const created = await api.post('/accounts', { email, password: `${first} keeps a long secret`, firstName: first, lastName: 'Tester' }, {}, ip);
+  const created = await api.post(
+    '/accounts',
+    { email, password: `${first} keeps a long secret`, firstName: first, lastName: 'Tester' },
+    {},
+    ip,
+  );
   expect(created.statusCode).toBe(201);
   const login = await api.post('/sessions', { email, password: `${first} keeps a long secret` }, {}, ip);
   expect(login.statusCode).toBe(201);
@@ -23,26 +28,37 @@ describe('route classification', () => {
   afterAll(() => t.close());
 
   it('lists every route with who may call it', () => {
-    const unclassified = t.app.routeAccess.filter((r) => r.access === undefined).map((r) => `${r.method} ${r.url}`);
+    const unclassified = t.app.routeAccess
+      .filter((r) => r.access === undefined)
+      .map((r) => `${r.method} ${r.url}`);
     expect(unclassified).toEqual([]);
     expect(t.app.routeAccess.find((r) => r.url === `${API}/me`)?.access).toBe('authenticated');
     expect(t.app.routeAccess.find((r) => r.url === `${API}/accounts`)?.access).toBe('public');
   });
 
   it('marks the operations that need a session in the OpenAPI document', async () => {
-    const doc = (await t.app.inject({ method: 'GET', url: `${API}/openapi.json` })).json<{ paths: Record<string, Record<string, { security?: unknown }>> }>();
+    const doc = (await t.app.inject({ method: 'GET', url: `${API}/openapi.json` })).json<{
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    }>();
     expect(doc.paths[`${API}/me`]?.get?.security).toEqual([{ bearer: [] }]);
     expect(doc.paths[`${API}/accounts`]?.post?.security).toBeUndefined();
   });
 
   it('answers 401 unauthenticated on every non-public route called without credentials', async () => {
-    const guarded = t.app.routeAccess.filter((r) => ['authenticated', 'org-member', 'org-admin', 'operator'].includes(r.access ?? ''));
+    const guarded = t.app.routeAccess.filter((r) =>
+      ['authenticated', 'org-member', 'org-admin', 'operator'].includes(r.access ?? ''),
+    );
     expect(guarded.length).toBeGreaterThan(15);
     const wrong: string[] = [];
     for (const r of guarded) {
       const url = r.url.replace(/:([A-Za-z]+)/g, 'x1');
-      const res = await t.app.inject({ method: r.method as 'GET', url, payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {} });
-      if (res.statusCode !== 401 || res.json<{ code: string }>().code !== 'unauthenticated') wrong.push(`${r.method} ${r.url} → ${res.statusCode}`);
+      const res = await t.app.inject({
+        method: r.method as 'GET',
+        url,
+        payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {},
+      });
+      if (res.statusCode !== 401 || res.json<{ code: string }>().code !== 'unauthenticated')
+        wrong.push(`${r.method} ${r.url} → ${res.statusCode}`);
     }
     expect(wrong).toEqual([]);
   });
@@ -60,18 +76,29 @@ describeEachDialect('tenancy: another tenant’s ids answer 404 and leak nothing
     const v = await signUpAndLogin(api, 'victim@example.com', 'Victoria', '198.51.100.1');
     const org = await api.post('/orgs', { name: 'Victoria Secret Projects' }, bearer(v.token));
     const sessions = await api.get('/sessions', bearer(v.token));
-    victim = { ...v, org: org.json<{ id: string }>().id, session: sessions.json<{ id: string }[]>()[0]?.id ?? '' };
+    victim = {
+      ...v,
+      org: org.json<{ id: string }>().id,
+      session: sessions.json<{ id: string }[]>()[0]?.id ?? '',
+    };
     attacker = await signUpAndLogin(api, 'mallory@example.com', 'Mallory', '198.51.100.2');
   });
   afterAll(() => t.close());
 
-  const crossTenantFailures = async (routes: typeof t.app.routeAccess, options: { tolerateValidation?: boolean } = {}) => {
+  const crossTenantFailures = async (
+    routes: typeof t.app.routeAccess,
+    options: { tolerateValidation?: boolean } = {},
+  ) => {
     const calls: { method: string; url: string }[] = [];
     for (const r of routes) {
       for (const org of [victim.org, victim.personalOrg, attacker.personalOrg]) {
-        const url = r.url.replace(':orgId', org).replace(':accountId', victim.accountId).replace(':sessionId', victim.session);
+        const url = r.url
+          .replace(':orgId', org)
+          .replace(':accountId', victim.accountId)
+          .replace(':sessionId', victim.session);
         // The attacker's own org with the attacker's own account is not another tenant's id.
-        if (org === attacker.personalOrg && !r.url.includes(':accountId') && !r.url.includes(':sessionId')) continue;
+        if (org === attacker.personalOrg && !r.url.includes(':accountId') && !r.url.includes(':sessionId'))
+          continue;
         calls.push({ method: r.method, url });
       }
     }
@@ -82,7 +109,10 @@ describeEachDialect('tenancy: another tenant’s ids answer 404 and leak nothing
         method: c.method as 'GET',
         url: c.url,
         headers: bearer(attacker.token),
-        payload: c.method === 'GET' || c.method === 'DELETE' ? undefined : { role: 'admin', email: 'mallory@example.com', name: 'x' },
+        payload:
+          c.method === 'GET' || c.method === 'DELETE'
+            ? undefined
+            : { role: 'admin', email: 'mallory@example.com', name: 'x' },
       });
       const { instance: _instance, ...body } = res.json<Record<string, unknown>>();
       const text = JSON.stringify(body);
@@ -101,9 +131,13 @@ describeEachDialect('tenancy: another tenant’s ids answer 404 and leak nothing
   // Routes whose every parameter is an org, account or session id (other ids need their module's fixtures).
   const idRoutes = () =>
     t.app.routeAccess.filter(
-      (r) => r.url.startsWith(API) && /:(orgId|accountId|sessionId)\b/.test(r.url) && !/:(?!orgId\b|accountId\b|sessionId\b)\w+/.test(r.url),
+      (r) =>
+        r.url.startsWith(API) &&
+        /:(orgId|accountId|sessionId)\b/.test(r.url) &&
+        !/:(?!orgId\b|accountId\b|sessionId\b)\w+/.test(r.url),
     );
-  const IDENTITY_PATHS = /^\/api\/v1\/(orgs\/:orgId(\/members(\/:accountId)?|\/invitations|\/audit)?|sessions\/:sessionId)$/;
+  const IDENTITY_PATHS =
+    /^\/api\/v1\/(orgs\/:orgId(\/members(\/:accountId)?|\/invitations|\/audit)?|sessions\/:sessionId)$/;
 
   it('answers 404 on every identity route called with the victim’s ids and the attacker’s token', async () => {
     const routes = idRoutes().filter((r) => IDENTITY_PATHS.test(r.url));

@@ -45,18 +45,35 @@ export interface IdentityService {
   requireRecentAuth(auth: AuthContext): void;
   caller(request: FastifyRequest): Caller;
   /** For other modules: an account's email, operator flag and memberships; undefined when it does not exist. */
-  accountSummary(
-    accountId: string,
-  ): Promise<{ id: string; email: string; emailVerified: boolean; operator: boolean; orgs: ReadonlyMap<string, OrgRole> } | undefined>;
+  accountSummary(accountId: string): Promise<
+    | {
+        id: string;
+        email: string;
+        emailVerified: boolean;
+        operator: boolean;
+        orgs: ReadonlyMap<string, OrgRole>;
+      }
+    | undefined
+  >;
   /** Deletes expired sessions, tokens and SRP challenges. */
   purgeExpired(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createIdentityService(platform: Platform, settings: IdentitySettings = readIdentitySettings()): IdentityService {
+export function createIdentityService(
+  platform: Platform,
+  settings: IdentitySettings = readIdentitySettings(),
+): IdentityService {
   const { config, database, clock, logger, jobs, redis } = platform;
   const { crypto, mail, retention } = platform;
-  const audit = new AuditLog({ database, cipher: crypto.cipher, clock, logger, retention, ipRetentionMs: settings.auditIpRetentionMs });
+  const audit = new AuditLog({
+    database,
+    cipher: crypto.cipher,
+    clock,
+    logger,
+    retention,
+    ipRetentionMs: settings.auditIpRetentionMs,
+  });
   const deps: IdentityDeps = {
     database,
     clock,
@@ -86,8 +103,16 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
 
   const purgeExpired = async () => {
     const now = nowMs(deps);
-    await database.db.deleteFrom('sessions').where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - settings.sessionIdleMs)])).execute();
-    await database.db.deleteFrom('account_tokens').where('expires_at', '<=', now - DAY).execute();
+    await database.db
+      .deleteFrom('sessions')
+      .where((eb) =>
+        eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - settings.sessionIdleMs)]),
+      )
+      .execute();
+    await database.db
+      .deleteFrom('account_tokens')
+      .where('expires_at', '<=', now - DAY)
+      .execute();
     await login.purgeChallenges();
   };
   audit.registerRetention();
@@ -122,7 +147,13 @@ export function createIdentityService(platform: Platform, settings: IdentitySett
       if (!row) return undefined;
       const account = await accounts.open(row);
       const memberships = await orgs.listForAccount(accountId);
-      return { id: account.id, email: account.email, emailVerified: account.emailVerified, operator: account.operator, orgs: new Map(memberships.map((m) => [m.id, m.role])) };
+      return {
+        id: account.id,
+        email: account.email,
+        emailVerified: account.emailVerified,
+        operator: account.operator,
+        orgs: new Map(memberships.map((m) => [m.id, m.role])),
+      };
     },
     purgeExpired,
     close: () => deps.mailer.flush(),

@@ -46,7 +46,16 @@ export class SessionStore implements Authenticator {
     const expiresAt = now + this.settings.sessionAbsoluteMs;
     await this.database.db
       .insertInto('sessions')
-      .values({ id, token_hash: hash, account_id: accountId, method, created_at: now, last_seen_at: now, authenticated_at: now, expires_at: expiresAt })
+      .values({
+        id,
+        token_hash: hash,
+        account_id: accountId,
+        method,
+        created_at: now,
+        last_seen_at: now,
+        authenticated_at: now,
+        expires_at: expiresAt,
+      })
       .execute();
     return { id, token, expiresAt };
   }
@@ -60,7 +69,15 @@ export class SessionStore implements Authenticator {
     const row = await this.database.db
       .selectFrom('sessions')
       .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-      .select(['sessions.id', 'sessions.account_id', 'sessions.last_seen_at', 'sessions.expires_at', 'sessions.authenticated_at', 'accounts.operator', 'accounts.tenant_id'])
+      .select([
+        'sessions.id',
+        'sessions.account_id',
+        'sessions.last_seen_at',
+        'sessions.expires_at',
+        'sessions.authenticated_at',
+        'accounts.operator',
+        'accounts.tenant_id',
+      ])
       .where('sessions.token_hash', '=', hashToken(token))
       .executeTakeFirst();
     if (!row) return null;
@@ -70,7 +87,11 @@ export class SessionStore implements Authenticator {
       return null;
     }
     if (now - Number(row.last_seen_at) >= TOUCH_EVERY_MS) {
-      await this.database.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', row.id).execute();
+      await this.database.db
+        .updateTable('sessions')
+        .set({ last_seen_at: now })
+        .where('id', '=', row.id)
+        .execute();
     }
     return {
       accountId: row.account_id,
@@ -85,19 +106,33 @@ export class SessionStore implements Authenticator {
   async orgRole(accountId: string, orgId: string): Promise<OrgRole | null> {
     if (!orgId || orgId.length > 64) return null;
     const row = await withTenant(this.database, orgId, ({ trx }) =>
-      trx.selectFrom('memberships').select('role').where('tenant_id', '=', orgId).where('account_id', '=', accountId).executeTakeFirst(),
+      trx
+        .selectFrom('memberships')
+        .select('role')
+        .where('tenant_id', '=', orgId)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst(),
     );
     return row?.role ?? null;
   }
 
   async markAuthenticated(sessionId: string): Promise<number> {
     const now = this.now();
-    await this.database.db.updateTable('sessions').set({ authenticated_at: now, last_seen_at: now }).where('id', '=', sessionId).execute();
+    await this.database.db
+      .updateTable('sessions')
+      .set({ authenticated_at: now, last_seen_at: now })
+      .where('id', '=', sessionId)
+      .execute();
     return now;
   }
 
   async list(accountId: string): Promise<SessionInfo[]> {
-    const rows = await this.database.db.selectFrom('sessions').selectAll().where('account_id', '=', accountId).orderBy('created_at', 'desc').execute();
+    const rows = await this.database.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('created_at', 'desc')
+      .execute();
     const now = this.now();
     return rows
       .filter((r) => this.alive(r, now))
@@ -106,13 +141,19 @@ export class SessionStore implements Authenticator {
         method: r.method,
         createdAt: new Date(Number(r.created_at)).toISOString(),
         lastSeenAt: new Date(Number(r.last_seen_at)).toISOString(),
-        expiresAt: new Date(Math.min(Number(r.expires_at), Number(r.last_seen_at) + this.settings.sessionIdleMs)).toISOString(),
+        expiresAt: new Date(
+          Math.min(Number(r.expires_at), Number(r.last_seen_at) + this.settings.sessionIdleMs),
+        ).toISOString(),
       }));
   }
 
   /** Revokes one of the account's sessions; false when it has no such session. */
   async revoke(accountId: string, sessionId: string): Promise<boolean> {
-    const r = await this.database.db.deleteFrom('sessions').where('id', '=', sessionId).where('account_id', '=', accountId).executeTakeFirst();
+    const r = await this.database.db
+      .deleteFrom('sessions')
+      .where('id', '=', sessionId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
 

@@ -47,11 +47,14 @@ function positive(env: Record<string, string | undefined>, name: string, fallbac
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: must be a positive number (got ${JSON.stringify(raw)})`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`${name}: must be a positive number (got ${JSON.stringify(raw)})`);
   return n;
 }
 
-export function readIdentitySettings(env: Record<string, string | undefined> = process.env): IdentitySettings {
+export function readIdentitySettings(
+  env: Record<string, string | undefined> = process.env,
+): IdentitySettings {
   const kind = env.CANOPY_PASSWORD_HASH ?? 'argon2id';
   if (kind !== 'argon2id' && kind !== 'bcrypt') {
     throw new Error(`CANOPY_PASSWORD_HASH: must be argon2id or bcrypt (got ${JSON.stringify(kind)})`);

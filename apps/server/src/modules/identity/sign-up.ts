@@ -25,7 +25,10 @@ export interface SignUpInput {
 export async function passwordSecrets(deps: IdentityDeps, email: string, password: string) {
   const problems = passwordProblems(password);
   if (problems.length) throw weakPassword(problems);
-  const [hash, srp] = await Promise.all([hashPassword(password, deps.settings.passwordHash), srpRegister(normaliseEmail(email), password)]);
+  const [hash, srp] = await Promise.all([
+    hashPassword(password, deps.settings.passwordHash),
+    srpRegister(normaliseEmail(email), password),
+  ]);
   return { hash, srp };
 }
 
@@ -54,33 +57,36 @@ export class AccountCreator {
       this.accounts.seal(base, 'srp_verifier_sealed', secrets.srp.verifier),
     ]);
     const now = nowMs(this.deps);
+    const orgName = `${input.firstName} ${input.lastName}`.trim() || 'Personal';
     try {
-      await this.deps.database.db
-        .insertInto('accounts')
-        .values({
-          ...base,
-          email_index: emailIndex,
-          email_sealed: emailSealed,
-          first_name_sealed: firstSealed,
-          last_name_sealed: lastSealed,
-          email_verified_at: options.verified ? now : null,
-          password_hash: secrets.hash,
-          srp_salt: secrets.srp.salt,
-          srp_verifier_sealed: verifierSealed,
-          totp_secret_sealed: null,
-          totp_pending_sealed: null,
-          totp_enabled_at: null,
-          totp_last_step: null,
-          operator: options.operator ? 1 : 0,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      // The account and its personal org in one transaction: both exist or neither.
+      await this.orgs.create(orgId, id, orgName, true, async ({ trx }) => {
+        await trx
+          .insertInto('accounts')
+          .values({
+            ...base,
+            email_index: emailIndex,
+            email_sealed: emailSealed,
+            first_name_sealed: firstSealed,
+            last_name_sealed: lastSealed,
+            email_verified_at: options.verified ? now : null,
+            password_hash: secrets.hash,
+            srp_salt: secrets.srp.salt,
+            srp_verifier_sealed: verifierSealed,
+            totp_secret_sealed: null,
+            totp_pending_sealed: null,
+            totp_enabled_at: null,
+            totp_last_step: null,
+            operator: options.operator ? 1 : 0,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+      });
     } catch (err) {
       if (isUniqueViolation(err)) return undefined;
       throw err;
     }
-    await this.orgs.create(orgId, id, `${input.firstName} ${input.lastName}`.trim() || 'Personal', true);
     return {
       id,
       tenantId: orgId,
@@ -120,10 +126,21 @@ export class SignUp {
         subject: 'Your Canopy account',
         text: `Someone (perhaps you) tried to create a Canopy account with this email address, which already has one.\n\nSign in, or choose a new password here:\n${this.deps.publicUrl}/forgot-password\n\nIf it was not you, you can ignore this message.`,
       });
-      return { id: newId(), email: normaliseEmail(input.email), firstName: input.firstName, lastName: input.lastName, emailVerified: false };
+      return {
+        id: newId(),
+        email: normaliseEmail(input.email),
+        firstName: input.firstName,
+        lastName: input.lastName,
+        emailVerified: false,
+      };
     }
     await this.sendVerification(created);
-    await this.deps.audit.record(created.tenantId, { action: 'account.created', actorId: created.id, subjectId: created.id, ip: caller.ip });
+    await this.deps.audit.record(created.tenantId, {
+      action: 'account.created',
+      actorId: created.id,
+      subjectId: created.id,
+      ip: caller.ip,
+    });
     return accountView(created);
   }
 
@@ -134,7 +151,10 @@ export class SignUp {
     this.deps.mailer.dispatch({
       kind: 'verify_email',
       to: account.email,
-      template: { name: 'verify_email', data: { link, name: account.firstName, expiresInHours: String(hours) } },
+      template: {
+        name: 'verify_email',
+        data: { link, name: account.firstName, expiresInHours: String(hours) },
+      },
       subject: 'Confirm your email address',
       text: `Hello ${account.firstName},\n\nconfirm your email address by opening this link:\n${this.deps.publicUrl}/verify-email?token=${token}\n\nThe link can be used once and expires in ${Math.round(this.deps.settings.verifyTokenTtlMs / 3_600_000)} hours.`,
     });
@@ -146,7 +166,12 @@ export class SignUp {
     const row = used?.accountId ? await this.accounts.byId(used.accountId) : undefined;
     if (!row) throw invalidToken();
     await this.accounts.update(row.id, { email_verified_at: nowMs(this.deps), updated_at: nowMs(this.deps) });
-    await this.deps.audit.record(row.tenant_id, { action: 'account.verified', actorId: row.id, subjectId: row.id, ip: caller.ip });
+    await this.deps.audit.record(row.tenant_id, {
+      action: 'account.verified',
+      actorId: row.id,
+      subjectId: row.id,
+      ip: caller.ip,
+    });
     return { ...(await this.accounts.open(row)), emailVerified: true };
   }
 }

@@ -25,7 +25,9 @@ function parsePart(raw: string): { header: (name: string) => string; body: strin
 
 function decodeBody(body: string, encoding: string): string {
   if (/quoted-printable/i.test(encoding)) {
-    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    const bytes = body
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
     return Buffer.from(bytes, 'latin1').toString('utf8');
   }
   if (/base64/i.test(encoding)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
@@ -106,7 +108,9 @@ export async function createMailbox(): Promise<Mailbox> {
         if (at >= 0) return box.splice(at, 1)[0] as ReceivedMail;
         await new Promise((r) => setTimeout(r, 10));
       }
-      throw new Error(`no mail to ${to} matching ${String(subject)}; have: ${JSON.stringify(pool().map((m) => [m.to, m.subject]))}`);
+      throw new Error(
+        `no mail to ${to} matching ${String(subject)}; have: ${JSON.stringify(pool().map((m) => [m.to, m.subject]))}`,
+      );
     },
     all: () => pool(),
     close: async () => {
@@ -124,7 +128,12 @@ export function tokenFrom(mail: ReceivedMail): string {
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export interface Http {
-  post(url: string, payload?: unknown, headers?: Record<string, string>, remoteAddress?: string): Promise<LightMyRequestResponse>;
+  post(
+    url: string,
+    payload?: unknown,
+    headers?: Record<string, string>,
+    remoteAddress?: string,
+  ): Promise<LightMyRequestResponse>;
   get(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   del(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   patch(url: string, payload: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
@@ -134,9 +143,16 @@ export function http(app: App): Http {
   const base = '/api/v1';
   return {
     post: (url, payload, headers = {}, remoteAddress) =>
-      app.inject({ method: 'POST', url: base + url, ...(payload === undefined ? {} : { payload: payload as object }), headers, ...(remoteAddress ? { remoteAddress } : {}) }),
+      app.inject({
+        method: 'POST',
+        url: base + url,
+        ...(payload === undefined ? {} : { payload: payload as object }),
+        headers,
+        ...(remoteAddress ? { remoteAddress } : {}),
+      }),
     get: (url, headers = {}) => app.inject({ method: 'GET', url: base + url, headers }),
     del: (url, headers = {}) => app.inject({ method: 'DELETE', url: base + url, headers }),
-    patch: (url, payload, headers = {}) => app.inject({ method: 'PATCH', url: base + url, payload: payload as object, headers }),
+    patch: (url, payload, headers = {}) =>
+      app.inject({ method: 'PATCH', url: base + url, payload: payload as object, headers }),
   };
 }

@@ -15,7 +15,15 @@ export class AccountTokens {
     const now = this.clock.now().getTime();
     await this.database.db
       .insertInto('account_tokens')
-      .values({ id: newId(), token_hash: hash, account_id: accountId, purpose, expires_at: now + ttlMs, used_at: null, created_at: now })
+      .values({
+        id: newId(),
+        token_hash: hash,
+        account_id: accountId,
+        purpose,
+        expires_at: now + ttlMs,
+        used_at: null,
+        created_at: now,
+      })
       .execute();
     return token;
   }
@@ -24,12 +32,20 @@ export class AccountTokens {
    * Uses a token up. Returns its account id (or null for tokens without an account), or undefined when it is
    * unknown, of another purpose, expired or used already. Two concurrent uses: only one update matches.
    */
-  async consume(token: string, purpose: AccountTokenPurpose): Promise<{ accountId: string | null } | undefined> {
+  async consume(
+    token: string,
+    purpose: AccountTokenPurpose,
+  ): Promise<{ accountId: string | null } | undefined> {
     if (token.length > 200) return undefined;
     const now = this.clock.now().getTime();
     const hash = hashToken(token);
-    const row = await this.database.db.selectFrom('account_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
-    if (!row || row.purpose !== purpose || row.used_at !== null || Number(row.expires_at) <= now) return undefined;
+    const row = await this.database.db
+      .selectFrom('account_tokens')
+      .selectAll()
+      .where('token_hash', '=', hash)
+      .executeTakeFirst();
+    if (!row || row.purpose !== purpose || row.used_at !== null || Number(row.expires_at) <= now)
+      return undefined;
     const r = await this.database.db
       .updateTable('account_tokens')
       .set({ used_at: now })

@@ -28,7 +28,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { AppError, forbidden, notFound, unauthenticated } from '../errors.ts';
 
-export const ACCESS_LEVELS = ['public', 'authenticated', 'org-member', 'org-admin', 'operator', 'custom'] as const;
+export const ACCESS_LEVELS = [
+  'public',
+  'authenticated',
+  'org-member',
+  'org-admin',
+  'operator',
+  'custom',
+] as const;
 export type Access = (typeof ACCESS_LEVELS)[number];
 const isAccess = (v: unknown): v is Access => (ACCESS_LEVELS as readonly unknown[]).includes(v);
 export type OrgRole = 'admin' | 'member';
@@ -188,7 +195,11 @@ export class AuthGate {
     if (credentials.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
       const sent = request.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !sameText(sent, csrfTokenFor(credentials.token))) {
-        throw new AppError(403, 'csrf_failed', `A state-changing request with the session cookie needs the ${CSRF_HEADER} header from login.`);
+        throw new AppError(
+          403,
+          'csrf_failed',
+          `A state-changing request with the session cookie needs the ${CSRF_HEADER} header from login.`,
+        );
       }
     }
     const principal = await this.authenticator.resolve(credentials.token, credentials.via);
@@ -197,11 +208,13 @@ export class AuthGate {
     const requireOrgRole = async (orgId: string, role: OrgRole): Promise<OrgRole> => {
       const actual = await authenticator.orgRole(principal.accountId, orgId);
       if (!actual) throw notFound();
-      if (role === 'admin' && actual !== 'admin') throw forbidden('This needs the admin role in the organisation.');
+      if (role === 'admin' && actual !== 'admin')
+        throw forbidden('This needs the admin role in the organisation.');
       return actual;
     };
     const org = request.headers[ORG_HEADER];
-    const tenantId = typeof org === 'string' && org && org !== principal.homeTenantId ? org : principal.homeTenantId;
+    const tenantId =
+      typeof org === 'string' && org && org !== principal.homeTenantId ? org : principal.homeTenantId;
     if (tenantId !== principal.homeTenantId) await requireOrgRole(tenantId, 'member');
     return { ...principal, tenantId, requireOrgRole };
   }
@@ -212,13 +225,17 @@ const PLATFORM_ROUTES: { test: (url: string, method: string) => boolean; access:
   // The browser app (platform/http/web-app.ts): its static files (one GET route per file) and the client-side
   // route fallback. Only GETs of `/`, `/*` or a path with a file extension, outside the API.
   {
-    test: (u, m) => m === 'GET' && !u.startsWith('/api/') && (u === '/' || u === '/*' || /\/[^/]+\.[A-Za-z0-9]+$/.test(u)),
+    test: (u, m) =>
+      m === 'GET' && !u.startsWith('/api/') && (u === '/' || u === '/*' || /\/[^/]+\.[A-Za-z0-9]+$/.test(u)),
     access: 'public',
   },
   { test: (u) => u === '/healthz' || u === '/readyz', access: 'public' },
   // Restricted by CANOPY_METRICS_ALLOW (by address), not by account.
   { test: (u) => u === '/metrics', access: 'public' },
-  { test: (u) => u === '/api/v1/openapi.json' || u === '/api/docs' || u.startsWith('/api/docs/'), access: 'public' },
+  {
+    test: (u) => u === '/api/v1/openapi.json' || u === '/api/docs' || u.startsWith('/api/docs/'),
+    access: 'public',
+  },
 ];
 
 /**
@@ -236,10 +253,18 @@ export function installAuth(app: FastifyInstance): AuthGate {
     const given = route.config?.access;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const platformRoute = (method: string) => PLATFORM_ROUTES.find((r) => r.test(route.url, method))?.access;
-    const declared = isAccess(given) ? given : given === undefined && methods.every((m) => m === 'HEAD' || platformRoute(m)) ? platformRoute(methods.find((m) => m !== 'HEAD') ?? 'GET') : undefined;
-    for (const method of methods) if (method !== 'HEAD') routeAccess.push({ method, url: route.url, access: declared });
+    const declared = isAccess(given)
+      ? given
+      : given === undefined && methods.every((m) => m === 'HEAD' || platformRoute(m))
+        ? platformRoute(methods.find((m) => m !== 'HEAD') ?? 'GET')
+        : undefined;
+    for (const method of methods)
+      if (method !== 'HEAD') routeAccess.push({ method, url: route.url, access: declared });
     if (!declared) {
-      app.log.warn({ url: route.url, method: route.method, given }, 'route without a valid config.access (platform/http/auth.ts)');
+      app.log.warn(
+        { url: route.url, method: route.method, given },
+        'route without a valid config.access (platform/http/auth.ts)',
+      );
       return;
     }
     const access = declared;

@@ -17,7 +17,16 @@ const ConfigSchema = Type.Object({
   ),
   CANOPY_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   CANOPY_BLOB_URL: Type.Optional(Type.String({ pattern: '^(file:|s3://)' })),
+  CANOPY_BLOB_REGIONS: Type.Optional(
+    Type.String({
+      description: 'named regional blob stores: "eu=s3://bucket-eu?region=eu-central-1,us=file:/srv/us"',
+    }),
+  ),
   CANOPY_SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  CANOPY_MAIL_PRINT: Type.Boolean({
+    default: true,
+    description: 'print outbox mail to the console when no SMTP is set',
+  }),
   CANOPY_MAIL_FROM: Type.String({ default: 'Canopy <no-reply@localhost>' }),
   CANOPY_TLS_CERT: Type.Optional(Type.String({ minLength: 1 })),
   CANOPY_TLS_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -56,8 +65,10 @@ export interface Config {
   databaseUrl: string;
   redisUrl: string | undefined;
   blobUrl: string;
+  blobRegions: Record<string, string>;
   smtpUrl: string | undefined;
   mailFrom: string;
+  mailPrint: boolean;
   tls: { certFile: string; keyFile: string } | undefined;
   trustProxy: boolean | string[];
   allowPrivateOutbound: boolean;
@@ -126,6 +137,25 @@ export function loadConfig(env: Source = process.env): Config {
       `CANOPY_METRICS_ALLOW: must be all, loopback or none (got ${JSON.stringify(raw.CANOPY_METRICS_ALLOW)})`,
     );
   }
+  const blobRegions: Record<string, string> = {};
+  for (const part of (raw.CANOPY_BLOB_REGIONS ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const name = part.slice(0, eq).trim();
+    const url = part.slice(eq + 1).trim();
+    if (
+      eq < 1 ||
+      !/^[a-z][a-z0-9-]{0,31}$/.test(name) ||
+      name === 'default' ||
+      !/^(file:|s3:\/\/)/.test(url)
+    ) {
+      problems.push(
+        `CANOPY_BLOB_REGIONS: "${part.split('?')[0] ?? ''}" is not name=file:<dir> or name=s3://bucket?...`,
+      );
+    } else blobRegions[name] = url;
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const dataDir = resolve(raw.CANOPY_DATA_DIR);
@@ -142,8 +172,10 @@ export function loadConfig(env: Source = process.env): Config {
     databaseUrl: raw.CANOPY_DATABASE_URL ?? `sqlite:${resolve(dataDir, 'canopy.sqlite')}`,
     redisUrl: raw.CANOPY_REDIS_URL,
     blobUrl: raw.CANOPY_BLOB_URL ?? `file:${resolve(dataDir, 'blobs')}`,
+    blobRegions,
     smtpUrl: raw.CANOPY_SMTP_URL,
     mailFrom: raw.CANOPY_MAIL_FROM,
+    mailPrint: raw.CANOPY_MAIL_PRINT,
     tls:
       raw.CANOPY_TLS_CERT && raw.CANOPY_TLS_KEY
         ? { certFile: raw.CANOPY_TLS_CERT, keyFile: raw.CANOPY_TLS_KEY }

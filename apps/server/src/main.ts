@@ -30,7 +30,11 @@ export async function serve(
     await platform.close();
     throw err;
   }
-  if (config.runJobs) platform.jobs.start();
+  if (config.runJobs) {
+    // Every module has registered its retention policies while the app was built.
+    await platform.retention.schedule();
+    platform.jobs.start();
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `${config.tls ? 'https' : 'http'}://${config.host}:${port}`;

@@ -12,7 +12,7 @@ import { migrateToLatest } from './db/migrator.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { createLogger } from './log.ts';
 import { createBlobStores, type BlobStores } from './blobs/index.ts';
-import { createCrypto, type CryptoPort } from './crypto/index.ts';
+import { createCrypto, linkKeyCacheToPubSub, type CryptoPort } from './crypto/index.ts';
 import { createMailer, mailOutboxRetention, type Mailer } from './mail/index.ts';
 import { createPubSub, type PubSub } from './pubsub/index.ts';
 import { createRetention, type Retention } from './retention/index.ts';
@@ -74,22 +74,33 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
     }
     const jobs = new JobQueue(database, clock, logger);
     const crypto = createCrypto({ dataDir: config.dataDir }, { database, clock, logger, jobs });
-    const blobs = createBlobStores({ blobUrl: config.blobUrl }, { keys: crypto.keys, logger });
+    const blobs = createBlobStores(
+      { blobUrl: config.blobUrl, regions: config.blobRegions },
+      { keys: crypto.keys, logger },
+    );
     closers.unshift(() => blobs.close());
     for (const store of blobs.all()) crypto.dataKeys.register(store.asDataKeyUser());
     const pubsub = await createPubSub({ redisUrl: config.redisUrl }, { logger });
     closers.unshift(() => pubsub.close());
-    const printMail = !config.smtpUrl && process.env.NODE_ENV !== 'production' && process.env.NODE_ENV !== 'test';
+    // A node that rotates, retires or shreds a tenant key tells the others to drop their cached copy.
+    const unlinkKeyCache = await linkKeyCacheToPubSub(crypto.keys, pubsub, logger);
+    closers.unshift(unlinkKeyCache);
+    const printMail = !config.smtpUrl && config.mailPrint;
     const mail = createMailer(
-      { from: config.mailFrom, smtpUrl: config.smtpUrl, print: printMail ? (text) => void process.stdout.write(text) : undefined },
+      {
+        from: config.mailFrom,
+        smtpUrl: config.smtpUrl,
+        print: printMail ? (text) => void process.stdout.write(text) : undefined,
+      },
       { database, cipher: crypto.cipher, jobs, clock, logger },
     );
     closers.unshift(() => mail.close());
     const retention = createRetention({ database, jobs, clock, logger });
+    // Modules register their own policies while the app is built; serve() schedules them all afterwards.
     retention.register(mailOutboxRetention(database));
-    await retention.schedule();
     const readiness: ReadinessCheck[] = [{ name: 'database', check: () => database.ping() }];
     if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
+    readiness.push({ name: 'blobs', check: () => blobs.ping() });
     return {
       config,
       clock,

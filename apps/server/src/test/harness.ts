@@ -31,6 +31,7 @@ export async function createTestApp(
     CANOPY_DATA_DIR: dataDir,
     CANOPY_LOG_LEVEL: 'silent',
     CANOPY_JOBS: 'false',
+    CANOPY_MAIL_PRINT: 'false',
     ...(options.databaseUrl ? { CANOPY_DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   });
@@ -38,7 +39,11 @@ export async function createTestApp(
     logger: pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const app = await buildApp(config, { platform, plugins: options.plugins ?? [], webAppDir: options.webAppDir ?? null });
+  const app = await buildApp(config, {
+    platform,
+    plugins: options.plugins ?? [],
+    webAppDir: options.webAppDir ?? null,
+  });
   return {
     app,
     platform,

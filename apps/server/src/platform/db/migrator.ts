@@ -42,6 +42,9 @@ export async function migrateToLatest(database: Database, dir = MIGRATIONS_DIR):
   const migrator = new Migrator({
     db: database.db,
     provider: { getMigrations: async () => migrations },
+    // Modules own number ranges (0010-0019 crypto, 0020-0029 identity, ...), so a module may add a migration
+    // below one that a database already has: it still runs, once, under the same lock.
+    allowUnorderedMigrations: true,
   });
   const result = await migrator.migrateToLatest();
   if (result.error) {

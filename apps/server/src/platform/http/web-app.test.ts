@@ -6,10 +6,14 @@ import { createTestApp, type TestApp } from '../../test/harness.ts';
 
 describe('serving the web app', () => {
   let t: TestApp;
+  let dist: string;
   beforeAll(async () => {
-    const dist = mkdtempSync(join(tmpdir(), 'canopy-web-'));
+    dist = mkdtempSync(join(tmpdir(), 'canopy-web-'));
     mkdirSync(join(dist, 'assets'));
-    writeFileSync(join(dist, 'index.html'), '<!doctype html><div id="root"></div><script type="module" src="/assets/app-1.js"></script>');
+    writeFileSync(
+      join(dist, 'index.html'),
+      '<!doctype html><div id="root"></div><script type="module" src="/assets/app-1.js"></script>',
+    );
     writeFileSync(join(dist, 'assets', 'app-1.js'), 'console.log(1)');
     t = await createTestApp({ webAppDir: dist });
   });
@@ -29,6 +33,15 @@ describe('serving the web app', () => {
     const res = await t.app.inject({ method: 'GET', url: '/assets/app-1.js' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toContain('immutable');
+  });
+
+  it('serves a file that appeared after start, and nothing outside the build', async () => {
+    writeFileSync(join(dist, 'assets', 'app-2.js'), 'console.log(2)');
+    const res = await t.app.inject({ method: 'GET', url: '/assets/app-2.js' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('console.log(2)');
+    const escape = await t.app.inject({ method: 'GET', url: '/assets/..%2F..%2Fetc%2Fpasswd.txt' });
+    expect([403, 404]).toContain(escape.statusCode);
   });
 
   it('keeps unknown API paths and missing files as 404 problem+json', async () => {

@@ -311,13 +311,19 @@ export class MapCore {
   }
 }
 
+/** Peer ids are unsigned 64-bit integers; Loro reserves the largest. */
 function setPeer(doc: LoroDoc, peerId: PeerId): void {
+  let peer: bigint | undefined;
   try {
-    doc.setPeerId(peerId);
-  } catch (error) {
+    peer = typeof peerId === 'bigint' ? peerId : BigInt(peerId);
+  } catch {
+    peer = undefined;
+  }
+  if (peer === undefined || peer < 0n || peer >= 2n ** 64n - 1n) {
     throw new ModelError(
       'invalid-peer-id',
-      `invalid peer id ${String(peerId)}: ${String(error).slice(0, 200)}`,
+      `a peer id is an integer from 0 to 2^64 - 2, not ${String(peerId)}`,
     );
   }
+  doc.setPeerId(peer);
 }

@@ -3,6 +3,7 @@ import { DOCUMENT_SCHEMA_VERSION, type MapDocument } from './document.ts';
 import { checkInvariants } from './invariants.ts';
 import { MindMap } from './mind-map.ts';
 import { ModelError } from './errors.ts';
+import { MAX_NOTES_LENGTH, MAX_TEXT_LENGTH, MAX_TOPIC_DEPTH } from './limits.ts';
 
 const sample = (): MapDocument => ({
   schemaVersion: DOCUMENT_SCHEMA_VERSION,
@@ -198,5 +199,49 @@ describe('MindMap operations', () => {
     expect(sources).toEqual(['local']);
     expect(updates).toHaveLength(1);
     expect(map.toJSON().title).toBe('new');
+  });
+});
+
+describe('limits and guards', () => {
+  it('refuses topics nested deeper than MAX_TOPIC_DEPTH and texts longer than MAX_TEXT_LENGTH', () => {
+    const map = MindMap.create('deep');
+    let parent = map.centralTopicId();
+    map.batch(() => {
+      for (let depth = 2; depth <= MAX_TOPIC_DEPTH; depth++) parent = map.addTopic(parent);
+    });
+    expect(() => map.addTopic(parent)).toThrowError(
+      expect.objectContaining({ code: 'limit-exceeded' }) as Error,
+    );
+    const leaf = map.addTopic(map.centralTopicId());
+    expect(() => map.setText(leaf, 'x'.repeat(MAX_TEXT_LENGTH + 1))).toThrowError(
+      expect.objectContaining({ code: 'invalid-field' }) as Error,
+    );
+    map.setText(leaf, 'x'.repeat(MAX_TEXT_LENGTH));
+    expect(() => map.editText(leaf, 0, 0, 'y')).toThrowError(
+      expect.objectContaining({ code: 'limit-exceeded' }) as Error,
+    );
+  });
+
+  it('refuses a JSON document over the limits or from a newer schema', () => {
+    const tooLong = sample();
+    tooLong.root.children[0]!.notesHtml = 'n'.repeat(MAX_NOTES_LENGTH + 1);
+    expect(() => MindMap.fromJSON(tooLong)).toThrowError(
+      expect.objectContaining({ code: 'limit-exceeded' }) as Error,
+    );
+    expect(() => MindMap.fromJSON({ ...sample(), schemaVersion: DOCUMENT_SCHEMA_VERSION + 1 })).toThrowError(
+      expect.objectContaining({ code: 'unsupported-schema-version' }) as Error,
+    );
+  });
+
+  it('refuses an invalid peer id and keeps undo history per peer id', () => {
+    expect(() => MindMap.create('p', { peerId: -1 })).toThrowError(
+      expect.objectContaining({ code: 'invalid-peer-id' }) as Error,
+    );
+    const map = MindMap.create('p', { peerId: 5n });
+    expect(map.peerId()).toBe('5');
+    map.addTopic(map.centralTopicId());
+    map.setPeerId(6);
+    expect(map.peerId()).toBe('6');
+    expect(map.canUndo()).toBe(false);
   });
 });

@@ -285,6 +285,54 @@ describe('convergence (property)', () => {
     );
   });
 
+  it('concurrent deletes win over edits inside the deleted subtree, and no other edit is lost', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 5 }),
+        fc.array(fc.record({ remove: fc.boolean(), topic: fc.nat(), child: fc.boolean() }), {
+          minLength: 5,
+          maxLength: 5,
+        }),
+        (count, choices) => {
+          const replicas = replicasOf(seedMap(), count);
+          const ids = topicIds(replicas[0]!.toJSON()).slice(1);
+          const deleted: string[] = [];
+          const edits: { topic: string; marker: string; child: boolean }[] = [];
+          replicas.forEach((replica, i) => {
+            const choice = choices[i]!;
+            const topic = pick(ids, choice.topic)!;
+            const marker = `edit-${i}`;
+            if (choice.remove) {
+              replica.deleteTopic(topic);
+              deleted.push(topic);
+            } else if (choice.child) {
+              replica.addTopic(topic, undefined, { text: marker });
+              edits.push({ topic, marker, child: true });
+            } else {
+              replica.setNotes(topic, marker);
+              edits.push({ topic, marker, child: false });
+            }
+          });
+          const updates = replicas.map((replica) => replica.exportUpdatesSince());
+          for (const replica of replicas)
+            for (const update of updates) if (update.ok) deliver(replica, update.value);
+          const view = replicas[0]!.toJSON();
+          expect(checkInvariants(view)).toEqual([]);
+          for (const replica of replicas) expect(replica.toJSON()).toEqual(view);
+          const shown = new Set(topicIds(view));
+          for (const id of deleted) expect(shown.has(id)).toBe(false);
+          for (const edit of edits) {
+            if (!shown.has(edit.topic)) continue;
+            const topic = findTopic(view, edit.topic);
+            if (edit.child) expect(topic.children.map((child) => child.text)).toContain(edit.marker);
+            else expect(topic.notesHtml).toContain(edit.marker);
+          }
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
   it('notes written concurrently on one topic by every replica all survive', () => {
     fc.assert(
       fc.property(

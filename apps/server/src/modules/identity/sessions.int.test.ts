@@ -39,6 +39,12 @@ describeEachDialect('sessions: cookies, CSRF, timeouts, revocation', (h) => {
     expect(https.headers['set-cookie']).toMatch(
       /^__Host-canopy_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/,
     );
+    const cookie = String(https.headers['set-cookie']).split(';')[0] ?? '';
+    const forwarded = { 'x-forwarded-proto': 'https' };
+    expect((await api.get('/me', { cookie, ...forwarded })).statusCode).toBe(200);
+    // On HTTPS a plain-named cookie (which another host of the domain could plant) is not read.
+    const token = https.json<{ token: string }>().token;
+    expect((await api.get('/me', { cookie: `canopy_session=${token}`, ...forwarded })).statusCode).toBe(401);
   });
 
   it('accepts the cookie, and needs the CSRF header from login on state-changing requests', async () => {

@@ -184,8 +184,8 @@ export class AuthGate {
       if (!m?.[1]) throw unauthenticated('The Authorization header is not a bearer token.');
       return { token: m[1], via: 'bearer' };
     }
-    const cookie =
-      readCookie(request, sessionCookieName(true)) ?? readCookie(request, sessionCookieName(false));
+    // Only the name this scheme sets: on HTTPS a plain `canopy_session` (which a sibling host could plant) is ignored.
+    const cookie = readCookie(request, sessionCookieName(isSecureRequest(request)));
     return cookie ? { token: cookie, via: 'cookie' } : undefined;
   }
 

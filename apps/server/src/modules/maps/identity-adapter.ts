@@ -19,7 +19,7 @@ function cookieValue(headers: IncomingHttpHeaders, name: string): string | undef
 
 export function identityModuleAdapter(platform: Platform): MapsIdentity {
   return {
-    caller: requestAuthIdentity.caller,
+    caller: (request) => requestAuthIdentity.caller(request),
     callerFromCookie: async (headers) => {
       const token =
         cookieValue(headers, sessionCookieName(true)) ?? cookieValue(headers, sessionCookieName(false));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MindMap } from '@canopy/model';
+import { withTenant } from '../../platform/db/tenant.ts';
 import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
 import { dialectsUnderTest, createTestDatabase, type TestDatabase } from '../../platform/db/testing.ts';
 import { testAuthorization, testIdentity } from './testing.ts';
@@ -129,17 +130,19 @@ for (const dialect of dialectsUnderTest()) {
       map.onLocalUpdate((u) => (update = u));
       map.addTopic(map.centralTopicId(), undefined, { text: 'secret topic text' });
       await content.append('t1', id, [{ accountId: 'alice', data: update! }]);
-      const db = t.platform.database.db;
-      const mapRow = await db
-        .selectFrom('maps')
-        .select('snapshot')
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow();
-      const logRow = await db
-        .selectFrom('map_updates')
-        .select('data')
-        .where('map_id', '=', id)
-        .executeTakeFirstOrThrow();
+      // Raw rows, as someone reading the database files would (inside the tenant: RLS hides them otherwise).
+      const { mapRow, logRow } = await withTenant(t.platform.database, 't1', async ({ trx }) => ({
+        mapRow: await trx
+          .selectFrom('maps')
+          .select('snapshot')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow(),
+        logRow: await trx
+          .selectFrom('map_updates')
+          .select('data')
+          .where('map_id', '=', id)
+          .executeTakeFirstOrThrow(),
+      }));
       expect(mapRow.snapshot[0]).toBe(1);
       expect(logRow.data[0]).toBe(1);
       expect(Buffer.from(mapRow.snapshot).includes('Confidential')).toBe(false);

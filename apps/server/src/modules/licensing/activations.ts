@@ -64,7 +64,7 @@ export function activationCommands(ctx: LicensingContext, validator: LicenseVali
     async release(caller: LicensingCaller, id: string) {
       const { row } = await mine(caller, id);
       await withTenant(ctx.database, row.tenant_id, (scope) => new LicenseRepository(scope).deleteActivation(id));
-      validator.forgetMachines();
+      ctx.invalidate();
     },
   };
 }

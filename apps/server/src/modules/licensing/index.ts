@@ -28,6 +28,9 @@ function optionsOf(deps: AppDeps): LicensingModuleOptions {
   return (deps as AppDeps & { licensing?: LicensingModuleOptions }).licensing ?? {};
 }
 
+/** The pub/sub channel on which a node says "licensing data changed: drop your caches". */
+export const INVALIDATE_CHANNEL = 'licensing.invalidate';
+
 const services = new WeakMap<AppDeps, LicensingService>();
 
 /** The licensing service of one app (for other modules' index.ts and tests). */
@@ -45,10 +48,14 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
       logger: platform.logger.child({ module: 'licensing' }),
       publicUrl: platform.config.publicUrl,
       ports: defaultPorts(app, platform, options.ports),
+      broadcast: () => platform.pubsub.publish(INVALIDATE_CHANNEL, 'changed'),
     },
     options,
   );
   services.set(deps, service);
+  // A change on any node (seat, suspension, expiry, release) clears every node's validation caches.
+  const unsubscribe = await platform.pubsub.subscribe(INVALIDATE_CHANNEL, () => service.validator.invalidate());
+  app.addHook('onClose', async () => unsubscribe());
   await defineLicensingJobs(platform.jobs, service.ctx);
   clientRoutes(app, service);
   adminRoutes(app, service);

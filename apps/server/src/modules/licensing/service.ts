@@ -25,6 +25,8 @@ export interface LicensingServiceDeps {
   logger: Logger;
   publicUrl: string;
   ports: LicensingPorts;
+  /** Tells the other nodes that licensing data changed (see `INVALIDATE_CHANNEL`). */
+  broadcast?: () => Promise<void>;
 }
 
 export function createLicensingService(deps: LicensingServiceDeps, options: LicensingOptions = {}) {
@@ -35,7 +37,11 @@ export function createLicensingService(deps: LicensingServiceDeps, options: Lice
     products: new Set(options.products ?? DEFAULT_PRODUCTS),
     directory,
     policies: new PolicyBook(directory, deps.clock),
-    invalidate: () => caches.validator?.invalidate(),
+    invalidate: () => {
+      caches.validator?.invalidate();
+      // Other nodes clear theirs too (without a bus they catch up within the caches' TTLs).
+      deps.broadcast?.().catch((err: unknown) => deps.logger.warn({ err }, 'licensing: could not tell other nodes to clear their caches'));
+    },
   };
   const validator = new LicenseValidator(ctx, options.validator);
   caches.validator = validator;

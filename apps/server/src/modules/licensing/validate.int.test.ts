@@ -4,7 +4,8 @@ import { verifyLicenseToken, type LicenseJwks } from '../../../../../packages/sd
 import { describeEachDialect } from '../../platform/db/testing.ts';
 import { VALIDATION_CODES } from './codes.ts';
 import { activationCuller } from './jobs.ts';
-import { licensingService } from './index.ts';
+import { INVALIDATE_CHANNEL, licensingService } from './index.ts';
+import { withTenant } from '../../platform/db/tenant.ts';
 import { call, createLicensingTestApp, type LicensingTestApp } from './testing.ts';
 
 const HOUR = 3_600_000;
@@ -125,6 +126,23 @@ describeEachDialect('licence validation', (h) => {
     const member = t.identity.user(`seatless${n}@example.com`, { [o.orgId]: 'member' });
     const r = await validate(member.token, { product: 'desktop-windows', fingerprint: 'f' });
     expect(r.body).toMatchObject({ valid: false, code: 'NO_SEAT', license: { id: o.licenseId } });
+  });
+
+  it('answers from its cache until another node says on the bus that licensing data changed', async () => {
+    const o = await org();
+    await o.seat('cached@example.com');
+    const u = t.identity.user('cached@example.com');
+    expect((await validate(u.token, { product: 'desktop-mac', fingerprint: 'f' })).body).toMatchObject({ code: 'VALID' });
+    // Another node suspends the licence: its write reaches this node's database, not this node's cache.
+    await withTenant(t.platform.database, o.orgId, (scope) => scope.trx.updateTable('licenses').set({ status: 'suspended' }).where('id', '=', o.licenseId).execute());
+    expect((await validate(u.token, { product: 'desktop-mac', fingerprint: 'f' })).body).toMatchObject({ code: 'VALID' });
+    await t.platform.pubsub.publish(INVALIDATE_CHANNEL, 'changed');
+    let code: unknown;
+    for (let i = 0; i < 100 && code !== 'SUSPENDED'; i++) {
+      await new Promise((r) => setImmediate(r));
+      code = (await validate(u.token, { product: 'desktop-mac', fingerprint: 'f' })).body?.code;
+    }
+    expect(code).toBe('SUSPENDED');
   });
 
   it('FINGERPRINT_REQUIRED: a licence that counts machines needs the fingerprint', async () => {

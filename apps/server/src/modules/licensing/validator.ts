@@ -262,8 +262,4 @@ export class LicenseValidator {
     return result;
   }
 
-  /** Forgets what this node cached about one machine (release, cull). */
-  forgetMachines(): void {
-    this.machines.clear();
-  }
 }

@@ -14,7 +14,7 @@ import {
 import type { MapDocument } from './document.ts';
 import { ModelError, fail, ok, type ModelResult } from './errors.ts';
 import { randomId, type IdFactory } from './ids.ts';
-import { KEY_CENTRAL_ID, ROOT_DOCUMENT, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
+import { KEY_CENTRAL_ID, ROOT_DOCUMENT, configureDoc, topicsTree } from './loro-layout.ts';
 import { DocumentView } from './document-view.ts';
 import { readSummaryFlag, type Projection } from './projection.ts';
 import { UpdateGate, type ImportSummary } from './update-gate.ts';
@@ -94,7 +94,7 @@ export class MapCore {
 
   /** Live topics, summary topics included. */
   topicCount(): number {
-    this.liveTopics ??= countLiveTopics(this.tree);
+    this.liveTopics ??= this.project().topicNodes.size;
     return this.liveTopics;
   }
 

@@ -37,14 +37,7 @@ export class UpdateGate {
       return fail('limit-exceeded', `update of ${bytes.byteLength} bytes exceeds ${MAX_UPDATE_BYTES}`);
     }
     const shadow = this.syncedShadow();
-    const scope: ChangeScope = {
-      placed: new Set(),
-      edited: new Set(),
-      relationships: new Set(),
-      mapLevel: false,
-      foreignRoots: new Set(),
-      topicBound: this.topicBound,
-    };
+    const scope = this.newScope();
     this.scope = scope;
     let pending: boolean;
     try {
@@ -77,11 +70,28 @@ export class UpdateGate {
     }
     const since = this.shadow.oplogVersion();
     if (this.main.oplogVersion().compare(since) !== 0) {
-      // This replica's own operations: valid by construction, but they may add topics.
-      this.shadow.import(this.main.export({ mode: 'update', from: since }));
-      this.topicBound = countLiveTopics(topicsTree(this.shadow));
+      // This replica's own operations: valid by construction, but the topics they add count towards the cap.
+      const scope = this.newScope();
+      this.scope = scope;
+      try {
+        this.shadow.import(this.main.export({ mode: 'update', from: since }));
+      } finally {
+        this.scope = undefined;
+      }
+      this.topicBound = scope.topicBound;
     }
     return this.shadow;
+  }
+
+  private newScope(): ChangeScope {
+    return {
+      placed: new Set(),
+      edited: new Set(),
+      relationships: new Set(),
+      mapLevel: false,
+      foreignRoots: new Set(),
+      topicBound: this.topicBound,
+    };
   }
 
   private collect(batch: LoroEventBatch): void {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.ts';
 import { describeEachDialect } from '../../platform/db/testing.ts';
 import { createTestApp, type TestApp } from '../../test/harness.ts';
+import { EXPIRED_PURGE_JOB } from './index.ts';
 import { bearer, http, type Http } from './testing.ts';
 
 const MINUTE = 60_000;
@@ -106,6 +107,38 @@ describeEachDialect('sessions: cookies, CSRF, timeouts, revocation', (h) => {
     expect((await api.del(`/sessions/${other?.id ?? ''}`, bearer(a))).statusCode).toBe(204);
     expect((await api.get('/me', bearer(b))).statusCode).toBe(other ? 401 : 200);
     expect((await api.del('/sessions/no-such-session', bearer(a))).statusCode).toBe(404);
+  });
+});
+
+describeEachDialect('expired rows', (h) => {
+  const clock = new ManualClock(Date.UTC(2026, 6, 1));
+  let t: TestApp;
+  let api: Http;
+  beforeAll(async () => {
+    t = await createTestApp({ databaseUrl: h.url, clock });
+    api = http(t.app);
+    await account(api, 'idle@example.com');
+  });
+  afterAll(() => t.close());
+
+  it('are deleted by the hourly purge: idle sessions, old tokens and abandoned SRP challenges', async () => {
+    await api.post('/sessions', { email: 'idle@example.com', password });
+    await api.post('/sessions/srp/start', { email: 'idle@example.com', A: 'ab'.repeat(384) });
+    const count = async () => ({
+      sessions: (await h.database.db.selectFrom('sessions').select('id').execute()).length,
+      challenges: (await h.database.db.selectFrom('srp_challenges').select('id').execute()).length,
+      tokens: (await h.database.db.selectFrom('account_tokens').select('id').execute()).length,
+    });
+    const before = await count();
+    expect(before.sessions).toBe(1);
+    expect(before.challenges).toBe(1);
+    clock.advance(3 * 86_400_000); // past the idle timeout, the challenge's 2 minutes and the tokens' expiry + 1 day
+    await t.platform.jobs.enqueue(EXPIRED_PURGE_JOB);
+    await t.platform.jobs.drain();
+    const after = await count();
+    expect(after.sessions).toBe(0);
+    expect(after.challenges).toBe(0);
+    expect(after.tokens).toBeLessThan(before.tokens);
   });
 });
 

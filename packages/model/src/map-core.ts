@@ -11,7 +11,7 @@ import {
   type LoroTreeNode,
   type TreeID,
 } from 'loro-crdt';
-import type { MapDocument } from './document.ts';
+import type { MapDocument, Topic } from './document.ts';
 import { ModelError, fail, ok, type ModelResult } from './errors.ts';
 import { randomId, type IdFactory } from './ids.ts';
 import { KEY_CENTRAL_ID, ROOT_DOCUMENT, configureDoc, topicsTree } from './loro-layout.ts';
@@ -86,6 +86,11 @@ export class MapCore {
   /** The JSON view; the same object until the map changes. Treat it as read-only. */
   toJSON(): MapDocument {
     return this.project().document;
+  }
+
+  /** One topic of the JSON view (its subtree included), or undefined if it is not shown. Read-only. */
+  topic(id: string): Topic | undefined {
+    return this.project().topics.get(id);
   }
 
   hasTopic(id: string): boolean {

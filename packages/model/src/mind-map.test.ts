@@ -80,6 +80,7 @@ describe('MindMap operations', () => {
     map.moveTopic(y, x, 0);
     expect(map.toJSON().root.children.map((t) => t.text)).toEqual(['x', 'z']);
     expect(map.toJSON().root.children[0]!.children.map((t) => t.text)).toEqual(['y']);
+    expect(map.topic(y)).toBe(map.toJSON().root.children[0]!.children[0]);
     map.moveTopic(z, null);
     expect(map.toJSON().floating.map((t) => t.text)).toEqual(['z']);
     map.deleteTopic(x);

@@ -34,6 +34,8 @@ export interface Projection {
   document: MapDocument;
   /** Shown topic id to its tree node. */
   topicNodes: Map<string, TreeID>;
+  /** Shown topic id to its object in `document`. */
+  topics: Map<string, Topic>;
   /** The node shown as the central topic, if the tree has any node. */
   centralNode: TreeID | undefined;
 }
@@ -93,11 +95,12 @@ export function assembleDocument(
   };
   const meta = projectMeta(mapLevel.meta);
   if (meta) document.meta = meta;
-  return { document, topicNodes: projector.topicNodes, centralNode: central?.id };
+  return { document, topicNodes: projector.topicNodes, topics: projector.topics, centralNode: central?.id };
 }
 
 class TopicProjector {
   readonly topicNodes = new Map<string, TreeID>();
+  readonly topics = new Map<string, Topic>();
 
   constructor(private readonly fieldsOf: (node: TreeID) => NodeFields | undefined) {}
 
@@ -105,6 +108,7 @@ class TopicProjector {
     const fields = this.fieldsOf(node.id);
     const meta = fields?.meta ?? {};
     const topic: Topic = { id: this.claim(meta.id, node.id), text: str(meta.text), children: [] };
+    this.topics.set(topic.id, topic);
     if (fields?.runs) topic.richText = fields.runs;
     const notes = str(meta.notesHtml);
     if (notes !== '') topic.notesHtml = notes;

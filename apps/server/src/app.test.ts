@@ -12,6 +12,7 @@ describe('the HTTP platform', () => {
           app.post(
             '/api/v1/_test/echo',
             {
+              config: { access: 'public' },
               schema: {
                 body: Type.Object({
                   name: Type.String({ minLength: 1 }),
@@ -21,7 +22,8 @@ describe('the HTTP platform', () => {
             },
             async (request) => request.body,
           );
-          app.get('/api/v1/_test/crash', async () => {
+          app.get('/api/v1/_test/unclassified', async () => ({ leaked: true }));
+          app.get('/api/v1/_test/crash', { config: { access: 'public' } }, async () => {
             throw new Error('secret database detail');
           });
         },
@@ -79,6 +81,12 @@ describe('the HTTP platform', () => {
     });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ code: 'too_large' });
+  });
+
+  it('refuses every request to a route that declares no access classification', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/_test/unclassified' });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('leaked');
   });
 
   it('hides the details of a 5xx from the client and gives the request id', async () => {

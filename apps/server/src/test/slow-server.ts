@@ -9,7 +9,7 @@ const config = loadConfig({ ...process.env, CANOPY_PORT: '0', CANOPY_LOG_LEVEL: 
 const server = await serve(config, {
   plugins: [
     async (app) => {
-      app.get('/slow', async () => {
+      app.get('/slow', { config: { access: 'public' } }, async () => {
         await new Promise((r) => setTimeout(r, 1_500));
         return { finished: true };
       });

@@ -261,10 +261,19 @@ export function installAuth(app: FastifyInstance): AuthGate {
     for (const method of methods)
       if (method !== 'HEAD') routeAccess.push({ method, url: route.url, access: declared });
     if (!declared) {
-      app.log.warn(
+      // Fail closed: a route nobody classified answers nothing useful to anyone (and a test names it).
+      app.log.error(
         { url: route.url, method: route.method, given },
-        'route without a valid config.access (platform/http/auth.ts)',
+        'route without a valid config.access (platform/http/auth.ts): it will refuse every request',
       );
+      const deny = async (): Promise<void> => {
+        throw new AppError(500, 'route_unclassified', 'This route has no access classification.');
+      };
+      const existing = route.onRequest;
+      const handler = deny as unknown as onRequestHookHandler;
+      route.onRequest = existing
+        ? [...(Array.isArray(existing) ? existing : [existing]), handler]
+        : [handler];
       return;
     }
     const access = declared;

@@ -50,7 +50,7 @@ export async function installSecurity(
       if (request.method === 'OPTIONS') {
         void reply
           .header('access-control-allow-methods', 'GET,POST,PUT,PATCH,DELETE')
-          .header('access-control-allow-headers', 'authorization,content-type,x-csrf-token')
+          .header('access-control-allow-headers', 'authorization,content-type,x-csrf-token,x-canopy-org')
           .header('access-control-max-age', '600')
           .status(204)
           .send();

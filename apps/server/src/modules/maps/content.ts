@@ -3,6 +3,7 @@
  * co-editing acknowledges against; compaction folds it into the snapshot. Sealing happens outside the
  * transactions (the cipher may need its own to load the tenant key, and SQLite has one connection).
  */
+import { LoroDoc } from 'loro-crdt';
 import { MindMap } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
@@ -144,13 +145,7 @@ export class MapContentStore {
   async load(tenantId: string, mapId: string): Promise<{ map: MindMap; seq: number } | undefined> {
     const tail = await this.readAfter(tenantId, mapId, -1);
     if (!tail?.snapshot) return undefined;
-    const opened = MindMap.fromSnapshot(tail.snapshot);
-    if (!opened.ok) throw opened.error;
-    const map = opened.value;
-    for (const e of tail.entries) {
-      const r = map.importUpdates(e.data);
-      if (!r.ok) throw new Error(`map ${mapId}: log entry ${e.seq} no longer imports: ${r.error.message}`);
-    }
+    const map = replay(mapId, tail.snapshot, tail.entries);
     return { map, seq: tail.headSeq };
   }
 
@@ -163,13 +158,7 @@ export class MapContentStore {
     if (!tail?.snapshot) return undefined;
     if (tail.entries.length === 0) return { folded: 0 };
     // Build outside the lock; inside, fold only what we read (newer entries stay in the log, after the snapshot).
-    const opened = MindMap.fromSnapshot(tail.snapshot);
-    if (!opened.ok) throw opened.error;
-    const map = opened.value;
-    for (const e of tail.entries) {
-      const r = map.importUpdates(e.data);
-      if (!r.ok) throw new Error(`map ${mapId}: log entry ${e.seq} no longer imports: ${r.error.message}`);
-    }
+    const map = replay(mapId, tail.snapshot, tail.entries);
     const upTo = tail.headSeq;
     const packed = await this.packSnapshot(tenantId, mapId, map.exportSnapshot());
     return withTenant(this.database, tenantId, async (scope) => {
@@ -181,6 +170,23 @@ export class MapContentStore {
       return { folded: upTo - now.snapshotSeq };
     });
   }
+}
+
+/**
+ * Snapshot + log -> map. The entries were validated when they were appended, so they are imported together
+ * (one Loro batch) and the result is validated once by `fromSnapshot`, not once per entry (O(n) not O(n²)).
+ */
+function replay(mapId: string, snapshot: Uint8Array, entries: { seq: number; data: Uint8Array }[]): MindMap {
+  let bytes = snapshot;
+  if (entries.length > 0) {
+    const doc = new LoroDoc();
+    doc.importBatch([snapshot, ...entries.map((e) => e.data)]);
+    bytes = doc.export({ mode: 'snapshot' });
+  }
+  const opened = MindMap.fromSnapshot(bytes);
+  if (!opened.ok)
+    throw new Error(`map ${mapId}: the stored snapshot and log do not load: ${opened.error.message}`);
+  return opened.value;
 }
 
 function prefixed(tag: number, bytes: Uint8Array): Uint8Array {

@@ -46,6 +46,16 @@ const ConfigSchema = Type.Object({
   ),
   CANOPY_SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   CANOPY_JOBS: Type.Boolean({ default: true, description: 'run the job worker in this process' }),
+  CANOPY_PASSWORD_HASH: Type.Union([Type.Literal('argon2id'), Type.Literal('bcrypt')], {
+    default: 'argon2id',
+  }),
+  CANOPY_SESSION_IDLE_MINUTES: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  CANOPY_SESSION_ABSOLUTE_HOURS: Type.Number({ exclusiveMinimum: 0, default: 12 }),
+  CANOPY_SIGNUP_REVEALS_TAKEN_EMAIL: Type.Boolean({ default: false }),
+  CANOPY_LICENSE_PRODUCTS: Type.String({
+    default: 'desktop-windows,desktop-mac,mobile,teams,snap,reader',
+    pattern: '^[a-z0-9][a-z0-9-]*(,[a-z0-9][a-z0-9-]*)*$',
+  }),
 });
 type RawConfig = Static<typeof ConfigSchema>;
 
@@ -80,6 +90,14 @@ export interface Config {
   corsOrigins: string[];
   shutdownGraceMs: number;
   runJobs: boolean;
+  identity: {
+    passwordHash: 'argon2id' | 'bcrypt';
+    sessionIdleMinutes: number;
+    sessionAbsoluteHours: number;
+    /** API.md's 409 email_taken on sign-up; off by default because it tells anyone which emails have accounts. */
+    signUpRevealsTakenEmail: boolean;
+  };
+  licenseProducts: string[];
 }
 
 export class ConfigError extends Error {
@@ -200,6 +218,13 @@ export function loadConfig(env: Source = process.env): Config {
     corsOrigins: raw.CANOPY_CORS_ORIGINS ? raw.CANOPY_CORS_ORIGINS.split(',').map((s) => s.trim()) : [],
     shutdownGraceMs: raw.CANOPY_SHUTDOWN_GRACE_MS,
     runJobs: raw.CANOPY_JOBS,
+    identity: {
+      passwordHash: raw.CANOPY_PASSWORD_HASH,
+      sessionIdleMinutes: raw.CANOPY_SESSION_IDLE_MINUTES,
+      sessionAbsoluteHours: raw.CANOPY_SESSION_ABSOLUTE_HOURS,
+      signUpRevealsTakenEmail: raw.CANOPY_SIGNUP_REVEALS_TAKEN_EMAIL,
+    },
+    licenseProducts: raw.CANOPY_LICENSE_PRODUCTS.split(','),
   };
 }
 

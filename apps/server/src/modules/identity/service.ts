@@ -62,7 +62,7 @@ export interface IdentityService {
 
 export function createIdentityService(
   platform: Platform,
-  settings: IdentitySettings = readIdentitySettings(),
+  settings: IdentitySettings = readIdentitySettings(platform.config),
 ): IdentityService {
   const { config, database, clock, logger, jobs, redis } = platform;
   const { crypto, mail, retention } = platform;

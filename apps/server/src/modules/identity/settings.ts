@@ -1,8 +1,9 @@
 /**
- * The identity module's settings. Read from the environment until config.ts carries them (see README.md):
- * CANOPY_PASSWORD_HASH (argon2id | bcrypt), CANOPY_SESSION_IDLE_MINUTES (30), CANOPY_SESSION_ABSOLUTE_HOURS
- * (12, ASVS L2), CANOPY_SIGNUP_REVEALS_TAKEN_EMAIL (false: see README, "Enumeration").
+ * The identity module's settings: the configurable ones come from config.ts (CANOPY_PASSWORD_HASH,
+ * CANOPY_SESSION_IDLE_MINUTES, CANOPY_SESSION_ABSOLUTE_HOURS, CANOPY_SIGNUP_REVEALS_TAKEN_EMAIL: see README,
+ * "Enumeration"); the rest are fixed here.
  */
+import type { Config } from '../../config.ts';
 import type { PasswordHashKind } from './passwords.ts';
 
 export interface RateRule {
@@ -43,33 +44,20 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-function positive(env: Record<string, string | undefined>, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new Error(`${name}: must be a positive number (got ${JSON.stringify(raw)})`);
-  return n;
-}
-
-export function readIdentitySettings(
-  env: Record<string, string | undefined> = process.env,
-): IdentitySettings {
-  const kind = env.CANOPY_PASSWORD_HASH ?? 'argon2id';
-  if (kind !== 'argon2id' && kind !== 'bcrypt') {
-    throw new Error(`CANOPY_PASSWORD_HASH: must be argon2id or bcrypt (got ${JSON.stringify(kind)})`);
-  }
+export function readIdentitySettings(config: Pick<Config, 'identity'>): IdentitySettings {
+  const c = config.identity;
+  const kind: PasswordHashKind = c.passwordHash;
   return {
     passwordHash: kind,
-    sessionIdleMs: positive(env, 'CANOPY_SESSION_IDLE_MINUTES', 30) * MINUTE,
-    sessionAbsoluteMs: positive(env, 'CANOPY_SESSION_ABSOLUTE_HOURS', 12) * HOUR,
+    sessionIdleMs: c.sessionIdleMinutes * MINUTE,
+    sessionAbsoluteMs: c.sessionAbsoluteHours * HOUR,
     reauthWindowMs: 5 * MINUTE,
     verifyTokenTtlMs: 2 * DAY,
     resetTokenTtlMs: 30 * MINUTE,
     invitationTtlMs: 7 * DAY,
     srpChallengeTtlMs: 2 * MINUTE,
     operatorSetupTtlMs: 2 * DAY,
-    signUpRevealsTakenEmail: env.CANOPY_SIGNUP_REVEALS_TAKEN_EMAIL === 'true',
+    signUpRevealsTakenEmail: c.signUpRevealsTakenEmail,
     auditIpRetentionMs: 30 * DAY,
     knownIpTtlMs: 30 * DAY,
     rateLimits: {

@@ -50,7 +50,7 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
       ports: defaultPorts(app, platform, options.ports),
       broadcast: () => platform.pubsub.publish(INVALIDATE_CHANNEL, 'changed'),
     },
-    options,
+    { products: platform.config.licenseProducts, ...options },
   );
   services.set(deps, service);
   // A change on any node (seat, suspension, expiry, release) clears every node's validation caches.

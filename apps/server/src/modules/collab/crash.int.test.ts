@@ -20,7 +20,7 @@ const trace = (line: string) => {
   if (process.env.CANOPY_CRASH_TRACE)
     appendFileSync(process.env.CANOPY_CRASH_TRACE, `${new Date().toISOString()} ${line}\n`);
 };
-const KILL_CYCLES = Number(process.env.CANOPY_CRASH_CYCLES ?? 6);
+const KILL_CYCLES = Number(process.env.CANOPY_CRASH_CYCLES ?? 15);
 const CLIENTS = 3;
 
 function startServer(dataDir: string, port: number): { child: ChildProcess; url: Promise<string> } {

@@ -6,8 +6,8 @@
  *   p50/p99; then higher rates until p99 passes 100 ms (the highest sustained rate below that is reported);
  * - idle rooms: 500 maps × 2 idle clients; server RSS growth per room.
  *
- * Peers (Hocuspocus 3.4.4, the newest that runs on Node 20, and the y-websocket 2.1 server) are NOT run yet:
- * the ratios the issue asks for are missing. See the report in the repository history.
+ * Peers under the same load (yjs-peers.ts): Hocuspocus 3.4.4 (the newest that runs on Node 20) and the
+ * y-websocket 2.1 server, both in memory with no persistence: they acknowledge nothing durably.
  *
  * Senders' updates are prepared before the run (each sender edits its own topic on its own replica), because
  * the model's local operations cost milliseconds each and would make this process, not the server, the
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { MindMap } from '@canopy/model';
 import { decodeServer, encodeClient } from '@canopy/sdk';
+import { startPeer, yClient, type Peer } from './yjs-peers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const server = join(here, '..', '..', 'apps', 'server', 'src', 'modules', 'collab', 'crash-server.ts');
@@ -200,30 +201,129 @@ async function idleRooms(start: Awaited<ReturnType<typeof startServer>>, maps: n
 }
 const startServer = start;
 
-const srv = await startServer();
-try {
-  console.log('canopy collab bench (server: real process, SQLite synchronous=FULL, durable acks)');
-  const first = await fanOut(srv.url, 50, 250, 10);
+async function fanOutY(peer: Peer, base: string, clients: number, rate: number, seconds: number) {
+  const room = `room-${rate}-${Math.random().toString(36).slice(2)}`;
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const sockets = await Promise.all(Array.from({ length: clients }, () => yClient(peer, base, room)));
+  sockets.forEach((c, i) => {
+    const map = c.doc.getMap('m');
+    map.observe((event) => {
+      if (event.transaction.local) return;
+      for (const k of event.keysChanged as Set<string>) {
+        const at = sentAt.get(`${k}:${String(map.get(k))}`);
+        if (at !== undefined) latencies.push(performance.now() - at);
+      }
+    });
+    c.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== 'remote') c.send(update);
+    });
+    map.set(`s${i}`, -1);
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  latencies.length = 0;
+  const perSender = Math.ceil((rate * seconds) / clients);
+  const total = perSender * clients;
+  const interval = 1000 / rate;
+  const started = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor((performance.now() - started) / interval));
+      while (sent < due) {
+        const sender = sent % clients;
+        const k = Math.floor(sent / clients);
+        sentAt.set(`s${sender}:${k}`, performance.now());
+        sockets[sender]!.doc.getMap('m').set(`s${sender}`, k);
+        sent++;
+      }
+      if (sent >= total) resolve();
+      else setTimeout(tick, Math.max(1, interval / 2));
+    };
+    tick();
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  for (const c of sockets) c.close();
+  return {
+    rate,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    received: latencies.length,
+    expected: total * (clients - 1),
+  };
+}
+
+type Run = (
+  rate: number,
+  seconds: number,
+) => Promise<{ rate: number; p50: number; p99: number; received: number; expected: number }>;
+
+/** The load of the issue (250 edits/s), then up (or down) until p99 passes 100 ms. */
+async function ladder(name: string, run: Run) {
+  const first = await run(250, 10);
   console.log(
-    `1 map × 50 clients × 5 edits/s: fan-out p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms (${first.received}/${first.expected} deliveries, ${first.acks} acks)`,
+    `${name}: 1 map × 50 clients × 5 edits/s: fan-out p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms (${first.received}/${first.expected} deliveries)`,
   );
-  let best = first.p99 <= 100 && first.received >= first.expected * 0.99 ? first.rate : 0;
-  // Up from 250 edits/s while p99 stays under 100 ms; down from it when it does not.
-  const rates = best ? [500, 1000, 2000, 4000] : [100, 50, 25];
-  for (const rate of rates) {
-    const r = await fanOut(srv.url, 50, rate, 6);
+  const ok = (r: Awaited<ReturnType<Run>>) => r.p99 <= 100 && r.received >= r.expected * 0.99;
+  let best = ok(first) ? 250 : 0;
+  for (const rate of best ? [500, 1000, 2000, 4000] : [100, 50, 25]) {
+    const r = await run(rate, 6);
     console.log(
       `  ${rate} edits/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries)`,
     );
-    const ok = r.p99 <= 100 && r.received >= r.expected * 0.99;
-    if (best && !ok) break;
-    if (ok) best = Math.max(best, rate);
-    if (!first.p99 || (!rates.includes(500) && ok)) break;
+    if (ok(r)) best = Math.max(best, rate);
+    if (best ? !ok(r) || rate < 250 : false) break;
   }
-  console.log(`highest sustained rate with p99 ≤ 100 ms (of those tried): ${best} edits/s`);
-  const idle = await idleRooms(srv, 500);
-  console.log(`500 maps × 2 idle clients: ${(idle.perRoomBytes / 1024).toFixed(0)} KiB server RSS per room`);
-  console.log('Hocuspocus / y-websocket: not run (no ratios yet)');
-} finally {
-  srv.stop();
+  console.log(`  highest sustained rate with p99 ≤ 100 ms (of those tried): ${best} edits/s`);
+  return { first, best };
+}
+
+async function idleY(peer: Peer, target: Awaited<ReturnType<typeof startPeer>>, maps: number) {
+  const before = target.rss();
+  const clients = [];
+  for (let i = 0; i < maps; i++)
+    for (let j = 0; j < 2; j++) clients.push(await yClient(peer, target.url, `idle-${i}`));
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = target.rss();
+  for (const c of clients) c.close();
+  return (after - before) / maps;
+}
+
+const results: Record<string, { p50: number; p99: number; best: number; perRoom: number }> = {};
+// BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket (default: all three).
+const only = (process.env.BENCH_COLLAB_ONLY ?? 'canopy,hocuspocus,y-websocket').split(',');
+if (only.includes('canopy')) {
+  const srv = await startServer();
+  try {
+    console.log('canopy (real process, SQLite synchronous=FULL, acknowledges after the durable append)');
+    const r = await ladder('canopy', (rate, seconds) => fanOut(srv.url, 50, rate, seconds));
+    const idle = await idleRooms(srv, 500);
+    console.log(
+      `  500 maps × 2 idle clients: ${(idle.perRoomBytes / 1024).toFixed(0)} KiB server RSS per room`,
+    );
+    results.canopy = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom: idle.perRoomBytes };
+  } finally {
+    srv.stop();
+  }
+}
+for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.includes(p))) {
+  const target = await startPeer(peer);
+  try {
+    console.log(`${peer} (in memory, no durability)`);
+    const r = await ladder(peer, (rate, seconds) => fanOutY(peer, target.url, 50, rate, seconds));
+    const perRoom = await idleY(peer, target, 500);
+    console.log(`  500 maps × 2 idle clients: ${(perRoom / 1024).toFixed(0)} KiB server RSS per room`);
+    results[peer] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom };
+  } finally {
+    target.stop();
+  }
+}
+const c = results.canopy;
+for (const peer of ['hocuspocus', 'y-websocket']) {
+  const p = results[peer];
+  if (!p || !c) continue;
+  console.log(
+    `canopy / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)} (lower is better), ` +
+      `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}`,
+  );
 }

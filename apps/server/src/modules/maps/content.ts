@@ -160,6 +160,7 @@ export class MapContentStore {
     // Build outside the lock; inside, fold only what we read (newer entries stay in the log, after the snapshot).
     const map = replay(mapId, tail.snapshot, tail.entries);
     const upTo = tail.headSeq;
+    const title = map.toJSON().title;
     const packed = await this.packSnapshot(tenantId, mapId, map.exportSnapshot());
     return withTenant(this.database, tenantId, async (scope) => {
       const repo = new MapsRepository(scope);
@@ -167,6 +168,8 @@ export class MapContentStore {
       const now = await repo.headOf(mapId);
       if (!now || now.snapshotSeq >= upTo) return { folded: 0 };
       await repo.replaceSnapshot(mapId, packed, upTo);
+      // The row's title (for lists) follows the document's at each compaction.
+      await repo.setTitle(mapId, title);
       return { folded: upTo - now.snapshotSeq };
     });
   }

@@ -250,8 +250,8 @@ export class MapsRepository extends TenantRepository {
       .execute();
   }
 
-  async setTitle(mapId: string, title: string, now: number): Promise<void> {
-    await this.updateTable('maps').set({ title, updated_at: now }).where('id', '=', mapId).execute();
+  async setTitle(mapId: string, title: string): Promise<void> {
+    await this.updateTable('maps').set({ title: title.slice(0, 1000) }).where('id', '=', mapId).execute();
   }
 
   // ---- versions ------------------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ export class MapsService {
     const role = await this.requireRole(caller, mapId, ['owner', 'editor', 'viewer']);
     const row = await this.repo(caller, (repo) => repo.findMap(mapId));
     if (!row) throw mapNotFound();
-    // The title lives in the document; the row's copy is refreshed by reads like this one and by compaction.
+    // The title lives in the document; the row's copy follows it at each compaction of the log.
     return {
       id: row.id,
       title: row.title,

@@ -251,7 +251,10 @@ export class MapsRepository extends TenantRepository {
   }
 
   async setTitle(mapId: string, title: string): Promise<void> {
-    await this.updateTable('maps').set({ title: title.slice(0, 1000) }).where('id', '=', mapId).execute();
+    await this.updateTable('maps')
+      .set({ title: title.slice(0, 1000) })
+      .where('id', '=', mapId)
+      .execute();
   }
 
   // ---- versions ------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../app.ts';
 import { unauthenticated } from '../../platform/errors.ts';
 import { mapsModule } from '../maps/index.ts';
-import { createPubSub } from '../../platform/pubsub/index.ts';
 import { PubSubBus, type CollabBus } from './bus.ts';
 import { CollabGateway, DEFAULT_LIMITS, type CollabLimits } from './gateway.ts';
 import { COMPACT_JOB, Rooms } from './rooms.ts';
@@ -58,13 +57,8 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   const { platform } = deps;
   const options = deps.collab ?? {};
   const maps = mapsModule(deps);
-  // The platform does not carry the pub/sub port yet: open one (Redis when configured) for this module.
-  const bus =
-    options.bus ??
-    new PubSubBus(
-      await createPubSub({ redisUrl: platform.config.redisUrl }, { logger: platform.logger }),
-      true,
-    );
+  // The platform's pub/sub (Redis when configured, else in-process); the bus only subscribes to it.
+  const bus = options.bus ?? new PubSubBus(platform.pubsub, false);
   if (bus instanceof PubSubBus) await bus.ready();
   const ownsBus = options.bus === undefined;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };

@@ -6,7 +6,6 @@ import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
 import { MapContentStore, plaintextSealer } from './content.ts';
 import { packageFormats, type MapFormats } from './formats.ts';
-import { identityService } from '../identity/index.ts';
 import { identityModuleAdapter } from './identity-adapter.ts';
 import type { ContentSealer, MapsIdentity } from './ports.ts';
 import { installMapRoutes } from './routes.ts';
@@ -40,17 +39,6 @@ export interface MapsModule {
   readonly access: FastifyContextConfig;
 }
 
-/** The tenant-key cipher: the platform's when it carries one, else the one the identity module opened. */
-function platformCipher(platform: AppDeps['platform']): ContentSealer | undefined {
-  const onPlatform = (platform as unknown as { crypto?: { cipher?: ContentSealer } }).crypto?.cipher;
-  if (onPlatform) return onPlatform;
-  try {
-    return identityService(platform).crypto.cipher;
-  } catch {
-    return undefined; // identity not registered (embedding without it): content is stored unsealed
-  }
-}
-
 const instances = new WeakMap<AppDeps, MapsModule>();
 
 /** The maps module of one app (one per AppDeps): the maps and collab plugins share it. */
@@ -59,7 +47,7 @@ export function mapsModule(deps: AppDeps): MapsModule {
   if (!module) {
     const { platform } = deps;
     const options = deps.maps ?? {};
-    const sealer = options.sealer ?? platformCipher(platform);
+    const sealer: ContentSealer | undefined = options.sealer ?? platform.crypto.cipher;
     if (!sealer) {
       platform.logger.warn('maps: no cipher on the platform yet; map content is stored unsealed');
     }

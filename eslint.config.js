@@ -25,7 +25,10 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
     },
   },
   {
@@ -75,7 +78,10 @@ export default tseslint.config(
               group: ['@canopy/*', '!@canopy/model', '**/apps/**'],
               message: 'formats imports only @canopy/model.',
             },
-            { group: ['node:fs', 'node:net', 'node:http', 'fs', 'net', 'http'], message: 'formats is pure: no I/O.' },
+            {
+              group: ['node:fs', 'node:net', 'node:http', 'fs', 'net', 'http'],
+              message: 'formats is pure: no I/O.',
+            },
           ],
         },
       ],

@@ -7,7 +7,11 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['apps/server/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          include: [
+            'apps/server/**/*.test.ts',
+            'packages/*/src/**/*.test.ts',
+            'packages/*/test/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**', 'e2e/**', 'apps/web/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -33,7 +33,8 @@ interface Result {
 }
 
 async function load(url: string, token: string | undefined, seconds: number): Promise<Result> {
-  const body = (nonce: string) => JSON.stringify({ product: 'desktop-windows', fingerprint: 'bench-pc', nonce });
+  const body = (nonce: string) =>
+    JSON.stringify({ product: 'desktop-windows', fingerprint: 'bench-pc', nonce });
   const r = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -42,7 +43,13 @@ async function load(url: string, token: string | undefined, seconds: number): Pr
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     requests: [{ setupRequest: (req) => ({ ...req, body: body(randomBytes(12).toString('base64url')) }) }],
   });
-  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, errors: r.errors, non2xx: r.non2xx };
+  return {
+    rps: r.requests.average,
+    p99: r.latency.p99,
+    p50: r.latency.p50,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
 }
 
 async function prepare(dialect: string): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
@@ -90,7 +97,12 @@ async function run(dialect: string) {
         ` | bare p99 ${b.p99} ms` +
         (c.errors || c.non2xx ? ` | errors ${c.errors}, non-2xx ${c.non2xx}` : ''),
     );
-    return { dialect, ratio, p99: c.p99, ok: ratio >= GOAL.ratio && c.p99 <= GOAL.p99Ms && !c.errors && !c.non2xx };
+    return {
+      dialect,
+      ratio,
+      p99: c.p99,
+      ok: ratio >= GOAL.ratio && c.p99 <= GOAL.p99Ms && !c.errors && !c.non2xx,
+    };
   } finally {
     child.stdin.end();
     await once(child, 'exit');
@@ -100,7 +112,9 @@ async function run(dialect: string) {
 
 console.log(
   `license-validate: ${CONNECTIONS} connections, ${SECONDS} s per target, loopback only; ` +
-    `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    `${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
 );
 const results = [];
 for (const dialect of DIALECTS) results.push(await run(dialect));

@@ -41,15 +41,27 @@ const password = 'a long enough bench secret';
 await post('/accounts', { email: 'user@bench.test', password, firstName: 'Bench', lastName: 'User' });
 const mailer = identityService(platform).deps.mailer;
 await mailer.flush();
-const link = /[?&]token=([A-Za-z0-9_\-.%]+)/.exec(mailer.outbox.find((m) => m.to === 'user@bench.test')?.text ?? '');
+const link = /[?&]token=([A-Za-z0-9_\-.%]+)/.exec(
+  mailer.outbox.find((m) => m.to === 'user@bench.test')?.text ?? '',
+);
 await post('/accounts/verify', { token: decodeURIComponent(link?.[1] ?? '') });
 const userToken = String((await post('/sessions', { email: 'user@bench.test', password })).token);
-const opsToken = String((await post('/sessions', { email: 'ops@bench.test', password: 'operator secret for the bench' })).token);
-const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${userToken}` } });
+const opsToken = String(
+  (await post('/sessions', { email: 'ops@bench.test', password: 'operator secret for the bench' })).token,
+);
+const me = await app.inject({
+  method: 'GET',
+  url: '/api/v1/me',
+  headers: { authorization: `Bearer ${userToken}` },
+});
 const orgId = me.json<{ orgs: { id: string }[] }>().orgs[0]?.id ?? '';
 const licence = await post('/admin/licenses', { orgId, products: ['desktop-windows'], seats: 10 }, opsToken);
 await post(`/orgs/${orgId}/licenses/${String(licence.id)}/seats`, { email: 'user@bench.test' }, userToken);
-const probe = await post('/licenses/validate', { product: 'desktop-windows', fingerprint: 'bench-pc' }, userToken);
+const probe = await post(
+  '/licenses/validate',
+  { product: 'desktop-windows', fingerprint: 'bench-pc' },
+  userToken,
+);
 if (probe.code !== 'VALID') throw new Error(`setup did not give a valid licence: ${JSON.stringify(probe)}`);
 
 const canopy = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -10,7 +10,10 @@ import { createLicensingService, type LicensingService } from '../modules/licens
 
 type View = Awaited<ReturnType<LicensingService['licences']['list']>>[number];
 
-async function withService(env: NodeJS.ProcessEnv, fn: (service: LicensingService) => Promise<void>): Promise<number> {
+async function withService(
+  env: NodeJS.ProcessEnv,
+  fn: (service: LicensingService) => Promise<void>,
+): Promise<number> {
   const config = loadConfig(env);
   const database = openDatabase(config.databaseUrl, { poolSize: 1 });
   const logger = pino({ level: 'warn' });
@@ -46,7 +49,15 @@ async function withService(env: NodeJS.ProcessEnv, fn: (service: LicensingServic
 }
 
 function line(l: View): string {
-  return [l.id, l.key, l.orgId, l.status, `${l.usedSeats}/${l.seats}`, l.products.join(','), l.expiresAt ?? 'never'].join('\t');
+  return [
+    l.id,
+    l.key,
+    l.orgId,
+    l.status,
+    `${l.usedSeats}/${l.seats}`,
+    l.products.join(','),
+    l.expiresAt ?? 'never',
+  ].join('\t');
 }
 
 function date(value: string, flag: string): string {
@@ -66,17 +77,28 @@ export const commands: CliCommand[] = [
     async run(args, env) {
       const { values } = parseArgs({
         args,
-        options: { org: { type: 'string' }, products: { type: 'string' }, seats: { type: 'string' }, expires: { type: 'string' }, policy: { type: 'string' } },
+        options: {
+          org: { type: 'string' },
+          products: { type: 'string' },
+          seats: { type: 'string' },
+          expires: { type: 'string' },
+          policy: { type: 'string' },
+        },
       });
       const seats = Number(values.seats);
       if (!values.org || !values.products || !Number.isInteger(seats) || seats < 1) {
-        console.error('canopy licenses issue: --org, --products and --seats (a positive integer) are required');
+        console.error(
+          'canopy licenses issue: --org, --products and --seats (a positive integer) are required',
+        );
         return 2;
       }
       return withService(env, async (service) => {
         const issued = await service.licences.issue({
           orgId: values.org as string,
-          products: (values.products as string).split(',').map((p) => p.trim()).filter(Boolean),
+          products: (values.products as string)
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean),
           seats,
           ...(values.expires ? { expiresAt: date(values.expires, '--expires') } : {}),
           ...(values.policy ? { policy: values.policy } : {}),
@@ -105,7 +127,9 @@ export const commands: CliCommand[] = [
     async run(args, env) {
       const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
       if (!positionals[0]) return 2;
-      return withService(env, async (service) => console.log(line(await service.licences.suspend(positionals[0] as string))));
+      return withService(env, async (service) =>
+        console.log(line(await service.licences.suspend(positionals[0] as string))),
+      );
     },
   },
   {
@@ -115,13 +139,16 @@ export const commands: CliCommand[] = [
     async run(args, env) {
       const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
       if (!positionals[0]) return 2;
-      return withService(env, async (service) => console.log(line(await service.licences.reinstate(positionals[0] as string))));
+      return withService(env, async (service) =>
+        console.log(line(await service.licences.reinstate(positionals[0] as string))),
+      );
     },
   },
   {
     name: 'licenses extend',
     summary: 'Move a licence’s expiry',
-    usage: 'canopy licenses extend <id|key> (--until DATE | --days N | --never)\n\n  --days N counts from the later of now and the current expiry.',
+    usage:
+      'canopy licenses extend <id|key> (--until DATE | --days N | --never)\n\n  --days N counts from the later of now and the current expiry.',
     async run(args, env) {
       const { values, positionals } = parseArgs({
         args,
@@ -138,7 +165,8 @@ export const commands: CliCommand[] = [
         if (values.until) expiresAt = Date.parse(date(values.until, '--until'));
         else if (values.days) {
           const days = Number(values.days);
-          if (!Number.isInteger(days) || days < 1) throw new AppError(400, 'validation_failed', '--days: a positive integer');
+          if (!Number.isInteger(days) || days < 1)
+            throw new AppError(400, 'validation_failed', '--days: a positive integer');
           const current = await service.licences.get(id);
           const from = Math.max(Date.now(), current.expiresAt ? Date.parse(current.expiresAt) : 0);
           expiresAt = from + days * 86_400_000;

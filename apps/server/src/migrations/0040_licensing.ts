@@ -18,7 +18,9 @@ export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<vo
   // The default policy: named users, a year, three machines each, one missed hourly heartbeat, a week offline.
   await sql`insert into license_policies
     (id, name, duration_days, seat_model, max_machines_per_user, overage, heartbeat_interval_s, offline_grace_s, created_at)
-    values ('standard', 'Standard (named users, 3 machines each)', 365, 'named', 3, 'reject', 3600, 604800, 0)`.execute(db);
+    values ('standard', 'Standard (named users, 3 machines each)', 365, 'named', 3, 'reject', 3600, 604800, 0)`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('licenses')

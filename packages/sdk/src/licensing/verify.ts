@@ -53,8 +53,7 @@ export type LicenseTokenFailure =
 
 export type LicenseTokenResult =
   /** `kid`: the JWKS key that vouches for the token (directly, or through its delegation). */
-  | { valid: true; claims: LicenseTokenClaims; kid: string }
-  | { valid: false; reason: LicenseTokenFailure };
+  { valid: true; claims: LicenseTokenClaims; kid: string } | { valid: false; reason: LicenseTokenFailure };
 
 export interface VerifyOptions {
   /** Default: the current time. */
@@ -98,7 +97,13 @@ function isClaims(v: unknown): v is LicenseTokenClaims {
 /** Verifies a licence token offline. Never throws on a bad token: the result says why it is refused. */
 async function verifyEd25519(x: string, input: string, signature: Uint8Array<ArrayBuffer>): Promise<boolean> {
   try {
-    const key = await crypto.subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x }, { name: 'Ed25519' }, false, ['verify']);
+    const key = await crypto.subtle.importKey(
+      'jwk',
+      { kty: 'OKP', crv: 'Ed25519', x },
+      { name: 'Ed25519' },
+      false,
+      ['verify'],
+    );
     return await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, new TextEncoder().encode(input));
   } catch {
     return false;
@@ -132,7 +137,8 @@ async function verifyDelegation(dlg: string, jwks: LicenseJwks): Promise<Delegat
   if (!jwk || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') return 'unknown_key';
   if (!(await verifyEd25519(jwk.x, `${h}.${p}`, signature))) return 'bad_delegation';
   const { sub, x, iat, exp } = claims;
-  if (typeof sub !== 'string' || typeof x !== 'string' || typeof iat !== 'number' || typeof exp !== 'number') return 'bad_delegation';
+  if (typeof sub !== 'string' || typeof x !== 'string' || typeof iat !== 'number' || typeof exp !== 'number')
+    return 'bad_delegation';
   return { rootKid: jwk.kid, sub, x, iat, exp };
 }
 
@@ -189,12 +195,17 @@ export async function verifyLicenseToken(
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   if (now >= claims.exp) return { valid: false, reason: 'expired' };
   if (claims.iat > now + skew) return { valid: false, reason: 'not_yet_valid' };
-  if (options.product !== undefined && claims.product !== options.product && !claims.products.includes(options.product)) {
+  if (
+    options.product !== undefined &&
+    claims.product !== options.product &&
+    !claims.products.includes(options.product)
+  ) {
     return { valid: false, reason: 'product_mismatch' };
   }
   if (options.fingerprint !== undefined && claims.fp !== undefined && claims.fp !== options.fingerprint) {
     return { valid: false, reason: 'fingerprint_mismatch' };
   }
-  if (options.nonce !== undefined && claims.nonce !== options.nonce) return { valid: false, reason: 'nonce_mismatch' };
+  if (options.nonce !== undefined && claims.nonce !== options.nonce)
+    return { valid: false, reason: 'nonce_mismatch' };
   return { valid: true, claims, kid: rootKid };
 }

@@ -26,7 +26,9 @@ export function activationCommands(ctx: LicensingContext, validator: LicenseVali
   async function mine(caller: LicensingCaller, id: string) {
     const row = await ctx.directory.activation(id);
     if (!row || row.email !== caller.email) throw licensingErrors.activationNotFound();
-    const lic = await withTenant(ctx.database, row.tenant_id, (scope) => new LicenseRepository(scope).license(row.license_id));
+    const lic = await withTenant(ctx.database, row.tenant_id, (scope) =>
+      new LicenseRepository(scope).license(row.license_id),
+    );
     if (!lic) throw licensingErrors.activationNotFound();
     return { row, lic, policy: await ctx.policies.get(lic.policy_id) };
   }
@@ -34,7 +36,10 @@ export function activationCommands(ctx: LicensingContext, validator: LicenseVali
   return {
     /** Validates for the product and activates the machine; refusals are 409 with the validation code. */
     async activate(caller: LicensingCaller, input: { product: string; fingerprint: string; name?: string }) {
-      const reply = await validator.validate(caller, { product: input.product, fingerprint: input.fingerprint });
+      const reply = await validator.validate(caller, {
+        product: input.product,
+        fingerprint: input.fingerprint,
+      });
       if (reply.code === 'TOO_MANY_MACHINES') throw licensingErrors.tooManyMachines(reply.detail);
       if (!reply.valid || !reply.license) throw licensingErrors.licenseInactive(reply.code);
       let activationId = reply.license.activationId;
@@ -43,7 +48,14 @@ export function activationCommands(ctx: LicensingContext, validator: LicenseVali
         const lic = await ctx.directory.findLicense(reply.license.id);
         if (!lic) throw licensingErrors.licenseNotFound();
         const policy = await ctx.policies.get(lic.policy_id);
-        const r = await validator.activate(caller.email, input.fingerprint, input.name ?? null, lic, policy, now());
+        const r = await validator.activate(
+          caller.email,
+          input.fingerprint,
+          input.name ?? null,
+          lic,
+          policy,
+          now(),
+        );
         if (typeof r === 'string') throw licensingErrors.licenseInactive(r);
         activationId = r.id;
       }
@@ -57,13 +69,17 @@ export function activationCommands(ctx: LicensingContext, validator: LicenseVali
       const { row, policy } = await mine(caller, id);
       const t = now();
       if (Number(row.last_heartbeat_at) < aliveSince(policy, t)) throw licensingErrors.activationNotFound();
-      await withTenant(ctx.database, row.tenant_id, (scope) => new LicenseRepository(scope).touchActivation(id, t));
+      await withTenant(ctx.database, row.tenant_id, (scope) =>
+        new LicenseRepository(scope).touchActivation(id, t),
+      );
       return activationView({ ...row, last_heartbeat_at: t });
     },
 
     async release(caller: LicensingCaller, id: string) {
       const { row } = await mine(caller, id);
-      await withTenant(ctx.database, row.tenant_id, (scope) => new LicenseRepository(scope).deleteActivation(id));
+      await withTenant(ctx.database, row.tenant_id, (scope) =>
+        new LicenseRepository(scope).deleteActivation(id),
+      );
       ctx.invalidate();
     },
   };

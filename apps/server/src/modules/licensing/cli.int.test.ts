@@ -12,10 +12,24 @@ describeEachDialect('canopy licenses (CLI)', (h) => {
     vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   });
   afterEach(() => vi.restoreAllMocks());
-  const canopy = (...args: string[]) => main(args, { CANOPY_DATABASE_URL: h.url, CANOPY_LOG_LEVEL: 'silent', CANOPY_DATA_DIR: '/tmp' });
+  const canopy = (...args: string[]) =>
+    main(args, { CANOPY_DATABASE_URL: h.url, CANOPY_LOG_LEVEL: 'silent', CANOPY_DATA_DIR: '/tmp' });
 
   it('issues, lists, suspends, reinstates and extends a licence', async () => {
-    expect(await canopy('licenses', 'issue', '--org', 'cli-org', '--products', 'desktop-mac,reader', '--seats', '7', '--expires', '2030-01-01')).toBe(0);
+    expect(
+      await canopy(
+        'licenses',
+        'issue',
+        '--org',
+        'cli-org',
+        '--products',
+        'desktop-mac,reader',
+        '--seats',
+        '7',
+        '--expires',
+        '2030-01-01',
+      ),
+    ).toBe(0);
     const id = /issued (\S+)/.exec(out.join('\n'))?.[1];
     const key = /key (CNPY-\S+)/.exec(out.join('\n'))?.[1];
     expect(id && key).toBeTruthy();
@@ -23,7 +37,16 @@ describeEachDialect('canopy licenses (CLI)', (h) => {
     out = [];
     expect(await canopy('licenses', 'list', '--org', 'cli-org', '--json')).toBe(0);
     expect(JSON.parse(out.join('\n'))).toMatchObject([
-      { id, key, orgId: 'cli-org', seats: 7, usedSeats: 0, products: ['desktop-mac', 'reader'], status: 'active', expiresAt: '2030-01-01T00:00:00.000Z' },
+      {
+        id,
+        key,
+        orgId: 'cli-org',
+        seats: 7,
+        usedSeats: 0,
+        products: ['desktop-mac', 'reader'],
+        status: 'active',
+        expiresAt: '2030-01-01T00:00:00.000Z',
+      },
     ]);
 
     out = [];

@@ -6,7 +6,14 @@ import type { PolicyBook } from './policies.ts';
 import type { LicensingPorts } from './ports.ts';
 import type { LicenseDirectory } from './repo.ts';
 
-export const DEFAULT_PRODUCTS = ['desktop-windows', 'desktop-mac', 'mobile', 'teams', 'snap', 'reader'] as const;
+export const DEFAULT_PRODUCTS = [
+  'desktop-windows',
+  'desktop-mac',
+  'mobile',
+  'teams',
+  'snap',
+  'reader',
+] as const;
 
 export interface LicensingContext {
   readonly database: Database;
@@ -34,7 +41,10 @@ export function parseProducts(json: string): string[] {
 }
 
 /** Mail is best-effort after the commit: a mail port failure is logged, never undoes the change. */
-export async function sendMails(ctx: LicensingContext, mails: Parameters<LicensingPorts['mailer']['send']>[0][]) {
+export async function sendMails(
+  ctx: LicensingContext,
+  mails: Parameters<LicensingPorts['mailer']['send']>[0][],
+) {
   for (const mail of mails) {
     try {
       await ctx.ports.mailer.send(mail);

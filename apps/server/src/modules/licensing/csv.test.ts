@@ -21,6 +21,8 @@ describe('seat CSV', () => {
   });
 
   it('neutralises cells a spreadsheet would run as formulas', () => {
-    expect(toCsv([['=HYPERLINK("http://evil")', '+1', '@SUM(A1)']])).toBe(`"'=HYPERLINK(""http://evil"")",'+1,'@SUM(A1)\r\n`);
+    expect(toCsv([['=HYPERLINK("http://evil")', '+1', '@SUM(A1)']])).toBe(
+      `"'=HYPERLINK(""http://evil"")",'+1,'@SUM(A1)\r\n`,
+    );
   });
 });

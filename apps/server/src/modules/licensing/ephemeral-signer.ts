@@ -7,7 +7,8 @@ import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:cry
 import type { LicenseSigner, PublicJwk } from './ports.ts';
 
 export class EphemeralLicenseSigner implements LicenseSigner {
-  private readonly keys: { kid: string; privateKey: KeyObject; x: string; status: 'active' | 'retired' }[] = [];
+  private readonly keys: { kid: string; privateKey: KeyObject; x: string; status: 'active' | 'retired' }[] =
+    [];
 
   constructor() {
     this.rotate();
@@ -36,7 +37,15 @@ export class EphemeralLicenseSigner implements LicenseSigner {
 
   async jwks(_purpose: 'license'): Promise<{ keys: PublicJwk[] }> {
     return {
-      keys: this.keys.map((k) => ({ kty: 'OKP', crv: 'Ed25519', x: k.x, kid: k.kid, use: 'sig', alg: 'EdDSA', status: k.status })),
+      keys: this.keys.map((k) => ({
+        kty: 'OKP',
+        crv: 'Ed25519',
+        x: k.x,
+        kid: k.kid,
+        use: 'sig',
+        alg: 'EdDSA',
+        status: k.status,
+      })),
     };
   }
 }

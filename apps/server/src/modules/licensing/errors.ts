@@ -17,7 +17,9 @@ export const licensingErrors = {
       { path: 'body.products', message: `unknown: ${names.join(', ')}` },
     ]),
   unknownPolicy: (id: string) =>
-    badRequest('unknown_policy', `Unknown policy ${id}.`, [{ path: 'body.policy', message: 'unknown policy' }]),
+    badRequest('unknown_policy', `Unknown policy ${id}.`, [
+      { path: 'body.policy', message: 'unknown policy' },
+    ]),
   policyExists: (id: string) => conflict('policy_exists', `A policy with id ${id} exists.`),
   invalidEmail: () =>
     badRequest('validation_failed', 'That is not an email address.', [

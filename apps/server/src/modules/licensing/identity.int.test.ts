@@ -16,7 +16,8 @@ describeEachDialect('licensing with the real identity module and signing keys', 
   const api = {
     post: (url: string, payload?: object, headers: Record<string, string> = {}) =>
       t.app.inject({ method: 'POST', url: `/api/v1${url}`, headers, ...(payload ? { payload } : {}) }),
-    get: (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers }),
+    get: (url: string, headers: Record<string, string> = {}) =>
+      t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers }),
   };
   /** The verification link's token from identity's outbox (mail goes there when no SMTP URL is set). */
   async function verificationToken(email: string): Promise<string> {
@@ -30,9 +31,13 @@ describeEachDialect('licensing with the real identity module and signing keys', 
 
   async function account(email: string, verify: boolean) {
     const password = 'a long enough secret for tests';
-    expect((await api.post('/accounts', { email, password, firstName: 'Test', lastName: 'User' })).statusCode).toBe(201);
+    expect(
+      (await api.post('/accounts', { email, password, firstName: 'Test', lastName: 'User' })).statusCode,
+    ).toBe(201);
     if (verify) {
-      expect((await api.post('/accounts/verify', { token: await verificationToken(email) })).statusCode).toBe(200);
+      expect((await api.post('/accounts/verify', { token: await verificationToken(email) })).statusCode).toBe(
+        200,
+      );
     }
     const login = await api.post('/sessions', { email, password });
     const token = login.json<{ token: string }>().token;
@@ -43,9 +48,15 @@ describeEachDialect('licensing with the real identity module and signing keys', 
   beforeAll(async () => {
     t = await createTestApp({
       databaseUrl: h.url,
-      env: { CANOPY_BOOTSTRAP_ADMIN_EMAIL: 'ops@canopy.test', CANOPY_BOOTSTRAP_ADMIN_PASSWORD: 'the operator secret, long' },
+      env: {
+        CANOPY_BOOTSTRAP_ADMIN_EMAIL: 'ops@canopy.test',
+        CANOPY_BOOTSTRAP_ADMIN_PASSWORD: 'the operator secret, long',
+      },
     });
-    const login = await api.post('/sessions', { email: 'ops@canopy.test', password: 'the operator secret, long' });
+    const login = await api.post('/sessions', {
+      email: 'ops@canopy.test',
+      password: 'the operator secret, long',
+    });
     expect(login.statusCode).toBe(201);
     ops = bearer(login.json<{ token: string }>().token);
   });
@@ -56,36 +67,64 @@ describeEachDialect('licensing with the real identity module and signing keys', 
     const issued = await api.post('/admin/licenses', { orgId: ada.org, products: ['teams'], seats: 1 }, ops);
     expect(issued.statusCode).toBe(201);
     const id = issued.json<{ id: string }>().id;
-    expect((await api.post(`/orgs/${ada.org}/licenses/${id}/seats`, { email: 'ada@example.com' }, ada.auth)).statusCode).toBe(201);
+    expect(
+      (await api.post(`/orgs/${ada.org}/licenses/${id}/seats`, { email: 'ada@example.com' }, ada.auth))
+        .statusCode,
+    ).toBe(201);
 
-    const res = await api.post('/licenses/validate', { product: 'teams', fingerprint: 'pc', nonce: 'n-1' }, ada.auth);
+    const res = await api.post(
+      '/licenses/validate',
+      { product: 'teams', fingerprint: 'pc', nonce: 'n-1' },
+      ada.auth,
+    );
     const body = res.json<{ valid: boolean; code: string; token: string }>();
     expect(body).toMatchObject({ valid: true, code: 'VALID' });
     const jwks = (await api.get('/licenses/keys')).json<LicenseJwks>();
     expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', status: 'active' });
-    const verified = await verifyLicenseToken(body.token, jwks, { now: t.platform.clock.now(), product: 'teams', nonce: 'n-1' });
+    const verified = await verifyLicenseToken(body.token, jwks, {
+      now: t.platform.clock.now(),
+      product: 'teams',
+      nonce: 'n-1',
+    });
     expect(verified).toMatchObject({ valid: true, claims: { email: 'ada@example.com', org: ada.org } });
 
     // The mails go through the platform's outbox; the seat-limit report reaches the org's admin (Ada).
-    expect((await api.post(`/orgs/${ada.org}/licenses/${id}/seats`, { email: 'bob@example.com' }, ada.auth)).statusCode).toBe(409);
+    expect(
+      (await api.post(`/orgs/${ada.org}/licenses/${id}/seats`, { email: 'bob@example.com' }, ada.auth))
+        .statusCode,
+    ).toBe(409);
     const outbox = await t.platform.mail.list({ to: 'ada@example.com' });
-    expect(outbox.map((m) => m.template).sort()).toEqual(['license_granted', 'seat_limit_reached', 'verify_email']);
+    expect(outbox.map((m) => m.template).sort()).toEqual([
+      'license_granted',
+      'seat_limit_reached',
+      'verify_email',
+    ]);
     expect(outbox.find((m) => m.template === 'seat_limit_reached')?.text).toContain('bob@example.com');
   });
 
   it('gives an unverified account no seat, and refuses the portal to another org’s admin with 404', async () => {
     const ada = await account('ada2@example.com', true);
     const mallory = await account('eve@example.com', false);
-    const id = (await api.post('/admin/licenses', { orgId: ada.org, products: ['teams'], seats: 2 }, ops)).json<{ id: string }>().id;
+    const id = (
+      await api.post('/admin/licenses', { orgId: ada.org, products: ['teams'], seats: 2 }, ops)
+    ).json<{ id: string }>().id;
     await api.post(`/orgs/${ada.org}/licenses/${id}/seats`, { email: 'eve@example.com' }, ada.auth);
-    expect((await api.post('/licenses/validate', { product: 'teams', fingerprint: 'x' }, mallory.auth)).json()).toMatchObject({ code: 'NOT_FOUND' });
+    expect(
+      (await api.post('/licenses/validate', { product: 'teams', fingerprint: 'x' }, mallory.auth)).json(),
+    ).toMatchObject({ code: 'NOT_FOUND' });
     expect((await api.get(`/orgs/${ada.org}/licenses`, mallory.auth)).statusCode).toBe(404);
     expect((await api.post('/licenses/validate', { product: 'teams' })).statusCode).toBe(401);
   });
 
   it('lets only the operator issue, and only to an org that exists', async () => {
     const ada = await account('ada3@example.com', true);
-    expect((await api.post('/admin/licenses', { orgId: ada.org, products: ['teams'], seats: 1 }, ada.auth)).statusCode).toBe(403);
-    expect((await api.post('/admin/licenses', { orgId: 'no-such-org', products: ['teams'], seats: 1 }, ops)).statusCode).toBe(404);
+    expect(
+      (await api.post('/admin/licenses', { orgId: ada.org, products: ['teams'], seats: 1 }, ada.auth))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (await api.post('/admin/licenses', { orgId: 'no-such-org', products: ['teams'], seats: 1 }, ops))
+        .statusCode,
+    ).toBe(404);
   });
 });

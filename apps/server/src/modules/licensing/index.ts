@@ -15,7 +15,13 @@ import { defaultPorts, type LicensingPortOverrides } from './wiring.ts';
 export { VALIDATION_CODES, type ValidationCode } from './codes.ts';
 export { DEFAULT_PRODUCTS } from './context.ts';
 export { EphemeralLicenseSigner } from './ephemeral-signer.ts';
-export type { LicensingCaller, LicenseSigner, LicensingMail, LicensingMailer, OrgDirectory } from './ports.ts';
+export type {
+  LicensingCaller,
+  LicenseSigner,
+  LicensingMail,
+  LicensingMailer,
+  OrgDirectory,
+} from './ports.ts';
 export type { AccountLookup, LicensingPortOverrides } from './wiring.ts';
 export { createLicensingService, type LicensingService, type LicensingOptions } from './service.ts';
 
@@ -54,7 +60,9 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
   );
   services.set(deps, service);
   // A change on any node (seat, suspension, expiry, release) clears every node's validation caches.
-  const unsubscribe = await platform.pubsub.subscribe(INVALIDATE_CHANNEL, () => service.validator.invalidate());
+  const unsubscribe = await platform.pubsub.subscribe(INVALIDATE_CHANNEL, () =>
+    service.validator.invalidate(),
+  );
   app.addHook('onClose', async () => unsubscribe());
   await defineLicensingJobs(platform.jobs, service.ctx);
   clientRoutes(app, service);

@@ -85,7 +85,8 @@ export function licenceCommands(ctx: LicensingContext) {
     );
     ctx.invalidate();
     const after = await find(row.id);
-    const used = (await ctx.directory.allLicenses(after.tenant_id)).find((l) => l.id === after.id)?.used_seats ?? 0;
+    const used =
+      (await ctx.directory.allLicenses(after.tenant_id)).find((l) => l.id === after.id)?.used_seats ?? 0;
     return licenseView(after, used, now());
   }
 
@@ -97,7 +98,8 @@ export function licenceCommands(ctx: LicensingContext) {
     },
     get: async (idOrKey: string) => {
       const row = await find(idOrKey);
-      const used = (await ctx.directory.allLicenses(row.tenant_id)).find((l) => l.id === row.id)?.used_seats ?? 0;
+      const used =
+        (await ctx.directory.allLicenses(row.tenant_id)).find((l) => l.id === row.id)?.used_seats ?? 0;
       return licenseView(row, used, now());
     },
     suspend: (idOrKey: string) => change(idOrKey, { status: 'suspended' }),

@@ -31,7 +31,10 @@ export class LicenseRepository extends TenantRepository {
 
   /** Takes the licence's row lock (PostgreSQL/MySQL; SQLite has one writer), so seat counts cannot race. */
   async lockLicense(id: string, now: number): Promise<LicenseRow | undefined> {
-    const r = await this.updateTable('licenses').set({ updated_at: now }).where('id', '=', id).executeTakeFirst();
+    const r = await this.updateTable('licenses')
+      .set({ updated_at: now })
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) return undefined;
     return this.license(id);
   }
@@ -40,8 +43,15 @@ export class LicenseRepository extends TenantRepository {
     return this.selectFrom('licenses').selectAll().orderBy('created_at').orderBy('id').execute();
   }
 
-  async updateLicense(id: string, set: Partial<Pick<LicensesTable, 'status' | 'expires_at' | 'seats'>>, now: number) {
-    await this.updateTable('licenses').set({ ...set, updated_at: now }).where('id', '=', id).execute();
+  async updateLicense(
+    id: string,
+    set: Partial<Pick<LicensesTable, 'status' | 'expires_at' | 'seats'>>,
+    now: number,
+  ) {
+    await this.updateTable('licenses')
+      .set({ ...set, updated_at: now })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Seats in use per licence: every assigned seat counts, deactivated ones too (they keep their seat). */
@@ -160,7 +170,10 @@ export class LicenseRepository extends TenantRepository {
     return this.selectFrom('scim_users').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async scimUsers(licenseId: string, filter?: { userName?: string; externalId?: string }): Promise<ScimUsersTable[]> {
+  async scimUsers(
+    licenseId: string,
+    filter?: { userName?: string; externalId?: string },
+  ): Promise<ScimUsersTable[]> {
     let q = this.selectFrom('scim_users').selectAll().where('license_id', '=', licenseId);
     if (filter?.userName !== undefined) q = q.where('user_name', '=', filter.userName);
     if (filter?.externalId !== undefined) q = q.where('external_id', '=', filter.externalId);
@@ -235,7 +248,14 @@ export class LicenseDirectory {
         .selectAll()
         .where((eb) => {
           const ors = [];
-          if (seats.length) ors.push(eb('id', 'in', seats.map((s) => s.license_id)));
+          if (seats.length)
+            ors.push(
+              eb(
+                'id',
+                'in',
+                seats.map((s) => s.license_id),
+              ),
+            );
           if (orgIds.length) ors.push(eb('tenant_id', 'in', [...orgIds]));
           return eb.or(ors);
         })
@@ -292,7 +312,11 @@ export class LicenseDirectory {
         .where('secret_hash', '=', secretHash)
         .executeTakeFirst();
       if (row) {
-        await trx.updateTable('scim_credentials').set({ last_used_at: now }).where('id', '=', row.id).execute();
+        await trx
+          .updateTable('scim_credentials')
+          .set({ last_used_at: now })
+          .where('id', '=', row.id)
+          .execute();
       }
       return row;
     });
@@ -307,11 +331,13 @@ export class LicenseDirectory {
 
   /** The caller's seats in every org (a user learns about their own seats only). */
   async seatsOf(email: string) {
-    return this.system("a user lists their own seats in every org", async (trx) =>
+    return this.system('a user lists their own seats in every org', async (trx) =>
       trx
         .selectFrom('license_seats')
         .innerJoin('licenses', (j) =>
-          j.onRef('licenses.tenant_id', '=', 'license_seats.tenant_id').onRef('licenses.id', '=', 'license_seats.license_id'),
+          j
+            .onRef('licenses.tenant_id', '=', 'license_seats.tenant_id')
+            .onRef('licenses.id', '=', 'license_seats.license_id'),
         )
         .select([
           'licenses.tenant_id',

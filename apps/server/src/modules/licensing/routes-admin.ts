@@ -15,15 +15,26 @@ export function adminRoutes(app: FastifyInstance, service: LicensingService): vo
     return caller;
   };
   const common = {
-    config: { access: 'custom' as const, accessNote: 'licensing resolves the caller (auth gate + account lookup) and requires the operator role' },
+    config: {
+      access: 'custom' as const,
+      accessNote: 'licensing resolves the caller (auth gate + account lookup) and requires the operator role',
+    },
   };
-  const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'licence id or key' }) });
+  const IdParams = Type.Object({
+    id: Type.String({ minLength: 1, maxLength: 64, description: 'licence id or key' }),
+  });
 
   r.post(
     '/admin/licenses',
     {
       ...common,
-      schema: { tags: ['licensing-admin'], summary: 'Issue a licence to an org', security: bearer, body: IssueLicenseBody, response: { 201: IssuedLicense } },
+      schema: {
+        tags: ['licensing-admin'],
+        summary: 'Issue a licence to an org',
+        security: bearer,
+        body: IssueLicenseBody,
+        response: { 201: IssuedLicense },
+      },
     },
     async (request, reply) => {
       await operator(request);
@@ -51,7 +62,16 @@ export function adminRoutes(app: FastifyInstance, service: LicensingService): vo
 
   r.get(
     '/admin/licenses/:id',
-    { ...common, schema: { tags: ['licensing-admin'], summary: 'One licence', security: bearer, params: IdParams, response: { 200: LicenseView } } },
+    {
+      ...common,
+      schema: {
+        tags: ['licensing-admin'],
+        summary: 'One licence',
+        security: bearer,
+        params: IdParams,
+        response: { 200: LicenseView },
+      },
+    },
     async (request) => {
       await operator(request);
       return service.licences.get(request.params.id);
@@ -100,7 +120,15 @@ export function adminRoutes(app: FastifyInstance, service: LicensingService): vo
 
   r.get(
     '/admin/license-policies',
-    { ...common, schema: { tags: ['licensing-admin'], summary: 'Licence policies', security: bearer, response: { 200: Type.Array(PolicySchema) } } },
+    {
+      ...common,
+      schema: {
+        tags: ['licensing-admin'],
+        summary: 'Licence policies',
+        security: bearer,
+        response: { 200: Type.Array(PolicySchema) },
+      },
+    },
     async (request) => {
       await operator(request);
       return service.policies.all();
@@ -111,7 +139,13 @@ export function adminRoutes(app: FastifyInstance, service: LicensingService): vo
     '/admin/license-policies',
     {
       ...common,
-      schema: { tags: ['licensing-admin'], summary: 'Create a licence policy', security: bearer, body: PolicySchema, response: { 201: PolicySchema } },
+      schema: {
+        tags: ['licensing-admin'],
+        summary: 'Create a licence policy',
+        security: bearer,
+        body: PolicySchema,
+        response: { 201: PolicySchema },
+      },
     },
     async (request, reply) => {
       await operator(request);

@@ -18,7 +18,10 @@ import type { LicensingService } from './service.ts';
 export const bearer = [{ bearer: [] }];
 const CALLER_NOTE = 'licensing resolves the caller through its caller port (the auth gate + account lookup)';
 
-export async function requireCaller(ports: LicensingPorts, request: FastifyRequest): Promise<LicensingCaller> {
+export async function requireCaller(
+  ports: LicensingPorts,
+  request: FastifyRequest,
+): Promise<LicensingCaller> {
   const caller = await ports.caller(request);
   if (!caller) throw unauthenticated();
   return caller;

@@ -8,7 +8,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden, notFound } from '../../platform/errors.ts';
 import { licensingErrors } from './errors.ts';
 import { bearer, requireCaller } from './routes-client.ts';
-import { CsvImportReport, Email, Id, LicenseView, ScimCredentialBody, ScimCredentialView, SeatView } from './schemas.ts';
+import {
+  CsvImportReport,
+  Email,
+  Id,
+  LicenseView,
+  ScimCredentialBody,
+  ScimCredentialView,
+  SeatView,
+} from './schemas.ts';
 import type { LicensingService } from './service.ts';
 
 export function portalRoutes(app: FastifyInstance, service: LicensingService, csvBodyLimit: number): void {
@@ -21,18 +29,34 @@ export function portalRoutes(app: FastifyInstance, service: LicensingService, cs
     return caller;
   };
   const common = {
-    config: { access: 'custom' as const, accessNote: 'licensing resolves the caller and requires the admin role in :orgId (404 for non-members)' },
+    config: {
+      access: 'custom' as const,
+      accessNote: 'licensing resolves the caller and requires the admin role in :orgId (404 for non-members)',
+    },
   };
   const tags = ['licensing-portal'];
   const Org = Type.Object({ orgId: Id });
   const OrgLicense = Type.Object({ orgId: Id, id: Id });
   const OrgLicenseSeat = Type.Object({ orgId: Id, id: Id, email: Email });
 
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: csvBodyLimit }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(
+    'text/csv',
+    { parseAs: 'string', bodyLimit: csvBodyLimit },
+    (_request, body, done) => done(null, body),
+  );
 
   r.get(
     '/orgs/:orgId/licenses',
-    { ...common, schema: { tags, summary: 'The org’s licences with used and available seats', security: bearer, params: Org, response: { 200: Type.Array(LicenseView) } } },
+    {
+      ...common,
+      schema: {
+        tags,
+        summary: 'The org’s licences with used and available seats',
+        security: bearer,
+        params: Org,
+        response: { 200: Type.Array(LicenseView) },
+      },
+    },
     async (request) => {
       await orgAdmin(request, request.params.orgId);
       return service.licences.listForOrg(request.params.orgId);
@@ -41,7 +65,16 @@ export function portalRoutes(app: FastifyInstance, service: LicensingService, cs
 
   r.get(
     '/orgs/:orgId/licenses/:id/seats',
-    { ...common, schema: { tags, summary: 'A licence’s seats', security: bearer, params: OrgLicense, response: { 200: Type.Array(SeatView) } } },
+    {
+      ...common,
+      schema: {
+        tags,
+        summary: 'A licence’s seats',
+        security: bearer,
+        params: OrgLicense,
+        response: { 200: Type.Array(SeatView) },
+      },
+    },
     async (request) => {
       await orgAdmin(request, request.params.orgId);
       return service.seats.list(request.params.orgId, request.params.id);
@@ -65,7 +98,9 @@ export function portalRoutes(app: FastifyInstance, service: LicensingService, cs
       const { orgId, id } = request.params;
       await orgAdmin(request, orgId);
       await service.seats.assign(orgId, id, request.body.email, 'portal');
-      const seat = (await service.seats.list(orgId, id)).find((s) => s.email === request.body.email.trim().toLowerCase());
+      const seat = (await service.seats.list(orgId, id)).find(
+        (s) => s.email === request.body.email.trim().toLowerCase(),
+      );
       if (!seat) throw licensingErrors.seatNotFound();
       return reply.status(201).send(seat);
     },
@@ -73,7 +108,10 @@ export function portalRoutes(app: FastifyInstance, service: LicensingService, cs
 
   r.delete(
     '/orgs/:orgId/licenses/:id/seats/:email',
-    { ...common, schema: { tags, summary: 'Remove a seat (frees it)', security: bearer, params: OrgLicenseSeat } },
+    {
+      ...common,
+      schema: { tags, summary: 'Remove a seat (frees it)', security: bearer, params: OrgLicenseSeat },
+    },
     async (request, reply) => {
       const { orgId, id, email } = request.params;
       await orgAdmin(request, orgId);
@@ -89,7 +127,8 @@ export function portalRoutes(app: FastifyInstance, service: LicensingService, cs
         ...common,
         schema: {
           tags,
-          summary: action === 'deactivate' ? 'Block the user; the seat stays taken' : 'Unblock a deactivated seat',
+          summary:
+            action === 'deactivate' ? 'Block the user; the seat stays taken' : 'Unblock a deactivated seat',
           security: bearer,
           params: OrgLicenseSeat,
           response: { 200: SeatView },
@@ -99,7 +138,9 @@ export function portalRoutes(app: FastifyInstance, service: LicensingService, cs
         const { orgId, id, email } = request.params;
         await orgAdmin(request, orgId);
         await service.seats[action](orgId, id, email);
-        const seat = (await service.seats.list(orgId, id)).find((s) => s.email === email.trim().toLowerCase());
+        const seat = (await service.seats.list(orgId, id)).find(
+          (s) => s.email === email.trim().toLowerCase(),
+        );
         if (!seat) throw licensingErrors.seatNotFound();
         return seat;
       },
@@ -166,7 +207,9 @@ export function portalRoutes(app: FastifyInstance, service: LicensingService, cs
     },
     async (request, reply) => {
       await orgAdmin(request, request.params.orgId);
-      return reply.status(201).send(await service.scim.createCredential(request.params.orgId, request.body.licenseId));
+      return reply
+        .status(201)
+        .send(await service.scim.createCredential(request.params.orgId, request.body.licenseId));
     },
   );
 
@@ -174,7 +217,12 @@ export function portalRoutes(app: FastifyInstance, service: LicensingService, cs
     '/orgs/:orgId/scim/credentials/:credentialId',
     {
       ...common,
-      schema: { tags, summary: 'Revoke a SCIM secret', security: bearer, params: Type.Object({ orgId: Id, credentialId: Id }) },
+      schema: {
+        tags,
+        summary: 'Revoke a SCIM secret',
+        security: bearer,
+        params: Type.Object({ orgId: Id, credentialId: Id }),
+      },
     },
     async (request, reply) => {
       await orgAdmin(request, request.params.orgId);

@@ -5,21 +5,26 @@ import { VALIDATION_CODES } from './codes.ts';
 export const Email = Type.String({ minLength: 3, maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+$' });
 const Time = Type.String({ format: 'date-time' });
 export const Id = Type.String({ minLength: 1, maxLength: 64 });
-const Products = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 32, uniqueItems: true });
+const Products = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+  minItems: 1,
+  maxItems: 32,
+  uniqueItems: true,
+});
 
-export const PolicySchema = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' }),
-    name: Type.String({ minLength: 1, maxLength: 128 }),
-    durationDays: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'default licence term; null = no expiry' }),
-    seatModel: Type.Union([Type.Literal('named'), Type.Literal('floating')]),
-    maxMachinesPerUser: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'null = machines are not tracked' }),
-    overage: Type.Union([Type.Literal('reject'), Type.Literal('allow_1_25x'), Type.Literal('allow_2x')]),
-    heartbeatIntervalS: Type.Integer({ minimum: 60, description: 'a machine missing two heartbeats is dead' }),
-    offlineGraceS: Type.Integer({ minimum: 60, description: 'lifetime of the signed licence token' }),
-  },
-
-);
+export const PolicySchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' }),
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  durationDays: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: 'default licence term; null = no expiry',
+  }),
+  seatModel: Type.Union([Type.Literal('named'), Type.Literal('floating')]),
+  maxMachinesPerUser: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: 'null = machines are not tracked',
+  }),
+  overage: Type.Union([Type.Literal('reject'), Type.Literal('allow_1_25x'), Type.Literal('allow_2x')]),
+  heartbeatIntervalS: Type.Integer({ minimum: 60, description: 'a machine missing two heartbeats is dead' }),
+  offlineGraceS: Type.Integer({ minimum: 60, description: 'lifetime of the signed licence token' }),
+});
 export type Policy = Static<typeof PolicySchema>;
 
 export const IssueLicenseBody = Type.Object({
@@ -27,42 +32,42 @@ export const IssueLicenseBody = Type.Object({
   products: Products,
   seats: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
   expiresAt: Type.Optional(Time),
-  policy: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'policy id (default "standard")' })),
+  policy: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 64, description: 'policy id (default "standard")' }),
+  ),
 });
 export type IssueLicenseInput = Static<typeof IssueLicenseBody>;
 
 export const IssuedLicense = Type.Object({ id: Type.String(), key: Type.String() });
 
-export const LicenseStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('expired')]);
+export const LicenseStatusSchema = Type.Union([
+  Type.Literal('active'),
+  Type.Literal('suspended'),
+  Type.Literal('expired'),
+]);
 
-export const LicenseView = Type.Object(
-  {
-    id: Type.String(),
-    key: Type.String(),
-    orgId: Type.String(),
-    policy: Type.String(),
-    products: Type.Array(Type.String()),
-    seats: Type.Integer(),
-    usedSeats: Type.Integer(),
-    availableSeats: Type.Integer(),
-    expiresAt: Type.Union([Time, Type.Null()]),
-    status: LicenseStatusSchema,
-  },
-
-);
+export const LicenseView = Type.Object({
+  id: Type.String(),
+  key: Type.String(),
+  orgId: Type.String(),
+  policy: Type.String(),
+  products: Type.Array(Type.String()),
+  seats: Type.Integer(),
+  usedSeats: Type.Integer(),
+  availableSeats: Type.Integer(),
+  expiresAt: Type.Union([Time, Type.Null()]),
+  status: LicenseStatusSchema,
+});
 export type LicenseViewT = Static<typeof LicenseView>;
 
 export const ExtendBody = Type.Object({ expiresAt: Type.Union([Time, Type.Null()]) });
 
-export const SeatView = Type.Object(
-  {
-    email: Type.String(),
-    status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]),
-    source: Type.String(),
-    assignedAt: Time,
-  },
-
-);
+export const SeatView = Type.Object({
+  email: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]),
+  source: Type.String(),
+  assignedAt: Time,
+});
 export type SeatViewT = Static<typeof SeatView>;
 
 export const MySeatView = Type.Object({
@@ -118,17 +123,16 @@ export const ValidationLicense = Type.Object({
 });
 export type ValidationLicenseT = Static<typeof ValidationLicense>;
 
-export const ValidateReply = Type.Object(
-  {
-    valid: Type.Boolean(),
-    code: ValidationCodeSchema,
-    detail: Type.String(),
-    license: Type.Optional(ValidationLicense),
-    token: Type.Optional(Type.String({ description: 'JWS (EdDSA) licence token; verify against GET /licenses/keys' })),
-    nonce: Type.Optional(Type.String()),
-  },
-
-);
+export const ValidateReply = Type.Object({
+  valid: Type.Boolean(),
+  code: ValidationCodeSchema,
+  detail: Type.String(),
+  license: Type.Optional(ValidationLicense),
+  token: Type.Optional(
+    Type.String({ description: 'JWS (EdDSA) licence token; verify against GET /licenses/keys' }),
+  ),
+  nonce: Type.Optional(Type.String()),
+});
 export type ValidateReplyT = Static<typeof ValidateReply>;
 
 export const JwksSchema = Type.Object({

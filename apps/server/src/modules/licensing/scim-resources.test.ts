@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError, parseFilter, patchOperations, patchUser, scimBoolean, seatEmailOf, userStateFromResource } from './scim-resources.ts';
+import {
+  ScimError,
+  parseFilter,
+  patchOperations,
+  patchUser,
+  scimBoolean,
+  seatEmailOf,
+  userStateFromResource,
+} from './scim-resources.ts';
 
 describe('SCIM resources as Entra sends them', () => {
   const ada = userStateFromResource({
@@ -30,7 +38,11 @@ describe('SCIM resources as Entra sends them', () => {
       ],
     });
     const next = patchUser(ada, ops);
-    expect(next).toMatchObject({ active: false, externalId: 'x-1', attributes: { displayName: 'A. Lovelace', name: { givenName: 'Augusta', familyName: 'Lovelace' } } });
+    expect(next).toMatchObject({
+      active: false,
+      externalId: 'x-1',
+      attributes: { displayName: 'A. Lovelace', name: { givenName: 'Augusta', familyName: 'Lovelace' } },
+    });
     expect(seatEmailOf(next)).toBe('ada@new.example');
     expect(ada.active).toBe(true); // the input is not changed
   });
@@ -38,7 +50,10 @@ describe('SCIM resources as Entra sends them', () => {
   it('refuses unknown operations and unsupported filters with SCIM error types', () => {
     expect(() => patchOperations({ Operations: [{ op: 'move', path: 'active' }] })).toThrow(/unknown op/);
     expect(() => patchOperations({})).toThrow(/Operations/);
-    expect(parseFilter('userName eq "a@b.c"', ['userName'])).toEqual({ attribute: 'userName', value: 'a@b.c' });
+    expect(parseFilter('userName eq "a@b.c"', ['userName'])).toEqual({
+      attribute: 'userName',
+      value: 'a@b.c',
+    });
     expect(parseFilter('USERNAME Eq "a\\"b"', ['userName'])).toEqual({ attribute: 'userName', value: 'a"b' });
     expect(() => parseFilter('userName sw "a"', ['userName'])).toThrow(ScimError);
     expect(() => parseFilter('title eq "x"', ['userName'])).toThrow(ScimError);

@@ -89,7 +89,8 @@ function setAttribute(state: ScimUserState, path: string, value: unknown, remove
     return;
   }
   if (lower === 'username') {
-    if (remove || typeof value !== 'string' || !value.trim()) throw new ScimError(400, 'userName must be a string', 'invalidValue');
+    if (remove || typeof value !== 'string' || !value.trim())
+      throw new ScimError(400, 'userName must be a string', 'invalidValue');
     state.userName = value.trim();
     return;
   }
@@ -100,9 +101,9 @@ function setAttribute(state: ScimUserState, path: string, value: unknown, remove
   const emailPath = /^emails\[type eq "([^"]+)"\]\.value$/.exec(lower);
   if (emailPath) {
     const type = emailPath[1] ?? 'work';
-    const emails = (Array.isArray(state.attributes.emails) ? state.attributes.emails.filter(isObject) : []).filter(
-      (e) => (typeof e.type === 'string' ? e.type.toLowerCase() : '') !== type,
-    );
+    const emails = (
+      Array.isArray(state.attributes.emails) ? state.attributes.emails.filter(isObject) : []
+    ).filter((e) => (typeof e.type === 'string' ? e.type.toLowerCase() : '') !== type);
     if (!remove) emails.push({ type, value, primary: emails.length === 0 });
     state.attributes.emails = emails;
     return;
@@ -133,11 +134,14 @@ export interface PatchOperation {
 
 export function patchOperations(body: Json): PatchOperation[] {
   const ops = body.Operations ?? body.operations;
-  if (!Array.isArray(ops) || ops.length === 0) throw new ScimError(400, 'Operations is required', 'invalidSyntax');
+  if (!Array.isArray(ops) || ops.length === 0)
+    throw new ScimError(400, 'Operations is required', 'invalidSyntax');
   return ops.map((o) => {
-    if (!isObject(o) || typeof o.op !== 'string') throw new ScimError(400, 'each operation needs an op', 'invalidSyntax');
+    if (!isObject(o) || typeof o.op !== 'string')
+      throw new ScimError(400, 'each operation needs an op', 'invalidSyntax');
     const op = o.op.toLowerCase();
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') throw new ScimError(400, `unknown op ${o.op}`, 'invalidSyntax');
+    if (op !== 'add' && op !== 'replace' && op !== 'remove')
+      throw new ScimError(400, `unknown op ${o.op}`, 'invalidSyntax');
     return { op, ...(typeof o.path === 'string' ? { path: o.path } : {}), value: o.value };
   });
 }
@@ -158,7 +162,15 @@ export function patchUser(state: ScimUserState, ops: PatchOperation[]): ScimUser
 }
 
 export function userResource(
-  row: { id: string; user_name: string; external_id: string | null; active: number; resource: string; created_at: number; updated_at: number },
+  row: {
+    id: string;
+    user_name: string;
+    external_id: string | null;
+    active: number;
+    resource: string;
+    created_at: number;
+    updated_at: number;
+  },
   baseUrl: string,
 ): Json {
   const attributes = JSON.parse(row.resource) as Json;
@@ -195,5 +207,11 @@ export function parseFilter(filter: string | undefined, allowed: string[]): Scim
 
 export function listResponse(resources: Json[], startIndex: number, count: number) {
   const page = resources.slice(startIndex - 1, startIndex - 1 + count);
-  return { schemas: [LIST_SCHEMA], totalResults: resources.length, startIndex, itemsPerPage: page.length, Resources: page };
+  return {
+    schemas: [LIST_SCHEMA],
+    totalResults: resources.length,
+    startIndex,
+    itemsPerPage: page.length,
+    Resources: page,
+  };
 }

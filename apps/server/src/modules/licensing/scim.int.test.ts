@@ -27,14 +27,20 @@ describeEachDialect('SCIM provisioning', (h) => {
   let scim: ReturnType<typeof call>;
   let admin: { token: string; caller: { email: string } };
   const json = { 'content-type': 'application/scim+json' };
-  const validate = (email: string) => call(t, t.identity.user(email).token)('POST', '/licenses/validate', { product: 'teams', fingerprint: 'f' });
+  const validate = (email: string) =>
+    call(t, t.identity.user(email).token)('POST', '/licenses/validate', {
+      product: 'teams',
+      fingerprint: 'f',
+    });
 
   beforeAll(async () => {
     t = await createLicensingTestApp(h.url);
     const operator = call(t, t.identity.user('ops@canopy.test', {}, true).token);
     orgId = 'scim-org';
     admin = t.identity.user('it-admin@contoso.example', { [orgId]: 'admin' });
-    licenseId = String((await operator('POST', '/admin/licenses', { orgId, products: ['teams'], seats: 2 })).body?.id);
+    licenseId = String(
+      (await operator('POST', '/admin/licenses', { orgId, products: ['teams'], seats: 2 })).body?.id,
+    );
     const cred = await call(t, admin.token)('POST', `/orgs/${orgId}/scim/credentials`, { licenseId });
     expect(cred.status).toBe(201);
     expect(String(cred.body?.scimBaseUrl)).toBe('https://canopy.test/api/v1/scim/v2');
@@ -51,38 +57,76 @@ describeEachDialect('SCIM provisioning', (h) => {
   });
 
   it('creates a user as Entra sends it, which takes a seat; Entra’s matching query finds it', async () => {
-    const created = await scim('POST', '/scim/v2/Users', JSON.stringify(entraUser('ada@contoso.example', 'e-1')), json);
+    const created = await scim(
+      'POST',
+      '/scim/v2/Users',
+      JSON.stringify(entraUser('ada@contoso.example', 'e-1')),
+      json,
+    );
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ schemas: [USER], userName: 'ada@contoso.example', externalId: 'e-1', active: true, name: { givenName: 'Ada' } });
+    expect(created.body).toMatchObject({
+      schemas: [USER],
+      userName: 'ada@contoso.example',
+      externalId: 'e-1',
+      active: true,
+      name: { givenName: 'Ada' },
+    });
     expect((await validate('ada@contoso.example')).body).toMatchObject({ code: 'VALID' });
-    expect(t.mails.filter((m) => m.to === 'ada@contoso.example').map((m) => m.template)).toEqual(['license_granted']);
+    expect(t.mails.filter((m) => m.to === 'ada@contoso.example').map((m) => m.template)).toEqual([
+      'license_granted',
+    ]);
 
-    const found = await scim('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "ada@contoso.example"')}`);
+    const found = await scim(
+      'GET',
+      `/scim/v2/Users?filter=${encodeURIComponent('userName eq "ada@contoso.example"')}`,
+    );
     expect(found.body).toMatchObject({ totalResults: 1, Resources: [{ id: created.body?.id }] });
-    const none = await scim('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "nobody@contoso.example"')}`);
+    const none = await scim(
+      'GET',
+      `/scim/v2/Users?filter=${encodeURIComponent('userName eq "nobody@contoso.example"')}`,
+    );
     expect(none.body).toMatchObject({ totalResults: 0, Resources: [] });
-    expect((await scim('POST', '/scim/v2/Users', entraUser('ada@contoso.example', 'e-1'))).body).toMatchObject({ status: '409', scimType: 'uniqueness' });
+    expect(
+      (await scim('POST', '/scim/v2/Users', entraUser('ada@contoso.example', 'e-1'))).body,
+    ).toMatchObject({ status: '409', scimType: 'uniqueness' });
   });
 
   it('deactivates on PATCH active:"False" (Entra’s casing), keeping the seat; reactivates on a path-less replace', async () => {
-    const id = String((await scim('POST', '/scim/v2/Users', entraUser('bob@contoso.example', 'e-2'))).body?.id);
-    const off = await scim('PATCH', `/scim/v2/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
+    const id = String(
+      (await scim('POST', '/scim/v2/Users', entraUser('bob@contoso.example', 'e-2'))).body?.id,
+    );
+    const off = await scim('PATCH', `/scim/v2/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
     expect(off.status).toBe(200);
     expect(off.body).toMatchObject({ active: false });
     expect((await validate('bob@contoso.example')).body).toMatchObject({ code: 'SEAT_DEACTIVATED' });
-    const seats = (await call(t, admin.token)('GET', `/orgs/${orgId}/licenses/${licenseId}/seats`)).body as unknown as { email: string; status: string }[];
-    expect(seats).toContainEqual(expect.objectContaining({ email: 'bob@contoso.example', status: 'deactivated' }));
+    const seats = (await call(t, admin.token)('GET', `/orgs/${orgId}/licenses/${licenseId}/seats`))
+      .body as unknown as { email: string; status: string }[];
+    expect(seats).toContainEqual(
+      expect.objectContaining({ email: 'bob@contoso.example', status: 'deactivated' }),
+    );
 
-    const on = await scim('PATCH', `/scim/v2/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: true, displayName: 'Bob B.' } }] });
+    const on = await scim('PATCH', `/scim/v2/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { active: true, displayName: 'Bob B.' } }],
+    });
     expect(on.body).toMatchObject({ active: true, displayName: 'Bob B.' });
     expect((await validate('bob@contoso.example')).body).toMatchObject({ code: 'VALID' });
 
     const renamed = await scim('PATCH', `/scim/v2/Users/${id}`, {
       schemas: [PATCH],
-      Operations: [{ op: 'Add', path: 'name.givenName', value: 'Robert' }, { op: 'Replace', path: 'externalId', value: 'e-2b' }],
+      Operations: [
+        { op: 'Add', path: 'name.givenName', value: 'Robert' },
+        { op: 'Replace', path: 'externalId', value: 'e-2b' },
+      ],
     });
     expect(renamed.body).toMatchObject({ name: { givenName: 'Robert' }, externalId: 'e-2b' });
-    expect((await scim('PATCH', `/scim/v2/Users/${id}`, { Operations: [{ op: 'Frobnicate', path: 'active' }] })).body).toMatchObject({ status: '400' });
+    expect(
+      (await scim('PATCH', `/scim/v2/Users/${id}`, { Operations: [{ op: 'Frobnicate', path: 'active' }] }))
+        .body,
+    ).toMatchObject({ status: '400' });
   });
 
   it('refuses to provision past the seat count with a SCIM error and tells the org’s admins', async () => {
@@ -93,28 +137,52 @@ describeEachDialect('SCIM provisioning', (h) => {
     expect(String(res.body?.detail)).toContain('seat_limit_reached');
     const reports = t.mails.filter((m) => m.template === 'seat_limit_reached');
     expect(reports.length).toBe(before + 1);
-    expect(reports.at(-1)).toMatchObject({ to: admin.caller.email, data: { email: 'carol@contoso.example', source: 'scim' } });
-    const found = await scim('GET', `/scim/v2/Users?filter=${encodeURIComponent('userName eq "carol@contoso.example"')}`);
+    expect(reports.at(-1)).toMatchObject({
+      to: admin.caller.email,
+      data: { email: 'carol@contoso.example', source: 'scim' },
+    });
+    const found = await scim(
+      'GET',
+      `/scim/v2/Users?filter=${encodeURIComponent('userName eq "carol@contoso.example"')}`,
+    );
     expect(found.body).toMatchObject({ totalResults: 0 });
   });
 
   it('DELETE deprovisions for good and frees the seat', async () => {
-    const list = (await scim('GET', '/scim/v2/Users')).body as unknown as { Resources: { id: string; userName: string }[] };
+    const list = (await scim('GET', '/scim/v2/Users')).body as unknown as {
+      Resources: { id: string; userName: string }[];
+    };
     const ada = list.Resources.find((u) => u.userName === 'ada@contoso.example')!;
     expect((await scim('DELETE', `/scim/v2/Users/${ada.id}`)).status).toBe(204);
     expect((await scim('GET', `/scim/v2/Users/${ada.id}`)).status).toBe(404);
     expect((await validate('ada@contoso.example')).body).toMatchObject({ code: 'NOT_FOUND' });
-    expect((await scim('POST', '/scim/v2/Users', entraUser('carol@contoso.example', 'e-3'))).status).toBe(201);
+    expect((await scim('POST', '/scim/v2/Users', entraUser('carol@contoso.example', 'e-3'))).status).toBe(
+      201,
+    );
   });
 
   it('stores groups and their members as Entra patches them', async () => {
-    const g = await scim('POST', '/scim/v2/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Engineers', externalId: 'g-1', members: [] });
+    const g = await scim('POST', '/scim/v2/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Engineers',
+      externalId: 'g-1',
+      members: [],
+    });
     expect(g.status).toBe(201);
     const id = String(g.body?.id);
-    await scim('PATCH', `/scim/v2/Groups/${id}`, { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: 'u-1' }, { value: 'u-2' }] }] });
-    const removed = await scim('PATCH', `/scim/v2/Groups/${id}`, { schemas: [PATCH], Operations: [{ op: 'Remove', path: 'members[value eq "u-1"]' }] });
+    await scim('PATCH', `/scim/v2/Groups/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Add', path: 'members', value: [{ value: 'u-1' }, { value: 'u-2' }] }],
+    });
+    const removed = await scim('PATCH', `/scim/v2/Groups/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Remove', path: 'members[value eq "u-1"]' }],
+    });
     expect(removed.body).toMatchObject({ displayName: 'Engineers', members: [{ value: 'u-2' }] });
-    const found = await scim('GET', `/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Engineers"')}`);
+    const found = await scim(
+      'GET',
+      `/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Engineers"')}`,
+    );
     expect(found.body).toMatchObject({ totalResults: 1 });
     expect((await scim('DELETE', `/scim/v2/Groups/${id}`)).status).toBe(204);
   });
@@ -123,7 +191,10 @@ describeEachDialect('SCIM provisioning', (h) => {
     const cred = await call(t, admin.token)('POST', `/orgs/${orgId}/scim/credentials`, { licenseId });
     const other = call(t, String(cred.body?.secret));
     expect((await other('GET', '/scim/v2/Users')).status).toBe(200);
-    expect((await call(t, admin.token)('DELETE', `/orgs/${orgId}/scim/credentials/${String(cred.body?.id)}`)).status).toBe(204);
+    expect(
+      (await call(t, admin.token)('DELETE', `/orgs/${orgId}/scim/credentials/${String(cred.body?.id)}`))
+        .status,
+    ).toBe(204);
     expect((await other('GET', '/scim/v2/Users')).status).toBe(401);
   });
 });

@@ -53,18 +53,26 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
    * Writes a user's new state and brings its seat in line: active users hold an active seat for their email,
    * inactive ones a deactivated seat. Returns the mails to send after the commit.
    */
-  async function applyUser(p: ScimPrincipal, id: string, before: ScimUsersTable | undefined, next: ScimUserState) {
+  async function applyUser(
+    p: ScimPrincipal,
+    id: string,
+    before: ScimUsersTable | undefined,
+    next: ScimUserState,
+  ) {
     const t = now();
     const email = seatEmailOf(next);
     try {
       const { mails, row } = await withTenant(ctx.database, p.orgId, async (scope) => {
         const repo = new LicenseRepository(scope);
         const mails = [];
-        const clash = (await repo.scimUsers(p.licenseId, { userName: next.userName })).find((u) => u.id !== id);
+        const clash = (await repo.scimUsers(p.licenseId, { userName: next.userName })).find(
+          (u) => u.id !== id,
+        );
         if (clash) throw new ScimError(409, 'a user with this userName exists', 'uniqueness');
         if (before && before.seat_email !== email) {
           const lic = await repo.license(p.licenseId);
-          if (lic && (await repo.deleteSeat(p.licenseId, before.seat_email))) mails.push(revokedMail(before.seat_email, lic, 'removed'));
+          if (lic && (await repo.deleteSeat(p.licenseId, before.seat_email)))
+            mails.push(revokedMail(before.seat_email, lic, 'removed'));
         }
         const seat = await repo.seat(p.licenseId, email);
         if (next.active) {
@@ -96,9 +104,13 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
     } catch (err) {
       if (err instanceof AppError && err.code === 'seat_limit_reached') {
         await seats.reportSeatLimit(p.orgId, p.licenseId, email, 'scim');
-        throw new ScimError(403, `seat_limit_reached: ${err.message} The organisation's admins have been told.`);
+        throw new ScimError(
+          403,
+          `seat_limit_reached: ${err.message} The organisation's admins have been told.`,
+        );
       }
-      if (err instanceof AppError && err.status === 404) throw new ScimError(404, 'the licence of this SCIM connection is gone');
+      if (err instanceof AppError && err.status === 404)
+        throw new ScimError(404, 'the licence of this SCIM connection is gone');
       throw err;
     }
   }
@@ -136,7 +148,9 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
   }
 
   async function groupRow(p: ScimPrincipal, id: string): Promise<ScimGroupsTable> {
-    const row = await withTenant(ctx.database, p.orgId, (scope) => new LicenseRepository(scope).scimGroup(id));
+    const row = await withTenant(ctx.database, p.orgId, (scope) =>
+      new LicenseRepository(scope).scimGroup(id),
+    );
     if (!row) throw new ScimError(404, 'no such group');
     return row;
   }
@@ -157,7 +171,9 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
     },
 
     async deleteCredential(orgId: string, id: string) {
-      const deleted = await withTenant(ctx.database, orgId, (scope) => new LicenseRepository(scope).deleteScimCredential(id));
+      const deleted = await withTenant(ctx.database, orgId, (scope) =>
+        new LicenseRepository(scope).deleteScimCredential(id),
+      );
       if (!deleted) throw new AppError(404, 'not_found', 'No such SCIM credential.');
       principals.clear();
     },
@@ -190,10 +206,18 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
       const rows = await withTenant(ctx.database, p.orgId, (scope) =>
         new LicenseRepository(scope).scimUsers(
           p.licenseId,
-          filter ? (filter.attribute === 'userName' ? { userName: filter.value } : { externalId: filter.value }) : undefined,
+          filter
+            ? filter.attribute === 'userName'
+              ? { userName: filter.value }
+              : { externalId: filter.value }
+            : undefined,
         ),
       );
-      return listResponse(rows.map((r) => userResource(r, baseUrl)), Math.max(1, query.startIndex ?? 1), query.count ?? 100);
+      return listResponse(
+        rows.map((r) => userResource(r, baseUrl)),
+        Math.max(1, query.startIndex ?? 1),
+        query.count ?? 100,
+      );
     },
 
     async replaceUser(p: ScimPrincipal, id: string, body: Json) {
@@ -220,7 +244,8 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
     },
 
     async createGroup(p: ScimPrincipal, body: Json) {
-      if (typeof body.displayName !== 'string' || !body.displayName) throw new ScimError(400, 'displayName is required', 'invalidValue');
+      if (typeof body.displayName !== 'string' || !body.displayName)
+        throw new ScimError(400, 'displayName is required', 'invalidValue');
       const t = now();
       const row: Omit<ScimGroupsTable, 'tenant_id'> = {
         id: randomUUID(),
@@ -240,7 +265,9 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
 
     async listGroups(p: ScimPrincipal, query: { filter?: string; startIndex?: number; count?: number }) {
       const filter = parseFilter(query.filter, ['displayName']);
-      const rows = await withTenant(ctx.database, p.orgId, (scope) => new LicenseRepository(scope).scimGroups(filter?.value));
+      const rows = await withTenant(ctx.database, p.orgId, (scope) =>
+        new LicenseRepository(scope).scimGroups(filter?.value),
+      );
       return listResponse(rows.map(groupResource), Math.max(1, query.startIndex ?? 1), query.count ?? 100);
     },
 
@@ -254,9 +281,14 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
         if (filtered) {
           if (op === 'remove') members = members.filter((m) => m.value !== filtered[1]);
         } else if (lower === 'members') {
-          if (op === 'add') members = [...members, ...membersOf(value).filter((n) => !members.some((m) => m.value === n.value))];
+          if (op === 'add')
+            members = [
+              ...members,
+              ...membersOf(value).filter((n) => !members.some((m) => m.value === n.value)),
+            ];
           else if (op === 'replace') members = membersOf(value);
-          else if (Array.isArray(value)) members = members.filter((m) => !membersOf(value).some((r) => r.value === m.value));
+          else if (Array.isArray(value))
+            members = members.filter((m) => !membersOf(value).some((r) => r.value === m.value));
           else members = [];
         } else if (lower === 'displayname' && typeof value === 'string') {
           displayName = value;
@@ -269,7 +301,9 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
         }
       }
       const updated = { display_name: displayName, members: JSON.stringify(members), updated_at: now() };
-      await withTenant(ctx.database, p.orgId, (scope) => new LicenseRepository(scope).updateScimGroup(id, updated));
+      await withTenant(ctx.database, p.orgId, (scope) =>
+        new LicenseRepository(scope).updateScimGroup(id, updated),
+      );
       return groupResource({ ...row, ...updated });
     },
 
@@ -281,12 +315,16 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
         members: JSON.stringify(membersOf(body.members)),
         updated_at: now(),
       };
-      await withTenant(ctx.database, p.orgId, (scope) => new LicenseRepository(scope).updateScimGroup(id, updated));
+      await withTenant(ctx.database, p.orgId, (scope) =>
+        new LicenseRepository(scope).updateScimGroup(id, updated),
+      );
       return groupResource({ ...row, ...updated });
     },
 
     async deleteGroup(p: ScimPrincipal, id: string) {
-      const deleted = await withTenant(ctx.database, p.orgId, (scope) => new LicenseRepository(scope).deleteScimGroup(id));
+      const deleted = await withTenant(ctx.database, p.orgId, (scope) =>
+        new LicenseRepository(scope).deleteScimGroup(id),
+      );
       if (!deleted) throw new ScimError(404, 'no such group');
     },
   };

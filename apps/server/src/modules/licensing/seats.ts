@@ -17,7 +17,12 @@ import type { LicenseSeatsTable, SeatSource } from './tables.ts';
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
 export function seatView(row: LicenseSeatsTable): SeatViewT {
-  return { email: row.email, status: row.status, source: row.source, assignedAt: isoOf(Number(row.assigned_at)) };
+  return {
+    email: row.email,
+    status: row.status,
+    source: row.source,
+    assignedAt: isoOf(Number(row.assigned_at)),
+  };
 }
 
 type AssignOutcome = 'assigned' | 'reactivated' | 'unchanged';
@@ -45,7 +50,8 @@ export async function assignSeatIn(
   }
   const policy = await ctx.policies.get(lic.policy_id);
   const used = (await repo.seatCounts()).get(licenseId) ?? 0;
-  if (used >= withOverage(Number(lic.seats), policy.overage)) throw licensingErrors.seatLimitReached(Number(lic.seats));
+  if (used >= withOverage(Number(lic.seats), policy.overage))
+    throw licensingErrors.seatLimitReached(Number(lic.seats));
   await repo.insertSeat(licenseId, email, source, t);
   return { outcome: 'assigned', license: lic };
 }
@@ -54,12 +60,21 @@ export function grantedMail(email: string, lic: LicenseRow): LicensingMail {
   return {
     to: email,
     template: 'license_granted',
-    data: { email, orgId: lic.tenant_id, licenseId: lic.id, products: parseProducts(lic.products).join(', ') },
+    data: {
+      email,
+      orgId: lic.tenant_id,
+      licenseId: lic.id,
+      products: parseProducts(lic.products).join(', '),
+    },
   };
 }
 
 /** `reason` 'removed' has its own sentence in the template; a deactivation is explained in words. */
-export function revokedMail(email: string, lic: LicenseRow, reason: 'removed' | 'deactivated'): LicensingMail {
+export function revokedMail(
+  email: string,
+  lic: LicenseRow,
+  reason: 'removed' | 'deactivated',
+): LicensingMail {
   return {
     to: email,
     template: 'license_revoked',
@@ -68,17 +83,25 @@ export function revokedMail(email: string, lic: LicenseRow, reason: 'removed' | 
       orgId: lic.tenant_id,
       licenseId: lic.id,
       products: parseProducts(lic.products).join(', '),
-      reason: reason === 'removed' ? 'removed' : 'An administrator deactivated your seat; it is kept for you until they reactivate or remove it.',
+      reason:
+        reason === 'removed'
+          ? 'removed'
+          : 'An administrator deactivated your seat; it is kept for you until they reactivate or remove it.',
     },
   };
 }
-
 
 export function seatCommands(ctx: LicensingContext) {
   const now = () => ctx.clock.now().getTime();
 
   /** Tells the org's admins that an assignment was refused for want of seats. */
-  async function reportSeatLimit(orgId: string, licenseId: string, email: string, source: SeatSource, seats?: number) {
+  async function reportSeatLimit(
+    orgId: string,
+    licenseId: string,
+    email: string,
+    source: SeatSource,
+    seats?: number,
+  ) {
     const admins = await ctx.ports.orgs.adminEmails(orgId).catch((err: unknown) => {
       ctx.logger.error({ err }, 'could not list the org admins for a seat-limit report');
       return [] as string[];
@@ -86,7 +109,11 @@ export function seatCommands(ctx: LicensingContext) {
     ctx.logger.warn({ orgId, licenseId, source }, 'seat limit reached');
     await sendMails(
       ctx,
-      admins.map((to) => ({ to, template: 'seat_limit_reached' as const, data: { orgId, licenseId, email, source, ...(seats ? { seats } : {}) } })),
+      admins.map((to) => ({
+        to,
+        template: 'seat_limit_reached' as const,
+        data: { orgId, licenseId, email, source, ...(seats ? { seats } : {}) },
+      })),
     );
   }
 
@@ -95,7 +122,9 @@ export function seatCommands(ctx: LicensingContext) {
     if (!EMAIL.test(email)) throw licensingErrors.invalidEmail();
     try {
       const r = await withTenant(ctx.database, orgId, (scope) =>
-        assignSeatIn(ctx, new LicenseRepository(scope), licenseId, email, source, { reactivate: source !== 'portal' }),
+        assignSeatIn(ctx, new LicenseRepository(scope), licenseId, email, source, {
+          reactivate: source !== 'portal',
+        }),
       );
       ctx.invalidate();
       if (r.outcome !== 'unchanged') await sendMails(ctx, [grantedMail(email, r.license)]);
@@ -108,7 +137,12 @@ export function seatCommands(ctx: LicensingContext) {
     }
   }
 
-  async function setStatus(orgId: string, licenseId: string, rawEmail: string, status: 'active' | 'deactivated') {
+  async function setStatus(
+    orgId: string,
+    licenseId: string,
+    rawEmail: string,
+    status: 'active' | 'deactivated',
+  ) {
     const email = normaliseEmail(rawEmail);
     const { lic, changed } = await withTenant(ctx.database, orgId, async (scope) => {
       const repo = new LicenseRepository(scope);
@@ -122,7 +156,9 @@ export function seatCommands(ctx: LicensingContext) {
     });
     ctx.invalidate();
     if (changed) {
-      await sendMails(ctx, [status === 'active' ? grantedMail(email, lic) : revokedMail(email, lic, 'deactivated')]);
+      await sendMails(ctx, [
+        status === 'active' ? grantedMail(email, lic) : revokedMail(email, lic, 'deactivated'),
+      ]);
     }
     return changed;
   }
@@ -151,8 +187,10 @@ export function seatCommands(ctx: LicensingContext) {
       await sendMails(ctx, [revokedMail(email, lic, 'removed')]);
     },
     /** Blocks the user; the seat stays taken. */
-    deactivate: (orgId: string, licenseId: string, email: string) => setStatus(orgId, licenseId, email, 'deactivated'),
-    reactivate: (orgId: string, licenseId: string, email: string) => setStatus(orgId, licenseId, email, 'active'),
+    deactivate: (orgId: string, licenseId: string, email: string) =>
+      setStatus(orgId, licenseId, email, 'deactivated'),
+    reactivate: (orgId: string, licenseId: string, email: string) =>
+      setStatus(orgId, licenseId, email, 'active'),
 
     async exportCsv(orgId: string, licenseId: string): Promise<string> {
       const seats = await withTenant(ctx.database, orgId, async (scope) => {
@@ -172,8 +210,17 @@ export function seatCommands(ctx: LicensingContext) {
      * Each row succeeds or fails on its own; the report says which and why.
      */
     async importCsv(orgId: string, licenseId: string, text: string): Promise<CsvImportReportT> {
-      const report: CsvImportReportT = { assigned: 0, reactivated: 0, deactivated: 0, unchanged: 0, failed: 0, rows: [] };
-      const exists = await withTenant(ctx.database, orgId, async (scope) => new LicenseRepository(scope).license(licenseId));
+      const report: CsvImportReportT = {
+        assigned: 0,
+        reactivated: 0,
+        deactivated: 0,
+        unchanged: 0,
+        failed: 0,
+        rows: [],
+      };
+      const exists = await withTenant(ctx.database, orgId, async (scope) =>
+        new LicenseRepository(scope).license(licenseId),
+      );
       if (!exists) throw licensingErrors.licenseNotFound();
       const rows = parseCsv(text);
       const first = rows[0];
@@ -219,7 +266,11 @@ export function seatCommands(ctx: LicensingContext) {
   };
 
   /** A `deactivated` row: the seat is taken (assigned if missing) and blocked. */
-  async function importDeactivated(orgId: string, licenseId: string, email: string): Promise<'deactivated' | 'unchanged'> {
+  async function importDeactivated(
+    orgId: string,
+    licenseId: string,
+    email: string,
+  ): Promise<'deactivated' | 'unchanged'> {
     const r = await withTenant(ctx.database, orgId, async (scope) => {
       const repo = new LicenseRepository(scope);
       const seat = await repo.seat(licenseId, email);
@@ -228,7 +279,8 @@ export function seatCommands(ctx: LicensingContext) {
       await repo.setSeatStatus(licenseId, email, 'deactivated', now());
       return 'deactivated' as const;
     }).catch(async (err: unknown) => {
-      if (err instanceof AppError && err.code === 'seat_limit_reached') await reportSeatLimit(orgId, licenseId, email, 'csv');
+      if (err instanceof AppError && err.code === 'seat_limit_reached')
+        await reportSeatLimit(orgId, licenseId, email, 'csv');
       throw err;
     });
     ctx.invalidate();

@@ -40,7 +40,11 @@ export function createLicensingService(deps: LicensingServiceDeps, options: Lice
     invalidate: () => {
       caches.validator?.invalidate();
       // Other nodes clear theirs too (without a bus they catch up within the caches' TTLs).
-      deps.broadcast?.().catch((err: unknown) => deps.logger.warn({ err }, 'licensing: could not tell other nodes to clear their caches'));
+      deps
+        .broadcast?.()
+        .catch((err: unknown) =>
+          deps.logger.warn({ err }, 'licensing: could not tell other nodes to clear their caches'),
+        );
     },
   };
   const validator = new LicenseValidator(ctx, options.validator);
@@ -71,7 +75,9 @@ export function createLicensingService(deps: LicensingServiceDeps, options: Lice
 
     /** Whether an org has this licence (for routes that must answer 404 otherwise). */
     async orgHasLicense(orgId: string, licenseId: string) {
-      return Boolean(await withTenant(deps.database, orgId, (scope) => new LicenseRepository(scope).license(licenseId)));
+      return Boolean(
+        await withTenant(deps.database, orgId, (scope) => new LicenseRepository(scope).license(licenseId)),
+      );
     },
   };
 }

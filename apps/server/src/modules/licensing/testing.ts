@@ -107,14 +107,28 @@ export async function createLicensingTestApp(
 
 /** `inject` with a bearer token and JSON. */
 export function call(t: LicensingTestApp, token: string | undefined) {
-  return async (method: 'GET' | 'POST' | 'DELETE' | 'PATCH' | 'PUT', url: string, payload?: unknown, headers: Record<string, string> = {}) => {
+  return async (
+    method: 'GET' | 'POST' | 'DELETE' | 'PATCH' | 'PUT',
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await t.app.inject({
       method,
       url: `/api/v1${url}`,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      ...(payload === undefined ? {} : typeof payload === 'string' ? { payload } : { payload: payload as object }),
+      ...(payload === undefined
+        ? {}
+        : typeof payload === 'string'
+          ? { payload }
+          : { payload: payload as object }),
     });
-    return { status: res.statusCode, body: res.body ? (safeJson(res.body) as Record<string, unknown> & unknown[]) : undefined, text: res.body, headers: res.headers };
+    return {
+      status: res.statusCode,
+      body: res.body ? (safeJson(res.body) as Record<string, unknown> & unknown[]) : undefined,
+      text: res.body,
+      headers: res.headers,
+    };
   };
 }
 

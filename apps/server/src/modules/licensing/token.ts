@@ -101,7 +101,10 @@ export class DelegatedTokenSigner {
     // (A clock that moved back, before the delegation began, needs a new one too.)
     if (d && now >= d.iat && now - d.iat < DELEGATION_RENEW_AFTER_S) return d;
     this.renewing ??= this.platform
-      .issue({ sub: this.nodeKid, x: this.publicX, iat: now, exp: now + DELEGATION_LIFETIME_S }, DELEGATION_TYPE)
+      .issue(
+        { sub: this.nodeKid, x: this.publicX, iat: now, exp: now + DELEGATION_LIFETIME_S },
+        DELEGATION_TYPE,
+      )
       .then((jws) => (this.delegation = { jws, iat: now, exp: now + DELEGATION_LIFETIME_S }))
       .finally(() => (this.renewing = undefined));
     // While a renewal runs, a delegation that is still valid keeps serving.

@@ -108,7 +108,12 @@ export class LicenseValidator {
     return reply;
   }
 
-  private licenseInfo(lic: LicenseRow, policy: Policy, now: number, activationId?: string): ValidationLicenseT {
+  private licenseInfo(
+    lic: LicenseRow,
+    policy: Policy,
+    now: number,
+    activationId?: string,
+  ): ValidationLicenseT {
     const info: ValidationLicenseT = {
       id: lic.id,
       orgId: lic.tenant_id,
@@ -122,7 +127,13 @@ export class LicenseValidator {
     return info;
   }
 
-  private async token(caller: LicensingCaller, input: ValidateInput, lic: LicenseRow, policy: Policy, now: number) {
+  private async token(
+    caller: LicensingCaller,
+    input: ValidateInput,
+    lic: LicenseRow,
+    policy: Policy,
+    now: number,
+  ) {
     const iat = Math.floor(now / 1000);
     const licExp = lic.expires_at === null ? undefined : Math.floor(Number(lic.expires_at) / 1000);
     const exp = Math.min(iat + policy.offlineGraceS, licExp ?? Number.MAX_SAFE_INTEGER);
@@ -181,18 +192,21 @@ export class LicenseValidator {
     const seat = mine.seats.find((s) => s.tenant_id === lic.tenant_id && s.license_id === lic.id);
     if (seat?.status === 'deactivated') return { ...base, code: 'SEAT_DEACTIVATED' };
     // Named licences need an assigned seat; on a floating one any member of the org may take a free seat.
-    const eligible = seat !== undefined || (policy.seatModel === 'floating' && caller.orgs.has(lic.tenant_id));
+    const eligible =
+      seat !== undefined || (policy.seatModel === 'floating' && caller.orgs.has(lic.tenant_id));
     if (!eligible) return { ...base, code: 'NO_SEAT' };
     const tracksMachines = policy.seatModel === 'floating' || policy.maxMachinesPerUser !== null;
     if (!tracksMachines) return { ...base, code: 'VALID' };
     if (input.fingerprint === undefined) return { ...base, code: 'FINGERPRINT_REQUIRED' };
     const machine = await this.activate(caller.email, input.fingerprint, null, lic, policy, now);
-    if (typeof machine === 'string') return { ...base, code: machine, detail: this.machineDetail(machine, lic, policy) };
+    if (typeof machine === 'string')
+      return { ...base, code: machine, detail: this.machineDetail(machine, lic, policy) };
     return { ...base, code: 'VALID', activationId: machine.id };
   }
 
   private machineDetail(code: ValidationCode, lic: LicenseRow, policy: Policy): string {
-    if (code === 'NO_SEAT') return `Every floating seat of this licence is in use (${Number(lic.seats)} seats).`;
+    if (code === 'NO_SEAT')
+      return `Every floating seat of this licence is in use (${Number(lic.seats)} seats).`;
     if (code === 'TOO_MANY_MACHINES') {
       return `You have ${policy.maxMachinesPerUser ?? 0} active machines on this licence, the most it allows; release one first.`;
     }
@@ -230,7 +244,10 @@ export class LicenseValidator {
         const users = await repo.liveUsers(lic.id, since);
         if (users.length >= withOverage(Number(lic.seats), policy.overage)) return 'NO_SEAT' as const;
       }
-      if (policy.maxMachinesPerUser !== null && alive.length >= withOverage(policy.maxMachinesPerUser, policy.overage)) {
+      if (
+        policy.maxMachinesPerUser !== null &&
+        alive.length >= withOverage(policy.maxMachinesPerUser, policy.overage)
+      ) {
         return 'TOO_MANY_MACHINES' as const;
       }
       if (existing) {
@@ -261,5 +278,4 @@ export class LicenseValidator {
     if (typeof result === 'object') this.machines.set(key, { id: result.id, beatAt: now });
     return result;
   }
-
 }

@@ -34,7 +34,11 @@ interface GateLike {
  * session, and the account lookup adds the email and memberships (cached for a few seconds: this runs on
  * every validation).
  */
-export function gateCallerResolver(app: FastifyInstance, accounts: AccountLookup, ttlMs = 5_000): CallerResolver {
+export function gateCallerResolver(
+  app: FastifyInstance,
+  accounts: AccountLookup,
+  ttlMs = 5_000,
+): CallerResolver {
   const cache = new Map<string, { at: number; value: LicensingCaller | undefined }>();
   return async (request) => {
     const gate = (app as unknown as { authGate?: GateLike }).authGate;
@@ -93,7 +97,11 @@ export function identityPorts(identity: IdentityService): { accounts: AccountLoo
         if (!row) return undefined;
         const account = await identity.accounts.open(row);
         const orgs = await identity.orgs.listForAccount(accountId);
-        return { email: account.email, emailVerified: account.emailVerified, orgs: new Map(orgs.map((o) => [o.id, o.role])) };
+        return {
+          email: account.email,
+          emailVerified: account.emailVerified,
+          orgs: new Map(orgs.map((o) => [o.id, o.role])),
+        };
       },
     },
     orgs: {
@@ -145,7 +153,11 @@ export interface LicensingPortOverrides {
   orgs?: OrgDirectory;
 }
 
-export function defaultPorts(app: FastifyInstance, platform: Platform, overrides: LicensingPortOverrides = {}): LicensingPorts {
+export function defaultPorts(
+  app: FastifyInstance,
+  platform: Platform,
+  overrides: LicensingPortOverrides = {},
+): LicensingPorts {
   const log = platform.logger;
   const missing: string[] = [];
   const identity = registeredIdentity(platform);
@@ -162,8 +174,10 @@ export function defaultPorts(app: FastifyInstance, platform: Platform, overrides
   const signer = overrides.signer ?? platform.crypto.signing;
   const mailer = overrides.mailer ?? platformMailer(platform);
   const orgs = overrides.orgs ?? fromIdentity?.orgs ?? permissiveOrgs;
-  if (!overrides.orgs && !fromIdentity) missing.push('identity org directory (seat-limit reports go nowhere; org ids are not checked)');
+  if (!overrides.orgs && !fromIdentity)
+    missing.push('identity org directory (seat-limit reports go nowhere; org ids are not checked)');
   if (missing.length) log.warn({ missing }, 'licensing runs with stand-in ports');
-  const validationCaller = overrides.validationCaller ?? (overrides.caller ? caller : tokenCachedCaller(caller));
+  const validationCaller =
+    overrides.validationCaller ?? (overrides.caller ? caller : tokenCachedCaller(caller));
   return { caller, validationCaller, signer, mailer, orgs };
 }

@@ -10,7 +10,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 export const CHROMIUM_PATH = process.env.CANOPY_CHROMIUM ?? '/usr/bin/chromium';
 
-const ARGS = [
+/** Headless, no sandbox (root in CI), and no background network features (the machine has no network). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -34,7 +35,7 @@ export async function launchOfflineBrowser(): Promise<LaunchedBrowser> {
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 800 },
     offline: true,
   });

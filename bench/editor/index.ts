@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS } from '../../e2e/browser.ts';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { peerRoute, peerVersion } from './peer.ts';
 import { serveStatic } from './staticServer.ts';
@@ -140,16 +141,7 @@ async function main(): Promise<void> {
   const server = await serveStatic(dist, peerRoute());
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   let failed = false;
   try {

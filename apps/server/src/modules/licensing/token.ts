@@ -12,6 +12,7 @@
  */
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
+import type { LicenseTokenClaims } from '@canopy/sdk';
 import type { LicenseSigner } from './ports.ts';
 
 export const LICENSE_TOKEN_TYPE = 'canopy-license+jwt';
@@ -20,24 +21,8 @@ export const DELEGATION_TYPE = 'canopy-license-delegation+jwt';
 export const DELEGATION_LIFETIME_S = 3_600;
 export const DELEGATION_RENEW_AFTER_S = 600;
 
-export interface LicenseTokenClaims {
-  iss: string;
-  sub: string;
-  email: string;
-  lic: string;
-  org: string;
-  product: string;
-  products: string[];
-  seat: 'named' | 'floating';
-  /** The machine fingerprint the token is bound to, when the client sent one. */
-  fp?: string;
-  /** The client's nonce, so a replayed answer can be told from a fresh one. */
-  nonce?: string;
-  /** The licence's expiry (seconds), when it has one. */
-  lexp?: number;
-  iat: number;
-  exp: number;
-}
+/** The claims are the SDK's: clients verify exactly what the server signs. */
+export type { LicenseTokenClaims };
 
 const b64url = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
 

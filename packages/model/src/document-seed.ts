@@ -1,5 +1,5 @@
 /** Checks a JSON `MapDocument` for `MindMap.fromJSON` and writes it into an empty Loro document. */
-import { LoroMap, type LoroDoc, type TreeID } from 'loro-crdt';
+import { LoroDoc, LoroMap, type TreeID } from 'loro-crdt';
 import { DOCUMENT_SCHEMA_VERSION, type MapDocument, type Relationship, type Topic } from './document.ts';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { fieldsProblems, isFieldName } from './field-schemas.ts';
@@ -72,7 +72,18 @@ export function checkSeed(input: MapDocument): ModelResult<MapDocument> {
   return ok(input);
 }
 
+/**
+ * Writing a topic takes about 18 KB of Loro's WebAssembly heap while the seed's transaction is open. Left to
+ * itself the heap grows a few pages at a time, and every growth makes V8 account the whole (new) memory buffer
+ * as external memory again: thousands of growths, each a full garbage collection once the heap is large, made
+ * `fromJSON` quadratic (4,000 topics: ~200 collections). Seeds at least this large reserve the heap up front.
+ */
+const HEAP_BYTES_PER_TOPIC = 20 * 1024;
+const RESERVE_FROM_TOPICS = 2_000;
+
 export function seedDocument(doc: LoroDoc, input: MapDocument): void {
+  const topics = countTopics(input);
+  if (topics >= RESERVE_FROM_TOPICS) reserveWasmHeap(topics * HEAP_BYTES_PER_TOPIC);
   const document = doc.getMap(ROOT_DOCUMENT);
   document.set(KEY_SCHEMA_VERSION, DOCUMENT_SCHEMA_VERSION);
   doc.getText(ROOT_TITLE).insert(0, input.title);
@@ -116,4 +127,32 @@ export function fieldsOf(topic: Topic): TopicFields {
   for (const [key, value] of Object.entries(topic))
     if (isFieldName(key) && value !== undefined) fields[key] = value;
   return fields;
+}
+
+function countTopics(input: MapDocument): number {
+  let count = 0;
+  const stack: Topic[] = [input.root, ...input.floating];
+  for (let topic = stack.pop(); topic; topic = stack.pop()) {
+    count++;
+    stack.push(...topic.children);
+    for (const summary of topic.summaries ?? []) stack.push(summary.topic);
+  }
+  return count;
+}
+
+/**
+ * Makes Loro's WebAssembly allocator hold at least `bytes` of free heap in one piece, with one growth of its
+ * memory instead of thousands: the only public call that allocates an arbitrary size inside the module is an
+ * import, whose input buffer is copied in and freed when the import fails (these bytes are not a Loro encoding:
+ * the header check refuses them at once).
+ */
+function reserveWasmHeap(bytes: number): void {
+  const scratch = new LoroDoc();
+  try {
+    scratch.import(new Uint8Array(bytes));
+  } catch {
+    // Expected: the point was the allocation, which is freed before the error is returned.
+  } finally {
+    scratch.free();
+  }
 }

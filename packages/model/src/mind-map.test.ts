@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DOCUMENT_SCHEMA_VERSION, type MapDocument } from './document.ts';
+import { DOCUMENT_SCHEMA_VERSION, type MapDocument, type Topic } from './document.ts';
 import { checkInvariants } from './invariants.ts';
 import { MindMap } from './mind-map.ts';
 import { ModelError } from './errors.ts';
@@ -56,6 +56,27 @@ describe('MindMap JSON round trip', () => {
     const loaded = MindMap.fromSnapshot(map.exportSnapshot());
     if (!loaded.ok) throw loaded.error;
     expect(loaded.value.toJSON()).toEqual(sample());
+  });
+
+  it('gives back a large document (its seed reserves the WebAssembly heap first) and stays editable', () => {
+    let next = 0;
+    const root: Topic = { id: 't0', text: 'central', children: [] };
+    const queue = [root];
+    for (let parent = queue.shift(); parent && next < 2_100; parent = queue.shift()) {
+      for (let i = 0; i < 5 && next < 2_100; i++) {
+        next++;
+        const child: Topic = { id: `t${next}`, text: `topic ${next}`, children: [] };
+        if (next % 7 === 0) child.notesHtml = `<p>${next}</p>`;
+        parent.children.push(child);
+        queue.push(child);
+      }
+    }
+    const input = (): MapDocument => ({ ...sample(), root: structuredClone(root), relationships: [] });
+    const map = MindMap.fromJSON(input());
+    expect(map.toJSON()).toEqual(input());
+    expect(map.topicCount()).toBe(2_102);
+    const added = map.addTopic('t1', 0, { text: 'new' });
+    expect(map.topic('t1')?.children[0]?.id).toBe(added);
   });
 
   it('refuses a document with duplicate topic ids', () => {

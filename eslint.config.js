@@ -2,6 +2,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The model package hides Loro: everything else uses its operations (ARCHITECTURE.md, Co-editing). */
+const loroOnlyInModel = {
+  name: 'loro-crdt',
+  message: 'Only packages/model touches Loro; use its MindMap API.',
+};
+
 const moduleDeepImport = {
   // From a file directly in modules/<name>/, `../<other>/...` is another module: only its index.ts (and, for
   // tests, its testing.ts) may be used.
@@ -49,7 +55,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@canopy/server', '**/apps/**'], message: 'Packages never import apps.' }] },
+        {
+          paths: [loroOnlyInModel],
+          patterns: [{ group: ['@canopy/server', '**/apps/**'], message: 'Packages never import apps.' }],
+        },
       ],
     },
   },
@@ -98,6 +107,6 @@ export default tseslint.config(
   },
   {
     files: ['apps/server/src/modules/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [moduleDeepImport] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [loroOnlyInModel], patterns: [moduleDeepImport] }] },
   },
 );

@@ -3,7 +3,6 @@
  * co-editing acknowledges against; compaction folds it into the snapshot. Sealing happens outside the
  * transactions (the cipher may need its own to load the tenant key, and SQLite has one connection).
  */
-import { LoroDoc } from 'loro-crdt';
 import { MindMap } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
@@ -180,13 +179,10 @@ export class MapContentStore {
  * (one Loro batch) and the result is validated once by `fromSnapshot`, not once per entry (O(n) not O(n²)).
  */
 function replay(mapId: string, snapshot: Uint8Array, entries: { seq: number; data: Uint8Array }[]): MindMap {
-  let bytes = snapshot;
-  if (entries.length > 0) {
-    const doc = new LoroDoc();
-    doc.importBatch([snapshot, ...entries.map((e) => e.data)]);
-    bytes = doc.export({ mode: 'snapshot' });
-  }
-  const opened = MindMap.fromSnapshot(bytes);
+  const opened = MindMap.fromSnapshotAndUpdates(
+    snapshot,
+    entries.map((e) => e.data),
+  );
   if (!opened.ok)
     throw new Error(`map ${mapId}: the stored snapshot and log do not load: ${opened.error.message}`);
   return opened.value;

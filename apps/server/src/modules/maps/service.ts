@@ -3,7 +3,6 @@
  * tenant (another tenant's map is simply not found), and then acts.
  */
 import { randomUUID } from 'node:crypto';
-import { LoroDoc } from 'loro-crdt';
 import { MindMap, type MapDocument } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
@@ -209,19 +208,13 @@ export class MapsService {
     await this.requireRole(caller, mapId, ['owner', 'editor']);
     const stored = await this.repo(caller, (repo) => repo.findVersion(mapId, versionId));
     if (!stored) throw versionNotFound();
-    const target = new LoroDoc();
-    target.import(await this.content.openVersion(caller.tenantId, versionId, stored.snapshot));
+    const version = await this.content.openVersion(caller.tenantId, versionId, stored.snapshot);
     const before = await this.saveVersion(caller, mapId, `Before restoring "${stored.name}"`);
     const loaded = await this.content.load(caller.tenantId, mapId);
     if (!loaded) throw mapNotFound();
-    const current = new LoroDoc();
-    current.import(loaded.map.exportSnapshot());
-    const from = current.oplogVersion();
-    current.revertTo(target.oplogFrontiers());
-    current.commit({ origin: 'sys:restore' });
-    const update = current.export({ mode: 'update', from });
-    const admitted = loaded.map.importUpdates(update);
-    if (!admitted.ok) throw documentInvalid(`the version cannot be restored: ${admitted.error.message}`);
+    const reverted = loaded.map.revertToSnapshot(version);
+    if (!reverted.ok) throw documentInvalid(`the version cannot be restored: ${reverted.error.message}`);
+    const update = reverted.value;
     const appended = await this.content.append(caller.tenantId, mapId, [
       { accountId: caller.accountId, data: update },
     ]);

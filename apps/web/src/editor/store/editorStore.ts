@@ -1,4 +1,4 @@
-import type { MapDocument, Topic } from '@canopy/model';
+import type { MapDocument, Topic, TopicFields } from '@canopy/model';
 
 /**
  * What the editor needs from a map, and nothing more. The in-memory store implements it over the JSON document
@@ -26,12 +26,20 @@ export interface EditorStore {
   insertBranches(parentId: string, branches: readonly Topic[], options?: TopicInsertOptions): string[];
   /** Moves a topic under `parentId` at `index`; refused (returns false) if it would create a cycle. */
   move(topicId: string, parentId: string, index: number, options?: ChangeOptions): boolean;
+  /**
+   * Sets the side panel's fields of one topic (notes, links, icons, task, tags). A key present with `undefined`
+   * clears that field; absent keys are left as they are. Notes must already be sanitised by the caller.
+   */
+  setTopicDetails(topicId: string, details: TopicDetails, options?: ChangeOptions): void;
 
   canUndo(): boolean;
   canRedo(): boolean;
   undo(): void;
   redo(): void;
 }
+
+/** The fields the side panel edits. */
+export type TopicDetails = Pick<TopicFields, 'notesHtml' | 'links' | 'icons' | 'task' | 'tags'>;
 
 export interface ChangeOptions {
   /** Fold this change into the previous undo step. */

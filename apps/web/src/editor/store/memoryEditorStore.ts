@@ -1,6 +1,6 @@
 import type { MapDocument, Topic } from '@canopy/model';
 import { indexTopics, type TopicIndex } from '../document/topicIndex.ts';
-import type { ChangeOptions, EditorStore, TopicInsertOptions } from './editorStore.ts';
+import type { ChangeOptions, EditorStore, TopicDetails, TopicInsertOptions } from './editorStore.ts';
 
 export interface MemoryEditorStoreOptions {
   /** Id generator, injectable so tests are deterministic. */
@@ -114,6 +114,21 @@ export class MemoryEditorStore implements EditorStore {
     if ((topic.collapsed ?? false) === collapsed || topic.children.length === 0) return;
     this.commit(
       this.replaceTopic(topicId, (t) => ({ ...t, collapsed })),
+      options,
+    );
+  }
+
+  setTopicDetails(topicId: string, details: TopicDetails, options: ChangeOptions = {}): void {
+    this.require(topicId);
+    this.commit(
+      this.replaceTopic(topicId, (t) => {
+        const next: Topic = { ...t };
+        for (const key of Object.keys(details) as (keyof TopicDetails)[]) {
+          if (details[key] === undefined) delete next[key];
+          else Object.assign(next, { [key]: details[key] });
+        }
+        return next;
+      }),
       options,
     );
   }

@@ -63,4 +63,49 @@ export async function launchOfflineBrowser(): Promise<LaunchedBrowser> {
   };
 }
 
+export interface LocalBrowser {
+  browser: Browser;
+  /** A fresh context (its own cookies and storage: one person) with the same-origin guard, and its first page. */
+  newPage(): Promise<{ context: BrowserContext; page: Page }>;
+  /** URLs of requests that were blocked because they left `origin` (and were not data: or blob:). */
+  blockedRequests: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A browser that may talk to one local origin (a Canopy started by e2e/support/server.ts) and nothing else: every
+ * other request is blocked and recorded, so a page that reached out to the internet fails its test.
+ */
+export async function launchLocalBrowser(origin: string): Promise<LocalBrowser> {
+  const allowed = new URL(origin).origin;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const blockedRequests: string[] = [];
+  return {
+    browser,
+    blockedRequests,
+    async newPage() {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      await context.route('**/*', async (route) => {
+        const url = route.request().url();
+        if (url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === allowed) {
+          await route.continue();
+        } else {
+          blockedRequests.push(url);
+          await route.abort('blockedbyclient');
+        }
+      });
+      const page = await context.newPage();
+      page.on('websocket', (ws) => {
+        if (new URL(ws.url()).host !== new URL(allowed).host) blockedRequests.push(ws.url());
+      });
+      return { context, page };
+    },
+    close: () => browser.close(),
+  };
+}
+
 export type { Browser };

@@ -1,0 +1,168 @@
+/**
+ * Starts a real Canopy server for browser tests: the same entry as `npm start` (`canopy serve` from
+ * apps/server/bin/canopy.mjs, after scripts/ensure-web-build.mjs), as a child process on a free port, with its
+ * own temporary data folder (SQLite and file blobs, the embedded defaults) and mail delivered over SMTP to an
+ * in-process mailbox. `stop()` sends SIGTERM, waits for the graceful shutdown and removes the data folder.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMailbox, type Mailbox } from './mailbox.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface CanopyServer {
+  /** http://127.0.0.1:<port>, also the server's public URL (the links in mails point here). */
+  readonly url: string;
+  readonly mailbox: Mailbox;
+  readonly dataDir: string;
+  /** Every line the process printed (stdout and stderr), for diagnostics and printed links. */
+  readonly output: string[];
+  /** Waits until a printed line matches, e.g. the operator's one-time setup link. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra CANOPY_* variables (e.g. CANOPY_BOOTSTRAP_ADMIN_EMAIL); they win over the harness's own. */
+  env?: Record<string, string>;
+  /** Skip scripts/ensure-web-build.mjs (API-only tests). */
+  skipWebBuild?: boolean;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const address = probe.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
+let webBuilt = false;
+/** Builds apps/web when dist is missing or stale, once per test process (the script itself is idempotent). */
+export function ensureWebBuild(): void {
+  if (webBuilt) return;
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'ensure-web-build.mjs')], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error(`scripts/ensure-web-build.mjs failed (${r.status ?? r.signal})`);
+  webBuilt = true;
+}
+
+/** The parent's environment without any CANOPY_* setting, so a developer's shell cannot change the test server. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CANOPY_')) env[k] = v;
+  return env;
+}
+
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `canopy exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.join('\n')}`,
+      );
+    }
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`canopy was not ready within ${timeoutMs} ms:\n${output.join('\n')}`);
+}
+
+export async function startCanopy(options: StartOptions = {}): Promise<CanopyServer> {
+  if (!options.skipWebBuild) ensureWebBuild();
+  const mailbox = await startMailbox();
+  const dataDir = mkdtempSync(join(tmpdir(), 'canopy-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'server', 'bin', 'canopy.mjs'), 'serve'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...cleanEnv(),
+      CANOPY_PORT: String(port),
+      CANOPY_HOST: '127.0.0.1',
+      CANOPY_PUBLIC_URL: url,
+      CANOPY_DATA_DIR: dataDir,
+      CANOPY_SMTP_URL: mailbox.url,
+      CANOPY_LOG_LEVEL: 'warn',
+      // A short grace period: the browser's keep-alive and WebSocket connections must not hold up stop().
+      CANOPY_SHUTDOWN_GRACE_MS: '2000',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const waiters = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    waiters.forEach((w) => w());
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = once(child, 'exit');
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await mailbox.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitReady(url, child, output, 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    url,
+    mailbox,
+    dataDir,
+    output,
+    waitForOutput(pattern, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (const line of output) {
+            const m = pattern.exec(line);
+            if (m) {
+              waiters.delete(check);
+              clearTimeout(timer);
+              resolve(m);
+              return;
+            }
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no output line matched ${String(pattern)}:\n${output.join('\n')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    stop,
+  };
+}

@@ -18,7 +18,7 @@ export async function hmacSha256(key: Uint8Array, message: Uint8Array): Promise<
     false,
     ['sign'],
   );
-  return new Uint8Array(await subtle().sign('HMAC', cryptoKey, message));
+  return new Uint8Array(await subtle().sign('HMAC', cryptoKey, concatBytes(message)));
 }
 
 /** PBKDF2-HMAC-SHA256 of the UTF-8 password, 32 bytes. */

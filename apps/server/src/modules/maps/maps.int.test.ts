@@ -23,7 +23,7 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     const call = (
-      method: 'GET' | 'POST' | 'DELETE',
+      method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
       url: string,
       headers: Record<string, string>,
       payload?: unknown,
@@ -88,6 +88,24 @@ for (const dialect of dialectsUnderTest()) {
       expect(
         (await call('GET', '/maps', bob)).json<{ items: { id: string; role: string }[] }>().items,
       ).toContainEqual(expect.objectContaining({ id, role: 'editor' }));
+    });
+
+    it('renames a map (owner or editor, not viewer): the list and the document title follow', async () => {
+      const { id } = (await call('POST', '/maps', alice, { title: 'Draft' })).json<{ id: string }>();
+      const renamed = await call('PATCH', `/maps/${id}`, alice, { title: 'Final plan' });
+      expect(renamed.statusCode).toBe(200);
+      expect(renamed.json()).toMatchObject({ id, title: 'Final plan', role: 'owner' });
+      const listed = (await call('GET', '/maps', alice)).json<{ items: { id: string; title: string }[] }>();
+      expect(listed.items.find((m) => m.id === id)?.title).toBe('Final plan');
+      const doc = (await call('GET', `/maps/${id}/document`, alice)).json<{ title: string }>();
+      expect(doc.title).toBe('Final plan');
+
+      await call('POST', `/maps/${id}/shares`, alice, { email: 'bob@t1', role: 'viewer' });
+      expect((await call('PATCH', `/maps/${id}`, bob, { title: 'Mine now' })).statusCode).toBe(403);
+      await call('POST', `/maps/${id}/shares`, alice, { email: 'bob@t1', role: 'editor' });
+      expect((await call('PATCH', `/maps/${id}`, bob, { title: 'Ours' })).statusCode).toBe(200);
+      expect((await call('PATCH', `/maps/${id}`, alice, { title: '' })).statusCode).toBe(400);
+      expect((await call('PATCH', `/maps/${id}`, mallory, { title: 'x' })).statusCode).toBe(404);
     });
 
     it('saves named versions and restores one as a new change', async () => {

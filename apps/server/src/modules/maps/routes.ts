@@ -13,6 +13,7 @@ import {
   MapIdParams,
   MapList,
   MapSummary,
+  RenameMapBody,
   RestoreResult,
   Share,
   ShareBody,
@@ -83,6 +84,21 @@ export function installMapRoutes(
       },
     },
     async (request) => service.document(await caller(request), request.params.id),
+  );
+
+  app.patch(
+    '/maps/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Rename a map (owner or editor): a change to the document title, like an edit',
+        params: MapIdParams,
+        body: RenameMapBody,
+        response: { 200: MapSummary },
+      },
+    },
+    async (request) => service.rename(await caller(request), request.params.id, request.body.title),
   );
 
   app.delete(

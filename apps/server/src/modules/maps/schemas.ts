@@ -27,6 +27,10 @@ export const CreateMapBody = Type.Object(
   { title: Type.String({ maxLength: 1000 }) },
   { additionalProperties: false },
 );
+export const RenameMapBody = Type.Object(
+  { title: Type.String({ minLength: 1, maxLength: 1000 }) },
+  { additionalProperties: false },
+);
 export const MapList = Type.Object({ items: Type.Array(MapSummary) });
 
 export const ShareBody = Type.Object(

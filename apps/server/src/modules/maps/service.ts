@@ -128,6 +128,31 @@ export class MapsService {
     };
   }
 
+  /**
+   * Renames a map: the title is part of the document, so this is a change in the update log (live rooms and
+   * offline replicas merge it like an edit), and the row's copy follows at once so the list shows it.
+   */
+  async rename(caller: Caller, mapId: string, title: string): Promise<MapSummary> {
+    await this.requireRole(caller, mapId, ['owner', 'editor']);
+    const loaded = await this.content.load(caller.tenantId, mapId);
+    if (!loaded) throw mapNotFound();
+    const before = loaded.map.versionVector();
+    try {
+      loaded.map.setTitle(title);
+    } catch (err) {
+      throw documentInvalid(err instanceof Error ? err.message : String(err));
+    }
+    const update = loaded.map.exportUpdatesSince(before);
+    if (!update.ok) throw documentInvalid(update.error.message);
+    const appended = await this.content.append(caller.tenantId, mapId, [
+      { accountId: caller.accountId, data: update.value },
+    ]);
+    if (appended.kind === 'gone') throw mapNotFound();
+    await this.repo(caller, (repo) => repo.setTitle(mapId, title));
+    for (const l of this.listeners) l.contentChanged?.(caller.tenantId, mapId);
+    return this.get(caller, mapId);
+  }
+
   async document(caller: Caller, mapId: string): Promise<MapDocument> {
     await this.requireRole(caller, mapId, ['owner', 'editor', 'viewer']);
     const loaded = await this.content.load(caller.tenantId, mapId);

@@ -1,4 +1,5 @@
 import type { LayoutKind } from './layout/types.ts';
+import { TOPIC_PANEL_ID, useTopicPanelOpen } from './panel/panelVisibility.ts';
 
 interface Props {
   readonly kind: LayoutKind;
@@ -18,6 +19,7 @@ const KINDS: readonly { kind: LayoutKind; label: string }[] = [
 ];
 
 export function EditorToolbar(props: Props) {
+  const [panelOpen, setPanelOpen] = useTopicPanelOpen();
   return (
     <div className="editor-toolbar" role="toolbar" aria-label="Map tools">
       <div className="segmented" role="group" aria-label="Layout">
@@ -54,6 +56,16 @@ export function EditorToolbar(props: Props) {
           Redo
         </button>
       </div>
+      <button
+        type="button"
+        aria-pressed={panelOpen}
+        aria-controls={TOPIC_PANEL_ID}
+        aria-keyshortcuts="Alt+Enter"
+        title="Topic details: notes, links, markers, task, tags (Alt+Enter)"
+        onClick={() => setPanelOpen(!panelOpen)}
+      >
+        Details
+      </button>
       <details className="shortcuts">
         <summary>Keyboard</summary>
         <dl>
@@ -77,6 +89,10 @@ export function EditorToolbar(props: Props) {
           <dd>undo, redo</dd>
           <dt>Ctrl/⌘ + − 0</dt>
           <dd>zoom in, out, fit</dd>
+          <dt>Alt+Enter</dt>
+          <dd>show / hide the details panel (Esc in it: back to the map)</dd>
+          <dt>Ctrl/⌘ B, I, U, K</dt>
+          <dd>in a note: bold, italic, underline, link</dd>
           <dt>Shift+Tab</dt>
           <dd>leave the map</dd>
         </dl>

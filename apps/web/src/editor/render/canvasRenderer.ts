@@ -6,6 +6,7 @@ import { collapsedBadge } from './badges.ts';
 import type { Scene } from './scene.ts';
 import { contentOrigin, type TopicVisual, type TopicVisuals } from './topicStyle.ts';
 import { drawIcons } from './icons.ts';
+import { drawIndicators } from './indicators.ts';
 import { drawBoundaries, drawDragFeedback, drawRelationships } from './overlays.ts';
 import { BACKGROUND, MIN_READABLE_PX, SELECTION } from './theme.ts';
 import type { ViewTransform } from './viewTransform.ts';
@@ -264,6 +265,9 @@ export class CanvasRenderer {
       const visual = this.visuals.get(box.topic, box.depth);
       if (!simple && box.topic.image) this.drawImage(box, visual, box.topic.image.ref);
       if (!simple && visual.icons.length > 0) drawIcons(this.ctx, box, visual);
+      if (!simple && visual.indicators.length > 0) {
+        drawIndicators(this.ctx, box, visual, scene.branchColor.get(box.id)!);
+      }
       if (box.id === editingId || visual.fontSize * scale < MIN_READABLE_PX) continue;
       const group = byFont.get(visual.font);
       if (group) group.push({ box, visual });

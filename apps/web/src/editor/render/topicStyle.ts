@@ -22,6 +22,8 @@ const LEVELS: readonly LevelStyle[] = [
 
 export const ICON_SIZE = 16;
 export const ICON_GAP = 4;
+export const INDICATOR_SIZE = 14;
+export const INDICATOR_GAP = 3;
 export const LINE_HEIGHT = 1.3;
 const MAX_IMAGE = { width: 160, height: 120 };
 const DEFAULT_IMAGE = { width: 96, height: 72 };
@@ -39,9 +41,14 @@ export interface TopicVisual {
   readonly radius: number;
   /** Icon glyph ids drawn before the text: task priority and progress first, then the topic's icons. */
   readonly icons: readonly string[];
+  /** Small badges after the text saying that the side panel has more: notes, links, tags, task details. */
+  readonly indicators: readonly Indicator[];
   readonly image: Size | null;
   readonly size: Size;
 }
+
+/** What a topic carries beyond its text, shown as a badge after the text (the side panel shows the content). */
+export type Indicator = 'notes' | 'link' | 'tags' | 'task';
 
 export function levelStyle(depth: number): LevelStyle {
   return LEVELS[Math.min(depth, LEVELS.length - 1)]!;
@@ -57,6 +64,28 @@ export function topicIcons(topic: Topic): string[] {
     if (!icons.includes(icon)) icons.push(icon);
   }
   return icons.slice(0, MAX_ICONS);
+}
+
+/** The badges after a topic's text; the task badge only when priority and progress (drawn as icons) are not set. */
+export function topicIndicators(topic: Topic): Indicator[] {
+  const indicators: Indicator[] = [];
+  if (topic.notesHtml) indicators.push('notes');
+  if (topic.links?.length) indicators.push('link');
+  if (topic.tags?.length) indicators.push('tags');
+  const task = topic.task;
+  if (
+    task &&
+    task.priority === undefined &&
+    task.progress === undefined &&
+    (task.startDate || task.dueDate || task.resources?.length || task.durationMinutes !== undefined)
+  ) {
+    indicators.push('task');
+  }
+  return indicators;
+}
+
+function indicatorsWidth(count: number): number {
+  return count === 0 ? 0 : count * (INDICATOR_SIZE + INDICATOR_GAP) + INDICATOR_GAP;
 }
 
 function imageSize(topic: Topic): Size | null {
@@ -97,10 +126,16 @@ export class TopicVisuals {
     const lineHeight = Math.round(fontSize * LINE_HEIGHT);
     const icons = topicIcons(topic);
     const iconsWidth = icons.length === 0 ? 0 : icons.length * (ICON_SIZE + ICON_GAP);
+    const indicators = topicIndicators(topic);
     const image = imageSize(topic);
     const textWidth = Math.max(MIN_TEXT_WIDTH, Math.ceil(text.width));
-    const contentWidth = Math.max(iconsWidth + textWidth, image?.width ?? 0);
-    const textHeight = Math.max(text.lines.length * lineHeight, icons.length > 0 ? ICON_SIZE : 0);
+    const rowWidth = iconsWidth + textWidth + indicatorsWidth(indicators.length);
+    const contentWidth = Math.max(rowWidth, image?.width ?? 0);
+    const textHeight = Math.max(
+      text.lines.length * lineHeight,
+      icons.length > 0 ? ICON_SIZE : 0,
+      indicators.length > 0 ? INDICATOR_SIZE : 0,
+    );
     const contentHeight = textHeight + (image ? image.height + level.padY : 0);
     return {
       font,
@@ -111,26 +146,46 @@ export class TopicVisuals {
       padY: level.padY,
       radius: level.radius,
       icons,
+      indicators,
       image,
       size: { width: contentWidth + 2 * level.padX, height: contentHeight + 2 * level.padY },
     };
   }
 }
 
-/** Where a box's icons, text and image start: the icon+text row is centred in the box, below the image. */
+/**
+ * Where a box's icons, text, indicators and image start: the icons+text+indicators row is centred in the box,
+ * below the image. `rowTop`/`rowHeight` bound that row (icons and indicators are centred on it).
+ */
 export function contentOrigin(
   box: Rect,
   visual: TopicVisual,
-): { iconsLeft: number; textLeft: number; textTop: number } {
+): {
+  iconsLeft: number;
+  textLeft: number;
+  textTop: number;
+  indicatorsLeft: number;
+  rowTop: number;
+  rowHeight: number;
+} {
   const iconsWidth = visual.icons.length * (ICON_SIZE + ICON_GAP);
-  const rowWidth = iconsWidth + visual.text.width;
+  const rowWidth = iconsWidth + visual.text.width + indicatorsWidth(visual.indicators.length);
   const iconsLeft = box.x + (box.width - rowWidth) / 2;
   const imageHeight = visual.image ? visual.image.height + visual.padY : 0;
   const rowHeight = Math.max(
     visual.text.lines.length * visual.lineHeight,
     visual.icons.length > 0 ? ICON_SIZE : 0,
+    visual.indicators.length > 0 ? INDICATOR_SIZE : 0,
   );
-  const textTop =
-    box.y + visual.padY + imageHeight + (rowHeight - visual.text.lines.length * visual.lineHeight) / 2;
-  return { iconsLeft, textLeft: iconsLeft + iconsWidth, textTop };
+  const rowTop = box.y + visual.padY + imageHeight;
+  const textTop = rowTop + (rowHeight - visual.text.lines.length * visual.lineHeight) / 2;
+  const textLeft = iconsLeft + iconsWidth;
+  return {
+    iconsLeft,
+    textLeft,
+    textTop,
+    indicatorsLeft: textLeft + visual.text.width + INDICATOR_GAP,
+    rowTop,
+    rowHeight,
+  };
 }

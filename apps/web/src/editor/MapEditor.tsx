@@ -15,6 +15,7 @@ import { commandForKey, detectPlatform, type EditorCommand } from './keyboard/co
 import { executeCommand, finishEdit, type EditSession, type ViewAction } from './keyboard/executeCommand.ts';
 import { useBranchClipboard } from './keyboard/useBranchClipboard.ts';
 import type { LayoutKind, MapLayout } from './layout/types.ts';
+import { TopicSidePanel } from './panel/TopicSidePanel.tsx';
 import { createCanvasTextMeasure } from './render/browserMeasure.ts';
 import { usePointerGestures } from './pointer/usePointerGestures.ts';
 import { CanvasRenderer, type DragFeedback, type FrameStats } from './render/canvasRenderer.ts';
@@ -267,6 +268,14 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
           />
         )}
       </div>
+      <TopicSidePanel
+        store={store}
+        topicId={selected}
+        onSelectTopic={(id) => {
+          revealRef.current = true;
+          setSelectedId(id);
+        }}
+      />
       <p id="map-keys-help" className="visually-hidden">
         Arrow keys move between topics. Enter adds a topic after this one, Tab adds a subtopic, F2 or typing
         edits the text, Space collapses or expands, Delete removes the topic, Control Z undoes. Shift Tab

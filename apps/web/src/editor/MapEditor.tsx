@@ -9,6 +9,10 @@ import {
   type KeyboardEvent,
 } from 'react';
 import { AccessibleTopicTree } from './a11y/AccessibleTopicTree.tsx';
+import type { Collaborator } from './collab/presence.ts';
+import { PresenceLayer, presenceMarks } from './collab/presenceOverlay.ts';
+import './collab/presence.css';
+import { isWriteCommand, withoutWrites } from './collab/readOnly.ts';
 import { indexTopics, pathTo } from './document/topicIndex.ts';
 import { EditorToolbar } from './EditorToolbar.tsx';
 import { commandForKey, detectPlatform, type EditorCommand } from './keyboard/commands.ts';
@@ -40,7 +44,15 @@ export interface MapEditorProps {
   readonly initialLayout?: LayoutKind;
   /** Called after every painted frame, with what it cost (the status line, the benchmark). */
   readonly onFrame?: (stats: FrameStats) => void;
+  /** Viewing only (a viewer's role): navigation, zoom and copy work; nothing that changes the map is offered. */
+  readonly readOnly?: boolean;
+  /** Other people in the map; their selections are drawn as rings with their names. */
+  readonly collaborators?: readonly Collaborator[];
+  /** Called when the (shown) selection changes, e.g. to tell the others. */
+  readonly onSelectionChange?: (topicId: string) => void;
 }
+
+const NOBODY: readonly Collaborator[] = [];
 
 const ZOOM_STEP = 1.25;
 
@@ -49,7 +61,15 @@ const ZOOM_STEP = 1.25;
  * in-place text field. React renders only when the document, the layout kind, the selection or the edit change;
  * panning and zooming update a ref and repaint on the next animation frame without rendering React.
  */
-export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame }: MapEditorProps) {
+export function MapEditor({
+  store,
+  resolveImage,
+  initialLayout = 'map',
+  onFrame,
+  readOnly = false,
+  collaborators = NOBODY,
+  onSelectionChange,
+}: MapEditorProps) {
   const doc = useSyncExternalStore(store.subscribe, store.getDocument);
   const [kind, setKind] = useState<LayoutKind>(initialLayout);
   const [selectedId, setSelectedId] = useState(doc.root.id);
@@ -60,20 +80,26 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
   const scene = useMemo(() => buildScene(doc, kind, visuals), [doc, kind, visuals]);
   const index = useMemo(() => indexTopics(doc), [doc]);
   const selected = visibleSelection(scene.layout, index, selectedId, doc.root.id);
+  const marks = useMemo(
+    () => presenceMarks(collaborators, scene.layout, index),
+    [collaborators, scene, index],
+  );
 
   const surfaceRef = useRef<HTMLDivElement | null>(null);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const treeRef = useRef<HTMLDivElement | null>(null);
   const fieldRef = useRef<HTMLTextAreaElement | null>(null);
   const rendererRef = useRef<CanvasRenderer | null>(null);
+  const presenceCanvasRef = useRef<HTMLCanvasElement | null>(null);
+  const presenceRef = useRef<PresenceLayer | null>(null);
   const viewRef = useRef<ViewTransform>({ scale: 1, x: 0, y: 0 });
   const sizeRef = useRef({ width: 0, height: 0 });
   const frameRef = useRef(0);
   const revealRef = useRef(false);
   const shownKindRef = useRef<LayoutKind | null>(null);
   const dragFeedback = useRef<DragFeedback | undefined>(undefined);
-  const drawState = useRef({ scene, selected, edit, onFrame, index });
-  drawState.current = { scene, selected, edit, onFrame, index };
+  const drawState = useRef({ scene, selected, edit, onFrame, index, marks });
+  drawState.current = { scene, selected, edit, onFrame, index, marks };
 
   const draw = useCallback(() => {
     const renderer = rendererRef.current;
@@ -86,6 +112,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
       editingId: s.edit?.topicId ?? null,
       drag: dragFeedback.current,
     });
+    presenceRef.current?.draw(s.marks, s.scene.layout, viewRef.current);
     placeField(fieldRef.current, s.scene, s.edit, viewRef.current, visuals);
     s.onFrame?.(stats);
   }, [visuals]);
@@ -116,10 +143,12 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
       requestDraw();
     });
     rendererRef.current = new CanvasRenderer(canvas, visuals, images);
+    presenceRef.current = new PresenceLayer(presenceCanvasRef.current!);
     const resize = () => {
       const { width, height } = surface.getBoundingClientRect();
       sizeRef.current = { width, height };
       rendererRef.current?.resize(width, height, window.devicePixelRatio || 1);
+      presenceRef.current?.resize(width, height, window.devicePixelRatio || 1);
       if (shownKindRef.current === null) {
         shownKindRef.current = drawState.current.scene.layout.kind;
         viewRef.current = openingView(drawState.current.scene.layout, width, height);
@@ -152,7 +181,9 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
       if (box) viewRef.current = revealRect(viewRef.current, box, width, height);
     }
     draw();
-  }, [scene, selected, edit, draw]);
+  }, [scene, selected, edit, marks, draw]);
+
+  useEffect(() => onSelectionChange?.(selected), [selected, onSelectionChange]);
 
   // Wheel zoom needs a non-passive listener to keep the page from scrolling.
   useEffect(() => {
@@ -180,6 +211,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
 
   const run = useCallback(
     (command: EditorCommand) => {
+      if (readOnly && isWriteCommand(command)) return;
       const outcome = executeCommand(
         store,
         drawState.current.scene.layout,
@@ -191,7 +223,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
       if (outcome.edit) setEdit(outcome.edit);
       if (outcome.view) applyViewAction(outcome.view);
     },
-    [store, applyViewAction],
+    [store, applyViewAction, readOnly],
   );
 
   useBranchClipboard(store, treeRef, () => drawState.current.selected, run);
@@ -212,8 +244,9 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     treeRef.current?.focus({ preventScroll: true });
   };
 
+  const gestureStore = useMemo(() => (readOnly ? withoutWrites(store) : store), [store, readOnly]);
   const pointer = usePointerGestures({
-    store,
+    store: gestureStore,
     viewRef,
     treeRef,
     dragFeedback,
@@ -221,15 +254,17 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
     current: () => drawState.current,
     requestDraw,
     select: setSelectedId,
-    edit: (box) => setEdit({ topicId: box.id, initialText: box.topic.text, replace: false, isNew: false }),
+    edit: (box) => {
+      if (!readOnly) setEdit({ topicId: box.id, initialText: box.topic.text, replace: false, isNew: false });
+    },
   });
   return (
     <div className="map-editor">
       <EditorToolbar
         kind={kind}
         zoomPercent={zoomPercent}
-        canUndo={store.canUndo()}
-        canRedo={store.canRedo()}
+        canUndo={!readOnly && store.canUndo()}
+        canRedo={!readOnly && store.canRedo()}
         onKind={setKind}
         onZoom={applyViewAction}
         onUndo={() => run({ type: 'undo' })}
@@ -246,6 +281,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
           onPointerCancel={pointer.onPointerCancel}
           onDoubleClick={pointer.onDoubleClick}
         />
+        <canvas ref={presenceCanvasRef} className="presence-canvas" aria-hidden="true" />
         <AccessibleTopicTree
           doc={doc}
           index={index}
@@ -271,6 +307,7 @@ export function MapEditor({ store, resolveImage, initialLayout = 'map', onFrame 
       <TopicSidePanel
         store={store}
         topicId={selected}
+        readOnly={readOnly}
         onSelectTopic={(id) => {
           revealRef.current = true;
           setSelectedId(id);

@@ -1,54 +1,125 @@
-import { useMemo } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { collabTicket } from '../api/collab.ts';
 import type { ApiClient } from '../api/client.ts';
+import { ApiError } from '../api/problem.ts';
 import { Link } from '../app/Link.tsx';
+import { PresenceChips, SaveIndicator } from '../editor/collab/CollabHeader.tsx';
+import type { CollabSession, CollabView } from '../editor/collab/collabSession.ts';
 import { MapEditor } from '../editor/MapEditor.tsx';
 import type { ImageUrlResolver } from '../editor/render/imageCache.ts';
-import { MemoryEditorStore } from '../editor/store/memoryEditorStore.ts';
-import { ProblemAlert } from '../ui/forms.tsx';
-import { useApiQuery } from '../ui/useApiQuery.ts';
+import type { CollabEditorStore } from '../editor/store/collabEditorStore.ts';
 import { SignInPrompt } from './SignInPrompt.tsx';
 
 /** No blob endpoint is defined yet (API.md); images show as placeholders until one is. */
 const resolveMapImage: ImageUrlResolver = () => undefined;
 
+type Opening =
+  | { status: 'opening' }
+  | { status: 'signed-out' }
+  | { status: 'failed'; message: string }
+  | { status: 'open'; session: CollabSession };
+
 /**
- * Opens a cloud map. Until co-editing lands (WebSocket + the Loro model), the document is loaded once with
- * `GET /maps/{id}/document` into the in-memory store, and the page says that edits are not saved.
+ * Opens a cloud map for live co-editing: a ticket, then the map's socket (collab/collabSession.ts). Edits are
+ * saved as they are made; the header says whether they are (Saved / Syncing… / Offline) and who else is here.
  */
 export function EditorPage({ api, mapId }: { api: ApiClient; mapId: string }) {
-  const [doc] = useApiQuery(`map:${mapId}`, () => api.maps.document(mapId));
-  const store = useMemo(() => (doc.status === 'ready' ? new MemoryEditorStore(doc.data) : null), [doc]);
-  if (doc.status === 'loading') {
-    return (
-      <main className="editor-page">
-        <p role="status">Opening the map…</p>
-      </main>
+  const [opening, setOpening] = useState<Opening>({ status: 'opening' });
+
+  useEffect(() => {
+    let session: CollabSession | undefined;
+    let live = true;
+    // The collab module brings the model and Loro's WebAssembly; only this page loads it.
+    Promise.all([api.me.get(), import('../editor/collab/collabSession.ts')]).then(
+      ([me, { CollabSession }]) => {
+        if (!live) return;
+        session = new CollabSession({
+          mapId,
+          ticket: (id) => collabTicket(api, id),
+          name: `${me.firstName} ${me.lastName}`.trim() || me.email,
+          origin: window.location.origin,
+        });
+        session.connect();
+        session.announce();
+        setOpening({ status: 'open', session });
+      },
+      (error: unknown) => {
+        if (!live) return;
+        if (error instanceof ApiError && error.status === 401) setOpening({ status: 'signed-out' });
+        else
+          setOpening({ status: 'failed', message: error instanceof Error ? error.message : String(error) });
+      },
     );
-  }
-  if (doc.status === 'error' || !store) {
+    return () => {
+      live = false;
+      session?.close();
+    };
+  }, [api, mapId]);
+
+  if (opening.status === 'open') return <OpenMap session={opening.session} mapId={mapId} />;
+  return (
+    <main className="editor-page padded">
+      <p>
+        <Link to={{ page: 'maps' }}>← Your maps</Link>
+      </p>
+      {opening.status === 'opening' && <p role="status">Opening the map…</p>}
+      {opening.status === 'signed-out' && <SignInPrompt next={`/maps/${encodeURIComponent(mapId)}`} />}
+      {opening.status === 'failed' && (
+        <div className="alert" role="alert">
+          <p>The map could not be opened: {opening.message}</p>
+        </div>
+      )}
+    </main>
+  );
+}
+
+function OpenMap({ session, mapId }: { session: CollabSession; mapId: string }) {
+  const view: CollabView = useSyncExternalStore(session.subscribe, session.getView);
+  const onSelectionChange = useCallback((topicId: string) => session.setSelection(topicId), [session]);
+  const { store, refusal } = view;
+  if (!store) {
     return (
       <main className="editor-page padded">
         <p>
           <Link to={{ page: 'maps' }}>← Your maps</Link>
         </p>
-        {doc.status === 'error' && doc.problem.status === 401 ? (
-          <SignInPrompt next={`/maps/${encodeURIComponent(mapId)}`} />
-        ) : (
-          <ProblemAlert problem={doc.status === 'error' ? doc.problem : null} />
-        )}
+        {refusal ? <RefusalAlert refusal={refusal} mapId={mapId} /> : <p role="status">Opening the map…</p>}
       </main>
     );
   }
+  const readOnly = view.role === 'viewer' || refusal !== undefined;
   return (
     <main className="editor-page">
       <header className="editor-header">
         <Link to={{ page: 'maps' }}>← Maps</Link>
-        <h1>{store.getDocument().title}</h1>
-        <p className="notice" role="status">
-          Read from the server; co-editing is not connected yet, so changes stay in this tab.
-        </p>
+        <MapTitle store={store} />
+        {readOnly && <p className="view-only">View only</p>}
+        <PresenceChips collaborators={view.collaborators} />
+        <SaveIndicator indicator={view.indicator} />
       </header>
-      <MapEditor store={store} resolveImage={resolveMapImage} />
+      {refusal && <RefusalAlert refusal={refusal} mapId={mapId} />}
+      <MapEditor
+        store={store}
+        resolveImage={resolveMapImage}
+        readOnly={readOnly}
+        collaborators={view.collaborators}
+        onSelectionChange={onSelectionChange}
+      />
     </main>
+  );
+}
+
+/** The title follows the map: someone else may rename it. */
+function MapTitle({ store }: { store: CollabEditorStore }) {
+  const doc = useSyncExternalStore(store.subscribe, store.getDocument);
+  return <h1>{doc.title || 'Untitled map'}</h1>;
+}
+
+function RefusalAlert({ refusal, mapId }: { refusal: NonNullable<CollabView['refusal']>; mapId: string }) {
+  if (refusal.reason === 'signedOut') return <SignInPrompt next={`/maps/${encodeURIComponent(mapId)}`} />;
+  return (
+    <div className="alert collab-refusal" role="alert">
+      <p>{refusal.message}</p>
+    </div>
   );
 }

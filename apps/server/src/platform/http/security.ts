@@ -11,7 +11,9 @@ import { rateLimited } from '../errors.ts';
 
 export const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
+  // 'wasm-unsafe-eval' lets a page compile WebAssembly (Loro, the co-editing model, in the editor); it does not
+  // allow eval or inline scripts. docs/security.md says why it is needed and what it does not open.
+  scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
   styleSrc: ["'self'"],
   imgSrc: ["'self'", 'data:', 'blob:'],
   fontSrc: ["'self'"],

@@ -1,0 +1,197 @@
+import {
+  CloseCode,
+  CollabClient,
+  type ConnectionStatus,
+  type Role,
+  type SaveState,
+  type WebSocketConstructor,
+} from '@canopy/sdk';
+import { ApiError } from '../../api/problem.ts';
+import { COLLAB_UNDO_STEPS, CollabEditorStore } from '../store/collabEditorStore.ts';
+import { collaboratorFrom, presenceState, throttleLatest, type Collaborator } from './presence.ts';
+
+/**
+ * One open map in the browser: the CollabClient (socket, reconnects, offline queue), the editor store over its
+ * replica, and the state the page shows (indicator, role, refusals, who is here), as an external store for
+ * React's useSyncExternalStore. This module pulls in the model and so Loro's WebAssembly: the editor page
+ * imports it lazily, so that the other pages never load it.
+ */
+
+/** Why the map cannot be opened or edited any further; `signedOut` asks the person to sign in again. */
+export type Refusal = 'forbidden' | 'notFound' | 'signedOut' | 'failed';
+
+export interface CollabView {
+  /** The editor store, once the first welcome has brought the map. */
+  readonly store: CollabEditorStore | undefined;
+  readonly indicator: 'saved' | 'syncing' | 'offline';
+  readonly role: Role | undefined;
+  readonly refusal: { readonly reason: Refusal; readonly message: string } | undefined;
+  readonly collaborators: readonly Collaborator[];
+}
+
+export interface CollabSessionOptions {
+  readonly mapId: string;
+  /** A fresh ticket for every (re)connect; rejects with ApiError when the server refuses. */
+  readonly ticket: (mapId: string) => Promise<{ url: string }>;
+  /** The name shown to the others. */
+  readonly name: string;
+  /** The page's origin, e.g. `https://canopy.example`; the socket goes to the same host over ws/wss. */
+  readonly origin: string;
+  /** The browser's by default. */
+  readonly WebSocket?: WebSocketConstructor;
+}
+
+/** Selection changes go out at most this often (arrow-key repeat would otherwise flood the room). */
+const SELECTION_INTERVAL_MS = 80;
+
+export class CollabSession {
+  private readonly client: CollabClient;
+  private view: CollabView = {
+    store: undefined,
+    indicator: 'syncing',
+    role: undefined,
+    refusal: undefined,
+    collaborators: [],
+  };
+  private readonly listeners = new Set<() => void>();
+  private selection: string | null = null;
+  private readonly sendSelection: (selection: string | null) => void;
+
+  constructor(private readonly options: CollabSessionOptions) {
+    this.client = new CollabClient({
+      url: () => this.socketUrl(),
+      // The DOM's handler types take Event where the SDK's portable interface says unknown; same object.
+      WebSocket: options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor),
+      mapOptions: { maxUndoSteps: COLLAB_UNDO_STEPS },
+    });
+    this.sendSelection = throttleLatest(SELECTION_INTERVAL_MS, (selection) =>
+      this.client.setPresence(presenceState(this.options.name, selection)),
+    );
+    this.client.on('load', (map) => {
+      const store = new CollabEditorStore(map);
+      store.setReadOnly(!this.canWrite());
+      this.update({ store });
+    });
+    this.client.on('status', () => this.update({ indicator: this.indicator() }));
+    this.client.on('save', () => this.update({ indicator: this.indicator() }));
+    this.client.on('role', (role) => {
+      this.view.store?.setReadOnly(role === 'viewer');
+      this.update({ role });
+    });
+    this.client.on('presence', (peers) => {
+      const collaborators = [...peers.values()]
+        .map(collaboratorFrom)
+        .filter((c): c is Collaborator => c !== undefined)
+        .sort((a, b) => a.session - b.session);
+      this.update({ collaborators });
+    });
+    this.client.on('error', (problem) => {
+      if (problem.closeCode === CloseCode.forbidden) this.refuse('forbidden', problem.message);
+      else if (problem.closeCode === CloseCode.notFound) this.refuse('notFound', problem.message);
+      else if (problem.closeCode === CloseCode.unauthenticated) this.refuse('signedOut', problem.message);
+      else if (problem.closeCode !== undefined) this.refuse('failed', problem.message);
+    });
+    // The network may go away without the socket noticing for a long time (no packets, no close): trust the
+    // browser's own signal, drop the socket now and let the client reconnect (with backoff) once it can.
+    window.addEventListener('offline', this.onBrowserOffline);
+    window.addEventListener('online', this.onBrowserOnline);
+  }
+
+  getView = (): CollabView => this.view;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  connect(): void {
+    this.client.connect();
+  }
+
+  /** Own selection, for the others' rings; throttled, and repeated after every reconnect by the client. */
+  setSelection(topicId: string | null): void {
+    if (topicId === this.selection) return;
+    this.selection = topicId;
+    this.sendSelection(topicId);
+  }
+
+  /** Announces who this is before anything is selected, so the others' header lists them at once. */
+  announce(): void {
+    this.client.setPresence(presenceState(this.options.name, this.selection));
+  }
+
+  close(): void {
+    window.removeEventListener('offline', this.onBrowserOffline);
+    window.removeEventListener('online', this.onBrowserOnline);
+    this.client.close();
+    this.view.store?.dispose();
+    this.listeners.clear();
+  }
+
+  /** For tests and "work offline": drop the socket as a network failure would. */
+  goOffline(): void {
+    this.client.disconnect();
+  }
+
+  private readonly onBrowserOffline = () => {
+    if (this.client.status !== 'closed') this.client.disconnect();
+  };
+
+  private readonly onBrowserOnline = () => {
+    if (this.client.status === 'offline') this.client.connect();
+  };
+
+  private async socketUrl(): Promise<string> {
+    try {
+      const { url } = await this.options.ticket(this.options.mapId);
+      const origin = new URL(this.options.origin);
+      origin.protocol = origin.protocol === 'https:' ? 'wss:' : 'ws:';
+      return new URL(url, origin).href;
+    } catch (error) {
+      if (error instanceof ApiError && [401, 403, 404].includes(error.status)) {
+        const reason = error.status === 401 ? 'signedOut' : error.status === 403 ? 'forbidden' : 'notFound';
+        this.refuse(reason, error.message);
+        this.client.close();
+      }
+      throw error;
+    }
+  }
+
+  private canWrite(): boolean {
+    const role = this.client.role;
+    return role === 'editor' || role === 'owner';
+  }
+
+  private indicator(): CollabView['indicator'] {
+    const status: ConnectionStatus = this.client.status;
+    const save: SaveState = this.client.saveState;
+    if (status === 'online') return save === 'saved' ? 'saved' : 'syncing';
+    if (status === 'syncing') return 'syncing';
+    // Before the first welcome the page says "Opening the map…"; after it, no socket means offline.
+    return this.view.store ? 'offline' : 'syncing';
+  }
+
+  private refuse(reason: Refusal, detail: string): void {
+    if (this.view.refusal) return;
+    this.view.store?.setReadOnly(true);
+    this.update({ refusal: { reason, message: refusalMessage(reason, detail) } });
+  }
+
+  private update(patch: Partial<CollabView>): void {
+    this.view = { ...this.view, ...patch };
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+function refusalMessage(reason: Refusal, detail: string): string {
+  switch (reason) {
+    case 'forbidden':
+      return 'This map is not shared with you (or no longer is). Ask its owner to share it with you.';
+    case 'notFound':
+      return 'This map does not exist, or it was deleted.';
+    case 'signedOut':
+      return 'Your session has ended. Sign in again to keep editing.';
+    case 'failed':
+      return `The map cannot be opened: ${detail || 'the server closed the connection'}.`;
+  }
+}

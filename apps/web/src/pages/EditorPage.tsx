@@ -94,7 +94,7 @@ function OpenMap({ session, mapId }: { session: CollabSession; mapId: string }) 
         <Link to={{ page: 'maps' }}>← Maps</Link>
         <MapTitle store={store} />
         {readOnly && <p className="view-only">View only</p>}
-        <PresenceChips collaborators={view.collaborators} />
+        <HeaderPresence store={store} collaborators={view.collaborators} />
         <SaveIndicator indicator={view.indicator} />
       </header>
       {refusal && <RefusalAlert refusal={refusal} mapId={mapId} />}
@@ -113,6 +113,23 @@ function OpenMap({ session, mapId }: { session: CollabSession; mapId: string }) 
 function MapTitle({ store }: { store: CollabEditorStore }) {
   const doc = useSyncExternalStore(store.subscribe, store.getDocument);
   return <h1>{doc.title || 'Untitled map'}</h1>;
+}
+
+/** The chips name the topic each person has selected, so they follow the map too. */
+function HeaderPresence({
+  store,
+  collaborators,
+}: {
+  store: CollabEditorStore;
+  collaborators: CollabView['collaborators'];
+}) {
+  // Rendered again on every change of the map, so that the names of the selected topics follow it.
+  useSyncExternalStore(store.subscribe, store.getDocument);
+  const topicText = (id: string) => {
+    const topic = store.topic(id);
+    return topic && (topic.text || 'Untitled topic');
+  };
+  return <PresenceChips collaborators={collaborators} topicText={topicText} />;
 }
 
 function RefusalAlert({ refusal, mapId }: { refusal: NonNullable<CollabView['refusal']>; mapId: string }) {

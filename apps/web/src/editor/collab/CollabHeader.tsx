@@ -20,23 +20,35 @@ export function SaveIndicator({ indicator }: { indicator: CollabView['indicator'
   );
 }
 
-/** Who else is in the map, each in the colour of their ring on the canvas. */
-export function PresenceChips({ collaborators }: { collaborators: readonly Collaborator[] }) {
+/**
+ * Who else is in the map, each in the colour of their ring on the canvas, and (for screen readers and the
+ * tooltip) which topic they have selected.
+ */
+export function PresenceChips({
+  collaborators,
+  topicText,
+}: {
+  collaborators: readonly Collaborator[];
+  topicText: (topicId: string) => string | undefined;
+}) {
   if (collaborators.length === 0) return null;
   return (
     <ul className="presence-chips" aria-label="Also in this map">
-      {collaborators.map((c) => (
-        <li
-          key={c.session}
-          className="presence-chip"
-          style={{ borderColor: c.color }}
-          data-account={c.accountId}
-          title={c.selection ? `${c.name} (has a topic selected)` : c.name}
-        >
-          <span className="presence-dot" style={{ background: c.color }} aria-hidden="true" />
-          {c.name}
-        </li>
-      ))}
+      {collaborators.map((c) => {
+        const on = c.selection === null ? undefined : topicText(c.selection);
+        return (
+          <li
+            key={c.session}
+            className="presence-chip"
+            style={{ borderColor: c.color }}
+            title={on === undefined ? c.name : `${c.name}: on “${on}”`}
+          >
+            <span className="presence-dot" style={{ background: c.color }} aria-hidden="true" />
+            {c.name}
+            {on !== undefined && <span className="visually-hidden">, on “{on}”</span>}
+          </li>
+        );
+      })}
     </ul>
   );
 }

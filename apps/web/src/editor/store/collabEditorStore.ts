@@ -61,6 +61,12 @@ export class CollabEditorStore implements EditorStore {
     return this.snapshot.doc;
   };
 
+  /** One topic of the current snapshot (summary topics included), without indexing the whole map. */
+  topic(id: string): Topic | undefined {
+    this.getDocument();
+    return this.snapshot.topics.get(id);
+  }
+
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

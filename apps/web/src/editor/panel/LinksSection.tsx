@@ -77,69 +77,79 @@ export function LinksSection({ topicId, links, index, readOnly, onChange, onSele
       ) : (
         <p className="panel-empty">No links.</p>
       )}
-      <fieldset className="panel-add" disabled={readOnly}>
-        <legend className="visually-hidden">Add a link</legend>
-        <div className="segmented small" role="radiogroup" aria-label="Link to">
-          <button type="button" role="radio" aria-checked={kind === 'url'} onClick={() => setKind('url')}>
-            Web address
-          </button>
-          <button type="button" role="radio" aria-checked={kind === 'topic'} onClick={() => setKind('topic')}>
-            Topic
-          </button>
-        </div>
-        {kind === 'url' ? (
-          <form
-            className="panel-stack"
-            onSubmit={(e) => {
-              e.preventDefault();
-              addUrl();
-            }}
-          >
-            <label htmlFor={`${id}-url`}>Address</label>
-            <input
-              id={`${id}-url`}
-              inputMode="url"
-              value={url}
-              placeholder="https://…"
-              aria-invalid={error !== null}
-              aria-describedby={error ? `${id}-error` : undefined}
-              onChange={(e) => setUrl(e.target.value)}
-            />
-            <label htmlFor={`${id}-title`}>Title (optional)</label>
-            <input id={`${id}-title`} value={title} onChange={(e) => setTitle(e.target.value)} />
-            {error && (
-              <p id={`${id}-error`} className="panel-error" role="alert">
-                {error}
-              </p>
-            )}
-            <button type="submit" disabled={url.trim() === ''}>
-              Add link
+      <details className="panel-add">
+        <summary>Add a link</summary>
+        <fieldset disabled={readOnly}>
+          <legend className="visually-hidden">Add a link</legend>
+          <div className="segmented small" role="radiogroup" aria-label="Link to">
+            <button type="button" role="radio" aria-checked={kind === 'url'} onClick={() => setKind('url')}>
+              Web address
             </button>
-          </form>
-        ) : (
-          <div className="panel-stack">
-            <label htmlFor={`${id}-topic`}>Find a topic</label>
-            <input
-              id={`${id}-topic`}
-              type="search"
-              value={query}
-              onChange={(e) => setQuery(e.target.value)}
-            />
-            {matches.length > 0 && (
-              <ul className="panel-list topic-matches" aria-label="Matching topics">
-                {matches.map((m) => (
-                  <li key={m.id}>
-                    <button type="button" onClick={() => addTopic(m.id)}>
-                      Link to “{m.text || 'Untitled'}”
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            )}
-            {query.trim() !== '' && matches.length === 0 && <p className="panel-empty">No topic matches.</p>}
+            <button
+              type="button"
+              role="radio"
+              aria-checked={kind === 'topic'}
+              onClick={() => setKind('topic')}
+            >
+              Topic
+            </button>
           </div>
-        )}
-      </fieldset>
+          {kind === 'url' ? (
+            <form
+              className="panel-stack"
+              onSubmit={(e) => {
+                e.preventDefault();
+                addUrl();
+              }}
+            >
+              <label htmlFor={`${id}-url`}>Address</label>
+              <input
+                id={`${id}-url`}
+                inputMode="url"
+                value={url}
+                placeholder="https://…"
+                aria-invalid={error !== null}
+                aria-describedby={error ? `${id}-error` : undefined}
+                onChange={(e) => setUrl(e.target.value)}
+              />
+              <label htmlFor={`${id}-title`}>Title (optional)</label>
+              <input id={`${id}-title`} value={title} onChange={(e) => setTitle(e.target.value)} />
+              {error && (
+                <p id={`${id}-error`} className="panel-error" role="alert">
+                  {error}
+                </p>
+              )}
+              <button type="submit" disabled={url.trim() === ''}>
+                Add link
+              </button>
+            </form>
+          ) : (
+            <div className="panel-stack">
+              <label htmlFor={`${id}-topic`}>Find a topic</label>
+              <input
+                id={`${id}-topic`}
+                type="search"
+                value={query}
+                onChange={(e) => setQuery(e.target.value)}
+              />
+              {matches.length > 0 && (
+                <ul className="panel-list topic-matches" aria-label="Matching topics">
+                  {matches.map((m) => (
+                    <li key={m.id}>
+                      <button type="button" onClick={() => addTopic(m.id)}>
+                        Link to “{m.text || 'Untitled'}”
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {query.trim() !== '' && matches.length === 0 && (
+                <p className="panel-empty">No topic matches.</p>
+              )}
+            </div>
+          )}
+        </fieldset>
+      </details>
     </div>
   );
 }

@@ -63,6 +63,11 @@ export function TopicSidePanel({ store, topicId, readOnly = false, onSelectTopic
     return () => document.removeEventListener('keydown', onKeyDown);
   }, []);
 
+  // Another topic's details start at the top (its notes), not where the last one was scrolled to.
+  useEffect(() => {
+    panelRef.current?.scrollTo?.({ top: 0 });
+  }, [topicId]);
+
   useEffect(() => {
     if (open && focusOnOpen.current) panelRef.current?.focus();
     focusOnOpen.current = false;

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,22 +44,45 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
 let webBuilt = false;
 /** Builds apps/web when dist is missing or stale, once per test process (the script itself is idempotent). */
 export function ensureWebBuild(): void {
   if (webBuilt) return;
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'ensure-web-build.mjs')], {
     cwd: REPO_ROOT,
+    // Without Vitest's NODE_ENV=test, which would make Vite bundle React's development build.
+    env: cleanEnv(),
     stdio: 'inherit',
   });
   if (r.status !== 0) throw new Error(`scripts/ensure-web-build.mjs failed (${r.status ?? r.signal})`);
+  // The script lets the server start without the app when the build fails; a browser test must not then run
+  // against an older build, so a stale dist is an error here.
+  const web = join(REPO_ROOT, 'apps', 'web');
+  const built = join(web, 'dist', 'index.html');
+  if (!existsSync(built) || statSync(built).mtimeMs < newestMtime(join(web, 'src'))) {
+    throw new Error('apps/web did not build (see the output above); the browser tests need the current app');
+  }
   webBuilt = true;
 }
 
-/** The parent's environment without any CANOPY_* setting, so a developer's shell cannot change the test server. */
+/**
+ * The parent's environment without CANOPY_* settings (a developer's shell must not change the test server) and
+ * without Vitest's own variables (NODE_ENV=test, VITEST*), so the build and the server run as `npm start` would.
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CANOPY_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('CANOPY_') && !k.startsWith('VITEST') && k !== 'NODE_ENV' && k !== 'TEST') env[k] = v;
+  }
   return env;
 }
 

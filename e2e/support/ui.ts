@@ -25,6 +25,6 @@ export async function signInThroughUi(
 
 /** Signs out with the app's own button (in the header). */
 export async function signOutThroughUi(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 }

@@ -1,6 +1,18 @@
-import type { MapDocument } from '@canopy/model';
 import { ApiError, networkProblem, problemFrom } from './problem.ts';
-import type { Account, MapSummary, Me, Session, SessionInfo, TotpEnrollment } from './types.ts';
+import { mapsApi } from './maps.ts';
+import { signInWithSrp } from './srpSignIn.ts';
+import type {
+  Account,
+  Invitation,
+  Me,
+  Org,
+  OrgMember,
+  Session,
+  SessionInfo,
+  SignUpInput,
+  TotpEnrollment,
+} from './types.ts';
+import type { UploadTransport } from './upload.ts';
 
 /** Where the CSRF token that login returns is kept between page loads and tabs (like the session cookie). */
 export interface CsrfTokenStore {
@@ -8,18 +20,29 @@ export interface CsrfTokenStore {
   set(token: string | null): void;
 }
 
+/** The org the person acts in (sent as `x-canopy-org`); null means their home org. */
+export interface OrgStore {
+  get(): string | null;
+  set(orgId: string | null): void;
+}
+
 export interface ApiClientOptions {
   /** `/api/v1` when served by the Canopy server (same origin). */
   readonly baseUrl: string;
   readonly fetch?: typeof fetch;
   readonly csrf?: CsrfTokenStore;
+  readonly org?: OrgStore;
+  /** Sends imports with upload progress; XMLHttpRequest in the browser, a fake in tests. */
+  readonly upload?: UploadTransport;
 }
 
 /** Header that carries the CSRF token, both in the login response and on state-changing requests. */
 export const CSRF_HEADER = 'x-csrf-token';
+/** Header that picks the org a request acts in (API: the home org when absent). */
+export const ORG_HEADER = 'x-canopy-org';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
@@ -31,12 +54,21 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 export function createApiClient(options: ApiClientOptions) {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const csrf = options.csrf ?? localStorageCsrf();
+  const org = options.org ?? localStorageOrg();
 
-  async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  /** The headers every request carries: CSRF on state-changing ones, and the chosen org. */
+  function headersFor(method: Method): Record<string, string> {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
     const token = csrf.get();
     if (token && !SAFE_METHODS.has(method)) headers[CSRF_HEADER] = token;
+    const orgId = org.get();
+    if (orgId) headers[ORG_HEADER] = orgId;
+    return headers;
+  }
+
+  async function send(method: Method, path: string, body?: unknown): Promise<Response> {
+    const headers = headersFor(method);
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
       response = await doFetch(`${options.baseUrl}${path}`, {
@@ -55,29 +87,51 @@ export function createApiClient(options: ApiClientOptions) {
     }
     const fromHeader = response.headers.get(CSRF_HEADER);
     if (fromHeader) csrf.set(fromHeader);
+    return response;
+  }
+
+  async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    const response = await send(method, path, body);
     if (response.status === 204 || response.headers.get('content-length') === '0') return undefined as T;
     const type = response.headers.get('content-type') ?? '';
     return (type.includes('json') ? await response.json() : await response.text()) as T;
   }
 
+  const keepSession = (session: Session) => {
+    if (session.csrfToken) csrf.set(session.csrfToken);
+    // A new sign-in starts in the person's home org.
+    org.set(null);
+    return session;
+  };
+
   return {
     request,
+    baseUrl: options.baseUrl,
+    org,
     accounts: {
-      create: (input: { email: string; password: string; firstName: string; lastName: string }) =>
-        request<Account>('POST', '/accounts', input),
+      create: (input: SignUpInput) => request<Account>('POST', '/accounts', input),
       verify: (token: string) => request<unknown>('POST', '/accounts/verify', { token }),
+      setupOperator: (token: string, input: SignUpInput) =>
+        request<Account>('POST', '/setup/operator', { token, ...input }),
     },
     sessions: {
-      create: async (input: { email: string; password: string; totp?: string }) => {
-        const session = await request<Session>('POST', '/sessions', input);
-        if (session.csrfToken) csrf.set(session.csrfToken);
-        return session;
-      },
+      /** The password form of `POST /sessions` (the fallback when the server offers no SRP). */
+      create: async (input: { email: string; password: string; totp?: string }) =>
+        keepSession(await request<Session>('POST', '/sessions', input)),
+      /** SRP-6a sign-in (the password never leaves the browser); see srpSignIn.ts. */
+      signIn: async (input: { email: string; password: string; totp?: string }) =>
+        keepSession(await signInWithSrp(request, input)),
+      reauthenticate: (input: { password: string; totp?: string }) =>
+        request<{ reauthenticatedUntil: string }>('POST', '/sessions/current/reauth', input),
       deleteCurrent: async () => {
-        await request<void>('DELETE', '/sessions/current');
-        csrf.set(null);
+        try {
+          await request<void>('DELETE', '/sessions/current');
+        } finally {
+          csrf.set(null);
+          org.set(null);
+        }
       },
-      list: () => request<SessionInfo[]>('GET', '/sessions'),
+      list: () => request<SessionInfo[] | { items: SessionInfo[] }>('GET', '/sessions').then(itemsOf),
       revoke: (id: string) => request<void>('DELETE', `/sessions/${encodeURIComponent(id)}`),
     },
     password: {
@@ -90,20 +144,32 @@ export function createApiClient(options: ApiClientOptions) {
       enrollTotp: () => request<TotpEnrollment>('POST', '/me/mfa/totp'),
       confirmTotp: (code: string) =>
         request<{ recoveryCodes: string[] }>('POST', '/me/mfa/totp/confirm', { code }),
+      disableTotp: () => request<void>('DELETE', '/me/mfa/totp'),
     },
-    maps: {
-      list: () => request<MapSummary[] | { items: MapSummary[] }>('GET', '/maps').then(itemsOf),
-      create: (title: string) => request<MapSummary>('POST', '/maps', { title }),
-      get: (id: string) => request<MapSummary>('GET', `/maps/${encodeURIComponent(id)}`),
-      document: (id: string) => request<MapDocument>('GET', `/maps/${encodeURIComponent(id)}/document`),
-      remove: (id: string) => request<void>('DELETE', `/maps/${encodeURIComponent(id)}`),
+    orgs: {
+      members: (orgId: string) => request<OrgMember[]>('GET', `/orgs/${encodeURIComponent(orgId)}/members`),
+      invite: (orgId: string, email: string, role: 'admin' | 'member') =>
+        request<Invitation>('POST', `/orgs/${encodeURIComponent(orgId)}/invitations`, { email, role }),
+      acceptInvitation: (token: string) => request<Org>('POST', '/invitations/accept', { token }),
     },
+    maps: mapsApi({ baseUrl: options.baseUrl, request, send, headersFor, upload: options.upload }),
   };
 }
 
-/** `GET /maps` may answer with a bare array or a page object; the app wants the array. */
-function itemsOf<T>(body: T[] | { items: T[] }): T[] {
+/** A list may come as a bare array or a page object (`{items}`); the app wants the array. */
+export function itemsOf<T>(body: T[] | { items: T[] }): T[] {
   return Array.isArray(body) ? body : body.items;
+}
+
+function storageSlot(key: string) {
+  return {
+    get: () => (typeof localStorage === 'undefined' ? null : localStorage.getItem(key)),
+    set: (value: string | null) => {
+      if (typeof localStorage === 'undefined') return;
+      if (value) localStorage.setItem(key, value);
+      else localStorage.removeItem(key);
+    },
+  };
 }
 
 /**
@@ -112,13 +178,9 @@ function itemsOf<T>(body: T[] | { items: T[] }): T[] {
  * another site, which cannot read our storage.
  */
 function localStorageCsrf(): CsrfTokenStore {
-  const key = 'canopy.csrf';
-  return {
-    get: () => (typeof localStorage === 'undefined' ? null : localStorage.getItem(key)),
-    set: (token) => {
-      if (typeof localStorage === 'undefined') return;
-      if (token) localStorage.setItem(key, token);
-      else localStorage.removeItem(key);
-    },
-  };
+  return storageSlot('canopy.csrf');
+}
+
+function localStorageOrg(): OrgStore {
+  return storageSlot('canopy.org');
 }

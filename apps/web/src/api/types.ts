@@ -1,5 +1,5 @@
-// The response shapes this app reads, from API.md. Written by hand until packages/sdk publishes its typed
-// client; then these types come from there (and from the server's schemas) and this file goes.
+// The response shapes this app reads, from API.md and the server's schemas. Written by hand until packages/sdk
+// publishes its typed client; then these types come from there and this file goes.
 
 export interface Account {
   readonly id: string;
@@ -7,6 +7,13 @@ export interface Account {
   readonly firstName: string;
   readonly lastName: string;
   readonly emailVerified: boolean;
+}
+
+export interface SignUpInput {
+  readonly email: string;
+  readonly password: string;
+  readonly firstName: string;
+  readonly lastName: string;
 }
 
 export interface Session {
@@ -17,9 +24,25 @@ export interface Session {
   readonly csrfToken?: string;
 }
 
+export interface Org {
+  readonly id: string;
+  readonly name: string;
+  readonly personal?: boolean;
+  readonly role: 'admin' | 'member' | string;
+}
+
+export interface OrgMember {
+  readonly accountId: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly role: 'admin' | 'member';
+}
+
 export interface Me extends Account {
   readonly mfaEnabled?: boolean;
-  readonly orgs?: readonly { id: string; name: string; personal?: boolean; role: string }[];
+  readonly operator?: boolean;
+  readonly orgs?: readonly Org[];
 }
 
 /** One of the caller's live sessions (`GET /sessions`). */
@@ -32,14 +55,55 @@ export interface SessionInfo {
   readonly current: boolean;
 }
 
+export type MapRole = 'owner' | 'editor' | 'viewer';
+export type ShareRole = 'editor' | 'viewer';
+
 export interface MapSummary {
   readonly id: string;
   readonly title: string;
+  readonly createdAt?: string;
   readonly updatedAt?: string;
-  readonly role?: 'owner' | 'editor' | 'viewer';
+  readonly role?: MapRole;
 }
+
+/** `GET /maps/{id}/shares` (the server names the account; email and name when it sends them). */
+export interface MapShare {
+  readonly accountId: string;
+  readonly role: ShareRole;
+  readonly createdAt?: string;
+  readonly email?: string;
+  readonly name?: string;
+}
+
+export interface ImportResult {
+  readonly id: string;
+  readonly title: string;
+  readonly warnings: readonly string[];
+}
+
+/** The formats of `GET /maps/{id}/export?format=` (API.md), with what a person calls them. */
+export const EXPORT_FORMATS = [
+  { format: 'mmap', label: 'MindManager (.mmap)' },
+  { format: 'xmind', label: 'XMind (.xmind)' },
+  { format: 'mm', label: 'FreeMind (.mm)' },
+  { format: 'opml', label: 'OPML outline (.opml)' },
+  { format: 'md', label: 'Markdown (.md)' },
+  { format: 'json', label: 'Canopy JSON (.json)' },
+  { format: 'html', label: 'Interactive web page (.html)' },
+] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]['format'];
+
+/** The file types `POST /maps/import` reads (API.md). */
+export const IMPORT_EXTENSIONS = ['.mmap', '.xmind', '.mm', '.opml', '.md', '.json'] as const;
 
 export interface TotpEnrollment {
   readonly secret: string;
   readonly otpauthUrl: string;
+}
+
+export interface Invitation {
+  readonly id: string;
+  readonly email: string;
+  readonly role: 'admin' | 'member';
+  readonly expiresAt: string;
 }

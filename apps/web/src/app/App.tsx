@@ -8,8 +8,10 @@ import {
 } from '../pages/AuthPages.tsx';
 import { DemoPage } from '../pages/DemoPage.tsx';
 import { EditorPage } from '../pages/EditorPage.tsx';
+import { InvitationPage } from '../pages/InvitationPage.tsx';
 import { MapsPage } from '../pages/MapsPage.tsx';
 import { SettingsPage } from '../pages/SettingsPage.tsx';
+import { SetupPage } from '../pages/SetupPage.tsx';
 import { AppLayout } from './AppLayout.tsx';
 import { Link } from './Link.tsx';
 import { useRoute } from './router.ts';
@@ -35,9 +37,13 @@ export function App({ api }: { api: ApiClient }) {
       return <DemoPage key={route.topics} topics={route.topics} />;
     case 'settings':
       return <SettingsPage api={api} />;
+    case 'setup':
+      return <SetupPage api={api} token={route.token} />;
+    case 'invitation':
+      return <InvitationPage api={api} token={route.token} />;
     case 'not-found':
       return (
-        <AppLayout current="other">
+        <AppLayout current="other" api={api}>
           <h1>Page not found</h1>
           <p>
             Nothing lives at <code>{route.path}</code>. <Link to={{ page: 'maps' }}>Go to your maps</Link>.

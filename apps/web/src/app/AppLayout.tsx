@@ -1,12 +1,18 @@
 import type { ReactNode } from 'react';
+import type { ApiClient } from '../api/client.ts';
+import { ProblemAlert, useSubmit } from '../ui/forms.tsx';
 import { Link } from './Link.tsx';
+import { navigate } from './router.ts';
 
 export function AppLayout({
   children,
   current,
+  api,
 }: {
   children: ReactNode;
   current: 'maps' | 'settings' | 'other';
+  /** With the client, the header offers "Sign out". */
+  api?: ApiClient;
 }) {
   return (
     <div className="app-layout">
@@ -27,8 +33,31 @@ export function AppLayout({
             </li>
           </ul>
         </nav>
+        {api && <SignOutButton api={api} />}
       </header>
       <main className="app-main">{children}</main>
     </div>
+  );
+}
+
+/** Ends this browser's session (`DELETE /sessions/current`) and returns to the sign-in page. */
+export function SignOutButton({ api }: { api: ApiClient }) {
+  const signOut = useSubmit(async () => {
+    try {
+      await api.sessions.deleteCurrent();
+    } catch (error) {
+      // Already signed out (expired or revoked elsewhere) is what the person wanted anyway.
+      if (!(error instanceof Error && 'status' in error && error.status === 401)) throw error;
+    }
+    navigate({ page: 'sign-in' });
+    return true;
+  });
+  return (
+    <form className="sign-out" onSubmit={signOut.onSubmit}>
+      <button type="submit" disabled={signOut.pending}>
+        Sign out
+      </button>
+      <ProblemAlert problem={signOut.problem} />
+    </form>
   );
 }

@@ -12,6 +12,10 @@ describe('router', () => {
     ['/reset-password', '?token=t%2B1', { page: 'reset-password', token: 't+1' }],
     ['/maps/m%201', '', { page: 'editor', mapId: 'm 1' }],
     ['/settings', '', { page: 'settings' }],
+    // The paths of the links in the server's mails and its first-start log line.
+    ['/verify-email', '?token=v1', { page: 'verify', token: 'v1' }],
+    ['/setup', '?token=s1', { page: 'setup', token: 's1' }],
+    ['/invitations/accept', '?token=org%3Ai1', { page: 'invitation', token: 'org:i1' }],
     ['/demo', '?topics=10000', { page: 'demo', topics: 10000 }],
     ['/nope', '', { page: 'not-found', path: '/nope' }],
   ])('parses %s%s', (path, search, route) => {
@@ -25,6 +29,8 @@ describe('router', () => {
       { page: 'editor', mapId: 'id/with slash' },
       { page: 'demo', topics: 1000 },
       { page: 'settings' },
+      { page: 'setup', token: 'x y' },
+      { page: 'invitation', token: 'org:tok' },
     ];
     for (const route of routes) {
       const href = new URL(hrefFor(route), 'http://localhost');

@@ -11,6 +11,8 @@ export type Route =
   | { page: 'editor'; mapId: string }
   | { page: 'demo'; topics: number }
   | { page: 'settings' }
+  | { page: 'setup'; token: string }
+  | { page: 'invitation'; token: string }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -27,6 +29,7 @@ export function parseRoute(pathname: string, search: string): Route {
     case '/sign-up':
       return { page: 'sign-up' };
     case '/verify':
+    case '/verify-email': // the path in the server's verification mail
       return { page: 'verify', token: query.get('token') ?? '' };
     case '/forgot-password':
       return { page: 'forgot-password' };
@@ -34,6 +37,10 @@ export function parseRoute(pathname: string, search: string): Route {
       return { page: 'reset-password', token: query.get('token') ?? '' };
     case '/settings':
       return { page: 'settings' };
+    case '/setup': // the operator's one-time link, printed at the server's first start
+      return { page: 'setup', token: query.get('token') ?? '' };
+    case '/invitations/accept': // the link in an org invitation mail
+      return { page: 'invitation', token: query.get('token') ?? '' };
     case '/demo': {
       const topics = Number(query.get('topics') ?? '200');
       return {
@@ -55,6 +62,10 @@ export function hrefFor(route: Route): string {
       return `/verify?token=${encodeURIComponent(route.token)}`;
     case 'reset-password':
       return `/reset-password?token=${encodeURIComponent(route.token)}`;
+    case 'setup':
+      return `/setup?token=${encodeURIComponent(route.token)}`;
+    case 'invitation':
+      return `/invitations/accept?token=${encodeURIComponent(route.token)}`;
     case 'editor':
       return `/maps/${encodeURIComponent(route.mapId)}`;
     case 'demo':

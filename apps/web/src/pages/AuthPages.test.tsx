@@ -3,6 +3,7 @@ import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiClient } from '../api/client.ts';
+import { ApiError } from '../api/problem.ts';
 import { SignInPage, SignUpPage } from './AuthPages.tsx';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -66,30 +67,73 @@ async function submit() {
 
 const account = { id: 'a', email: 'ada@example.com', firstName: 'Ada', lastName: 'L', emailVerified: true };
 
+/** The page with its SRP sign-in replaced by a script (the protocol itself is tested in api/srpSignIn.test.ts). */
+function scriptedSignIn(outcomes: ('ok' | string)[]) {
+  const { api } = scriptedApi([]);
+  const calls: { email: string; password: string; totp?: string }[] = [];
+  const signIn = async (input: { email: string; password: string; totp?: string }) => {
+    calls.push(input);
+    const outcome = outcomes.shift() ?? 'ok';
+    if (outcome !== 'ok') {
+      throw new ApiError({ type: 'about:blank', title: outcome, status: 401, code: outcome });
+    }
+    return { token: 't', expiresAt: 'x', account };
+  };
+  return { api: { ...api, sessions: { ...api.sessions, signIn } }, calls };
+}
+
 describe('sign-in page', () => {
-  it('asks for the authenticator code when the server says mfa_required, then signs in', async () => {
-    const { api, sent } = scriptedApi([
-      { status: 401, body: { title: 'MFA required', status: 401, code: 'mfa_required' } },
-      { status: 201, body: { token: 't', expiresAt: 'x', account, csrfToken: 'c' } },
-    ]);
+  it('asks for the authenticator code when the server says mfa_required, then signs in with it', async () => {
+    const { api, calls } = scriptedSignIn(['mfa_required', 'ok']);
     act(() => root.render(<SignInPage api={api} next="/maps/m1" />));
     fill('Email', 'ada@example.com');
     fill('Password', 'pw');
     await submit();
-    expect(container.querySelector('[role=alert]')?.textContent).toContain(
-      'Enter the code from your authenticator app.',
-    );
-    fill('Authenticator code', '123456');
+    // Not an error: a second step.
+    expect(container.querySelector('[role=alert]')).toBeNull();
+    expect(container.textContent).toContain('This account uses two-step sign-in.');
+    fill('Authenticator code', '123 456');
     await submit();
-    expect(sent.map((s) => s.body)).toEqual([
+    expect(calls).toEqual([
       { email: 'ada@example.com', password: 'pw' },
       { email: 'ada@example.com', password: 'pw', totp: '123456' },
     ]);
     expect(window.location.pathname).toBe('/maps/m1');
   });
 
+  it('takes a recovery code instead, and says so when a code is wrong', async () => {
+    const { api, calls } = scriptedSignIn(['mfa_required', 'invalid_totp', 'ok']);
+    act(() => root.render(<SignInPage api={api} />));
+    fill('Email', 'ada@example.com');
+    fill('Password', 'pw');
+    await submit();
+    fill('Authenticator code', '000000');
+    await submit();
+    expect(container.querySelector('[role=alert]')!.textContent).toContain('That code is not right');
+    const toggle = [...container.querySelectorAll('button')].find((b) =>
+      b.textContent?.includes('recovery code'),
+    );
+    act(() => toggle!.click());
+    fill('Recovery code', 'abcd-efgh');
+    await submit();
+    expect(calls[2]).toEqual({ email: 'ada@example.com', password: 'pw', totp: 'abcd-efgh' });
+    expect(window.location.pathname).toBe('/maps');
+  });
+
+  it('shows wrong credentials in plain words with the code', async () => {
+    const { api } = scriptedSignIn(['invalid_credentials']);
+    act(() => root.render(<SignInPage api={api} />));
+    fill('Email', 'ada@example.com');
+    fill('Password', 'nope');
+    await submit();
+    const alert = container.querySelector('[role=alert]')!.textContent;
+    expect(alert).toContain('That email and password do not match an account.');
+    expect(alert).toContain('invalid_credentials');
+    expect(window.location.pathname).toBe('/sign-in');
+  });
+
   it('never follows a `next` that leaves the site', async () => {
-    const { api } = scriptedApi([{ status: 201, body: { token: 't', expiresAt: 'x', account } }]);
+    const { api } = scriptedSignIn(['ok']);
     act(() => root.render(<SignInPage api={api} next="//evil.example/x" />));
     fill('Email', 'ada@example.com');
     fill('Password', 'pw');

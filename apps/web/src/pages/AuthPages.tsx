@@ -6,9 +6,9 @@ import { navigate } from '../app/router.ts';
 import { Field, formSecret, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
 
 /** The server's rule (8 to 128 characters, not a common password); it has the last word (`weak_password`). */
-const PASSWORD_MIN = 8;
+export const PASSWORD_MIN = 8;
 
-function AuthLayout({ title, children }: { title: string; children: ReactNode }) {
+export function AuthLayout({ title, children }: { title: string; children: ReactNode }) {
   return (
     <main className="auth-page">
       <div className="auth-card">
@@ -21,42 +21,67 @@ function AuthLayout({ title, children }: { title: string; children: ReactNode })
 }
 
 export function SignInPage({ api, next }: { api: ApiClient; next?: string }) {
-  const [needsCode, setNeedsCode] = useState(false);
+  // After `mfa_required` the same form asks for a code; email and password stay filled in.
+  const [codeKind, setCodeKind] = useState<'none' | 'totp' | 'recovery'>('none');
   const form = useSubmit(async (data) => {
-    const totp = formText(data, 'totp');
+    const totp = formText(data, 'totp').replace(/\s+/g, '');
     try {
-      await api.sessions.create({
+      await api.sessions.signIn({
         email: formText(data, 'email'),
         password: formSecret(data, 'password'),
-        ...(totp ? { totp } : {}),
+        ...(codeKind !== 'none' && totp ? { totp } : {}),
       });
     } catch (error) {
-      if (error instanceof ApiError && (error.code === 'mfa_required' || error.code === 'invalid_totp')) {
-        setNeedsCode(true);
+      if (error instanceof ApiError && error.code === 'mfa_required' && codeKind === 'none') {
+        setCodeKind('totp');
+        return false;
       }
       throw error;
     }
     navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/maps');
     return true;
   });
+  const asking = codeKind !== 'none';
   return (
     <AuthLayout title="Sign in">
-      <form onSubmit={form.onSubmit} noValidate={false}>
+      <form onSubmit={form.onSubmit}>
         <Field label="Email" name="email" type="email" autoComplete="username" required />
         <Field label="Password" name="password" type="password" autoComplete="current-password" required />
-        {needsCode && (
-          <Field
-            label="Authenticator code"
-            name="totp"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            required
-            hint="Six digits from your authenticator app, or a recovery code."
-          />
+        {asking && (
+          <div className="mfa-step">
+            <p role="status">This account uses two-step sign-in.</p>
+            {codeKind === 'totp' ? (
+              <Field
+                key="totp"
+                label="Authenticator code"
+                name="totp"
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                required
+                hint="Six digits from your authenticator app."
+              />
+            ) : (
+              <Field
+                key="recovery"
+                label="Recovery code"
+                name="totp"
+                autoComplete="off"
+                required
+                hint="One of the recovery codes you saved; each works once."
+              />
+            )}
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => setCodeKind(codeKind === 'totp' ? 'recovery' : 'totp')}
+            >
+              {codeKind === 'totp' ? 'Use a recovery code instead' : 'Use the authenticator app instead'}
+            </button>
+          </div>
         )}
         <ProblemAlert problem={form.problem} />
         <button type="submit" className="primary" disabled={form.pending}>
-          {form.pending ? 'Signing in…' : 'Sign in'}
+          {form.pending ? 'Signing in…' : asking ? 'Verify and sign in' : 'Sign in'}
         </button>
       </form>
       <p className="auth-links">
@@ -128,6 +153,9 @@ export function SignUpPage({ api }: { api: ApiClient }) {
   );
 }
 
+/** One request per token even when React runs the effect twice (StrictMode in development): a token works once. */
+const verifying = new Map<string, Promise<unknown>>();
+
 export function VerifyPage({ api, token }: { api: ApiClient; token: string }) {
   const [state, setState] = useState<'pending' | 'done' | Problem>('pending');
   useEffect(() => {
@@ -136,7 +164,12 @@ export function VerifyPage({ api, token }: { api: ApiClient; token: string }) {
       return;
     }
     let live = true;
-    api.accounts.verify(token).then(
+    let pending = verifying.get(token);
+    if (!pending) {
+      pending = api.accounts.verify(token);
+      verifying.set(token, pending);
+    }
+    pending.then(
       () => live && setState('done'),
       (error: unknown) => live && setState(error instanceof ApiError ? error.problem : networkProblem(error)),
     );

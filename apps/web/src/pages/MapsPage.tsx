@@ -1,64 +1,97 @@
+import { useState } from 'react';
 import type { ApiClient } from '../api/client.ts';
+import type { Me } from '../api/types.ts';
 import { AppLayout } from '../app/AppLayout.tsx';
 import { Link } from '../app/Link.tsx';
 import { navigate } from '../app/router.ts';
 import { Field, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
 import { useApiQuery } from '../ui/useApiQuery.ts';
+import { ImportDropZone } from './maps/ImportDropZone.tsx';
+import { MapRow } from './maps/MapRow.tsx';
 import { SignInPrompt } from './SignInPrompt.tsx';
 
+/** The org requests act in: the chosen one, else the home org (the personal org made at sign-up). */
+export function currentOrgId(api: ApiClient, me: Me | undefined): string | undefined {
+  const chosen = api.org.get();
+  if (chosen && me?.orgs?.some((o) => o.id === chosen)) return chosen;
+  return me?.orgs?.find((o) => o.personal)?.id ?? me?.orgs?.[0]?.id;
+}
+
 export function MapsPage({ api }: { api: ApiClient }) {
-  const [maps, reload] = useApiQuery('maps', () => api.maps.list());
+  // Changing org reloads everything below: maps, members and shares all belong to one org.
+  const [orgKey, setOrgKey] = useState(() => api.org.get() ?? 'home');
+  const [me] = useApiQuery(`me:${orgKey}`, () => api.me.get());
+  const [maps, reload] = useApiQuery(`maps:${orgKey}`, () => api.maps.list());
+  const orgId = currentOrgId(api, me.status === 'ready' ? me.data : undefined);
+  const [members] = useApiQuery(`members:${orgId ?? ''}`, () =>
+    orgId ? api.orgs.members(orgId).catch(() => []) : Promise.resolve([]),
+  );
   const create = useSubmit(async (data) => {
     const map = await api.maps.create(formText(data, 'title') || 'Untitled map');
     navigate({ page: 'editor', mapId: map.id });
     return map;
   });
-  const remove = useSubmit(async (data) => {
-    await api.maps.remove(formText(data, 'id'));
-    reload();
-    return true;
-  });
+  const switchOrg = (id: string) => {
+    const home = me.status === 'ready' ? me.data.orgs?.find((o) => o.personal)?.id : undefined;
+    api.org.set(id === home ? null : id);
+    setOrgKey(api.org.get() ?? 'home');
+  };
+  const orgs = me.status === 'ready' ? (me.data.orgs ?? []) : [];
+
   return (
-    <AppLayout current="maps">
-      <h1>Your maps</h1>
-      {maps.status === 'error' && maps.problem.status === 401 ? (
-        <SignInPrompt next="/maps" />
-      ) : (
-        <>
-          <form className="inline-form" onSubmit={create.onSubmit}>
-            <Field label="New map title" name="title" />
-            <button type="submit" className="primary" disabled={create.pending}>
-              Create map
-            </button>
-          </form>
-          <ProblemAlert problem={create.problem ?? remove.problem} />
-          {maps.status === 'loading' && <p role="status">Loading your maps…</p>}
-          {maps.status === 'error' && <ProblemAlert problem={maps.problem} />}
-          {maps.status === 'ready' && maps.data.length === 0 && <p>No maps yet. Create one above.</p>}
-          {maps.status === 'ready' && maps.data.length > 0 && (
-            <ul className="map-list">
-              {maps.data.map((m) => (
-                <li key={m.id}>
-                  <Link to={{ page: 'editor', mapId: m.id }}>{m.title}</Link>
-                  {m.updatedAt && (
-                    <span className="muted"> · edited {new Date(m.updatedAt).toLocaleString()}</span>
-                  )}
-                  <form onSubmit={remove.onSubmit}>
-                    <input type="hidden" name="id" value={m.id} />
-                    <button type="submit" className="danger" aria-label={`Delete ${m.title}`}>
-                      Delete
-                    </button>
-                  </form>
-                </li>
-              ))}
-            </ul>
+    <AppLayout current="maps" api={api}>
+      <ImportDropZone api={api} onImported={reload}>
+        <div className="page-heading">
+          <h1>Your maps</h1>
+          {orgs.length > 1 && orgId && (
+            <div className="field org-switch">
+              <label htmlFor="org-switch">Organisation</label>
+              <select id="org-switch" value={orgId} onChange={(e) => switchOrg(e.currentTarget.value)}>
+                {orgs.map((o) => (
+                  <option key={o.id} value={o.id}>
+                    {o.personal ? `${o.name} (personal)` : o.name}
+                  </option>
+                ))}
+              </select>
+            </div>
           )}
-        </>
-      )}
-      <p className="muted">
-        No server yet? <Link to={{ page: 'demo', topics: 200 }}>Open a demo map</Link> (kept in this tab
-        only).
-      </p>
+        </div>
+        {maps.status === 'error' && maps.problem.status === 401 ? (
+          <SignInPrompt next="/maps" />
+        ) : (
+          <>
+            <form className="inline-form" onSubmit={create.onSubmit}>
+              <Field label="New map title" name="title" />
+              <button type="submit" className="primary" disabled={create.pending}>
+                Create map
+              </button>
+            </form>
+            <ProblemAlert problem={create.problem} />
+            {maps.status === 'loading' && <p role="status">Loading your maps…</p>}
+            {maps.status === 'error' && <ProblemAlert problem={maps.problem} />}
+            {maps.status === 'ready' && maps.data.length === 0 && (
+              <p>No maps yet. Create one above, or drop a file here to import it.</p>
+            )}
+            {maps.status === 'ready' && maps.data.length > 0 && (
+              <ul className="map-list" aria-label="Maps">
+                {maps.data.map((m) => (
+                  <MapRow
+                    key={m.id}
+                    api={api}
+                    map={m}
+                    members={members.status === 'ready' ? members.data : []}
+                    onChanged={reload}
+                  />
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+        <p className="muted">
+          Just looking? <Link to={{ page: 'demo', topics: 200 }}>Open a demo map</Link> (kept in this tab
+          only).
+        </p>
+      </ImportDropZone>
     </AppLayout>
   );
 }

@@ -31,6 +31,23 @@ const MESSAGES: Record<string, string> = {
   weak_password: 'Choose a longer or less common password (8 to 128 characters).',
   unauthenticated: 'Please sign in first.',
   network_error: 'Canopy could not be reached. Check your connection, or whether the server is running.',
+  invalid_token: 'This link is not valid: it was used already, has expired, or is wrong.',
+  reauthentication_required: 'For this change, confirm your password first.',
+  srp_verification_failed: 'Sign-in could not be completed safely. You were not signed in.',
+  // Map import (packages/formats' codes) and sharing.
+  unsupported_format: 'Canopy cannot read this kind of file. Import .mmap, .xmind, .mm, .opml, .md or .json.',
+  invalid_file: 'The file is damaged or is not what its name says, so it could not be read.',
+  too_large: 'The file is too large to import.',
+  too_deep: 'The map nests topics too deeply to import.',
+  too_many_topics: 'The map has too many topics to import.',
+  too_many_entries: 'The file holds too many parts to import.',
+  password_protected: 'The file is protected with a password. Save it without one, then import it.',
+  xml_doctype_forbidden: 'The file contains XML features Canopy refuses for safety (a DOCTYPE).',
+  zip_bomb: 'The file unpacks to far more data than it holds, so it was refused.',
+  zip_path_traversal: 'The file contains unsafe paths, so it was refused.',
+  account_not_found: 'Nobody in this organisation has that email. Invite them to the organisation first.',
+  not_found: 'That was not found. It may have been deleted, or you no longer have access.',
+  forbidden: 'You do not have permission to do that.',
 };
 
 export function ProblemAlert({ problem }: { problem: Problem | null }) {
@@ -60,6 +77,8 @@ export function ProblemAlert({ problem }: { problem: Problem | null }) {
 }
 
 interface FieldProps {
+  /** Defaults to `field-<name>`; set it when the same form appears more than once on a page. */
+  readonly id?: string;
   readonly label: string;
   readonly name: string;
   readonly type?: string;
@@ -69,10 +88,13 @@ interface FieldProps {
   readonly inputMode?: 'numeric' | 'email' | 'text';
   readonly defaultValue?: string;
   readonly hint?: ReactNode;
+  /** The id of a <datalist> of suggestions. */
+  readonly list?: string;
+  readonly autoFocus?: boolean;
 }
 
-export function Field({ label, name, type = 'text', hint, ...rest }: FieldProps) {
-  const id = `field-${name}`;
+export function Field({ label, name, type = 'text', hint, id: idProp, ...rest }: FieldProps) {
+  const id = idProp ?? `field-${name}`;
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>

@@ -5,7 +5,9 @@
 //
 // Loopback only. Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50),
 // BENCH_POSTGRES_URL (default postgres://canopy@127.0.0.1:5432/postgres; a role that may CREATE DATABASE),
-// BENCH_DIALECTS (default sqlite,postgres).
+// BENCH_DIALECTS (default sqlite,postgres), BENCH_PROFILE (a directory: the server writes there a V8 CPU profile
+// of the measured Canopy run, `<dialect>.cpuprofile`; summarise it with
+// `npx tsx bench/license-validate/profile-summary.ts <file>`).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -30,6 +32,7 @@ interface Result {
   p50: number;
   errors: number;
   non2xx: number;
+  requests: number;
 }
 
 async function load(url: string, token: string | undefined, seconds: number): Promise<Result> {
@@ -49,6 +52,7 @@ async function load(url: string, token: string | undefined, seconds: number): Pr
     p50: r.latency.p50,
     errors: r.errors,
     non2xx: r.non2xx,
+    requests: r.requests.total,
   };
 }
 
@@ -88,13 +92,29 @@ async function run(dialect: string) {
     // Warm both (JIT, pools, caches), then measure the bare route and Canopy back to back.
     await load(`${bare}/constant`, undefined, 2);
     await load(`${canopy}/api/v1/licenses/validate`, token, 2);
-    const b = await load(`${bare}/constant`, undefined, SECONDS);
-    const c = await load(`${canopy}/api/v1/licenses/validate`, token, SECONDS);
+    // The server's own CPU time per answer: unlike req/s, it hardly moves when other processes share the cores.
+    const cpu = async () => {
+      child.stdin.write('cpu\n');
+      const [line] = (await once(lines, 'line')) as [string];
+      const { user, system } = JSON.parse(line) as { user: number; system: number };
+      return user + system;
+    };
+    const measure = async (url: string, bearer: string | undefined) => {
+      const before = await cpu();
+      const r = await load(url, bearer, SECONDS);
+      return { ...r, cpuUs: (await cpu()) - before };
+    };
+    const b = await measure(`${bare}/constant`, undefined);
+    const profile = process.env.BENCH_PROFILE;
+    if (profile) child.stdin.write(`profile ${join(profile, `${dialect}.cpuprofile`)}\n`);
+    const c = await measure(`${canopy}/api/v1/licenses/validate`, token);
+    if (profile) child.stdin.write('stop\n');
     const ratio = c.rps / b.rps;
+    const perAnswer = (r: { cpuUs: number; requests: number }) => (r.cpuUs / r.requests).toFixed(0);
     console.log(
       `${dialect.padEnd(8)} bare ${b.rps.toFixed(0).padStart(6)} req/s | canopy ${c.rps.toFixed(0).padStart(6)} req/s` +
         ` | ratio ${ratio.toFixed(2)} (goal >= ${GOAL.ratio}) | canopy p50 ${c.p50} ms, p99 ${c.p99} ms (goal <= ${GOAL.p99Ms})` +
-        ` | bare p99 ${b.p99} ms` +
+        ` | bare p99 ${b.p99} ms | server CPU per answer: bare ${perAnswer(b)} µs, canopy ${perAnswer(c)} µs` +
         (c.errors || c.non2xx ? ` | errors ${c.errors}, non-2xx ${c.non2xx}` : ''),
     );
     return {

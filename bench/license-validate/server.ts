@@ -1,10 +1,14 @@
 // The server side of the license-validate benchmark, run as its own process so that the load generator does
 // not share its event loop: Canopy (real identity, real signing keys) on a fresh database named by
 // CANOPY_DATABASE_URL with a verified user holding a seat, and a bare Fastify route returning a constant.
-// Prints one JSON line {canopy, bare, token}, then serves until stdin closes.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Prints one JSON line {canopy, bare, token}, then serves until stdin closes. On stdin, `profile <file>` starts
+// a V8 CPU profile and `stop` writes it to that file (BENCH_PROFILE in index.ts); `cpu` prints this process's
+// CPU time so far (`process.cpuUsage()`, µs) as one JSON line.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../../apps/server/src/app.ts';
@@ -71,7 +75,24 @@ const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
 console.log(JSON.stringify({ canopy, bare: bareUrl, token: userToken }));
 
-process.stdin.resume();
+const inspector = new Session();
+let profileFile = '';
+createInterface({ input: process.stdin }).on('line', (line) => {
+  void (async () => {
+    if (line.startsWith('profile ')) {
+      profileFile = line.slice('profile '.length);
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.start');
+    } else if (line === 'cpu') {
+      console.log(JSON.stringify(process.cpuUsage()));
+    } else if (line === 'stop' && profileFile) {
+      const { profile } = await inspector.post('Profiler.stop');
+      writeFileSync(profileFile, JSON.stringify(profile));
+      inspector.disconnect();
+    }
+  })();
+});
 process.stdin.on('end', () => {
   void (async () => {
     await bare.close();

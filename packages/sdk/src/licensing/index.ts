@@ -7,3 +7,12 @@ export {
   type LicenseTokenResult,
   type VerifyOptions,
 } from './verify.ts';
+export {
+  ANSWER_KEY_LABEL,
+  answerMacInput,
+  expectedNonceMac,
+  verifyValidationAnswer,
+  type AnswerOptions,
+  type AnswerResult,
+  type ValidationAnswer,
+} from './answer.ts';

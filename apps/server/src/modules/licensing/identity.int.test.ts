@@ -3,7 +3,7 @@
  * and orgs, platform/crypto's signing keys sign the licence token. No fakes.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { verifyLicenseToken, type LicenseJwks } from '../../../../../packages/sdk/src/licensing/index.ts';
+import { verifyValidationAnswer, type LicenseJwks } from '../../../../../packages/sdk/src/licensing/index.ts';
 import { describeEachDialect } from '../../platform/db/testing.ts';
 import { createTestApp, type TestApp } from '../../test/harness.ts';
 import { identityService } from '../identity/index.ts';
@@ -77,14 +77,16 @@ describeEachDialect('licensing with the real identity module and signing keys', 
       { product: 'teams', fingerprint: 'pc', nonce: 'n-1' },
       ada.auth,
     );
-    const body = res.json<{ valid: boolean; code: string; token: string }>();
+    const body = res.json<{ valid: boolean; code: string; token: string; nonce: string; nonceMac: string }>();
     expect(body).toMatchObject({ valid: true, code: 'VALID' });
     const jwks = (await api.get('/licenses/keys')).json<LicenseJwks>();
     expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', status: 'active' });
-    const verified = await verifyLicenseToken(body.token, jwks, {
+    // The answer is bound to the nonce by a MAC keyed from Ada's real session token.
+    const verified = await verifyValidationAnswer(body, jwks, {
       now: t.platform.clock.now(),
       product: 'teams',
       nonce: 'n-1',
+      credential: ada.auth.authorization.slice('Bearer '.length),
     });
     expect(verified).toMatchObject({ valid: true, claims: { email: 'ada@example.com', org: ada.org } });
 

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../../platform/errors.ts';
+import { bearerCredential } from './answer-binding.ts';
 import type { LicensingCaller, LicensingPorts } from './ports.ts';
 import {
   ActivateBody,
@@ -46,7 +47,11 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
     async (request) => {
       const caller = await ports.validationCaller(request);
       if (!caller) throw unauthenticated();
-      return service.validator.validate(caller, request.body);
+      return service.validator.validate(
+        caller,
+        request.body,
+        bearerCredential(request.headers.authorization),
+      );
     },
   );
 

@@ -106,18 +106,24 @@ export const ValidateBody = Type.Object({
 });
 export type ValidateInput = Static<typeof ValidateBody>;
 
-export const ValidationCodeSchema = Type.Union(
-  VALIDATION_CODES.map((c) => Type.Literal(c)),
-  { description: 'ordered list: see the licensing README' },
-);
+/**
+ * A string from a fixed list, as `{type: 'string', enum}`. The validation answer uses these rather than unions
+ * (`anyOf`), for which the response serialiser runs an Ajv validation per field to pick a branch.
+ */
+function stringEnum<T extends string>(values: readonly T[], description?: string) {
+  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+}
+
+export const ValidationCodeSchema = stringEnum(VALIDATION_CODES, 'ordered list: see the licensing README');
 
 export const ValidationLicense = Type.Object({
   id: Type.String(),
   orgId: Type.String(),
   products: Type.Array(Type.String()),
-  status: LicenseStatusSchema,
-  expiresAt: Type.Union([Time, Type.Null()]),
-  seatModel: Type.Union([Type.Literal('named'), Type.Literal('floating')]),
+  status: stringEnum(['active', 'suspended', 'expired'] as const),
+  // (Not a union either: `type: [string, null]` serialises without Ajv.)
+  expiresAt: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' }),
+  seatModel: stringEnum(['named', 'floating'] as const),
   heartbeatIntervalS: Type.Integer(),
   activationId: Type.Optional(Type.String()),
 });
@@ -132,6 +138,12 @@ export const ValidateReply = Type.Object({
     Type.String({ description: 'JWS (EdDSA) licence token; verify against GET /licenses/keys' }),
   ),
   nonce: Type.Optional(Type.String()),
+  nonceMac: Type.Optional(
+    Type.String({
+      description:
+        'HMAC-SHA256 binding nonce, code and token to this bearer credential; packages/sdk verifyValidationAnswer',
+    }),
+  ),
 });
 export type ValidateReplyT = Static<typeof ValidateReply>;
 

@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
+import { answerKey, nonceMac } from './answer-binding.ts';
+import { BoundedCache } from './bounded-cache.ts';
 import { CODE_DETAILS, codeRank, type ValidationCode } from './codes.ts';
 import { iso, parseProducts, type LicensingContext } from './context.ts';
 import { effectiveStatus } from './licences.ts';
@@ -15,7 +17,8 @@ import { aliveSince, withOverage } from './policies.ts';
 import type { LicensingCaller } from './ports.ts';
 import { LicenseRepository, type CallerLicences, type LicenseRow } from './repo.ts';
 import type { Policy, ValidateInput, ValidateReplyT, ValidationLicenseT } from './schemas.ts';
-import { DelegatedTokenSigner, LicenseTokenIssuer } from './token.ts';
+import { DelegatedTokenSigner, LicenseTokenIssuer, type LicenseTokenClaims } from './token.ts';
+import { ReusableTokens } from './token-reuse.ts';
 
 interface Verdict {
   code: ValidationCode;
@@ -23,28 +26,6 @@ interface Verdict {
   license?: LicenseRow;
   policy?: Policy;
   activationId?: string;
-}
-
-/** A bounded map that forgets its oldest entries first. */
-class BoundedCache<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  get(key: string): V | undefined {
-    return this.map.get(key);
-  }
-  set(key: string, value: V): void {
-    if (this.map.size >= this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-    this.map.set(key, value);
-  }
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-  clear(): void {
-    this.map.clear();
-  }
 }
 
 export interface ValidatorOptions {
@@ -57,6 +38,7 @@ export class LicenseValidator {
   private readonly callers: BoundedCache<{ at: number; value: Promise<CallerLicences> }>;
   private readonly machines = new BoundedCache<{ id: string; beatAt: number }>(100_000);
   private readonly issuer: DelegatedTokenSigner;
+  private readonly tokens: ReusableTokens;
   private readonly callerTtlMs: number;
 
   constructor(
@@ -66,16 +48,19 @@ export class LicenseValidator {
     this.callerTtlMs = options.callerTtlMs ?? 5_000;
     this.callers = new BoundedCache(options.maxCachedCallers ?? 50_000);
     this.issuer = new DelegatedTokenSigner(new LicenseTokenIssuer(ctx.ports.signer), ctx.clock);
+    this.tokens = new ReusableTokens(this.issuer, options.maxCachedCallers ?? 50_000);
   }
 
   invalidate(): void {
     this.callers.clear();
     this.machines.clear();
+    this.tokens.clear();
   }
 
   /** After a platform key rotation on this node: new tokens get a delegation from the new key at once. */
   renewDelegation(): void {
     this.issuer.renew();
+    this.tokens.clear();
   }
 
   private callerLicences(caller: LicensingCaller, now: number): Promise<CallerLicences> {
@@ -92,7 +77,15 @@ export class LicenseValidator {
     return value;
   }
 
-  async validate(caller: LicensingCaller, input: ValidateInput): Promise<ValidateReplyT> {
+  /**
+   * `credential`: the caller's bearer credential, when it sent one. With it, the nonce is bound to the answer by
+   * `nonceMac` and the token is reused (answer-binding.ts); without it, the nonce is signed into a fresh token.
+   */
+  async validate(
+    caller: LicensingCaller,
+    input: ValidateInput,
+    credential?: string,
+  ): Promise<ValidateReplyT> {
     const now = this.ctx.clock.now().getTime();
     const verdict = await this.decide(caller, input, now);
     const reply: ValidateReplyT = {
@@ -100,10 +93,24 @@ export class LicenseValidator {
       code: verdict.code,
       detail: verdict.detail ?? CODE_DETAILS[verdict.code],
     };
-    if (input.nonce !== undefined) reply.nonce = input.nonce;
+    const macKey = input.nonce !== undefined && credential !== undefined ? answerKey(credential) : undefined;
+    let hashOfToken = '';
     if (verdict.license && verdict.policy) {
       reply.license = this.licenseInfo(verdict.license, verdict.policy, now, verdict.activationId);
-      if (reply.valid) reply.token = await this.token(caller, input, verdict.license, verdict.policy, now);
+      if (reply.valid) {
+        const claims = this.claims(caller, input, verdict.license, verdict.policy, now);
+        if (macKey || input.nonce === undefined) {
+          const reused = await this.tokens.get(claims, verdict.policy, now);
+          reply.token = reused.token;
+          hashOfToken = reused.hash;
+        } else {
+          reply.token = await this.issuer.issue({ ...claims, nonce: input.nonce });
+        }
+      }
+    }
+    if (input.nonce !== undefined) {
+      reply.nonce = input.nonce;
+      if (macKey) reply.nonceMac = nonceMac(macKey, input.nonce, reply.code, hashOfToken);
     }
     return reply;
   }
@@ -127,17 +134,17 @@ export class LicenseValidator {
     return info;
   }
 
-  private async token(
+  private claims(
     caller: LicensingCaller,
     input: ValidateInput,
     lic: LicenseRow,
     policy: Policy,
     now: number,
-  ) {
+  ): LicenseTokenClaims {
     const iat = Math.floor(now / 1000);
     const licExp = lic.expires_at === null ? undefined : Math.floor(Number(lic.expires_at) / 1000);
     const exp = Math.min(iat + policy.offlineGraceS, licExp ?? Number.MAX_SAFE_INTEGER);
-    return this.issuer.issue({
+    return {
       iss: this.ctx.publicUrl,
       sub: caller.accountId,
       email: caller.email,
@@ -147,11 +154,10 @@ export class LicenseValidator {
       products: parseProducts(lic.products),
       seat: policy.seatModel,
       ...(input.fingerprint !== undefined ? { fp: input.fingerprint } : {}),
-      ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
       ...(licExp !== undefined ? { lexp: licExp } : {}),
       iat,
       exp,
-    });
+    };
   }
 
   private async decide(caller: LicensingCaller, input: ValidateInput, now: number): Promise<Verdict> {

@@ -2,9 +2,10 @@
  * Security headers, CORS (off unless origins are configured), and rate limits (per client IP, counted in
  * Redis when it is configured so that every node shares one budget).
  */
-import helmet from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import { rateLimited } from '../errors.ts';
@@ -25,17 +26,39 @@ export const CONTENT_SECURITY_POLICY = {
   upgradeInsecureRequests: null,
 };
 
+const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+  // HSTS is sent below, only on HTTPS requests (natively or via a trusted proxy).
+  hsts: false,
+  referrerPolicy: { policy: 'no-referrer' },
+  crossOriginEmbedderPolicy: false,
+};
+
+/**
+ * helmet's headers for our options, computed once. They depend on nothing in the request (no CSP nonces), and
+ * @fastify/helmet rebuilt helmet, re-parsing the CSP, on every request: several percent of the CPU of a small
+ * JSON answer such as licence validation (bench/license-validate).
+ */
+export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string | number) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  // (helmet 8 throws on bad options itself; `next` is only called to go on.)
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
+  return headers;
+}
+
 export async function installSecurity(
   app: FastifyInstance,
   config: Config,
   redis: Redis | undefined,
 ): Promise<void> {
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-    // HSTS is sent below, only on HTTPS requests (natively or via a trusted proxy).
-    hsts: false,
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginEmbedderPolicy: false,
+  const headers = securityHeaders();
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
   });
   app.addHook('onSend', async (request, reply) => {
     if (request.protocol === 'https') {

@@ -3,7 +3,7 @@
  * edits and presence (name chip, and the selected topic) within a second; and edits made offline are sent on
  * reconnect, both sides converge and the indicator goes Offline → Saved.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,12 +51,16 @@ async function inOrg<T>(
 /** Ada's team org with Bob invited (through the mailed link), and a map in it shared with Bob as editor. */
 async function sharedMap(server: CanopyServer, ada: TestAccount, bob: TestAccount, title: string) {
   const org = await ada.api.call<{ id: string }>('POST', '/orgs', { name: 'Analytical Engines' }, 201);
-  await ada.api.call('POST', `/orgs/${org.id}/invitations`, { email: bob.email, role: 'member' }, 201);
-  const mail = await server.mailbox.take(bob.email, /invit/i);
-  await bob.api.call('POST', '/invitations/accept', { token: tokenFrom(mail) });
+  await joinOrg(server, ada, org.id, bob);
   const map = await inOrg<{ id: string }>(server, ada, org.id, 'POST', '/maps', { title });
   await inOrg(server, ada, org.id, 'POST', `/maps/${map.id}/shares`, { email: bob.email, role: 'editor' });
   return { orgId: org.id, mapId: map.id };
+}
+
+async function joinOrg(server: CanopyServer, admin: TestAccount, orgId: string, who: TestAccount) {
+  await admin.api.call('POST', `/orgs/${orgId}/invitations`, { email: who.email, role: 'member' }, 201);
+  const mail = await server.mailbox.take(who.email, /invit/i);
+  await who.api.call('POST', '/invitations/accept', { token: tokenFrom(mail) });
 }
 
 /** Signs in, picks the org, opens the map and waits for it to be live. */
@@ -70,7 +74,8 @@ async function openMap(
   const { page } = await browser.newPage();
   await page.setViewportSize({ width: 900, height: 640 });
   await signInThroughUi(page, server.url, who);
-  await page.evaluate((id) => localStorage.setItem('canopy.org', id), orgId);
+  // The app keeps the org a person acts in here (apps/web/src/api/client.ts); the map list's switcher sets it.
+  await page.evaluate(`localStorage.setItem('canopy.org', ${JSON.stringify(orgId)})`);
   await page.goto(`${server.url}/maps/${mapId}`);
   await page.getByRole('tree').waitFor();
   await expect.poll(() => indicator(page).textContent(), { timeout: 15_000 }).toBe('Saved');
@@ -196,29 +201,54 @@ describe('co-editing in two browsers, against a real Canopy process', () => {
     await pageA.context().close();
     await pageB.context().close();
   });
+
+  it('gives a viewer a read-only editor, and tells people the map is not shared with them or does not exist', async () => {
+    const { orgId, mapId } = await sharedMap(server, ada, bob, 'Read-only plans');
+    await inOrg(server, ada, orgId, 'POST', `/maps/${mapId}/shares`, { email: bob.email, role: 'viewer' });
+    const pageA = await openMap(browser, server, ada, orgId, mapId);
+    const pageB = await openMap(browser, server, bob, orgId, mapId);
+    await pageB.getByText('View only', { exact: true }).waitFor();
+    await pageB.getByRole('tree').focus();
+    await pageB.keyboard.press('Tab');
+    await pageB.keyboard.press('Enter');
+    await pageB.keyboard.press('x');
+    expect(await pageB.getByRole('textbox', { name: 'Topic text' }).count()).toBe(0);
+    expect(await pageB.getByRole('treeitem').count()).toBe(1);
+    // Others' edits still show at once.
+    await addChild(pageA, 'Seen by the viewer');
+    await pageB.getByRole('treeitem', { name: 'Seen by the viewer' }).waitFor({ timeout: 2_000 });
+
+    const carol = await signUpAndVerify(server, uniqueEmail('carol'), PASSWORD, 'Carol Herschel');
+    await joinOrg(server, ada, orgId, carol);
+    const { page: pageC } = await browser.newPage();
+    await signInThroughUi(pageC, server.url, carol);
+    await pageC.evaluate(`localStorage.setItem('canopy.org', ${JSON.stringify(orgId)})`);
+    await pageC.goto(`${server.url}/maps/${mapId}`);
+    await pageC.getByRole('alert').filter({ hasText: 'not shared with you' }).waitFor();
+    await pageC.goto(`${server.url}/maps/no-such-map`);
+    await pageC.getByRole('alert').filter({ hasText: 'does not exist' }).waitFor();
+    for (const page of [pageA, pageB, pageC]) await page.context().close();
+  });
 });
 
-/** Both screenshots side by side in one image (drawn by the page itself: no image library needed). */
+/**
+ * Both screenshots side by side in one image, composed by the page itself (no image library needed). The script
+ * is a string because the e2e tree type-checks without the DOM library.
+ */
 async function sideBySide(page: Page, files: string[]): Promise<void> {
-  const { readFileSync, writeFileSync } = await import('node:fs');
   const images = files.map((f) => `data:image/png;base64,${readFileSync(f).toString('base64')}`);
-  const dataUrl = await page.evaluate(async (sources) => {
-    const loaded = await Promise.all(
-      sources.map(
-        (src) =>
-          new Promise<HTMLImageElement>((resolve, reject) => {
-            const img = new Image();
-            img.onload = () => resolve(img);
-            img.onerror = reject;
-            img.src = src;
-          }),
-      ),
-    );
+  const dataUrl = await page.evaluate<string>(`(async (sources) => {
+    const loaded = await Promise.all(sources.map((src) => new Promise((resolve, reject) => {
+      const img = new Image();
+      img.onload = () => resolve(img);
+      img.onerror = reject;
+      img.src = src;
+    })));
     const gap = 12;
     const canvas = document.createElement('canvas');
     canvas.width = loaded.reduce((w, img) => w + img.width, 0) + gap * (loaded.length - 1);
     canvas.height = Math.max(...loaded.map((img) => img.height));
-    const ctx = canvas.getContext('2d')!;
+    const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#444';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     let x = 0;
@@ -227,6 +257,6 @@ async function sideBySide(page: Page, files: string[]): Promise<void> {
       x += img.width + gap;
     }
     return canvas.toDataURL('image/png');
-  }, images);
+  })(${JSON.stringify(images)})`);
   writeFileSync(join(OUTPUT, 'editor-coediting.png'), Buffer.from(dataUrl.split(',')[1]!, 'base64'));
 }

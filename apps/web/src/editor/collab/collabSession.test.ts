@@ -1,0 +1,175 @@
+// @vitest-environment happy-dom
+import { MindMap } from '@canopy/model';
+import { decodeClient, encodeServer, type ClientFrame, type WebSocketLike } from '@canopy/sdk';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiError } from '../../api/problem.ts';
+import { CollabSession } from './collabSession.ts';
+
+/** A socket the test plays the server for: it records what the client sends and delivers what the test says. */
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  binaryType = 'blob';
+  readyState = 0;
+  readonly sent: ClientFrame[] = [];
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: Uint8Array): void {
+    this.sent.push(decodeClient(data));
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(frame: Uint8Array): void {
+    this.onmessage?.({ data: frame.slice().buffer });
+  }
+  serverClose(code: number): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: '' });
+  }
+  updates(): ClientFrame[] {
+    return this.sent.filter((f) => f.type === 'update');
+  }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** The server's replica of the map, and a session connected to it as `role`. */
+async function connected(role: 'viewer' | 'editor' = 'editor') {
+  const server = MindMap.create('Plans', { peerId: 99n });
+  const tickets: string[] = [];
+  const session = new CollabSession({
+    mapId: 'm1',
+    name: 'Ada Lovelace',
+    origin: 'https://canopy.example',
+    ticket: async (mapId) => {
+      tickets.push(mapId);
+      return { url: `/api/v1/collab/${mapId}?ticket=t${tickets.length}` };
+    },
+    WebSocket: FakeSocket,
+  });
+  session.connect();
+  await tick();
+  const socket = FakeSocket.all.at(-1)!;
+  socket.open();
+  socket.receive(encodeServer.welcome(role, 1, server.versionVector(), server.exportSnapshot()));
+  return { server, session, socket, tickets };
+}
+
+describe('CollabSession', () => {
+  afterEach(() => {
+    FakeSocket.all = [];
+  });
+
+  it('opens the socket on the same host over wss with a fresh ticket, and loads the map from the welcome', async () => {
+    const { session, socket, tickets } = await connected();
+    expect(socket.url).toBe('wss://canopy.example/api/v1/collab/m1?ticket=t1');
+    expect(tickets).toEqual(['m1']);
+    expect(socket.sent[0]?.type).toBe('hello');
+    const view = session.getView();
+    expect(view.store?.getDocument().title).toBe('Plans');
+    expect(view.indicator).toBe('saved');
+    expect(view.role).toBe('editor');
+    session.close();
+  });
+
+  it('says Syncing… until the server has stored an edit, then Saved', async () => {
+    const { session, socket } = await connected();
+    const store = session.getView().store!;
+    store.addChild(store.getDocument().root.id, { text: 'Idea' });
+    expect(session.getView().indicator).toBe('syncing');
+    const [update] = socket.updates();
+    socket.receive(encodeServer.ack(update!.type === 'update' ? update!.ref : 0));
+    expect(session.getView().indicator).toBe('saved');
+    session.close();
+  });
+
+  it('goes Offline when the browser does, keeps edits, and sends them on reconnect', async () => {
+    const { server, session, socket } = await connected();
+    const store = session.getView().store!;
+    window.dispatchEvent(new Event('offline'));
+    expect(session.getView().indicator).toBe('offline');
+    store.addChild(store.getDocument().root.id, { text: 'Written offline' });
+    expect(socket.updates()).toEqual([]);
+
+    window.dispatchEvent(new Event('online'));
+    await tick();
+    const again = FakeSocket.all.at(-1)!;
+    expect(again).not.toBe(socket);
+    again.open();
+    again.receive(encodeServer.welcome('editor', 2, server.versionVector(), new Uint8Array()));
+    const [catchUp] = again.updates();
+    if (catchUp?.type !== 'update') throw new Error('no catch-up update sent');
+    expect(server.importUpdates(catchUp.update).ok).toBe(true);
+    expect(server.toJSON().root.children.map((c) => c.text)).toEqual(['Written offline']);
+    expect(session.getView().indicator).toBe('syncing');
+    again.receive(encodeServer.ack(catchUp.ref));
+    expect(session.getView().indicator).toBe('saved');
+    session.close();
+  });
+
+  it("makes a viewer's store read-only, and writable when the role changes", async () => {
+    const { session, socket } = await connected('viewer');
+    const store = session.getView().store!;
+    expect(store.isReadOnly()).toBe(true);
+    expect(() => store.addChild(store.getDocument().root.id)).toThrow(/read-only/);
+    socket.receive(encodeServer.role('editor'));
+    expect(session.getView().role).toBe('editor');
+    expect(store.isReadOnly()).toBe(false);
+    session.close();
+  });
+
+  it('lists the others with their names and selections, and sends its own selection', async () => {
+    const { session, socket } = await connected();
+    socket.receive(
+      encodeServer.presence({ session: 7, accountId: 'bob', state: { v: 1, name: 'Bob', selection: 'x' } }),
+    );
+    expect(session.getView().collaborators).toMatchObject([{ session: 7, name: 'Bob', selection: 'x' }]);
+    session.setSelection('t1');
+    expect(socket.sent.at(-1)).toEqual({
+      type: 'presence',
+      state: { v: 1, name: 'Ada Lovelace', selection: 't1' },
+    });
+    socket.receive(encodeServer.presence({ session: 7, accountId: 'bob', state: null }));
+    expect(session.getView().collaborators).toEqual([]);
+    session.close();
+  });
+
+  it('explains a refusal: the map no longer shared (4403) makes the open map read-only', async () => {
+    const { session, socket } = await connected();
+    socket.serverClose(4403);
+    const view = session.getView();
+    expect(view.refusal?.reason).toBe('forbidden');
+    expect(view.refusal?.message).toMatch(/not shared with you/);
+    expect(view.store?.isReadOnly()).toBe(true);
+    session.close();
+  });
+
+  it('stops at once when the ticket is refused (no such map)', async () => {
+    const session = new CollabSession({
+      mapId: 'gone',
+      name: 'Ada',
+      origin: 'http://localhost:8080',
+      ticket: () =>
+        Promise.reject(
+          new ApiError({ type: 'about:blank', title: 'Not found', status: 404, code: 'map_not_found' }),
+        ),
+      WebSocket: FakeSocket,
+    });
+    session.connect();
+    await tick();
+    await tick();
+    expect(session.getView().refusal?.reason).toBe('notFound');
+    expect(FakeSocket.all).toEqual([]);
+    session.close();
+  });
+});

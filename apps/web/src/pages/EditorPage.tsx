@@ -98,6 +98,14 @@ function OpenMap({ session, mapId }: { session: CollabSession; mapId: string }) 
         <SaveIndicator indicator={view.indicator} />
       </header>
       {refusal && <RefusalAlert refusal={refusal} mapId={mapId} />}
+      {view.refusedEdit && (
+        <div className="alert collab-refusal" role="alert">
+          <p>
+            The server refused an edit ({view.refusedEdit}); it is kept in this tab only. Reload the page to
+            see the map as it is saved.
+          </p>
+        </div>
+      )}
       <MapEditor
         store={store}
         resolveImage={resolveMapImage}

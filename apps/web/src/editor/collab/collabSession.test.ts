@@ -93,6 +93,18 @@ describe('CollabSession', () => {
     session.close();
   });
 
+  it('reports an edit the server refused (it stays local and unsaved)', async () => {
+    const { session, socket } = await connected();
+    const store = session.getView().store!;
+    store.addChild(store.getDocument().root.id, { text: 'Refused' });
+    const [update] = socket.updates();
+    if (update?.type !== 'update') throw new Error('no update sent');
+    socket.receive(encodeServer.refused(update.ref, { code: 'schema-violation', message: 'no' }));
+    expect(session.getView().refusedEdit).toBe('schema-violation');
+    expect(session.getView().indicator).toBe('syncing');
+    session.close();
+  });
+
   it('goes Offline when the browser does, keeps edits, and sends them on reconnect', async () => {
     const { server, session, socket } = await connected();
     const store = session.getView().store!;

@@ -27,6 +27,8 @@ export interface CollabView {
   readonly role: Role | undefined;
   readonly refusal: { readonly reason: Refusal; readonly message: string } | undefined;
   readonly collaborators: readonly Collaborator[];
+  /** The server refused an edit of ours (it stays in this tab, unsaved): the code, for the message. */
+  readonly refusedEdit: string | undefined;
 }
 
 export interface CollabSessionOptions {
@@ -52,6 +54,7 @@ export class CollabSession {
     role: undefined,
     refusal: undefined,
     collaborators: [],
+    refusedEdit: undefined,
   };
   private readonly listeners = new Set<() => void>();
   private selection: string | null = null;
@@ -85,6 +88,7 @@ export class CollabSession {
         .sort((a, b) => a.session - b.session);
       this.update({ collaborators });
     });
+    this.client.on('refused', (problem) => this.update({ refusedEdit: problem.code }));
     this.client.on('error', (problem) => {
       if (problem.closeCode === CloseCode.forbidden) this.refuse('forbidden', problem.message);
       else if (problem.closeCode === CloseCode.notFound) this.refuse('notFound', problem.message);

@@ -35,7 +35,7 @@ export function IconsSection({ icons, readOnly, onChange }: Props) {
       )}
       <details className="icon-picker">
         <summary>Add or remove markers</summary>
-        <div className="icon-grid" role="group" aria-label="Markers">
+        <div className="icon-grid" role="group" aria-label="Choose markers">
           {ICON_CATALOG.map(({ id, name }) => (
             <button
               key={id}

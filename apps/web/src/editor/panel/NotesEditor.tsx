@@ -250,6 +250,7 @@ export function NotesEditor({ topicId, notesHtml, readOnly, onSave, onLeave }: P
         onMouseUp={rememberSelection}
         onKeyDown={onKeyDown}
         onPaste={onPaste}
+        // A drop would bring another page's markup (images, styles) into the field unsanitised until the save.
         onDrop={(e) => e.preventDefault()}
       />
     </div>

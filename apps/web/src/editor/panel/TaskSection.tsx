@@ -1,5 +1,5 @@
 import type { Task } from '@canopy/model';
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { ChipList } from './ChipList.tsx';
 import { dateInputValue, parseProgress, storedDate, withTaskField } from './taskFields.ts';
 
@@ -88,7 +88,11 @@ export function TaskSection({ task, readOnly, onChange }: Props) {
   );
 }
 
-/** An input holding a draft while focused, committed on blur or Enter; it follows the stored value otherwise. */
+/**
+ * An input holding a draft while focused, committed on blur, on Enter, or when it goes away with a draft left
+ * (the panel shows another topic: the draft belongs to the topic it was typed for). It follows the stored value
+ * otherwise.
+ */
 function CommitOnLeave({
   id,
   type,
@@ -104,6 +108,15 @@ function CommitOnLeave({
 }) {
   const [draft, setDraft] = useState(stored);
   useEffect(() => setDraft(stored), [stored]);
+  const latest = useRef({ draft, stored, onCommit });
+  latest.current = { draft, stored, onCommit };
+  useEffect(
+    () => () => {
+      const last = latest.current;
+      if (last.draft !== last.stored) last.onCommit(last.draft);
+    },
+    [],
+  );
   return (
     <input
       id={id}

@@ -206,6 +206,15 @@ describe('TopicSidePanel links, markers, task and tags', () => {
     expect(topic('A').task).toBeUndefined();
   });
 
+  it('saves a typed progress to its own topic when the selection moves before the field is left', () => {
+    render('A');
+    type(byLabel('Progress (%)'), '40');
+    render('B');
+    expect(topic('A').task).toEqual({ progress: 40 });
+    expect(topic('B').task).toBeUndefined();
+    expect(byLabel('Progress (%)').value).toBe('');
+  });
+
   it('adds tags as chips (comma-separated too) and removes them', () => {
     render();
     const input = byLabel('Add tag');

@@ -163,7 +163,9 @@ function PanelContent({
       </header>
       {readOnly && <p className="panel-notice">View only: you cannot change this map.</p>}
       {topic && (
-        <div className="topic-panel-body">
+        // Keyed by topic: drafts (a half-typed tag, an open form) never carry over to the next topic, and fields
+        // still holding a draft save it to their own topic as they go.
+        <div className="topic-panel-body" key={topicId}>
           <PanelSection title="Notes">
             <NotesEditor
               topicId={topicId}

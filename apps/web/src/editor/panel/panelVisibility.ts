@@ -3,7 +3,8 @@ import { useCallback, useSyncExternalStore } from 'react';
 /**
  * Whether the topic details panel is shown: one switch for the whole page, remembered across visits, read by the
  * toolbar button, the Alt+Enter shortcut and the panel itself. It is a view preference, not map state, so it lives
- * here rather than in the EditorStore (and a co-editor's panel is theirs).
+ * here rather than in the EditorStore (and a co-editor's panel is theirs). Hidden until first opened: a map opens
+ * at its full width, and a big map does not pay for the panel's topic index until someone asks for details.
  */
 const STORAGE_KEY = 'canopy.editor.topicPanel';
 const listeners = new Set<() => void>();
@@ -12,9 +13,9 @@ let open: boolean | undefined;
 function read(): boolean {
   if (open !== undefined) return open;
   try {
-    open = globalThis.localStorage?.getItem(STORAGE_KEY) !== 'closed';
+    open = globalThis.localStorage?.getItem(STORAGE_KEY) === 'open';
   } catch {
-    open = true; // storage may be blocked (private mode, sandboxed frames): default to shown
+    open = false; // storage may be blocked (private mode, sandboxed frames)
   }
   return open;
 }
@@ -40,7 +41,7 @@ function subscribe(listener: () => void): () => void {
 }
 
 export function useTopicPanelOpen(): readonly [boolean, (open: boolean) => void] {
-  const value = useSyncExternalStore(subscribe, isTopicPanelOpen, () => true);
+  const value = useSyncExternalStore(subscribe, isTopicPanelOpen, () => false);
   const set = useCallback((next: boolean) => setTopicPanelOpen(next), []);
   return [value, set] as const;
 }

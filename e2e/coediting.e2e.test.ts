@@ -86,14 +86,16 @@ const indicator = (page: Page) => page.getByRole('status').filter({ hasText: /^(
 const chip = (page: Page, name: string) =>
   page.getByRole('list', { name: 'Also in this map' }).getByRole('listitem').filter({ hasText: name });
 
-/** Adds a child of the selected topic by keyboard and names it. */
-async function addChild(page: Page, text: string): Promise<void> {
+/** Adds a child of the selected topic by keyboard and names it; returns when Enter committed it. */
+async function addChild(page: Page, text: string): Promise<number> {
   await page.getByRole('tree').focus();
   await page.keyboard.press('Tab');
   const field = page.getByRole('textbox', { name: 'Topic text' });
   await field.fill(text);
+  const committed = performance.now();
   await field.press('Enter');
   await field.waitFor({ state: 'detached' });
+  return committed;
 }
 
 /** Polls `check` until it passes, failing if that takes longer than `ms` from `since`. */
@@ -134,8 +136,8 @@ describe('co-editing in two browsers, against a real Canopy process', () => {
     await chip(pageB, 'Ada Lovelace').waitFor({ timeout: 5_000 });
 
     // Ada's edit and selection reach Bob...
-    let since = performance.now();
-    await addChild(pageA, 'Mill');
+    // Timed from the Enter that commits the edit (which also selects the new topic).
+    let since = await addChild(pageA, 'Mill');
     const editAtoB = await within(LIVE_MS, since, () =>
       pageB.getByRole('treeitem', { name: 'Mill', exact: true }).isVisible(),
     );
@@ -143,8 +145,7 @@ describe('co-editing in two browsers, against a real Canopy process', () => {
       ((await chip(pageB, 'Ada Lovelace').textContent()) ?? '').includes('on “Mill”'),
     );
     // ...and Bob's reach Ada.
-    since = performance.now();
-    await addChild(pageB, 'Store');
+    since = await addChild(pageB, 'Store');
     const editBtoA = await within(LIVE_MS, since, () =>
       pageA.getByRole('treeitem', { name: 'Store', exact: true }).isVisible(),
     );

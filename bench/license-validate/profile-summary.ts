@@ -47,6 +47,22 @@ const show = (title: string, m: Map<string, number>) => {
   for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
 };
+// Inclusive time: a function's samples with everything it called (each function counted once per stack).
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map<string, number>();
+for (const [id, n] of counts) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const f = byId.get(at)?.callFrame;
+    if (!f) break;
+    const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|src)\//, '$1/')}:${f.lineNumber + 1}`;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + n);
+  }
+}
 console.log(`${total} samples`);
 show('self time by area', areas);
 show('self time by function', fns);
+show('inclusive time by function', inclusive);

@@ -25,6 +25,8 @@ export interface ReusedToken {
   token: string;
   /** base64url SHA-256 of the token (what the answer MAC covers), computed once per token. */
   hash: string;
+  /** Until when this token is handed out again. */
+  until: number;
 }
 
 export class ReusableTokens {
@@ -49,10 +51,10 @@ export class ReusableTokens {
     const hit = this.cache.get(key);
     // (A clock that moved back, before the token was issued, gets a new one.)
     if (hit && now >= hit.at && now < hit.until) return hit.value;
-    const value = this.issuer.issue(claims).then((token) => ({ token, hash: tokenHash(token) }));
-    const window = reuseWindowMs(policy);
-    if (window > 0) {
-      this.cache.set(key, { at: now, until: now + window, value });
+    const until = now + reuseWindowMs(policy);
+    const value = this.issuer.issue(claims).then((token) => ({ token, hash: tokenHash(token), until }));
+    if (until > now) {
+      this.cache.set(key, { at: now, until, value });
       value.catch(() => this.cache.delete(key));
     }
     return value;

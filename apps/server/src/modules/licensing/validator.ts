@@ -19,6 +19,7 @@ import { LicenseRepository, type CallerLicences, type LicenseRow } from './repo.
 import type { Policy, ValidateInput, ValidateReplyT, ValidationLicenseT } from './schemas.ts';
 import { DelegatedTokenSigner, LicenseTokenIssuer, type LicenseTokenClaims } from './token.ts';
 import { ReusableTokens } from './token-reuse.ts';
+import { warmKey, WarmAnswers, type WarmAnswer } from './warm-answers.ts';
 
 interface Verdict {
   code: ValidationCode;
@@ -26,6 +27,10 @@ interface Verdict {
   license?: LicenseRow;
   policy?: Policy;
   activationId?: string;
+  /** When the caller's licences behind a VALID verdict were read. */
+  readAt?: number;
+  /** Until when the machine's activation needs no new heartbeat (when the verdict involved a machine). */
+  machineUntil?: number;
 }
 
 export interface ValidatorOptions {
@@ -39,6 +44,7 @@ export class LicenseValidator {
   private readonly machines = new BoundedCache<{ id: string; beatAt: number }>(100_000);
   private readonly issuer: DelegatedTokenSigner;
   private readonly tokens: ReusableTokens;
+  private readonly answers: WarmAnswers;
   private readonly callerTtlMs: number;
 
   constructor(
@@ -49,32 +55,39 @@ export class LicenseValidator {
     this.callers = new BoundedCache(options.maxCachedCallers ?? 50_000);
     this.issuer = new DelegatedTokenSigner(new LicenseTokenIssuer(ctx.ports.signer), ctx.clock);
     this.tokens = new ReusableTokens(this.issuer, options.maxCachedCallers ?? 50_000);
+    this.answers = new WarmAnswers(options.maxCachedCallers ?? 50_000);
   }
 
   invalidate(): void {
     this.callers.clear();
     this.machines.clear();
     this.tokens.clear();
+    this.answers.clear();
   }
 
   /** After a platform key rotation on this node: new tokens get a delegation from the new key at once. */
   renewDelegation(): void {
     this.issuer.renew();
     this.tokens.clear();
+    this.answers.clear();
   }
 
-  private callerLicences(caller: LicensingCaller, now: number): Promise<CallerLicences> {
+  /** The caller's licences, and when they were read (what is built on them may be trusted until `callerTtlMs` after). */
+  private callerLicences(
+    caller: LicensingCaller,
+    now: number,
+  ): { at: number; value: Promise<CallerLicences> } {
     const orgs = [...caller.orgs.keys()].sort();
     // An unverified email claims no seat (anyone could sign up with someone else's address).
     const email = caller.emailVerified ? caller.email : '';
     const key = `${email}|${orgs.join(',')}`;
     const hit = this.callers.get(key);
-    if (hit && now - hit.at < this.callerTtlMs) return hit.value;
+    if (hit && now >= hit.at && now - hit.at < this.callerTtlMs) return hit;
     // Concurrent requests of one caller share one read; a failed read is not cached.
-    const value = this.ctx.directory.callerLicences(email, orgs);
-    this.callers.set(key, { at: now, value });
-    value.catch(() => this.callers.delete(key));
-    return value;
+    const entry = { at: now, value: this.ctx.directory.callerLicences(email, orgs) };
+    this.callers.set(key, entry);
+    entry.value.catch(() => this.callers.delete(key));
+    return entry;
   }
 
   /**
@@ -87,32 +100,53 @@ export class LicenseValidator {
     credential?: string,
   ): Promise<ValidateReplyT> {
     const now = this.ctx.clock.now().getTime();
+    const signNonce = input.nonce !== undefined && credential === undefined;
+    // A cookie caller's nonce goes into a fresh signature: nothing of its answer can be reused.
+    const key = signNonce ? undefined : warmKey(caller, input);
+    let answer = key === undefined ? undefined : this.answers.fresh(key, now);
+    if (!answer) {
+      answer = await this.answer(caller, input, now, signNonce);
+      if (key !== undefined && answer.until > now) this.answers.set(key, answer, now);
+    }
+    if (input.nonce === undefined) return answer.reply;
+    const reply: ValidateReplyT = { ...answer.reply, nonce: input.nonce };
+    if (credential !== undefined)
+      reply.nonceMac = nonceMac(answerKey(credential), input.nonce, reply.code, answer.tokenHash);
+    return reply;
+  }
+
+  /** The answer without the nonce, and until when it may be given again (only a VALID one is, see warm-answers.ts). */
+  private async answer(
+    caller: LicensingCaller,
+    input: ValidateInput,
+    now: number,
+    signNonce: boolean,
+  ): Promise<WarmAnswer> {
     const verdict = await this.decide(caller, input, now);
     const reply: ValidateReplyT = {
       valid: verdict.code === 'VALID',
       code: verdict.code,
       detail: verdict.detail ?? CODE_DETAILS[verdict.code],
     };
-    const macKey = input.nonce !== undefined && credential !== undefined ? answerKey(credential) : undefined;
-    let hashOfToken = '';
-    if (verdict.license && verdict.policy) {
-      reply.license = this.licenseInfo(verdict.license, verdict.policy, now, verdict.activationId);
-      if (reply.valid) {
-        const claims = this.claims(caller, input, verdict.license, verdict.policy, now);
-        if (macKey || input.nonce === undefined) {
-          const reused = await this.tokens.get(claims, verdict.policy, now);
-          reply.token = reused.token;
-          hashOfToken = reused.hash;
-        } else {
-          reply.token = await this.issuer.issue({ ...claims, nonce: input.nonce });
-        }
-      }
+    const { license: lic, policy } = verdict;
+    if (!lic || !policy) return { reply, tokenHash: '', until: now };
+    reply.license = this.licenseInfo(lic, policy, now, verdict.activationId);
+    if (!reply.valid) return { reply, tokenHash: '', until: now };
+    const claims = this.claims(caller, input, lic, policy, now);
+    if (signNonce) {
+      reply.token = await this.issuer.issue({ ...claims, nonce: String(input.nonce) });
+      return { reply, tokenHash: '', until: now };
     }
-    if (input.nonce !== undefined) {
-      reply.nonce = input.nonce;
-      if (macKey) reply.nonceMac = nonceMac(macKey, input.nonce, reply.code, hashOfToken);
-    }
-    return reply;
+    const reused = await this.tokens.get(claims, policy, now);
+    reply.token = reused.token;
+    // Trusted no longer than what it was built on: the caller's licences, the machine's beat, the licence's expiry.
+    const until = Math.min(
+      (verdict.readAt ?? now) + this.callerTtlMs,
+      reused.until,
+      verdict.machineUntil ?? Infinity,
+      lic.expires_at === null ? Infinity : Number(lic.expires_at),
+    );
+    return { reply, tokenHash: reused.hash, until };
   }
 
   private licenseInfo(
@@ -162,7 +196,8 @@ export class LicenseValidator {
 
   private async decide(caller: LicensingCaller, input: ValidateInput, now: number): Promise<Verdict> {
     if (!this.ctx.products.has(input.product)) return { code: 'UNKNOWN_PRODUCT' };
-    const mine = await this.callerLicences(caller, now);
+    const read = this.callerLicences(caller, now);
+    const mine = await read.value;
     if (mine.licenses.length === 0) {
       return caller.emailVerified
         ? { code: 'NOT_FOUND' }
@@ -177,7 +212,7 @@ export class LicenseValidator {
     let best: Verdict | undefined;
     for (const lic of covering) {
       const verdict = await this.judge(caller, input, lic, mine, now);
-      if (verdict.code === 'VALID') return verdict;
+      if (verdict.code === 'VALID') return { ...verdict, readAt: read.at };
       if (!best || codeRank(verdict.code) > codeRank(best.code)) best = verdict;
     }
     return best ?? { code: 'NOT_FOUND' };
@@ -207,7 +242,8 @@ export class LicenseValidator {
     const machine = await this.activate(caller.email, input.fingerprint, null, lic, policy, now);
     if (typeof machine === 'string')
       return { ...base, code: machine, detail: this.machineDetail(machine, lic, policy) };
-    return { ...base, code: 'VALID', activationId: machine.id };
+    const machineUntil = machine.beatAt + (policy.heartbeatIntervalS * 1000) / 2;
+    return { ...base, code: 'VALID', activationId: machine.id, machineUntil };
   }
 
   private machineDetail(code: ValidationCode, lic: LicenseRow, policy: Policy): string {
@@ -230,11 +266,11 @@ export class LicenseValidator {
     lic: LicenseRow,
     policy: Policy,
     now: number,
-  ): Promise<{ id: string } | 'NO_SEAT' | 'TOO_MANY_MACHINES'> {
+  ): Promise<{ id: string; beatAt: number } | 'NO_SEAT' | 'TOO_MANY_MACHINES'> {
     const key = `${lic.tenant_id}|${lic.id}|${email}|${fingerprint}`;
     const halfBeat = (policy.heartbeatIntervalS * 1000) / 2;
     const cached = this.machines.get(key);
-    if (cached && now - cached.beatAt < halfBeat) return { id: cached.id };
+    if (cached && now >= cached.beatAt && now - cached.beatAt < halfBeat) return cached;
 
     const since = aliveSince(policy, now);
     const result = await withTenant(this.ctx.database, lic.tenant_id, async (scope) => {
@@ -281,7 +317,9 @@ export class LicenseValidator {
       if (!found) throw err;
       return { id: found.id };
     });
-    if (typeof result === 'object') this.machines.set(key, { id: result.id, beatAt: now });
-    return result;
+    if (typeof result !== 'object') return result;
+    const machine = { id: result.id, beatAt: now };
+    this.machines.set(key, machine);
+    return machine;
   }
 }

@@ -46,6 +46,26 @@ describe('accounts in the browser, against a real Canopy process', () => {
     await server?.stop();
   });
 
+  it('creates the operator with the one-time setup link the server printed, who then signs in', async () => {
+    const [, link] = (await server.waitForOutput(/(http:\/\/\S+\/setup\?token=[^\s"]+)/)) as unknown as [
+      string,
+      string,
+    ];
+    const email = uniqueEmail('operator');
+    const { page } = await browser.newPage();
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Set up this Canopy' }).waitFor();
+    await page.getByLabel('First name').fill('Olive');
+    await page.getByLabel('Last name').fill('Operator');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Repeat password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create operator account' }).click();
+    await page.getByText('is the operator of this Canopy').waitFor();
+    await signInThroughUi(page, server.url, { email, password: PASSWORD });
+    await page.context().close();
+  });
+
   it('signs up, opens the verification link from the mail, signs in with SRP, signs out and in again', async () => {
     const email = uniqueEmail('ada');
     const { page } = await browser.newPage();

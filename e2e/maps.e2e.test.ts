@@ -166,6 +166,7 @@ describe('the map list in the browser, against a real Canopy process', () => {
     await adaTab.getByRole('button', { name: 'Share', exact: true }).click();
     const people = adaTab.getByRole('list', { name: 'People with access to Difference engine' });
     await people.getByText(`Bob Babbage <${bob.email}> · editor`).waitFor();
+    await adaTab.screenshot({ path: join(OUTPUT, 'maps-share.png') });
 
     await bobTab.reload();
     await bobTab.getByRole('link', { name: 'Difference engine' }).waitFor();

@@ -54,24 +54,31 @@ function newestMtime(dir: string): number {
 }
 
 let webBuilt = false;
-/** Builds apps/web when dist is missing or stale, once per test process (the script itself is idempotent). */
+/**
+ * Builds apps/web when dist is missing or stale, once per test process (the script itself is idempotent).
+ * Another test process may be building at the same moment (Vite refuses a second build of the same project), so
+ * a failed attempt is retried after a pause; a build that still fails is an error, because the script lets the
+ * server start without the app and a browser test must not run against an older build.
+ */
 export function ensureWebBuild(): void {
   if (webBuilt) return;
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'ensure-web-build.mjs')], {
-    cwd: REPO_ROOT,
-    // Without Vitest's NODE_ENV=test, which would make Vite bundle React's development build.
-    env: cleanEnv(),
-    stdio: 'inherit',
-  });
-  if (r.status !== 0) throw new Error(`scripts/ensure-web-build.mjs failed (${r.status ?? r.signal})`);
-  // The script lets the server start without the app when the build fails; a browser test must not then run
-  // against an older build, so a stale dist is an error here.
   const web = join(REPO_ROOT, 'apps', 'web');
   const built = join(web, 'dist', 'index.html');
-  if (!existsSync(built) || statSync(built).mtimeMs < newestMtime(join(web, 'src'))) {
-    throw new Error('apps/web did not build (see the output above); the browser tests need the current app');
+  const fresh = () => existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(web, 'src'));
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'ensure-web-build.mjs')], {
+      cwd: REPO_ROOT,
+      // Without Vitest's NODE_ENV=test, which would make Vite bundle React's development build.
+      env: cleanEnv(),
+      stdio: 'inherit',
+    });
+    if (r.status === 0 && fresh()) {
+      webBuilt = true;
+      return;
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5_000);
   }
-  webBuilt = true;
+  throw new Error('apps/web did not build (see the output above); the browser tests need the current app');
 }
 
 /**

@@ -37,36 +37,48 @@ export function MapsPage({ api }: { api: ApiClient }) {
     setOrgKey(api.org.get() ?? 'home');
   };
   const orgs = me.status === 'ready' ? (me.data.orgs ?? []) : [];
+  const signedOut = maps.status === 'error' && maps.problem.status === 401;
 
   return (
     <AppLayout current="maps" api={api}>
-      <ImportDropZone api={api} onImported={reload}>
-        <div className="page-heading">
-          <h1>Your maps</h1>
-          {orgs.length > 1 && orgId && (
-            <div className="field org-switch">
-              <label htmlFor="org-switch">Organisation</label>
-              <select id="org-switch" value={orgId} onChange={(e) => switchOrg(e.currentTarget.value)}>
-                {orgs.map((o) => (
-                  <option key={o.id} value={o.id}>
-                    {o.personal ? `${o.name} (personal)` : o.name}
-                  </option>
-                ))}
-              </select>
+      <ImportDropZone
+        api={api}
+        onImported={reload}
+        before={
+          <>
+            <div className="page-heading">
+              <h1>Your maps</h1>
+              {orgs.length > 1 && orgId && (
+                <div className="field org-switch">
+                  <label htmlFor="org-switch">Organisation</label>
+                  <select id="org-switch" value={orgId} onChange={(e) => switchOrg(e.currentTarget.value)}>
+                    {orgs.map((o) => (
+                      <option key={o.id} value={o.id}>
+                        {o.personal ? `${o.name} (personal)` : o.name}
+                      </option>
+                    ))}
+                  </select>
+                </div>
+              )}
             </div>
-          )}
-        </div>
-        {maps.status === 'error' && maps.problem.status === 401 ? (
+            {!signedOut && (
+              <>
+                <form className="inline-form" onSubmit={create.onSubmit}>
+                  <Field label="New map title" name="title" />
+                  <button type="submit" className="primary" disabled={create.pending}>
+                    Create map
+                  </button>
+                </form>
+                <ProblemAlert problem={create.problem} />
+              </>
+            )}
+          </>
+        }
+      >
+        {signedOut ? (
           <SignInPrompt next="/maps" />
         ) : (
           <>
-            <form className="inline-form" onSubmit={create.onSubmit}>
-              <Field label="New map title" name="title" />
-              <button type="submit" className="primary" disabled={create.pending}>
-                Create map
-              </button>
-            </form>
-            <ProblemAlert problem={create.problem} />
             {maps.status === 'loading' && <p role="status">Loading your maps…</p>}
             {maps.status === 'error' && <ProblemAlert problem={maps.problem} />}
             {maps.status === 'ready' && maps.data.length === 0 && (

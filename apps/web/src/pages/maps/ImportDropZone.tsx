@@ -32,10 +32,13 @@ export function unsupportedFile(name: string): Problem | null {
 export function ImportDropZone({
   api,
   onImported,
+  before,
   children,
 }: {
   api: ApiClient;
   onImported: (result: ImportResult) => void;
+  /** Shown above the import panel (the page heading and the create form). */
+  before?: ReactNode;
   children: ReactNode;
 }) {
   const [state, setState] = useState<ImportState>({ kind: 'idle' });
@@ -82,6 +85,7 @@ export function ImportDropZone({
       onDrop={onDrop}
       data-testid="import-zone"
     >
+      {before}
       <section className="import-panel" aria-labelledby="import-heading">
         <h2 id="import-heading">Import</h2>
         <p>

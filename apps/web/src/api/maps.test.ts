@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { createApiClient } from './client.ts';
+import { filenameFrom, importContentType } from './maps.ts';
+
+describe('maps client', () => {
+  it('reads the file name of an export, preferring the UTF-8 form', () => {
+    expect(filenameFrom(`attachment; filename="Plan.md"; filename*=UTF-8''Pl%C3%A4ne.md`)).toBe('Pläne.md');
+    expect(filenameFrom('attachment; filename="Plan.md"')).toBe('Plan.md');
+    expect(filenameFrom(null)).toBeUndefined();
+  });
+
+  it('sends an untyped file as bytes so the server detects the format', () => {
+    expect(importContentType({ name: 'a.mmap', type: '' })).toBe('application/octet-stream');
+    expect(importContentType({ name: 'a.opml', type: 'text/x-opml' })).toBe('text/x-opml');
+  });
+
+  it('downloads an export in the chosen org, with the name the server gave it', async () => {
+    const seen: { url: string; headers: Record<string, string> }[] = [];
+    const api = createApiClient({
+      baseUrl: '/api/v1',
+      csrf: { get: () => null, set: () => undefined },
+      org: { get: () => 'team', set: () => undefined },
+      fetch: async (input, init) => {
+        seen.push({ url: String(input), headers: init?.headers as Record<string, string> });
+        return new Response('# Plan\n', {
+          headers: {
+            'content-type': 'text/markdown',
+            'content-disposition': `attachment; filename="Plan.md"; filename*=UTF-8''Plan.md`,
+          },
+        });
+      },
+    });
+    const { blob, filename } = await api.maps.export('m 1', 'md');
+    expect(filename).toBe('Plan.md');
+    expect(await blob.text()).toBe('# Plan\n');
+    expect(seen[0]!.url).toBe('/api/v1/maps/m%201/export?format=md');
+    expect(seen[0]!.headers['x-canopy-org']).toBe('team');
+  });
+});

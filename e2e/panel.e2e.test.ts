@@ -62,8 +62,22 @@ describe('topic side panel in headless Chromium', () => {
     await page.keyboard.type('Remember: ');
     await panel.getByRole('button', { name: 'Bold' }).click();
     await page.keyboard.type('ship on Friday');
+    await panel.getByRole('button', { name: 'Bold' }).click();
+    await page.keyboard.type(' and');
+    // Pasted markup from another page is sanitised before it enters the field: no script, handler, foreign
+    // image (it would be a blocked request) or style attribute (it would be a CSP violation).
+    await page.evaluate(`(() => {
+      const data = new DataTransfer();
+      data.setData('text/html', '<p onclick="alert(1)">a <span style="color:#dc2626">paste</span></p>' +
+        '<img src="https://images.example/x.png"><script>alert(2)</script>');
+      document.activeElement.dispatchEvent(
+        new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    })()`);
     await page.keyboard.press('Tab');
-    await expect(notes.innerHTML()).resolves.toMatch(/Remember: <b>ship on Friday<\/b>/);
+    const saved = await notes.innerHTML();
+    expect(saved).toMatch(/Remember: <b>ship on Friday<\/b>/);
+    expect(saved).toContain('paste');
+    expect(saved).not.toMatch(/<img|<script|onclick|style=/);
 
     // A tag and a link.
     const tag = panel.getByLabel('Add tag');

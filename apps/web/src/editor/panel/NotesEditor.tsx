@@ -7,7 +7,7 @@ import {
   type ClipboardEvent,
   type KeyboardEvent,
 } from 'react';
-import { pastableNotesHtml, sanitizeNotesHtml, showNotes } from './notesHtml.ts';
+import { notesNodes, sanitizeNotesHtml, showNotes } from './notesHtml.ts';
 import { parseWebLink } from './webLink.ts';
 
 interface Props {
@@ -121,7 +121,7 @@ export function NotesEditor({ topicId, notesHtml, readOnly, onSave, onLeave }: P
       const a = document.createElement('a');
       a.href = parsed.url;
       a.textContent = parsed.url.replace(/^mailto:/, '');
-      document.execCommand('insertHTML', false, a.outerHTML);
+      insertAtSelection(fieldRef.current!, [a]);
     }
     setLinkDraft(null);
     setLinkError(null);
@@ -146,12 +146,14 @@ export function NotesEditor({ topicId, notesHtml, readOnly, onSave, onLeave }: P
   };
 
   // Pasted markup from other pages may carry scripts, images from other origins and styles: only the
-  // sanitised subset enters the field.
+  // sanitised subset enters the field, as nodes built here (execCommand('insertHTML') would have Chromium add
+  // `style` attributes of its own, each one a CSP violation).
   const onPaste = (e: ClipboardEvent<HTMLDivElement>) => {
     e.preventDefault();
     const html = e.clipboardData.getData('text/html');
-    if (html) document.execCommand('insertHTML', false, pastableNotesHtml(html));
-    else document.execCommand('insertText', false, e.clipboardData.getData('text/plain'));
+    const text = e.clipboardData.getData('text/plain');
+    const nodes = html ? notesNodes(document, html, { colors: false }) : plainTextNodes(text);
+    insertAtSelection(e.currentTarget, nodes);
     scheduleSave();
   };
 
@@ -255,4 +257,34 @@ export function NotesEditor({ topicId, notesHtml, readOnly, onSave, onLeave }: P
       />
     </div>
   );
+}
+
+/** Puts nodes where the caret is in the field (replacing the selection), and the caret after them. */
+function insertAtSelection(field: HTMLElement, nodes: readonly Node[]): void {
+  const sel = document.getSelection();
+  const fragment = document.createDocumentFragment();
+  fragment.append(...nodes);
+  const last = fragment.lastChild;
+  if (!sel || sel.rangeCount === 0 || !field.contains(sel.getRangeAt(0).commonAncestorContainer)) {
+    field.append(fragment);
+    return;
+  }
+  const range = sel.getRangeAt(0);
+  range.deleteContents();
+  range.insertNode(fragment);
+  if (!last) return;
+  range.setStartAfter(last);
+  range.collapse(true);
+  sel.removeAllRanges();
+  sel.addRange(range);
+}
+
+/** Pasted plain text: its lines, separated by line breaks. */
+function plainTextNodes(text: string): Node[] {
+  const nodes: Node[] = [];
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    if (i > 0) nodes.push(document.createElement('br'));
+    if (line) nodes.push(document.createTextNode(line));
+  }
+  return nodes;
 }

@@ -1,7 +1,9 @@
 // @vitest-environment jsdom
 // jsdom, not happy-dom: DOMPurify misreads happy-dom's nodes (it keeps <script> and drops <p> there).
+import DOMPurify from 'dompurify';
 import { describe, expect, it } from 'vitest';
-import { normaliseColor, sanitizeNotesHtml, showNotes } from './notesHtml.ts';
+import { sanitizeNotesHtml, showNotes } from './notesHtml.ts';
+import { normaliseColor } from './notesSubset.ts';
 
 describe('sanitizeNotesHtml', () => {
   it('keeps the subset MindManager and XMind notes use', () => {
@@ -49,8 +51,9 @@ describe('sanitizeNotesHtml', () => {
     );
     // Only a colour survives in style, never other declarations or unknown colour syntax.
     expect(sanitizeNotesHtml('<span style="background:url(https://x)">c</span>')).toBe('c');
+    // Headings become paragraphs (as the importers do); unknown elements keep only their text.
     expect(sanitizeNotesHtml('<h1 class="big" id="t">Title</h1><table><tr><td>cell</td></tr></table>')).toBe(
-      'Titlecell',
+      '<p>Title</p>cell',
     );
   });
 
@@ -62,6 +65,24 @@ describe('sanitizeNotesHtml', () => {
     expect(sanitizeNotesHtml('')).toBeUndefined();
     expect(sanitizeNotesHtml('<p><br></p>')).toBeUndefined();
     expect(sanitizeNotesHtml('<script>x</script>')).toBeUndefined();
+  });
+});
+
+describe('the DOM never parses a style or on* attribute (Chromium reports each under the CSP)', () => {
+  it('hands DOMPurify colours as <font color> and no event handlers', () => {
+    const seen: string[] = [];
+    DOMPurify.addHook('uponSanitizeAttribute', (_node, data) => {
+      seen.push(data.attrName);
+    });
+    try {
+      sanitizeNotesHtml(
+        '<p onclick="x()" style="font-size:40px"><span style="color:#dc2626" onmouseover="y()">red</span>' +
+          '<a href="https://e.org" style="color:red" onfocus="z()">e</a></p>',
+      );
+    } finally {
+      DOMPurify.removeHook('uponSanitizeAttribute');
+    }
+    expect(seen.sort()).toEqual(['color', 'href']);
   });
 });
 

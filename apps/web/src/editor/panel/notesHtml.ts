@@ -1,60 +1,35 @@
 import DOMPurify from 'dompurify';
+import { escapeAttribute, escapeText, normaliseColor, toNotesSubset } from './notesSubset.ts';
 
 /**
  * Topic notes are a small XHTML subset (the model's: p, br, b, i, u, s, a, ul, ol, li, span with a colour), the
- * shape packages/formats' importers give MindManager and XMind notes. They come from other people's files and from
- * the contentEditable field, so they are sanitised when saved and again when shown:
+ * shape packages/formats' importers give MindManager and XMind notes. They come from other people's files, from
+ * co-editors and from the contentEditable field, so they are sanitised when saved and again when shown:
  *
- * 1. DOMPurify (in its own inert document) removes scripts, event handlers, unsafe URLs and everything not on
- *    the allow-list below, keeping the text of unknown elements;
- * 2. what survives is mapped onto the model's subset (strong → b, div → p, font color → span) and either
- *    written out as XHTML (to save) or built as live DOM nodes (to show).
- *
- * Colours are applied through the CSSOM (`element.style.color`), never by parsing a `style` attribute in the page,
- * so showing notes raises no violation under the server's CSP (`style-src 'self'`).
+ * 1. `toNotesSubset` (htmlparser2's tokenizer, no DOM) keeps the subset's elements, drops script-like ones with
+ *    their content, and every attribute but a web `href` and a colour, written as `<font color>`: so the DOM never
+ *    parses a `style` or `on*` attribute, which Chromium reports as a CSP violation even in an inert document;
+ * 2. DOMPurify, the DOM sanitiser, checks the result against the allow-list below (defence in depth: a bug in
+ *    one sanitiser is not enough to get markup through);
+ * 3. what survives becomes a small tree, written out as XHTML (to save) or built as DOM nodes (to show), with
+ *    colours applied through the CSSOM (`element.style.color`), which the CSP allows.
  */
 
-const ALLOWED_TAGS = [
-  'p',
-  'div',
-  'br',
-  'b',
-  'strong',
-  'i',
-  'em',
-  'u',
-  'ins',
-  's',
-  'strike',
-  'del',
-  'a',
-  'ul',
-  'ol',
-  'li',
-  'span',
-  'font',
-];
-const ALLOWED_ATTR = ['href', 'style', 'color'];
+const ALLOWED_TAGS = ['p', 'br', 'b', 'i', 'u', 's', 'a', 'ul', 'ol', 'li', 'font'];
+const ALLOWED_ATTR = ['href', 'color'];
 const SAFE_URL = /^(?:https?:|mailto:)/i;
 
 const RENAME: Readonly<Record<string, NotesTag>> = {
   p: 'p',
-  div: 'p',
   br: 'br',
   b: 'b',
-  strong: 'b',
   i: 'i',
-  em: 'i',
   u: 'u',
-  ins: 'u',
   s: 's',
-  strike: 's',
-  del: 's',
   a: 'a',
   ul: 'ul',
   ol: 'ol',
   li: 'li',
-  span: 'span',
   font: 'span',
 };
 
@@ -78,12 +53,18 @@ export function sanitizeNotesHtml(html: string): string | undefined {
   return nodes.map(serialise).join('');
 }
 
+/** Replaces an element's content with the sanitised note, links opening in a new tab without an opener. */
+export function showNotes(target: HTMLElement, html: string | undefined): void {
+  target.replaceChildren(...notesNodes(target.ownerDocument, html ?? ''));
+}
+
 /**
- * Sanitised notes for inserting into the live field (paste): as saved, but without colours, whose `style`
- * attribute the page's CSP would refuse when the browser parses it there.
+ * The sanitised note as DOM nodes of `doc`, built element by element (never parsed in the page). Without
+ * `colors`, coloured spans keep only their text: pasted colours would clash with the notes' own look.
  */
-export function pastableNotesHtml(html: string): string {
-  return parseNotes(html).map(withoutColor).map(serialise).join('');
+export function notesNodes(doc: Document, html: string, options: { colors?: boolean } = {}): Node[] {
+  const nodes = html ? parseNotes(html) : [];
+  return (options.colors === false ? nodes.map(withoutColor) : nodes).map((n) => build(doc, n));
 }
 
 function withoutColor(node: NotesNode): NotesNode {
@@ -93,16 +74,9 @@ function withoutColor(node: NotesNode): NotesNode {
   return { kind: 'element', tag: 'span', children };
 }
 
-/** Replaces an element's content with the sanitised note, links opening in a new tab without an opener. */
-export function showNotes(target: HTMLElement, html: string | undefined): void {
-  const doc = target.ownerDocument;
-  const nodes = html ? parseNotes(html) : [];
-  target.replaceChildren(...nodes.map((n) => build(doc, n)));
-}
-
 /** The sanitised tree of a note. */
 export function parseNotes(html: string): NotesNode[] {
-  const fragment = DOMPurify.sanitize(html, {
+  const fragment = DOMPurify.sanitize(toNotesSubset(html), {
     ALLOWED_TAGS,
     ALLOWED_ATTR,
     ALLOWED_URI_REGEXP: SAFE_URL,
@@ -139,7 +113,7 @@ function convertChildren(parent: ParentNode): NotesNode[] {
       continue;
     }
     if (tag === 'span') {
-      const color = colorOf(name, el);
+      const color = normaliseColor(el.getAttribute('color') ?? '');
       if (color) out.push({ kind: 'element', tag, color, children });
       else out.push(...children);
       continue;
@@ -147,23 +121,6 @@ function convertChildren(parent: ParentNode): NotesNode[] {
     out.push({ kind: 'element', tag, children: tag === 'br' ? [] : children });
   }
   return out;
-}
-
-function colorOf(name: string, el: Element): string | undefined {
-  if (name === 'font') return normaliseColor(el.getAttribute('color') ?? '');
-  const match = /(?:^|;)\s*color\s*:\s*([^;]+)/i.exec(el.getAttribute('style') ?? '');
-  return match?.[1] ? normaliseColor(match[1]) : undefined;
-}
-
-/** #rrggbb from #rgb, #rrggbb or rgb(r, g, b); anything else (names, url(), expressions) is dropped. */
-export function normaliseColor(value: string): string | undefined {
-  const v = value.trim().toLowerCase();
-  if (/^#[0-9a-f]{6}$/.test(v)) return v;
-  if (/^#[0-9a-f]{3}$/.test(v)) return `#${v[1]}${v[1]}${v[2]}${v[2]}${v[3]}${v[3]}`;
-  const rgb = /^rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$/.exec(v);
-  if (!rgb) return undefined;
-  const hex = [rgb[1], rgb[2], rgb[3]].map((n) => Math.min(255, Number(n)).toString(16).padStart(2, '0'));
-  return `#${hex.join('')}`;
 }
 
 function hasContent(nodes: readonly NotesNode[]): boolean {
@@ -190,12 +147,4 @@ function build(doc: Document, node: NotesNode): Node {
   if (node.color !== undefined) el.style.color = node.color;
   for (const child of node.children) el.append(build(doc, child));
   return el;
-}
-
-function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function escapeAttribute(value: string): string {
-  return escapeText(value).replace(/"/g, '&quot;');
 }

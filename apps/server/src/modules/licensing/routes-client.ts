@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../../platform/errors.ts';
-import { bearerCredential } from './answer-binding.ts';
+import { bearerCredential, tokenHash } from './answer-binding.ts';
 import type { LicensingCaller, LicensingPorts } from './ports.ts';
 import {
   ActivateBody,
@@ -18,6 +18,12 @@ import type { LicensingService } from './service.ts';
 
 export const bearer = [{ bearer: [] }];
 const CALLER_NOTE = 'licensing resolves the caller through its caller port (the auth gate + account lookup)';
+
+/** The rate-limit bucket of a validation request: its bearer credential's digest, else its address. */
+export function validationRateKey(request: FastifyRequest): string {
+  const credential = bearerCredential(request.headers.authorization);
+  return credential ? `lic:${tokenHash(credential)}` : request.ip;
+}
 
 export async function requireCaller(
   ports: LicensingPorts,
@@ -35,7 +41,14 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
   r.post(
     '/licenses/validate',
     {
-      config: { access: 'custom' as const, accessNote: CALLER_NOTE },
+      config: {
+        access: 'custom' as const,
+        accessNote: CALLER_NOTE,
+        // Every client start validates, and a whole office often shares one address: the platform's per-IP
+        // budget would throttle the office. So this route counts per bearer credential (its digest: the key may
+        // sit in Redis), with the same per-minute budget; a request without one still counts per IP.
+        rateLimit: { keyGenerator: validationRateKey },
+      },
       schema: {
         tags: ['licensing'],
         summary: 'Validate the caller’s licence for a product (always 200; see `code`)',

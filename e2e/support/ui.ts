@@ -11,7 +11,11 @@ export async function signInThroughUi(
   credentials: { email: string; password: string; totp?: () => string },
 ): Promise<void> {
   await page.goto(`${baseUrl}/sign-in`);
-  await page.getByLabel('Email').fill(credentials.email);
+  const email = page.getByLabel('Email');
+  // One reload if the app did not come up: in a shared working tree another test process may be rebuilding
+  // apps/web/dist (Vite empties it first) at the moment the page loads. A page that is really broken fails again.
+  await email.waitFor({ timeout: 10_000 }).catch(() => page.reload());
+  await email.fill(credentials.email);
   await page.getByLabel('Password', { exact: true }).fill(credentials.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   if (credentials.totp) {

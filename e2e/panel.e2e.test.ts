@@ -122,6 +122,38 @@ describe('topic side panel in headless Chromium', () => {
     expect(problems).toEqual([]);
     expect(browser.blockedRequests).toEqual([]);
   });
+
+  it('formats a note as lists, italic, underlined and linked text with the toolbar and Ctrl+K', async () => {
+    await page.locator('.topic-tree').focus();
+    await page.keyboard.press('ArrowDown');
+    const panel = page.getByRole('complementary', { name: 'Topic details' });
+    const notes = panel.getByRole('textbox', { name: 'Notes' });
+    await notes.click();
+    await page.keyboard.type('first');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('second');
+    await page.keyboard.press('Control+a');
+    for (const name of ['Bulleted list', 'Numbered list', 'Italic', 'Underline']) {
+      await panel.getByRole('button', { name }).click();
+    }
+    await page.keyboard.press('Control+k');
+    await panel.getByLabel('Link address').fill('javascript:alert(1)');
+    await panel.getByLabel('Link address').press('Enter');
+    await expect(panel.getByRole('alert').textContent()).resolves.toMatch(/http, https and mailto/);
+    await panel.getByLabel('Link address').fill('example.org');
+    await panel.getByLabel('Link address').press('Enter');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Control+k');
+    await panel.getByLabel('Link address').fill('someone@example.org');
+    await panel.getByRole('button', { name: 'Apply' }).click();
+    await page.keyboard.press('Escape');
+    await expect(notes.innerHTML()).resolves.toBe(
+      '<ol><li><i><u><a href="https://example.org/">first</a></u></i></li><li><i><u>' +
+        '<a href="https://example.org/">second</a><a href="mailto:someone@example.org">someone@example.org</a>' +
+        '</u></i></li></ol>',
+    );
+    expect(problems).toEqual([]);
+  });
 });
 
 /**

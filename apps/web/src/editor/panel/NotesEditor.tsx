@@ -86,16 +86,23 @@ export function NotesEditor({ topicId, notesHtml, readOnly, onSave, onLeave }: P
   const rememberSelection = () => {
     const sel = document.getSelection();
     const field = fieldRef.current;
-    if (sel && sel.rangeCount > 0 && field?.contains(sel.anchorNode)) selection.current = sel.getRangeAt(0);
+    if (sel && sel.rangeCount > 0 && field?.contains(sel.getRangeAt(0).commonAncestorContainer)) {
+      selection.current = sel.getRangeAt(0).cloneRange();
+    }
   };
 
-  /** Puts focus and the caret back in the field (a toolbar button or the link form took them). */
+  /**
+   * Puts focus and the caret back in the field when a toolbar button reached by Tab or the link form took them.
+   * A mouse click on a button leaves both in the field (mousedown is prevented): the live selection is then the
+   * right one, and a remembered range may be stale after the last command changed the field.
+   */
   const restoreSelection = () => {
     const field = fieldRef.current!;
+    if (document.activeElement === field) return;
     field.focus();
     const range = selection.current;
     const sel = document.getSelection();
-    if (range && sel && field.contains(range.startContainer)) {
+    if (range && sel && field.contains(range.commonAncestorContainer)) {
       sel.removeAllRanges();
       sel.addRange(range);
     }
@@ -271,6 +278,13 @@ function insertAtSelection(field: HTMLElement, nodes: readonly Node[]): void {
   }
   const range = sel.getRangeAt(0);
   range.deleteContents();
+  // Never inside a link: a link in a link is invalid markup and the browser would split it unpredictably.
+  const start = range.startContainer;
+  const link = (start instanceof Element ? start : start.parentElement)?.closest('a');
+  if (link && field.contains(link)) {
+    range.setStartAfter(link);
+    range.collapse(true);
+  }
   range.insertNode(fragment);
   if (!last) return;
   range.setStartAfter(last);

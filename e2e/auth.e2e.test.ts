@@ -116,6 +116,31 @@ describe('accounts in the browser, against a real Canopy process', () => {
     await page.context().close();
   });
 
+  it('resets a forgotten password from the mailed link; the new one signs in with SRP, the old one not', async () => {
+    const account = await signUpAndVerify(server, uniqueEmail('reset'), PASSWORD, 'Katherine Johnson');
+    const { page } = await browser.newPage();
+    await page.goto(`${server.url}/sign-in`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill(account.email);
+    await page.getByRole('button', { name: 'Send reset link' }).click();
+    await page.getByText('we have sent it a link').waitFor();
+
+    await page.goto(linkFrom(await server.mailbox.take(account.email, /password/i)));
+    const renewed = 'a brand new passphrase';
+    await page.getByLabel('New password').fill(renewed);
+    await page.getByLabel('Repeat password').fill(renewed);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password is changed').waitFor();
+
+    await page.goto(`${server.url}/sign-in`);
+    await page.getByLabel('Email').fill(account.email);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That email and password do not match an account.').waitFor();
+    await signInThroughUi(page, server.url, { email: account.email, password: renewed });
+    await page.context().close();
+  });
+
   it('turns on two-step sign-in in the settings, then signs in with a TOTP code', async () => {
     const account = await signUpAndVerify(server, uniqueEmail('mfa'), PASSWORD, 'Margaret Hamilton');
     const { page } = await browser.newPage();

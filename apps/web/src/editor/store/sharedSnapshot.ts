@@ -62,23 +62,28 @@ function shareDocument(
 /**
  * Post-order: a topic is kept when its fields are equal and every child came back as the very same object.
  * Recursive: the model limits depth to MAX_TOPIC_DEPTH (256), far below the stack's limit. Nothing is allocated
- * for a kept topic, which is nearly all of them.
+ * for a kept topic, which is nearly all of them. A changed topic whose children all came back as the model's
+ * own objects is the model's object itself (the model never mutates a view it handed out), so the first
+ * snapshot of a map copies nothing.
  */
 function shareTopic(t: Topic, previousTopics: TopicsById, topics: Map<string, Topic>): Topic {
   const old = previousTopics.get(t.id);
   const count = t.children.length;
   const children: Topic[] = new Array<Topic>(count);
   let sameChildren = old !== undefined && old.children.length === count;
+  let ownChildren = true;
   for (let i = 0; i < count; i++) {
     const child = shareTopic(t.children[i]!, previousTopics, topics);
     children[i] = child;
     if (sameChildren && child !== old!.children[i]) sameChildren = false;
+    if (child !== t.children[i]) ownChildren = false;
   }
   let summaries: Topic['summaries'];
   let sameSummaries = (old?.summaries?.length ?? 0) === (t.summaries?.length ?? 0);
   if (t.summaries) {
     summaries = t.summaries.map((s, i) => {
       const topic = shareTopic(s.topic, previousTopics, topics);
+      if (topic !== s.topic) ownChildren = false;
       const was = old?.summaries?.[i];
       if (!was || was.topic !== topic || was.id !== s.id || !sameJson(was.range, s.range))
         sameSummaries = false;
@@ -89,8 +94,13 @@ function shareTopic(t: Topic, previousTopics: TopicsById, topics: Map<string, To
     topics.set(old.id, old);
     return old;
   }
-  const made: Topic = { ...t, children: sameChildren ? old!.children : children };
-  if (summaries) made.summaries = sameSummaries ? old!.summaries! : summaries;
+  let made: Topic;
+  if (ownChildren && !sameChildren) {
+    made = t;
+  } else {
+    made = { ...t, children: sameChildren ? old!.children : children };
+    if (summaries) made.summaries = sameSummaries ? old!.summaries! : summaries;
+  }
   topics.set(made.id, made);
   return made;
 }

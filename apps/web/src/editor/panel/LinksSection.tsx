@@ -81,16 +81,11 @@ export function LinksSection({ topicId, links, index, readOnly, onChange, onSele
         <summary>Add a link</summary>
         <fieldset disabled={readOnly}>
           <legend className="visually-hidden">Add a link</legend>
-          <div className="segmented small" role="radiogroup" aria-label="Link to">
-            <button type="button" role="radio" aria-checked={kind === 'url'} onClick={() => setKind('url')}>
+          <div className="segmented small" role="group" aria-label="Link to">
+            <button type="button" aria-pressed={kind === 'url'} onClick={() => setKind('url')}>
               Web address
             </button>
-            <button
-              type="button"
-              role="radio"
-              aria-checked={kind === 'topic'}
-              onClick={() => setKind('topic')}
-            >
+            <button type="button" aria-pressed={kind === 'topic'} onClick={() => setKind('topic')}>
               Topic
             </button>
           </div>

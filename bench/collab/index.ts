@@ -20,20 +20,29 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import * as Y from 'yjs';
 import { MindMap } from '@canopy/model';
 import { decodeServer, encodeClient } from '@canopy/sdk';
-import { startPeer, yClient, type Peer } from './yjs-peers.ts';
+import { createTestDatabase } from '../../apps/server/src/platform/db/testing.ts';
+import { cpuSeconds, startPeer, yClient, type Peer } from './yjs-peers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const server = join(here, '..', '..', 'apps', 'server', 'src', 'modules', 'collab', 'crash-server.ts');
 const auth = (who: string) => ({ authorization: `Test ${who}@t1`, 'content-type': 'application/json' });
 
-async function start() {
+/** Canopy's server on `database` (`sqlite` in its data directory, or a fresh PostgreSQL database). */
+async function start(database: 'sqlite' | 'postgres') {
   const dataDir = mkdtempSync(join(tmpdir(), 'canopy-bench-collab-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', server], {
+  const pg = database === 'postgres' ? await createTestDatabase('postgres') : undefined;
+  // BENCH_COLLAB_PROFILE=<dir>: the server writes a V8 CPU profile there when the run ends.
+  const profile = process.env.BENCH_COLLAB_PROFILE;
+  const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...args, '--import', 'tsx', server], {
     env: {
+      CANOPY_EXIT_ON_SIGTERM: profile ? '1' : '',
       ...process.env,
       CANOPY_DATA_DIR: dataDir,
+      ...(pg ? { CANOPY_DATABASE_URL: pg.url } : {}),
       CANOPY_PORT: '0',
       CANOPY_JOBS: 'true',
       CANOPY_LOG_LEVEL: 'error',
@@ -55,9 +64,17 @@ async function start() {
   return {
     url,
     rss,
-    stop: () => {
-      child.kill('SIGKILL');
+    cpu: () => cpuSeconds(child.pid),
+    stop: async () => {
+      if (profile) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      } else {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
       rmSync(dataDir, { recursive: true, force: true });
+      await pg?.drop();
     },
   };
 }
@@ -134,22 +151,27 @@ async function fanOut(base: string, clients: number, rate: number, seconds: numb
       }),
     ),
   );
-  // Prepare each sender's updates: a topic of its own, then its text set again and again.
+  // Prepare each sender's updates: a topic of its own, then its text set again and again. They are made on one
+  // replica that takes each sender's peer id in turn, so every edit follows all the edits sent before it, as
+  // when clients keep up with the room (edits made on 50 isolated replicas would be 50 concurrent branches for
+  // the whole run, which costs a CRDT far more than live co-editing does).
   const perSender = Math.ceil((rate * seconds) / clients);
-  const prepared: Uint8Array[][] = [];
-  const base0 = MindMap.fromSnapshot(sockets[0]!.welcome);
-  if (!base0.ok) throw base0.error;
-  const snapshot = base0.value.exportSnapshot();
-  for (let i = 0; i < clients; i++) {
-    const replica = MindMap.fromSnapshot(snapshot, { peerId: BigInt(1000 + i) });
-    if (!replica.ok) throw replica.error;
-    const map = replica.value;
-    const updates: Uint8Array[] = [];
-    const off = map.onLocalUpdate((u) => updates.push(u));
-    const topic = map.addTopic(map.centralTopicId(), undefined, { text: `client ${i}` });
-    for (let k = 0; k < perSender; k++) map.editText(topic, 0, 0, 'x');
-    off();
-    prepared.push(updates);
+  const prepared: Uint8Array[][] = Array.from({ length: clients }, () => []);
+  const opened = MindMap.fromSnapshot(sockets[0]!.welcome, { peerId: 1000n });
+  if (!opened.ok) throw opened.error;
+  const world = opened.value;
+  let author = 0;
+  world.onLocalUpdate((u) => prepared[author]!.push(u));
+  const topics: string[] = [];
+  for (author = 0; author < clients; author++) {
+    world.setPeerId(BigInt(1000 + author));
+    topics.push(world.addTopic(world.centralTopicId(), undefined, { text: `client ${author}` }));
+  }
+  for (let k = 0; k < perSender; k++) {
+    for (author = 0; author < clients; author++) {
+      world.setPeerId(BigInt(1000 + author));
+      world.editText(topics[author]!, 0, 0, 'x');
+    }
   }
   // The topic creations first, then the paced edits.
   for (let i = 0; i < clients; i++) sockets[i]!.ws.send(encodeClient.update(0, prepared[i]![0]!));
@@ -201,28 +223,43 @@ async function idleRooms(start: Awaited<ReturnType<typeof startServer>>, maps: n
 }
 const startServer = start;
 
+/**
+ * The same load on a Yjs server: each sender's updates prepared beforehand on one Y.Doc that takes each
+ * sender's client id in turn (as for Canopy), each value a marker the receivers find in the raw bytes they get
+ * (as Canopy's receivers hash them) without applying them to a document.
+ */
 async function fanOutY(peer: Peer, base: string, clients: number, rate: number, seconds: number) {
   const room = `room-${rate}-${Math.random().toString(36).slice(2)}`;
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
-  const sockets = await Promise.all(Array.from({ length: clients }, () => yClient(peer, base, room)));
-  sockets.forEach((c, i) => {
-    const map = c.doc.getMap('m');
-    map.observe((event) => {
-      if (event.transaction.local) return;
-      for (const k of event.keysChanged as Set<string>) {
-        const at = sentAt.get(`${k}:${String(map.get(k))}`);
-        if (at !== undefined) latencies.push(performance.now() - at);
-      }
-    });
-    c.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin !== 'remote') c.send(update);
-    });
-    map.set(`s${i}`, -1);
-  });
+  const marker = Buffer.from('@@m');
+  const end = Buffer.from('@@');
+  const received = (message: Uint8Array) => {
+    const bytes = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    for (let at = bytes.indexOf(marker); at >= 0; at = bytes.indexOf(marker, at + 1)) {
+      const sent = sentAt.get(bytes.toString('latin1', at, bytes.indexOf(end, at + marker.length)));
+      if (sent !== undefined) latencies.push(performance.now() - sent);
+    }
+  };
+  const sockets = await Promise.all(
+    Array.from({ length: clients }, () => yClient(peer, base, room, received)),
+  );
+  const perSender = Math.ceil((rate * seconds) / clients);
+  const prepared: Uint8Array[][] = Array.from({ length: clients }, () => []);
+  const world = new Y.Doc();
+  let author = 0;
+  world.on('update', (u: Uint8Array) => prepared[author]!.push(u));
+  const map = world.getMap('m');
+  const markerOf = (sender: number, k: number) => `@@m${sender}:${k}`;
+  for (let k = -1; k < perSender; k++) {
+    for (author = 0; author < clients; author++) {
+      world.clientID = 1000 + author;
+      map.set(`s${author}`, `${markerOf(author, k)}@@`);
+    }
+  }
+  for (let i = 0; i < clients; i++) sockets[i]!.send(prepared[i]![0]!);
   await new Promise((r) => setTimeout(r, 1000));
   latencies.length = 0;
-  const perSender = Math.ceil((rate * seconds) / clients);
   const total = perSender * clients;
   const interval = 1000 / rate;
   const started = performance.now();
@@ -233,8 +270,8 @@ async function fanOutY(peer: Peer, base: string, clients: number, rate: number, 
       while (sent < due) {
         const sender = sent % clients;
         const k = Math.floor(sent / clients);
-        sentAt.set(`s${sender}:${k}`, performance.now());
-        sockets[sender]!.doc.getMap('m').set(`s${sender}`, k);
+        sentAt.set(markerOf(sender, k), performance.now());
+        sockets[sender]!.send(prepared[sender]![1 + k]!);
         sent++;
       }
       if (sent >= total) resolve();
@@ -259,8 +296,26 @@ type Run = (
 ) => Promise<{ rate: number; p50: number; p99: number; received: number; expected: number }>;
 
 /** The load of the issue (250 edits/s), then up (or down) until p99 passes 100 ms. */
-async function ladder(name: string, run: Run) {
+/** Runs `run` and says how much CPU the server and this load generator used meanwhile. */
+async function measured(run: Run, serverCpu: () => number, rate: number, seconds: number) {
+  const s0 = serverCpu();
+  const b0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await run(rate, seconds);
+  const wall = (performance.now() - t0) / 1000;
+  const b = process.cpuUsage(b0);
+  const cpu = `server CPU ${(((serverCpu() - s0) / wall) * 100).toFixed(0)}%, load generator ${(((b.user + b.system) / 1e6 / wall) * 100).toFixed(0)}%`;
+  return { ...r, cpu };
+}
+
+async function ladder(name: string, run0: Run, serverCpu: () => number) {
+  const run = (rate: number, seconds: number) => measured(run0, serverCpu, rate, seconds);
   const first = await run(250, 10);
+  console.log(`  (${first.cpu})`);
+  if (process.env.BENCH_COLLAB_QUICK) {
+    console.log(`${name}: 250 edits/s: p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms`);
+    return { first, best: NaN };
+  }
   console.log(
     `${name}: 1 map × 50 clients × 5 edits/s: fan-out p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms (${first.received}/${first.expected} deliveries)`,
   );
@@ -269,7 +324,7 @@ async function ladder(name: string, run: Run) {
   for (const rate of best ? [500, 1000, 2000, 4000] : [100, 50, 25]) {
     const r = await run(rate, 6);
     console.log(
-      `  ${rate} edits/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries)`,
+      `  ${rate} edits/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries; ${r.cpu})`,
     );
     if (ok(r)) best = Math.max(best, rate);
     if (best ? !ok(r) || rate < 250 : false) break;
@@ -292,38 +347,46 @@ async function idleY(peer: Peer, target: Awaited<ReturnType<typeof startPeer>>, 
 const results: Record<string, { p50: number; p99: number; best: number; perRoom: number }> = {};
 // BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket (default: all three).
 const only = (process.env.BENCH_COLLAB_ONLY ?? 'canopy,hocuspocus,y-websocket').split(',');
-if (only.includes('canopy')) {
-  const srv = await startServer();
+// BENCH_COLLAB_DATABASE=sqlite,postgres (default sqlite; PostgreSQL at CANOPY_TEST_POSTGRES_URL, as the tests).
+const databases = (process.env.BENCH_COLLAB_DATABASE ?? 'sqlite').split(',') as ('sqlite' | 'postgres')[];
+for (const database of only.includes('canopy') ? databases : []) {
+  const srv = await startServer(database);
+  const name = database === 'sqlite' ? 'canopy' : `canopy-${database}`;
   try {
-    console.log('canopy (real process, SQLite synchronous=FULL, acknowledges after the durable append)');
-    const r = await ladder('canopy', (rate, seconds) => fanOut(srv.url, 50, rate, seconds));
-    const idle = await idleRooms(srv, 500);
+    console.log(
+      database === 'sqlite'
+        ? 'canopy (real process, SQLite synchronous=FULL, acknowledges after the durable append)'
+        : `canopy (real process, ${database}, acknowledges after the committed append)`,
+    );
+    const r = await ladder(name, (rate, seconds) => fanOut(srv.url, 50, rate, seconds), srv.cpu);
+    const idle = process.env.BENCH_COLLAB_QUICK ? { perRoomBytes: NaN } : await idleRooms(srv, 500);
     console.log(
       `  500 maps × 2 idle clients: ${(idle.perRoomBytes / 1024).toFixed(0)} KiB server RSS per room`,
     );
-    results.canopy = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom: idle.perRoomBytes };
+    results[name] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom: idle.perRoomBytes };
   } finally {
-    srv.stop();
+    await srv.stop();
   }
 }
 for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.includes(p))) {
   const target = await startPeer(peer);
   try {
     console.log(`${peer} (in memory, no durability)`);
-    const r = await ladder(peer, (rate, seconds) => fanOutY(peer, target.url, 50, rate, seconds));
-    const perRoom = await idleY(peer, target, 500);
+    const r = await ladder(peer, (rate, seconds) => fanOutY(peer, target.url, 50, rate, seconds), target.cpu);
+    const perRoom = process.env.BENCH_COLLAB_QUICK ? NaN : await idleY(peer, target, 500);
     console.log(`  500 maps × 2 idle clients: ${(perRoom / 1024).toFixed(0)} KiB server RSS per room`);
     results[peer] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom };
   } finally {
     target.stop();
   }
 }
-const c = results.canopy;
-for (const peer of ['hocuspocus', 'y-websocket']) {
-  const p = results[peer];
-  if (!p || !c) continue;
-  console.log(
-    `canopy / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)} (lower is better), ` +
-      `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}`,
-  );
+for (const [name, c] of Object.entries(results).filter(([n]) => n.startsWith('canopy'))) {
+  for (const peer of ['hocuspocus', 'y-websocket']) {
+    const p = results[peer];
+    if (!p) continue;
+    console.log(
+      `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)} (lower is better), ` +
+        `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}`,
+    );
+  }
 }

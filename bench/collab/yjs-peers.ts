@@ -41,7 +41,19 @@ export async function startPeer(peer: Peer) {
   });
   const rss = () =>
     Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  return { url: `ws://127.0.0.1:${port}`, rss, stop: () => child.kill('SIGKILL') };
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    rss,
+    cpu: () => cpuSeconds(child.pid),
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export interface YClient {
@@ -50,8 +62,17 @@ export interface YClient {
   close(): void;
 }
 
-/** A raw client: syncs, applies broadcasts to its doc, sends updates. Resolves once synced. */
-export function yClient(peer: Peer, base: string, room: string): Promise<YClient> {
+/**
+ * A raw client: syncs, then sends updates. Until synced it applies what it gets to its doc; after that, with
+ * `onUpdate`, it hands each incoming message to it as bytes instead (a load generator that only measures, as
+ * Canopy's receivers do); without, it keeps applying them to its doc.
+ */
+export function yClient(
+  peer: Peer,
+  base: string,
+  room: string,
+  onUpdate?: (message: Uint8Array) => void,
+): Promise<YClient> {
   const doc = new Y.Doc();
   const ws = new WebSocket(peer === 'y-websocket' ? `${base}/${room}` : base);
   ws.binaryType = 'arraybuffer';
@@ -88,6 +109,7 @@ export function yClient(peer: Peer, base: string, room: string): Promise<YClient
       sendSync((e) => syncProtocol.writeSyncStep1(e, doc));
     });
     ws.on('message', (data: ArrayBuffer) => {
+      if (synced && onUpdate) return onUpdate(new Uint8Array(data));
       const d = decoding.createDecoder(new Uint8Array(data));
       if (peer === 'hocuspocus') decoding.readVarString(d);
       const type = decoding.readVarUint(d);

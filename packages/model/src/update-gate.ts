@@ -6,7 +6,7 @@
  * Only what the import changed is checked (the shadow's events say what), so admitting a keystroke costs little
  * however large the map. The shadow doubles the document's memory.
  */
-import type { LoroDoc, LoroEventBatch, TreeID } from 'loro-crdt';
+import type { ImportStatus, LoroDoc, LoroEventBatch, TreeID } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { MAX_UPDATE_BYTES } from './limits.ts';
 import {
@@ -22,6 +22,8 @@ import { expectedRootId, validateState, type ChangeScope } from './state-validat
 export interface ImportSummary {
   /** Part of the update waits for updates it depends on; it applies when they arrive. */
   pending: boolean;
+  /** The update brought operations this replica did not have (false for a duplicate). */
+  added: boolean;
 }
 
 export class UpdateGate {
@@ -39,9 +41,9 @@ export class UpdateGate {
     const shadow = this.syncedShadow();
     const scope = this.newScope();
     this.scope = scope;
-    let pending: boolean;
+    let status: ImportStatus;
     try {
-      pending = shadow.import(bytes).pending != null;
+      status = shadow.import(bytes);
     } catch (error) {
       this.shadow = undefined;
       return fail('malformed-update', `not a Loro update: ${String(error).slice(0, 200)}`);
@@ -55,7 +57,7 @@ export class UpdateGate {
     }
     this.topicBound = scope.topicBound;
     this.main.import(bytes);
-    return ok({ pending });
+    return ok(summaryOf(status));
   }
 
   private syncedShadow(): LoroDoc {
@@ -84,46 +86,58 @@ export class UpdateGate {
   }
 
   private newScope(): ChangeScope {
-    return {
-      placed: new Set(),
-      edited: new Set(),
-      relationships: new Set(),
-      mapLevel: false,
-      foreignRoots: new Set(),
-      topicBound: this.topicBound,
-    };
+    return newScope(this.topicBound);
   }
 
   private collect(batch: LoroEventBatch): void {
-    const scope = this.scope;
-    if (!scope) return;
-    for (const event of batch.events) {
-      const [root, key] = event.path;
-      const name = String(root);
-      if (
-        expectedRootId(name) === undefined ||
-        (event.path.length === 1 && event.target !== expectedRootId(name))
-      ) {
-        scope.foreignRoots.add(name);
-        continue;
-      }
-      if (root === ROOT_TOPICS) {
-        if (event.diff.type === 'tree') {
-          for (const item of event.diff.diff) {
-            if (item.action === 'delete') continue;
-            scope.placed.add(item.target);
-            if (item.action === 'create') scope.topicBound++;
-          }
-        } else if (typeof key === 'string') {
-          scope.edited.add(key as TreeID);
+    if (this.scope) collectScope(this.scope, batch);
+  }
+}
+
+export function summaryOf(status: ImportStatus): ImportSummary {
+  const pending = status.pending != null;
+  return { pending, added: pending || status.success.size > 0 };
+}
+
+export function newScope(topicBound: number): ChangeScope {
+  return {
+    placed: new Set(),
+    edited: new Set(),
+    relationships: new Set(),
+    mapLevel: false,
+    foreignRoots: new Set(),
+    topicBound,
+  };
+}
+
+/** Adds what an import's events touched to `scope` (validateState then checks only that). */
+export function collectScope(scope: ChangeScope, batch: LoroEventBatch): void {
+  for (const event of batch.events) {
+    const [root, key] = event.path;
+    const name = String(root);
+    if (
+      expectedRootId(name) === undefined ||
+      (event.path.length === 1 && event.target !== expectedRootId(name))
+    ) {
+      scope.foreignRoots.add(name);
+      continue;
+    }
+    if (root === ROOT_TOPICS) {
+      if (event.diff.type === 'tree') {
+        for (const item of event.diff.diff) {
+          if (item.action === 'delete') continue;
+          scope.placed.add(item.target);
+          if (item.action === 'create') scope.topicBound++;
         }
-      } else if (root === ROOT_RELATIONSHIPS) {
-        if (typeof key === 'string') scope.relationships.add(key);
-        else if (event.diff.type === 'map')
-          for (const id of Object.keys(event.diff.updated)) scope.relationships.add(id);
-      } else if (root === ROOT_TITLE || root === ROOT_META) {
-        scope.mapLevel = true;
+      } else if (typeof key === 'string') {
+        scope.edited.add(key as TreeID);
       }
+    } else if (root === ROOT_RELATIONSHIPS) {
+      if (typeof key === 'string') scope.relationships.add(key);
+      else if (event.diff.type === 'map')
+        for (const id of Object.keys(event.diff.updated)) scope.relationships.add(id);
+    } else if (root === ROOT_TITLE || root === ROOT_META) {
+      scope.mapLevel = true;
     }
   }
 }

@@ -1,14 +1,14 @@
 /**
  * Co-editing with real clients over real sockets (docs/protocol/collab.md; "R<n>" cites its rules).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { CloseCode, decodeServer, encodeClient, type CollabClient } from '@canopy/sdk';
 import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
 // eslint-disable-next-line no-restricted-imports -- the test app of issue 7's two modules, shared by their tests
 import { createModuleTestApp, type ModuleTestApp } from '../maps/test-app.ts';
 import { testAuthorization, testIdentity } from '../maps/index.ts';
-import type { WriteBackEvent } from './index.ts';
+import { COMPACT_JOB, type WriteBackEvent } from './index.ts';
 import {
   eventually,
   mulberry32,
@@ -317,6 +317,27 @@ for (const dialect of dialectsUnderTest()) {
       const c = client(alice, mapId);
       const mc = await c.whenLoaded();
       expect(JSON.stringify(mc.toJSON())).toBe(JSON.stringify(expected));
+    });
+
+    it("folds an open room's durable replica when compacting, without replaying the log (R22)", async () => {
+      const mapId = await newMap('Compact from the room');
+      const a = client(alice, mapId);
+      const ma = await a.whenLoaded();
+      await onlineAll([a]);
+      for (let i = 0; i < 10; i++) ma.addTopic(ma.centralTopicId(), undefined, { text: `a${i}` });
+      await a.whenSaved();
+      const { mapsModule } = await import('../maps/index.ts');
+      const content = mapsModule(t.deps).content;
+      const replayed = vi.spyOn(content, 'compact');
+      await t.deps.platform.jobs.enqueue(COMPACT_JOB, { tenantId: 't1', mapId });
+      await t.deps.platform.jobs.drain();
+      expect(replayed).not.toHaveBeenCalled();
+      replayed.mockRestore();
+      const tail = await content.readAfter('t1', mapId, -1);
+      expect(tail?.entries).toEqual([]);
+      const c = client(alice, mapId);
+      const mc = await c.whenLoaded();
+      expect(JSON.stringify(mc.toJSON())).toBe(JSON.stringify(ma.toJSON()));
     });
   });
 }

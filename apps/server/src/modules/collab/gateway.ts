@@ -230,12 +230,28 @@ export class CollabGateway {
       }
       ws.send(frame);
     };
+    // ws writes each frame with its own syscall; corking its TCP socket (ws keeps it in `_socket`, not typed)
+    // around a run of frames makes them one writev. Corks nest, so ws's own cork/uncork per frame still works.
+    const tcp = (ws as unknown as { _socket?: Duplex })._socket;
+    const sendAll = (frames: readonly Uint8Array[]) => {
+      if (frames.length === 1 || !tcp || !ready) {
+        for (const frame of frames) send(frame);
+        return;
+      }
+      tcp.cork();
+      try {
+        for (const frame of frames) send(frame);
+      } finally {
+        tcp.uncork();
+      }
+    };
     const member: RoomMember = {
       session: this.nextSession++,
       accountId: caller.accountId,
       role,
       presence: null,
       send,
+      sendAll,
       close: (code, reason) => ws.close(code, reason),
     };
     const early: RawData[] = [];

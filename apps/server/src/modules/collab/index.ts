@@ -78,7 +78,13 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   const gateway = new CollabGateway(rooms, maps, tickets, origins, limits, platform.logger);
 
   platform.jobs.define<{ tenantId: string; mapId: string }>(COMPACT_JOB, async ({ tenantId, mapId }) => {
-    const result = await maps.content.compact(tenantId, mapId);
+    // A room open here holds the map as of its seq: folding that in spares reading and replaying the log.
+    const room = await rooms.existing(tenantId, mapId);
+    await room?.flush();
+    const state = room?.durableState();
+    const result = state
+      ? await maps.content.compactTo(tenantId, mapId, state)
+      : await maps.content.compact(tenantId, mapId);
     if (result?.folded) platform.logger.info({ mapId, folded: result.folded }, 'collab: log compacted');
   });
 

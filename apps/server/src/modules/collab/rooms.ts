@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
+import { ServerReplica } from '@canopy/model';
 import { canWrite, type MapContentStore } from '../maps/index.ts';
 import type { CollabBus } from './bus.ts';
 import { Room } from './room.ts';
@@ -77,7 +78,7 @@ export class Rooms {
     return new Room(
       tenantId,
       mapId,
-      loaded.map,
+      ServerReplica.fromMap(loaded.map),
       loaded.seq,
       this.content,
       {
@@ -126,7 +127,7 @@ export class Rooms {
   async save(room: Room, reason: 'saved' | 'last-editor-left'): Promise<void> {
     if (!this.writeBack) return;
     await room.flush();
-    const map = room.replica;
+    const map = room.replica.toMindMap();
     const event = {
       tenantId: room.tenantId,
       mapId: room.mapId,

@@ -158,18 +158,33 @@ export class MapContentStore {
     if (tail.entries.length === 0) return { folded: 0 };
     // Build outside the lock; inside, fold only what we read (newer entries stay in the log, after the snapshot).
     const map = replay(mapId, tail.snapshot, tail.entries);
-    const upTo = tail.headSeq;
-    const title = map.toJSON().title;
-    const packed = await this.packSnapshot(tenantId, mapId, map.exportSnapshot());
+    return this.compactTo(tenantId, mapId, {
+      snapshot: map.exportSnapshot(),
+      title: map.toJSON().title,
+      seq: tail.headSeq,
+    });
+  }
+
+  /**
+   * Folds the log up to `state.seq` into `state.snapshot`, which must be the map as of that seq (the snapshot
+   * and every log entry up to it, nothing after). A co-editing room holds exactly that when it is idle, which
+   * spares reading and replaying the log.
+   */
+  async compactTo(
+    tenantId: string,
+    mapId: string,
+    state: { snapshot: Uint8Array; title: string; seq: number },
+  ): Promise<{ folded: number } | undefined> {
+    const packed = await this.packSnapshot(tenantId, mapId, state.snapshot);
     return withTenant(this.database, tenantId, async (scope) => {
       const repo = new MapsRepository(scope);
       if (!(await repo.lockMap(mapId))) return undefined;
       const now = await repo.headOf(mapId);
-      if (!now || now.snapshotSeq >= upTo) return { folded: 0 };
-      await repo.replaceSnapshot(mapId, packed, upTo);
+      if (!now || now.snapshotSeq >= state.seq || now.headSeq < state.seq) return { folded: 0 };
+      await repo.replaceSnapshot(mapId, packed, state.seq);
       // The row's title (for lists) follows the document's at each compaction.
-      await repo.setTitle(mapId, title);
-      return { folded: upTo - now.snapshotSeq };
+      await repo.setTitle(mapId, state.title);
+      return { folded: state.seq - now.snapshotSeq };
     });
   }
 }

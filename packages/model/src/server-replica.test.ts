@@ -1,0 +1,82 @@
+import { LoroDoc, type LoroText } from 'loro-crdt';
+import { describe, expect, it } from 'vitest';
+import { MindMap } from './mind-map.ts';
+import { ServerReplica } from './server-replica.ts';
+import { replicasOf } from './test-replicas.ts';
+
+/** A peer that speaks Loro but not the layout: it edits a raw copy of the map. */
+function hostileUpdate(map: MindMap, edit: (doc: LoroDoc) => void): Uint8Array {
+  const doc = new LoroDoc();
+  doc.import(map.exportSnapshot());
+  const from = doc.oplogVersion();
+  edit(doc);
+  doc.commit();
+  return doc.export({ mode: 'update', from });
+}
+
+const summary = (r: ReturnType<ServerReplica['importUpdateBatch']>[number]) =>
+  r.ok ? r.value : r.error.code;
+
+describe('ServerReplica', () => {
+  it('admits update by update: a bad one is refused alone, a duplicate adds nothing', () => {
+    const [origin, editor, attacker] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
+    const server = ServerReplica.fromMap(origin);
+    const updates: Uint8Array[] = [];
+    editor.onLocalUpdate((update) => updates.push(update));
+    const topic = editor.addTopic(editor.centralTopicId(), undefined, { text: 'one' });
+    editor.setText(topic, 'two');
+    const hostile = hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
+    const results = server.importUpdateBatch([updates[0]!, hostile, updates[0]!, updates[1]!]);
+    expect(results.map(summary)).toEqual([
+      { pending: false, added: true },
+      'schema-violation',
+      { pending: false, added: false },
+      { pending: false, added: true },
+    ]);
+    expect(server.toMindMap().toJSON()).toEqual(editor.toJSON());
+    expect(server.importUpdateBatch([new Uint8Array([1, 2, 3])]).map(summary)).toEqual(['malformed-update']);
+    expect(server.toMindMap().toJSON()).toEqual(editor.toJSON());
+  });
+
+  it('keeps an update that waits for its dependencies waiting across a refusal', () => {
+    const [origin, editor, attacker] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
+    const server = ServerReplica.fromMap(origin);
+    const updates: Uint8Array[] = [];
+    editor.onLocalUpdate((update) => updates.push(update));
+    const topic = editor.addTopic(editor.centralTopicId(), undefined, { text: 'one' });
+    editor.setText(topic, 'two');
+    const tooLong = hostileUpdate(attacker, (doc) =>
+      (doc.getTree('topics').roots()[0]!.data.get('text') as LoroText).insert(0, 'x'.repeat(10_001)),
+    );
+    expect(server.importUpdateBatch([updates[1]!, tooLong]).map(summary)).toEqual([
+      { pending: true, added: true },
+      'schema-violation',
+    ]);
+    expect(server.importUpdateBatch([updates[0]!]).map(summary)).toEqual([{ pending: false, added: true }]);
+    expect(server.toMindMap().toJSON()).toEqual(editor.toJSON());
+  });
+
+  it('serves what a replica lacks, and agrees with MindMap on what it admits', () => {
+    const [origin, a, b] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
+    const server = ServerReplica.fromMap(origin);
+    const mirror = replicasOf(origin, 1)[0]!;
+    const updates: Uint8Array[] = [];
+    a.onLocalUpdate((update) => updates.push(update));
+    const x = a.addTopic(a.centralTopicId(), undefined, { text: 'x' });
+    a.addTopic(x, undefined, { text: 'y' });
+    updates.push(hostileUpdate(a, (doc) => doc.getMap('document').set('schemaVersion', 99)));
+    for (const update of updates) {
+      const [fromServer] = server.importUpdateBatch([update]);
+      expect(summary(fromServer!)).toEqual(summary(mirror.importUpdates(update)));
+    }
+    const lacking = server.exportUpdatesSince(b.versionVector());
+    if (!lacking.ok) throw lacking.error;
+    expect(b.importUpdates(lacking.value).ok).toBe(true);
+    expect(b.toJSON()).toEqual(a.toJSON());
+    expect(server.versionVector()).toEqual(mirror.versionVector());
+    expect(server.exportUpdatesSince(new Uint8Array([255, 255]))).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-version-vector' },
+    });
+  });
+});

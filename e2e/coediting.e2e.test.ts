@@ -165,6 +165,14 @@ describe('co-editing in two browsers, against a real Canopy process', () => {
       join(OUTPUT, 'editor-coediting-ada.png'),
       join(OUTPUT, 'editor-coediting-bob.png'),
     ]);
+
+    // Undo is per person: Ada's Ctrl+Z takes back her topic, on both screens, and leaves Bob's.
+    await pageA.getByRole('tree').focus();
+    await pageA.keyboard.press('Control+z');
+    await pageB.getByRole('treeitem', { name: 'Mill', exact: true }).waitFor({ state: 'detached' });
+    await pageA.keyboard.press('Home');
+    await pageA.getByRole('treeitem', { name: 'Store', exact: true }).waitFor();
+    expect(await pageA.getByRole('treeitem', { name: 'Mill', exact: true }).count()).toBe(0);
     await pageA.context().close();
     await pageB.context().close();
   });

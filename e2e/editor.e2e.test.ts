@@ -61,6 +61,13 @@ describe('the editor, against a real Canopy process', () => {
     await typeTopic(page, 'Launch');
     await page.keyboard.press('Tab');
     await typeTopic(page, 'Milestones');
+    // Undo takes back "create, then name" as one step (the selection falls back to the central topic, whose
+    // children the tree then lists: "Launch" is left without children); redo brings it back.
+    const launch = page.getByRole('treeitem', { name: 'Launch', exact: true });
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => launch.getAttribute('aria-expanded')).toBeNull();
+    await page.keyboard.press('Control+y');
+    await expect.poll(() => launch.getAttribute('aria-expanded')).toBe('true');
     // Typing straight onto the map replaces the selected topic's text.
     await page.keyboard.press('Home');
     await page.keyboard.press('Escape');

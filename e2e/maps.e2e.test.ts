@@ -108,16 +108,25 @@ describe('the map list in the browser, against a real Canopy process', () => {
     await page.getByRole('button', { name: 'Save title' }).click();
     await page.getByRole('link', { name: 'Holiday' }).waitFor();
 
+    // Every format the API exports, each downloaded under the map's name.
     await page.getByRole('button', { name: 'Export Holiday' }).click();
-    await page.getByLabel('Format').selectOption('md');
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Download' }).click(),
-    ]);
-    expect(download.suggestedFilename()).toBe('Holiday.md');
-    const saved = readFileSync((await download.path()) ?? '', 'utf8');
-    // Renaming names the map (and its file); the central topic keeps its own text.
-    expect(saved).toContain('# Trip');
+    const formats = await page
+      .getByLabel('Format')
+      .locator('option')
+      .evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value));
+    expect(formats).toEqual(['mmap', 'xmind', 'mm', 'opml', 'md', 'json', 'html']);
+    for (const format of formats) {
+      await page.getByLabel('Format').selectOption(format);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Download' }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(`Holiday.${format}`);
+      const saved = readFileSync((await download.path()) ?? '');
+      expect(saved.length).toBeGreaterThan(0);
+      // Renaming names the map (and its file); the central topic keeps its own text.
+      if (format === 'md') expect(saved.toString('utf8')).toContain('# Trip');
+    }
 
     await page.getByRole('button', { name: 'Delete Holiday' }).click();
     const confirm = page.getByRole('alertdialog');
@@ -136,22 +145,13 @@ describe('the map list in the browser, against a real Canopy process', () => {
     await page.context().close();
   });
 
-  it('shares a map with a person of the organisation, who then sees it in their list', async () => {
+  it('shares a map with a person of the organisation (invited from the share panel), who then sees it', async () => {
     const ada = await signUpAndVerify(server, uniqueEmail('ada'), PASSWORD, 'Ada Lovelace');
     const bob = await signUpAndVerify(server, uniqueEmail('bob'), PASSWORD, 'Bob Babbage');
-    // Sharing is within an org: Ada's team org, with Bob invited by mail.
-    const org = await ada.api.call<{ id: string }>('POST', '/orgs', { name: 'Analytical Engines' }, 201);
-    await ada.api.call('POST', `/orgs/${org.id}/invitations`, { email: bob.email, role: 'member' }, 201);
-    const invitation = await server.mailbox.take(bob.email, /invit/i);
+    // There is no page for creating an org yet: Ada's team org comes from the API.
+    await ada.api.call('POST', '/orgs', { name: 'Analytical Engines' }, 201);
 
-    // Bob accepts through the mailed link and switches to the team.
-    const bobTab = (await browser.newPage()).page;
-    await signInThroughUi(bobTab, server.url, bob);
-    await bobTab.goto(linkFrom(invitation));
-    await bobTab.getByRole('button', { name: 'Open Analytical Engines' }).click();
-    await bobTab.getByText('No maps yet.').waitFor();
-
-    // Ada switches to the team, creates a map there and shares it with Bob as an editor.
+    // Ada switches to the team and creates a map there.
     const adaTab = (await browser.newPage()).page;
     await signInThroughUi(adaTab, server.url, ada);
     await adaTab.getByLabel('Organisation').selectOption({ label: 'Analytical Engines' });
@@ -160,10 +160,28 @@ describe('the map list in the browser, against a real Canopy process', () => {
     await adaTab.getByRole('button', { name: 'Create map' }).click();
     await adaTab.waitForURL(/\/maps\/[^/]+$/);
     await adaTab.goto(`${server.url}/maps`);
+
+    // Bob is not in the team yet: sharing says so and offers the invitation.
+    const share = async () => {
+      await adaTab.getByLabel('Email of the person').fill(bob.email);
+      await adaTab.getByLabel('Role').selectOption('editor');
+      await adaTab.getByRole('button', { name: 'Share', exact: true }).click();
+    };
     await adaTab.getByRole('button', { name: 'Share Difference engine' }).click();
-    await adaTab.getByLabel('Email of the person').fill(bob.email);
-    await adaTab.getByLabel('Role').selectOption('editor');
-    await adaTab.getByRole('button', { name: 'Share', exact: true }).click();
+    await share();
+    await adaTab.getByText('Nobody in this organisation has that email.').waitFor();
+    await adaTab.getByRole('button', { name: `Invite ${bob.email} to Analytical Engines` }).click();
+    await adaTab.getByText(`Invitation sent to ${bob.email}`).waitFor();
+
+    // Bob accepts through the mailed link and switches to the team.
+    const invitation = await server.mailbox.take(bob.email, /invit/i);
+    const bobTab = (await browser.newPage()).page;
+    await signInThroughUi(bobTab, server.url, bob);
+    await bobTab.goto(linkFrom(invitation));
+    await bobTab.getByRole('button', { name: 'Open Analytical Engines' }).click();
+    await bobTab.getByText('No maps yet.').waitFor();
+
+    await share();
     const people = adaTab.getByRole('list', { name: 'People with access to Difference engine' });
     await people.getByText(`Bob Babbage <${bob.email}> · editor`).waitFor();
     await adaTab.screenshot({ path: join(OUTPUT, 'maps-share.png') });

@@ -151,19 +151,30 @@ describe('map list', () => {
     expect(text(container)).toContain('Bob Babbage <bob@example.com> · editor');
   });
 
-  it('says who is missing from the org when sharing fails', async () => {
-    const { container } = await page({
+  it('offers an org admin to invite a person who is not a member yet', async () => {
+    const { container, sent } = await page({
       'GET /maps': { status: 200, body: { items: [plan] } },
       'GET /maps/m1/shares': { status: 200, body: { items: [] } },
       'POST /maps/m1/shares': {
         status: 422,
         body: { title: 'x', status: 422, code: 'account_not_found' },
       },
+      'POST /orgs/home/invitations': {
+        status: 201,
+        body: { id: 'i1', email: 'eve@example.com', role: 'member', expiresAt: 'x' },
+      },
     });
     await click(container, 'Share Plan');
     fill(container, 'Email of the person', 'eve@example.com');
     await click(container, 'Share');
     expect(container.querySelector('[role=alert]')!.textContent).toContain('Invite them to the organisation');
+    await click(container, 'Invite eve@example.com to Ada');
+    expect(sent.at(-1)).toMatchObject({
+      path: '/orgs/home/invitations',
+      body: { email: 'eve@example.com', role: 'member' },
+    });
+    expect(text(container)).toContain('Invitation sent to eve@example.com');
+    expect(container.querySelector('[role=alert]')).toBeNull();
   });
 
   it('switches organisation: later requests carry x-canopy-org and the list reloads', async () => {

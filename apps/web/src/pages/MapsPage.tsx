@@ -23,7 +23,7 @@ export function MapsPage({ api }: { api: ApiClient }) {
   const [me] = useApiQuery(`me:${orgKey}`, () => api.me.get());
   const [maps, reload] = useApiQuery(`maps:${orgKey}`, () => api.maps.list());
   const orgId = currentOrgId(api, me.status === 'ready' ? me.data : undefined);
-  const [members] = useApiQuery(`members:${orgId ?? ''}`, () =>
+  const [members, reloadMembers] = useApiQuery(`members:${orgId ?? ''}`, () =>
     orgId ? api.orgs.members(orgId).catch(() => []) : Promise.resolve([]),
   );
   const create = useSubmit(async (data) => {
@@ -92,6 +92,8 @@ export function MapsPage({ api }: { api: ApiClient }) {
                     api={api}
                     map={m}
                     members={members.status === 'ready' ? members.data : []}
+                    org={orgs.find((o) => o.id === orgId)}
+                    onMembersStale={reloadMembers}
                     onChanged={reload}
                   />
                 ))}

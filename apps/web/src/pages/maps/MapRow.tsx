@@ -1,6 +1,12 @@
 import { useState } from 'react';
 import type { ApiClient } from '../../api/client.ts';
-import { EXPORT_FORMATS, type ExportFormat, type MapSummary, type OrgMember } from '../../api/types.ts';
+import {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type MapSummary,
+  type Org,
+  type OrgMember,
+} from '../../api/types.ts';
 import { Link } from '../../app/Link.tsx';
 import { Field, formText, ProblemAlert, useSubmit } from '../../ui/forms.tsx';
 import { saveBlob } from './download.ts';
@@ -13,13 +19,18 @@ export function MapRow({
   api,
   map,
   members,
+  org,
   onChanged,
+  onMembersStale,
 }: {
   api: ApiClient;
   map: MapSummary;
   members: readonly OrgMember[];
+  /** The org the list shows (the map's org). */
+  org?: Org | undefined;
   /** After a rename or delete, so the list reloads. */
   onChanged: () => void;
+  onMembersStale?: () => void;
 }) {
   const [panel, setPanel] = useState<Panel>('none');
   const toggle = (p: Panel) => setPanel((current) => (current === p ? 'none' : p));
@@ -129,7 +140,9 @@ export function MapRow({
           {download.result && <span role="status">Saved {download.result}</span>}
         </form>
       )}
-      {panel === 'share' && <SharePanel api={api} map={map} members={members} />}
+      {panel === 'share' && (
+        <SharePanel api={api} map={map} members={members} org={org} onMembersStale={onMembersStale} />
+      )}
       <ProblemAlert problem={rename.problem ?? remove.problem ?? download.problem} />
     </li>
   );

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../../platform/errors.ts';
-import { bearerCredential, tokenHash } from './answer-binding.ts';
+import { CredentialCache } from './credential-cache.ts';
 import type { LicensingCaller, LicensingPorts } from './ports.ts';
 import {
   ActivateBody,
@@ -19,12 +19,6 @@ import type { LicensingService } from './service.ts';
 export const bearer = [{ bearer: [] }];
 const CALLER_NOTE = 'licensing resolves the caller through its caller port (the auth gate + account lookup)';
 
-/** The rate-limit bucket of a validation request: its bearer credential's digest, else its address. */
-export function validationRateKey(request: FastifyRequest): string {
-  const credential = bearerCredential(request.headers.authorization);
-  return credential ? `lic:${tokenHash(credential)}` : request.ip;
-}
-
 export async function requireCaller(
   ports: LicensingPorts,
   request: FastifyRequest,
@@ -37,6 +31,12 @@ export async function requireCaller(
 export function clientRoutes(app: FastifyInstance, service: LicensingService): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const ports = service.ctx.ports;
+  const credentials = new CredentialCache(() => service.ctx.clock.now().getTime());
+  /** The rate-limit bucket of a validation request: its bearer credential's digest, else its address. */
+  const validationRateKey = (request: FastifyRequest) => {
+    const derived = credentials.of(request.headers.authorization);
+    return derived ? `lic:${derived.digest}` : request.ip;
+  };
 
   r.post(
     '/licenses/validate',
@@ -60,11 +60,8 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
     async (request) => {
       const caller = await ports.validationCaller(request);
       if (!caller) throw unauthenticated();
-      return service.validator.validate(
-        caller,
-        request.body,
-        bearerCredential(request.headers.authorization),
-      );
+      const derived = credentials.of(request.headers.authorization);
+      return service.validator.validate(caller, request.body, derived?.macKey);
     },
   );
 

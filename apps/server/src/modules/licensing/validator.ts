@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
-import { answerKey, nonceMac } from './answer-binding.ts';
+import { nonceMac } from './answer-binding.ts';
 import { BoundedCache } from './bounded-cache.ts';
 import { CODE_DETAILS, codeRank, type ValidationCode } from './codes.ts';
 import { iso, parseProducts, type LicensingContext } from './context.ts';
@@ -91,16 +91,13 @@ export class LicenseValidator {
   }
 
   /**
-   * `credential`: the caller's bearer credential, when it sent one. With it, the nonce is bound to the answer by
-   * `nonceMac` and the token is reused (answer-binding.ts); without it, the nonce is signed into a fresh token.
+   * `macKey`: the nonce MAC key of the caller's bearer credential, when it sent one (answerKey in
+   * answer-binding.ts). With it, the nonce is bound to the answer by `nonceMac` and the token is reused; without
+   * it, the nonce is signed into a fresh token.
    */
-  async validate(
-    caller: LicensingCaller,
-    input: ValidateInput,
-    credential?: string,
-  ): Promise<ValidateReplyT> {
+  async validate(caller: LicensingCaller, input: ValidateInput, macKey?: Buffer): Promise<ValidateReplyT> {
     const now = this.ctx.clock.now().getTime();
-    const signNonce = input.nonce !== undefined && credential === undefined;
+    const signNonce = input.nonce !== undefined && macKey === undefined;
     // A cookie caller's nonce goes into a fresh signature: nothing of its answer can be reused.
     const key = signNonce ? undefined : warmKey(caller, input);
     let answer = key === undefined ? undefined : this.answers.fresh(key, now);
@@ -110,8 +107,7 @@ export class LicenseValidator {
     }
     if (input.nonce === undefined) return answer.reply;
     const reply: ValidateReplyT = { ...answer.reply, nonce: input.nonce };
-    if (credential !== undefined)
-      reply.nonceMac = nonceMac(answerKey(credential), input.nonce, reply.code, answer.tokenHash);
+    if (macKey !== undefined) reply.nonceMac = nonceMac(macKey, input.nonce, reply.code, answer.tokenHash);
     return reply;
   }
 

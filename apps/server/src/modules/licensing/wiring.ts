@@ -4,7 +4,6 @@
  * embedders override any of them (`AppDeps.licensing.ports`). Without identity, it says so at start and every
  * call answers 401.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform/index.ts';
 import { identityService, type IdentityService } from '../identity/index.ts';
@@ -71,11 +70,13 @@ export function gateCallerResolver(
  * a node, which is nothing beside the days of offline use the licence token it gets already grants.
  */
 export function tokenCachedCaller(inner: CallerResolver, ttlMs = 5_000): CallerResolver {
+  // Keyed by the header itself (hashing it cost more than the rest of the lookup): the map stays in this process,
+  // as the request that carried the header does.
   const cache = new Map<string, { at: number; caller: LicensingCaller }>();
   return async (request) => {
     const header = request.headers.authorization;
     if (!header) return inner(request);
-    const key = createHash('sha256').update(header).digest('base64url');
+    const key = header;
     const now = Date.now();
     const hit = cache.get(key);
     if (hit && now - hit.at < ttlMs) return hit.caller;

@@ -60,10 +60,12 @@ export async function installSecurity(
     void reply.headers(headers);
     done();
   });
-  app.addHook('onSend', async (request, reply) => {
+  // (Callback style: an async hook costs a promise per response, on every route.)
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.protocol === 'https') {
       void reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     }
+    done(null, payload);
   });
 
   if (config.corsOrigins.length) {

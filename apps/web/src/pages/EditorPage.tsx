@@ -37,6 +37,7 @@ export function EditorPage({ api, mapId }: { api: ApiClient; mapId: string }) {
           mapId,
           ticket: (id) => collabTicket(api, id),
           name: `${me.firstName} ${me.lastName}`.trim() || me.email,
+          accountId: me.id,
           origin: window.location.origin,
         });
         session.connect();

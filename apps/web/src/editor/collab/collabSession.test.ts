@@ -50,6 +50,7 @@ async function connected(role: 'viewer' | 'editor' = 'editor') {
   const session = new CollabSession({
     mapId: 'm1',
     name: 'Ada Lovelace',
+    accountId: 'ada',
     origin: 'https://canopy.example',
     ticket: async (mapId) => {
       tickets.push(mapId);
@@ -170,6 +171,7 @@ describe('CollabSession', () => {
     const session = new CollabSession({
       mapId: 'gone',
       name: 'Ada',
+      accountId: 'ada',
       origin: 'http://localhost:8080',
       ticket: () =>
         Promise.reject(

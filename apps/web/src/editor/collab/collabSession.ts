@@ -8,7 +8,13 @@ import {
 } from '@canopy/sdk';
 import { ApiError } from '../../api/problem.ts';
 import { COLLAB_UNDO_STEPS, CollabEditorStore } from '../store/collabEditorStore.ts';
-import { collaboratorFrom, presenceState, throttleLatest, type Collaborator } from './presence.ts';
+import {
+  collaboratorFrom,
+  distinctColors,
+  presenceState,
+  throttleLatest,
+  type Collaborator,
+} from './presence.ts';
 
 /**
  * One open map in the browser: the CollabClient (socket, reconnects, offline queue), the editor store over its
@@ -37,6 +43,8 @@ export interface CollabSessionOptions {
   readonly ticket: (mapId: string) => Promise<{ url: string }>;
   /** The name shown to the others. */
   readonly name: string;
+  /** This person's account (their own colour is kept free so that the others' colours match every screen). */
+  readonly accountId: string;
   /** The page's origin, e.g. `https://canopy.example`; the socket goes to the same host over ws/wss. */
   readonly origin: string;
   /** The browser's by default. */
@@ -82,11 +90,13 @@ export class CollabSession {
       this.update({ role });
     });
     this.client.on('presence', (peers) => {
-      const collaborators = [...peers.values()]
+      const present = [...peers.values()]
         .map(collaboratorFrom)
         .filter((c): c is Collaborator => c !== undefined)
         .sort((a, b) => a.session - b.session);
-      this.update({ collaborators });
+      const session = this.client.session;
+      const self = session === undefined ? undefined : { session, accountId: this.options.accountId };
+      this.update({ collaborators: distinctColors(present, self) });
     });
     this.client.on('refused', (problem) => this.update({ refusedEdit: problem.code }));
     this.client.on('error', (problem) => {

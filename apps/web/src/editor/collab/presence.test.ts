@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { indexTopics } from '../document/topicIndex.ts';
 import { layoutDocument } from '../layout/layoutDocument.ts';
 import { docFrom, fixedMeasure } from '../testing/fixtures.ts';
-import { collaboratorFrom, colorFor, throttleLatest } from './presence.ts';
+import { collaboratorFrom, colorFor, distinctColors, throttleLatest } from './presence.ts';
 import { presenceMarks } from './presenceOverlay.ts';
 
 describe('presence', () => {
@@ -23,6 +23,32 @@ describe('presence', () => {
     });
     expect(collaboratorFrom({ ...peer, state: 'garbage' })).toBeUndefined();
     expect(colorFor('acc-1')).toBe(colorFor('acc-1'));
+  });
+
+  it('gives everyone in the room a different colour, the same on every screen', () => {
+    const person = (session: number, accountId: string) => ({
+      session,
+      accountId,
+      name: accountId,
+      color: colorFor(accountId),
+      selection: null,
+    });
+    // Many accounts: with eight colours some of them start from the same one.
+    const ids = Array.from({ length: 8 }, (_, i) => `account-${i}`);
+    const room = ids.map((id, i) => person(i + 1, id));
+    const seenBy = (me: number) =>
+      distinctColors(
+        room.filter((p) => p.session !== me),
+        { session: me, accountId: room[me - 1]!.accountId },
+      );
+    const colours = new Map<number, string>();
+    for (let me = 1; me <= room.length; me++) {
+      for (const c of seenBy(me)) {
+        if (colours.has(c.session)) expect(colours.get(c.session)).toBe(c.color);
+        else colours.set(c.session, c.color);
+      }
+    }
+    expect(new Set(colours.values()).size).toBe(8);
   });
 
   it('throttles selection updates and always sends the latest one', () => {

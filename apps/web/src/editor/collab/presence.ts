@@ -47,14 +47,43 @@ export function presenceState(name: string, selection: string | null): EditorPre
 /** Distinct, readable on the map's light background, and far from the blue of one's own selection. */
 const PALETTE = ['#c2410c', '#15803d', '#a21caf', '#b91c1c', '#0f766e', '#7c3aed', '#a16207', '#be185d'];
 
-/** A stable colour per account: the same person has the same colour on everyone's screen. */
+/** A stable colour per account, before collisions are resolved (distinctColors). */
 export function colorFor(accountId: string): string {
+  return PALETTE[paletteIndex(accountId)]!;
+}
+
+function paletteIndex(accountId: string): number {
   let hash = 2166136261;
   for (let i = 0; i < accountId.length; i++) {
     hash ^= accountId.charCodeAt(i);
     hash = Math.imul(hash, 16777619);
   }
-  return PALETTE[(hash >>> 0) % PALETTE.length]!;
+  return (hash >>> 0) % PALETTE.length;
+}
+
+/**
+ * Gives everyone in the room a different colour (while the palette lasts). Each person starts from their
+ * account's colour and, in order of joining (session numbers, which the server assigns), takes the next free
+ * one. Every member computes this over the same room, this tab included, so a person has the same colour on
+ * everyone's screen; this tab's own colour is reserved, not shown (its selection is the editor's blue).
+ */
+export function distinctColors(
+  others: readonly Collaborator[],
+  self: { session: number; accountId: string } | undefined,
+): Collaborator[] {
+  const members = [...others.map((c) => ({ session: c.session, accountId: c.accountId }))];
+  if (self) members.push(self);
+  members.sort((a, b) => a.session - b.session);
+  const taken = new Set<number>();
+  const bySession = new Map<number, string>();
+  for (const member of members) {
+    let index = paletteIndex(member.accountId);
+    for (let tries = 0; tries < PALETTE.length && taken.has(index); tries++)
+      index = (index + 1) % PALETTE.length;
+    taken.add(index);
+    bySession.set(member.session, PALETTE[index]!);
+  }
+  return others.map((c) => ({ ...c, color: bySession.get(c.session) ?? c.color }));
 }
 
 /** Calls `send` at most once per `intervalMs`, always with the latest value (the last one is never dropped). */

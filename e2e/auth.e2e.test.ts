@@ -2,10 +2,13 @@
  * Accounts in the browser against a real Canopy process (e2e/support): sign-up with the verification mail,
  * SRP sign-in, sign-out, and two-step sign-in with a TOTP code computed here.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  REPO_ROOT,
   launchLocalBrowser,
   linkFrom,
   signInThroughUi,
@@ -18,6 +21,7 @@ import {
 } from './support/index.ts';
 
 const PASSWORD = 'correct horse battery';
+const OUTPUT = join(REPO_ROOT, 'test-output');
 
 /** The API calls a page makes, as "METHOD /path", and the bodies of the sign-in calls. */
 function recordApiCalls(page: Page) {
@@ -141,7 +145,7 @@ describe('accounts in the browser, against a real Canopy process', () => {
     await page.context().close();
   });
 
-  it('turns on two-step sign-in in the settings, then signs in with a TOTP code', async () => {
+  it('turns on two-step sign-in in the settings, then signs in with a TOTP code and with a recovery code', async () => {
     const account = await signUpAndVerify(server, uniqueEmail('mfa'), PASSWORD, 'Margaret Hamilton');
     const { page } = await browser.newPage();
     await signInThroughUi(page, server.url, account);
@@ -159,6 +163,9 @@ describe('accounts in the browser, against a real Canopy process', () => {
     const codes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
     await codes.first().waitFor();
     expect(await codes.count()).toBeGreaterThanOrEqual(8);
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT, 'settings-mfa.png'), fullPage: true });
+    const recoveryCode = (await codes.first().textContent())?.trim() ?? '';
     await page.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByText('Two-step sign-in is on.').waitFor();
 
@@ -168,6 +175,16 @@ describe('accounts in the browser, against a real Canopy process', () => {
       ...account,
       totp: () => totp.generate({ timestamp: Date.now() + 30_000 }),
     });
+
+    // Without the phone: a recovery code, once.
+    await signOutThroughUi(page);
+    await page.getByLabel('Email').fill(account.email);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await page.getByLabel('Recovery code').fill(recoveryCode);
+    await page.getByRole('button', { name: 'Verify and sign in' }).click();
+    await page.getByRole('heading', { name: 'Your maps' }).waitFor();
     expect(browser.blockedRequests).toEqual([]);
     await page.context().close();
   });

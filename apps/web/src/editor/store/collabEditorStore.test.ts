@@ -179,6 +179,19 @@ describe('CollabEditorStore', () => {
     expect(b.getDocument().root.children[0]!.notesHtml).toBe('<p>n</p>');
   });
 
+  it('ignores a change to a topic someone else has just deleted', () => {
+    const { a, b } = pair();
+    b.remove(['A1']);
+    const before = a.getDocument();
+    a.setText('A1', 'typed meanwhile');
+    a.setCollapsed('A1', true);
+    a.setTopicDetails('A1', { tags: ['x'] });
+    expect(a.move('A1', 'B', 0)).toBe(false);
+    expect(a.getDocument()).toBe(before);
+    expect(a.canUndo()).toBe(false);
+    expect(() => a.addChild('A1')).toThrow(/unknown topic/);
+  });
+
   it('refuses every change when read-only, yet still shows remote ones', () => {
     const { a, b } = pair();
     b.setReadOnly(true);

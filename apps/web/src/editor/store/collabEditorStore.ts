@@ -15,6 +15,10 @@ export const COLLAB_UNDO_STEPS = 500;
  *
  * Snapshots share unchanged topics with the previous one (sharedSnapshot.ts), so the renderer's per-topic caches
  * survive remote edits as they do local ones.
+ *
+ * A change to a topic someone else has just deleted (a text being typed, a drag in flight) is ignored, and such a
+ * move returns false: in co-editing that race is normal, not a caller's mistake. Adding under a missing parent
+ * still throws, as in the memory store.
  */
 export class CollabEditorStore implements EditorStore {
   private snapshot: SharedSnapshot;
@@ -87,21 +91,21 @@ export class CollabEditorStore implements EditorStore {
   }
 
   setText(topicId: string, text: string, options: ChangeOptions = {}): void {
-    const topic = this.require(topicId);
-    if (topic.text === text && !topic.richText) return;
+    const topic = this.topic(topicId);
+    if (!topic || (topic.text === text && !topic.richText)) return;
     this.change(options, () =>
       this.map.setFields(topicId, topic.richText ? { text, richText: undefined } : { text }),
     );
   }
 
   setCollapsed(topicId: string, collapsed: boolean, options: ChangeOptions = {}): void {
-    const topic = this.require(topicId);
-    if ((topic.collapsed ?? false) === collapsed || topic.children.length === 0) return;
+    const topic = this.topic(topicId);
+    if (!topic || (topic.collapsed ?? false) === collapsed || topic.children.length === 0) return;
     this.change(options, () => this.map.setCollapsed(topicId, collapsed));
   }
 
   setTopicDetails(topicId: string, details: TopicDetails, options: ChangeOptions = {}): void {
-    this.require(topicId);
+    if (!this.topic(topicId)) return;
     this.change(options, () => this.map.setFields(topicId, details));
   }
 
@@ -139,8 +143,7 @@ export class CollabEditorStore implements EditorStore {
   }
 
   move(topicId: string, parentId: string, index: number, options: ChangeOptions = {}): boolean {
-    this.require(topicId);
-    this.require(parentId);
+    if (!this.topic(topicId) || !this.topic(parentId)) return false;
     const doc = this.getDocument();
     if (topicId === doc.root.id) return false;
     for (let p: string | undefined = parentId; p !== undefined; p = this.placeOf(p)?.parent.id) {

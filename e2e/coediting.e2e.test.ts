@@ -194,8 +194,10 @@ describe('co-editing in two browsers, against a real Canopy process', () => {
     expect(await pageA.getByRole('treeitem', { name: 'Written online' }).count()).toBe(0);
     expect(await indicator(pageA).textContent()).toBe('Offline');
 
+    const back = performance.now();
     await pageA.context().setOffline(false);
     await expect.poll(() => indicator(pageA).textContent(), { timeout: 15_000 }).toBe('Saved');
+    console.log(`back online → Saved after ${(performance.now() - back).toFixed(0)} ms`);
     await pageB.getByRole('treeitem', { name: 'Written offline', exact: true }).waitFor({ timeout: 5_000 });
     await pageA.keyboard.press('Home');
     await pageA.getByRole('treeitem', { name: 'Written online', exact: true }).waitFor({ timeout: 5_000 });

@@ -19,17 +19,22 @@ export interface WarmAnswer {
   until: number;
 }
 
+/** The caller part of a key, per caller object: the credential cache hands out the same object for seconds. */
+const callerKeys = new WeakMap<LicensingCaller, string>();
+
+function callerKey(caller: LicensingCaller): string {
+  let key = callerKeys.get(caller);
+  if (key === undefined) {
+    const orgs = [...caller.orgs].map(([id, role]) => `${id}:${role}`).sort();
+    key = JSON.stringify([caller.accountId, caller.email, caller.emailVerified, orgs]);
+    callerKeys.set(caller, key);
+  }
+  return key;
+}
+
 /** Everything the answer depends on besides the data the caches hold: who (as the caller port says), what, where. */
 export function warmKey(caller: LicensingCaller, input: ValidateInput): string {
-  const orgs = [...caller.orgs].map(([id, role]) => `${id}:${role}`).sort();
-  return JSON.stringify([
-    caller.accountId,
-    caller.email,
-    caller.emailVerified,
-    orgs,
-    input.product,
-    input.fingerprint ?? null,
-  ]);
+  return `${callerKey(caller)}${JSON.stringify([input.product, input.fingerprint ?? null])}`;
 }
 
 export class WarmAnswers {

@@ -39,6 +39,15 @@ export function MapsPage({ api }: { api: ApiClient }) {
   const orgs = me.status === 'ready' ? (me.data.orgs ?? []) : [];
   const signedOut = maps.status === 'error' && maps.problem.status === 401;
 
+  if (signedOut) {
+    return (
+      <AppLayout current="maps">
+        <h1>Your maps</h1>
+        <SignInPrompt next="/maps" />
+      </AppLayout>
+    );
+  }
+
   return (
     <AppLayout current="maps" api={api}>
       <ImportDropZone
@@ -61,46 +70,38 @@ export function MapsPage({ api }: { api: ApiClient }) {
                 </div>
               )}
             </div>
-            {!signedOut && (
-              <>
-                <form className="inline-form" onSubmit={create.onSubmit}>
-                  <Field label="New map title" name="title" />
-                  <button type="submit" className="primary" disabled={create.pending}>
-                    Create map
-                  </button>
-                </form>
-                <ProblemAlert problem={create.problem} />
-              </>
-            )}
+            <form className="inline-form" onSubmit={create.onSubmit}>
+              <Field label="New map title" name="title" />
+              <button type="submit" className="primary" disabled={create.pending}>
+                Create map
+              </button>
+            </form>
+            <ProblemAlert problem={create.problem} />
           </>
         }
       >
-        {signedOut ? (
-          <SignInPrompt next="/maps" />
-        ) : (
-          <>
-            {maps.status === 'loading' && <p role="status">Loading your maps…</p>}
-            {maps.status === 'error' && <ProblemAlert problem={maps.problem} />}
-            {maps.status === 'ready' && maps.data.length === 0 && (
-              <p>No maps yet. Create one above, or drop a file here to import it.</p>
-            )}
-            {maps.status === 'ready' && maps.data.length > 0 && (
-              <ul className="map-list" aria-label="Maps">
-                {maps.data.map((m) => (
-                  <MapRow
-                    key={m.id}
-                    api={api}
-                    map={m}
-                    members={members.status === 'ready' ? members.data : []}
-                    org={orgs.find((o) => o.id === orgId)}
-                    onMembersStale={reloadMembers}
-                    onChanged={reload}
-                  />
-                ))}
-              </ul>
-            )}
-          </>
-        )}
+        <>
+          {maps.status === 'loading' && <p role="status">Loading your maps…</p>}
+          {maps.status === 'error' && <ProblemAlert problem={maps.problem} />}
+          {maps.status === 'ready' && maps.data.length === 0 && (
+            <p>No maps yet. Create one above, or drop a file here to import it.</p>
+          )}
+          {maps.status === 'ready' && maps.data.length > 0 && (
+            <ul className="map-list" aria-label="Maps">
+              {maps.data.map((m) => (
+                <MapRow
+                  key={m.id}
+                  api={api}
+                  map={m}
+                  members={members.status === 'ready' ? members.data : []}
+                  org={orgs.find((o) => o.id === orgId)}
+                  onMembersStale={reloadMembers}
+                  onChanged={reload}
+                />
+              ))}
+            </ul>
+          )}
+        </>
         <p className="muted">
           Just looking? <Link to={{ page: 'demo', topics: 200 }}>Open a demo map</Link> (kept in this tab
           only).

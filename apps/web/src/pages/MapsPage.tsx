@@ -80,28 +80,26 @@ export function MapsPage({ api }: { api: ApiClient }) {
           </>
         }
       >
-        <>
-          {maps.status === 'loading' && <p role="status">Loading your maps…</p>}
-          {maps.status === 'error' && <ProblemAlert problem={maps.problem} />}
-          {maps.status === 'ready' && maps.data.length === 0 && (
-            <p>No maps yet. Create one above, or drop a file here to import it.</p>
-          )}
-          {maps.status === 'ready' && maps.data.length > 0 && (
-            <ul className="map-list" aria-label="Maps">
-              {maps.data.map((m) => (
-                <MapRow
-                  key={m.id}
-                  api={api}
-                  map={m}
-                  members={members.status === 'ready' ? members.data : []}
-                  org={orgs.find((o) => o.id === orgId)}
-                  onMembersStale={reloadMembers}
-                  onChanged={reload}
-                />
-              ))}
-            </ul>
-          )}
-        </>
+        {maps.status === 'loading' && <p role="status">Loading your maps…</p>}
+        {maps.status === 'error' && <ProblemAlert problem={maps.problem} />}
+        {maps.status === 'ready' && maps.data.length === 0 && (
+          <p>No maps yet. Create one above, or drop a file here to import it.</p>
+        )}
+        {maps.status === 'ready' && maps.data.length > 0 && (
+          <ul className="map-list" aria-label="Maps">
+            {maps.data.map((m) => (
+              <MapRow
+                key={m.id}
+                api={api}
+                map={m}
+                members={members.status === 'ready' ? members.data : []}
+                org={orgs.find((o) => o.id === orgId)}
+                onMembersStale={reloadMembers}
+                onChanged={reload}
+              />
+            ))}
+          </ul>
+        )}
         <p className="muted">
           Just looking? <Link to={{ page: 'demo', topics: 200 }}>Open a demo map</Link> (kept in this tab
           only).

@@ -62,7 +62,34 @@ describe('the map list in the browser, against a real Canopy process', () => {
     const { page } = await browser.newPage();
     await signInThroughUi(page, server.url, ada);
 
+    // A slow uplink (about 3 s for the fixture), so the progress bar can be seen moving.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 10 * 1024,
+    });
     await dropFile(page, 'test-2017-mm16.mmap', bytes);
+    const progress = page.getByRole('progressbar');
+    await progress.waitFor();
+    // Part of the file sent, not all of it: the bar reports real upload progress.
+    await expect
+      .poll(
+        async () => {
+          const sent = Number(await progress.getAttribute('value'));
+          return sent > 0 && sent < 100;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
     const imported = page.getByRole('status').filter({ hasText: 'Imported' });
     await imported.waitFor();
     await expect(imported.textContent()).resolves.toContain(`Imported ${expected.title}`);

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { answerKey, tokenHash } from './answer-binding.ts';
+import { CredentialCache } from './credential-cache.ts';
+
+describe('the credential cache of the validation route', () => {
+  it('derives the digest and MAC key of a bearer credential, and ignores other headers', () => {
+    const cache = new CredentialCache(() => 0);
+    expect(cache.of('Bearer abc.def')).toEqual({
+      credential: 'abc.def',
+      digest: tokenHash('abc.def'),
+      macKey: answerKey('abc.def'),
+    });
+    expect(cache.of(undefined)).toBeUndefined();
+    expect(cache.of('Basic dXNlcjpwYXNz')).toBeUndefined();
+  });
+
+  it('derives again once its TTL has passed, or when the clock moved back', () => {
+    let now = 1_000;
+    const cache = new CredentialCache(() => now, 5_000);
+    const first = cache.of('Bearer t');
+    now += 4_999;
+    expect(cache.of('Bearer t')).toBe(first);
+    now += 1;
+    const second = cache.of('Bearer t');
+    expect(second).not.toBe(first);
+    expect(second).toEqual(first);
+    now -= 10;
+    expect(cache.of('Bearer t')).not.toBe(second);
+  });
+});

@@ -58,6 +58,7 @@ export function SignInPage({ api, next }: { api: ApiClient; next?: string }) {
                 inputMode="numeric"
                 autoComplete="one-time-code"
                 required
+                autoFocus
                 hint="Six digits from your authenticator app."
               />
             ) : (
@@ -67,6 +68,7 @@ export function SignInPage({ api, next }: { api: ApiClient; next?: string }) {
                 name="totp"
                 autoComplete="off"
                 required
+                autoFocus
                 hint="One of the recovery codes you saved; each works once."
               />
             )}

@@ -90,7 +90,6 @@ export function MapEditor({
   const treeRef = useRef<HTMLDivElement | null>(null);
   const fieldRef = useRef<HTMLTextAreaElement | null>(null);
   const rendererRef = useRef<CanvasRenderer | null>(null);
-  const presenceCanvasRef = useRef<HTMLCanvasElement | null>(null);
   const presenceRef = useRef<PresenceLayer | null>(null);
   const viewRef = useRef<ViewTransform>({ scale: 1, x: 0, y: 0 });
   const sizeRef = useRef({ width: 0, height: 0 });
@@ -143,7 +142,6 @@ export function MapEditor({
       requestDraw();
     });
     rendererRef.current = new CanvasRenderer(canvas, visuals, images);
-    presenceRef.current = new PresenceLayer(presenceCanvasRef.current!);
     const resize = () => {
       const { width, height } = surface.getBoundingClientRect();
       sizeRef.current = { width, height };
@@ -166,6 +164,13 @@ export function MapEditor({
       rendererRef.current = null;
     };
   }, [draw, requestDraw, resolveImage, visuals]);
+
+  // The others' layer exists only while someone else is here: editing alone composites no extra canvas.
+  const attachPresence = useCallback((canvas: HTMLCanvasElement | null) => {
+    presenceRef.current = canvas ? new PresenceLayer(canvas) : null;
+    const { width, height } = sizeRef.current;
+    presenceRef.current?.resize(width, height, window.devicePixelRatio || 1);
+  }, []);
 
   // Repaint right after React commits a new scene, selection or edit, so the canvas never lags the DOM.
   useLayoutEffect(() => {
@@ -281,7 +286,9 @@ export function MapEditor({
           onPointerCancel={pointer.onPointerCancel}
           onDoubleClick={pointer.onDoubleClick}
         />
-        <canvas ref={presenceCanvasRef} className="presence-canvas" aria-hidden="true" />
+        {collaborators.length > 0 && (
+          <canvas ref={attachPresence} className="presence-canvas" aria-hidden="true" />
+        )}
         <AccessibleTopicTree
           doc={doc}
           index={index}

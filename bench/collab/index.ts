@@ -234,15 +234,17 @@ async function fanOutY(peer: Peer, base: string, clients: number, rate: number, 
   const latencies: number[] = [];
   const marker = Buffer.from('@@m');
   const end = Buffer.from('@@');
-  const received = (message: Uint8Array) => {
+  // Markers are `@@m<sender>:<k>`; these servers also echo an update to its sender, which is not a fan-out.
+  const received = (receiver: number, message: Uint8Array) => {
     const bytes = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
     for (let at = bytes.indexOf(marker); at >= 0; at = bytes.indexOf(marker, at + 1)) {
-      const sent = sentAt.get(bytes.toString('latin1', at, bytes.indexOf(end, at + marker.length)));
-      if (sent !== undefined) latencies.push(performance.now() - sent);
+      const key = bytes.toString('latin1', at, bytes.indexOf(end, at + marker.length));
+      const sent = sentAt.get(key);
+      if (sent !== undefined && !key.startsWith(`@@m${receiver}:`)) latencies.push(performance.now() - sent);
     }
   };
   const sockets = await Promise.all(
-    Array.from({ length: clients }, () => yClient(peer, base, room, received)),
+    Array.from({ length: clients }, (_, i) => yClient(peer, base, room, (message) => received(i, message))),
   );
   const perSender = Math.ceil((rate * seconds) / clients);
   const prepared: Uint8Array[][] = Array.from({ length: clients }, () => []);

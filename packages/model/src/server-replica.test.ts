@@ -38,6 +38,34 @@ describe('ServerReplica', () => {
     expect(server.toMindMap().toJSON()).toEqual(editor.toJSON());
   });
 
+  it('rechecks the central topic when the tree changes, whoever the update touched', () => {
+    const origin = MindMap.fromJSON({
+      schemaVersion: 1,
+      title: 't',
+      root: { id: 'c', text: 'c', children: [{ id: 'k', text: 'k', children: [] }] },
+      floating: [],
+      relationships: [],
+    });
+    const [attacker] = replicasOf(origin, 1) as [MindMap];
+    const server = ServerReplica.fromMap(origin);
+    const underChild = hostileUpdate(attacker, (doc) => {
+      const [central] = doc.getTree('topics').roots();
+      const child = central!.children()![0]!;
+      child.move(undefined);
+      central!.move(child);
+    });
+    const deleted = hostileUpdate(attacker, (doc) => {
+      const tree = doc.getTree('topics');
+      tree.delete(tree.roots()[0]!.id);
+    });
+    const results = server.importUpdateBatch([underChild, deleted]);
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.problems.join(' ')))).toEqual([
+      expect.stringContaining('parent') as unknown,
+      expect.stringContaining('centralId') as unknown,
+    ]);
+    expect(server.toMindMap().toJSON()).toEqual(origin.toJSON());
+  });
+
   it('keeps an update that waits for its dependencies waiting across a refusal', () => {
     const [origin, editor, attacker] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
     const server = ServerReplica.fromMap(origin);

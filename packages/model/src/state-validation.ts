@@ -80,6 +80,8 @@ export interface ChangeScope {
   relationships: Set<string>;
   /** The title or the meta map changed. */
   mapLevel: boolean;
+  /** The document map or the tree's structure (create, move, delete) changed: the central topic is rechecked. */
+  structure: boolean;
   /** Root containers written to that the layout does not have (wrong name or type). */
   foreignRoots: Set<string>;
   /** An upper bound of the live topics (deletes are not subtracted); counted exactly only when above the cap. */
@@ -94,7 +96,9 @@ export function validateState(doc: LoroDoc, scope?: ChangeScope): string[] {
   const roots = scope ? [...scope.foreignRoots] : foreignRootContainers(doc);
   for (const name of roots) problems.add(`root container ${name.slice(0, 40)} is not part of the layout`);
   if (problems.items.length > 0) return problems.items;
-  validateDocumentMap(doc, problems);
+  // Only the document map and the tree's structure decide whether the central topic is valid: an edit of a
+  // topic's fields (most of the updates a server admits) cannot break it.
+  if (!scope || scope.structure) validateDocumentMap(doc, problems);
   if (scope) {
     if (scope.mapLevel) validateTitleAndMeta(doc, problems);
     validateRelationships(doc, problems, scope.relationships);

@@ -10,6 +10,7 @@ import type { ImportStatus, LoroDoc, LoroEventBatch, TreeID } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { MAX_UPDATE_BYTES } from './limits.ts';
 import {
+  ROOT_DOCUMENT,
   ROOT_META,
   ROOT_RELATIONSHIPS,
   ROOT_TITLE,
@@ -105,6 +106,7 @@ export function newScope(topicBound: number): ChangeScope {
     edited: new Set(),
     relationships: new Set(),
     mapLevel: false,
+    structure: false,
     foreignRoots: new Set(),
     topicBound,
   };
@@ -122,8 +124,11 @@ export function collectScope(scope: ChangeScope, batch: LoroEventBatch): void {
       scope.foreignRoots.add(name);
       continue;
     }
-    if (root === ROOT_TOPICS) {
+    if (root === ROOT_DOCUMENT) {
+      scope.structure = true;
+    } else if (root === ROOT_TOPICS) {
       if (event.diff.type === 'tree') {
+        scope.structure = true;
         for (const item of event.diff.diff) {
           if (item.action === 'delete') continue;
           scope.placed.add(item.target);

@@ -248,13 +248,13 @@ export class LicenseDirectory {
         .selectAll()
         .where((eb) => {
           const ors = [];
+          // By (tenant, id), so that the primary key (tenant_id, id) serves it: `id` alone has no index.
           if (seats.length)
             ors.push(
-              eb(
-                'id',
-                'in',
-                seats.map((s) => s.license_id),
-              ),
+              eb.and([
+                eb('tenant_id', 'in', [...new Set(seats.map((s) => s.tenant_id))]),
+                eb('id', 'in', [...new Set(seats.map((s) => s.license_id))]),
+              ]),
             );
           if (orgIds.length) ors.push(eb('tenant_id', 'in', [...orgIds]));
           return eb.or(ors);

@@ -49,6 +49,9 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
         // sit in Redis), with the same per-minute budget; a request without one still counts per IP.
         rateLimit: { keyGenerator: validationRateKey },
       },
+      // No info-level request line per validation (one per client start, the bulk of all requests): the
+      // metrics histogram counts them, and warnings and errors are still logged.
+      logLevel: 'warn',
       schema: {
         tags: ['licensing'],
         summary: 'Validate the caller’s licence for a product (always 200; see `code`)',

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { buildApp, type App, type AppDeps } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { ManualClock } from '../../platform/clock.ts';
@@ -61,7 +61,7 @@ export interface LicensingTestApp {
 
 export async function createLicensingTestApp(
   databaseUrl: string,
-  options: { products?: string[]; env?: Record<string, string> } = {},
+  options: { products?: string[]; env?: Record<string, string>; logger?: Logger } = {},
 ): Promise<LicensingTestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'canopy-lic-'));
   const config = loadConfig({
@@ -74,7 +74,10 @@ export async function createLicensingTestApp(
     ...options.env,
   });
   const clock = new ManualClock(Date.UTC(2026, 5, 1));
-  const platform = await createPlatform(config, { logger: pino({ level: 'silent' }), clock });
+  const platform = await createPlatform(config, {
+    logger: options.logger ?? pino({ level: 'silent' }),
+    clock,
+  });
   const identity = new FakeIdentity();
   const signer = new EphemeralLicenseSigner();
   const mails: LicensingMail[] = [];

@@ -352,7 +352,7 @@ const only = (process.env.BENCH_COLLAB_ONLY ?? 'canopy,hocuspocus,y-websocket').
 // BENCH_COLLAB_DATABASE=sqlite,postgres (default sqlite; PostgreSQL at CANOPY_TEST_POSTGRES_URL, as the tests).
 const databases = (process.env.BENCH_COLLAB_DATABASE ?? 'sqlite').split(',') as ('sqlite' | 'postgres')[];
 for (const database of only.includes('canopy') ? databases : []) {
-  const srv = await startServer(database);
+  let srv = await startServer(database);
   const name = database === 'sqlite' ? 'canopy' : `canopy-${database}`;
   try {
     console.log(
@@ -361,6 +361,9 @@ for (const database of only.includes('canopy') ? databases : []) {
         : `canopy (real process, ${database}, acknowledges after the committed append)`,
     );
     const r = await ladder(name, (rate, seconds) => fanOut(srv.url, 50, rate, seconds), srv.cpu);
+    // Memory per room on a fresh process: after the fan-out runs, the heap's ups and downs would drown it.
+    await srv.stop();
+    srv = await startServer(database);
     const idle = process.env.BENCH_COLLAB_QUICK ? { perRoomBytes: NaN } : await idleRooms(srv, 500);
     console.log(
       `  500 maps × 2 idle clients: ${(idle.perRoomBytes / 1024).toFixed(0)} KiB server RSS per room`,
@@ -371,10 +374,12 @@ for (const database of only.includes('canopy') ? databases : []) {
   }
 }
 for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.includes(p))) {
-  const target = await startPeer(peer);
+  let target = await startPeer(peer);
   try {
     console.log(`${peer} (in memory, no durability)`);
     const r = await ladder(peer, (rate, seconds) => fanOutY(peer, target.url, 50, rate, seconds), target.cpu);
+    target.stop();
+    target = await startPeer(peer);
     const perRoom = process.env.BENCH_COLLAB_QUICK ? NaN : await idleY(peer, target, 500);
     console.log(`  500 maps × 2 idle clients: ${(perRoom / 1024).toFixed(0)} KiB server RSS per room`);
     results[peer] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom };

@@ -38,6 +38,27 @@ describe('ServerReplica', () => {
     expect(server.toMindMap().toJSON()).toEqual(editor.toJSON());
   });
 
+  it('opens a stored snapshot plus log, validated once, and refuses a broken one', () => {
+    const origin = MindMap.create('t');
+    const snapshot = origin.exportSnapshot();
+    const updates: Uint8Array[] = [];
+    origin.onLocalUpdate((update) => updates.push(update));
+    origin.addTopic(origin.centralTopicId(), undefined, { text: 'logged' });
+    const opened = ServerReplica.open(snapshot, updates);
+    if (!opened.ok) throw opened.error;
+    expect(opened.value.toMindMap().toJSON()).toEqual(origin.toJSON());
+    expect(opened.value.title()).toBe(origin.toJSON().title);
+    expect(ServerReplica.open(new Uint8Array([9, 9, 9]), [])).toMatchObject({
+      ok: false,
+      error: { code: 'malformed-update' },
+    });
+    const broken = hostileUpdate(origin, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
+    expect(ServerReplica.open(snapshot, [...updates, broken])).toMatchObject({
+      ok: false,
+      error: { code: 'schema-violation' },
+    });
+  });
+
   it('rechecks the central topic when the tree changes, whoever the update touched', () => {
     const origin = MindMap.fromJSON({
       schemaVersion: 1,

@@ -11,8 +11,9 @@
  */
 import { LoroDoc, VersionVector, type LoroEventBatch } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
-import { MAX_UPDATE_BYTES } from './limits.ts';
+import { MAX_SNAPSHOT_BYTES, MAX_UPDATE_BYTES } from './limits.ts';
 import { ROOT_TITLE, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
+import { migrateToCurrent } from './migrations.ts';
 import { MindMap } from './mind-map.ts';
 import { validateState, type ChangeScope } from './state-validation.ts';
 import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
@@ -27,6 +28,29 @@ export class ServerReplica {
 
   private constructor(doc: LoroDoc) {
     this.attach(doc);
+  }
+
+  /**
+   * A replica from a stored snapshot plus its log (each entry validated when it was stored), migrated and
+   * validated once, as `MindMap.fromSnapshotAndUpdates` does, without building a `MindMap` first.
+   */
+  static open(snapshot: Uint8Array, updates: readonly Uint8Array[]): ModelResult<ServerReplica> {
+    if (!(snapshot instanceof Uint8Array)) return fail('malformed-update', 'a snapshot must be a Uint8Array');
+    if (snapshot.byteLength > MAX_SNAPSHOT_BYTES)
+      return fail('limit-exceeded', `snapshot exceeds ${MAX_SNAPSHOT_BYTES} bytes`);
+    const doc = new LoroDoc();
+    try {
+      if (updates.length === 0) doc.import(snapshot);
+      else doc.importBatch([snapshot, ...updates]);
+    } catch (error) {
+      return fail('malformed-update', `not a Loro snapshot: ${String(error).slice(0, 200)}`);
+    }
+    const migrated = migrateToCurrent(doc);
+    if (!migrated.ok) return migrated;
+    const problems = validateState(doc);
+    if (problems.length > 0)
+      return fail('schema-violation', `invalid snapshot: ${problems[0] ?? ''}`, problems);
+    return ok(new ServerReplica(doc));
   }
 
   /** A replica holding what `map` holds (a map loaded from storage, hence valid). */

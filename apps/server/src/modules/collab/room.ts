@@ -11,7 +11,7 @@
  *   appended elsewhere (another node, a restore) is read from SQL by `catchUp` (R20, R21).
  */
 import type { Logger } from 'pino';
-import { ServerReplica } from '@canopy/model';
+import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type MapContentStore, type MapRole } from '../maps/index.ts';
 
@@ -218,10 +218,10 @@ export class Room {
       { mapId: this.mapId, refused: refused.length },
       'collab: rebuilding the replica without refused updates',
     );
-    const loaded = await this.content.load(this.tenantId, this.mapId);
+    const loaded = await this.content.loadReplica(this.tenantId, this.mapId);
     if (!loaded) return;
     this.generation++;
-    this.map = ServerReplica.fromMap(loaded.map);
+    this.map = loaded.replica;
     this.appliedSeq = loaded.seq;
     this.ownSeqs.clear();
     this.map.importUpdateBatch(this.pending.map((w) => w.data));

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
-import { ServerReplica } from '@canopy/model';
 import { canWrite, type MapContentStore } from '../maps/index.ts';
 import type { CollabBus } from './bus.ts';
 import { Room } from './room.ts';
@@ -73,12 +72,12 @@ export class Rooms {
   }
 
   private async load(tenantId: string, mapId: string): Promise<Room> {
-    const loaded = await this.content.load(tenantId, mapId);
+    const loaded = await this.content.loadReplica(tenantId, mapId);
     if (!loaded) throw new MapMissing();
     return new Room(
       tenantId,
       mapId,
-      ServerReplica.fromMap(loaded.map),
+      loaded.replica,
       loaded.seq,
       this.content,
       {

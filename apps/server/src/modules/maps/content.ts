@@ -3,7 +3,7 @@
  * co-editing acknowledges against; compaction folds it into the snapshot. Sealing happens outside the
  * transactions (the cipher may need its own to load the tenant key, and SQLite has one connection).
  */
-import { MindMap } from '@canopy/model';
+import { MindMap, ServerReplica } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
@@ -138,6 +138,22 @@ export class MapContentStore {
     const tail: LogTail = { entries, headSeq: entries.at(-1)?.seq ?? raw.head.headSeq };
     if (raw.snapshot) tail.snapshot = await this.openSnapshot(tenantId, mapId, raw.snapshot);
     return tail;
+  }
+
+  /** `load` for a co-editing room: the map as a `ServerReplica` (one Loro document, no view, no undo). */
+  async loadReplica(
+    tenantId: string,
+    mapId: string,
+  ): Promise<{ replica: ServerReplica; seq: number } | undefined> {
+    const tail = await this.readAfter(tenantId, mapId, -1);
+    if (!tail?.snapshot) return undefined;
+    const opened = ServerReplica.open(
+      tail.snapshot,
+      tail.entries.map((e) => e.data),
+    );
+    if (!opened.ok)
+      throw new Error(`map ${mapId}: the stored snapshot and log do not load: ${opened.error.message}`);
+    return { replica: opened.value, seq: tail.headSeq };
   }
 
   /** The map as of its last acknowledged update, and the seq it reflects. */

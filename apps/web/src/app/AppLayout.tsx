@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { ApiClient } from '../api/client.ts';
+import { indexedDbCopies } from '../editor/collab/localCopies.ts';
 import { ProblemAlert, useSubmit } from '../ui/forms.tsx';
 import { Link } from './Link.tsx';
 import { navigate } from './router.ts';
@@ -40,7 +41,10 @@ export function AppLayout({
   );
 }
 
-/** Ends this browser's session (`DELETE /sessions/current`) and returns to the sign-in page. */
+/**
+ * Ends this browser's session (`DELETE /sessions/current`), forgets the local copies of maps, and returns to the
+ * sign-in page.
+ */
 export function SignOutButton({ api }: { api: ApiClient }) {
   const signOut = useSubmit(async () => {
     try {
@@ -49,6 +53,10 @@ export function SignOutButton({ api }: { api: ApiClient }) {
       // Already signed out (expired or revoked elsewhere) is what the person wanted anyway.
       if (!(error instanceof Error && 'status' in error && error.status === 401)) throw error;
     }
+    // The maps this browser kept for offline editing go with the session (a shared computer keeps none).
+    await indexedDbCopies()
+      .clear()
+      .catch(() => undefined);
     navigate({ page: 'sign-in' });
     return true;
   });

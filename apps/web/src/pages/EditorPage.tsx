@@ -5,6 +5,7 @@ import { ApiError } from '../api/problem.ts';
 import { Link } from '../app/Link.tsx';
 import { PresenceChips, SaveIndicator } from '../editor/collab/CollabHeader.tsx';
 import type { CollabSession, CollabView } from '../editor/collab/collabSession.ts';
+import { indexedDbCopies, type LocalCopy } from '../editor/collab/localCopies.ts';
 import { MapEditor } from '../editor/MapEditor.tsx';
 import type { ImageUrlResolver } from '../editor/render/imageCache.ts';
 import type { CollabEditorStore } from '../editor/store/collabEditorStore.ts';
@@ -29,28 +30,37 @@ export function EditorPage({ api, mapId }: { api: ApiClient; mapId: string }) {
   useEffect(() => {
     let session: CollabSession | undefined;
     let live = true;
+    const localCopies = indexedDbCopies();
     // The collab module brings the model and Loro's WebAssembly; only this page loads it.
-    Promise.all([api.me.get(), import('../editor/collab/collabSession.ts')]).then(
-      ([me, { CollabSession }]) => {
-        if (!live) return;
-        session = new CollabSession({
-          mapId,
-          ticket: (id) => collabTicket(api, id),
-          name: `${me.firstName} ${me.lastName}`.trim() || me.email,
-          accountId: me.id,
-          origin: window.location.origin,
-        });
-        session.connect();
-        session.announce();
-        setOpening({ status: 'open', session });
-      },
-      (error: unknown) => {
-        if (!live) return;
-        if (error instanceof ApiError && error.status === 401) setOpening({ status: 'signed-out' });
-        else
-          setOpening({ status: 'failed', message: error instanceof Error ? error.message : String(error) });
-      },
-    );
+    Promise.all([api.me.get(), import('../editor/collab/collabSession.ts')])
+      .then(async ([me, collab]) => {
+        // This browser's copy of the map, with any edits a reload or a closed tab kept from the server.
+        const restored = await localCopies.read(me.id, mapId).catch((): LocalCopy | undefined => undefined);
+        return { me, restored, ...collab };
+      })
+      .then(
+        ({ me, restored, CollabSession }) => {
+          if (!live) return;
+          session = new CollabSession({
+            mapId,
+            ticket: (id) => collabTicket(api, id),
+            name: `${me.firstName} ${me.lastName}`.trim() || me.email,
+            accountId: me.id,
+            origin: window.location.origin,
+            localCopies,
+            ...(restored ? { restored } : {}),
+          });
+          session.connect();
+          session.announce();
+          setOpening({ status: 'open', session });
+        },
+        (error: unknown) => {
+          if (!live) return;
+          if (error instanceof ApiError && error.status === 401) setOpening({ status: 'signed-out' });
+          else
+            setOpening({ status: 'failed', message: error instanceof Error ? error.message : String(error) });
+        },
+      );
     return () => {
       live = false;
       session?.close();
@@ -99,6 +109,18 @@ function OpenMap({ session, mapId }: { session: CollabSession; mapId: string }) 
         <SaveIndicator indicator={view.indicator} />
       </header>
       {refusal && <RefusalAlert refusal={refusal} mapId={mapId} />}
+      {view.restoredUnsent && (
+        <p className="restored-note" role="status">
+          {view.indicator === 'offline'
+            ? 'Edits from your last visit have not reached the server yet; they will be sent once you are back online.'
+            : 'Sending the edits from your last visit that had not reached the server…'}
+        </p>
+      )}
+      {view.localCopyProblem && (
+        <div className="alert collab-refusal" role="alert">
+          <p>{view.localCopyProblem}</p>
+        </div>
+      )}
       {view.refusedEdit && (
         <div className="alert collab-refusal" role="alert">
           <p>

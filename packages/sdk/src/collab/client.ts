@@ -45,6 +45,11 @@ export interface CollabClientOptions {
    * one, the client builds its replica from the first welcome (`map`, the `load` event).
    */
   map?: MindMap;
+  /**
+   * The given `map` may hold local edits the server lacks (made offline before a reload): they go out with the
+   * first welcome's catch-up, and `saveState` is `unsynced` until the server has stored them.
+   */
+  pendingEdits?: boolean;
   /** Options of the replica built from the first welcome (e.g. a fixed peer id). */
   mapOptions?: MindMapOptions;
   /** The socket URL, e.g. `wss://host/api/v1/collab/<id>?ticket=...`; called before every (re)connect. */
@@ -102,7 +107,11 @@ export class CollabClient {
   private unsubscribe: () => void = () => undefined;
 
   constructor(private readonly options: CollabClientOptions) {
-    if (options.map) this.adopt(options.map);
+    if (options.map) {
+      // Counted as one local change, so that the welcome sends what the server lacks and the ack settles it.
+      if (options.pendingEdits) this.localChanges = 1;
+      this.adopt(options.map);
+    }
   }
 
   private adopt(map: MindMap): void {

@@ -1,9 +1,11 @@
 // @vitest-environment happy-dom
 import { MindMap } from '@canopy/model';
 import { decodeClient, encodeServer, type ClientFrame, type WebSocketLike } from '@canopy/sdk';
+import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/problem.ts';
-import { CollabSession } from './collabSession.ts';
+import { CollabSession, type CollabSessionOptions } from './collabSession.ts';
+import { indexedDbCopies, type LocalCopy, type LocalCopyStore } from './localCopies.ts';
 
 /** A socket the test plays the server for: it records what the client sends and delivers what the test says. */
 class FakeSocket implements WebSocketLike {
@@ -42,6 +44,23 @@ class FakeSocket implements WebSocketLike {
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Polls (a turn of the event loop at a time) until `check` passes; the test runner's timeout bounds it. */
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await check())) await tick();
+}
+
+function sessionOver(extra: Partial<CollabSessionOptions> = {}): CollabSession {
+  return new CollabSession({
+    mapId: 'm1',
+    name: 'Ada Lovelace',
+    accountId: 'ada',
+    origin: 'https://canopy.example',
+    ticket: async (mapId) => ({ url: `/api/v1/collab/${mapId}?ticket=t` }),
+    WebSocket: FakeSocket,
+    ...extra,
+  });
+}
 
 /** The server's replica of the map, and a session connected to it as `role`. */
 async function connected(role: 'viewer' | 'editor' = 'editor') {
@@ -185,5 +204,91 @@ describe('CollabSession', () => {
     expect(session.getView().refusal?.reason).toBe('notFound');
     expect(FakeSocket.all).toEqual([]);
     session.close();
+  });
+
+  describe("with this browser's copy of the map (offline edits survive a reload)", () => {
+    /** A session with copies that edits offline and is then left (pagehide): returns the server's replica. */
+    async function leftWithOfflineEdit(copies: LocalCopyStore): Promise<MindMap> {
+      const server = MindMap.create('Plans', { peerId: 99n });
+      const session = sessionOver({ localCopies: copies });
+      session.connect();
+      await tick();
+      const socket = FakeSocket.all.at(-1)!;
+      socket.open();
+      socket.receive(encodeServer.welcome('editor', 1, server.versionVector(), server.exportSnapshot()));
+      const store = session.getView().store!;
+      window.dispatchEvent(new Event('offline'));
+      store.addChild(store.getDocument().root.id, { text: 'Written offline' });
+      window.dispatchEvent(new Event('pagehide'));
+      await until(async () => (await copies.read('ada', 'm1'))?.pending === true);
+      session.close();
+      return server;
+    }
+
+    it('keeps a copy with the unsent edit on pagehide, per account, and a reopened map starts from it', async () => {
+      const copies = indexedDbCopies(new IDBFactory());
+      await leftWithOfflineEdit(copies);
+      const copy = await copies.read('ada', 'm1');
+      expect(copy).toMatchObject({ pending: true, role: 'editor' });
+      expect(await copies.read('bob', 'm1')).toBeUndefined();
+
+      // Before any connection: the map is there, with the edit, and editable (the stored role).
+      const reopened = sessionOver({ localCopies: copies, restored: copy! });
+      const view = reopened.getView();
+      expect(view.store?.getDocument().root.children.map((t) => t.text)).toEqual(['Written offline']);
+      expect(view.restoredUnsent).toBe(true);
+      expect(view.role).toBe('editor');
+      expect(view.store?.isReadOnly()).toBe(false);
+      reopened.close();
+    });
+
+    it('sends the restored unsent edits on the first welcome, says so until they are saved, then marks the copy saved', async () => {
+      const copies = indexedDbCopies(new IDBFactory());
+      const server = await leftWithOfflineEdit(copies);
+      const restored = (await copies.read('ada', 'm1'))!;
+      const session = sessionOver({ localCopies: copies, restored });
+      // Connecting for the first time from the copy is not "Offline".
+      expect(session.getView().indicator).toBe('syncing');
+      session.connect();
+      await tick();
+      const socket = FakeSocket.all.at(-1)!;
+      socket.open();
+      socket.receive(encodeServer.welcome('editor', 3, server.versionVector(), new Uint8Array()));
+      const [catchUp] = socket.updates();
+      if (catchUp?.type !== 'update') throw new Error('no catch-up update sent');
+      expect(server.importUpdates(catchUp.update).ok).toBe(true);
+      expect(server.toJSON().root.children.map((c) => c.text)).toEqual(['Written offline']);
+      expect(session.getView()).toMatchObject({ indicator: 'syncing', restoredUnsent: true });
+      socket.receive(encodeServer.ack(catchUp.ref));
+      expect(session.getView()).toMatchObject({ indicator: 'saved', restoredUnsent: false });
+      await until(async () => (await copies.read('ada', 'm1'))?.pending === false);
+      session.close();
+    });
+
+    it('says Offline when the first connection from the copy fails', async () => {
+      const copies = indexedDbCopies(new IDBFactory());
+      await leftWithOfflineEdit(copies);
+      const restored = (await copies.read('ada', 'm1'))!;
+      const session = sessionOver({
+        restored,
+        ticket: () => Promise.reject(new TypeError('Failed to fetch')),
+      });
+      session.connect();
+      await until(() => session.getView().indicator === 'offline');
+      expect(session.getView().restoredUnsent).toBe(true);
+      session.close();
+    });
+
+    it('opens a copy that does not load (damaged) from the server instead', async () => {
+      const restored: LocalCopy = {
+        snapshot: new Uint8Array([1, 2, 3]),
+        pending: true,
+        role: 'editor',
+        savedAt: 1,
+      };
+      const session = sessionOver({ restored });
+      expect(session.getView().store).toBeUndefined();
+      session.close();
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { MindMap } from '@canopy/model';
 import {
   CloseCode,
   CollabClient,
@@ -8,6 +9,8 @@ import {
 } from '@canopy/sdk';
 import { ApiError } from '../../api/problem.ts';
 import { COLLAB_UNDO_STEPS, CollabEditorStore } from '../store/collabEditorStore.ts';
+import type { LocalCopy, LocalCopyStore } from './localCopies.ts';
+import { LocalCopyWriter } from './localCopyWriter.ts';
 import {
   collaboratorFrom,
   distinctColors,
@@ -35,6 +38,10 @@ export interface CollabView {
   readonly collaborators: readonly Collaborator[];
   /** The server refused an edit of ours (it stays in this tab, unsaved): the code, for the message. */
   readonly refusedEdit: string | undefined;
+  /** The map was opened from this browser's copy holding edits the server had not stored; true until it has. */
+  readonly restoredUnsent: boolean;
+  /** This browser refused to keep a copy of the map (offline edits then live only in this tab). */
+  readonly localCopyProblem: string | undefined;
 }
 
 export interface CollabSessionOptions {
@@ -49,6 +56,10 @@ export interface CollabSessionOptions {
   readonly origin: string;
   /** The browser's by default. */
   readonly WebSocket?: WebSocketConstructor;
+  /** This browser's copies of maps (localCopies.ts); without it, nothing outlives the tab. */
+  readonly localCopies?: LocalCopyStore;
+  /** The copy read from `localCopies` before opening: the replica starts from it, unsent edits included. */
+  readonly restored?: LocalCopy;
 }
 
 /** Selection changes go out at most this often (arrow-key repeat would otherwise flood the room). */
@@ -63,13 +74,24 @@ export class CollabSession {
     refusal: undefined,
     collaborators: [],
     refusedEdit: undefined,
+    restoredUnsent: false,
+    localCopyProblem: undefined,
   };
   private readonly listeners = new Set<() => void>();
   private selection: string | null = null;
   private readonly sendSelection: (selection: string | null) => void;
+  private readonly copyWriter: LocalCopyWriter | undefined;
+  private unsubscribeMap: () => void = () => undefined;
+  /** Until the first welcome, the role stored with the local copy decides whether the person may edit. */
+  private readonly restoredRole: Role | undefined;
+  private welcomed = false;
+  private connectFailed = false;
 
   constructor(private readonly options: CollabSessionOptions) {
+    const restored = options.restored && restoredMap(options.restored);
+    this.restoredRole = restored ? options.restored?.role : undefined;
     this.client = new CollabClient({
+      ...(restored ? { map: restored, pendingEdits: options.restored?.pending ?? false } : {}),
       url: () => this.socketUrl(),
       // The DOM's handler types take Event where the SDK's portable interface says unknown; same object.
       WebSocket: options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor),
@@ -78,13 +100,40 @@ export class CollabSession {
     this.sendSelection = throttleLatest(SELECTION_INTERVAL_MS, (selection) =>
       this.client.setPresence(presenceState(this.options.name, selection)),
     );
-    this.client.on('load', (map) => {
-      const store = new CollabEditorStore(map);
-      store.setReadOnly(!this.canWrite());
-      this.update({ store });
+    const localCopies = options.localCopies;
+    this.copyWriter =
+      localCopies &&
+      new LocalCopyWriter({
+        store: localCopies,
+        accountId: options.accountId,
+        mapId: options.mapId,
+        storedPending: restored !== undefined && (options.restored?.pending ?? false),
+        source: {
+          snapshot: () => this.client.map?.exportSnapshot() ?? new Uint8Array(),
+          pending: () => this.client.saveState === 'unsynced',
+          role: () => this.client.role ?? this.restoredRole,
+        },
+        onProblem: (message) => {
+          if (message !== this.view.localCopyProblem) this.update({ localCopyProblem: message });
+        },
+      });
+    this.client.on('load', (map) => this.loaded(map));
+    // A restored replica is adopted inside the client's constructor, before anyone could listen.
+    if (this.client.map) this.loaded(this.client.map, options.restored?.pending ?? false);
+    this.client.on('status', (status) => {
+      if (status === 'online') {
+        this.welcomed = true;
+        this.connectFailed = false;
+      }
+      this.update({ indicator: this.indicator() });
     });
-    this.client.on('status', () => this.update({ indicator: this.indicator() }));
-    this.client.on('save', () => this.update({ indicator: this.indicator() }));
+    this.client.on('save', (state) => {
+      if (state === 'saved') this.copyWriter?.saved();
+      this.update({
+        indicator: this.indicator(),
+        ...(state === 'saved' ? { restoredUnsent: false } : {}),
+      });
+    });
     this.client.on('role', (role) => {
       this.view.store?.setReadOnly(role === 'viewer');
       this.update({ role });
@@ -100,6 +149,10 @@ export class CollabSession {
     });
     this.client.on('refused', (problem) => this.update({ refusedEdit: problem.code }));
     this.client.on('error', (problem) => {
+      if (problem.code === 'connect_failed' && !this.connectFailed) {
+        this.connectFailed = true;
+        this.update({ indicator: this.indicator() });
+      }
       if (problem.closeCode === CloseCode.forbidden) this.refuse('forbidden', problem.message);
       else if (problem.closeCode === CloseCode.notFound) this.refuse('notFound', problem.message);
       else if (problem.closeCode === CloseCode.unauthenticated) this.refuse('signedOut', problem.message);
@@ -109,6 +162,25 @@ export class CollabSession {
     // browser's own signal, drop the socket now and let the client reconnect (with backoff) once it can.
     window.addEventListener('offline', this.onBrowserOffline);
     window.addEventListener('online', this.onBrowserOnline);
+    if (this.copyWriter) {
+      window.addEventListener('pagehide', this.onPageHide);
+      document.addEventListener('visibilitychange', this.onVisibilityChange);
+    }
+  }
+
+  private loaded(map: MindMap, restoredUnsent = false): void {
+    const store = new CollabEditorStore(map);
+    store.setReadOnly(!this.canWrite());
+    const writer = this.copyWriter;
+    if (writer) {
+      this.unsubscribeMap = map.subscribe((change) => {
+        if (change.source === 'local') writer.localChange();
+        else writer.remoteChange();
+      });
+      // A map opened from the server alone gets its first copy soon, so that an offline reload finds it.
+      if (!this.options.restored) writer.remoteChange();
+    }
+    this.update({ store, restoredUnsent, role: this.client.role ?? this.restoredRole });
   }
 
   getView = (): CollabView => this.view;
@@ -137,6 +209,12 @@ export class CollabSession {
   close(): void {
     window.removeEventListener('offline', this.onBrowserOffline);
     window.removeEventListener('online', this.onBrowserOnline);
+    window.removeEventListener('pagehide', this.onPageHide);
+    document.removeEventListener('visibilitychange', this.onVisibilityChange);
+    // Leaving the map within the app: what changed since the last write is kept before letting go.
+    void this.copyWriter?.flush();
+    this.copyWriter?.dispose();
+    this.unsubscribeMap();
     this.client.close();
     this.view.store?.dispose();
     this.listeners.clear();
@@ -149,6 +227,13 @@ export class CollabSession {
 
   private readonly onBrowserOffline = () => {
     if (this.client.status !== 'closed') this.client.disconnect();
+  };
+
+  // The debounced writes are the guarantee; these catch the last second before a reload, a close or a tab
+  // switch (a write started while the page unloads usually completes, but the browser does not promise it).
+  private readonly onPageHide = () => void this.copyWriter?.flush();
+  private readonly onVisibilityChange = () => {
+    if (document.visibilityState === 'hidden') void this.copyWriter?.flush();
   };
 
   private readonly onBrowserOnline = () => {
@@ -172,7 +257,7 @@ export class CollabSession {
   }
 
   private canWrite(): boolean {
-    const role = this.client.role;
+    const role = this.client.role ?? this.restoredRole;
     return role === 'editor' || role === 'owner';
   }
 
@@ -181,6 +266,8 @@ export class CollabSession {
     const save: SaveState = this.client.saveState;
     if (status === 'online') return save === 'saved' ? 'saved' : 'syncing';
     if (status === 'syncing') return 'syncing';
+    // Opening from the local copy: connecting for the first time is not being offline, unless it failed.
+    if (status === 'connecting' && !this.welcomed && !this.connectFailed) return 'syncing';
     // Before the first welcome the page says "Opening the map…"; after it, no socket means offline.
     return this.view.store ? 'offline' : 'syncing';
   }
@@ -195,6 +282,12 @@ export class CollabSession {
     this.view = { ...this.view, ...patch };
     for (const listener of [...this.listeners]) listener();
   }
+}
+
+/** The replica from a stored copy, or undefined if the copy does not load (then the server's map is used). */
+function restoredMap(copy: LocalCopy): MindMap | undefined {
+  const loaded = MindMap.fromSnapshot(copy.snapshot, { maxUndoSteps: COLLAB_UNDO_STEPS });
+  return loaded.ok ? loaded.value : undefined;
 }
 
 function refusalMessage(reason: Refusal, detail: string): string {

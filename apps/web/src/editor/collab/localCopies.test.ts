@@ -1,0 +1,63 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { indexedDbCopies, LocalCopyRefused, type LocalCopy } from './localCopies.ts';
+
+const copy = (bytes: number, savedAt: number, pending = false): LocalCopy => ({
+  snapshot: new Uint8Array(bytes).fill(7),
+  pending,
+  role: 'editor',
+  savedAt,
+});
+
+describe('indexedDbCopies', () => {
+  it('keeps a copy per account and map, and reads it back', async () => {
+    const copies = indexedDbCopies(new IDBFactory());
+    await copies.write('ada', 'm1', copy(10, 1, true));
+    expect(await copies.read('ada', 'm1')).toEqual(copy(10, 1, true));
+    expect(await copies.read('bob', 'm1')).toBeUndefined();
+    expect(await copies.read('ada', 'm2')).toBeUndefined();
+  });
+
+  it('marks a copy saved without rewriting it, and clears every copy (sign-out)', async () => {
+    const factory = new IDBFactory();
+    const copies = indexedDbCopies(factory);
+    await copies.write('ada', 'm1', copy(10, 1, true));
+    await copies.write('bob', 'm2', copy(10, 1, true));
+    await copies.markSaved('ada', 'm1');
+    expect(await copies.read('ada', 'm1')).toMatchObject({ pending: false, snapshot: copy(10, 1).snapshot });
+    // Another instance over the same database (another tab, or the sign-out button) sees the same copies.
+    await indexedDbCopies(factory).clear();
+    expect(await copies.read('ada', 'm1')).toBeUndefined();
+    expect(await copies.read('bob', 'm2')).toBeUndefined();
+  });
+
+  it('refuses a copy above the per-map bound', async () => {
+    const copies = indexedDbCopies(new IDBFactory(), { maxCopyBytes: 100, maxTotalBytes: 1_000 });
+    await expect(copies.write('ada', 'm1', copy(101, 1))).rejects.toThrow(LocalCopyRefused);
+    await expect(copies.write('ada', 'm1', copy(101, 1))).rejects.toMatchObject({ reason: 'tooLarge' });
+    expect(await copies.read('ada', 'm1')).toBeUndefined();
+  });
+
+  it('drops the oldest saved copies past the total bound, never one with unsent edits', async () => {
+    const copies = indexedDbCopies(new IDBFactory(), { maxCopyBytes: 100, maxTotalBytes: 250 });
+    await copies.write('ada', 'old-unsent', copy(100, 1, true));
+    await copies.write('ada', 'old', copy(100, 2));
+    await copies.write('ada', 'new', copy(100, 3));
+    expect(await copies.read('ada', 'old-unsent')).toBeDefined();
+    expect(await copies.read('ada', 'old')).toBeUndefined();
+    expect(await copies.read('ada', 'new')).toBeDefined();
+
+    // When only unsent copies are left to drop, the new copy is refused and nothing is removed.
+    await copies.write('ada', 'new', copy(100, 4, true));
+    await expect(copies.write('ada', 'third', copy(100, 5))).rejects.toMatchObject({ reason: 'tooLarge' });
+    expect(await copies.read('ada', 'old-unsent')).toBeDefined();
+    expect(await copies.read('ada', 'new')).toBeDefined();
+  });
+
+  it('rejects with LocalCopyRefused where the browser has no IndexedDB (the page shows its message)', async () => {
+    const copies = indexedDbCopies(undefined);
+    const refused = copies.write('ada', 'm1', copy(1, 1));
+    await expect(refused).rejects.toMatchObject({ reason: 'refused' });
+    await expect(refused).rejects.toThrow(/kept only while this tab is open/);
+  });
+});

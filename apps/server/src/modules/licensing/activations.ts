@@ -25,7 +25,8 @@ export function activationCommands(ctx: LicensingContext, validator: LicenseVali
   /** The caller's own activation by id, with its licence's policy; anyone else's is "not found". */
   async function mine(caller: LicensingCaller, id: string) {
     const row = await ctx.directory.activation(id);
-    if (!row || row.email !== caller.email) throw licensingErrors.activationNotFound();
+    const { index } = await ctx.people.holder(caller.email);
+    if (!row || row.email_index !== index) throw licensingErrors.activationNotFound();
     const lic = await withTenant(ctx.database, row.tenant_id, (scope) =>
       new LicenseRepository(scope).license(row.license_id),
     );

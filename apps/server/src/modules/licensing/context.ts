@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import type { PolicyBook } from './policies.ts';
+import type { SeatPersonalData } from './personal-data.ts';
 import type { LicensingPorts } from './ports.ts';
 import type { LicenseDirectory } from './repo.ts';
 
@@ -23,6 +24,8 @@ export interface LicensingContext {
   readonly products: ReadonlySet<string>;
   readonly policies: PolicyBook;
   readonly directory: LicenseDirectory;
+  /** Seat emails: their blind index (lookups) and sealing (storage). */
+  readonly people: SeatPersonalData;
   readonly publicUrl: string;
   /** Called after every write that can change a validation answer (this node's caches). */
   readonly invalidate: () => void;

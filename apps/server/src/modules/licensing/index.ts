@@ -4,7 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
+import { sealClearRows } from './clear-rows.ts';
 import { defineLicensingJobs } from './jobs.ts';
+import { SEALED_SEAT_EMAIL } from './personal-data.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { clientRoutes } from './routes-client.ts';
 import { portalRoutes } from './routes-portal.ts';
@@ -53,12 +55,19 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
       clock: platform.clock,
       logger: platform.logger.child({ module: 'licensing' }),
       publicUrl: platform.config.publicUrl,
+      cipher: platform.crypto.cipher,
       ports: defaultPorts(app, platform, options.ports),
       broadcast: () => platform.pubsub.publish(INVALIDATE_CHANNEL, 'changed'),
     },
     { products: platform.config.licenseProducts, ...options },
   );
   services.set(deps, service);
+  platform.crypto.dataKeys.registerColumn(SEALED_SEAT_EMAIL);
+  await sealClearRows({
+    database: platform.database,
+    people: service.ctx.people,
+    logger: service.ctx.logger,
+  });
   // A change on any node (seat, suspension, expiry, release) clears every node's validation caches.
   const unsubscribe = await platform.pubsub.subscribe(INVALIDATE_CHANNEL, () =>
     service.validator.invalidate(),

@@ -3,10 +3,12 @@
  * holds the few named cross-tenant reads (the validation route's lookup by email, SCIM secrets, the operator's
  * views, the activation culler), each in a system context that names why tenancy is waived there.
  */
+import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../platform/db/connect.ts';
 import type { Tables } from '../../platform/db/schema.ts';
-import { TenantRepository, withSystemContext } from '../../platform/db/tenant.ts';
+import { TenantRepository, withSystemContext, type TenantScope } from '../../platform/db/tenant.ts';
+import { SeatPersonalData, type SeatHolder } from './personal-data.ts';
 import type {
   LicenseActivationsTable,
   LicensePoliciesTable,
@@ -20,7 +22,21 @@ import type {
 
 export type LicenseRow = Omit<LicensesTable, 'tenant_id'> & { tenant_id: string };
 
+/** A seat with its email opened (or taken from the holder it was found by). */
+export type SeatRow = LicenseSeatsTable & { email: string };
+
 export class LicenseRepository extends TenantRepository {
+  private readonly scope: TenantScope;
+
+  /** `people` seals and opens seat emails; repositories that touch no seat may leave it out. */
+  constructor(
+    scope: TenantScope,
+    private readonly people: SeatPersonalData = new SeatPersonalData(undefined),
+  ) {
+    super(scope);
+    this.scope = scope;
+  }
+
   async insertLicense(row: Omit<LicensesTable, 'tenant_id'>): Promise<void> {
     await this.insertInto('licenses', row);
   }
@@ -56,33 +72,41 @@ export class LicenseRepository extends TenantRepository {
 
   /** Seats in use per licence: every assigned seat counts, deactivated ones too (they keep their seat). */
   async seatCounts(): Promise<Map<string, number>> {
-    const rows = await this.selectFrom('license_seats')
+    const rows = await this.selectFrom('license_assignments')
       .select((eb) => ['license_id', eb.fn.countAll<number | string>().as('n')])
       .groupBy('license_id')
       .execute();
     return new Map(rows.map((r) => [r.license_id, Number(r.n)]));
   }
 
-  async seats(licenseId: string): Promise<LicenseSeatsTable[]> {
-    return this.selectFrom('license_seats')
+  /** The licence's seats with their emails opened, ordered by email. */
+  async seats(licenseId: string): Promise<SeatRow[]> {
+    const rows = await this.selectFrom('license_assignments')
       .selectAll()
       .where('license_id', '=', licenseId)
-      .orderBy('email')
       .execute();
+    const opened = await Promise.all(
+      rows.map(async (r) => ({ ...r, email: await this.people.open(this.scope, r.id, r.email_sealed) })),
+    );
+    return opened.sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
   }
 
-  async seat(licenseId: string, email: string): Promise<LicenseSeatsTable | undefined> {
-    return this.selectFrom('license_seats')
+  async seat(licenseId: string, holder: SeatHolder): Promise<SeatRow | undefined> {
+    const row = await this.selectFrom('license_assignments')
       .selectAll()
       .where('license_id', '=', licenseId)
-      .where('email', '=', email)
+      .where('email_index', '=', holder.index)
       .executeTakeFirst();
+    return row && { ...row, email: holder.email };
   }
 
-  async insertSeat(licenseId: string, email: string, source: SeatSource, now: number): Promise<void> {
-    await this.insertInto('license_seats', {
+  async insertSeat(licenseId: string, holder: SeatHolder, source: SeatSource, now: number): Promise<void> {
+    const id = randomUUID();
+    await this.insertInto('license_assignments', {
+      id,
       license_id: licenseId,
-      email,
+      email_index: holder.index,
+      email_sealed: await this.people.sealFor(this.scope, id, holder.email),
       status: 'active',
       source,
       assigned_at: now,
@@ -90,52 +114,53 @@ export class LicenseRepository extends TenantRepository {
     });
   }
 
-  async setSeatStatus(licenseId: string, email: string, status: SeatStatus, now: number): Promise<boolean> {
-    const r = await this.updateTable('license_seats')
+  async setSeatStatus(licenseId: string, holder: SeatHolder, status: SeatStatus, now: number) {
+    const r = await this.updateTable('license_assignments')
       .set({ status, updated_at: now })
       .where('license_id', '=', licenseId)
-      .where('email', '=', email)
+      .where('email_index', '=', holder.index)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async deleteSeat(licenseId: string, email: string): Promise<boolean> {
-    const r = await this.deleteFrom('license_seats')
+  async deleteSeat(licenseId: string, holder: SeatHolder): Promise<boolean> {
+    const r = await this.deleteFrom('license_assignments')
       .where('license_id', '=', licenseId)
-      .where('email', '=', email)
+      .where('email_index', '=', holder.index)
       .executeTakeFirst();
-    await this.deleteFrom('license_activations')
+    await this.deleteFrom('license_machines')
       .where('license_id', '=', licenseId)
-      .where('email', '=', email)
+      .where('email_index', '=', holder.index)
       .execute();
     return Number(r.numDeletedRows) === 1;
   }
 
-  async activations(licenseId: string, email: string): Promise<LicenseActivationsTable[]> {
-    return this.selectFrom('license_activations')
+  /** A holder's machines on a licence, by the holder's email index. */
+  async activations(licenseId: string, emailIndex: string): Promise<LicenseActivationsTable[]> {
+    return this.selectFrom('license_machines')
       .selectAll()
       .where('license_id', '=', licenseId)
-      .where('email', '=', email)
+      .where('email_index', '=', emailIndex)
       .execute();
   }
 
-  /** Distinct users holding a live activation (floating seats in use). */
+  /** Distinct users (their email indexes) holding a live activation (floating seats in use). */
   async liveUsers(licenseId: string, aliveSince: number): Promise<string[]> {
-    const rows = await this.selectFrom('license_activations')
-      .select('email')
+    const rows = await this.selectFrom('license_machines')
+      .select('email_index')
       .distinct()
       .where('license_id', '=', licenseId)
       .where('last_heartbeat_at', '>=', aliveSince)
       .execute();
-    return rows.map((r) => r.email);
+    return rows.map((r) => r.email_index);
   }
 
   async insertActivation(row: Omit<LicenseActivationsTable, 'tenant_id'>): Promise<void> {
-    await this.insertInto('license_activations', row);
+    await this.insertInto('license_machines', row);
   }
 
   async touchActivation(id: string, now: number): Promise<boolean> {
-    const r = await this.updateTable('license_activations')
+    const r = await this.updateTable('license_machines')
       .set({ last_heartbeat_at: now })
       .where('id', '=', id)
       .executeTakeFirst();
@@ -143,11 +168,11 @@ export class LicenseRepository extends TenantRepository {
   }
 
   async activation(id: string): Promise<LicenseActivationsTable | undefined> {
-    return this.selectFrom('license_activations').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.selectFrom('license_machines').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async deleteActivation(id: string): Promise<boolean> {
-    const r = await this.deleteFrom('license_activations').where('id', '=', id).executeTakeFirst();
+    const r = await this.deleteFrom('license_machines').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
 
@@ -233,13 +258,13 @@ export class LicenseDirectory {
    * The validation route's read: the caller's seats in every org, and the licences they are on or that belong
    * to the caller's orgs. Two indexed reads in one transaction.
    */
-  async callerLicences(email: string, orgIds: readonly string[]): Promise<CallerLicences> {
+  async callerLicences(emailIndex: string | undefined, orgIds: readonly string[]): Promise<CallerLicences> {
     return this.system("licence validation finds the caller's seats in every org", async (trx) => {
-      const seats = email
+      const seats = emailIndex
         ? await trx
-            .selectFrom('license_seats')
+            .selectFrom('license_assignments')
             .select(['tenant_id', 'license_id', 'status'])
-            .where('email', '=', email)
+            .where('email_index', '=', emailIndex)
             .execute()
         : [];
       if (seats.length === 0 && orgIds.length === 0) return { seats, licenses: [] };
@@ -295,7 +320,7 @@ export class LicenseDirectory {
       if (orgId) q = q.where('tenant_id', '=', orgId);
       const rows = await q.execute();
       const counts = await trx
-        .selectFrom('license_seats')
+        .selectFrom('license_assignments')
         .select((eb) => ['tenant_id', 'license_id', eb.fn.countAll<number | string>().as('n')])
         .groupBy(['tenant_id', 'license_id'])
         .execute();
@@ -322,22 +347,22 @@ export class LicenseDirectory {
     });
   }
 
-  /** An activation by id, wherever it lives (the caller is checked against its email by the command). */
+  /** An activation by id, wherever it lives (the caller is checked against its email index by the command). */
   async activation(id: string): Promise<LicenseActivationsTable | undefined> {
     return this.system('a machine names its activation by id alone', (trx) =>
-      trx.selectFrom('license_activations').selectAll().where('id', '=', id).executeTakeFirst(),
+      trx.selectFrom('license_machines').selectAll().where('id', '=', id).executeTakeFirst(),
     );
   }
 
   /** The caller's seats in every org (a user learns about their own seats only). */
-  async seatsOf(email: string) {
+  async seatsOf(emailIndex: string) {
     return this.system('a user lists their own seats in every org', async (trx) =>
       trx
-        .selectFrom('license_seats')
+        .selectFrom('license_assignments')
         .innerJoin('licenses', (j) =>
           j
-            .onRef('licenses.tenant_id', '=', 'license_seats.tenant_id')
-            .onRef('licenses.id', '=', 'license_seats.license_id'),
+            .onRef('licenses.tenant_id', '=', 'license_assignments.tenant_id')
+            .onRef('licenses.id', '=', 'license_assignments.license_id'),
         )
         .select([
           'licenses.tenant_id',
@@ -345,9 +370,9 @@ export class LicenseDirectory {
           'licenses.products',
           'licenses.status',
           'licenses.expires_at',
-          'license_seats.status as seat_status',
+          'license_assignments.status as seat_status',
         ])
-        .where('license_seats.email', '=', email)
+        .where('license_assignments.email_index', '=', emailIndex)
         .orderBy('licenses.created_at')
         .execute(),
     );
@@ -360,7 +385,7 @@ export class LicenseDirectory {
       for (const [policyId, deadBefore] of deadBeforeByPolicy) {
         const licenseIds = trx.selectFrom('licenses').select('id').where('policy_id', '=', policyId);
         const r = await trx
-          .deleteFrom('license_activations')
+          .deleteFrom('license_machines')
           .where('last_heartbeat_at', '<', deadBefore)
           .where('license_id', 'in', licenseIds)
           .executeTakeFirst();

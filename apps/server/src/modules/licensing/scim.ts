@@ -61,25 +61,29 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
   ) {
     const t = now();
     const email = seatEmailOf(next);
+    // Outside the transaction (see SeatPersonalData.holder).
+    const holder = await ctx.people.holder(email);
+    const previous =
+      before && before.seat_email !== email ? await ctx.people.holder(before.seat_email) : undefined;
     try {
       const { mails, row } = await withTenant(ctx.database, p.orgId, async (scope) => {
-        const repo = new LicenseRepository(scope);
+        const repo = new LicenseRepository(scope, ctx.people);
         const mails = [];
         const clash = (await repo.scimUsers(p.licenseId, { userName: next.userName })).find(
           (u) => u.id !== id,
         );
         if (clash) throw new ScimError(409, 'a user with this userName exists', 'uniqueness');
-        if (before && before.seat_email !== email) {
+        if (previous) {
           const lic = await repo.license(p.licenseId);
-          if (lic && (await repo.deleteSeat(p.licenseId, before.seat_email)))
-            mails.push(revokedMail(before.seat_email, lic, 'removed'));
+          if (lic && (await repo.deleteSeat(p.licenseId, previous)))
+            mails.push(revokedMail(previous.email, lic, 'removed'));
         }
-        const seat = await repo.seat(p.licenseId, email);
+        const seat = await repo.seat(p.licenseId, holder);
         if (next.active) {
-          const r = await assignSeatIn(ctx, repo, p.licenseId, email, 'scim', { reactivate: true });
+          const r = await assignSeatIn(ctx, repo, p.licenseId, holder, 'scim', { reactivate: true });
           if (r.outcome !== 'unchanged') mails.push(grantedMail(email, r.license));
         } else if (seat && seat.status === 'active') {
-          await repo.setSeatStatus(p.licenseId, email, 'deactivated', t);
+          await repo.setSeatStatus(p.licenseId, holder, 'deactivated', t);
           const lic = await repo.license(p.licenseId);
           if (lic) mails.push(revokedMail(email, lic, 'deactivated'));
         }
@@ -233,10 +237,11 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
     /** Deprovisioning for good: the user record goes and the seat is freed. */
     async deleteUser(p: ScimPrincipal, id: string) {
       const before = await userRow(p, id);
+      const holder = await ctx.people.holder(before.seat_email);
       const lic = await withTenant(ctx.database, p.orgId, async (scope) => {
-        const repo = new LicenseRepository(scope);
+        const repo = new LicenseRepository(scope, ctx.people);
         await repo.deleteScimUser(id);
-        const removed = await repo.deleteSeat(p.licenseId, before.seat_email);
+        const removed = await repo.deleteSeat(p.licenseId, holder);
         return removed ? repo.license(p.licenseId) : undefined;
       });
       ctx.invalidate();

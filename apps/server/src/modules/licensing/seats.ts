@@ -10,13 +10,14 @@ import { SEAT_CSV_HEADER, parseCsv, toCsv } from './csv.ts';
 import { licensingErrors } from './errors.ts';
 import { withOverage } from './policies.ts';
 import type { LicensingMail } from './ports.ts';
-import { LicenseRepository, type LicenseRow } from './repo.ts';
+import type { SeatHolder } from './personal-data.ts';
+import { LicenseRepository, type LicenseRow, type SeatRow } from './repo.ts';
 import type { CsvImportReportT, SeatViewT } from './schemas.ts';
-import type { LicenseSeatsTable, SeatSource } from './tables.ts';
+import type { SeatSource } from './tables.ts';
 
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
-export function seatView(row: LicenseSeatsTable): SeatViewT {
+export function seatView(row: SeatRow): SeatViewT {
   return {
     email: row.email,
     status: row.status,
@@ -27,22 +28,22 @@ export function seatView(row: LicenseSeatsTable): SeatViewT {
 
 type AssignOutcome = 'assigned' | 'reactivated' | 'unchanged';
 
-/** Inside a tenant transaction: gives `email` a seat (or reactivates it); throws seat_limit_reached. */
+/** Inside a tenant transaction: gives `holder` a seat (or reactivates it); throws seat_limit_reached. */
 export async function assignSeatIn(
   ctx: LicensingContext,
   repo: LicenseRepository,
   licenseId: string,
-  email: string,
+  holder: SeatHolder,
   source: SeatSource,
   opts: { reactivate: boolean },
 ): Promise<{ outcome: AssignOutcome; license: LicenseRow }> {
   const t = ctx.clock.now().getTime();
   const lic = await repo.lockLicense(licenseId, t);
   if (!lic) throw licensingErrors.licenseNotFound();
-  const existing = await repo.seat(licenseId, email);
+  const existing = await repo.seat(licenseId, holder);
   if (existing) {
     if (existing.status === 'deactivated' && opts.reactivate) {
-      await repo.setSeatStatus(licenseId, email, 'active', t);
+      await repo.setSeatStatus(licenseId, holder, 'active', t);
       return { outcome: 'reactivated', license: lic };
     }
     if (opts.reactivate || source !== 'portal') return { outcome: 'unchanged', license: lic };
@@ -52,7 +53,7 @@ export async function assignSeatIn(
   const used = (await repo.seatCounts()).get(licenseId) ?? 0;
   if (used >= withOverage(Number(lic.seats), policy.overage))
     throw licensingErrors.seatLimitReached(Number(lic.seats));
-  await repo.insertSeat(licenseId, email, source, t);
+  await repo.insertSeat(licenseId, holder, source, t);
   return { outcome: 'assigned', license: lic };
 }
 
@@ -120,9 +121,10 @@ export function seatCommands(ctx: LicensingContext) {
   async function assign(orgId: string, licenseId: string, rawEmail: string, source: SeatSource = 'portal') {
     const email = normaliseEmail(rawEmail);
     if (!EMAIL.test(email)) throw licensingErrors.invalidEmail();
+    const holder = await ctx.people.holder(email);
     try {
       const r = await withTenant(ctx.database, orgId, (scope) =>
-        assignSeatIn(ctx, new LicenseRepository(scope), licenseId, email, source, {
+        assignSeatIn(ctx, new LicenseRepository(scope, ctx.people), licenseId, holder, source, {
           reactivate: source !== 'portal',
         }),
       );
@@ -143,15 +145,16 @@ export function seatCommands(ctx: LicensingContext) {
     rawEmail: string,
     status: 'active' | 'deactivated',
   ) {
-    const email = normaliseEmail(rawEmail);
+    const holder = await ctx.people.holder(rawEmail);
+    const email = holder.email;
     const { lic, changed } = await withTenant(ctx.database, orgId, async (scope) => {
-      const repo = new LicenseRepository(scope);
+      const repo = new LicenseRepository(scope, ctx.people);
       const lic = await repo.license(licenseId);
       if (!lic) throw licensingErrors.licenseNotFound();
-      const seat = await repo.seat(licenseId, email);
+      const seat = await repo.seat(licenseId, holder);
       if (!seat) throw licensingErrors.seatNotFound();
       if (seat.status === status) return { lic, changed: false };
-      await repo.setSeatStatus(licenseId, email, status, now());
+      await repo.setSeatStatus(licenseId, holder, status, now());
       return { lic, changed: true };
     });
     ctx.invalidate();
@@ -168,19 +171,20 @@ export function seatCommands(ctx: LicensingContext) {
     reportSeatLimit,
     async list(orgId: string, licenseId: string): Promise<SeatViewT[]> {
       return withTenant(ctx.database, orgId, async (scope) => {
-        const repo = new LicenseRepository(scope);
+        const repo = new LicenseRepository(scope, ctx.people);
         if (!(await repo.license(licenseId))) throw licensingErrors.licenseNotFound();
         return (await repo.seats(licenseId)).map(seatView);
       });
     },
     /** Frees the seat (and the user's machines on this licence). */
     async remove(orgId: string, licenseId: string, rawEmail: string): Promise<void> {
-      const email = normaliseEmail(rawEmail);
+      const holder = await ctx.people.holder(rawEmail);
+      const email = holder.email;
       const lic = await withTenant(ctx.database, orgId, async (scope) => {
-        const repo = new LicenseRepository(scope);
+        const repo = new LicenseRepository(scope, ctx.people);
         const lic = await repo.license(licenseId);
         if (!lic) throw licensingErrors.licenseNotFound();
-        if (!(await repo.deleteSeat(licenseId, email))) throw licensingErrors.seatNotFound();
+        if (!(await repo.deleteSeat(licenseId, holder))) throw licensingErrors.seatNotFound();
         return lic;
       });
       ctx.invalidate();
@@ -194,7 +198,7 @@ export function seatCommands(ctx: LicensingContext) {
 
     async exportCsv(orgId: string, licenseId: string): Promise<string> {
       const seats = await withTenant(ctx.database, orgId, async (scope) => {
-        const repo = new LicenseRepository(scope);
+        const repo = new LicenseRepository(scope, ctx.people);
         if (!(await repo.license(licenseId))) throw licensingErrors.licenseNotFound();
         return repo.seats(licenseId);
       });
@@ -271,12 +275,13 @@ export function seatCommands(ctx: LicensingContext) {
     licenseId: string,
     email: string,
   ): Promise<'deactivated' | 'unchanged'> {
+    const holder = await ctx.people.holder(email);
     const r = await withTenant(ctx.database, orgId, async (scope) => {
-      const repo = new LicenseRepository(scope);
-      const seat = await repo.seat(licenseId, email);
+      const repo = new LicenseRepository(scope, ctx.people);
+      const seat = await repo.seat(licenseId, holder);
       if (seat?.status === 'deactivated') return 'unchanged' as const;
-      if (!seat) await assignSeatIn(ctx, repo, licenseId, email, 'csv', { reactivate: false });
-      await repo.setSeatStatus(licenseId, email, 'deactivated', now());
+      if (!seat) await assignSeatIn(ctx, repo, licenseId, holder, 'csv', { reactivate: false });
+      await repo.setSeatStatus(licenseId, holder, 'deactivated', now());
       return 'deactivated' as const;
     }).catch(async (err: unknown) => {
       if (err instanceof AppError && err.code === 'seat_limit_reached')

@@ -2,12 +2,14 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
+import type { Cipher } from '../../platform/crypto/index.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { activationCommands } from './activations.ts';
 import { DEFAULT_PRODUCTS, iso, parseProducts, type LicensingContext } from './context.ts';
 import { effectiveStatus, licenceCommands } from './licences.ts';
 import { PolicyBook } from './policies.ts';
 import type { LicensingCaller, LicensingPorts } from './ports.ts';
+import { SeatPersonalData } from './personal-data.ts';
 import { LicenseDirectory, LicenseRepository } from './repo.ts';
 import { scimCommands } from './scim.ts';
 import { seatCommands } from './seats.ts';
@@ -25,6 +27,8 @@ export interface LicensingServiceDeps {
   logger: Logger;
   publicUrl: string;
   ports: LicensingPorts;
+  /** Seals seat emails and computes their blind index; without it (the operator CLI) seats are unavailable. */
+  cipher?: Cipher;
   /** Tells the other nodes that licensing data changed (see `INVALIDATE_CHANNEL`). */
   broadcast?: () => Promise<void>;
 }
@@ -36,6 +40,7 @@ export function createLicensingService(deps: LicensingServiceDeps, options: Lice
     ...deps,
     products: new Set(options.products ?? DEFAULT_PRODUCTS),
     directory,
+    people: new SeatPersonalData(deps.cipher),
     policies: new PolicyBook(directory, deps.clock),
     invalidate: () => {
       caches.validator?.invalidate();
@@ -63,7 +68,8 @@ export function createLicensingService(deps: LicensingServiceDeps, options: Lice
     async mySeats(caller: LicensingCaller) {
       const now = deps.clock.now().getTime();
       if (!caller.emailVerified) return [];
-      return (await directory.seatsOf(caller.email)).map((r) => ({
+      const holder = await ctx.people.holder(caller.email);
+      return (await directory.seatsOf(holder.index)).map((r) => ({
         licenseId: r.id,
         orgId: r.tenant_id,
         products: parseProducts(r.products),

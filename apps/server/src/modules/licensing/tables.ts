@@ -1,10 +1,10 @@
-/** The licensing tables (migration 0040_licensing.ts), declared on the platform's `Tables`. */
+/** The licensing tables (migrations 0040_licensing.ts, 0041_licensing_sealed_seats.ts), declared on the platform's `Tables`. */
 declare module '../../platform/db/schema.ts' {
   interface Tables {
     license_policies: LicensePoliciesTable;
     licenses: LicensesTable;
-    license_seats: LicenseSeatsTable;
-    license_activations: LicenseActivationsTable;
+    license_assignments: LicenseSeatsTable;
+    license_machines: LicenseActivationsTable;
     scim_credentials: ScimCredentialsTable;
     scim_users: ScimUsersTable;
     scim_groups: ScimGroupsTable;
@@ -45,22 +45,27 @@ export interface LicensesTable {
   updated_at: number;
 }
 
+/** Table `license_assignments`: one seat per (licence, email). */
 export interface LicenseSeatsTable {
   tenant_id: string;
+  id: string;
   license_id: string;
-  /** Lower-cased. */
-  email: string;
+  /** The lower-cased email's blind index under the platform's index key (`seatHolder` in personal-data.ts). */
+  email_index: string;
+  /** The lower-cased email, sealed with the org's data key. */
+  email_sealed: Uint8Array;
   status: SeatStatus;
   source: SeatSource;
   assigned_at: number;
   updated_at: number;
 }
 
+/** Table `license_machines`: the holder is named by the seat's email index only (no email is kept). */
 export interface LicenseActivationsTable {
   tenant_id: string;
   id: string;
   license_id: string;
-  email: string;
+  email_index: string;
   fingerprint: string;
   name: string | null;
   created_at: number;

@@ -84,7 +84,10 @@ export class LicenseValidator {
     const hit = this.callers.get(key);
     if (hit && now >= hit.at && now - hit.at < this.callerTtlMs) return hit;
     // Concurrent requests of one caller share one read; a failed read is not cached.
-    const entry = { at: now, value: this.ctx.directory.callerLicences(email, orgs) };
+    const value = (email ? this.ctx.people.holder(email) : Promise.resolve(undefined)).then((holder) =>
+      this.ctx.directory.callerLicences(holder?.index, orgs),
+    );
+    const entry = { at: now, value };
     this.callers.set(key, entry);
     entry.value.catch(() => this.callers.delete(key));
     return entry;
@@ -269,9 +272,11 @@ export class LicenseValidator {
     if (cached && now >= cached.beatAt && now - cached.beatAt < halfBeat) return cached;
 
     const since = aliveSince(policy, now);
+    // Outside the transaction (see SeatPersonalData.holder).
+    const { index } = await this.ctx.people.holder(email);
     const result = await withTenant(this.ctx.database, lic.tenant_id, async (scope) => {
       const repo = new LicenseRepository(scope);
-      const machines = await repo.activations(lic.id, email);
+      const machines = await repo.activations(lic.id, index);
       const existing = machines.find((m) => m.fingerprint === fingerprint);
       if (existing && Number(existing.last_heartbeat_at) >= since) {
         await repo.touchActivation(existing.id, now);
@@ -296,7 +301,7 @@ export class LicenseValidator {
       await repo.insertActivation({
         id,
         license_id: lic.id,
-        email,
+        email_index: index,
         fingerprint,
         name,
         created_at: now,
@@ -307,7 +312,7 @@ export class LicenseValidator {
       // Two first starts of one machine at once: the other request created it; use that one.
       if (!isUniqueViolation(err)) throw err;
       const again = await withTenant(this.ctx.database, lic.tenant_id, (scope) =>
-        new LicenseRepository(scope).activations(lic.id, email),
+        new LicenseRepository(scope).activations(lic.id, index),
       );
       const found = again.find((m) => m.fingerprint === fingerprint);
       if (!found) throw err;

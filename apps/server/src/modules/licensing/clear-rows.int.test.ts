@@ -1,0 +1,127 @@
+/**
+ * Migration 0041 on a database that has clear seat emails (the 0040 schema with rows): at start the licensing
+ * module seals them into the new tables in batches, drops the old tables, and every lookup by email still works.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Migrator, sql, type Migration } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../platform/db/connect.ts';
+import { MIGRATIONS_DIR, type MigrationModule } from '../../platform/db/migrator.ts';
+import { withSystemContext, withTenant } from '../../platform/db/tenant.ts';
+import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
+import { call, createLicensingTestApp, type LicensingTestApp } from './testing.ts';
+
+const OLD_SCHEMA_LAST = '0040_licensing';
+const HOUR = 3_600_000;
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`clear seat emails sealed after migration 0041 [${dialect}]`, () => {
+    let testDb: TestDatabase;
+    let t: LicensingTestApp;
+    const orgId = 'old-org';
+    const licenseId = 'old-lic';
+    const seated = Array.from({ length: 7 }, (_, i) => `Person${i}.Clear@Example.com`.toLowerCase());
+
+    beforeAll(async () => {
+      testDb = await createTestDatabase(dialect);
+      const database = openDatabase(testDb.url);
+      const migrations: Record<string, Migration> = {};
+      for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_[a-z0-9_]+\.ts$/.test(f))) {
+        const name = file.replace(/\.ts$/, '');
+        if (name > OLD_SCHEMA_LAST) continue;
+        const mod = (await import(pathToFileURL(join(MIGRATIONS_DIR, file)).href)) as MigrationModule;
+        migrations[name] = { up: (db) => mod.up(db, { dialect }) };
+      }
+      const migrator = new Migrator({
+        db: database.db,
+        provider: { getMigrations: async () => migrations },
+        allowUnorderedMigrations: true,
+      });
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      const now = Date.UTC(2026, 5, 1);
+      await withSystemContext(database, 'test: rows as the 0040 schema stored them', async (trx) => {
+        await sql`insert into licenses (tenant_id, id, ${sql.ref('key')}, policy_id, products, seats, status, expires_at, created_at, updated_at)
+          values (${orgId}, ${licenseId}, 'CNPY-OLD00-OLD00-OLD00-OLD00', 'standard', '["desktop-mac"]', 10, 'active', null, ${now}, ${now})`.execute(
+          trx,
+        );
+        for (const [i, email] of seated.entries()) {
+          const status = i === 1 ? 'deactivated' : 'active';
+          await sql`insert into license_seats (tenant_id, license_id, email, status, source, assigned_at, updated_at)
+            values (${orgId}, ${licenseId}, ${email}, ${status}, 'portal', ${now + i}, ${now + i})`.execute(
+            trx,
+          );
+        }
+        for (const fp of ['m1', 'm2', 'm3'])
+          await sql`insert into license_activations (tenant_id, id, license_id, email, fingerprint, name, created_at, last_heartbeat_at)
+            values (${orgId}, ${`act-${fp}`}, ${licenseId}, ${seated[0]}, ${fp}, null, ${now}, ${now})`.execute(
+            trx,
+          );
+      });
+      await database.close();
+      t = await createLicensingTestApp(testDb.url);
+    });
+    afterAll(async () => {
+      await t?.close();
+      await testDb?.drop();
+    });
+
+    it('moves every seat and machine into the sealed tables and drops the clear ones', async () => {
+      const rows = await withTenant(t.platform.database, orgId, async ({ trx }) => ({
+        seats: await trx
+          .selectFrom('license_assignments')
+          .selectAll()
+          .where('tenant_id', '=', orgId)
+          .execute(),
+        machines: await trx
+          .selectFrom('license_machines')
+          .selectAll()
+          .where('tenant_id', '=', orgId)
+          .execute(),
+      }));
+      expect(rows.seats).toHaveLength(seated.length);
+      expect(rows.machines.map((m) => m.id).sort()).toEqual(['act-m1', 'act-m2', 'act-m3']);
+      const stored = JSON.stringify(rows, (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+      );
+      expect(stored.toLowerCase()).not.toContain('.clear@');
+      const tables = (await t.platform.database.db.introspection.getTables()).map((x) => x.name);
+      expect(tables).toContain('license_assignments');
+      expect(tables).not.toContain('license_seats');
+      expect(tables).not.toContain('license_activations');
+      const mark = await t.platform.database.db
+        .selectFrom('system_settings')
+        .select('key')
+        .where('key', '=', 'licensing.clear_rows_pending')
+        .executeTakeFirst();
+      expect(mark).toBeUndefined();
+    });
+
+    it('still finds the moved seats by email: VALID, SEAT_DEACTIVATED, TOO_MANY_MACHINES for the fourth machine', async () => {
+      const validate = (email: string, fingerprint: string) =>
+        call(t, t.identity.user(email, {}).token)('POST', '/licenses/validate', {
+          product: 'desktop-mac',
+          fingerprint,
+        });
+      expect((await validate(seated[2]!, 'x')).body).toMatchObject({ code: 'VALID' });
+      expect((await validate(seated[1]!, 'x')).body).toMatchObject({ code: 'SEAT_DEACTIVATED' });
+      // The moved machines are still the first user's: three live, the standard policy allows three.
+      expect((await validate(seated[0]!, 'm2')).body).toMatchObject({ code: 'VALID' });
+      expect((await validate(seated[0]!, 'm4')).body).toMatchObject({ code: 'TOO_MANY_MACHINES' });
+      t.clock.advance(3 * HOUR);
+    });
+
+    it('lists and exports the moved seats with their emails', async () => {
+      const admin = call(t, t.identity.user('old-admin@example.com', { [orgId]: 'admin' }).token);
+      const csv = (await admin('GET', `/orgs/${orgId}/licenses/${licenseId}/seats.csv`)).text;
+      expect(
+        csv
+          .trim()
+          .split(/\r?\n/)
+          .slice(1)
+          .map((l) => l.split(',')[0]),
+      ).toEqual([...seated].sort());
+    });
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * Finishes migration 0041 (which has no keys): moves the rows of the old clear-email tables `license_seats` and
+ * `license_activations` into `license_assignments` and `license_machines`, sealing each email and indexing it,
+ * in batches; then drops the old tables and clears the mark the migration left. Runs at module start, before
+ * any route; a no-op (one primary-key read) once done. Two nodes starting at once may both move a batch: the
+ * unique holder index refuses the second copy, and that node reads the next batch again.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../../platform/db/connect.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
+import type { Tables } from '../../platform/db/schema.ts';
+import { withSystemContext } from '../../platform/db/tenant.ts';
+import type { SeatHolder, SeatPersonalData } from './personal-data.ts';
+import type { SeatSource, SeatStatus } from './tables.ts';
+
+export const CLEAR_ROWS_MARK = 'licensing.clear_rows_pending';
+
+/** The tables of migration 0040 as they were, typed here only (they are gone once this has run). */
+interface ClearTables extends Tables {
+  license_seats: {
+    tenant_id: string;
+    license_id: string;
+    email: string;
+    status: SeatStatus;
+    source: SeatSource;
+    assigned_at: number;
+    updated_at: number;
+  };
+  license_activations: {
+    tenant_id: string;
+    id: string;
+    license_id: string;
+    email: string;
+    fingerprint: string;
+    name: string | null;
+    created_at: number;
+    last_heartbeat_at: number;
+  };
+}
+
+type Trx = Transaction<ClearTables>;
+const WHY = 'licensing seals the clear seat emails of every org (migration 0041)';
+
+export async function sealClearRows(
+  deps: { database: Database; people: SeatPersonalData; logger: Logger },
+  batchSize = 200,
+): Promise<{ seats: number; machines: number }> {
+  const db = deps.database.db;
+  const mark = await db
+    .selectFrom('system_settings')
+    .select('key')
+    .where('key', '=', CLEAR_ROWS_MARK)
+    .executeTakeFirst();
+  const moved = { seats: 0, machines: 0 };
+  if (!mark) return moved;
+  const system = <T>(fn: (trx: Trx) => Promise<T>) =>
+    withSystemContext(deps.database, WHY, (trx) => fn(trx as unknown as Trx));
+
+  for (;;) {
+    const rows = await system((trx) =>
+      trx.selectFrom('license_seats').selectAll().limit(batchSize).execute(),
+    );
+    if (rows.length === 0) break;
+    // Keys are read outside the write transaction (SQLite has one connection).
+    const sealed: { r: (typeof rows)[number]; holder: SeatHolder; id: string; emailSealed: Buffer }[] = [];
+    for (const r of rows) {
+      const holder = await deps.people.holder(r.email);
+      const id = randomUUID();
+      sealed.push({ r, holder, id, emailSealed: await deps.people.sealFor(r.tenant_id, id, holder.email) });
+    }
+    const done = await retryOnClash(() =>
+      system(async (trx) => {
+        for (const { r, holder, id, emailSealed } of sealed) {
+          // Already moved (by another node), or two old spellings of one address: one seat is kept.
+          const moved = await trx
+            .selectFrom('license_assignments')
+            .select('id')
+            .where('tenant_id', '=', r.tenant_id)
+            .where('license_id', '=', r.license_id)
+            .where('email_index', '=', holder.index)
+            .executeTakeFirst();
+          if (!moved)
+            await trx
+              .insertInto('license_assignments')
+              .values({
+                tenant_id: r.tenant_id,
+                id,
+                license_id: r.license_id,
+                email_index: holder.index,
+                email_sealed: emailSealed,
+                status: r.status,
+                source: r.source,
+                assigned_at: Number(r.assigned_at),
+                updated_at: Number(r.updated_at),
+              })
+              .execute();
+          await trx
+            .deleteFrom('license_seats')
+            .where('tenant_id', '=', r.tenant_id)
+            .where('license_id', '=', r.license_id)
+            .where('email', '=', r.email)
+            .execute();
+        }
+        return sealed.length;
+      }),
+    );
+    moved.seats += done;
+  }
+
+  for (;;) {
+    const rows = await system((trx) =>
+      trx.selectFrom('license_activations').selectAll().limit(batchSize).execute(),
+    );
+    if (rows.length === 0) break;
+    const indexed: { r: (typeof rows)[number]; index: string }[] = [];
+    for (const r of rows) indexed.push({ r, index: (await deps.people.holder(r.email)).index });
+    moved.machines += await retryOnClash(() =>
+      system(async (trx) => {
+        for (const { r, index } of indexed) {
+          const { email: _email, ...rest } = r;
+          const moved = await trx
+            .selectFrom('license_machines')
+            .select('id')
+            .where('tenant_id', '=', r.tenant_id)
+            .where((eb) =>
+              eb.or([
+                eb('id', '=', r.id),
+                eb.and([
+                  eb('license_id', '=', r.license_id),
+                  eb('email_index', '=', index),
+                  eb('fingerprint', '=', r.fingerprint),
+                ]),
+              ]),
+            )
+            .executeTakeFirst();
+          if (!moved)
+            await trx
+              .insertInto('license_machines')
+              .values({ ...rest, email_index: index })
+              .execute();
+          await trx
+            .deleteFrom('license_activations')
+            .where('tenant_id', '=', r.tenant_id)
+            .where('id', '=', r.id)
+            .execute();
+        }
+        return indexed.length;
+      }),
+    );
+  }
+
+  await dropClearTables(db as unknown as Kysely<ClearTables>);
+  await db.deleteFrom('system_settings').where('key', '=', CLEAR_ROWS_MARK).execute();
+  if (moved.seats || moved.machines) deps.logger.info(moved, 'licensing: sealed the clear seat emails');
+  return moved;
+}
+
+/** Another node moved these rows first: nothing to do for this batch (the next read no longer sees them). */
+async function retryOnClash(fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isUniqueViolation(err)) return 0;
+    throw err;
+  }
+}
+
+async function dropClearTables(db: Kysely<ClearTables>): Promise<void> {
+  await db.schema.dropTable('license_activations').ifExists().execute();
+  await db.schema.dropTable('license_seats').ifExists().execute();
+}

@@ -20,6 +20,7 @@ import { executeCommand, finishEdit, type EditSession, type ViewAction } from '.
 import { useBranchClipboard } from './keyboard/useBranchClipboard.ts';
 import type { LayoutKind, MapLayout } from './layout/types.ts';
 import { TopicSidePanel } from './panel/TopicSidePanel.tsx';
+import { setTopicPanelOpen } from './panel/panelVisibility.ts';
 import { createCanvasTextMeasure } from './render/browserMeasure.ts';
 import { usePointerGestures } from './pointer/usePointerGestures.ts';
 import { CanvasRenderer, type DragFeedback, type FrameStats } from './render/canvasRenderer.ts';
@@ -262,6 +263,8 @@ export function MapEditor({
     edit: (box) => {
       if (!readOnly) setEdit({ topicId: box.id, initialText: box.topic.text, replace: false, isNew: false });
     },
+    visualOf: (box) => visuals.get(box.topic, box.depth),
+    openDetails: () => setTopicPanelOpen(true),
   });
   return (
     <div className="map-editor">

@@ -5,7 +5,9 @@ import type { DragFeedback } from '../render/canvasRenderer.ts';
 import { badgeHitTest, hitTest, type Scene } from '../render/scene.ts';
 import { panBy, screenToWorld, type ViewTransform } from '../render/viewTransform.ts';
 import type { EditorStore } from '../store/editorStore.ts';
+import type { TopicVisual } from '../render/topicStyle.ts';
 import { dropTarget } from './dropTarget.ts';
+import { indicatorAt } from './indicatorHit.ts';
 
 const DRAG_THRESHOLD = 3;
 
@@ -20,12 +22,17 @@ export interface PointerGestureOptions {
   readonly requestDraw: () => void;
   readonly select: (topicId: string) => void;
   readonly edit: (box: TopicBox) => void;
+  /** The visual a box was drawn with (for its badges). */
+  readonly visualOf: (box: TopicBox) => TopicVisual;
+  /** A click on a topic's notes, link, tags or task badge: show that topic's details. */
+  readonly openDetails: (topicId: string) => void;
 }
 
 /**
  * Mouse and touch on the map: drag a topic to move it (onto a topic: as its child; near its edge: beside it);
  * drag empty space, or with the middle button, to pan; a click without movement selects the topic under the
- * pointer (or expands a collapsed one through its count badge); a double-click edits.
+ * pointer (or expands a collapsed one through its count badge, or opens its details through a notes, link, tags
+ * or task badge); a double-click edits.
  */
 export function usePointerGestures(opts: PointerGestureOptions) {
   const drag = useRef<{ id: number; x: number; y: number; moved: boolean; topicId: string | null } | null>(
@@ -90,7 +97,9 @@ export function usePointerGestures(opts: PointerGestureOptions) {
       return;
     }
     const box = hitTest(opts.current().scene, world);
-    if (box) opts.select(box.id);
+    if (!box) return;
+    opts.select(box.id);
+    if (indicatorAt(box, opts.visualOf(box), world)) opts.openDetails(box.id);
   };
   const onPointerCancel = () => {
     drag.current = null;

@@ -36,6 +36,12 @@ describe('two-step sign-in settings', () => {
     expect(container.querySelector<HTMLAnchorElement>(`a[href^="otpauth:"]`)!.href).toBe(
       enrollment.otpauthUrl,
     );
+    // The URI as a QR code: an SVG in a data: image (the CSP allows img-src data:), named for screen readers.
+    await settle();
+    const qr = container.querySelector<HTMLImageElement>('img.otpauth-qr')!;
+    expect(qr.alt).toMatch(/QR code of the setup link/);
+    expect(qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,/);
+    expect(decodeURIComponent(qr.getAttribute('src')!.split(',')[1]!)).toMatch(/^<svg[^>]*viewBox/);
     fill(container, 'Code from the app', '123 456');
     await click(container, 'Turn on');
     expect(sent.at(-1)).toMatchObject({ path: '/me/mfa/totp/confirm', body: { code: '123456' } });

@@ -3,6 +3,7 @@ import type { ApiClient } from '../api/client.ts';
 import { ApiError } from '../api/problem.ts';
 import type { TotpEnrollment } from '../api/types.ts';
 import { Field, formSecret, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
+import { OtpauthQrCode } from './OtpauthQrCode.tsx';
 
 type Step =
   | { kind: 'idle' }
@@ -15,7 +16,7 @@ const needsReauth = (error: unknown) =>
   error instanceof ApiError && error.code === 'reauthentication_required';
 
 /**
- * Two-step sign-in (TOTP): enrol (the secret and its otpauth URI, then a code to confirm; the recovery codes are
+ * Two-step sign-in (TOTP): enrol (a QR code of the otpauth URI, the secret and the URI, then a code to confirm; the recovery codes are
  * shown once), or turn it off. Both need a recent password proof; when the server asks for one
  * (`reauthentication_required`) the section asks for the password and carries on.
  */
@@ -130,7 +131,11 @@ export function MfaSection({
         <form onSubmit={confirm.onSubmit}>
           <ol className="steps">
             <li>
-              In your authenticator app, add an account with this key:{' '}
+              Scan this code with your authenticator app:
+              <br />
+              <OtpauthQrCode uri={step.enrollment.otpauthUrl} />
+              <br />
+              or add an account with this key:{' '}
               <code className="secret" aria-label="Secret key">
                 {step.enrollment.secret}
               </code>

@@ -53,6 +53,15 @@ for (const dialect of dialectsUnderTest()) {
             trx,
           );
         }
+        const resource = JSON.stringify({ name: { givenName: 'Olda', familyName: 'Clearname' } });
+        await sql`insert into scim_users (tenant_id, id, license_id, user_name, seat_email, external_id, active, resource, created_at, updated_at)
+          values (${orgId}, 'old-scim-user', ${licenseId}, ${seated[3]}, ${seated[3]}, 'old-ext-1', 1, ${resource}, ${now}, ${now})`.execute(
+          trx,
+        );
+        await sql`insert into scim_groups (tenant_id, id, display_name, external_id, members, created_at, updated_at)
+          values (${orgId}, 'old-scim-group', 'Old Clear Group', null, '[{"value":"old-scim-user"}]', ${now}, ${now})`.execute(
+          trx,
+        );
         for (const fp of ['m1', 'm2', 'm3'])
           await sql`insert into license_activations (tenant_id, id, license_id, email, fingerprint, name, created_at, last_heartbeat_at)
             values (${orgId}, ${`act-${fp}`}, ${licenseId}, ${seated[0]}, ${fp}, null, ${now}, ${now})`.execute(
@@ -86,14 +95,26 @@ for (const dialect of dialectsUnderTest()) {
         v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
       );
       expect(stored.toLowerCase()).not.toContain('.clear@');
+      const scimRows = await withTenant(t.platform.database, orgId, async ({ trx }) => [
+        ...(await trx.selectFrom('license_scim_users').selectAll().where('tenant_id', '=', orgId).execute()),
+        ...(await trx.selectFrom('license_scim_groups').selectAll().where('tenant_id', '=', orgId).execute()),
+      ]);
+      expect(scimRows.map((r) => r.id).sort()).toEqual(['old-scim-group', 'old-scim-user']);
+      const scimText = JSON.stringify(scimRows, (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+      ).toLowerCase();
+      for (const needle of ['clearname', 'olda', 'old clear group', 'old-ext-1', '.clear@'])
+        expect(scimText).not.toContain(needle);
       const tables = (await t.platform.database.db.introspection.getTables()).map((x) => x.name);
       expect(tables).toContain('license_assignments');
       expect(tables).not.toContain('license_seats');
       expect(tables).not.toContain('license_activations');
+      expect(tables).not.toContain('scim_users');
+      expect(tables).not.toContain('scim_groups');
       const mark = await t.platform.database.db
         .selectFrom('system_settings')
         .select('key')
-        .where('key', '=', 'licensing.clear_rows_pending')
+        .where('key', 'in', ['licensing.clear_rows_pending', 'licensing.clear_scim_pending'])
         .executeTakeFirst();
       expect(mark).toBeUndefined();
     });
@@ -122,6 +143,24 @@ for (const dialect of dialectsUnderTest()) {
           .slice(1)
           .map((l) => l.split(',')[0]),
       ).toEqual([...seated].sort());
+    });
+
+    it('still answers SCIM filters on the moved users and groups (userName, externalId, displayName)', async () => {
+      const admin = call(t, t.identity.user('scim-admin@example.com', { [orgId]: 'admin' }).token);
+      const cred = await admin('POST', `/orgs/${orgId}/scim/credentials`, { licenseId });
+      const scim = call(t, String(cred.body?.secret));
+      const q = (path: string, filter: string) => scim('GET', `${path}?filter=${encodeURIComponent(filter)}`);
+      expect((await q('/scim/v2/Users', `userName eq "${seated[3]!.toUpperCase()}"`)).body).toMatchObject({
+        totalResults: 1,
+        Resources: [{ id: 'old-scim-user', userName: seated[3], name: { familyName: 'Clearname' } }],
+      });
+      expect((await q('/scim/v2/Users', 'externalId eq "old-ext-1"')).body).toMatchObject({
+        totalResults: 1,
+      });
+      expect((await q('/scim/v2/Groups', 'displayName eq "Old Clear Group"')).body).toMatchObject({
+        totalResults: 1,
+        Resources: [{ id: 'old-scim-group', members: [{ value: 'old-scim-user' }] }],
+      });
     });
   });
 }

@@ -1,7 +1,8 @@
 /**
- * Finishes migration 0041 (which has no keys): moves the rows of the old clear-email tables `license_seats` and
- * `license_activations` into `license_assignments` and `license_machines`, sealing each email and indexing it,
- * in batches; then drops the old tables and clears the mark the migration left. Runs at module start, before
+ * Finishes migrations 0041 and 0042 (which have no keys): moves the rows of the old clear tables
+ * (`license_seats`, `license_activations`; `scim_users`, `scim_groups`) into the sealed ones
+ * (`license_assignments`, `license_machines`; `license_scim_users`, `license_scim_groups`), sealing and indexing
+ * as the repositories do, in batches; then drops the old tables and clears the mark each migration left. Runs at module start, before
  * any route; a no-op (one primary-key read) once done. Two nodes starting at once may both move a batch: the
  * unique holder index refuses the second copy, and that node reads the next batch again.
  */
@@ -13,9 +14,11 @@ import { isUniqueViolation } from '../../platform/db/errors.ts';
 import type { Tables } from '../../platform/db/schema.ts';
 import { withSystemContext } from '../../platform/db/tenant.ts';
 import type { SeatHolder, SeatPersonalData } from './personal-data.ts';
-import type { SeatSource, SeatStatus } from './tables.ts';
+import { sealScimGroup, sealScimUser } from './scim-repo.ts';
+import type { ScimGroupsTable, ScimUsersTable, SeatSource, SeatStatus } from './tables.ts';
 
 export const CLEAR_ROWS_MARK = 'licensing.clear_rows_pending';
+export const CLEAR_SCIM_MARK = 'licensing.clear_scim_pending';
 
 /** The tables of migration 0040 as they were, typed here only (they are gone once this has run). */
 interface ClearTables extends Tables {
@@ -38,25 +41,45 @@ interface ClearTables extends Tables {
     created_at: number;
     last_heartbeat_at: number;
   };
+
+  scim_users: Omit<ScimUsersTable, 'tenant_id'> & { tenant_id: string };
+  scim_groups: Omit<ScimGroupsTable, 'tenant_id'> & { tenant_id: string };
 }
 
 type Trx = Transaction<ClearTables>;
 const WHY = 'licensing seals the clear seat emails of every org (migration 0041)';
 
-export async function sealClearRows(
-  deps: { database: Database; people: SeatPersonalData; logger: Logger },
-  batchSize = 200,
-): Promise<{ seats: number; machines: number }> {
-  const db = deps.database.db;
-  const mark = await db
-    .selectFrom('system_settings')
-    .select('key')
-    .where('key', '=', CLEAR_ROWS_MARK)
-    .executeTakeFirst();
-  const moved = { seats: 0, machines: 0 };
-  if (!mark) return moved;
-  const system = <T>(fn: (trx: Trx) => Promise<T>) =>
+type Deps = { database: Database; people: SeatPersonalData; logger: Logger };
+
+const marked = async (deps: Deps, mark: string) =>
+  Boolean(
+    await deps.database.db
+      .selectFrom('system_settings')
+      .select('key')
+      .where('key', '=', mark)
+      .executeTakeFirst(),
+  );
+
+const inSystem =
+  (deps: Deps) =>
+  <T>(fn: (trx: Trx) => Promise<T>) =>
     withSystemContext(deps.database, WHY, (trx) => fn(trx as unknown as Trx));
+
+export async function sealClearRows(
+  deps: Deps,
+  batchSize = 200,
+): Promise<{ seats: number; machines: number; scimUsers: number; scimGroups: number }> {
+  const moved = { seats: 0, machines: 0, scimUsers: 0, scimGroups: 0 };
+  if (await marked(deps, CLEAR_ROWS_MARK)) Object.assign(moved, await sealSeats(deps, batchSize));
+  if (await marked(deps, CLEAR_SCIM_MARK)) Object.assign(moved, await sealScim(deps, batchSize));
+  if (Object.values(moved).some((n) => n > 0)) deps.logger.info(moved, 'licensing: sealed the clear rows');
+  return moved;
+}
+
+async function sealSeats(deps: Deps, batchSize: number) {
+  const db = deps.database.db;
+  const moved = { seats: 0, machines: 0 };
+  const system = inSystem(deps);
 
   for (;;) {
     const rows = await system((trx) =>
@@ -151,9 +174,80 @@ export async function sealClearRows(
     );
   }
 
-  await dropClearTables(db as unknown as Kysely<ClearTables>);
+  const old = db as unknown as Kysely<ClearTables>;
+  await old.schema.dropTable('license_activations').ifExists().execute();
+  await old.schema.dropTable('license_seats').ifExists().execute();
   await db.deleteFrom('system_settings').where('key', '=', CLEAR_ROWS_MARK).execute();
-  if (moved.seats || moved.machines) deps.logger.info(moved, 'licensing: sealed the clear seat emails');
+  return moved;
+}
+
+async function sealScim(deps: Deps, batchSize: number) {
+  const db = deps.database.db;
+  const cipher = deps.people.cipher();
+  const system = inSystem(deps);
+  const moved = { scimUsers: 0, scimGroups: 0 };
+  for (;;) {
+    const rows = await system((trx) => trx.selectFrom('scim_users').selectAll().limit(batchSize).execute());
+    if (rows.length === 0) break;
+    const sealed: { r: (typeof rows)[number]; row: Awaited<ReturnType<typeof sealScimUser>> }[] = [];
+    for (const r of rows) sealed.push({ r, row: await sealScimUser(cipher, r.tenant_id, r) });
+    moved.scimUsers += await retryOnClash(() =>
+      system(async (trx) => {
+        for (const { r, row } of sealed) {
+          const there = await trx
+            .selectFrom('license_scim_users')
+            .select('id')
+            .where('tenant_id', '=', r.tenant_id)
+            .where('id', '=', r.id)
+            .executeTakeFirst();
+          if (!there)
+            await trx
+              .insertInto('license_scim_users')
+              .values({ ...row, tenant_id: r.tenant_id })
+              .execute();
+          await trx
+            .deleteFrom('scim_users')
+            .where('tenant_id', '=', r.tenant_id)
+            .where('id', '=', r.id)
+            .execute();
+        }
+        return sealed.length;
+      }),
+    );
+  }
+  for (;;) {
+    const rows = await system((trx) => trx.selectFrom('scim_groups').selectAll().limit(batchSize).execute());
+    if (rows.length === 0) break;
+    const sealed: { r: (typeof rows)[number]; row: Awaited<ReturnType<typeof sealScimGroup>> }[] = [];
+    for (const r of rows) sealed.push({ r, row: await sealScimGroup(cipher, r.tenant_id, r) });
+    moved.scimGroups += await retryOnClash(() =>
+      system(async (trx) => {
+        for (const { r, row } of sealed) {
+          const there = await trx
+            .selectFrom('license_scim_groups')
+            .select('id')
+            .where('tenant_id', '=', r.tenant_id)
+            .where('id', '=', r.id)
+            .executeTakeFirst();
+          if (!there)
+            await trx
+              .insertInto('license_scim_groups')
+              .values({ ...row, tenant_id: r.tenant_id })
+              .execute();
+          await trx
+            .deleteFrom('scim_groups')
+            .where('tenant_id', '=', r.tenant_id)
+            .where('id', '=', r.id)
+            .execute();
+        }
+        return sealed.length;
+      }),
+    );
+  }
+  const old = db as unknown as Kysely<ClearTables>;
+  await old.schema.dropTable('scim_groups').ifExists().execute();
+  await old.schema.dropTable('scim_users').ifExists().execute();
+  await db.deleteFrom('system_settings').where('key', '=', CLEAR_SCIM_MARK).execute();
   return moved;
 }
 
@@ -165,9 +259,4 @@ async function retryOnClash(fn: () => Promise<number>): Promise<number> {
     if (isUniqueViolation(err)) return 0;
     throw err;
   }
-}
-
-async function dropClearTables(db: Kysely<ClearTables>): Promise<void> {
-  await db.schema.dropTable('license_activations').ifExists().execute();
-  await db.schema.dropTable('license_seats').ifExists().execute();
 }

@@ -7,6 +7,7 @@ import type { AppDeps } from '../../app.ts';
 import { sealClearRows } from './clear-rows.ts';
 import { defineLicensingJobs } from './jobs.ts';
 import { SEALED_SEAT_EMAIL } from './personal-data.ts';
+import { SEALED_SCIM_COLUMNS } from './scim-repo.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { clientRoutes } from './routes-client.ts';
 import { portalRoutes } from './routes-portal.ts';
@@ -62,7 +63,8 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
     { products: platform.config.licenseProducts, ...options },
   );
   services.set(deps, service);
-  platform.crypto.dataKeys.registerColumn(SEALED_SEAT_EMAIL);
+  for (const column of [SEALED_SEAT_EMAIL, ...SEALED_SCIM_COLUMNS])
+    platform.crypto.dataKeys.registerColumn(column);
   await sealClearRows({
     database: platform.database,
     people: service.ctx.people,

@@ -23,12 +23,13 @@ export const SEAT_EMAIL_INDEX_PURPOSE = 'licensing.seat-email';
 export const SEALED_SEAT_EMAIL = { table: 'license_assignments', column: 'email_sealed' } as const;
 
 export class SeatPersonalData {
-  constructor(private readonly cipher: Cipher | undefined) {}
+  constructor(private readonly platformCipher: Cipher | undefined) {}
 
-  private required(): Cipher {
-    if (!this.cipher)
-      throw new Error('licensing was built without the platform cipher: seats are unavailable');
-    return this.cipher;
+  /** The platform cipher (SCIM records use it too); throws in a service built without it (the operator CLI). */
+  cipher(): Cipher {
+    if (!this.platformCipher)
+      throw new Error('licensing was built without the platform cipher: seats and SCIM are unavailable');
+    return this.platformCipher;
   }
 
   /**
@@ -37,7 +38,7 @@ export class SeatPersonalData {
    */
   async holder(email: string): Promise<SeatHolder> {
     const normal = normaliseEmail(email);
-    const index = await this.required().blindIndex(
+    const index = await this.cipher().blindIndex(
       SYSTEM_TENANT,
       SEAT_EMAIL_INDEX_PURPOSE,
       normal,
@@ -48,10 +49,10 @@ export class SeatPersonalData {
 
   /** Inside the org's transaction, pass its scope; outside any, its id. */
   sealFor(scope: TenantScope | string, seatId: string, email: string): Promise<Buffer> {
-    return this.required().seal(scope, { ...SEALED_SEAT_EMAIL, id: seatId }, email);
+    return this.cipher().seal(scope, { ...SEALED_SEAT_EMAIL, id: seatId }, email);
   }
 
   open(scope: TenantScope, seatId: string, sealed: Uint8Array): Promise<string> {
-    return this.required().openText(scope, { ...SEALED_SEAT_EMAIL, id: seatId }, sealed);
+    return this.cipher().openText(scope, { ...SEALED_SEAT_EMAIL, id: seatId }, sealed);
   }
 }

@@ -14,8 +14,6 @@ import type {
   LicensePoliciesTable,
   LicenseSeatsTable,
   LicensesTable,
-  ScimGroupsTable,
-  ScimUsersTable,
   SeatSource,
   SeatStatus,
 } from './tables.ts';
@@ -188,55 +186,6 @@ export class LicenseRepository extends TenantRepository {
 
   async deleteScimCredential(id: string): Promise<boolean> {
     const r = await this.deleteFrom('scim_credentials').where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) === 1;
-  }
-
-  async scimUser(id: string): Promise<ScimUsersTable | undefined> {
-    return this.selectFrom('scim_users').selectAll().where('id', '=', id).executeTakeFirst();
-  }
-
-  async scimUsers(
-    licenseId: string,
-    filter?: { userName?: string; externalId?: string },
-  ): Promise<ScimUsersTable[]> {
-    let q = this.selectFrom('scim_users').selectAll().where('license_id', '=', licenseId);
-    if (filter?.userName !== undefined) q = q.where('user_name', '=', filter.userName);
-    if (filter?.externalId !== undefined) q = q.where('external_id', '=', filter.externalId);
-    return q.orderBy('created_at').orderBy('id').execute();
-  }
-
-  async insertScimUser(row: Omit<ScimUsersTable, 'tenant_id'>): Promise<void> {
-    await this.insertInto('scim_users', row);
-  }
-
-  async updateScimUser(id: string, set: Partial<Omit<ScimUsersTable, 'tenant_id' | 'id'>>): Promise<void> {
-    await this.updateTable('scim_users').set(set).where('id', '=', id).execute();
-  }
-
-  async deleteScimUser(id: string): Promise<void> {
-    await this.deleteFrom('scim_users').where('id', '=', id).execute();
-  }
-
-  async scimGroup(id: string): Promise<ScimGroupsTable | undefined> {
-    return this.selectFrom('scim_groups').selectAll().where('id', '=', id).executeTakeFirst();
-  }
-
-  async scimGroups(displayName?: string): Promise<ScimGroupsTable[]> {
-    let q = this.selectFrom('scim_groups').selectAll();
-    if (displayName !== undefined) q = q.where('display_name', '=', displayName);
-    return q.orderBy('created_at').orderBy('id').execute();
-  }
-
-  async insertScimGroup(row: Omit<ScimGroupsTable, 'tenant_id'>): Promise<void> {
-    await this.insertInto('scim_groups', row);
-  }
-
-  async updateScimGroup(id: string, set: Partial<Omit<ScimGroupsTable, 'tenant_id' | 'id'>>): Promise<void> {
-    await this.updateTable('scim_groups').set(set).where('id', '=', id).execute();
-  }
-
-  async deleteScimGroup(id: string): Promise<boolean> {
-    const r = await this.deleteFrom('scim_groups').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
 }

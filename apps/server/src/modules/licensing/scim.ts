@@ -24,6 +24,7 @@ import {
   type ScimUserState,
 } from './scim-resources.ts';
 import { assignSeatIn, grantedMail, revokedMail, type SeatCommands } from './seats.ts';
+import { ScimRepository } from './scim-repo.ts';
 import type { ScimGroupsTable, ScimUsersTable } from './tables.ts';
 
 export const hashScimSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
@@ -69,9 +70,8 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
       const { mails, row } = await withTenant(ctx.database, p.orgId, async (scope) => {
         const repo = new LicenseRepository(scope, ctx.people);
         const mails = [];
-        const clash = (await repo.scimUsers(p.licenseId, { userName: next.userName })).find(
-          (u) => u.id !== id,
-        );
+        const scim = new ScimRepository(scope, ctx.people.cipher());
+        const clash = (await scim.users(p.licenseId, { userName: next.userName })).find((u) => u.id !== id);
         if (clash) throw new ScimError(409, 'a user with this userName exists', 'uniqueness');
         if (previous) {
           const lic = await repo.license(p.licenseId);
@@ -98,8 +98,8 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
           created_at: before ? Number(before.created_at) : t,
           updated_at: t,
         };
-        if (before) await repo.updateScimUser(id, row);
-        else await repo.insertScimUser(row);
+        if (before) await scim.updateUser(row);
+        else await scim.insertUser(row);
         return { mails, row };
       });
       ctx.invalidate();
@@ -120,7 +120,9 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
   }
 
   async function userRow(p: ScimPrincipal, id: string): Promise<ScimUsersTable> {
-    const row = await withTenant(ctx.database, p.orgId, (scope) => new LicenseRepository(scope).scimUser(id));
+    const row = await withTenant(ctx.database, p.orgId, (scope) =>
+      new ScimRepository(scope, ctx.people.cipher()).user(id),
+    );
     if (!row || row.license_id !== p.licenseId) throw new ScimError(404, 'no such user');
     return row;
   }
@@ -153,7 +155,7 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
 
   async function groupRow(p: ScimPrincipal, id: string): Promise<ScimGroupsTable> {
     const row = await withTenant(ctx.database, p.orgId, (scope) =>
-      new LicenseRepository(scope).scimGroup(id),
+      new ScimRepository(scope, ctx.people.cipher()).group(id),
     );
     if (!row) throw new ScimError(404, 'no such group');
     return row;
@@ -208,7 +210,7 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
     async listUsers(p: ScimPrincipal, query: { filter?: string; startIndex?: number; count?: number }) {
       const filter = parseFilter(query.filter, ['userName', 'externalId']);
       const rows = await withTenant(ctx.database, p.orgId, (scope) =>
-        new LicenseRepository(scope).scimUsers(
+        new ScimRepository(scope, ctx.people.cipher()).users(
           p.licenseId,
           filter
             ? filter.attribute === 'userName'
@@ -240,7 +242,7 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
       const holder = await ctx.people.holder(before.seat_email);
       const lic = await withTenant(ctx.database, p.orgId, async (scope) => {
         const repo = new LicenseRepository(scope, ctx.people);
-        await repo.deleteScimUser(id);
+        await new ScimRepository(scope, ctx.people.cipher()).deleteUser(id);
         const removed = await repo.deleteSeat(p.licenseId, holder);
         return removed ? repo.license(p.licenseId) : undefined;
       });
@@ -260,7 +262,9 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
         created_at: t,
         updated_at: t,
       };
-      await withTenant(ctx.database, p.orgId, (scope) => new LicenseRepository(scope).insertScimGroup(row));
+      await withTenant(ctx.database, p.orgId, (scope) =>
+        new ScimRepository(scope, ctx.people.cipher()).insertGroup(row),
+      );
       return groupResource({ ...row, tenant_id: p.orgId });
     },
 
@@ -271,7 +275,7 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
     async listGroups(p: ScimPrincipal, query: { filter?: string; startIndex?: number; count?: number }) {
       const filter = parseFilter(query.filter, ['displayName']);
       const rows = await withTenant(ctx.database, p.orgId, (scope) =>
-        new LicenseRepository(scope).scimGroups(filter?.value),
+        new ScimRepository(scope, ctx.people.cipher()).groups(filter?.value),
       );
       return listResponse(rows.map(groupResource), Math.max(1, query.startIndex ?? 1), query.count ?? 100);
     },
@@ -307,7 +311,7 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
       }
       const updated = { display_name: displayName, members: JSON.stringify(members), updated_at: now() };
       await withTenant(ctx.database, p.orgId, (scope) =>
-        new LicenseRepository(scope).updateScimGroup(id, updated),
+        new ScimRepository(scope, ctx.people.cipher()).updateGroup({ ...row, ...updated }),
       );
       return groupResource({ ...row, ...updated });
     },
@@ -321,14 +325,14 @@ export function scimCommands(ctx: LicensingContext, seats: SeatCommands) {
         updated_at: now(),
       };
       await withTenant(ctx.database, p.orgId, (scope) =>
-        new LicenseRepository(scope).updateScimGroup(id, updated),
+        new ScimRepository(scope, ctx.people.cipher()).updateGroup({ ...row, ...updated }),
       );
       return groupResource({ ...row, ...updated });
     },
 
     async deleteGroup(p: ScimPrincipal, id: string) {
       const deleted = await withTenant(ctx.database, p.orgId, (scope) =>
-        new LicenseRepository(scope).deleteScimGroup(id),
+        new ScimRepository(scope, ctx.people.cipher()).deleteGroup(id),
       );
       if (!deleted) throw new ScimError(404, 'no such group');
     },

@@ -1,5 +1,6 @@
 /**
- * Seat emails at rest: sealed with the org's data key, found by their blind index (personal-data.ts). Lookups by
+ * Seat emails and SCIM records at rest: sealed with the org's data key, found by blind indexes (personal-data.ts,
+ * scim-repo.ts). Lookups by
  * email still answer as before (validation, the portal, CSV), the rows hold no email, and a tenant key rotation
  * re-seals them (the old key is destroyed, and everything still reads).
  */
@@ -99,20 +100,37 @@ describeEachDialect('sealed seat emails', (h) => {
     expect(more.body).toMatchObject({ deactivated: 1, assigned: 1, failed: 0 });
   });
 
-  it('re-seals the seat emails on a tenant key rotation; validation stays VALID and the old key is destroyed', async () => {
+  it('re-seals seat emails and SCIM records on a tenant key rotation; validation stays VALID, the old key is destroyed', async () => {
     const o = await org();
     const user = t.identity.user('rotated@example.com', { [o.orgId]: 'member' });
     await o.asAdmin('POST', `${o.base}/seats`, { email: 'rotated@example.com' });
     expect((await validate(user.token)).body).toMatchObject({ code: 'VALID' });
+    const cred = await o.asAdmin('POST', `/orgs/${o.orgId}/scim/credentials`, { licenseId: o.licenseId });
+    const scim = call(t, String(cred.body?.secret));
+    const json = { 'content-type': 'application/scim+json' };
+    const scimUser = {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'scim.rotated@example.com',
+      active: true,
+    };
+    expect((await scim('POST', '/scim/v2/Users', JSON.stringify(scimUser), json)).status).toBe(201);
+    const group = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Rotated' };
+    expect((await scim('POST', '/scim/v2/Groups', JSON.stringify(group), json)).status).toBe(201);
     const crypto = t.platform.crypto;
     expect(await crypto.dataKeys.rotate(o.orgId)).toMatchObject({ to: 2 });
     t.clock.advance(crypto.keys.cacheTtlMs + 1_000);
     const pass = await crypto.dataKeys.reencryptTenant(o.orgId);
-    expect(pass.resealed).toBeGreaterThanOrEqual(1);
+    expect(pass.resealed).toBe(4); // two seats (the portal's, SCIM's), a SCIM user and a group
     expect(pass.retired).toEqual([1]);
     expect((await validate(user.token)).body).toMatchObject({ valid: true, code: 'VALID' });
     expect((await o.asAdmin('GET', `${o.base}/seats`)).body).toMatchObject([
       { email: 'rotated@example.com', status: 'active' },
+      { email: 'scim.rotated@example.com', status: 'active' },
     ]);
+    const filter = encodeURIComponent('userName eq "SCIM.Rotated@example.com"');
+    expect((await scim('GET', `/scim/v2/Users?filter=${filter}`)).body).toMatchObject({ totalResults: 1 });
+    expect((await scim('GET', '/scim/v2/Groups')).body).toMatchObject({
+      Resources: [{ displayName: 'Rotated' }],
+    });
   });
 });

@@ -1,4 +1,4 @@
-/** The licensing tables (migrations 0040_licensing.ts, 0041_licensing_sealed_seats.ts), declared on the platform's `Tables`. */
+/** The licensing tables (migrations 0040_licensing.ts, 0041_licensing_sealed_seats.ts, 0042_licensing_sealed_scim.ts), declared on the platform's `Tables`. */
 declare module '../../platform/db/schema.ts' {
   interface Tables {
     license_policies: LicensePoliciesTable;
@@ -6,8 +6,8 @@ declare module '../../platform/db/schema.ts' {
     license_assignments: LicenseSeatsTable;
     license_machines: LicenseActivationsTable;
     scim_credentials: ScimCredentialsTable;
-    scim_users: ScimUsersTable;
-    scim_groups: ScimGroupsTable;
+    license_scim_users: LicenseScimUsersTable;
+    license_scim_groups: LicenseScimGroupsTable;
   }
 }
 
@@ -82,6 +82,31 @@ export interface ScimCredentialsTable {
   last_used_at: number | null;
 }
 
+/** Table `license_scim_users`: the record's personal data is one sealed JSON value (`SealedScimUser`, scim-repo.ts). */
+export interface LicenseScimUsersTable {
+  tenant_id: string;
+  id: string;
+  license_id: string;
+  /** Blind index (org's index key) of the NFC, lower-cased userName (SCIM: userName is not case-exact). */
+  user_name_index: string;
+  external_id_index: string | null;
+  active: number;
+  record_sealed: Uint8Array;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Table `license_scim_groups`: the name and members are one sealed JSON value. */
+export interface LicenseScimGroupsTable {
+  tenant_id: string;
+  id: string;
+  display_name_index: string;
+  record_sealed: Uint8Array;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A SCIM user as the module sees it, opened (scim-repo.ts). */
 export interface ScimUsersTable {
   tenant_id: string;
   id: string;
@@ -97,6 +122,7 @@ export interface ScimUsersTable {
   updated_at: number;
 }
 
+/** A SCIM group as the module sees it, opened (scim-repo.ts). */
 export interface ScimGroupsTable {
   tenant_id: string;
   id: string;

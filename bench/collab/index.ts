@@ -1,17 +1,23 @@
 /**
  * `npm run bench collab`: Canopy's co-editing server under load, run as a real child process (SQLite,
- * synchronous=FULL: every acknowledged edit is durable).
+ * synchronous=FULL: every acknowledged edit is durable; with BENCH_COLLAB_DATABASE=sqlite,postgres also on
+ * PostgreSQL).
  *
  * - fan-out: 1 map × 50 clients × 5 edits/s; latency from a sender's send to each other client's receipt,
  *   p50/p99; then higher rates until p99 passes 100 ms (the highest sustained rate below that is reported);
- * - idle rooms: 500 maps × 2 idle clients; server RSS growth per room.
+ *   each run also prints the CPU the server and this load generator used (a bench that saturates itself
+ *   measures itself);
+ * - idle rooms: 500 maps × 2 idle clients on a fresh server process; server RSS growth per room.
  *
  * Peers under the same load (yjs-peers.ts): Hocuspocus 3.4.4 (the newest that runs on Node 20) and the
  * y-websocket 2.1 server, both in memory with no persistence: they acknowledge nothing durably.
  *
- * Senders' updates are prepared before the run (each sender edits its own topic on its own replica), because
- * the model's local operations cost milliseconds each and would make this process, not the server, the
- * bottleneck. Receivers are raw sockets that match the broadcast bytes to their send time.
+ * The load generator does the same work for every server: senders' updates are prepared before the run (on
+ * one replica taking each sender's id in turn, so the history is causal, as in live co-editing), and
+ * receivers are raw sockets that find each update in the bytes they get, without applying it to a document.
+ *
+ * BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket picks servers; BENCH_COLLAB_QUICK=1 runs only the issue's
+ * load (250 edits/s); BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's CPU profile there.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,6 +30,7 @@ import * as Y from 'yjs';
 import { MindMap } from '@canopy/model';
 import { decodeServer, encodeClient } from '@canopy/sdk';
 import { createTestDatabase } from '../../apps/server/src/platform/db/testing.ts';
+import { fsyncProbe, pct } from './measure.ts';
 import { cpuSeconds, startPeer, yClient, type Peer } from './yjs-peers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -129,10 +136,6 @@ async function socket(
 }
 
 const key = (b: Uint8Array) => createHash('sha1').update(b).digest('base64');
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
 
 /** One fan-out run at `rate` edits/s in total for `seconds`. */
 async function fanOut(base: string, clients: number, rate: number, seconds: number) {
@@ -352,6 +355,7 @@ const only = (process.env.BENCH_COLLAB_ONLY ?? 'canopy,hocuspocus,y-websocket').
 // BENCH_COLLAB_DATABASE=sqlite,postgres (default sqlite; PostgreSQL at CANOPY_TEST_POSTGRES_URL, as the tests).
 const databases = (process.env.BENCH_COLLAB_DATABASE ?? 'sqlite').split(',') as ('sqlite' | 'postgres')[];
 for (const database of only.includes('canopy') ? databases : []) {
+  console.log(fsyncProbe());
   let srv = await startServer(database);
   const name = database === 'sqlite' ? 'canopy' : `canopy-${database}`;
   try {

@@ -147,6 +147,8 @@ export function createApiClient(options: ApiClientOptions) {
       disableTotp: () => request<void>('DELETE', '/me/mfa/totp'),
     },
     orgs: {
+      /** A new org with the caller as its admin. */
+      create: (name: string) => request<Org>('POST', '/orgs', { name }),
       members: (orgId: string) => request<OrgMember[]>('GET', `/orgs/${encodeURIComponent(orgId)}/members`),
       invite: (orgId: string, email: string, role: 'admin' | 'member') =>
         request<Invitation>('POST', `/orgs/${encodeURIComponent(orgId)}/invitations`, { email, role }),

@@ -2,7 +2,7 @@
 import { act } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MapsPage } from './MapsPage.tsx';
-import { button, click, fakeApi, fill, mount, settle, text } from './pageTesting.tsx';
+import { button, click, fakeApi, fieldByLabel, fill, mount, settle, text } from './pageTesting.tsx';
 
 const me = {
   id: 'a1',
@@ -192,6 +192,32 @@ describe('map list', () => {
     // An editor may rename and export, but only the owner deletes.
     expect(() => button(container, 'Delete Team map')).toThrow('no button');
     expect(button(container, 'Rename Team map')).toBeTruthy();
+  });
+
+  it('creates an organisation with POST /orgs and switches to it', async () => {
+    const lab = { id: 'lab', name: 'Difference Lab', personal: false, role: 'admin' };
+    const { container, sent } = await page({
+      'GET /me': [
+        { status: 200, body: me },
+        { status: 200, body: { ...me, orgs: [...me.orgs, lab] } },
+      ],
+      'GET /orgs/lab/members': { status: 200, body: members.slice(0, 1) },
+      'POST /orgs': { status: 201, body: lab },
+      'GET /maps': [
+        { status: 200, body: { items: [plan] } },
+        { status: 200, body: { items: [] } },
+      ],
+    });
+    fill(container, 'Org name', 'Difference Lab');
+    await click(container, 'Create organisation');
+    await settle();
+    expect(sent.find((s) => s.path === '/orgs')).toMatchObject({
+      method: 'POST',
+      body: { name: 'Difference Lab' },
+    });
+    expect(sent.filter((s) => s.path === '/maps').at(-1)!.headers['x-canopy-org']).toBe('lab');
+    expect(fieldByLabel(container, 'Organisation').value).toBe('lab');
+    expect(text(container)).toContain('No maps yet');
   });
 
   it('offers the sign-in link when the session is gone', async () => {

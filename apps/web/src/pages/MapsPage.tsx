@@ -8,6 +8,7 @@ import { Field, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
 import { useApiQuery } from '../ui/useApiQuery.ts';
 import { ImportDropZone } from './maps/ImportDropZone.tsx';
 import { MapRow } from './maps/MapRow.tsx';
+import { NewOrgForm } from './maps/NewOrgForm.tsx';
 import { SignInPrompt } from './SignInPrompt.tsx';
 
 /** The org requests act in: the chosen one, else the home org (the personal org made at sign-up). */
@@ -57,18 +58,30 @@ export function MapsPage({ api }: { api: ApiClient }) {
           <>
             <div className="page-heading">
               <h1>Your maps</h1>
-              {orgs.length > 1 && orgId && (
-                <div className="field org-switch">
-                  <label htmlFor="org-switch">Organisation</label>
-                  <select id="org-switch" value={orgId} onChange={(e) => switchOrg(e.currentTarget.value)}>
-                    {orgs.map((o) => (
-                      <option key={o.id} value={o.id}>
-                        {o.personal ? `${o.name} (personal)` : o.name}
-                      </option>
-                    ))}
-                  </select>
-                </div>
-              )}
+              <div className="org-controls">
+                {orgs.length > 1 && orgId && (
+                  <div className="field org-switch">
+                    <label htmlFor="org-switch">Organisation</label>
+                    <select id="org-switch" value={orgId} onChange={(e) => switchOrg(e.currentTarget.value)}>
+                      {orgs.map((o) => (
+                        <option key={o.id} value={o.id}>
+                          {o.personal ? `${o.name} (personal)` : o.name}
+                        </option>
+                      ))}
+                    </select>
+                  </div>
+                )}
+                {me.status === 'ready' && (
+                  <NewOrgForm
+                    api={api}
+                    onCreated={(org) => {
+                      // Straight into the new org: its (empty) map list, and the switcher lists it.
+                      api.org.set(org.id);
+                      setOrgKey(org.id);
+                    }}
+                  />
+                )}
+              </div>
             </div>
             <form className="inline-form" onSubmit={create.onSubmit}>
               <Field label="New map title" name="title" />

@@ -279,6 +279,22 @@ describe('CollabSession', () => {
       session.close();
     });
 
+    it('forgets the copy of a map that no longer exists (4404)', async () => {
+      const copies = indexedDbCopies(new IDBFactory());
+      await leftWithOfflineEdit(copies);
+      const restored = (await copies.read('ada', 'm1'))!;
+      const session = sessionOver({ localCopies: copies, restored });
+      session.connect();
+      await tick();
+      FakeSocket.all.at(-1)!.serverClose(4404);
+      expect(session.getView().refusal?.reason).toBe('notFound');
+      await until(async () => (await copies.read('ada', 'm1')) === undefined);
+      window.dispatchEvent(new Event('pagehide'));
+      session.close();
+      await tick();
+      expect(await copies.read('ada', 'm1')).toBeUndefined();
+    });
+
     it('opens a copy that does not load (damaged) from the server instead', async () => {
       const restored: LocalCopy = {
         snapshot: new Uint8Array([1, 2, 3]),

@@ -275,7 +275,14 @@ export class CollabSession {
   private refuse(reason: Refusal, detail: string): void {
     if (this.view.refusal) return;
     this.view.store?.setReadOnly(true);
+    // A deleted map's copy (and any edits in it) can never be sent: it would only hold space.
+    if (reason === 'notFound') this.forgetLocalCopy();
     this.update({ refusal: { reason, message: refusalMessage(reason, detail) } });
+  }
+
+  private forgetLocalCopy(): void {
+    this.copyWriter?.dispose();
+    this.options.localCopies?.remove(this.options.accountId, this.options.mapId).catch(() => undefined);
   }
 
   private update(patch: Partial<CollabView>): void {

@@ -18,13 +18,16 @@ describe('indexedDbCopies', () => {
     expect(await copies.read('ada', 'm2')).toBeUndefined();
   });
 
-  it('marks a copy saved without rewriting it, and clears every copy (sign-out)', async () => {
+  it('marks a copy saved without rewriting it, removes one, and clears every copy (sign-out)', async () => {
     const factory = new IDBFactory();
     const copies = indexedDbCopies(factory);
     await copies.write('ada', 'm1', copy(10, 1, true));
     await copies.write('bob', 'm2', copy(10, 1, true));
     await copies.markSaved('ada', 'm1');
     expect(await copies.read('ada', 'm1')).toMatchObject({ pending: false, snapshot: copy(10, 1).snapshot });
+    await copies.write('ada', 'gone', copy(10, 1, true));
+    await copies.remove('ada', 'gone');
+    expect(await copies.read('ada', 'gone')).toBeUndefined();
     // Another instance over the same database (another tab, or the sign-out button) sees the same copies.
     await indexedDbCopies(factory).clear();
     expect(await copies.read('ada', 'm1')).toBeUndefined();

@@ -36,6 +36,8 @@ export interface LocalCopyStore {
   write(accountId: string, mapId: string, copy: LocalCopy): Promise<void>;
   /** Marks the stored copy as fully saved (the server acknowledged everything in it), without rewriting it. */
   markSaved(accountId: string, mapId: string): Promise<void>;
+  /** Forgets one copy (the map no longer exists). */
+  remove(accountId: string, mapId: string): Promise<void>;
   /** Every copy of every account (sign-out). */
   clear(): Promise<void>;
 }
@@ -173,6 +175,14 @@ export function indexedDbCopies(
       await transact('readwrite', async (meta) => {
         const m = await request<CopyMeta | undefined>(meta.get(key));
         if (m?.pending) meta.put({ ...m, pending: false });
+      });
+    },
+
+    async remove(accountId, mapId) {
+      const key = keyOf(accountId, mapId);
+      await transact('readwrite', (meta, snapshots) => {
+        meta.delete(key);
+        snapshots.delete(key);
       });
     },
 

@@ -35,6 +35,7 @@ function recordingStore(fail?: () => Error) {
       writes.push(copy);
     },
     markSaved: async (_account, map) => void marked.push(map),
+    remove: async () => undefined,
     clear: async () => undefined,
   };
   return { store, writes, marked };

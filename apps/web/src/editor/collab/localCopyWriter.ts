@@ -65,6 +65,7 @@ export class LocalCopyWriter {
 
   /** Writes now if anything changed since the last write (pagehide, tab hidden, closing the map). */
   flush(): Promise<void> {
+    if (this.disposed) return this.writing ?? Promise.resolve();
     if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
     this.due = Infinity;
@@ -95,7 +96,7 @@ export class LocalCopyWriter {
   private async write(): Promise<void> {
     // One write at a time; a change during it is written after it, from the state of that moment.
     while (this.writing) await this.writing;
-    if (!this.dirty) return;
+    if (!this.dirty || this.disposed) return;
     this.dirty = false;
     const { source, store, accountId, mapId } = this.options;
     const pending = source.pending();

@@ -1,14 +1,18 @@
 /**
  * Edits made offline survive a reload: the editor keeps a copy of the map in IndexedDB, a reload while the server
  * cannot be reached opens the map from it (with the edit), and once the server can be reached again the edit is
- * sent and stored. Signing out clears the copies.
+ * sent and stored. Signing out clears the copies. Writes test-output/editor-offline-reload.png (the reopened map
+ * with the note that the edits from the last visit will be sent).
  *
  * A page cannot be reloaded while the browser is offline (the app has no service worker), so the reload happens
  * with the map's socket unreachable instead: every collab ticket request fails, as with a server that is down.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  REPO_ROOT,
   launchLocalBrowser,
   signInThroughUi,
   signOutThroughUi,
@@ -21,6 +25,7 @@ import {
 
 const PASSWORD = 'correct horse battery';
 const TICKETS = '**/api/v1/maps/*/collab-ticket';
+const OUTPUT = join(REPO_ROOT, 'test-output');
 
 const indicator = (page: Page) => page.getByRole('status').filter({ hasText: /^(Saved|Syncing…|Offline)$/ });
 const lastVisitNote = (page: Page) => page.getByRole('status').filter({ hasText: /from your last visit/ });
@@ -95,6 +100,8 @@ describe('offline edits survive a reload, against a real Canopy process', () => 
     await expect.poll(() => indicator(page).textContent()).toBe('Offline');
     expect(await lastVisitNote(page).textContent()).toMatch(/will be sent once you are back online/);
     expect((await document()).root.children).toEqual([]);
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT, 'editor-offline-reload.png') });
 
     // Back: the edit reaches the server and the note goes away.
     await page.unroute(TICKETS);

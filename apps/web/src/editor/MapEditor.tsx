@@ -19,7 +19,7 @@ import { commandForKey, detectPlatform, type EditorCommand } from './keyboard/co
 import { executeCommand, finishEdit, type EditSession, type ViewAction } from './keyboard/executeCommand.ts';
 import { useBranchClipboard } from './keyboard/useBranchClipboard.ts';
 import type { LayoutKind, MapLayout } from './layout/types.ts';
-import { TopicSidePanel } from './panel/TopicSidePanel.tsx';
+import { TopicSidePanel, type PanelSectionName } from './panel/TopicSidePanel.tsx';
 import { setTopicPanelOpen } from './panel/panelVisibility.ts';
 import { createCanvasTextMeasure } from './render/browserMeasure.ts';
 import { usePointerGestures } from './pointer/usePointerGestures.ts';
@@ -27,7 +27,7 @@ import { CanvasRenderer, type DragFeedback, type FrameStats } from './render/can
 import { ImageCache, type ImageUrlResolver } from './render/imageCache.ts';
 import { buildScene, type Scene } from './render/scene.ts';
 import { TextLayoutCache } from './render/textLayout.ts';
-import { TopicVisuals } from './render/topicStyle.ts';
+import { TopicVisuals, type Indicator } from './render/topicStyle.ts';
 import {
   centredView,
   fitView,
@@ -76,6 +76,7 @@ export function MapEditor({
   const [selectedId, setSelectedId] = useState(doc.root.id);
   const [edit, setEdit] = useState<EditSession | null>(null);
   const [zoomPercent, setZoomPercent] = useState(100);
+  const [panelReveal, setPanelReveal] = useState<{ topicId: string; section: PanelSectionName }>();
 
   const visuals = useMemo(() => new TopicVisuals(new TextLayoutCache(createCanvasTextMeasure())), []);
   const scene = useMemo(() => buildScene(doc, kind, visuals), [doc, kind, visuals]);
@@ -264,7 +265,10 @@ export function MapEditor({
       if (!readOnly) setEdit({ topicId: box.id, initialText: box.topic.text, replace: false, isNew: false });
     },
     visualOf: (box) => visuals.get(box.topic, box.depth),
-    openDetails: () => setTopicPanelOpen(true),
+    openDetails: (topicId, badge) => {
+      setPanelReveal({ topicId, section: BADGE_SECTION[badge] });
+      setTopicPanelOpen(true);
+    },
   });
   return (
     <div className="map-editor">
@@ -318,6 +322,7 @@ export function MapEditor({
         store={store}
         topicId={selected}
         readOnly={readOnly}
+        {...(panelReveal ? { reveal: panelReveal } : {})}
         onSelectTopic={(id) => {
           revealRef.current = true;
           setSelectedId(id);
@@ -334,6 +339,14 @@ export function MapEditor({
     </div>
   );
 }
+
+/** The panel section a canvas badge stands for. */
+const BADGE_SECTION: Record<Indicator, PanelSectionName> = {
+  notes: 'notes',
+  link: 'links',
+  tags: 'tags',
+  task: 'task',
+};
 
 /** The selection, or its nearest ancestor that is visible (a collapse or a remote change may hide it). */
 function visibleSelection(

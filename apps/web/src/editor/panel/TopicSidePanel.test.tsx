@@ -259,3 +259,23 @@ describe('TopicSidePanel read-only and visibility', () => {
     expect(panel.hidden).toBe(true);
   });
 });
+
+describe('TopicSidePanel reveal (a badge clicked on the canvas)', () => {
+  it('scrolls to the section the badge stands for, for that topic only', () => {
+    const scrolled: string[] = [];
+    // jsdom has no scrollIntoView: this stands in for the browser's.
+    Element.prototype.scrollIntoView = function (this: Element) {
+      scrolled.push(this.getAttribute('data-section') ?? '');
+    };
+    act(() =>
+      root.render(<TopicSidePanel store={store} topicId="A" reveal={{ topicId: 'A', section: 'tags' }} />),
+    );
+    expect(scrolled).toEqual(['tags']);
+    // A reveal meant for another topic does nothing here.
+    act(() =>
+      root.render(<TopicSidePanel store={store} topicId="B" reveal={{ topicId: 'A', section: 'task' }} />),
+    );
+    expect(scrolled).toEqual(['tags']);
+    delete (Element.prototype as Partial<Element>).scrollIntoView;
+  });
+});

@@ -32,7 +32,12 @@ export interface TopicSidePanelProps {
   readonly readOnly?: boolean;
   /** Follows a topic link (selects the linked topic on the map). */
   readonly onSelectTopic?: (topicId: string) => void;
+  /** Scrolls to this section of this topic when the panel shows it (a badge clicked on the canvas); a new object each time. */
+  readonly reveal?: { readonly topicId: string; readonly section: PanelSectionName };
 }
+
+/** The panel's sections, for `reveal`. */
+export type PanelSectionName = 'notes' | 'links' | 'markers' | 'task' | 'tags';
 
 /**
  * The side panel beside the canvas: notes, links, markers, task info and tags of the selected topic. Every change
@@ -40,7 +45,13 @@ export interface TopicSidePanelProps {
  * layout as the sibling after `.editor-surface`, which it narrows while shown; Alt+Enter or the toolbar's
  * Details button shows and hides it.
  */
-export function TopicSidePanel({ store, topicId, readOnly = false, onSelectTopic }: TopicSidePanelProps) {
+export function TopicSidePanel({
+  store,
+  topicId,
+  readOnly = false,
+  onSelectTopic,
+  reveal,
+}: TopicSidePanelProps) {
   const [open, setOpen] = useTopicPanelOpen();
   const panelRef = useRef<HTMLElement | null>(null);
   const focusOnOpen = useRef(false);
@@ -67,6 +78,13 @@ export function TopicSidePanel({ store, topicId, readOnly = false, onSelectTopic
   useEffect(() => {
     panelRef.current?.scrollTo?.({ top: 0 });
   }, [topicId]);
+
+  useEffect(() => {
+    if (!open || reveal?.topicId !== topicId) return;
+    panelRef.current
+      ?.querySelector(`[data-section="${reveal.section}"]`)
+      ?.scrollIntoView?.({ block: 'start' });
+  }, [open, reveal, topicId]);
 
   useEffect(() => {
     if (open && focusOnOpen.current) panelRef.current?.focus();
@@ -166,7 +184,7 @@ function PanelContent({
         // Keyed by topic: drafts (a half-typed tag, an open form) never carry over to the next topic, and fields
         // still holding a draft save it to their own topic as they go.
         <div className="topic-panel-body" key={topicId}>
-          <PanelSection title="Notes">
+          <PanelSection title="Notes" name="notes">
             <NotesEditor
               topicId={topicId}
               notesHtml={topic.notesHtml}
@@ -178,7 +196,7 @@ function PanelContent({
               }}
             />
           </PanelSection>
-          <PanelSection title="Links">
+          <PanelSection title="Links" name="links">
             <LinksSection
               topicId={topicId}
               links={topic.links ?? []}
@@ -188,17 +206,17 @@ function PanelContent({
               onChange={(links) => update({ links: links.length ? links : undefined })}
             />
           </PanelSection>
-          <PanelSection title="Markers">
+          <PanelSection title="Markers" name="markers">
             <IconsSection
               icons={topic.icons ?? []}
               readOnly={readOnly}
               onChange={(icons) => update({ icons: icons.length ? icons : undefined })}
             />
           </PanelSection>
-          <PanelSection title="Task">
+          <PanelSection title="Task" name="task">
             <TaskSection task={topic.task} readOnly={readOnly} onChange={(task) => update({ task })} />
           </PanelSection>
-          <PanelSection title="Tags">
+          <PanelSection title="Tags" name="tags">
             <ChipList
               label="Tags"
               itemName="tag"
@@ -213,10 +231,18 @@ function PanelContent({
   );
 }
 
-function PanelSection({ title, children }: { title: string; children: ReactNode }) {
+function PanelSection({
+  title,
+  name,
+  children,
+}: {
+  title: string;
+  name: PanelSectionName;
+  children: ReactNode;
+}) {
   const id = useId();
   return (
-    <section className="panel-section" aria-labelledby={id}>
+    <section className="panel-section" aria-labelledby={id} data-section={name}>
       <h3 id={id}>{title}</h3>
       {children}
     </section>

@@ -5,7 +5,7 @@ import type { DragFeedback } from '../render/canvasRenderer.ts';
 import { badgeHitTest, hitTest, type Scene } from '../render/scene.ts';
 import { panBy, screenToWorld, type ViewTransform } from '../render/viewTransform.ts';
 import type { EditorStore } from '../store/editorStore.ts';
-import type { TopicVisual } from '../render/topicStyle.ts';
+import type { Indicator, TopicVisual } from '../render/topicStyle.ts';
 import { dropTarget } from './dropTarget.ts';
 import { indicatorAt } from './indicatorHit.ts';
 
@@ -25,7 +25,7 @@ export interface PointerGestureOptions {
   /** The visual a box was drawn with (for its badges). */
   readonly visualOf: (box: TopicBox) => TopicVisual;
   /** A click on a topic's notes, link, tags or task badge: show that topic's details. */
-  readonly openDetails: (topicId: string) => void;
+  readonly openDetails: (topicId: string, badge: Indicator) => void;
 }
 
 /**
@@ -99,7 +99,8 @@ export function usePointerGestures(opts: PointerGestureOptions) {
     const box = hitTest(opts.current().scene, world);
     if (!box) return;
     opts.select(box.id);
-    if (indicatorAt(box, opts.visualOf(box), world)) opts.openDetails(box.id);
+    const badge = indicatorAt(box, opts.visualOf(box), world);
+    if (badge) opts.openDetails(box.id, badge);
   };
   const onPointerCancel = () => {
     drag.current = null;

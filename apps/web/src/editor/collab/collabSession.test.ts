@@ -301,6 +301,7 @@ describe('CollabSession', () => {
         pending: true,
         role: 'editor',
         savedAt: 1,
+        writer: 'w',
       };
       const session = sessionOver({ restored });
       expect(session.getView().store).toBeUndefined();

@@ -108,6 +108,8 @@ export class CollabSession {
         accountId: options.accountId,
         mapId: options.mapId,
         storedPending: restored !== undefined && (options.restored?.pending ?? false),
+        // Opened from the copy: this session carries its edits on, so it may replace it like its writer.
+        writer: (restored && options.restored?.writer) || randomWriterId(),
         source: {
           snapshot: () => this.client.map?.exportSnapshot() ?? new Uint8Array(),
           pending: () => this.client.saveState === 'unsynced',
@@ -289,6 +291,10 @@ export class CollabSession {
     this.view = { ...this.view, ...patch };
     for (const listener of [...this.listeners]) listener();
   }
+}
+
+function randomWriterId(): string {
+  return globalThis.crypto.randomUUID();
 }
 
 /** The replica from a stored copy, or undefined if the copy does not load (then the server's map is used). */

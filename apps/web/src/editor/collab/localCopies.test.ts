@@ -2,11 +2,12 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { indexedDbCopies, LocalCopyRefused, type LocalCopy } from './localCopies.ts';
 
-const copy = (bytes: number, savedAt: number, pending = false): LocalCopy => ({
+const copy = (bytes: number, savedAt: number, pending = false, writer = 'tab1'): LocalCopy => ({
   snapshot: new Uint8Array(bytes).fill(7),
   pending,
   role: 'editor',
   savedAt,
+  writer,
 });
 
 describe('indexedDbCopies', () => {
@@ -23,7 +24,9 @@ describe('indexedDbCopies', () => {
     const copies = indexedDbCopies(factory);
     await copies.write('ada', 'm1', copy(10, 1, true));
     await copies.write('bob', 'm2', copy(10, 1, true));
-    await copies.markSaved('ada', 'm1');
+    await copies.markSaved('ada', 'm1', 'another tab');
+    expect(await copies.read('ada', 'm1')).toMatchObject({ pending: true });
+    await copies.markSaved('ada', 'm1', 'tab1');
     expect(await copies.read('ada', 'm1')).toMatchObject({ pending: false, snapshot: copy(10, 1).snapshot });
     await copies.write('ada', 'gone', copy(10, 1, true));
     await copies.remove('ada', 'gone');
@@ -32,6 +35,18 @@ describe('indexedDbCopies', () => {
     await indexedDbCopies(factory).clear();
     expect(await copies.read('ada', 'm1')).toBeUndefined();
     expect(await copies.read('bob', 'm2')).toBeUndefined();
+  });
+
+  it("never replaces another tab's copy with unsent edits by one without any", async () => {
+    const copies = indexedDbCopies(new IDBFactory());
+    await copies.write('ada', 'm1', copy(10, 1, true, 'tab1'));
+    await copies.write('ada', 'm1', copy(20, 2, false, 'tab2'));
+    expect(await copies.read('ada', 'm1')).toMatchObject({ writer: 'tab1', pending: true, savedAt: 1 });
+    // With unsent edits of its own, the last writer wins; and a tab always replaces its own copy.
+    await copies.write('ada', 'm1', copy(20, 3, true, 'tab2'));
+    expect(await copies.read('ada', 'm1')).toMatchObject({ writer: 'tab2', savedAt: 3 });
+    await copies.write('ada', 'm1', copy(20, 4, false, 'tab2'));
+    expect(await copies.read('ada', 'm1')).toMatchObject({ writer: 'tab2', pending: false, savedAt: 4 });
   });
 
   it('refuses a copy above the per-map bound', async () => {

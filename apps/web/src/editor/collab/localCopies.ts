@@ -16,6 +16,11 @@ export interface LocalCopy {
   /** The person's role when it was written, so that an offline reopen knows whether they may edit. */
   readonly role: 'viewer' | 'editor' | 'owner' | undefined;
   readonly savedAt: number;
+  /**
+   * The page session that wrote it (a tab, or its successor that opened from this copy). Another tab's copy of
+   * the same map never replaces one whose edits have not reached the server with one that has none.
+   */
+  readonly writer: string;
 }
 
 /** Why no copy could be kept: `tooLarge` (our bound) or `refused` (the browser's quota, or no storage). */
@@ -34,8 +39,11 @@ export interface LocalCopyStore {
   read(accountId: string, mapId: string): Promise<LocalCopy | undefined>;
   /** Rejects with LocalCopyRefused when the copy cannot be kept. */
   write(accountId: string, mapId: string, copy: LocalCopy): Promise<void>;
-  /** Marks the stored copy as fully saved (the server acknowledged everything in it), without rewriting it. */
-  markSaved(accountId: string, mapId: string): Promise<void>;
+  /**
+   * Marks the stored copy as fully saved (the server acknowledged everything in it), without rewriting it; only
+   * if `writer` wrote it.
+   */
+  markSaved(accountId: string, mapId: string, writer: string): Promise<void>;
   /** Forgets one copy (the map no longer exists). */
   remove(accountId: string, mapId: string): Promise<void>;
   /** Every copy of every account (sign-out). */
@@ -64,6 +72,8 @@ interface CopyMeta {
   readonly pending: boolean;
   readonly role: LocalCopy['role'];
   readonly savedAt: number;
+  /** Absent in copies kept before writers were recorded: any session may replace those. */
+  readonly writer?: string;
 }
 
 const keyOf = (accountId: string, mapId: string) => `${accountId}\u0000${mapId}`;
@@ -133,7 +143,13 @@ export function indexedDbCopies(
           request<unknown>(snapshots.get(key)),
         ]);
         if (!m || !(bytes instanceof Uint8Array)) return undefined;
-        return { snapshot: bytes, pending: m.pending, role: m.role, savedAt: m.savedAt };
+        return {
+          snapshot: bytes,
+          pending: m.pending,
+          role: m.role,
+          savedAt: m.savedAt,
+          writer: m.writer ?? '',
+        };
       });
     },
 
@@ -143,6 +159,9 @@ export function indexedDbCopies(
       try {
         await transact('readwrite', async (meta, snapshots) => {
           const all = await request<CopyMeta[]>(meta.getAll());
+          const stored = all.find((m) => m.key === key);
+          // Another tab's unsent edits outrank this tab's copy that has none to send (each tab sends its own).
+          if (stored?.pending && stored.writer && stored.writer !== copy.writer && !copy.pending) return;
           const others = all.filter((m) => m.key !== key);
           let total = others.reduce((sum, m) => sum + m.bytes, 0) + copy.snapshot.byteLength;
           // Oldest first, and never a copy whose edits have not reached the server.
@@ -159,6 +178,7 @@ export function indexedDbCopies(
             pending: copy.pending,
             role: copy.role,
             savedAt: copy.savedAt,
+            writer: copy.writer,
           };
           meta.put(record);
           snapshots.put(copy.snapshot, key);
@@ -170,11 +190,11 @@ export function indexedDbCopies(
       }
     },
 
-    async markSaved(accountId, mapId) {
+    async markSaved(accountId, mapId, writer) {
       const key = keyOf(accountId, mapId);
       await transact('readwrite', async (meta) => {
         const m = await request<CopyMeta | undefined>(meta.get(key));
-        if (m?.pending) meta.put({ ...m, pending: false });
+        if (m?.pending && m.writer === writer) meta.put({ ...m, pending: false });
       });
     },
 

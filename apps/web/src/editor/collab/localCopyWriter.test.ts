@@ -34,7 +34,7 @@ function recordingStore(fail?: () => Error) {
       if (fail) throw fail();
       writes.push(copy);
     },
-    markSaved: async (_account, map) => void marked.push(map),
+    markSaved: async (_account, map, writer) => void marked.push(`${map} by ${writer}`),
     remove: async () => undefined,
     clear: async () => undefined,
   };
@@ -50,6 +50,7 @@ function writerOver(store: LocalCopyStore, state: { version: number; pending: bo
     store,
     accountId: 'ada',
     mapId: 'm1',
+    writer: 'tab1',
     source: {
       snapshot: () => new Uint8Array([state.version]),
       pending: () => state.pending,
@@ -75,7 +76,9 @@ describe('LocalCopyWriter', () => {
     expect(writes).toEqual([]);
     timers.advance(400);
     await flushPromises();
-    expect(writes).toMatchObject([{ snapshot: new Uint8Array([2]), pending: true, role: 'editor' }]);
+    expect(writes).toMatchObject([
+      { snapshot: new Uint8Array([2]), pending: true, role: 'editor', writer: 'tab1' },
+    ]);
     // Typing on and on still writes every second, not only after the burst ends.
     writer.localChange();
     timers.advance(1_000);
@@ -111,7 +114,7 @@ describe('LocalCopyWriter', () => {
     writer.saved();
     writer.saved();
     await flushPromises();
-    expect(marked).toEqual(['m1']);
+    expect(marked).toEqual(['m1 by tab1']);
   });
 
   it('reports a refused copy with its message, and clears it once a write succeeds', async () => {

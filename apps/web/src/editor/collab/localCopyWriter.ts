@@ -13,6 +13,8 @@ export interface LocalCopyWriterOptions {
   readonly accountId: string;
   readonly mapId: string;
   readonly source: CopySource;
+  /** This page session's id in the copies it writes (localCopies.ts `LocalCopy.writer`). */
+  readonly writer: string;
   /** The stored copy already holds unsent edits (the map was opened from it). */
   readonly storedPending?: boolean;
   /** The copy could not be kept (the message to show), or can again (undefined). */
@@ -60,7 +62,8 @@ export class LocalCopyWriter {
   saved(): void {
     if (!this.storedPending || this.dirty || this.disposed) return;
     this.storedPending = false;
-    this.options.store.markSaved(this.options.accountId, this.options.mapId).catch(() => undefined);
+    const { store, accountId, mapId, writer } = this.options;
+    store.markSaved(accountId, mapId, writer).catch(() => undefined);
   }
 
   /** Writes now if anything changed since the last write (pagehide, tab hidden, closing the map). */
@@ -105,6 +108,7 @@ export class LocalCopyWriter {
       pending,
       role: source.role(),
       savedAt: this.now(),
+      writer: this.options.writer,
     };
     this.writing = store.write(accountId, mapId, copy).then(
       () => {

@@ -185,70 +185,71 @@ async function sealScim(deps: Deps, batchSize: number) {
   const db = deps.database.db;
   const cipher = deps.people.cipher();
   const system = inSystem(deps);
-  const moved = { scimUsers: 0, scimGroups: 0 };
-  for (;;) {
-    const rows = await system((trx) => trx.selectFrom('scim_users').selectAll().limit(batchSize).execute());
-    if (rows.length === 0) break;
-    const sealed: { r: (typeof rows)[number]; row: Awaited<ReturnType<typeof sealScimUser>> }[] = [];
-    for (const r of rows) sealed.push({ r, row: await sealScimUser(cipher, r.tenant_id, r) });
-    moved.scimUsers += await retryOnClash(() =>
-      system(async (trx) => {
-        for (const { r, row } of sealed) {
-          const there = await trx
-            .selectFrom('license_scim_users')
-            .select('id')
-            .where('tenant_id', '=', r.tenant_id)
-            .where('id', '=', r.id)
-            .executeTakeFirst();
-          if (!there)
-            await trx
-              .insertInto('license_scim_users')
-              .values({ ...row, tenant_id: r.tenant_id })
-              .execute();
-          await trx
-            .deleteFrom('scim_users')
-            .where('tenant_id', '=', r.tenant_id)
-            .where('id', '=', r.id)
-            .execute();
-        }
-        return sealed.length;
-      }),
-    );
-  }
-  for (;;) {
-    const rows = await system((trx) => trx.selectFrom('scim_groups').selectAll().limit(batchSize).execute());
-    if (rows.length === 0) break;
-    const sealed: { r: (typeof rows)[number]; row: Awaited<ReturnType<typeof sealScimGroup>> }[] = [];
-    for (const r of rows) sealed.push({ r, row: await sealScimGroup(cipher, r.tenant_id, r) });
-    moved.scimGroups += await retryOnClash(() =>
-      system(async (trx) => {
-        for (const { r, row } of sealed) {
-          const there = await trx
-            .selectFrom('license_scim_groups')
-            .select('id')
-            .where('tenant_id', '=', r.tenant_id)
-            .where('id', '=', r.id)
-            .executeTakeFirst();
-          if (!there)
-            await trx
-              .insertInto('license_scim_groups')
-              .values({ ...row, tenant_id: r.tenant_id })
-              .execute();
-          await trx
-            .deleteFrom('scim_groups')
-            .where('tenant_id', '=', r.tenant_id)
-            .where('id', '=', r.id)
-            .execute();
-        }
-        return sealed.length;
-      }),
-    );
-  }
+  const moved = {
+    scimUsers: await moveSealedRows(system, batchSize, 'scim_users', 'license_scim_users', (r) =>
+      sealScimUser(cipher, r.tenant_id, r),
+    ),
+    scimGroups: await moveSealedRows(system, batchSize, 'scim_groups', 'license_scim_groups', (r) =>
+      sealScimGroup(cipher, r.tenant_id, r),
+    ),
+  };
   const old = db as unknown as Kysely<ClearTables>;
   await old.schema.dropTable('scim_groups').ifExists().execute();
   await old.schema.dropTable('scim_users').ifExists().execute();
   await db.deleteFrom('system_settings').where('key', '=', CLEAR_SCIM_MARK).execute();
   return moved;
+}
+
+/**
+ * Moves every row of a clear table into its sealed twin, a batch at a time: sealed outside the transaction (keys
+ * are fetched there), then inserted unless another node already did, and the clear row deleted.
+ */
+async function moveSealedRows<From extends 'scim_users' | 'scim_groups'>(
+  system: ReturnType<typeof inSystem>,
+  batchSize: number,
+  from: From,
+  to: 'license_scim_users' | 'license_scim_groups',
+  seal: (row: ClearTables[From]) => Promise<Record<string, unknown>>,
+): Promise<number> {
+  // One statement shape serves both tables; their own types are checked where the rows are sealed.
+  type Loose = Kysely<Record<string, { tenant_id: string; id: string } & Record<string, unknown>>>;
+  let moved = 0;
+  for (;;) {
+    const rows = (await system((trx) =>
+      (trx as unknown as Loose)
+        .selectFrom(from as string)
+        .selectAll()
+        .limit(batchSize)
+        .execute(),
+    )) as unknown as ClearTables[From][];
+    if (rows.length === 0) return moved;
+    const sealed: { r: ClearTables[From]; row: Record<string, unknown> }[] = [];
+    for (const r of rows) sealed.push({ r, row: await seal(r) });
+    moved += await retryOnClash(() =>
+      system(async (trx) => {
+        const loose = trx as unknown as Loose;
+        for (const { r, row } of sealed) {
+          const there = await loose
+            .selectFrom(to)
+            .select('id')
+            .where('tenant_id', '=', r.tenant_id)
+            .where('id', '=', r.id)
+            .executeTakeFirst();
+          if (!there)
+            await loose
+              .insertInto(to)
+              .values({ ...row, tenant_id: r.tenant_id })
+              .execute();
+          await loose
+            .deleteFrom(from as string)
+            .where('tenant_id', '=', r.tenant_id)
+            .where('id', '=', r.id)
+            .execute();
+        }
+        return sealed.length;
+      }),
+    );
+  }
 }
 
 /** Another node moved these rows first: nothing to do for this batch (the next read no longer sees them). */

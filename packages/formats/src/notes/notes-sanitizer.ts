@@ -6,68 +6,7 @@
 import { Parser } from 'htmlparser2';
 import { escapeXmlAttr, escapeXmlText } from '../xml/xml-writer.ts';
 import type { XmlNode } from '../xml/xml-tree.ts';
-
-const RENAME: Record<string, string> = {
-  p: 'p',
-  div: 'p',
-  h1: 'p',
-  h2: 'p',
-  h3: 'p',
-  h4: 'p',
-  h5: 'p',
-  h6: 'p',
-  blockquote: 'p',
-  pre: 'p',
-  br: 'br',
-  b: 'b',
-  strong: 'b',
-  i: 'i',
-  em: 'i',
-  u: 'u',
-  ins: 'u',
-  s: 's',
-  strike: 's',
-  del: 's',
-  a: 'a',
-  ul: 'ul',
-  ol: 'ol',
-  li: 'li',
-  span: 'span',
-  font: 'span',
-};
-const DROP_CONTENT = new Set([
-  'script',
-  'style',
-  'head',
-  'title',
-  'iframe',
-  'object',
-  'embed',
-  'template',
-  'noscript',
-  'svg',
-  'math',
-  'textarea',
-  'select',
-]);
-const SAFE_URL = /^(https?:|mailto:)/i;
-
-function normaliseColor(value: string): string | undefined {
-  const v = value.trim().toLowerCase();
-  if (/^#[0-9a-f]{6}$/.test(v)) return v;
-  if (/^#[0-9a-f]{3}$/.test(v)) return `#${v[1]}${v[1]}${v[2]}${v[2]}${v[3]}${v[3]}`;
-  const rgb = /^rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$/.exec(v);
-  if (rgb) {
-    return `#${[rgb[1], rgb[2], rgb[3]].map((n) => Math.min(255, Number(n)).toString(16).padStart(2, '0')).join('')}`;
-  }
-  return undefined;
-}
-
-function colorOf(tag: string, attrs: Record<string, string>): string | undefined {
-  if (tag === 'font' && attrs.color) return normaliseColor(attrs.color);
-  const match = /(?:^|;)\s*color\s*:\s*([^;]+)/i.exec(attrs.style ?? '');
-  return match?.[1] ? normaliseColor(match[1]) : undefined;
-}
+import { NOTE_DROP_CONTENT, NOTE_ELEMENTS, NOTE_SAFE_URL, noteColorOf } from './notes-vocabulary.ts';
 
 class NotesWriter {
   private out = '';
@@ -76,11 +15,11 @@ class NotesWriter {
 
   open(rawName: string, attrs: Record<string, string>): void {
     const name = rawName.toLowerCase();
-    if (this.dropDepth > 0 || DROP_CONTENT.has(name)) {
+    if (this.dropDepth > 0 || NOTE_DROP_CONTENT.has(name)) {
       this.dropDepth++;
       return;
     }
-    const mapped = RENAME[name];
+    const mapped = NOTE_ELEMENTS[name];
     if (!mapped) {
       this.stack.push('');
       return;
@@ -93,9 +32,9 @@ class NotesWriter {
     let attributes = '';
     if (mapped === 'a') {
       const href = (attrs.href ?? '').trim();
-      if (SAFE_URL.test(href)) attributes = ` href="${escapeXmlAttr(href)}"`;
+      if (NOTE_SAFE_URL.test(href)) attributes = ` href="${escapeXmlAttr(href)}"`;
     } else if (mapped === 'span') {
-      const color = colorOf(name, attrs);
+      const color = noteColorOf(name, attrs);
       if (!color) {
         this.stack.push('');
         return;

@@ -1,3 +1,10 @@
+import {
+  NOTE_DROP_CONTENT,
+  NOTE_ELEMENTS,
+  NOTE_SAFE_URL,
+  noteColorOf,
+  normaliseNoteColor,
+} from '@canopy/formats/notes-vocabulary';
 import { Parser } from 'htmlparser2';
 
 /**
@@ -12,70 +19,8 @@ import { Parser } from 'htmlparser2';
  * the DOM never sees one. This pass is not the only guard: DOMPurify checks its output against its allow-list.
  */
 
-const RENAME: Readonly<Record<string, string>> = {
-  p: 'p',
-  div: 'p',
-  h1: 'p',
-  h2: 'p',
-  h3: 'p',
-  h4: 'p',
-  h5: 'p',
-  h6: 'p',
-  blockquote: 'p',
-  pre: 'p',
-  br: 'br',
-  b: 'b',
-  strong: 'b',
-  i: 'i',
-  em: 'i',
-  u: 'u',
-  ins: 'u',
-  s: 's',
-  strike: 's',
-  del: 's',
-  a: 'a',
-  ul: 'ul',
-  ol: 'ol',
-  li: 'li',
-  span: 'font',
-  font: 'font',
-};
-
-/** Elements whose content is not note text. */
-const DROP_CONTENT = new Set([
-  'script',
-  'style',
-  'head',
-  'title',
-  'iframe',
-  'object',
-  'embed',
-  'template',
-  'noscript',
-  'svg',
-  'math',
-  'textarea',
-  'select',
-]);
-
-const SAFE_URL = /^(?:https?:|mailto:)/i;
-
-/** #rrggbb from #rgb, #rrggbb or rgb(r, g, b); anything else (names, url(), expressions) is dropped. */
-export function normaliseColor(value: string): string | undefined {
-  const v = value.trim().toLowerCase();
-  if (/^#[0-9a-f]{6}$/.test(v)) return v;
-  if (/^#[0-9a-f]{3}$/.test(v)) return `#${v[1]}${v[1]}${v[2]}${v[2]}${v[3]}${v[3]}`;
-  const rgb = /^rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$/.exec(v);
-  if (!rgb) return undefined;
-  const hex = [rgb[1], rgb[2], rgb[3]].map((n) => Math.min(255, Number(n)).toString(16).padStart(2, '0'));
-  return `#${hex.join('')}`;
-}
-
-function colorOf(name: string, attrs: Record<string, string>): string | undefined {
-  if (name === 'font' && attrs.color) return normaliseColor(attrs.color);
-  const match = /(?:^|;)\s*color\s*:\s*([^;]+)/i.exec(attrs.style ?? '');
-  return match?.[1] ? normaliseColor(match[1]) : undefined;
-}
+/** Kept for the panel's callers: the subset's colour rule. */
+export const normaliseColor = normaliseNoteColor;
 
 /** Notes HTML reduced to the subset's tags, with `href` and `<font color>` as the only attributes. */
 export function toNotesSubset(html: string): string {
@@ -86,21 +31,21 @@ export function toNotesSubset(html: string): string {
   const parser = new Parser(
     {
       onopentag(name, attrs) {
-        if (dropDepth > 0 || DROP_CONTENT.has(name)) {
+        if (dropDepth > 0 || NOTE_DROP_CONTENT.has(name)) {
           dropDepth++;
           open.push({ name, written: '' });
           return;
         }
-        const mapped = RENAME[name];
+        const mapped = NOTE_ELEMENTS[name];
         let written = '';
         if (mapped === 'br') {
           out += '<br>';
         } else if (mapped === 'a') {
           const href = (attrs.href ?? '').trim();
-          out += SAFE_URL.test(href) ? `<a href="${escapeAttribute(href)}">` : '<a>';
+          out += NOTE_SAFE_URL.test(href) ? `<a href="${escapeAttribute(href)}">` : '<a>';
           written = 'a';
-        } else if (mapped === 'font') {
-          const color = colorOf(name, attrs);
+        } else if (mapped === 'span') {
+          const color = noteColorOf(name, attrs);
           if (color) {
             out += `<font color="${color}">`;
             written = 'font';

@@ -8,6 +8,29 @@ import { Field, formSecret, formText, ProblemAlert, useSubmit } from '../ui/form
 /** The server's rule (8 to 128 characters, not a common password); it has the last word (`weak_password`). */
 export const PASSWORD_MIN = 8;
 
+/** Name, email and a new password twice: the fields of every form that creates an account. */
+export function NewAccountFields() {
+  return (
+    <>
+      <div className="field-row">
+        <Field label="First name" name="firstName" autoComplete="given-name" required />
+        <Field label="Last name" name="lastName" autoComplete="family-name" required />
+      </div>
+      <Field label="Email" name="email" type="email" autoComplete="email" required />
+      <Field
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        minLength={PASSWORD_MIN}
+        required
+        hint={`At least ${PASSWORD_MIN} characters.`}
+      />
+      <Field label="Repeat password" name="confirm" type="password" autoComplete="new-password" required />
+    </>
+  );
+}
+
 export function AuthLayout({ title, children }: { title: string; children: ReactNode }) {
   return (
     <main className="auth-page">
@@ -128,21 +151,7 @@ export function SignUpPage({ api }: { api: ApiClient }) {
   return (
     <AuthLayout title="Create your account">
       <form onSubmit={form.onSubmit}>
-        <div className="field-row">
-          <Field label="First name" name="firstName" autoComplete="given-name" required />
-          <Field label="Last name" name="lastName" autoComplete="family-name" required />
-        </div>
-        <Field label="Email" name="email" type="email" autoComplete="email" required />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          minLength={PASSWORD_MIN}
-          required
-          hint={`At least ${PASSWORD_MIN} characters.`}
-        />
-        <Field label="Repeat password" name="confirm" type="password" autoComplete="new-password" required />
+        <NewAccountFields />
         <ProblemAlert problem={form.problem} />
         <button type="submit" className="primary" disabled={form.pending}>
           {form.pending ? 'Creating…' : 'Create account'}

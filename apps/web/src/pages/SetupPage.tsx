@@ -1,8 +1,8 @@
 import type { ApiClient } from '../api/client.ts';
 import { ApiError } from '../api/problem.ts';
 import { Link } from '../app/Link.tsx';
-import { Field, formSecret, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
-import { AuthLayout, PASSWORD_MIN } from './AuthPages.tsx';
+import { formSecret, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
+import { AuthLayout, NewAccountFields } from './AuthPages.tsx';
 
 /**
  * The operator's one-time setup link (`/setup?token=`), printed by the server at its first start while no
@@ -52,21 +52,7 @@ export function SetupPage({ api, token }: { api: ApiClient; token: string }) {
         />
       )}
       <form onSubmit={form.onSubmit}>
-        <div className="field-row">
-          <Field label="First name" name="firstName" autoComplete="given-name" required />
-          <Field label="Last name" name="lastName" autoComplete="family-name" required />
-        </div>
-        <Field label="Email" name="email" type="email" autoComplete="email" required />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          minLength={PASSWORD_MIN}
-          required
-          hint={`At least ${PASSWORD_MIN} characters.`}
-        />
-        <Field label="Repeat password" name="confirm" type="password" autoComplete="new-password" required />
+        <NewAccountFields />
         <ProblemAlert problem={form.problem} />
         <button type="submit" className="primary" disabled={form.pending || !token}>
           {form.pending ? 'Creating…' : 'Create operator account'}

@@ -5,13 +5,9 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { decodeMail, type ReceivedMail } from '../../apps/server/src/platform/mail/testing.ts';
 
-export interface ReceivedMail {
-  to: string;
-  subject: string;
-  /** The text/plain part, decoded. */
-  text: string;
-}
+export { decodeMail, type ReceivedMail };
 
 export interface Mailbox {
   /** smtp://127.0.0.1:<port>, for CANOPY_SMTP_URL. */
@@ -23,37 +19,6 @@ export interface Mailbox {
   take(to: string, subject: RegExp, timeoutMs?: number): Promise<ReceivedMail>;
   all(): readonly ReceivedMail[];
   close(): Promise<void>;
-}
-
-function parsePart(raw: string): { header: (name: string) => string; body: string } {
-  const cut = raw.search(/\r?\n\r?\n/);
-  const head = (cut < 0 ? raw : raw.slice(0, cut)).replace(/\r?\n[ \t]+/g, ' ');
-  const body = cut < 0 ? '' : raw.slice(cut).replace(/^\r?\n\r?\n/, '');
-  return { header: (name) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '', body };
-}
-
-function decodeBody(body: string, encoding: string): string {
-  if (/quoted-printable/i.test(encoding)) {
-    const bytes = body
-      .replace(/=\r?\n/g, '')
-      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, 'latin1').toString('utf8');
-  }
-  if (/base64/i.test(encoding)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  return body;
-}
-
-/** Enough MIME for Canopy's mails: header unfolding, multipart/alternative (its text part), QP and base64. */
-export function decodeMail(raw: string): ReceivedMail {
-  const top = parsePart(raw);
-  let text = decodeBody(top.body, top.header('Content-Transfer-Encoding'));
-  const boundary = /boundary="?([^";]+)"?/i.exec(top.header('Content-Type'))?.[1];
-  if (boundary) {
-    const parts = top.body.split(`--${boundary}`).map(parsePart);
-    const plain = parts.find((p) => /text\/plain/i.test(p.header('Content-Type')));
-    if (plain) text = decodeBody(plain.body, plain.header('Content-Transfer-Encoding'));
-  }
-  return { to: top.header('To').replace(/^.*<|>.*$/g, ''), subject: top.header('Subject'), text };
 }
 
 export async function startMailbox(): Promise<Mailbox> {

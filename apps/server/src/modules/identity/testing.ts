@@ -8,44 +8,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { SMTPServer } from 'smtp-server';
 import type { App } from '../../app.ts';
 import type { Platform } from '../../platform/index.ts';
+import { decodeMail, type ReceivedMail } from '../../platform/mail/testing.ts';
 import { identityService } from './index.ts';
 
-export interface ReceivedMail {
-  to: string;
-  subject: string;
-  text: string;
-}
-
-function parsePart(raw: string): { header: (name: string) => string; body: string } {
-  const cut = raw.search(/\r?\n\r?\n/);
-  const head = (cut < 0 ? raw : raw.slice(0, cut)).replace(/\r?\n[ \t]+/g, ' ');
-  const body = cut < 0 ? '' : raw.slice(cut).replace(/^\r?\n\r?\n/, '');
-  return { header: (name) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '', body };
-}
-
-function decodeBody(body: string, encoding: string): string {
-  if (/quoted-printable/i.test(encoding)) {
-    const bytes = body
-      .replace(/=\r?\n/g, '')
-      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, 'latin1').toString('utf8');
-  }
-  if (/base64/i.test(encoding)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  return body;
-}
-
-/** Enough MIME for the mails sent here: header unfolding, multipart/alternative (its text part), QP and base64. */
-function decodeMail(raw: string): ReceivedMail {
-  const top = parsePart(raw);
-  let text = decodeBody(top.body, top.header('Content-Transfer-Encoding'));
-  const boundary = /boundary="?([^";]+)"?/i.exec(top.header('Content-Type'))?.[1];
-  if (boundary) {
-    const parts = top.body.split(`--${boundary}`).map(parsePart);
-    const plain = parts.find((p) => /text\/plain/i.test(p.header('Content-Type')));
-    if (plain) text = decodeBody(plain.body, plain.header('Content-Transfer-Encoding'));
-  }
-  return { to: top.header('To').replace(/^.*<|>.*$/g, ''), subject: top.header('Subject'), text };
-}
+export type { ReceivedMail } from '../../platform/mail/testing.ts';
 
 export interface Mailbox {
   /** The env that points the app at this mailbox (CANOPY_SMTP_URL when over SMTP). */

@@ -6,18 +6,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   REPO_ROOT,
-  launchLocalBrowser,
   linkFrom,
   signInThroughUi,
   signOutThroughUi,
   signUpAndVerify,
-  startCanopy,
   uniqueEmail,
   type CanopyServer,
   type LocalBrowser,
+  useCanopyWithBrowser,
 } from './support/index.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -39,16 +38,7 @@ function recordApiCalls(page: Page) {
 describe('accounts in the browser, against a real Canopy process', () => {
   let server: CanopyServer;
   let browser: LocalBrowser;
-
-  beforeAll(async () => {
-    server = await startCanopy();
-    browser = await launchLocalBrowser(server.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useCanopyWithBrowser((started) => ({ server, browser } = started));
 
   it('creates the operator with the one-time setup link the server printed, who then signs in', async () => {
     const [, link] = (await server.waitForOutput(/(http:\/\/\S+\/setup\?token=[^\s"]+)/)) as unknown as [

@@ -8,16 +8,15 @@
  * other work a 10,000-topic page can stall long enough to trip the browser driver's own timeouts.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateMap } from '../apps/web/src/editor/demo/generateMap.ts';
 import {
-  launchLocalBrowser,
   signInThroughUi,
   signUpAndVerify,
-  startCanopy,
   uniqueEmail,
   type CanopyServer,
   type LocalBrowser,
+  useCanopyWithBrowser,
 } from './support/index.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -35,16 +34,7 @@ async function watchLongTasks(page: Page): Promise<void> {
 describe.skipIf(!process.env.CANOPY_E2E_BIGMAP)('co-editing a 10,000-topic map', () => {
   let server: CanopyServer;
   let browser: LocalBrowser;
-
-  beforeAll(async () => {
-    server = await startCanopy();
-    browser = await launchLocalBrowser(server.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useCanopyWithBrowser((started) => ({ server, browser } = started));
 
   it('shows a remote edit at once in a second tab, without whole-map work on the main thread', async () => {
     const ada = await signUpAndVerify(server, uniqueEmail('big'), PASSWORD, 'Ada Lovelace');

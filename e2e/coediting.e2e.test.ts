@@ -6,18 +6,17 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   REPO_ROOT,
-  launchLocalBrowser,
   signInThroughUi,
   signUpAndVerify,
-  startCanopy,
   tokenFrom,
   uniqueEmail,
   type CanopyServer,
   type LocalBrowser,
   type TestAccount,
+  useCanopyWithBrowser,
 } from './support/index.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -110,20 +109,14 @@ async function within(ms: number, since: number, check: () => Promise<boolean>):
 describe('co-editing in two browsers, against a real Canopy process', () => {
   let server: CanopyServer;
   let browser: LocalBrowser;
+  useCanopyWithBrowser((started) => ({ server, browser } = started));
   let ada: TestAccount;
   let bob: TestAccount;
 
   beforeAll(async () => {
-    server = await startCanopy();
-    browser = await launchLocalBrowser(server.url);
     ada = await signUpAndVerify(server, uniqueEmail('ada'), PASSWORD, 'Ada Lovelace');
     bob = await signUpAndVerify(server, uniqueEmail('bob'), PASSWORD, 'Bob Babbage');
     mkdirSync(OUTPUT, { recursive: true });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
   });
 
   it("shows each person the other's edits and presence (name and selection) within a second", async () => {

@@ -3,15 +3,14 @@
  * edited (co-editing socket, durable acks), and is still there after a reload.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  launchLocalBrowser,
   signInThroughUi,
   signUpAndVerify,
-  startCanopy,
   uniqueEmail,
   type CanopyServer,
   type LocalBrowser,
+  useCanopyWithBrowser,
 } from './support/index.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -28,16 +27,7 @@ async function typeTopic(page: Page, text: string): Promise<void> {
 describe('the editor, against a real Canopy process', () => {
   let server: CanopyServer;
   let browser: LocalBrowser;
-
-  beforeAll(async () => {
-    server = await startCanopy();
-    browser = await launchLocalBrowser(server.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useCanopyWithBrowser((started) => ({ server, browser } = started));
 
   it('creates a map, builds topics by keyboard (Tab child, Enter sibling, typing), and keeps them over a reload', async () => {
     const account = await signUpAndVerify(server, uniqueEmail('kbd'), PASSWORD, 'Grace Hopper');

@@ -6,18 +6,17 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { importMap } from '../packages/formats/src/index.ts';
 import {
   REPO_ROOT,
-  launchLocalBrowser,
   linkFrom,
   signInThroughUi,
   signUpAndVerify,
-  startCanopy,
   uniqueEmail,
   type CanopyServer,
   type LocalBrowser,
+  useCanopyWithBrowser,
 } from './support/index.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -43,16 +42,10 @@ async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<vo
 describe('the map list in the browser, against a real Canopy process', () => {
   let server: CanopyServer;
   let browser: LocalBrowser;
+  useCanopyWithBrowser((started) => ({ server, browser } = started));
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    server = await startCanopy();
-    browser = await launchLocalBrowser(server.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
   });
 
   it('imports the MindManager fixture dropped on the list, opens it and shows its topics', async () => {

@@ -10,17 +10,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   REPO_ROOT,
-  launchLocalBrowser,
   signInThroughUi,
   signOutThroughUi,
   signUpAndVerify,
-  startCanopy,
   uniqueEmail,
   type CanopyServer,
   type LocalBrowser,
+  useCanopyWithBrowser,
 } from './support/index.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -54,16 +53,7 @@ function storedCopies(page: Page): Promise<{ pending: boolean; bytes: number }[]
 describe('offline edits survive a reload, against a real Canopy process', () => {
   let server: CanopyServer;
   let browser: LocalBrowser;
-
-  beforeAll(async () => {
-    server = await startCanopy();
-    browser = await launchLocalBrowser(server.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useCanopyWithBrowser((started) => ({ server, browser } = started));
 
   it('keeps a topic added offline over a reload with the server unreachable, and sends it once it is back', async () => {
     const ada = await signUpAndVerify(server, uniqueEmail('offline'), PASSWORD, 'Ada Lovelace');

@@ -4,3 +4,4 @@ export { startMailbox, linkFrom, tokenFrom, type Mailbox, type ReceivedMail } fr
 export { api, signUpAndVerify, uniqueEmail, type ApiCaller, type TestAccount } from './api.ts';
 export { signInThroughUi, signOutThroughUi } from './ui.ts';
 export { launchLocalBrowser, type LocalBrowser } from '../browser.ts';
+export { useCanopyWithBrowser, type CanopyWithBrowser } from './suite.ts';

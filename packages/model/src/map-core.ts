@@ -2,17 +2,10 @@
  * The state and plumbing behind `MindMap`: the Loro document, id lookup, commits, change events, sync and undo.
  * `MindMap` (mind-map.ts) adds the editing operations on top. Nothing here is exported from the package.
  */
-import {
-  LoroDoc,
-  UndoManager,
-  VersionVector,
-  type LoroMap,
-  type LoroTree,
-  type LoroTreeNode,
-  type TreeID,
-} from 'loro-crdt';
+import { LoroDoc, UndoManager, type LoroMap, type LoroTree, type LoroTreeNode, type TreeID } from 'loro-crdt';
 import type { MapDocument, Topic } from './document.ts';
-import { ModelError, fail, ok, type ModelResult } from './errors.ts';
+import { ModelError, type ModelResult } from './errors.ts';
+import { exportUpdatesFrom } from './doc-io.ts';
 import { randomId, type IdFactory } from './ids.ts';
 import { KEY_CENTRAL_ID, ROOT_DOCUMENT, configureDoc, topicsTree } from './loro-layout.ts';
 import { DocumentView } from './document-view.ts';
@@ -124,14 +117,7 @@ export class MapCore {
   /** Everything this replica has that a replica at `versionVector` lacks (everything, without one). */
   exportUpdatesSince(versionVector?: Uint8Array): ModelResult<Uint8Array> {
     this.flush();
-    if (versionVector === undefined) return ok(this.doc.export({ mode: 'update' }));
-    let from: VersionVector;
-    try {
-      from = VersionVector.decode(versionVector);
-    } catch (error) {
-      return fail('invalid-version-vector', `not an encoded version vector: ${String(error).slice(0, 200)}`);
-    }
-    return ok(this.doc.export({ mode: 'update', from }));
+    return exportUpdatesFrom(this.doc, versionVector);
   }
 
   /** The encoded version vector of this replica, for `exportUpdatesSince` on another. */

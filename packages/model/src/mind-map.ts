@@ -15,6 +15,7 @@ import {
 } from './document.ts';
 import { checkSeed, seedDocument, writeRelationship } from './document-seed.ts';
 import { ModelError, fail, ok, type ModelResult } from './errors.ts';
+import { acceptLoadedDoc } from './doc-io.ts';
 import { FIELD_SCHEMAS, assertValue, schemaProblem } from './field-schemas.ts';
 import { randomId } from './ids.ts';
 import {
@@ -25,8 +26,6 @@ import {
 } from './limits.ts';
 import { ROOT_META, ROOT_RELATIONSHIPS, ROOT_TITLE, listOf, type TopicFields } from './loro-layout.ts';
 import { MapCore, type MindMapOptions } from './map-core.ts';
-import { migrateToCurrent } from './migrations.ts';
-import { validateState } from './state-validation.ts';
 import { TopicEditing } from './topic-editing.ts';
 
 export type ChildRange = { from: number; to: number };
@@ -90,11 +89,8 @@ export class MindMap extends TopicEditing {
       if (error instanceof ModelError) return { ok: false, error };
       return fail('malformed-update', `not a Loro snapshot: ${String(error).slice(0, 200)}`);
     }
-    const migrated = migrateToCurrent(doc);
+    const migrated = acceptLoadedDoc(doc);
     if (!migrated.ok) return migrated;
-    const problems = validateState(doc);
-    if (problems.length > 0)
-      return fail('schema-violation', `invalid snapshot: ${problems[0] ?? ''}`, problems);
     const map = new MindMap(doc, options);
     if (migrated.value.from !== migrated.value.to) map.migratedFrom = migrated.value.from;
     return ok(map);

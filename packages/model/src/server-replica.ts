@@ -9,11 +9,11 @@
  * of a server's work per edit; a refused one costs a fork (O(document)), as the shadow's re-fork does in
  * `MindMap`. Nobody reads this document between the import and the check, so the invalid state is never seen.
  */
-import { LoroDoc, VersionVector, type LoroEventBatch } from 'loro-crdt';
+import { LoroDoc, type LoroEventBatch } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
+import { acceptLoadedDoc, exportUpdatesFrom } from './doc-io.ts';
 import { MAX_SNAPSHOT_BYTES, MAX_UPDATE_BYTES } from './limits.ts';
 import { ROOT_TITLE, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
-import { migrateToCurrent } from './migrations.ts';
 import { MindMap } from './mind-map.ts';
 import { validateState, type ChangeScope } from './state-validation.ts';
 import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
@@ -45,11 +45,8 @@ export class ServerReplica {
     } catch (error) {
       return fail('malformed-update', `not a Loro snapshot: ${String(error).slice(0, 200)}`);
     }
-    const migrated = migrateToCurrent(doc);
+    const migrated = acceptLoadedDoc(doc);
     if (!migrated.ok) return migrated;
-    const problems = validateState(doc);
-    if (problems.length > 0)
-      return fail('schema-violation', `invalid snapshot: ${problems[0] ?? ''}`, problems);
     return ok(new ServerReplica(doc));
   }
 
@@ -121,14 +118,7 @@ export class ServerReplica {
 
   /** Everything this replica has that a replica at `versionVector` lacks (everything, without one). */
   exportUpdatesSince(versionVector?: Uint8Array): ModelResult<Uint8Array> {
-    if (versionVector === undefined) return ok(this.doc.export({ mode: 'update' }));
-    let from: VersionVector;
-    try {
-      from = VersionVector.decode(versionVector);
-    } catch (error) {
-      return fail('invalid-version-vector', `not an encoded version vector: ${String(error).slice(0, 200)}`);
-    }
-    return ok(this.doc.export({ mode: 'update', from }));
+    return exportUpdatesFrom(this.doc, versionVector);
   }
 
   exportSnapshot(): Uint8Array {

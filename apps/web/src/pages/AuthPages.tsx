@@ -8,6 +8,20 @@ import { Field, formSecret, formText, ProblemAlert, useSubmit } from '../ui/form
 /** The server's rule (8 to 128 characters, not a common password); it has the last word (`weak_password`). */
 export const PASSWORD_MIN = 8;
 
+/** The new password of a form with a "Repeat password" field; refused with `passwords_differ` if they differ. */
+export function confirmedPassword(data: FormData): string {
+  const password = formSecret(data, 'password');
+  if (password !== formSecret(data, 'confirm')) {
+    throw new ApiError({
+      type: 'about:blank',
+      title: 'The passwords do not match.',
+      status: 0,
+      code: 'passwords_differ',
+    });
+  }
+  return password;
+}
+
 /** Name, email and a new password twice: the fields of every form that creates an account. */
 export function NewAccountFields() {
   return (
@@ -119,15 +133,7 @@ export function SignInPage({ api, next }: { api: ApiClient; next?: string }) {
 
 export function SignUpPage({ api }: { api: ApiClient }) {
   const form = useSubmit(async (data) => {
-    const password = formSecret(data, 'password');
-    if (password !== formSecret(data, 'confirm')) {
-      throw new ApiError({
-        type: 'about:blank',
-        title: 'The passwords do not match.',
-        status: 0,
-        code: 'passwords_differ',
-      });
-    }
+    const password = confirmedPassword(data);
     return api.accounts.create({
       email: formText(data, 'email'),
       password,
@@ -228,15 +234,7 @@ export function ForgotPasswordPage({ api }: { api: ApiClient }) {
 
 export function ResetPasswordPage({ api, token }: { api: ApiClient; token: string }) {
   const form = useSubmit(async (data) => {
-    const password = formSecret(data, 'password');
-    if (password !== formSecret(data, 'confirm')) {
-      throw new ApiError({
-        type: 'about:blank',
-        title: 'The passwords do not match.',
-        status: 0,
-        code: 'passwords_differ',
-      });
-    }
+    const password = confirmedPassword(data);
     await api.password.reset(token, password);
     return true;
   });

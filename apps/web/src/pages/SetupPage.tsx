@@ -1,8 +1,7 @@
 import type { ApiClient } from '../api/client.ts';
-import { ApiError } from '../api/problem.ts';
 import { Link } from '../app/Link.tsx';
-import { formSecret, formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
-import { AuthLayout, NewAccountFields } from './AuthPages.tsx';
+import { formText, ProblemAlert, useSubmit } from '../ui/forms.tsx';
+import { AuthLayout, confirmedPassword, NewAccountFields } from './AuthPages.tsx';
 
 /**
  * The operator's one-time setup link (`/setup?token=`), printed by the server at its first start while no
@@ -10,15 +9,7 @@ import { AuthLayout, NewAccountFields } from './AuthPages.tsx';
  */
 export function SetupPage({ api, token }: { api: ApiClient; token: string }) {
   const form = useSubmit(async (data) => {
-    const password = formSecret(data, 'password');
-    if (password !== formSecret(data, 'confirm')) {
-      throw new ApiError({
-        type: 'about:blank',
-        title: 'The passwords do not match.',
-        status: 0,
-        code: 'passwords_differ',
-      });
-    }
+    const password = confirmedPassword(data);
     return api.accounts.setupOperator(token, {
       email: formText(data, 'email'),
       password,

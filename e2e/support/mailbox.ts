@@ -2,10 +2,11 @@
  * An in-process SMTP mailbox (smtp-server) that a real Canopy process delivers to (CANOPY_SMTP_URL), so browser
  * tests read the verification, reset and invitation mails exactly as a person would receive them.
  */
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
-import { decodeMail, type ReceivedMail } from '../../apps/server/src/platform/mail/testing.ts';
+import {
+  decodeMail,
+  startSmtpCapture,
+  type ReceivedMail,
+} from '../../apps/server/src/platform/mail/testing.ts';
 
 export { decodeMail, type ReceivedMail };
 
@@ -23,22 +24,7 @@ export interface Mailbox {
 
 export async function startMailbox(): Promise<Mailbox> {
   const received: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push(decodeMail(Buffer.concat(chunks).toString('utf8')));
-        callback();
-      });
-    },
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server.server, 'listening');
-  const url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  const { url, close } = await startSmtpCapture((mail) => received.push(mail));
   return {
     url,
     async take(to, subject, timeoutMs = 15_000) {
@@ -57,7 +43,7 @@ export async function startMailbox(): Promise<Mailbox> {
       }
     },
     all: () => received,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close,
   };
 }
 

@@ -2,13 +2,10 @@
  * Test helpers for the identity module: a mailbox that reads mails from a real SMTP server (smtp-server, when
  * CANOPY_TEST_SMTP=1) or from the in-memory outbox, and small HTTP helpers over `app.inject()`.
  */
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
-import { SMTPServer } from 'smtp-server';
 import type { App } from '../../app.ts';
 import type { Platform } from '../../platform/index.ts';
-import { decodeMail, type ReceivedMail } from '../../platform/mail/testing.ts';
+import { startSmtpCapture, type ReceivedMail } from '../../platform/mail/testing.ts';
 import { identityService } from './index.ts';
 
 export type { ReceivedMail } from '../../platform/mail/testing.ts';
@@ -27,28 +24,14 @@ export interface Mailbox {
 export async function createMailbox(): Promise<Mailbox> {
   const received: ReceivedMail[] = [];
   let platform: Platform | undefined;
-  let server: SMTPServer | undefined;
+  let smtp: Awaited<ReturnType<typeof startSmtpCapture>> | undefined;
   const env: Record<string, string> = {};
   if (process.env.CANOPY_TEST_SMTP === '1') {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, _session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          received.push(decodeMail(Buffer.concat(chunks).toString('utf8')));
-          callback();
-        });
-      },
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server.server, 'listening');
-    env.CANOPY_SMTP_URL = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    smtp = await startSmtpCapture((mail) => received.push(mail));
+    env.CANOPY_SMTP_URL = smtp.url;
   }
   const pool = () => {
-    if (server || !platform) return received;
+    if (smtp || !platform) return received;
     const outbox = identityService(platform).deps.mailer.outbox;
     while (outbox.length) {
       const m = outbox.shift();
@@ -58,7 +41,7 @@ export async function createMailbox(): Promise<Mailbox> {
   };
   return {
     env,
-    viaSmtp: Boolean(server),
+    viaSmtp: Boolean(smtp),
     attach(p) {
       platform = p;
     },
@@ -67,7 +50,7 @@ export async function createMailbox(): Promise<Mailbox> {
         if (platform) {
           await identityService(platform).deps.mailer.flush();
           // Over SMTP, delivery is a job (platform/mail); the test app does not run the worker.
-          if (server) await platform.jobs.drain();
+          if (smtp) await platform.jobs.drain();
         }
         const box = pool();
         const at = box.findIndex((m) => m.to === to && subject.test(m.subject));
@@ -80,7 +63,7 @@ export async function createMailbox(): Promise<Mailbox> {
     },
     all: () => pool(),
     close: async () => {
-      if (server) await new Promise<void>((r) => server.close(() => r()));
+      await smtp?.close();
     },
   };
 }

@@ -2,6 +2,9 @@
  * Test support for reading the mails Canopy sends, shared by the server's tests (identity's mailbox) and the
  * browser tests (e2e/support/mailbox.ts): enough MIME for our own mails, not a general parser.
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
   to: string;
@@ -38,4 +41,29 @@ export function decodeMail(raw: string): ReceivedMail {
     if (plain) text = decodeBody(plain.body, plain.header('Content-Transfer-Encoding'));
   }
   return { to: top.header('To').replace(/^.*<|>.*$/g, ''), subject: top.header('Subject'), text };
+}
+
+/** A real SMTP server on a free loopback port that decodes every mail it accepts and hands it to `onMail`. */
+export async function startSmtpCapture(
+  onMail: (mail: ReceivedMail) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        onMail(decodeMail(Buffer.concat(chunks).toString('utf8')));
+        callback();
+      });
+    },
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server.server, 'listening');
+  return {
+    url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

@@ -1,35 +1,8 @@
 import { MindMap } from '@canopy/model';
 import { describe, expect, it } from 'vitest';
-import { CollabClient, type WebSocketLike } from './client.ts';
-import { decodeClient, encodeServer, type ClientFrame } from './protocol.ts';
-
-/** A socket the test plays the server for. */
-class FakeSocket implements WebSocketLike {
-  static last: FakeSocket | undefined;
-  binaryType = 'blob';
-  readyState = 0;
-  readonly sent: ClientFrame[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.last = this;
-  }
-  send(data: Uint8Array): void {
-    this.sent.push(decodeClient(data));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  receive(frame: Uint8Array): void {
-    this.onmessage?.({ data: frame.slice().buffer });
-  }
-}
+import { CollabClient } from './client.ts';
+import { encodeServer } from './protocol.ts';
+import { FakeSocket } from './testing.ts';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 

@@ -1,47 +1,12 @@
 // @vitest-environment happy-dom
 import { MindMap } from '@canopy/model';
-import { decodeClient, encodeServer, type ClientFrame, type WebSocketLike } from '@canopy/sdk';
+import { encodeServer } from '@canopy/sdk';
+import { FakeSocket } from '@canopy/sdk/collab/testing';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/problem.ts';
 import { CollabSession, type CollabSessionOptions } from './collabSession.ts';
 import { indexedDbCopies, type LocalCopy, type LocalCopyStore } from './localCopies.ts';
-
-/** A socket the test plays the server for: it records what the client sends and delivers what the test says. */
-class FakeSocket implements WebSocketLike {
-  static all: FakeSocket[] = [];
-  binaryType = 'blob';
-  readyState = 0;
-  readonly sent: ClientFrame[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: Uint8Array): void {
-    this.sent.push(decodeClient(data));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  receive(frame: Uint8Array): void {
-    this.onmessage?.({ data: frame.slice().buffer });
-  }
-  serverClose(code: number): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
-  }
-  updates(): ClientFrame[] {
-    return this.sent.filter((f) => f.type === 'update');
-  }
-}
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 

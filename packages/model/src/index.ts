@@ -4,6 +4,13 @@ export { ModelError, type ModelErrorCode, type ModelResult } from './errors.ts';
 export { checkInvariants, type InvariantRule, type InvariantViolation } from './invariants.ts';
 export { MindMap, type ChildRange, type NewBoundary, type NewRelationship } from './mind-map.ts';
 export { ServerReplica } from './server-replica.ts';
+export {
+  MAX_PRESENCE_TIMEOUT_MS,
+  PresenceStore,
+  readOwnPresenceUpdate,
+  type OwnPresenceUpdate,
+  type PresenceChange,
+} from './presence.ts';
 export type {
   ChangeSource,
   ImportSummary,

@@ -101,8 +101,47 @@ describe('the HTTP platform', () => {
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
     expect(res.headers['strict-transport-security']).toBeUndefined(); // plain HTTP
     expect(res.headers['access-control-allow-origin']).toBeUndefined(); // CORS is off by default
+  });
+
+  it('sends API answers the REST set of security headers, stricter and without the page-only ones', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/nothing-here' });
+    expect(res.headers).toMatchObject({
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-resource-policy': 'same-origin',
+    });
+    for (const pageOnly of ['cross-origin-opener-policy', 'x-dns-prefetch-control', 'x-xss-protection']) {
+      expect(res.headers[pageOnly]).toBeUndefined();
+    }
+    expect(res.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('sends HSTS on HTTPS requests behind a trusted proxy, and not when an untrusted client claims HTTPS', async () => {
+    const proxied = await createTestApp({ env: { CANOPY_TRUSTED_PROXIES: '127.0.0.1' } });
+    try {
+      for (const url of ['/healthz', '/api/v1/nothing-here']) {
+        const res = await proxied.app.inject({
+          method: 'GET',
+          url,
+          headers: { 'x-forwarded-proto': 'https' },
+          remoteAddress: '127.0.0.1',
+        });
+        expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      }
+    } finally {
+      await proxied.close();
+    }
+    const claimed = await t.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(claimed.headers['strict-transport-security']).toBeUndefined();
   });
 
   it('reports readiness of its dependencies', async () => {

@@ -85,10 +85,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, hidden });
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // (Callback-style hooks: an async hook costs a promise and a microtask per request, on every route.)
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
@@ -98,12 +100,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       },
       'request',
     );
+    done();
   });
 
   installProblemHandlers(app);
   // Before any route: every route is classified by who may call it, and checked (platform/http/auth.ts).
   installAuth(app);
-  await installSecurity(app, config, deps.platform.redis);
+  await installSecurity(app, config, deps.platform.redis, API_PREFIX);
   await installOpenApi(app, VERSION);
   installHttpMetrics(app, metrics);
   installHealthRoutes(app, config, deps.platform.readiness, metrics);

@@ -151,4 +151,19 @@ describeEachDialect('validation answers bound to the nonce', (h) => {
       }),
     ).toEqual({ valid: false, reason: 'nonce_mismatch' });
   });
+
+  it('gives a warm answer (served as ready JSON) with the same fields as the cold one, bound to its own nonce', async () => {
+    const { user, validate } = await seated();
+    const opts = { now: t.clock.now(), product: 'desktop-mac', fingerprint: 'mac', credential: user.token };
+    const cold = await validate('n-cold');
+    // A nonce that needs JSON escaping: the warm path writes it into ready JSON.
+    const nonce = 'quote " backslash \\ newline \n é 🌳';
+    const warm = await validate(nonce);
+    expect(warm).toEqual({ ...cold, nonce, nonceMac: warm.nonceMac });
+    expect(warm.nonceMac).not.toBe(cold.nonceMac);
+    expect(await verifyValidationAnswer(warm, jwks, { ...opts, nonce })).toMatchObject({ valid: true });
+    // Without a nonce, the warm answer has neither nonce nor MAC.
+    const bare = await validate(undefined as unknown as string);
+    expect(bare).toEqual(Object.fromEntries(Object.entries(cold).filter(([k]) => !k.startsWith('nonce'))));
+  });
 });

@@ -22,6 +22,15 @@ export interface LicensingCaller {
 /** Who is calling; undefined when the request is unauthenticated (401). */
 export type CallerResolver = (request: FastifyRequest) => Promise<LicensingCaller | undefined>;
 
+/**
+ * The validation route's resolver. `known` answers at once, without awaiting, when it already knows this
+ * request's caller (a recent request with the same credential): the route then serves a warm answer without a
+ * single await. Undefined means "ask the resolver", never "unauthenticated".
+ */
+export type ValidationCallerResolver = CallerResolver & {
+  known?: (request: FastifyRequest) => LicensingCaller | undefined;
+};
+
 export interface PublicJwk {
   kty: 'OKP';
   crv: 'Ed25519';
@@ -60,7 +69,7 @@ export interface OrgDirectory {
 export interface LicensingPorts {
   caller: CallerResolver;
   /** The caller of `POST /licenses/validate` (by default `caller` remembered per bearer token for a few seconds). */
-  validationCaller: CallerResolver;
+  validationCaller: ValidationCallerResolver;
   signer: LicenseSigner;
   mailer: LicensingMailer;
   orgs: OrgDirectory;

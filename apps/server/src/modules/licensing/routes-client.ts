@@ -1,7 +1,7 @@
 /** The routes a client app calls: validate (every start), the JWKS, machines, and the user's own seats. */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../../platform/errors.ts';
 import { CredentialCache } from './credential-cache.ts';
 import type { LicensingCaller, LicensingPorts } from './ports.ts';
@@ -15,6 +15,9 @@ import {
   ValidateReply,
 } from './schemas.ts';
 import type { LicensingService } from './service.ts';
+
+/** The validation route sends its warm answers as ready JSON (same fields as the response schema). */
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 export const bearer = [{ bearer: [] }];
 const CALLER_NOTE = 'licensing resolves the caller through its caller port (the auth gate + account lookup)';
@@ -60,11 +63,18 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
         response: { 200: ValidateReply },
       },
     },
-    async (request) => {
-      const caller = await ports.validationCaller(request);
-      if (!caller) throw unauthenticated();
+    (request, reply) => {
       const derived = credentials.of(request.headers.authorization);
-      return service.validator.validate(caller, request.body, derived?.macKey);
+      // A warm answer for a caller known a moment ago is served without a single await (validator.warmJson).
+      const known = ports.validationCaller.known?.(request);
+      const warm = known && service.validator.warmJson(known, request.body, derived?.macKey);
+      // (Untyped send: the JSON is ready, the schema's serialiser is skipped for a string with a JSON type.)
+      if (warm) return void (reply as FastifyReply).type(JSON_UTF8).send(warm);
+      return (async () => {
+        const caller = await ports.validationCaller(request);
+        if (!caller) throw unauthenticated();
+        return service.validator.validate(caller, request.body, derived?.macKey);
+      })();
     },
   );
 

@@ -17,6 +17,8 @@ export interface WarmAnswer {
   tokenHash: string;
   /** Given again while now < until (and not before it was made: a clock moved back misses). */
   until: number;
+  /** `reply` as JSON without its closing brace, once asked for (LicenseValidator.warmJson). */
+  open?: string;
 }
 
 /** The caller part of a key, per caller object: the credential cache hands out the same object for seconds. */

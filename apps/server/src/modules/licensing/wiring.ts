@@ -15,6 +15,7 @@ import type {
   LicensingPorts,
   OrgDirectory,
   OrgRole,
+  ValidationCallerResolver,
 } from './ports.ts';
 
 /** What licensing needs to know about an account beyond the session: its email and its orgs. */
@@ -69,24 +70,30 @@ export function gateCallerResolver(
  * no session read. A session revoked (or a membership changed) therefore still validates for up to `ttlMs` on
  * a node, which is nothing beside the days of offline use the licence token it gets already grants.
  */
-export function tokenCachedCaller(inner: CallerResolver, ttlMs = 5_000): CallerResolver {
+export function tokenCachedCaller(inner: CallerResolver, ttlMs = 5_000): ValidationCallerResolver {
   // Keyed by the header itself (hashing it cost more than the rest of the lookup): the map stays in this process,
   // as the request that carried the header does.
   const cache = new Map<string, { at: number; caller: LicensingCaller }>();
-  return async (request) => {
+  const known = (request: FastifyRequest): LicensingCaller | undefined => {
+    const header = request.headers.authorization;
+    if (!header) return undefined;
+    const hit = cache.get(header);
+    const now = Date.now();
+    return hit && now >= hit.at && now - hit.at < ttlMs ? hit.caller : undefined;
+  };
+  const resolve = async (request: FastifyRequest): Promise<LicensingCaller | undefined> => {
     const header = request.headers.authorization;
     if (!header) return inner(request);
-    const key = header;
-    const now = Date.now();
-    const hit = cache.get(key);
-    if (hit && now - hit.at < ttlMs) return hit.caller;
+    const hit = known(request);
+    if (hit) return hit;
     const caller = await inner(request);
     if (caller) {
       if (cache.size >= 50_000) cache.clear();
-      cache.set(key, { at: now, caller });
+      cache.set(header, { at: Date.now(), caller });
     }
     return caller;
   };
+  return Object.assign(resolve, { known });
 }
 
 /** The identity module as licensing sees it: accounts (email, verified) and orgs (memberships, admins). */
@@ -147,7 +154,7 @@ function registeredIdentity(platform: Platform): IdentityService | undefined {
 
 export interface LicensingPortOverrides {
   caller?: CallerResolver;
-  validationCaller?: CallerResolver;
+  validationCaller?: ValidationCallerResolver;
   accounts?: AccountLookup;
   signer?: LicenseSigner;
   mailer?: LicensingMailer;

@@ -38,12 +38,24 @@ export function createMetrics(): Metrics {
 }
 
 export function installHttpMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // One labelled child per (method, route, status), kept: prom-client hashes the labels on every `labels()` call.
+  // Bounded by the route table times the status codes the app sends.
+  const children = new Map<string, ReturnType<Metrics['httpDuration']['labels']>>();
+  app.addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw URL: ids and tokens in paths must not become label values.
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration
-      .labels({ method: request.method, route, status: String(reply.statusCode) })
-      .observe(reply.elapsedTime / 1000);
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let child = children.get(key);
+    if (!child) {
+      child = metrics.httpDuration.labels({
+        method: request.method,
+        route,
+        status: String(reply.statusCode),
+      });
+      children.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
 }
 

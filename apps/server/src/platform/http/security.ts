@@ -50,22 +50,37 @@ export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record
   return headers;
 }
 
+/**
+ * The headers of an API answer (JSON, or a file as a download; never a page to render): the OWASP REST Security
+ * Cheat Sheet's set. Its CSP is stricter than a page's (nothing may load, nothing may frame it); the document-only
+ * headers helmet adds for pages (COOP, Origin-Agent-Cluster, X-DNS-Prefetch-Control, X-Download-Options,
+ * X-Permitted-Cross-Domain-Policies, X-XSS-Protection) mean nothing on a JSON answer and cost every API request,
+ * licence validation above all (bench/license-validate).
+ */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+const HSTS = 'max-age=31536000; includeSubDomains';
+
 export async function installSecurity(
   app: FastifyInstance,
   config: Config,
   redis: Redis | undefined,
+  apiPrefix = '/api/v1',
 ): Promise<void> {
-  const headers = securityHeaders();
-  app.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers);
-    done();
-  });
+  const pageHeaders = securityHeaders();
+  const apiPrefixSlash = `${apiPrefix}/`;
   // (Callback style: an async hook costs a promise per response, on every route.)
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (request.protocol === 'https') {
-      void reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    }
-    done(null, payload);
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(request.url.startsWith(apiPrefixSlash) ? API_SECURITY_HEADERS : pageHeaders);
+    // HTTPS natively, or behind a trusted proxy that says so (request.protocol honours trustProxy only).
+    if (request.protocol === 'https') void reply.header('strict-transport-security', HSTS);
+    done();
   });
 
   if (config.corsOrigins.length) {

@@ -245,11 +245,29 @@ async function rotateRootKeyLocked(
   return { kekVersion: target, rewrapped, resumed: unfinished?.id === rotationId, retiredVersions };
 }
 
+/** A value that a re-encryption pass could not re-seal because it does not open; it is left as it was. */
+export interface UnreadableValue {
+  /** Where it is, e.g. `map_updates <map id> #<seq>`: enough for an operator to find the row. */
+  where: string;
+  /** The key version its header names, when the header is readable. */
+  keyVersion?: number;
+  reason: string;
+}
+
 /** Something that holds values sealed under a tenant's data key: a sealed column, a blob store. */
 export interface DataKeyUser {
   readonly name: string;
-  /** Re-seals the tenant's values that use any other version than `activeVersion`; returns how many. */
-  reencrypt(tenantId: string, activeVersion: number, heartbeat: () => Promise<void>): Promise<number>;
+  /**
+   * Re-seals the tenant's values that use any other version than `activeVersion`; returns how many. A user
+   * that can go on past a value that does not open tells `report` and leaves the value as it is (its version
+   * then stays in use, so the key is kept); one without `report` support throws instead.
+   */
+  reencrypt(
+    tenantId: string,
+    activeVersion: number,
+    heartbeat: () => Promise<void>,
+    report?: (value: UnreadableValue) => void,
+  ): Promise<number>;
   /** How many of the tenant's values use each key version. */
   versionsInUse(tenantId: string): Promise<Map<number, number>>;
 }
@@ -334,7 +352,11 @@ export interface ReencryptResult {
   retired: number[];
   /** Retiring versions still in use, or too recently rotated for every node to have noticed. */
   pending: number[];
+  /** Present when some values did not open (left as they were): how many, and the first hundred. */
+  unreadable?: { count: number; values: (UnreadableValue & { user: string })[] };
 }
+
+const UNREADABLE_LISTED = 100;
 
 export const REENCRYPT_JOB = 'crypto.reencrypt_tenant';
 
@@ -403,7 +425,18 @@ export class DataKeyRotation {
     const { database, keys, clock } = this.deps;
     const { version: active } = await keys.activeKey(tenantId, 'data');
     let resealed = 0;
-    for (const user of this.users) resealed += await user.reencrypt(tenantId, active, heartbeat);
+    const byUser: Record<string, number> = {};
+    const unreadable = { count: 0, values: [] as (UnreadableValue & { user: string })[] };
+    for (const user of this.users) {
+      const report = (value: UnreadableValue) => {
+        unreadable.count++;
+        if (unreadable.values.length < UNREADABLE_LISTED)
+          unreadable.values.push({ ...value, user: user.name });
+      };
+      const n = await user.reencrypt(tenantId, active, heartbeat, report);
+      resealed += n;
+      if (n) byUser[user.name] = n;
+    }
 
     const retiring = await keys.retiringVersions(tenantId);
     const rotations = await withSystemContext(database, 'tenant key rotation: progress', (trx) =>
@@ -443,7 +476,17 @@ export class DataKeyRotation {
         .where('state', '=', 'running')
         .execute();
     });
-    this.deps.logger.info({ tenantId, resealed, retired, pending }, 'tenant data key re-encryption pass');
+    this.deps.logger.info(
+      { tenantId, resealed, byUser, retired, pending },
+      'tenant data key re-encryption pass',
+    );
+    if (unreadable.count) {
+      this.deps.logger.error(
+        { tenantId, unreadable: unreadable.count, values: unreadable.values },
+        'tenant data key re-encryption: values that do not open were left under their old key',
+      );
+      return { resealed, retired, pending, unreadable };
+    }
     return { resealed, retired, pending };
   }
 
@@ -455,7 +498,8 @@ export class DataKeyRotation {
         const r = await this.reencryptTenant(tenantId, async () => void (await ctx.extendLease()));
         if (r.pending.length)
           throw new Error(
-            `key versions ${r.pending.join(', ')} of tenant ${tenantId} still pending; will retry`,
+            `key versions ${r.pending.join(', ')} of tenant ${tenantId} still pending; will retry` +
+              (r.unreadable ? ` (${r.unreadable.count} values do not open and keep their old key)` : ''),
           );
       },
       { maxAttempts: 20, leaseMs: 10 * 60_000 },

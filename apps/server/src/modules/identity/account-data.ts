@@ -43,6 +43,7 @@ export class AccountData {
       await trx.deleteFrom('srp_challenges').where('account_id', '=', row.id).execute();
       await trx.deleteFrom('accounts').where('id', '=', row.id).execute();
     });
+    this.sessions.notifyRevoked(row.id);
     for (const orgId of destroyed) await this.deps.keys.shred(orgId);
     await this.deps.audit.record(SYSTEM_TENANT, {
       action: 'account.deleted',

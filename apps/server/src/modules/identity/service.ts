@@ -22,6 +22,9 @@ import { AccountCreator, SignUp } from './sign-up.ts';
 import { AccountTokens } from './tokens.ts';
 import { EmailChange } from './email-change.ts';
 
+/** Pub/sub channel: an account id whose sessions (some or all) were just revoked. */
+export const SESSIONS_REVOKED_CHANNEL = 'identity.sessions_revoked';
+
 export const EXPIRED_PURGE_JOB = 'identity.expired_purge';
 
 export interface IdentityService {
@@ -88,7 +91,13 @@ export function createIdentityService(
     publicUrl: config.publicUrl,
   };
   const accounts = new AccountStore(database, crypto.cipher);
-  const sessions = new SessionStore(database, clock, settings);
+  // Other modules may cache who a bearer token belongs to for a few seconds (licence validation does): a
+  // revocation on any node tells them at once, through the platform's pub/sub (best effort, like every message).
+  const sessions = new SessionStore(database, clock, settings, (accountId) => {
+    platform.pubsub.publish(SESSIONS_REVOKED_CHANNEL, accountId).catch((err: unknown) => {
+      logger.warn({ err }, 'could not announce a session revocation');
+    });
+  });
   const tokens = new AccountTokens(database, clock);
   const orgs = new OrgService(deps, accounts);
   const creator = new AccountCreator(deps, accounts, orgs);

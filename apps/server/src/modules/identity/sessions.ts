@@ -33,7 +33,14 @@ export class SessionStore implements Authenticator {
     private readonly database: Database,
     private readonly clock: Clock,
     private readonly settings: Pick<IdentitySettings, 'sessionIdleMs' | 'sessionAbsoluteMs'>,
+    /** Told the account whose sessions were revoked (identity publishes SESSIONS_REVOKED_CHANNEL with it). */
+    private readonly onRevoked: (accountId: string) => void = () => {},
   ) {}
+
+  /** Says that some of the account's sessions are gone, for whoever caches who a token belongs to. */
+  notifyRevoked(accountId: string): void {
+    this.onRevoked(accountId);
+  }
 
   private now(): number {
     return this.clock.now().getTime();
@@ -154,7 +161,9 @@ export class SessionStore implements Authenticator {
       .where('id', '=', sessionId)
       .where('account_id', '=', accountId)
       .executeTakeFirst();
-    return Number(r.numDeletedRows) === 1;
+    const revoked = Number(r.numDeletedRows) === 1;
+    if (revoked) this.notifyRevoked(accountId);
+    return revoked;
   }
 
   /** Revokes every session of the account (but `exceptId`); returns how many. */
@@ -162,6 +171,8 @@ export class SessionStore implements Authenticator {
     let q = this.database.db.deleteFrom('sessions').where('account_id', '=', accountId);
     if (exceptId) q = q.where('id', '<>', exceptId);
     const r = await q.executeTakeFirst();
-    return Number(r.numDeletedRows);
+    const revoked = Number(r.numDeletedRows);
+    if (revoked > 0) this.notifyRevoked(accountId);
+    return revoked;
   }
 }

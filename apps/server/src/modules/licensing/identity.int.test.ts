@@ -129,4 +129,22 @@ describeEachDialect('licensing with the real identity module and signing keys', 
         .statusCode,
     ).toBe(404);
   });
+
+  it('stops validating a signed-out session at once, although the caller cache would keep it for 5 s', async () => {
+    const ada = await account('ada4@example.com', true);
+    const id = (
+      await api.post('/admin/licenses', { orgId: ada.org, products: ['teams'], seats: 1 }, ops)
+    ).json<{ id: string }>().id;
+    await api.post(`/orgs/${ada.org}/licenses/${id}/seats`, { email: 'ada4@example.com' }, ada.auth);
+    const validate = () => api.post('/licenses/validate', { product: 'teams', fingerprint: 'pc' }, ada.auth);
+    // Twice: the second is a warm answer, served from the caches (no session read).
+    for (let i = 0; i < 2; i++) expect((await validate()).json()).toMatchObject({ code: 'VALID' });
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: '/api/v1/sessions/current', headers: ada.auth }))
+        .statusCode,
+    ).toBe(204);
+    const after = await validate();
+    expect(after.statusCode).toBe(401);
+    expect(after.json()).toMatchObject({ code: 'unauthenticated' });
+  });
 });

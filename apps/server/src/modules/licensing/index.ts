@@ -13,6 +13,7 @@ import { clientRoutes } from './routes-client.ts';
 import { portalRoutes } from './routes-portal.ts';
 import { scimRoutes } from './routes-scim.ts';
 import { createLicensingService, type LicensingOptions, type LicensingService } from './service.ts';
+import { SESSIONS_REVOKED_CHANNEL } from '../identity/index.ts';
 import { defaultPorts, type LicensingPortOverrides } from './wiring.ts';
 
 export { VALIDATION_CODES, type ValidationCode } from './codes.ts';
@@ -74,7 +75,15 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
   const unsubscribe = await platform.pubsub.subscribe(INVALIDATE_CHANNEL, () =>
     service.validator.invalidate(),
   );
-  app.addHook('onClose', async () => unsubscribe());
+  // A revoked session stops validating at once on every node, not after the caller cache's 5 s.
+  const ports = service.ctx.ports;
+  const unsubscribeRevoked = await platform.pubsub.subscribe(SESSIONS_REVOKED_CHANNEL, (accountId) =>
+    ports.validationCaller.forget?.(accountId),
+  );
+  app.addHook('onClose', async () => {
+    await unsubscribe();
+    await unsubscribeRevoked();
+  });
   await defineLicensingJobs(platform.jobs, service.ctx);
   clientRoutes(app, service);
   adminRoutes(app, service);

@@ -29,6 +29,8 @@ export type CallerResolver = (request: FastifyRequest) => Promise<LicensingCalle
  */
 export type ValidationCallerResolver = CallerResolver & {
   known?: (request: FastifyRequest) => LicensingCaller | undefined;
+  /** Drops what it remembers of an account's tokens (its sessions were revoked). */
+  forget?: (accountId: string) => void;
 };
 
 export interface PublicJwk {

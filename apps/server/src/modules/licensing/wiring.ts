@@ -67,8 +67,9 @@ export function gateCallerResolver(
 
 /**
  * For the validation route only: remembers who a bearer token belongs to for `ttlMs`, so a client restart costs
- * no session read. A session revoked (or a membership changed) therefore still validates for up to `ttlMs` on
- * a node, which is nothing beside the days of offline use the licence token it gets already grants.
+ * no session read. A revoked session is forgotten at once (`forget`, called on identity's revocation message);
+ * if that message is lost, or a membership changed, the token still validates for up to `ttlMs` on a node,
+ * which is nothing beside the days of offline use the licence token it gets already grants.
  */
 export function tokenCachedCaller(inner: CallerResolver, ttlMs = 5_000): ValidationCallerResolver {
   // Keyed by the header itself (hashing it cost more than the rest of the lookup): the map stays in this process,
@@ -93,7 +94,10 @@ export function tokenCachedCaller(inner: CallerResolver, ttlMs = 5_000): Validat
     }
     return caller;
   };
-  return Object.assign(resolve, { known });
+  const forget = (accountId: string): void => {
+    for (const [header, entry] of cache) if (entry.caller.accountId === accountId) cache.delete(header);
+  };
+  return Object.assign(resolve, { known, forget });
 }
 
 /** The identity module as licensing sees it: accounts (email, verified) and orgs (memberships, admins). */

@@ -105,6 +105,39 @@ describe('ServerReplica', () => {
     expect(server.toMindMap().toJSON()).toEqual(editor.toJSON());
   });
 
+  it('checks a text whose content alone changed: over-long notes and bad style marks are refused', () => {
+    const origin = MindMap.create('t');
+    const plain = origin.addTopic(origin.centralTopicId(), undefined, {
+      text: 'plain',
+      notesHtml: '<p>n</p>',
+    });
+    const rich = origin.addTopic(origin.centralTopicId(), undefined, { text: 'rich' });
+    origin.setRichText(rich, [{ text: 'ri', bold: true }, { text: 'ch' }]);
+    const [attacker] = replicasOf(origin, 1) as [MindMap];
+    const server = ServerReplica.fromMap(origin);
+    const textOf = (doc: LoroDoc, index: number, key: string) =>
+      doc.getTree('topics').roots()[0]!.children()![index]!.data.get(key) as LoroText;
+    const longNotes = hostileUpdate(attacker, (doc) =>
+      textOf(doc, 0, 'notesHtml').insert(0, 'x'.repeat(200_001)),
+    );
+    const badMark = hostileUpdate(attacker, (doc) => {
+      doc.configTextStyle({ evil: { expand: 'after' } });
+      textOf(doc, 1, 'text').mark({ start: 0, end: 2 }, 'evil', true);
+    });
+    const typed = hostileUpdate(attacker, (doc) => textOf(doc, 1, 'text').insert(4, '!'));
+    const results = server.importUpdateBatch([longNotes, badMark, typed]);
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.problems.join(' ')))).toEqual([
+      expect.stringContaining(`.notesHtml`) as unknown,
+      expect.stringContaining('unknown style mark evil') as unknown,
+      'ok',
+    ]);
+    const json = server.toMindMap().toJSON();
+    expect(json.root.children.map((t) => [t.id, t.text, t.notesHtml])).toEqual([
+      [plain, 'plain', '<p>n</p>'],
+      [rich, 'rich!', undefined],
+    ]);
+  });
+
   it('serves what a replica lacks, and agrees with MindMap on what it admits', () => {
     const [origin, a, b] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
     const server = ServerReplica.fromMap(origin);

@@ -12,8 +12,10 @@ import { DOCUMENT_SCHEMA_VERSION } from './document.ts';
 import { FIELD_SCHEMAS, SummaryFlagSchema, isFieldName, schemaProblem } from './field-schemas.ts';
 import {
   MAX_META_ENTRIES,
+  MAX_NOTES_LENGTH,
   MAX_RELATIONSHIPS,
   MAX_SHORT_STRING_LENGTH,
+  MAX_TEXT_LENGTH,
   MAX_TITLE_LENGTH,
   MAX_TOPIC_DEPTH,
   MAX_TOPICS,
@@ -31,6 +33,7 @@ import {
   RUN_STYLE_KEYS,
   TEXT_KEYS,
   TOPIC_KEYS,
+  type TextKey,
   countLiveTopics,
   depthOf,
   topicsTree,
@@ -77,6 +80,11 @@ export interface ChangeScope {
   placed: Set<TreeID>;
   /** Nodes whose data changed. */
   edited: Set<TreeID>;
+  /**
+   * Nodes of which only the content of a text field (`text`, `notesHtml`) changed: the node's map is as it was,
+   * so only those texts are checked (length, and style marks when the topic is rich text), not the whole node.
+   */
+  texts: Map<TreeID, Set<TextKey>>;
   relationships: Set<string>;
   /** The title or the meta map changed. */
   mapLevel: boolean;
@@ -200,6 +208,26 @@ function validateChangedTopics(doc: LoroDoc, problems: ProblemList, scope: Chang
   for (const [id, node] of toCheck) {
     if (problems.full) return;
     validateNode(node.data, id, problems);
+  }
+  for (const [id, keys] of scope.texts) {
+    if (problems.full || toCheck.has(id)) continue;
+    const node = tree.getNodeByID(id);
+    if (node && !node.isDeleted()) validateTexts(node.data, id, keys, problems);
+  }
+}
+
+/** The texts of a valid topic after only their content changed: what `validateTopicData` checks of them. */
+function validateTexts(data: LoroMap, id: TreeID, keys: ReadonlySet<TextKey>, problems: ProblemList): void {
+  for (const key of keys) {
+    const text: unknown = data.get(key);
+    if (!(text instanceof LoroText)) {
+      problems.add(`topic ${id}.${key}: must be a text container`);
+      continue;
+    }
+    // `length` counts UTF-16 units, as the schema's maxLength does; the schema words the problem.
+    if (text.length > (key === 'text' ? MAX_TEXT_LENGTH : MAX_NOTES_LENGTH))
+      problems.add(schemaProblem(FIELD_SCHEMAS[key], text.toString(), `topic ${id}.${key}`));
+    if (key === 'text' && data.get('richText') === true) problems.add(runStyleProblem(text, `topic ${id}`));
   }
 }
 

@@ -15,8 +15,10 @@ import {
   ROOT_RELATIONSHIPS,
   ROOT_TITLE,
   ROOT_TOPICS,
+  TEXT_KEYS,
   countLiveTopics,
   topicsTree,
+  type TextKey,
 } from './loro-layout.ts';
 import { expectedRootId, validateState, type ChangeScope } from './state-validation.ts';
 
@@ -104,6 +106,7 @@ export function newScope(topicBound: number): ChangeScope {
   return {
     placed: new Set(),
     edited: new Set(),
+    texts: new Map(),
     relationships: new Set(),
     mapLevel: false,
     structure: false,
@@ -134,6 +137,11 @@ export function collectScope(scope: ChangeScope, batch: LoroEventBatch): void {
           scope.placed.add(item.target);
           if (item.action === 'create') scope.topicBound++;
         }
+      } else if (isTextEdit(event)) {
+        const id = key as TreeID;
+        const keys = scope.texts.get(id);
+        if (keys) keys.add(event.path[2] as TextKey);
+        else scope.texts.set(id, new Set([event.path[2] as TextKey]));
       } else if (typeof key === 'string') {
         scope.edited.add(key as TreeID);
       }
@@ -145,4 +153,15 @@ export function collectScope(scope: ChangeScope, batch: LoroEventBatch): void {
       scope.mapLevel = true;
     }
   }
+}
+
+/** An edit of the content of a topic's text field: `topics/<node>/<text key>`, a text diff. */
+function isTextEdit(event: LoroEventBatch['events'][number]): boolean {
+  const [, node, field] = event.path;
+  return (
+    event.path.length === 3 &&
+    event.diff.type === 'text' &&
+    typeof node === 'string' &&
+    (TEXT_KEYS as readonly unknown[]).includes(field)
+  );
 }

@@ -5,6 +5,7 @@
  */
 import { MindMap, ServerReplica } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
+import { VALUE_FORMAT_VERSION } from '../../platform/crypto/value-format.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { ContentSealer, SealRef } from './ports.ts';
@@ -13,6 +14,27 @@ import { MapsRepository, type MapRole } from './repository.ts';
 /** First byte of a stored content value: how the rest is to be read. */
 const PLAIN = 0x00;
 const SEALED = 0x01;
+
+/** Where each kind of content value is sealed (the AAD binds it there). All log rows of a map share one. */
+export const contentRefs = {
+  snapshot: (mapId: string): SealRef => ({ table: 'maps', id: mapId, column: 'snapshot' }),
+  version: (versionId: string): SealRef => ({ table: 'map_versions', id: versionId, column: 'snapshot' }),
+  log: (mapId: string): SealRef => ({ table: 'map_updates', id: mapId, column: 'data' }),
+};
+
+/** How many leading bytes of a stored value `storedKeyVersion` needs: tag, format, key version. */
+export const STORED_HEAD_BYTES = 6;
+
+/**
+ * The tenant data-key version a stored content value (or its first `STORED_HEAD_BYTES`) is sealed under,
+ * read from its header without opening it; undefined for a value stored plain.
+ */
+export function storedKeyVersion(head: Uint8Array): number | undefined {
+  if (head[0] === PLAIN) return undefined;
+  if (head[0] !== SEALED || head.byteLength < STORED_HEAD_BYTES || head[1] !== VALUE_FORMAT_VERSION)
+    throw new Error('map content in an unknown storage format');
+  return Buffer.from(head.buffer, head.byteOffset, head.byteLength).readUInt32BE(2);
+}
 
 /** Stores content as-is (marked plain) until platform/crypto is wired. */
 export const plaintextSealer: ContentSealer = {
@@ -58,23 +80,31 @@ export class MapContentStore {
   }
 
   packSnapshot(tenantId: string, mapId: string, snapshot: Uint8Array): Promise<Uint8Array> {
-    return this.pack(tenantId, { table: 'maps', id: mapId, column: 'snapshot' }, snapshot);
+    return this.pack(tenantId, contentRefs.snapshot(mapId), snapshot);
   }
 
   openSnapshot(tenantId: string, mapId: string, stored: Uint8Array): Promise<Uint8Array> {
-    return this.unpack(tenantId, { table: 'maps', id: mapId, column: 'snapshot' }, stored);
+    return this.unpack(tenantId, contentRefs.snapshot(mapId), stored);
   }
 
   packVersion(tenantId: string, versionId: string, snapshot: Uint8Array): Promise<Uint8Array> {
-    return this.pack(tenantId, { table: 'map_versions', id: versionId, column: 'snapshot' }, snapshot);
+    return this.pack(tenantId, contentRefs.version(versionId), snapshot);
   }
 
   openVersion(tenantId: string, versionId: string, stored: Uint8Array): Promise<Uint8Array> {
-    return this.unpack(tenantId, { table: 'map_versions', id: versionId, column: 'snapshot' }, stored);
+    return this.unpack(tenantId, contentRefs.version(versionId), stored);
+  }
+
+  /**
+   * A stored value opened and sealed again under the tenant's active key, in the same format (tenant key
+   * rotation, content-keys.ts). Throws when it does not open.
+   */
+  async reseal(tenantId: string, ref: SealRef, stored: Uint8Array): Promise<Uint8Array> {
+    return this.pack(tenantId, ref, await this.unpack(tenantId, ref, stored));
   }
 
   private logRef(mapId: string): SealRef {
-    return { table: 'map_updates', id: mapId, column: 'data' };
+    return contentRefs.log(mapId);
   }
 
   /**

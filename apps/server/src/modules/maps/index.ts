@@ -5,6 +5,7 @@
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
 import { MapContentStore, plaintextSealer } from './content.ts';
+import { registerMapContentKeys } from './content-keys.ts';
 import { packageFormats, type MapFormats } from './formats.ts';
 import { identityModuleAdapter } from './identity-adapter.ts';
 import type { ContentSealer, MapsIdentity } from './ports.ts';
@@ -58,6 +59,9 @@ export function mapsModule(deps: AppDeps): MapsModule {
       platform.clock,
       sealer !== undefined,
     );
+    // Tenant key rotation re-seals map content too; an injected sealer has keys of its own.
+    if (sealer === platform.crypto.cipher)
+      registerMapContentKeys(platform.crypto.dataKeys, platform.database, content);
     const service = new MapsService(platform.database, content, identity, platform.clock);
     const access = options.identity
       ? { access: 'custom' as const, accessNote: 'authenticated by the injected maps identity port' }

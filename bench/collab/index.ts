@@ -6,7 +6,8 @@
  * - fan-out: 1 map × 50 clients × 5 edits/s; latency from a sender's send to each other client's receipt,
  *   p50/p99; then higher rates until p99 passes 100 ms (the highest sustained rate below that is reported);
  *   each run also prints the CPU the server and this load generator used (a bench that saturates itself
- *   measures itself);
+ *   measures itself), the server's CPU time per edit (user + system, from the first paced edit to the end of
+ *   the run: other work on a shared machine moves it far less than it moves latency) and the load average;
  * - idle rooms: 500 maps × 2 idle clients on a fresh server process; server RSS growth per room.
  *
  * Peers under the same load (yjs-peers.ts): Hocuspocus 3.4.4 (the newest that runs on Node 20) and the
@@ -22,7 +23,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -135,10 +136,13 @@ async function socket(
   });
 }
 
+/** The machine's 1-minute load average: other work on a shared machine moves every figure. */
+const loadAverage = () => `load average ${loadavg()[0]?.toFixed(2) ?? '?'}`;
+
 const key = (b: Uint8Array) => createHash('sha1').update(b).digest('base64');
 
 /** One fan-out run at `rate` edits/s in total for `seconds`. */
-async function fanOut(base: string, clients: number, rate: number, seconds: number) {
+async function fanOut(base: string, clients: number, rate: number, seconds: number, serverCpu: () => number) {
   const people = Array.from({ length: clients }, (_, i) => `u${i}`);
   const { id } = await createMap(base, `fan-out ${rate}`, people.slice(1));
   const sentAt = new Map<string, number>();
@@ -181,6 +185,7 @@ async function fanOut(base: string, clients: number, rate: number, seconds: numb
   await new Promise((r) => setTimeout(r, 1000));
   latencies.length = 0;
   const interval = 1000 / rate;
+  const cpu0 = serverCpu();
   const started = performance.now();
   let sent = 0;
   const total = perSender * clients;
@@ -200,6 +205,7 @@ async function fanOut(base: string, clients: number, rate: number, seconds: numb
     tick();
   });
   await new Promise((r) => setTimeout(r, 1500));
+  const cpuMsPerEdit = ((serverCpu() - cpu0) * 1000) / total;
   for (const s of sockets) s.ws.close();
   const expected = total * (clients - 1);
   return {
@@ -209,6 +215,7 @@ async function fanOut(base: string, clients: number, rate: number, seconds: numb
     received: latencies.length,
     expected,
     acks,
+    cpuMsPerEdit,
   };
 }
 
@@ -231,7 +238,14 @@ const startServer = start;
  * sender's client id in turn (as for Canopy), each value a marker the receivers find in the raw bytes they get
  * (as Canopy's receivers hash them) without applying them to a document.
  */
-async function fanOutY(peer: Peer, base: string, clients: number, rate: number, seconds: number) {
+async function fanOutY(
+  peer: Peer,
+  base: string,
+  clients: number,
+  rate: number,
+  seconds: number,
+  serverCpu: () => number,
+) {
   const room = `room-${rate}-${Math.random().toString(36).slice(2)}`;
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -267,6 +281,7 @@ async function fanOutY(peer: Peer, base: string, clients: number, rate: number, 
   latencies.length = 0;
   const total = perSender * clients;
   const interval = 1000 / rate;
+  const cpu0 = serverCpu();
   const started = performance.now();
   let sent = 0;
   await new Promise<void>((resolve) => {
@@ -285,6 +300,7 @@ async function fanOutY(peer: Peer, base: string, clients: number, rate: number, 
     tick();
   });
   await new Promise((r) => setTimeout(r, 1500));
+  const cpuMsPerEdit = ((serverCpu() - cpu0) * 1000) / total;
   for (const c of sockets) c.close();
   return {
     rate,
@@ -292,13 +308,22 @@ async function fanOutY(peer: Peer, base: string, clients: number, rate: number, 
     p99: pct(latencies, 99),
     received: latencies.length,
     expected: total * (clients - 1),
+    cpuMsPerEdit,
   };
 }
 
 type Run = (
   rate: number,
   seconds: number,
-) => Promise<{ rate: number; p50: number; p99: number; received: number; expected: number }>;
+) => Promise<{
+  rate: number;
+  p50: number;
+  p99: number;
+  received: number;
+  expected: number;
+  /** Server CPU (user + system) from the first paced edit to the end of the run, per edit sent. */
+  cpuMsPerEdit: number;
+}>;
 
 /** The load of the issue (250 edits/s), then up (or down) until p99 passes 100 ms. */
 /** Runs `run` and says how much CPU the server and this load generator used meanwhile. */
@@ -309,7 +334,9 @@ async function measured(run: Run, serverCpu: () => number, rate: number, seconds
   const r = await run(rate, seconds);
   const wall = (performance.now() - t0) / 1000;
   const b = process.cpuUsage(b0);
-  const cpu = `server CPU ${(((serverCpu() - s0) / wall) * 100).toFixed(0)}%, load generator ${(((b.user + b.system) / 1e6 / wall) * 100).toFixed(0)}%`;
+  const cpu =
+    `server CPU ${(((serverCpu() - s0) / wall) * 100).toFixed(0)}% (${r.cpuMsPerEdit.toFixed(2)} ms per edit), ` +
+    `load generator ${(((b.user + b.system) / 1e6 / wall) * 100).toFixed(0)}%, ${loadAverage()}`;
   return { ...r, cpu };
 }
 
@@ -349,7 +376,7 @@ async function idleY(peer: Peer, target: Awaited<ReturnType<typeof startPeer>>, 
   return (after - before) / maps;
 }
 
-const results: Record<string, { p50: number; p99: number; best: number; perRoom: number }> = {};
+const results: Record<string, { p50: number; p99: number; best: number; perRoom: number; cpu: number }> = {};
 // BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket (default: all three).
 const only = (process.env.BENCH_COLLAB_ONLY ?? 'canopy,hocuspocus,y-websocket').split(',');
 // BENCH_COLLAB_DATABASE=sqlite,postgres (default sqlite; PostgreSQL at CANOPY_TEST_POSTGRES_URL, as the tests).
@@ -364,7 +391,7 @@ for (const database of only.includes('canopy') ? databases : []) {
         ? 'canopy (real process, SQLite synchronous=FULL, acknowledges after the durable append)'
         : `canopy (real process, ${database}, acknowledges after the committed append)`,
     );
-    const r = await ladder(name, (rate, seconds) => fanOut(srv.url, 50, rate, seconds), srv.cpu);
+    const r = await ladder(name, (rate, seconds) => fanOut(srv.url, 50, rate, seconds, srv.cpu), srv.cpu);
     // Memory per room on a fresh process: after the fan-out runs, the heap's ups and downs would drown it.
     await srv.stop();
     srv = await startServer(database);
@@ -372,7 +399,13 @@ for (const database of only.includes('canopy') ? databases : []) {
     console.log(
       `  500 maps × 2 idle clients: ${(idle.perRoomBytes / 1024).toFixed(0)} KiB server RSS per room`,
     );
-    results[name] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom: idle.perRoomBytes };
+    results[name] = {
+      p50: r.first.p50,
+      p99: r.first.p99,
+      best: r.best,
+      perRoom: idle.perRoomBytes,
+      cpu: r.first.cpuMsPerEdit,
+    };
   } finally {
     await srv.stop();
   }
@@ -381,12 +414,16 @@ for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.i
   let target = await startPeer(peer);
   try {
     console.log(`${peer} (in memory, no durability)`);
-    const r = await ladder(peer, (rate, seconds) => fanOutY(peer, target.url, 50, rate, seconds), target.cpu);
+    const r = await ladder(
+      peer,
+      (rate, seconds) => fanOutY(peer, target.url, 50, rate, seconds, target.cpu),
+      target.cpu,
+    );
     target.stop();
     target = await startPeer(peer);
     const perRoom = process.env.BENCH_COLLAB_QUICK ? NaN : await idleY(peer, target, 500);
     console.log(`  500 maps × 2 idle clients: ${(perRoom / 1024).toFixed(0)} KiB server RSS per room`);
-    results[peer] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom };
+    results[peer] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom, cpu: r.first.cpuMsPerEdit };
   } finally {
     target.stop();
   }
@@ -397,7 +434,8 @@ for (const [name, c] of Object.entries(results).filter(([n]) => n.startsWith('ca
     if (!p) continue;
     console.log(
       `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)} (lower is better), ` +
-        `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}`,
+        `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}, ` +
+        `server CPU per edit at 250 edits/s ×${(c.cpu / p.cpu).toFixed(2)}`,
     );
   }
 }

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MindMap } from '@canopy/model';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { commands as keyCommands } from '../../cli/keys.ts';
 import { ManualClock } from '../../platform/clock.ts';
 import { createTestCrypto, type TestCrypto } from '../../platform/crypto/testing.ts';
 import { describeEachDialect } from '../../platform/db/testing.ts';
@@ -8,8 +12,10 @@ import { MapContentStore } from './content.ts';
 import { MAP_CONTENT_KEY_USER, mapContentKeyUser, registerMapContentKeys } from './content-keys.ts';
 import type { ContentSealer, SealRef } from './ports.ts';
 import { MapsRepository, type ContentTable } from './repository.ts';
+import { mapsModule } from './index.ts';
 import { MapsService } from './service.ts';
-import { testIdentity } from './testing.ts';
+import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
+import { testAuthorization, testIdentity } from './testing.ts';
 
 const TABLES: ContentTable[] = ['maps', 'map_versions', 'map_updates'];
 const owner = (tenantId: string) => ({ accountId: 'owner', tenantId });
@@ -293,5 +299,63 @@ describeEachDialect('map content under tenant key rotation', (h) => {
       [1, 'retiring', false],
       [2, 'active', false],
     ]);
+  });
+});
+
+describeEachDialect('map content: the operator path of a tenant key rotation', (h) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'canopy-maps-keys-'));
+  const clock = new ManualClock(Date.now());
+  let t: ModuleTestApp;
+  beforeAll(async () => {
+    t = await createModuleTestApp({ databaseUrl: h.url, dataDir, clock, maps: { identity: testIdentity } });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('`canopy keys rotate --tenant` queues the job that a server node runs: it re-seals that tenant’s maps and destroys the old key', async () => {
+    const alice = { authorization: testAuthorization('alice', 'acme') };
+    const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
+      t.app.inject({ method, url: `/api/v1${url}`, headers: alice, ...(payload ? { payload } : {}) });
+    const { id } = (await call('POST', '/maps', { title: 'Plans' })).json<{ id: string }>();
+    expect((await call('PATCH', `/maps/${id}`, { title: 'Plans, renamed' })).statusCode).toBe(200);
+    expect((await call('POST', `/maps/${id}/versions`, { name: 'v' })).statusCode).toBe(201);
+    expect((await call('PATCH', `/maps/${id}`, { title: 'Plans, final' })).statusCode).toBe(200);
+    const before = (await call('GET', `/maps/${id}/document`)).json<unknown>();
+    const { content } = mapsModule(t.deps);
+    const user = mapContentKeyUser(t.platform.database, content);
+    expect(await user.versionsInUse('acme')).toEqual(new Map([[1, 4]])); // snapshot, version, two log rows
+    expect(t.platform.crypto.dataKeys.registeredUsers()).toContain(MAP_CONTENT_KEY_USER);
+
+    const rotate = keyCommands.find((c) => c.name === 'keys rotate')!;
+    const env = { CANOPY_DATA_DIR: dataDir, CANOPY_DATABASE_URL: h.url, CANOPY_LOG_LEVEL: 'silent' };
+    const quiet = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await rotate.run(['--tenant', 'acme'], env as NodeJS.ProcessEnv)).toBe(0);
+    } finally {
+      quiet.mockRestore();
+    }
+    // The job is due once every node's key cache has expired.
+    clock.set(new Date(Date.now() + t.platform.crypto.keys.cacheTtlMs + 2_000));
+    expect(await t.platform.jobs.drain()).toBeGreaterThanOrEqual(1);
+    const jobs = await t.platform.jobs.list();
+    expect(jobs.filter((j) => j.name === 'crypto.reencrypt_tenant').map((j) => j.state)).toEqual(['done']);
+
+    expect(await user.versionsInUse('acme')).toEqual(new Map([[2, 4]]));
+    const keys = await withSystemContext(t.platform.database, 'test', (trx) =>
+      trx
+        .selectFrom('tenant_data_keys')
+        .select(['version', 'state'])
+        .where('tenant_id', '=', 'acme')
+        .where('purpose', '=', 'data')
+        .orderBy('version')
+        .execute(),
+    );
+    expect(keys.map((k) => [Number(k.version), k.state])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
+    expect((await call('GET', `/maps/${id}/document`)).json()).toEqual(before);
   });
 });

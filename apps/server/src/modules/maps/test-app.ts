@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { buildApp, type App, type AppDeps } from '../../app.ts';
 import { loadConfig, type Config } from '../../config.ts';
+import type { Clock } from '../../platform/clock.ts';
 import { createPlatform, type Platform } from '../../platform/index.ts';
 
 export interface ModuleTestApp {
@@ -27,9 +28,11 @@ export async function createModuleTestApp(
     listen?: boolean;
     /** Shared by several nodes of one deployment (the keyring lives there); default a fresh directory. */
     dataDir?: string;
+    /** The platform's clock (default: the system clock). */
+    clock?: Clock;
   } & Omit<Partial<AppDeps>, 'platform'>,
 ): Promise<ModuleTestApp> {
-  const { databaseUrl, env, listen, dataDir: sharedDir, ...extra } = options;
+  const { databaseUrl, env, listen, dataDir: sharedDir, clock, ...extra } = options;
   const dataDir = sharedDir ?? mkdtempSync(join(tmpdir(), 'canopy-maps-'));
   const config = loadConfig({
     CANOPY_DATA_DIR: dataDir,
@@ -38,7 +41,10 @@ export async function createModuleTestApp(
     ...(databaseUrl ? { CANOPY_DATABASE_URL: databaseUrl } : {}),
     ...env,
   });
-  const platform = await createPlatform(config, { logger: pino({ level: 'silent' }) });
+  const platform = await createPlatform(config, {
+    logger: pino({ level: 'silent' }),
+    ...(clock ? { clock } : {}),
+  });
   const deps: AppDeps = { platform, ...extra };
   const app = await buildApp(config, deps);
   let url = '';

@@ -222,4 +222,23 @@ describe('rate limiting', () => {
     });
     expect(other.statusCode).toBe(200);
   });
+
+  it('never limits the health probes and the metrics scrape, which come from one orchestrator address', async () => {
+    for (const url of ['/healthz', '/readyz', '/metrics']) {
+      for (let i = 0; i < 5; i++) {
+        const res = await t.app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1' });
+        expect(res.statusCode, url).toBe(200);
+        expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+      }
+    }
+    // …while the same address is limited on the API.
+    const codes = [];
+    for (let i = 0; i < 4; i++) {
+      codes.push(
+        (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json', remoteAddress: '127.0.0.1' }))
+          .statusCode,
+      );
+    }
+    expect(codes).toEqual([200, 200, 200, 429]);
+  });
 });

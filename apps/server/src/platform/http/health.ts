@@ -22,15 +22,21 @@ export function installHealthRoutes(
   checks: readonly ReadinessCheck[],
   metrics: Metrics,
 ): void {
+  // Probes and scrapes come from the orchestrator, often from one address: none of these routes is rate limited.
+  const unlimited = { rateLimit: false as const };
   app.get(
     '/healthz',
-    { schema: { tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      config: unlimited,
+      schema: { tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/readyz',
     {
+      config: unlimited,
       schema: {
         tags: ['operations'],
         response: {
@@ -57,7 +63,7 @@ export function installHealthRoutes(
 
   app.get(
     '/metrics',
-    { schema: { tags: ['operations'], produces: ['text/plain'] } },
+    { config: unlimited, schema: { tags: ['operations'], produces: ['text/plain'] } },
     async (request, reply) => {
       if (config.metricsAllow === 'none' || (config.metricsAllow === 'loopback' && !isLoopback(request.ip))) {
         throw forbidden('Metrics are not served to this address (CANOPY_METRICS_ALLOW).');

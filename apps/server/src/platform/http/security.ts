@@ -106,8 +106,8 @@ export async function installSecurity(
     timeWindow: 60_000,
     keyGenerator: (request) => request.ip,
     ...(redis ? { redis, nameSpace: 'canopy-rl:' } : {}),
-    // Health probes and metrics come from the orchestrator, often from one address.
-    allowList: (request) => ['/healthz', '/readyz', '/metrics'].includes(request.url.split('?')[0] ?? ''),
+    // Health probes and metrics opt out per route (`config.rateLimit: false`, health.ts): an allow-list function
+    // here would run, awaited, on every request of every route.
     errorResponseBuilder: (_request, context) => rateLimited(context.ttl / 1000),
   });
 }

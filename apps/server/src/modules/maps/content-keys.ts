@@ -110,6 +110,7 @@ export function mapContentKeyUser(
       const isStale = (v: number | undefined | null): v is number =>
         typeof v === 'number' && v !== activeVersion;
       let resealed = 0;
+      let scannedSinceHeartbeat = 0;
       for (const kind of kinds) {
         await scan(tenantId, kind, async (page) => {
           const stale = page.filter((p) => isStale(versionOf(kind, p.key, p.head, report)));
@@ -134,7 +135,12 @@ export function mapContentKeyUser(
             }
           }
           if (writes.length) resealed += await writeBack(database, tenantId, kind.table, writes);
-          await heartbeat();
+          // After every page that had work, and every 1,000 rows otherwise (a mostly current tenant).
+          scannedSinceHeartbeat += page.length;
+          if (stale.length || scannedSinceHeartbeat >= 1_000) {
+            scannedSinceHeartbeat = 0;
+            await heartbeat();
+          }
         });
       }
       return resealed;

@@ -1,8 +1,8 @@
 import { MindMap } from '@canopy/model';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CollabClient } from './client.ts';
 import { encodeServer } from './protocol.ts';
-import { FakeSocket } from './testing.ts';
+import { FakeRoomPresence, FakeSocket, presenceSent } from './testing.ts';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -59,6 +59,96 @@ describe('CollabClient with a given replica', () => {
     const socket = await welcomed(client, server);
     expect(client.saveState).toBe('saved');
     expect(socket.sent.filter((f) => f.type === 'update')).toHaveLength(0);
+    client.close();
+  });
+});
+
+describe('CollabClient presence (docs/protocol/collab.md R17-R19)', () => {
+  afterEach(() => vi.useRealTimers());
+
+  const open = async (session = 1) => {
+    const server = MindMap.create('Plans', { peerId: 99n });
+    const client = new CollabClient({
+      url: () => 'wss://canopy.example/collab/m1',
+      WebSocket: FakeSocket,
+      presenceRefreshMs: 1_000,
+    });
+    client.connect();
+    await tick();
+    const socket = FakeSocket.last!;
+    socket.open();
+    socket.receive(encodeServer.welcome('editor', session, server.versionVector(), server.exportSnapshot()));
+    return { client, socket };
+  };
+
+  it("writes only its own session's key, after the welcome, and clears it with null (R17, R18)", async () => {
+    const client = new CollabClient({ url: () => 'wss://canopy.example/collab/m1', WebSocket: FakeSocket });
+    client.setPresence({ selection: 'early' });
+    client.connect();
+    await tick();
+    const socket = FakeSocket.last!;
+    socket.open();
+    expect(socket.sent.filter((f) => f.type === 'presence')).toEqual([]);
+    const server = MindMap.create('Plans', { peerId: 99n });
+    socket.receive(encodeServer.welcome('editor', 5, server.versionVector(), server.exportSnapshot()));
+    expect(presenceSent(socket.sent.at(-1), 5)).toEqual({ kind: 'set', value: { selection: 'early' } });
+    client.setPresence({ selection: 'x' });
+    expect(presenceSent(socket.sent.at(-1), 5)).toEqual({ kind: 'set', value: { selection: 'x' } });
+    client.setPresence(null);
+    expect(presenceSent(socket.sent.at(-1), 5)).toEqual({ kind: 'delete' });
+    client.close();
+  });
+
+  it("lists the others from the room's store with the server's account stamp, and drops a leaver (R17, R19)", async () => {
+    const { client, socket } = await open(1);
+    const room = new FakeRoomPresence();
+    const seen: number[][] = [];
+    client.on('presence', (peers) => seen.push([...peers.keys()]));
+    socket.receive(room.set(2, 'bob', { name: 'Bob' }));
+    socket.receive(room.set(3, 'carol', { name: 'Carol' }));
+    expect([...client.peers.values()].sort((a, b) => a.session - b.session)).toEqual([
+      { session: 2, accountId: 'bob', state: { name: 'Bob' } },
+      { session: 3, accountId: 'carol', state: { name: 'Carol' } },
+    ]);
+    socket.receive(room.remove(2));
+    expect([...client.peers.keys()]).toEqual([3]);
+    expect(seen.at(-1)).toEqual([3]);
+    room.destroy();
+    client.close();
+  });
+
+  it('starts each connection from an empty room: the states of a former connection do not linger', async () => {
+    const { client, socket } = await open(1);
+    const room = new FakeRoomPresence();
+    socket.receive(room.set(2, 'bob', { name: 'Bob' }));
+    expect(client.peers.size).toBe(1);
+    socket.serverClose(1001);
+    expect(client.peers.size).toBe(0);
+    await vi.waitFor(() => expect(FakeSocket.last).not.toBe(socket));
+    const again = FakeSocket.last!;
+    again.open();
+    const server = MindMap.create('Plans', { peerId: 99n });
+    const views: number[] = [];
+    client.on('presence', (peers) => views.push(peers.size));
+    again.receive(encodeServer.welcome('editor', 9, server.versionVector(), new Uint8Array()));
+    expect(views).toEqual([0]);
+    room.destroy();
+    client.close();
+  });
+
+  it('sends its state again while it stands, so that the server does not expire it (R19)', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const { client, socket } = await open(4);
+    client.setPresence({ selection: 'x' });
+    const count = () => socket.sent.filter((f) => f.type === 'presence').length;
+    const before = count();
+    vi.advanceTimersByTime(3_100);
+    expect(count()).toBe(before + 3);
+    expect(presenceSent(socket.sent.at(-1), 4)).toEqual({ kind: 'set', value: { selection: 'x' } });
+    client.setPresence(null);
+    const cleared = count();
+    vi.advanceTimersByTime(3_100);
+    expect(count()).toBe(cleared);
     client.close();
   });
 });

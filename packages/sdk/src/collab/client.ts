@@ -7,16 +7,19 @@
  *   twice and nothing grows without bound beyond the edits themselves;
  * - `saveState` is `saved` when every local edit has been acknowledged (durably stored on the server), and
  *   `unsynced` otherwise;
- * - presence: `setPresence(state)` and `peers`.
+ * - presence: `setPresence(state)` and `peers`, over a Loro ephemeral store per connection (docs/protocol/collab.md
+ *   R17-R19): this client writes its session's key, the server's updates bring everyone else's.
  *
  * WebSocket is passed in (the browser's global, or `ws` on Node 20, which has no global WebSocket).
  */
-import { MindMap, type MindMapOptions } from '@canopy/model';
+import { MAX_PRESENCE_TIMEOUT_MS, MindMap, PresenceStore, type MindMapOptions } from '@canopy/model';
 import {
   CloseCode,
   PROTOCOL_VERSION,
   decodeServer,
   encodeClient,
+  presenceKey,
+  presencePeerFrom,
   type PresencePeer,
   type Problem,
   type Role,
@@ -59,6 +62,11 @@ export interface CollabClientOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Test hook: the protocol version sent in hello. */
   protocolVersion?: number;
+  /**
+   * How often this client's presence is sent again while unchanged, so that the server does not expire it
+   * (R19; the server's timeout is 90 s by default). Default 20 000 ms.
+   */
+  presenceRefreshMs?: number;
 }
 
 export interface CollabClientEvents {
@@ -90,7 +98,9 @@ export class CollabClient {
   private localChanges = 0;
   private acknowledged = 0;
   private presenceState: unknown = null;
-  private readonly peerMap = new Map<number, PresencePeer>();
+  /** This connection's ephemeral store (from its welcome to its close), and what listens to it. */
+  private presence: { store: PresenceStore; key: string; stop: () => void } | undefined;
+  private peerMap = new Map<number, PresencePeer>();
   private readonly listeners: { [K in keyof CollabClientEvents]: Set<CollabClientEvents[K]> } = {
     load: new Set(),
     status: new Set(),
@@ -202,15 +212,20 @@ export class CollabClient {
     });
   }
 
+  /**
+   * What this client says about itself (a JSON-like value: name, selection...); null clears it. Sent now when
+   * online, else after the next welcome, and again every `presenceRefreshMs` while it stands.
+   */
   setPresence(state: unknown): void {
-    this.presenceState = state;
-    if (this.statusValue === 'online') this.send(encodeClient.presence(state));
+    this.presenceState = state ?? null;
+    if (this.presence) this.writePresence(this.presence);
   }
 
   /** Disconnects for good (no reconnect). Unsaved edits stay in the map. */
   close(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.stopPresence();
     this.socket?.close(CloseCode.normal, 'client closed');
     this.socket = undefined;
     this.unsubscribe();
@@ -222,6 +237,7 @@ export class CollabClient {
     const s = this.socket;
     this.socket = undefined;
     this.inFlight.clear();
+    this.stopPresence();
     if (s) {
       s.onclose = null;
       s.onmessage = null;
@@ -262,7 +278,7 @@ export class CollabClient {
     if (this.socket !== ws) return;
     this.socket = undefined;
     this.inFlight.clear();
-    this.peerMap.clear();
+    this.stopPresence();
     if (this.stopped) return this.setStatus('closed');
     if (code === CloseCode.unauthenticated) this.failures401++;
     if (FATAL.has(code) || this.failures401 > 3) {
@@ -338,7 +354,7 @@ export class CollabClient {
           const missing = this.replica?.exportUpdatesSince(frame.versionVector);
           if (missing?.ok) this.sendUpdate(missing.value);
         }
-        if (this.presenceState !== null) this.send(encodeClient.presence(this.presenceState));
+        this.startPresence(frame.session);
         return;
       }
       case 'update':
@@ -357,13 +373,66 @@ export class CollabClient {
         return this.emit('refused', frame.problem);
       case 'role':
         return this.setRole(frame.role);
-      case 'presence':
-        if (frame.peer.state === null) this.peerMap.delete(frame.peer.session);
-        else this.peerMap.set(frame.peer.session, frame.peer);
-        return this.emit('presence', this.peerMap);
+      case 'presence': {
+        const presence = this.presence;
+        if (!presence) return;
+        const applied = presence.store.apply(frame.update);
+        if (!applied.ok)
+          return this.emit('error', { code: applied.error.code, message: applied.error.message });
+        return this.readPeers(presence);
+      }
       case 'error':
         return this.emit('error', frame.problem);
     }
+  }
+
+  /**
+   * A fresh ephemeral store for this connection's session: the server's updates (everyone's states right after
+   * the welcome, then each change) go into it, and this client's own key goes out of it (R17-R19).
+   */
+  private startPresence(session: number): void {
+    this.stopPresence();
+    // The server expires stale states and tells everyone (R19); here entries never expire, so that a clock
+    // running ahead of the server's does not make its entries look stale on arrival.
+    const store = new PresenceStore(MAX_PRESENCE_TIMEOUT_MS);
+    const offLocal = store.onLocalUpdate((update) => this.send(encodeClient.presence(update)));
+    const refresh = setInterval(() => {
+      if (this.presenceState !== null && this.presence?.store === store) this.writePresence(this.presence);
+    }, this.options.presenceRefreshMs ?? 20_000);
+    (refresh as { unref?: () => void }).unref?.();
+    const presence = {
+      store,
+      key: presenceKey(session),
+      stop: () => {
+        clearInterval(refresh);
+        offLocal();
+        store.destroy();
+      },
+    };
+    this.presence = presence;
+    if (this.presenceState !== null) this.writePresence(presence);
+    this.readPeers(presence);
+  }
+
+  private stopPresence(): void {
+    this.presence?.stop();
+    this.presence = undefined;
+    this.peerMap = new Map();
+  }
+
+  private writePresence(presence: { store: PresenceStore; key: string }): void {
+    if (this.presenceState === null) presence.store.delete(presence.key);
+    else presence.store.set(presence.key, this.presenceState);
+  }
+
+  private readPeers(presence: { store: PresenceStore; key: string }): void {
+    const peers = new Map<number, PresencePeer>();
+    for (const [key, value] of Object.entries(presence.store.states())) {
+      const peer = key === presence.key ? undefined : presencePeerFrom(key, value);
+      if (peer) peers.set(peer.session, peer);
+    }
+    this.peerMap = peers;
+    this.emit('presence', peers);
   }
 
   private setRole(role: Role): void {

@@ -3,7 +3,7 @@
  * message. Shared by the server and this package's client so both sides encode one way. Pure: no I/O.
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const ClientMessage = { hello: 0x01, update: 0x02, presence: 0x03 } as const;
 export const ServerMessage = {
@@ -43,8 +43,30 @@ export interface PresencePeer {
   /** This connection's number in the room (one account may be connected twice). */
   session: number;
   accountId: string;
-  /** What the client last said about itself (selection, cursor, name...); null when it left. */
+  /** What the client last said about itself (selection, cursor, name...). */
   state: unknown;
+}
+
+/**
+ * Presence travels as Loro ephemeral-store updates (R17). A member may write only the key named after its
+ * session number (R18); the room's store holds, under that key, the server's stamp and the member's state.
+ */
+export const presenceKey = (session: number): string => String(session);
+
+/** The value under a member's key in the room's ephemeral store: written by the server, never by a client. */
+export interface PresenceEntry {
+  accountId: string;
+  state: unknown;
+}
+
+/** Reads a room-store entry (as decoded from the server's update); undefined when it is not one. */
+export function presencePeerFrom(key: string, value: unknown): PresencePeer | undefined {
+  const session = Number(key);
+  if (!Number.isSafeInteger(session) || session < 0 || presenceKey(session) !== key) return undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { accountId, state } = value as Partial<PresenceEntry>;
+  if (typeof accountId !== 'string') return undefined;
+  return { session, accountId, state: state ?? null };
 }
 
 export interface Problem {
@@ -64,14 +86,16 @@ export type ServerFrame =
   | { type: 'update'; update: Uint8Array }
   | { type: 'ack'; ref: number }
   | { type: 'refused'; ref: number; problem: Problem }
-  | { type: 'presence'; peer: PresencePeer }
+  /** A Loro ephemeral-store update from the room's store (R17). */
+  | { type: 'presence'; update: Uint8Array }
   | { type: 'role'; role: Role }
   | { type: 'error'; problem: Problem };
 
 export type ClientFrame =
   | { type: 'hello'; version: number; versionVector: Uint8Array }
   | { type: 'update'; ref: number; update: Uint8Array }
-  | { type: 'presence'; state: unknown };
+  /** A Loro ephemeral-store update touching only the sender's key (R18). */
+  | { type: 'presence'; update: Uint8Array };
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -122,7 +146,7 @@ export const encodeClient = {
   hello: (versionVector: Uint8Array, version = PROTOCOL_VERSION) =>
     frame(ClientMessage.hello, new Uint8Array([version]), versionVector),
   update: (ref: number, update: Uint8Array) => frame(ClientMessage.update, u32(ref), update),
-  presence: (state: unknown) => frame(ClientMessage.presence, utf8.encode(JSON.stringify(state ?? null))),
+  presence: (update: Uint8Array) => frame(ClientMessage.presence, update),
 };
 
 export const encodeServer = {
@@ -139,7 +163,7 @@ export const encodeServer = {
   ack: (ref: number) => frame(ServerMessage.ack, u32(ref)),
   refused: (ref: number, problem: Problem) =>
     frame(ServerMessage.refused, u32(ref), utf8.encode(JSON.stringify(problem))),
-  presence: (peer: PresencePeer) => frame(ServerMessage.presence, utf8.encode(JSON.stringify(peer))),
+  presence: (update: Uint8Array) => frame(ServerMessage.presence, update),
   role: (role: Role) => frame(ServerMessage.role, new Uint8Array([ROLES.indexOf(role)])),
   error: (problem: Problem) => frame(ServerMessage.error, utf8.encode(JSON.stringify(problem))),
 };
@@ -159,7 +183,7 @@ export function decodeClient(b: Uint8Array): ClientFrame {
     case ClientMessage.update:
       return { type: 'update', ref: readU32(b, 1), update: b.subarray(5) };
     case ClientMessage.presence:
-      return { type: 'presence', state: json(b.subarray(1)) };
+      return { type: 'presence', update: b.subarray(1) };
     default:
       throw new ProtocolError(`unknown client message 0x${(b[0] ?? 0).toString(16)}`);
   }
@@ -187,13 +211,8 @@ export function decodeServer(b: Uint8Array): ServerFrame {
       return { type: 'ack', ref: readU32(b, 1) };
     case ServerMessage.refused:
       return { type: 'refused', ref: readU32(b, 1), problem: problemOf(json(b.subarray(5))) };
-    case ServerMessage.presence: {
-      const p = json(b.subarray(1)) as Partial<PresencePeer> | null;
-      return {
-        type: 'presence',
-        peer: { session: Number(p?.session), accountId: String(p?.accountId), state: p?.state ?? null },
-      };
-    }
+    case ServerMessage.presence:
+      return { type: 'presence', update: b.subarray(1) };
     case ServerMessage.role:
       return { type: 'role', role: roleAt(b, 1) };
     case ServerMessage.error:

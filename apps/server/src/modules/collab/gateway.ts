@@ -30,8 +30,13 @@ export interface CollabLimits {
   maxConnectionsPerAccount: number;
   /** A member whose unsent bytes exceed this is dropped with 4408 (R33). */
   maxBufferedBytes: number;
-  /** Largest presence state (bytes of JSON). */
+  /** Largest presence update (bytes of the Loro ephemeral-store update carrying the member's state) (R34). */
   maxPresenceBytes: number;
+  /** Sustained presence updates per second per connection, and the burst allowed above it (R34). */
+  presencePerSecond: number;
+  presenceBurst: number;
+  /** A presence state not refreshed for this long expires, and the others are told (R19). */
+  presenceTimeoutMs: number;
   /** Time to send `hello` after connecting. */
   helloTimeoutMs: number;
 }
@@ -43,6 +48,9 @@ export const DEFAULT_LIMITS: CollabLimits = {
   maxConnectionsPerAccount: 20,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxPresenceBytes: 4096,
+  presencePerSecond: 20,
+  presenceBurst: 40,
+  presenceTimeoutMs: 90_000,
   helloTimeoutMs: 10_000,
 };
 
@@ -249,7 +257,6 @@ export class CollabGateway {
       session: this.nextSession++,
       accountId: caller.accountId,
       role,
-      presence: null,
       send,
       sendAll,
       close: (code, reason) => ws.close(code, reason),
@@ -269,13 +276,11 @@ export class CollabGateway {
     ws.send(encodeServer.welcome(member.role, member.session, sync.versionVector, sync.updates));
     ready = true;
     for (const frame of backlog.splice(0)) send(frame);
-    for (const m of room.members) {
-      if (m !== member && m.presence !== null) {
-        send(encodeServer.presence({ session: m.session, accountId: m.accountId, state: m.presence }));
-      }
-    }
+    const states = room.presence.snapshot();
+    if (states) send(states);
 
     const bucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
+    const presenceBucket = new TokenBucket(limits.presencePerSecond, limits.presenceBurst);
     const handle = (data: RawData, isBinary: boolean) => {
       const frame = isBinary ? decodeOrUndefined(data) : undefined;
       if (!frame || frame.type === 'hello') return ws.close(CloseCode.policy, 'not a valid message here');
@@ -286,9 +291,22 @@ export class CollabGateway {
         }
         room.write(member, frame.ref, frame.update);
       } else {
-        const size = JSON.stringify(frame.state ?? null).length;
-        if (size > limits.maxPresenceBytes) return ws.close(CloseCode.policy, 'presence state too large');
-        room.setPresence(member, frame.state ?? null);
+        if (frame.update.byteLength > limits.maxPresenceBytes)
+          return ws.close(CloseCode.policy, 'presence state too large');
+        if (!presenceBucket.take()) {
+          ws.send(
+            encodeServer.error({ code: 'rate_limited', message: 'too many presence updates per second' }),
+          );
+          return ws.close(CloseCode.policy, 'rate limited');
+        }
+        const refused = room.presence.write(member, frame.update);
+        if (refused === 'malformed') return ws.close(CloseCode.policy, 'not a valid presence update');
+        if (refused === 'not-own-key') {
+          ws.send(
+            encodeServer.error({ code: 'presence_forbidden', message: 'write only your own presence key' }),
+          );
+          return ws.close(CloseCode.policy, 'presence for another member');
+        }
       }
     };
     for (const d of early.splice(0)) handle(d, d instanceof Buffer ? d.byteLength > 0 : true);

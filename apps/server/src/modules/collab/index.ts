@@ -70,6 +70,7 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
     {
       compactAfter: options.compactAfter ?? 500,
       checkIntervalMs: options.checkIntervalMs ?? (platform.redis ? 2_000 : 30_000),
+      presenceTimeoutMs: limits.presenceTimeoutMs,
     },
     options.writeBack,
   );

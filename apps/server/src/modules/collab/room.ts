@@ -14,12 +14,12 @@ import type { Logger } from 'pino';
 import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type MapContentStore, type MapRole } from '../maps/index.ts';
+import { RoomPresence } from './presence.ts';
 
 export interface RoomMember {
   readonly session: number;
   readonly accountId: string;
   role: MapRole;
-  presence: unknown;
   send(frame: Uint8Array): void;
   /** Several frames, in order, in as few socket writes as possible. */
   sendAll(frames: readonly Uint8Array[]): void;
@@ -42,6 +42,8 @@ export interface RoomHooks {
 }
 
 const MAX_BATCH = 256;
+/** A member's presence expires when not refreshed for this long (R19). */
+export const DEFAULT_PRESENCE_TIMEOUT_MS = 90_000;
 
 export class Room {
   readonly members = new Set<RoomMember>();
@@ -61,6 +63,8 @@ export class Room {
   private closed = false;
   /** Log entries appended since the room loaded (compaction is scheduled from this). */
   logGrowth = 0;
+  /** Who is here and what they have selected (R17-R19): memory only. */
+  readonly presence: RoomPresence;
 
   constructor(
     readonly tenantId: string,
@@ -70,8 +74,10 @@ export class Room {
     private readonly content: MapContentStore,
     private readonly hooks: RoomHooks,
     private readonly logger: Logger,
+    presenceTimeoutMs = DEFAULT_PRESENCE_TIMEOUT_MS,
   ) {
     this.appliedSeq = loadedSeq;
+    this.presence = new RoomPresence(presenceTimeoutMs);
   }
 
   get seq(): number {
@@ -311,23 +317,12 @@ export class Room {
 
   join(member: RoomMember): void {
     this.members.add(member);
+    this.presence.join(member);
   }
 
   leave(member: RoomMember): void {
     if (!this.members.delete(member)) return;
-    if (member.presence !== null && member.presence !== undefined) {
-      this.broadcastPresence(member, null);
-    }
-  }
-
-  setPresence(member: RoomMember, state: unknown): void {
-    member.presence = state;
-    this.broadcastPresence(member, state);
-  }
-
-  private broadcastPresence(member: RoomMember, state: unknown): void {
-    const frame = encodeServer.presence({ session: member.session, accountId: member.accountId, state });
-    for (const m of this.members) if (m !== member) m.send(frame);
+    this.presence.leave(member);
   }
 
   /** Roles may have changed (share edited): apply them to the members here (R15). */
@@ -348,6 +343,7 @@ export class Room {
     this.closed = true;
     for (const m of [...this.members]) m.close(code, reason);
     this.members.clear();
+    this.presence.close();
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
   }

@@ -18,6 +18,8 @@ export interface RoomsOptions {
   compactAfter: number;
   /** How often a room compares its seq with SQL's head, in case a ring was lost. */
   checkIntervalMs: number;
+  /** A member's presence expires when not refreshed for this long (R19). */
+  presenceTimeoutMs?: number;
 }
 
 const key = (tenantId: string, mapId: string) => `${tenantId}/${mapId}`;
@@ -98,6 +100,7 @@ export class Rooms {
         },
       },
       this.logger,
+      this.options.presenceTimeoutMs,
     );
   }
 

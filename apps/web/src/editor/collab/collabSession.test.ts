@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { MindMap } from '@canopy/model';
 import { encodeServer } from '@canopy/sdk';
-import { FakeSocket } from '@canopy/sdk/collab/testing';
+import { FakeRoomPresence, FakeSocket, presenceSent } from '@canopy/sdk/collab/testing';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/problem.ts';
@@ -127,17 +127,18 @@ describe('CollabSession', () => {
 
   it('lists the others with their names and selections, and sends its own selection', async () => {
     const { session, socket } = await connected();
-    socket.receive(
-      encodeServer.presence({ session: 7, accountId: 'bob', state: { v: 1, name: 'Bob', selection: 'x' } }),
-    );
+    const room = new FakeRoomPresence();
+    socket.receive(room.set(7, 'bob', { v: 1, name: 'Bob', selection: 'x' }));
     expect(session.getView().collaborators).toMatchObject([{ session: 7, name: 'Bob', selection: 'x' }]);
     session.setSelection('t1');
-    expect(socket.sent.at(-1)).toEqual({
-      type: 'presence',
-      state: { v: 1, name: 'Ada Lovelace', selection: 't1' },
+    // Session 1 is this tab's (the welcome's): it writes that key of the room's ephemeral store.
+    expect(presenceSent(socket.sent.at(-1), 1)).toEqual({
+      kind: 'set',
+      value: { v: 1, name: 'Ada Lovelace', selection: 't1' },
     });
-    socket.receive(encodeServer.presence({ session: 7, accountId: 'bob', state: null }));
+    socket.receive(room.remove(7));
     expect(session.getView().collaborators).toEqual([]);
+    room.destroy();
     session.close();
   });
 

@@ -1,0 +1,154 @@
+/**
+ * A room's presence (docs/protocol/collab.md R17-R19): one Loro ephemeral store per room on this node, in
+ * memory only (never in SQL), written by the server alone.
+ *
+ * - Keys are members' session numbers; under a member's key the server keeps `{accountId, state}` (the
+ *   account is the server's stamp, the state what the member said), so every client learns who is behind a key.
+ * - A member's update is decoded into a scratch store first; only if it touches nothing but the member's own key
+ *   is its value copied in (R18). The member's bytes are never relayed: what the others receive is the room
+ *   store's own encoding of that key.
+ * - A joiner gets every state after its welcome; a leaver's key is deleted and the deletion sent to everyone;
+ *   a state not refreshed within the timeout expires and its deletion is sent the same way (R19).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { PresenceStore, readOwnPresenceUpdate } from '@canopy/model';
+import { encodeServer, presenceKey, type PresenceEntry } from '@canopy/sdk';
+
+/** The part of a room member presence needs. */
+export interface PresenceMember {
+  readonly session: number;
+  readonly accountId: string;
+  send(frame: Uint8Array): void;
+}
+
+export type PresenceRefusal = 'malformed' | 'not-own-key';
+
+type Write = { kind: 'set'; entry: PresenceEntry; announce: boolean } | { kind: 'delete' };
+
+export class RoomPresence {
+  private readonly store: PresenceStore;
+  private readonly members = new Map<string, PresenceMember>();
+  private readonly unsubscribe: () => void;
+  /** When each key was last written (Loro stamps a write with `Date.now()`), and writes waiting their turn. */
+  private readonly writtenAt = new Map<string, number>();
+  private readonly deferred = new Map<string, Write>();
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  constructor(timeoutMs: number) {
+    this.store = new PresenceStore(timeoutMs);
+    this.unsubscribe = this.store.subscribe((change) => {
+      // The store calls this from inside its sweep: leave it before writing to it again.
+      if (change.by === 'timeout' && change.removed.length > 0)
+        queueMicrotask(() => this.expired(change.removed));
+    });
+  }
+
+  join(member: PresenceMember): void {
+    this.members.set(presenceKey(member.session), member);
+  }
+
+  /** Every current state, for a joiner right after its welcome; undefined when nobody has one. */
+  snapshot(): Uint8Array | undefined {
+    if (this.closed || this.store.keys().length === 0) return undefined;
+    return encodeServer.presence(this.store.encodeAll());
+  }
+
+  /** A member's presence update: copied into the room's store and passed on, or refused (R18). */
+  write(member: PresenceMember, update: Uint8Array): PresenceRefusal | undefined {
+    if (this.closed) return undefined;
+    const key = presenceKey(member.session);
+    const read = readOwnPresenceUpdate(update, key);
+    if (!read.ok) return read.error.code === 'malformed-update' ? 'malformed' : 'not-own-key';
+    const change = read.value;
+    if (change.kind === 'none') return undefined;
+    if (change.kind === 'delete') {
+      if (this.current(key) !== undefined) this.put(key, { kind: 'delete' });
+      return undefined;
+    }
+    const entry: PresenceEntry = { accountId: member.accountId, state: change.value };
+    // Setting it again refreshes its timestamp (R19); an unchanged state need not be sent to anyone.
+    this.put(key, { kind: 'set', entry, announce: !isDeepStrictEqual(this.current(key), entry) });
+    return undefined;
+  }
+
+  leave(member: PresenceMember): void {
+    const key = presenceKey(member.session);
+    this.members.delete(key);
+    if (this.closed) return;
+    if (this.current(key) !== undefined) this.put(key, { kind: 'delete' });
+    else if (!this.deferred.has(key)) this.writtenAt.delete(key);
+  }
+
+  /** The room closed: stop the timers and free the store. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.unsubscribe();
+    this.store.destroy();
+    this.members.clear();
+    this.deferred.clear();
+  }
+
+  /** The key's value once the writes waiting for it are done. */
+  private current(key: string): unknown {
+    const pending = this.deferred.get(key);
+    if (pending) return pending.kind === 'set' ? pending.entry : undefined;
+    return this.store.get(key);
+  }
+
+  /**
+   * Writes a key at most once per millisecond. A client applies an entry only if it is newer than the one it
+   * holds, and Loro's timestamps are milliseconds: a second write in the same millisecond (a state, then its
+   * member leaving) would be dropped by every client, which never expires entries itself. A write too early
+   * (or after the clock stepped back) waits; of several, only the latest for the key is made.
+   */
+  private put(key: string, write: Write): void {
+    const last = this.writtenAt.get(key);
+    if (this.deferred.has(key) || (last !== undefined && Date.now() <= last)) {
+      this.deferred.set(key, write);
+      this.scheduleRetry();
+      return;
+    }
+    this.apply(key, write);
+  }
+
+  private apply(key: string, write: Write): void {
+    if (write.kind === 'set') this.store.set(key, write.entry);
+    else this.store.delete(key);
+    // Read after the write: no earlier than the stamp the store gave it.
+    this.writtenAt.set(key, Date.now());
+    // The key's member (if still here) said it, or needs no word of its own state expiring.
+    if (write.kind === 'delete' || write.announce)
+      this.broadcast(encodeServer.presence(this.store.encode(key)), this.members.get(key));
+    if (write.kind === 'delete' && !this.members.has(key)) this.writtenAt.delete(key);
+  }
+
+  private scheduleRetry(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (this.closed) return;
+      const now = Date.now();
+      for (const [key, write] of [...this.deferred]) {
+        if (now <= (this.writtenAt.get(key) ?? -Infinity)) continue;
+        this.deferred.delete(key);
+        this.apply(key, write);
+      }
+      if (this.deferred.size > 0) this.scheduleRetry();
+    }, 1);
+    this.retry.unref?.();
+  }
+
+  /** States the store expired: the members hear of it from a deletion (their stores do not expire them). */
+  private expired(keys: readonly string[]): void {
+    if (this.closed) return;
+    for (const key of keys)
+      if (this.store.get(key) === undefined && !this.deferred.has(key)) this.put(key, { kind: 'delete' });
+  }
+
+  private broadcast(frame: Uint8Array, except: PresenceMember | undefined): void {
+    for (const m of this.members.values()) if (m !== except) m.send(frame);
+  }
+}

@@ -138,6 +138,57 @@ describe('ServerReplica', () => {
     ]);
   });
 
+  it('tracks what waits across peers: released in any order, kept waiting across a refusal', () => {
+    const [origin, a, b, attacker] = replicasOf(MindMap.create('t'), 4) as [
+      MindMap,
+      MindMap,
+      MindMap,
+      MindMap,
+    ];
+    const server = ServerReplica.fromMap(origin);
+    const fromA: Uint8Array[] = [];
+    const fromB: Uint8Array[] = [];
+    a.onLocalUpdate((update) => fromA.push(update));
+    b.onLocalUpdate((update) => fromB.push(update));
+    const topic = a.addTopic(a.centralTopicId(), undefined, { text: 'a' });
+    b.importUpdates(fromA[0]!);
+    b.editText(topic, 1, 0, 'b'); // depends on a's topic
+    a.importUpdates(fromB[0]!);
+    a.editText(topic, 2, 0, 'c'); // depends on b's edit
+    const hostile = hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
+    expect(server.importUpdateBatch([fromA[1]!, fromB[0]!, hostile]).map(summary)).toEqual([
+      { pending: true, added: true },
+      { pending: true, added: true },
+      'schema-violation',
+    ]);
+    expect(server.hasPendingUpdates()).toBe(true);
+    expect(server.importUpdateBatch([fromA[0]!]).map(summary)).toEqual([{ pending: false, added: true }]);
+    expect(server.hasPendingUpdates()).toBe(false);
+    expect(server.toMindMap().toJSON()).toEqual(a.toJSON());
+  });
+
+  it('keeps a long run of waiting updates (past the pruning threshold) waiting across a refusal', () => {
+    const [origin, a, attacker] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
+    const server = ServerReplica.fromMap(origin);
+    const updates: Uint8Array[] = [];
+    a.onLocalUpdate((update) => updates.push(update));
+    const topic = a.addTopic(a.centralTopicId(), undefined, { text: '' });
+    for (let i = 0; i < 150; i++) a.editText(topic, i, 0, 'x');
+    const [first, ...rest] = updates as [Uint8Array, ...Uint8Array[]];
+    const late = rest.slice(100);
+    // Everything but the first edit arrives first, out of order: all of it waits until the first arrives.
+    expect(server.importUpdateBatch(rest.slice(0, 100).reverse()).every((r) => r.ok && r.value.pending)).toBe(
+      true,
+    );
+    expect(server.importUpdateBatch(late).every((r) => r.ok && r.value.pending)).toBe(true);
+    const hostile = hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
+    expect(server.importUpdateBatch([hostile]).map(summary)).toEqual(['schema-violation']);
+    expect(server.hasPendingUpdates()).toBe(true);
+    expect(server.importUpdateBatch([first]).map(summary)).toEqual([{ pending: false, added: true }]);
+    expect(server.hasPendingUpdates()).toBe(false);
+    expect(server.toMindMap().toJSON()).toEqual(a.toJSON());
+  });
+
   it('serves what a replica lacks, and agrees with MindMap on what it admits', () => {
     const [origin, a, b] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
     const server = ServerReplica.fromMap(origin);

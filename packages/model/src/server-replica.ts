@@ -9,7 +9,7 @@
  * of a server's work per edit; a refused one costs a fork (O(document)), as the shadow's re-fork does in
  * `MindMap`. Nobody reads this document between the import and the check, so the invalid state is never seen.
  */
-import { LoroDoc, type LoroEventBatch } from 'loro-crdt';
+import { LoroDoc, type ImportStatus, type LoroEventBatch, type PeerID } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { acceptLoadedDoc, exportUpdatesFrom } from './doc-io.ts';
 import { MAX_SNAPSHOT_BYTES, MAX_UPDATE_BYTES } from './limits.ts';
@@ -18,15 +18,32 @@ import { MindMap } from './mind-map.ts';
 import { validateState, type ChangeScope } from './state-validation.ts';
 import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
 
+const MIN_PRUNE = 64;
+
 export class ServerReplica {
   private doc!: LoroDoc;
   private scope: ChangeScope | undefined;
   /** Upper bound on live topics (the topic cap), as in the update gate. */
   private topicBound = 0;
-  /** Some imported updates wait for ones they depend on (a fork back must keep them waiting). */
-  private hasPending = false;
+  /**
+   * Operations that wait for ones they depend on: per peer, the counter they reach. Kept from the imports'
+   * statuses (what each left pending, what each applied), so admitting an update never asks Loro to export its
+   * pending updates: that is O(pending) per call, and when updates from many sockets arrive out of causal order
+   * under load, much is pending and every admit paid for all of it.
+   */
+  private readonly waiting = new Map<PeerID, number>();
+  /**
+   * The admitted updates that left something pending (and, per peer, the counter it reaches): imported again
+   * after a fork back, to keep it waiting. Those whose operations all applied are dropped when the list has
+   * doubled since the last pass, so it stays in proportion to what waits.
+   */
+  private waitingUpdates: { bytes: Uint8Array; until: [PeerID, number][] }[] = [];
+  private pruneAt = MIN_PRUNE;
 
   private constructor(doc: LoroDoc) {
+    const pending = doc.exportPendingUpdates();
+    if (pending) this.waitingUpdates = [{ bytes: pending, until: [] }];
+    this.rewait(doc);
     this.attach(doc);
   }
 
@@ -64,7 +81,35 @@ export class ServerReplica {
     });
     this.doc = doc;
     this.topicBound = countLiveTopics(topicsTree(doc));
-    this.hasPending = doc.exportPendingUpdates() !== undefined;
+  }
+
+  /** Imports `waitingUpdates` into `doc` again (a no-op for what it holds) and reads what waits from that. */
+  private rewait(doc: LoroDoc): void {
+    this.waiting.clear();
+    for (const { bytes } of this.waitingUpdates) this.noteWaiting(doc.import(bytes));
+    if (this.waiting.size === 0) this.waitingUpdates = [];
+  }
+
+  private keepWaiting(bytes: Uint8Array, pending: ImportStatus['pending']): void {
+    this.waitingUpdates.push({ bytes, until: [...(pending ?? [])].map(([peer, span]) => [peer, span.end]) });
+    if (this.waitingUpdates.length < this.pruneAt) return;
+    const applied = this.doc.oplogVersion();
+    this.waitingUpdates = this.waitingUpdates.filter(
+      ({ until }) => until.length === 0 || until.some(([peer, end]) => (applied.get(peer) ?? 0) < end),
+    );
+    this.pruneAt = Math.max(MIN_PRUNE, 2 * this.waitingUpdates.length);
+  }
+
+  /** What an import left waiting, and what it applied of what waited before. */
+  private noteWaiting(status: ImportStatus): void {
+    for (const [peer, span] of status.pending ?? [])
+      this.waiting.set(peer, Math.max(span.end, this.waiting.get(peer) ?? 0));
+    if (this.waiting.size === 0) return;
+    for (const [peer, span] of status.success) {
+      // A peer's operations enter the log in counter order: applied up to `end` means nothing below it waits.
+      const end = this.waiting.get(peer);
+      if (end !== undefined && span.end >= end) this.waiting.delete(peer);
+    }
   }
 
   /** `MindMap.importUpdates` for each update in order: a refused one changes nothing and the rest still apply. */
@@ -78,35 +123,35 @@ export class ServerReplica {
       return fail('limit-exceeded', `update of ${bytes.byteLength} bytes exceeds ${MAX_UPDATE_BYTES}`);
     }
     const before = this.doc.oplogFrontiers();
-    const pendingBefore = this.hasPending ? this.doc.exportPendingUpdates() : undefined;
     const scope = newScope(this.topicBound);
     this.scope = scope;
     let status;
     try {
       status = this.doc.import(bytes);
     } catch (error) {
-      this.forkBack(before, pendingBefore);
+      this.forkBack(before);
       return fail('malformed-update', `not a Loro update: ${String(error).slice(0, 200)}`);
     } finally {
       this.scope = undefined;
     }
     const problems = validateState(this.doc, scope);
     if (problems.length > 0) {
-      this.forkBack(before, pendingBefore);
+      this.forkBack(before);
       return fail('schema-violation', `update refused: ${problems[0] ?? ''}`, problems);
     }
     this.topicBound = scope.topicBound;
     const summary = summaryOf(status);
-    if (summary.pending) this.hasPending = true;
-    else if (this.hasPending) this.hasPending = this.doc.exportPendingUpdates() !== undefined;
+    this.noteWaiting(status);
+    if (this.waiting.size === 0) this.waitingUpdates = [];
+    else if (summary.pending) this.keepWaiting(bytes, status.pending);
     return ok(summary);
   }
 
   /** Back to the version before a refused update, with the updates that were waiting then still waiting. */
-  private forkBack(frontiers: ReturnType<LoroDoc['oplogFrontiers']>, pending: Uint8Array | undefined): void {
+  private forkBack(frontiers: ReturnType<LoroDoc['oplogFrontiers']>): void {
     const old = this.doc;
     const doc = old.forkAt(frontiers);
-    if (pending) doc.import(pending);
+    this.rewait(doc);
     this.attach(doc);
     old.free();
   }
@@ -127,7 +172,7 @@ export class ServerReplica {
 
   /** Whether some imported updates still wait for updates they depend on (a snapshot would leave them out). */
   hasPendingUpdates(): boolean {
-    return this.hasPending;
+    return this.waiting.size > 0;
   }
 
   /** The map's title, as `toJSON().title` of a `MindMap` would read it. */

@@ -245,6 +245,34 @@ describeEachDialect('map content under tenant key rotation', (h) => {
     });
   });
 
+  it('does not bring back a map deleted during the pass', async () => {
+    const tenantId = 't-deleted';
+    const { id, map } = await newMap(tenantId, 'Deleted');
+    await edit(tenantId, id, map, 120);
+    await service.saveVersion(owner(tenantId), id, 'v');
+    await crypto.dataKeys.rotate(tenantId);
+    const hooked: ContentSealer = {
+      seal: async (t, ref: SealRef, plaintext) => {
+        // The first log page has been read; the owner deletes the map before it is written back.
+        if (ref.table === 'map_updates' && (await rawContent(tenantId)).size > 0)
+          await service.remove(owner(tenantId), id);
+        return crypto.cipher.seal(t, ref, plaintext);
+      },
+      open: (t, ref, sealed) => crypto.cipher.open(t, ref, sealed),
+    };
+    const user = mapContentKeyUser(h.database, new MapContentStore(h.database, hooked, clock, true), {
+      logBatchSize: 50,
+    });
+    expect(await user.reencrypt(tenantId, 2, async () => {})).toBe(1 + 1); // the snapshot and the version
+    expect((await rawContent(tenantId)).size).toBe(0);
+    clock.advance(crypto.keys.cacheTtlMs + 1_000);
+    expect(await crypto.dataKeys.reencryptTenant(tenantId)).toEqual({
+      resealed: 0,
+      retired: [1],
+      pending: [],
+    });
+  });
+
   it('reports a row that does not open, leaves it as it was, and keeps its key', async () => {
     const tenantId = 't-bad';
     const { id, map } = await newMap(tenantId, 'Bad');

@@ -4,9 +4,9 @@
  * older key version, so that the version can be destroyed.
  *
  * Rooms append log rows, and compaction replaces snapshots and deletes the rows it folded, at any moment. So
- * this holds no lock while it works: a page is read in one short transaction, its stale values are opened and
- * sealed again outside any transaction, and written back in one short transaction, each row only if it still
- * holds the value that was read (compare-and-set). A row that changed meanwhile was rewritten by someone using
+ * this holds no lock while it works: a page of headers, then the page's stale values, are read in short
+ * transactions; the values are opened and sealed again outside any transaction, and written back in one short
+ * transaction, each row only if it still holds the value that was read (compare-and-set). A row that changed meanwhile was rewritten by someone using
  * the active key, folded into a snapshot, or deleted with its map: it is skipped, never written twice and never
  * brought back. Appends insert new rows with new seqs, so they never meet a rewrite.
  */

@@ -166,8 +166,11 @@ describe('co-editing in two browsers, against a real Canopy process', () => {
     await pageA.keyboard.press('Home');
     await pageA.getByRole('treeitem', { name: 'Store', exact: true }).waitFor();
     expect(await pageA.getByRole('treeitem', { name: 'Mill', exact: true }).count()).toBe(0);
-    await pageA.context().close();
+
+    // Bob leaves: his chip goes from Ada's screen at once (the server deletes his presence key, protocol R19).
     await pageB.context().close();
+    await chip(pageA, 'Bob Babbage').waitFor({ state: 'detached', timeout: 5_000 });
+    await pageA.context().close();
   });
 
   it('sends edits made offline on reconnect; both converge and the indicator goes Offline → Saved', async () => {

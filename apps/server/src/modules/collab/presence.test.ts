@@ -1,0 +1,138 @@
+/**
+ * A room's presence store on its own (docs/protocol/collab.md R17-R19), with members that record their frames.
+ * The end-to-end behaviour over sockets is in presence.int.test.ts.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PresenceStore } from '@canopy/model';
+import { decodeServer, presenceKey, presencePeerFrom, type PresencePeer } from '@canopy/sdk';
+import { RoomPresence, type PresenceMember } from './presence.ts';
+
+const open: { destroy(): void }[] = [];
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const o of open.splice(0)) o.destroy();
+});
+
+/** A member whose client store applies every presence frame it is sent, as the SDK's does. */
+function member(session: number, accountId: string) {
+  const store = new PresenceStore(60_000);
+  open.push(store);
+  const frames: Uint8Array[] = [];
+  const m: PresenceMember & { frames: Uint8Array[]; peers(): PresencePeer[] } = {
+    session,
+    accountId,
+    frames,
+    send(frame) {
+      frames.push(frame);
+      const decoded = decodeServer(frame);
+      if (decoded.type === 'presence') store.apply(decoded.update);
+    },
+    peers: () => Object.entries(store.states()).flatMap(([k, v]) => presencePeerFrom(k, v) ?? []),
+  };
+  return m;
+}
+
+/** The update a member's client sends for its own key. */
+function says(session: number, state: unknown): Uint8Array {
+  const store = new PresenceStore(60_000);
+  open.push(store);
+  if (state === null) store.delete(presenceKey(session));
+  else store.set(presenceKey(session), state);
+  return store.encode(presenceKey(session));
+}
+
+function room(timeoutMs = 60_000): RoomPresence {
+  const r = new RoomPresence(timeoutMs);
+  open.push({ destroy: () => r.close() });
+  return r;
+}
+
+describe('RoomPresence', () => {
+  it("stamps a member's state with its account and passes it to the others, not back to it (R17, R18)", () => {
+    const r = room();
+    const ada = member(1, 'ada');
+    const bob = member(2, 'bob');
+    r.join(ada);
+    r.join(bob);
+    expect(r.write(ada, says(1, { selection: 'x' }))).toBeUndefined();
+    expect(bob.peers()).toEqual([{ session: 1, accountId: 'ada', state: { selection: 'x' } }]);
+    expect(ada.frames).toEqual([]);
+  });
+
+  it('refuses a write of another key and changes nothing (R18)', () => {
+    const r = room();
+    const ada = member(1, 'ada');
+    const bob = member(2, 'bob');
+    r.join(ada);
+    r.join(bob);
+    r.write(ada, says(1, { name: 'Ada' }));
+    expect(r.write(bob, says(1, { name: 'Ada (forged)' }))).toBe('not-own-key');
+    expect(r.write(bob, says(1, null))).toBe('not-own-key');
+    expect(r.write(bob, new Uint8Array([7, 7, 7]))).toBe('malformed');
+    const carol = member(3, 'carol');
+    r.join(carol);
+    carol.send(r.snapshot()!);
+    expect(carol.peers()).toEqual([{ session: 1, accountId: 'ada', state: { name: 'Ada' } }]);
+  });
+
+  it('does not pass on a state that has not changed (a refresh, R19)', () => {
+    const r = room();
+    const ada = member(1, 'ada');
+    const bob = member(2, 'bob');
+    r.join(ada);
+    r.join(bob);
+    r.write(ada, says(1, { selection: 'x' }));
+    r.write(ada, says(1, { selection: 'x' }));
+    expect(bob.frames).toHaveLength(1);
+  });
+
+  it('never writes a key twice in one millisecond: a state then its leave both reach the others (R19)', async () => {
+    let now = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const r = room();
+    const ada = member(1, 'ada');
+    const bob = member(2, 'bob');
+    r.join(ada);
+    r.join(bob);
+    r.write(ada, says(1, { selection: 'x' }));
+    r.leave(ada);
+    // The deletion waits for the next millisecond: in this one the others would drop it as no newer.
+    expect(bob.peers()).toHaveLength(1);
+    now += 1;
+    await vi.waitFor(() => expect(bob.peers()).toEqual([]));
+    expect(bob.frames).toHaveLength(2);
+  });
+
+  it('waits out a clock that stepped back rather than send writes every client would ignore (R19)', async () => {
+    let now = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const r = room();
+    const ada = member(1, 'ada');
+    const bob = member(2, 'bob');
+    r.join(ada);
+    r.join(bob);
+    r.write(ada, says(1, { selection: 'x' }));
+    now -= 5_000;
+    r.write(ada, says(1, { selection: 'y' }));
+    r.write(ada, says(1, { selection: 'z' }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(bob.frames).toHaveLength(1);
+    now += 5_001;
+    // Only the latest of the writes that waited is made.
+    await vi.waitFor(() => expect(bob.peers()[0]?.state).toEqual({ selection: 'z' }));
+    expect(bob.frames).toHaveLength(2);
+  });
+
+  it('expires a state not refreshed in time and sends the deletion to the others only (R19)', async () => {
+    const r = room(100);
+    const ada = member(1, 'ada');
+    const bob = member(2, 'bob');
+    r.join(ada);
+    r.join(bob);
+    r.write(ada, says(1, { selection: 'x' }));
+    expect(bob.peers()).toHaveLength(1);
+    await vi.waitFor(() => expect(bob.peers()).toEqual([]), { timeout: 2_000 });
+    expect(ada.frames).toEqual([]);
+    expect(r.snapshot()).toBeUndefined();
+  });
+});

@@ -18,7 +18,8 @@
  * receivers are raw sockets that find each update in the bytes they get, without applying it to a document.
  *
  * BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket picks servers; BENCH_COLLAB_QUICK=1 runs only the issue's
- * load (250 edits/s); BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's CPU profile there.
+ * load (250 edits/s); BENCH_COLLAB_RATES=1000,2000 runs only those rates (6 s each, no ladder, no idle rooms);
+ * BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's CPU profile there.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -342,6 +343,15 @@ async function measured(run: Run, serverCpu: () => number, rate: number, seconds
 
 async function ladder(name: string, run0: Run, serverCpu: () => number) {
   const run = (rate: number, seconds: number) => measured(run0, serverCpu, rate, seconds);
+  if (process.env.BENCH_COLLAB_RATES) {
+    for (const rate of process.env.BENCH_COLLAB_RATES.split(',').map(Number)) {
+      const r = await run(rate, 6);
+      console.log(
+        `${name}: ${rate} edits/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries; ${r.cpu})`,
+      );
+    }
+    return { first: { p50: NaN, p99: NaN, cpuMsPerEdit: NaN }, best: NaN };
+  }
   const first = await run(250, 10);
   console.log(`  (${first.cpu})`);
   if (process.env.BENCH_COLLAB_QUICK) {
@@ -395,7 +405,10 @@ for (const database of only.includes('canopy') ? databases : []) {
     // Memory per room on a fresh process: after the fan-out runs, the heap's ups and downs would drown it.
     await srv.stop();
     srv = await startServer(database);
-    const idle = process.env.BENCH_COLLAB_QUICK ? { perRoomBytes: NaN } : await idleRooms(srv, 500);
+    const idle =
+      process.env.BENCH_COLLAB_QUICK || process.env.BENCH_COLLAB_RATES
+        ? { perRoomBytes: NaN }
+        : await idleRooms(srv, 500);
     console.log(
       `  500 maps × 2 idle clients: ${(idle.perRoomBytes / 1024).toFixed(0)} KiB server RSS per room`,
     );
@@ -421,7 +434,8 @@ for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.i
     );
     target.stop();
     target = await startPeer(peer);
-    const perRoom = process.env.BENCH_COLLAB_QUICK ? NaN : await idleY(peer, target, 500);
+    const perRoom =
+      process.env.BENCH_COLLAB_QUICK || process.env.BENCH_COLLAB_RATES ? NaN : await idleY(peer, target, 500);
     console.log(`  500 maps × 2 idle clients: ${(perRoom / 1024).toFixed(0)} KiB server RSS per room`);
     results[peer] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom, cpu: r.first.cpuMsPerEdit };
   } finally {

@@ -5,10 +5,10 @@ import { licensingErrors } from './errors.ts';
 import { aliveSince } from './policies.ts';
 import type { LicensingCaller } from './ports.ts';
 import { LicenseRepository } from './repo.ts';
-import type { LicenseActivationsTable } from './tables.ts';
+import type { OpenedActivation } from './personal-data.ts';
 import type { LicenseValidator } from './validator.ts';
 
-export function activationView(row: LicenseActivationsTable) {
+export function activationView(row: OpenedActivation) {
   return {
     id: row.id,
     licenseId: row.license_id,
@@ -62,7 +62,15 @@ export function activationCommands(ctx: LicensingContext, validator: LicenseVali
       }
       const row = await ctx.directory.activation(activationId);
       if (!row) throw licensingErrors.activationNotFound();
-      return activationView(row);
+      if (input.name !== undefined) {
+        // Validation found or created the activation without a name: the client's name for it is kept now.
+        const name_sealed = await ctx.people.sealMachineName(row.tenant_id, row.id, input.name);
+        await withTenant(ctx.database, row.tenant_id, (scope) =>
+          new LicenseRepository(scope).nameActivation(row.id, name_sealed),
+        );
+        row.name_sealed = name_sealed;
+      }
+      return activationView(await ctx.people.openMachine(row.tenant_id, row));
     },
 
     /** Keeps a machine alive; a dead (or culled) one answers 404 and the client validates again. */
@@ -73,7 +81,7 @@ export function activationCommands(ctx: LicensingContext, validator: LicenseVali
       await withTenant(ctx.database, row.tenant_id, (scope) =>
         new LicenseRepository(scope).touchActivation(id, t),
       );
-      return activationView({ ...row, last_heartbeat_at: t });
+      return activationView({ ...(await ctx.people.openMachine(row.tenant_id, row)), last_heartbeat_at: t });
     },
 
     async release(caller: LicensingCaller, id: string) {

@@ -1,6 +1,7 @@
 /**
- * Migration 0041 on a database that has clear seat emails (the 0040 schema with rows): at start the licensing
- * module seals them into the new tables in batches, drops the old tables, and every lookup by email still works.
+ * Migrations 0041-0043 on a database that has clear seat emails and machine fingerprints (the 0040 schema with
+ * rows): at start the licensing module seals them into the new tables in batches (seats, then SCIM, then machines,
+ * which pass through 0041's table on the way), drops the old tables, and every lookup still works.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,11 +63,13 @@ for (const dialect of dialectsUnderTest()) {
           values (${orgId}, 'old-scim-group', 'Old Clear Group', null, '[{"value":"old-scim-user"}]', ${now}, ${now})`.execute(
           trx,
         );
-        for (const fp of ['m1', 'm2', 'm3'])
+        for (const [i, fp] of ['m1', 'm2', 'm3'].entries()) {
+          const name = i === 0 ? 'Old Clear Laptop' : null;
           await sql`insert into license_activations (tenant_id, id, license_id, email, fingerprint, name, created_at, last_heartbeat_at)
-            values (${orgId}, ${`act-${fp}`}, ${licenseId}, ${seated[0]}, ${fp}, null, ${now}, ${now})`.execute(
+            values (${orgId}, ${`act-${fp}`}, ${licenseId}, ${seated[0]}, ${`CLEAR-SERIAL-${fp}`}, ${name}, ${now}, ${now})`.execute(
             trx,
           );
+        }
       });
       await database.close();
       t = await createLicensingTestApp(testDb.url);
@@ -84,7 +87,7 @@ for (const dialect of dialectsUnderTest()) {
           .where('tenant_id', '=', orgId)
           .execute(),
         machines: await trx
-          .selectFrom('license_machines')
+          .selectFrom('license_devices')
           .selectAll()
           .where('tenant_id', '=', orgId)
           .execute(),
@@ -95,6 +98,8 @@ for (const dialect of dialectsUnderTest()) {
         v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
       );
       expect(stored.toLowerCase()).not.toContain('.clear@');
+      expect(stored.toLowerCase()).not.toContain('clear-serial');
+      expect(stored.toLowerCase()).not.toContain('old clear laptop');
       const scimRows = await withTenant(t.platform.database, orgId, async ({ trx }) => [
         ...(await trx.selectFrom('license_scim_users').selectAll().where('tenant_id', '=', orgId).execute()),
         ...(await trx.selectFrom('license_scim_groups').selectAll().where('tenant_id', '=', orgId).execute()),
@@ -111,10 +116,15 @@ for (const dialect of dialectsUnderTest()) {
       expect(tables).not.toContain('license_activations');
       expect(tables).not.toContain('scim_users');
       expect(tables).not.toContain('scim_groups');
+      expect(tables).not.toContain('license_machines');
       const mark = await t.platform.database.db
         .selectFrom('system_settings')
         .select('key')
-        .where('key', 'in', ['licensing.clear_rows_pending', 'licensing.clear_scim_pending'])
+        .where('key', 'in', [
+          'licensing.clear_rows_pending',
+          'licensing.clear_scim_pending',
+          'licensing.clear_machines_pending',
+        ])
         .executeTakeFirst();
       expect(mark).toBeUndefined();
     });
@@ -128,8 +138,11 @@ for (const dialect of dialectsUnderTest()) {
       expect((await validate(seated[2]!, 'x')).body).toMatchObject({ code: 'VALID' });
       expect((await validate(seated[1]!, 'x')).body).toMatchObject({ code: 'SEAT_DEACTIVATED' });
       // The moved machines are still the first user's: three live, the standard policy allows three.
-      expect((await validate(seated[0]!, 'm2')).body).toMatchObject({ code: 'VALID' });
-      expect((await validate(seated[0]!, 'm4')).body).toMatchObject({ code: 'TOO_MANY_MACHINES' });
+      const known = (await validate(seated[0]!, 'CLEAR-SERIAL-m2')).body;
+      expect(known).toMatchObject({ code: 'VALID', license: { activationId: 'act-m2' } });
+      expect((await validate(seated[0]!, 'CLEAR-SERIAL-m4')).body).toMatchObject({
+        code: 'TOO_MANY_MACHINES',
+      });
       t.clock.advance(3 * HOUR);
     });
 

@@ -1,8 +1,9 @@
 /**
- * Finishes migrations 0041 and 0042 (which have no keys): moves the rows of the old clear tables
- * (`license_seats`, `license_activations`; `scim_users`, `scim_groups`) into the sealed ones
- * (`license_assignments`, `license_machines`; `license_scim_users`, `license_scim_groups`), sealing and indexing
- * as the repositories do, in batches; then drops the old tables and clears the mark each migration left. Runs at module start, before
+ * Finishes migrations 0041, 0042 and 0043 (which have no keys): moves the rows of the old clear tables
+ * (`license_seats`, `license_activations`; `scim_users`, `scim_groups`; `license_machines`) into the sealed ones
+ * (`license_assignments`, `license_machines`; `license_scim_users`, `license_scim_groups`; `license_devices`),
+ * sealing and indexing as the repositories do, in batches; then drops the old tables and clears the mark each
+ * migration left. Runs at module start, before
  * any route; a no-op (one primary-key read) once done. Two nodes starting at once may both move a batch: the
  * unique holder index refuses the second copy, and that node reads the next batch again.
  */
@@ -19,6 +20,7 @@ import type { ScimGroupsTable, ScimUsersTable, SeatSource, SeatStatus } from './
 
 export const CLEAR_ROWS_MARK = 'licensing.clear_rows_pending';
 export const CLEAR_SCIM_MARK = 'licensing.clear_scim_pending';
+export const CLEAR_MACHINES_MARK = 'licensing.clear_machines_pending';
 
 /** The tables of migration 0040 as they were, typed here only (they are gone once this has run). */
 interface ClearTables extends Tables {
@@ -36,6 +38,18 @@ interface ClearTables extends Tables {
     id: string;
     license_id: string;
     email: string;
+    fingerprint: string;
+    name: string | null;
+    created_at: number;
+    last_heartbeat_at: number;
+  };
+
+  /** Migration 0041's machines: fingerprint and name in clear (0043 seals them into `license_devices`). */
+  license_machines: {
+    tenant_id: string;
+    id: string;
+    license_id: string;
+    email_index: string;
     fingerprint: string;
     name: string | null;
     created_at: number;
@@ -68,10 +82,12 @@ const inSystem =
 export async function sealClearRows(
   deps: Deps,
   batchSize = 200,
-): Promise<{ seats: number; machines: number; scimUsers: number; scimGroups: number }> {
-  const moved = { seats: 0, machines: 0, scimUsers: 0, scimGroups: 0 };
+): Promise<{ seats: number; machines: number; scimUsers: number; scimGroups: number; devices: number }> {
+  const moved = { seats: 0, machines: 0, scimUsers: 0, scimGroups: 0, devices: 0 };
   if (await marked(deps, CLEAR_ROWS_MARK)) Object.assign(moved, await sealSeats(deps, batchSize));
   if (await marked(deps, CLEAR_SCIM_MARK)) Object.assign(moved, await sealScim(deps, batchSize));
+  // After 0041's step, which may have just filled `license_machines` from 0040's table.
+  if (await marked(deps, CLEAR_MACHINES_MARK)) moved.devices = await sealMachines(deps, batchSize);
   if (Object.values(moved).some((n) => n > 0)) deps.logger.info(moved, 'licensing: sealed the clear rows');
   return moved;
 }
@@ -200,15 +216,35 @@ async function sealScim(deps: Deps, batchSize: number) {
   return moved;
 }
 
+async function sealMachines(deps: Deps, batchSize: number): Promise<number> {
+  const db = deps.database.db;
+  const people = deps.people;
+  const moved = await moveSealedRows(
+    inSystem(deps),
+    batchSize,
+    'license_machines',
+    'license_devices',
+    async ({ fingerprint, name, ...rest }) => ({
+      ...rest,
+      fingerprint_index: await people.fingerprintIndex(rest.tenant_id, fingerprint),
+      ...(await people.sealMachine(rest.tenant_id, rest.id, fingerprint, name)),
+    }),
+  );
+  const old = db as unknown as Kysely<ClearTables>;
+  await old.schema.dropTable('license_machines').ifExists().execute();
+  await db.deleteFrom('system_settings').where('key', '=', CLEAR_MACHINES_MARK).execute();
+  return moved;
+}
+
 /**
  * Moves every row of a clear table into its sealed twin, a batch at a time: sealed outside the transaction (keys
  * are fetched there), then inserted unless another node already did, and the clear row deleted.
  */
-async function moveSealedRows<From extends 'scim_users' | 'scim_groups'>(
+async function moveSealedRows<From extends 'scim_users' | 'scim_groups' | 'license_machines'>(
   system: ReturnType<typeof inSystem>,
   batchSize: number,
   from: From,
-  to: 'license_scim_users' | 'license_scim_groups',
+  to: 'license_scim_users' | 'license_scim_groups' | 'license_devices',
   seal: (row: ClearTables[From]) => Promise<Record<string, unknown>>,
 ): Promise<number> {
   // One statement shape serves both tables; their own types are checked where the rows are sealed.

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
 import { sealClearRows } from './clear-rows.ts';
 import { defineLicensingJobs } from './jobs.ts';
-import { SEALED_SEAT_EMAIL } from './personal-data.ts';
+import { SEALED_MACHINE_FINGERPRINT, SEALED_MACHINE_NAME, SEALED_SEAT_EMAIL } from './personal-data.ts';
 import { SEALED_SCIM_COLUMNS } from './scim-repo.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { clientRoutes } from './routes-client.ts';
@@ -64,7 +64,12 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
     { products: platform.config.licenseProducts, ...options },
   );
   services.set(deps, service);
-  for (const column of [SEALED_SEAT_EMAIL, ...SEALED_SCIM_COLUMNS])
+  for (const column of [
+    SEALED_SEAT_EMAIL,
+    SEALED_MACHINE_FINGERPRINT,
+    SEALED_MACHINE_NAME,
+    ...SEALED_SCIM_COLUMNS,
+  ])
     platform.crypto.dataKeys.registerColumn(column);
   await sealClearRows({
     database: platform.database,

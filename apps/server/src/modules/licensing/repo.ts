@@ -10,7 +10,7 @@ import type { Tables } from '../../platform/db/schema.ts';
 import { TenantRepository, withSystemContext, type TenantScope } from '../../platform/db/tenant.ts';
 import { SeatPersonalData, type SeatHolder } from './personal-data.ts';
 import type {
-  LicenseActivationsTable,
+  LicenseDevicesTable,
   LicensePoliciesTable,
   LicenseSeatsTable,
   LicensesTable,
@@ -126,7 +126,7 @@ export class LicenseRepository extends TenantRepository {
       .where('license_id', '=', licenseId)
       .where('email_index', '=', holder.index)
       .executeTakeFirst();
-    await this.deleteFrom('license_machines')
+    await this.deleteFrom('license_devices')
       .where('license_id', '=', licenseId)
       .where('email_index', '=', holder.index)
       .execute();
@@ -134,8 +134,8 @@ export class LicenseRepository extends TenantRepository {
   }
 
   /** A holder's machines on a licence, by the holder's email index. */
-  async activations(licenseId: string, emailIndex: string): Promise<LicenseActivationsTable[]> {
-    return this.selectFrom('license_machines')
+  async activations(licenseId: string, emailIndex: string): Promise<LicenseDevicesTable[]> {
+    return this.selectFrom('license_devices')
       .selectAll()
       .where('license_id', '=', licenseId)
       .where('email_index', '=', emailIndex)
@@ -144,7 +144,7 @@ export class LicenseRepository extends TenantRepository {
 
   /** Distinct users (their email indexes) holding a live activation (floating seats in use). */
   async liveUsers(licenseId: string, aliveSince: number): Promise<string[]> {
-    const rows = await this.selectFrom('license_machines')
+    const rows = await this.selectFrom('license_devices')
       .select('email_index')
       .distinct()
       .where('license_id', '=', licenseId)
@@ -153,24 +153,28 @@ export class LicenseRepository extends TenantRepository {
     return rows.map((r) => r.email_index);
   }
 
-  async insertActivation(row: Omit<LicenseActivationsTable, 'tenant_id'>): Promise<void> {
-    await this.insertInto('license_machines', row);
+  async insertActivation(row: Omit<LicenseDevicesTable, 'tenant_id'>): Promise<void> {
+    await this.insertInto('license_devices', row);
+  }
+
+  async nameActivation(id: string, nameSealed: Uint8Array | null): Promise<void> {
+    await this.updateTable('license_devices').set({ name_sealed: nameSealed }).where('id', '=', id).execute();
   }
 
   async touchActivation(id: string, now: number): Promise<boolean> {
-    const r = await this.updateTable('license_machines')
+    const r = await this.updateTable('license_devices')
       .set({ last_heartbeat_at: now })
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async activation(id: string): Promise<LicenseActivationsTable | undefined> {
-    return this.selectFrom('license_machines').selectAll().where('id', '=', id).executeTakeFirst();
+  async activation(id: string): Promise<LicenseDevicesTable | undefined> {
+    return this.selectFrom('license_devices').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async deleteActivation(id: string): Promise<boolean> {
-    const r = await this.deleteFrom('license_machines').where('id', '=', id).executeTakeFirst();
+    const r = await this.deleteFrom('license_devices').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
 
@@ -297,9 +301,9 @@ export class LicenseDirectory {
   }
 
   /** An activation by id, wherever it lives (the caller is checked against its email index by the command). */
-  async activation(id: string): Promise<LicenseActivationsTable | undefined> {
+  async activation(id: string): Promise<LicenseDevicesTable | undefined> {
     return this.system('a machine names its activation by id alone', (trx) =>
-      trx.selectFrom('license_machines').selectAll().where('id', '=', id).executeTakeFirst(),
+      trx.selectFrom('license_devices').selectAll().where('id', '=', id).executeTakeFirst(),
     );
   }
 
@@ -334,7 +338,7 @@ export class LicenseDirectory {
       for (const [policyId, deadBefore] of deadBeforeByPolicy) {
         const licenseIds = trx.selectFrom('licenses').select('id').where('policy_id', '=', policyId);
         const r = await trx
-          .deleteFrom('license_machines')
+          .deleteFrom('license_devices')
           .where('last_heartbeat_at', '<', deadBefore)
           .where('license_id', 'in', licenseIds)
           .executeTakeFirst();

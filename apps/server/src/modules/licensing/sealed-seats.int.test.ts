@@ -1,12 +1,13 @@
 /**
- * Seat emails and SCIM records at rest: sealed with the org's data key, found by blind indexes (personal-data.ts,
- * scim-repo.ts). Lookups by
+ * Seat emails, machine fingerprints and names, and SCIM records at rest: sealed with the org's data key, found by
+ * blind indexes (personal-data.ts, scim-repo.ts). Lookups by
  * email still answer as before (validation, the portal, CSV), the rows hold no email, and a tenant key rotation
  * re-seals them (the old key is destroyed, and everything still reads).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { describeEachDialect } from '../../platform/db/testing.ts';
+import { licensingService } from './index.ts';
 import { call, createLicensingTestApp, type LicensingTestApp } from './testing.ts';
 
 describeEachDialect('sealed seat emails', (h) => {
@@ -27,7 +28,7 @@ describeEachDialect('sealed seat emails', (h) => {
   const storedRows = (orgId: string) =>
     withTenant(t.platform.database, orgId, async ({ trx }) => ({
       seats: await trx.selectFrom('license_assignments').selectAll().where('tenant_id', '=', orgId).execute(),
-      machines: await trx.selectFrom('license_machines').selectAll().where('tenant_id', '=', orgId).execute(),
+      machines: await trx.selectFrom('license_devices').selectAll().where('tenant_id', '=', orgId).execute(),
     }));
 
   beforeAll(async () => {
@@ -75,6 +76,51 @@ describeEachDialect('sealed seat emails', (h) => {
     ).rejects.toThrow();
   });
 
+  it('stores no machine fingerprint or name: sealed, found by the org-keyed index, opened for their owner', async () => {
+    const o = await org();
+    const user = t.identity.user('grace.machines@example.org', { [o.orgId]: 'member' });
+    await o.asAdmin('POST', `${o.base}/seats`, { email: 'grace.machines@example.org' });
+    const me = call(t, user.token);
+    const fingerprint = 'SERIAL-C02XL0GZJGH5';
+    const activated = await me('POST', '/licenses/activations', {
+      product: 'desktop-mac',
+      fingerprint,
+      name: 'Grace’s MacBook',
+    });
+    expect(activated.status).toBe(201);
+    expect(activated.body).toMatchObject({ fingerprint, name: 'Grace’s MacBook', licenseId: o.licenseId });
+    // The same fingerprint finds the same activation; another one is a second machine.
+    const again = await me('POST', '/licenses/validate', { product: 'desktop-mac', fingerprint });
+    expect(again.body).toMatchObject({ code: 'VALID', license: { activationId: activated.body?.id } });
+    const other = await me('POST', '/licenses/validate', {
+      product: 'desktop-mac',
+      fingerprint: 'SERIAL-OTHER',
+    });
+    expect(other.body).toMatchObject({ code: 'VALID' });
+    expect((other.body?.license as { activationId?: string }).activationId).not.toBe(activated.body?.id);
+
+    const { machines } = await storedRows(o.orgId);
+    expect(machines).toHaveLength(2);
+    const text = JSON.stringify(machines, (_k, v: unknown) =>
+      v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+    ).toLowerCase();
+    for (const needle of ['serial-', 'macbook', 'grace']) expect(text).not.toContain(needle);
+    // The index is the org's: the same fingerprint indexes differently in another org.
+    const row = machines.find((m) => m.id === activated.body?.id);
+    if (!row) throw new Error('the activated machine is not stored');
+    const people = licensingService(t.deps)?.ctx.people;
+    if (!people) throw new Error('licensing is not running');
+    expect(row.fingerprint_index).toBe(await people.fingerprintIndex(o.orgId, fingerprint));
+    expect(row.fingerprint_index).not.toBe(await people.fingerprintIndex('another-org', fingerprint));
+    // The sealed fingerprint is bound to its row.
+    const ref = { table: 'license_devices', column: 'fingerprint_sealed' };
+    await expect(
+      t.platform.crypto.cipher.openText(o.orgId, { ...ref, id: 'other' }, row.fingerprint_sealed),
+    ).rejects.toThrow();
+    const beat = await me('POST', `/licenses/activations/${String(activated.body?.id)}/heartbeat`);
+    expect(beat.body).toMatchObject({ fingerprint, name: 'Grace’s MacBook' });
+  });
+
   it('round-trips the seats through CSV (export opens the emails, in order; import finds them by index)', async () => {
     const o = await org();
     for (const email of ['zoe@example.com', 'amy@example.com'])
@@ -120,7 +166,8 @@ describeEachDialect('sealed seat emails', (h) => {
     expect(await crypto.dataKeys.rotate(o.orgId)).toMatchObject({ to: 2 });
     t.clock.advance(crypto.keys.cacheTtlMs + 1_000);
     const pass = await crypto.dataKeys.reencryptTenant(o.orgId);
-    expect(pass.resealed).toBe(4); // two seats (the portal's, SCIM's), a SCIM user and a group
+    // Two seats (the portal's, SCIM's), the validated machine's fingerprint, a SCIM user and a group.
+    expect(pass.resealed).toBe(5);
     expect(pass.retired).toEqual([1]);
     expect((await validate(user.token)).body).toMatchObject({ valid: true, code: 'VALID' });
     expect((await o.asAdmin('GET', `${o.base}/seats`)).body).toMatchObject([

@@ -1,10 +1,13 @@
-/** The licensing tables (migrations 0040_licensing.ts, 0041_licensing_sealed_seats.ts, 0042_licensing_sealed_scim.ts), declared on the platform's `Tables`. */
+/**
+ * The licensing tables (migrations 0040_licensing.ts, 0041_licensing_sealed_seats.ts, 0042_licensing_sealed_scim.ts,
+ * 0043_licensing_sealed_machines.ts), declared on the platform's `Tables`.
+ */
 declare module '../../platform/db/schema.ts' {
   interface Tables {
     license_policies: LicensePoliciesTable;
     licenses: LicensesTable;
     license_assignments: LicenseSeatsTable;
-    license_machines: LicenseActivationsTable;
+    license_devices: LicenseDevicesTable;
     scim_credentials: ScimCredentialsTable;
     license_scim_users: LicenseScimUsersTable;
     license_scim_groups: LicenseScimGroupsTable;
@@ -60,14 +63,18 @@ export interface LicenseSeatsTable {
   updated_at: number;
 }
 
-/** Table `license_machines`: the holder is named by the seat's email index only (no email is kept). */
-export interface LicenseActivationsTable {
+/**
+ * Table `license_devices`: a machine activation. The holder is named by the seat's email index only (no email is
+ * kept); the fingerprint is found by its blind index (the org's index key) and kept sealed, like the machine's name.
+ */
+export interface LicenseDevicesTable {
   tenant_id: string;
   id: string;
   license_id: string;
   email_index: string;
-  fingerprint: string;
-  name: string | null;
+  fingerprint_index: string;
+  fingerprint_sealed: Uint8Array;
+  name_sealed: Uint8Array | null;
   created_at: number;
   last_heartbeat_at: number;
 }

@@ -288,12 +288,17 @@ export class LicenseValidator {
     if (cached && now >= cached.beatAt && now - cached.beatAt < halfBeat) return cached;
 
     const since = aliveSince(policy, now);
-    // Outside the transaction (see SeatPersonalData.holder).
-    const { index } = await this.ctx.people.holder(email);
+    // Keys are used outside the transaction (see SeatPersonalData.holder): the indexes, and the sealed columns of
+    // the activation this may create.
+    const people = this.ctx.people;
+    const { index } = await people.holder(email);
+    const fingerprintIndex = await people.fingerprintIndex(lic.tenant_id, fingerprint);
+    const id = randomUUID();
+    const sealed = await people.sealMachine(lic.tenant_id, id, fingerprint, name);
     const result = await withTenant(this.ctx.database, lic.tenant_id, async (scope) => {
       const repo = new LicenseRepository(scope);
       const machines = await repo.activations(lic.id, index);
-      const existing = machines.find((m) => m.fingerprint === fingerprint);
+      const existing = machines.find((m) => m.fingerprint_index === fingerprintIndex);
       if (existing && Number(existing.last_heartbeat_at) >= since) {
         await repo.touchActivation(existing.id, now);
         return { id: existing.id };
@@ -313,13 +318,12 @@ export class LicenseValidator {
         await repo.touchActivation(existing.id, now);
         return { id: existing.id };
       }
-      const id = randomUUID();
       await repo.insertActivation({
         id,
         license_id: lic.id,
         email_index: index,
-        fingerprint,
-        name,
+        fingerprint_index: fingerprintIndex,
+        ...sealed,
         created_at: now,
         last_heartbeat_at: now,
       });
@@ -330,7 +334,7 @@ export class LicenseValidator {
       const again = await withTenant(this.ctx.database, lic.tenant_id, (scope) =>
         new LicenseRepository(scope).activations(lic.id, index),
       );
-      const found = again.find((m) => m.fingerprint === fingerprint);
+      const found = again.find((m) => m.fingerprint_index === fingerprintIndex);
       if (!found) throw err;
       return { id: found.id };
     });

@@ -49,7 +49,7 @@ describeEachDialect('warm validation answers', (h) => {
         (
           await withTenant(t.platform.database, orgId, (scope) =>
             scope.trx
-              .selectFrom('license_machines')
+              .selectFrom('license_devices')
               .select('last_heartbeat_at')
               .where('license_id', '=', licenseId)
               .executeTakeFirstOrThrow(),

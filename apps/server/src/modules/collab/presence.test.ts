@@ -47,24 +47,26 @@ function room(timeoutMs = 60_000): RoomPresence {
   return r;
 }
 
+/** A room with two members in it, Ada (session 1) and Bob (session 2). */
+function adaAndBob() {
+  const r = room();
+  const ada = member(1, 'ada');
+  const bob = member(2, 'bob');
+  r.join(ada);
+  r.join(bob);
+  return { r, ada, bob };
+}
+
 describe('RoomPresence', () => {
   it("stamps a member's state with its account and passes it to the others, not back to it (R17, R18)", () => {
-    const r = room();
-    const ada = member(1, 'ada');
-    const bob = member(2, 'bob');
-    r.join(ada);
-    r.join(bob);
+    const { r, ada, bob } = adaAndBob();
     expect(r.write(ada, says(1, { selection: 'x' }))).toBeUndefined();
     expect(bob.peers()).toEqual([{ session: 1, accountId: 'ada', state: { selection: 'x' } }]);
     expect(ada.frames).toEqual([]);
   });
 
   it('refuses a write of another key and changes nothing (R18)', () => {
-    const r = room();
-    const ada = member(1, 'ada');
-    const bob = member(2, 'bob');
-    r.join(ada);
-    r.join(bob);
+    const { r, ada, bob } = adaAndBob();
     r.write(ada, says(1, { name: 'Ada' }));
     expect(r.write(bob, says(1, { name: 'Ada (forged)' }))).toBe('not-own-key');
     expect(r.write(bob, says(1, null))).toBe('not-own-key');
@@ -76,11 +78,7 @@ describe('RoomPresence', () => {
   });
 
   it('does not pass on a state that has not changed (a refresh, R19)', () => {
-    const r = room();
-    const ada = member(1, 'ada');
-    const bob = member(2, 'bob');
-    r.join(ada);
-    r.join(bob);
+    const { r, ada, bob } = adaAndBob();
     r.write(ada, says(1, { selection: 'x' }));
     r.write(ada, says(1, { selection: 'x' }));
     expect(bob.frames).toHaveLength(1);
@@ -89,11 +87,7 @@ describe('RoomPresence', () => {
   it('never writes a key twice in one millisecond: a state then its leave both reach the others (R19)', async () => {
     let now = Date.now();
     vi.spyOn(Date, 'now').mockImplementation(() => now);
-    const r = room();
-    const ada = member(1, 'ada');
-    const bob = member(2, 'bob');
-    r.join(ada);
-    r.join(bob);
+    const { r, ada, bob } = adaAndBob();
     r.write(ada, says(1, { selection: 'x' }));
     r.leave(ada);
     // The deletion waits for the next millisecond: in this one the others would drop it as no newer.
@@ -106,11 +100,7 @@ describe('RoomPresence', () => {
   it('waits out a clock that stepped back rather than send writes every client would ignore (R19)', async () => {
     let now = Date.now();
     vi.spyOn(Date, 'now').mockImplementation(() => now);
-    const r = room();
-    const ada = member(1, 'ada');
-    const bob = member(2, 'bob');
-    r.join(ada);
-    r.join(bob);
+    const { r, ada, bob } = adaAndBob();
     r.write(ada, says(1, { selection: 'x' }));
     now -= 5_000;
     r.write(ada, says(1, { selection: 'y' }));

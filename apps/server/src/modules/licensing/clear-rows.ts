@@ -14,7 +14,7 @@ import type { Database } from '../../platform/db/connect.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import type { Tables } from '../../platform/db/schema.ts';
 import { withSystemContext } from '../../platform/db/tenant.ts';
-import type { SeatHolder, SeatPersonalData } from './personal-data.ts';
+import type { OpenedActivation, SeatHolder, SeatPersonalData } from './personal-data.ts';
 import { sealScimGroup, sealScimUser } from './scim-repo.ts';
 import type { ScimGroupsTable, ScimUsersTable, SeatSource, SeatStatus } from './tables.ts';
 
@@ -44,17 +44,8 @@ interface ClearTables extends Tables {
     last_heartbeat_at: number;
   };
 
-  /** Migration 0041's machines: fingerprint and name in clear (0043 seals them into `license_devices`). */
-  license_machines: {
-    tenant_id: string;
-    id: string;
-    license_id: string;
-    email_index: string;
-    fingerprint: string;
-    name: string | null;
-    created_at: number;
-    last_heartbeat_at: number;
-  };
+  /** Migration 0041's machines: an opened activation's columns, in clear (0043 seals them into `license_devices`). */
+  license_machines: OpenedActivation;
 
   scim_users: Omit<ScimUsersTable, 'tenant_id'> & { tenant_id: string };
   scim_groups: Omit<ScimGroupsTable, 'tenant_id'> & { tenant_id: string };

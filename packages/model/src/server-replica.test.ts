@@ -124,11 +124,17 @@ describe('ServerReplica', () => {
       doc.configTextStyle({ evil: { expand: 'after' } });
       textOf(doc, 1, 'text').mark({ start: 0, end: 2 }, 'evil', true);
     });
+    const ownId = hostileUpdate(attacker, (doc) => {
+      const text = textOf(doc, 0, 'text');
+      text.delete(0, text.length);
+      text.insert(0, text.id); // reads as a container id: the whole-map check on load would refuse it
+    });
     const typed = hostileUpdate(attacker, (doc) => textOf(doc, 1, 'text').insert(4, '!'));
-    const results = server.importUpdateBatch([longNotes, badMark, typed]);
+    const results = server.importUpdateBatch([longNotes, badMark, ownId, typed]);
     expect(results.map((r) => (r.ok ? 'ok' : r.error.problems.join(' ')))).toEqual([
       expect.stringContaining(`.notesHtml`) as unknown,
       expect.stringContaining('unknown style mark evil') as unknown,
+      expect.stringContaining('.text: must be a text container') as unknown,
       'ok',
     ]);
     const json = server.toMindMap().toJSON();
@@ -185,6 +191,22 @@ describe('ServerReplica', () => {
     expect(server.importUpdateBatch([hostile]).map(summary)).toEqual(['schema-violation']);
     expect(server.hasPendingUpdates()).toBe(true);
     expect(server.importUpdateBatch([first]).map(summary)).toEqual([{ pending: false, added: true }]);
+    expect(server.hasPendingUpdates()).toBe(false);
+    expect(server.toMindMap().toJSON()).toEqual(a.toJSON());
+  });
+
+  it('keeps a waiting update that is sent again and again waiting across a refusal', () => {
+    const [origin, a, attacker] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
+    const server = ServerReplica.fromMap(origin);
+    const updates: Uint8Array[] = [];
+    a.onLocalUpdate((update) => updates.push(update));
+    const topic = a.addTopic(a.centralTopicId(), undefined, { text: '' });
+    a.editText(topic, 0, 0, 'x');
+    const resent = Array.from({ length: 2100 }, () => updates[1]!);
+    expect(server.importUpdateBatch(resent).every((r) => r.ok && r.value.pending)).toBe(true);
+    const hostile = hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
+    expect(server.importUpdateBatch([hostile]).map(summary)).toEqual(['schema-violation']);
+    expect(server.importUpdateBatch([updates[0]!]).map(summary)).toEqual([{ pending: false, added: true }]);
     expect(server.hasPendingUpdates()).toBe(false);
     expect(server.toMindMap().toJSON()).toEqual(a.toJSON());
   });

@@ -19,6 +19,7 @@ import { validateState, type ChangeScope } from './state-validation.ts';
 import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
 
 const MIN_PRUNE = 64;
+const MAX_KEPT = 1024;
 
 export class ServerReplica {
   private doc!: LoroDoc;
@@ -97,6 +98,12 @@ export class ServerReplica {
     this.waitingUpdates = this.waitingUpdates.filter(
       ({ until }) => until.length === 0 || until.some(([peer, end]) => (applied.get(peer) ?? 0) < end),
     );
+    if (this.waitingUpdates.length > MAX_KEPT) {
+      // Much still waits (or a client sends the same waiting update again and again): Loro's own export of what
+      // waits holds each operation once.
+      const pending = this.doc.exportPendingUpdates();
+      this.waitingUpdates = pending ? [{ bytes: pending, until: [] }] : [];
+    }
     this.pruneAt = Math.max(MIN_PRUNE, 2 * this.waitingUpdates.length);
   }
 

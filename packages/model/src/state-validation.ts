@@ -220,7 +220,8 @@ function validateChangedTopics(doc: LoroDoc, problems: ProblemList, scope: Chang
 function validateTexts(data: LoroMap, id: TreeID, keys: ReadonlySet<TextKey>, problems: ProblemList): void {
   for (const key of keys) {
     const text: unknown = data.get(key);
-    if (!(text instanceof LoroText)) {
+    // As `isContainerRef`: a text that reads as its own container id cannot be told from a plain value.
+    if (!(text instanceof LoroText) || (text.length === text.id.length && text.toString() === text.id)) {
       problems.add(`topic ${id}.${key}: must be a text container`);
       continue;
     }

@@ -2,6 +2,7 @@
 import { AppError, forbidden, notFound } from '../../platform/errors.ts';
 
 export const mapNotFound = () => notFound('No such map.');
+export const blobNotFound = () => notFound('No such image or attachment in this map.');
 export const versionNotFound = () => notFound('No such version of this map.');
 export const mapForbidden = (detail = 'Your role on this map does not allow this.') => forbidden(detail);
 export const shareeNotFound = () =>

@@ -5,19 +5,22 @@
 import { exportMap, importMap, isFormatError } from '@canopy/formats';
 import { MindMap, type MapDocument } from '@canopy/model';
 import { AppError } from '../../platform/errors.ts';
+import type { BlobContent } from './blobs.ts';
 import { documentInvalid, unsupportedFormat } from './errors.ts';
 
 export const EXPORT_FORMATS = ['mmap', 'xmind', 'mm', 'opml', 'md', 'json', 'html'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface MapFormats {
+  /** `blobs`: the file's images and attachments, keyed by the `ref` the document uses (`sha256:<hex>`). */
   importMap(
     bytes: Uint8Array,
     options: { filename?: string; mimeType?: string },
-  ): { document: MapDocument; warnings: string[] };
+  ): { document: MapDocument; blobs?: ReadonlyMap<string, BlobContent>; warnings: string[] };
   exportMap(
     document: MapDocument,
     format: ExportFormat,
+    options?: { blobs?: ReadonlyMap<string, BlobContent> },
   ): { data: Uint8Array; mimeType: string; extension: string; warnings: string[] };
 }
 
@@ -66,19 +69,15 @@ function asProblem(err: unknown): unknown {
 export const packageFormats: MapFormats = {
   importMap(bytes, options) {
     try {
-      const result = importMap(bytes, options);
-      // Images and attachments (result.blobs) need the blob store, which maps does not use yet: say so.
-      const warnings = [...result.warnings];
-      if (result.blobs.size > 0)
-        warnings.push(`${result.blobs.size} embedded image(s)/attachment(s) were not kept`);
-      return { document: result.document, warnings };
+      // Images and attachments come back as `blobs`; the service stores them with the map.
+      return importMap(bytes, options);
     } catch (err) {
       throw asProblem(err);
     }
   },
-  exportMap(document, format) {
+  exportMap(document, format, options = {}) {
     try {
-      return exportMap(document, format);
+      return exportMap(document, format, options.blobs ? { blobs: options.blobs } : {});
     } catch (err) {
       throw asProblem(err);
     }

@@ -4,6 +4,7 @@
  */
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
+import { MapBlobs, type MapBlobLimits } from './blobs.ts';
 import { MapContentStore, plaintextSealer } from './content.ts';
 import { registerMapContentKeys } from './content-keys.ts';
 import { packageFormats, type MapFormats } from './formats.ts';
@@ -14,6 +15,7 @@ import { MapsService } from './service.ts';
 
 export { MapContentStore, canWrite, type AppendEntry, type AppendResult, type LogTail } from './content.ts';
 export type { MapFormats } from './formats.ts';
+export { MapBlobs, DEFAULT_MAP_BLOB_LIMITS, type MapBlobLimits, type BlobContent } from './blobs.ts';
 export type { Caller, ContentSealer, MapsIdentity, SealRef } from './ports.ts';
 export type { MapRole, ShareRole } from './repository.ts';
 export { testAuthorization, testIdentity } from './testing.ts';
@@ -29,6 +31,10 @@ export interface MapsModuleOptions {
   sealer?: ContentSealer;
   /** Default: packages/formats. */
   formats?: MapFormats;
+  /** Size limits of imported images and attachments (blobs.ts: 25 MiB each, 100 MiB per file). */
+  blobLimits?: Partial<MapBlobLimits>;
+  /** Body limit of `POST /maps/import`. Default: packages/formats' input limit (64 MiB). */
+  importBodyLimit?: number;
 }
 
 export interface MapsModule {
@@ -36,6 +42,9 @@ export interface MapsModule {
   readonly content: MapContentStore;
   readonly identity: MapsIdentity;
   readonly formats: MapFormats;
+  /** Images and attachments of maps, in the platform's default blob store. */
+  readonly blobs: MapBlobs;
+  readonly importBodyLimit?: number;
   /** How the module's routes are classified for the auth hook (platform/http/auth.ts). */
   readonly access: FastifyContextConfig;
 }
@@ -62,11 +71,21 @@ export function mapsModule(deps: AppDeps): MapsModule {
     // Tenant key rotation re-seals map content too; an injected sealer has keys of its own.
     if (sealer === platform.crypto.cipher)
       registerMapContentKeys(platform.crypto.dataKeys, platform.database, content);
-    const service = new MapsService(platform.database, content, identity, platform.clock);
+    // Sealed with the tenant's data key; the platform registers the store with tenant key rotation.
+    const blobs = new MapBlobs(platform.blobs.default, options.blobLimits);
+    const service = new MapsService(platform.database, content, identity, platform.clock, blobs);
     const access = options.identity
       ? { access: 'custom' as const, accessNote: 'authenticated by the injected maps identity port' }
       : { access: 'authenticated' as const };
-    module = { service, content, identity, formats: options.formats ?? packageFormats, access };
+    module = {
+      service,
+      content,
+      identity,
+      formats: options.formats ?? packageFormats,
+      blobs,
+      ...(options.importBodyLimit !== undefined ? { importBodyLimit: options.importBodyLimit } : {}),
+      access,
+    };
     instances.set(deps, module);
   }
   return module;

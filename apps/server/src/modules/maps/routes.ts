@@ -1,10 +1,14 @@
 /** The maps REST API (API.md, "Maps and co-editing"). */
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { DEFAULT_LIMITS } from '@canopy/formats';
 import { unauthenticated } from '../../platform/errors.ts';
+import { blobResponse } from './blob-response.ts';
 import type { MapFormats } from './formats.ts';
 import type { Caller, MapsIdentity } from './ports.ts';
 import {
+  BlobParams,
   CreateMapBody,
   CreateVersionBody,
   DocumentJson,
@@ -27,6 +31,9 @@ import type { MapsService } from './service.ts';
 
 const tags = ['maps'];
 
+/** The import route's body limit: packages/formats' own input limit (`DEFAULT_LIMITS.maxInputBytes`). */
+export const IMPORT_BODY_LIMIT = DEFAULT_LIMITS.maxInputBytes;
+
 export function installMapRoutes(
   scope: FastifyInstance,
   deps: {
@@ -34,6 +41,7 @@ export function installMapRoutes(
     identity: MapsIdentity;
     formats: MapFormats;
     access: FastifyContextConfig;
+    importBodyLimit?: number;
   },
 ): void {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
@@ -212,13 +220,58 @@ export function installMapRoutes(
       service.restoreVersion(await caller(request), request.params.id, request.params.versionId),
   );
 
-  app.post(
-    '/maps/import',
+  app.get(
+    '/maps/:id/blobs/:blobId',
     {
       config,
       schema: {
         tags,
+        summary: "One of the map's images or attachments (viewer and up; blobId is the document's ref)",
+        description:
+          'The bytes of a topic image or attachment, by the `ref` the document gives it (`sha256:<hex>`, ' +
+          'URL-encoded). Content-addressed, so cacheable for good (ETag is the hash). Raster images ' +
+          '(PNG, JPEG, GIF, WebP) whose bytes match their type are served inline; everything else, SVG ' +
+          'included, as an attachment. 404 for a map the caller cannot read or a ref the map does not use.',
+        params: BlobParams,
+        response: {
+          200: Type.Unsafe<Uint8Array>({ type: 'string', format: 'binary' }),
+          304: Type.Null(),
+        },
+      },
+    },
+    async (request, reply) => {
+      const who = await caller(request);
+      const { data, mimeType } = await service.blob(who, request.params.id, request.params.blobId);
+      const hex = request.params.blobId.slice('sha256:'.length);
+      const etag = `"${hex}"`;
+      const served = blobResponse(data, mimeType);
+      reply
+        .header('etag', etag)
+        .header('cache-control', 'private, max-age=31536000, immutable')
+        .header('x-content-type-options', 'nosniff');
+      const inm = request.headers['if-none-match'];
+      if (typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
+        return reply.status(304).send(null);
+      return reply
+        .header('content-type', served.contentType)
+        .header('content-disposition', served.disposition)
+        .send(data);
+    },
+  );
+
+  app.post(
+    '/maps/import',
+    {
+      config,
+      // Files with images run past the API's default body limit; packages/formats bounds the input itself.
+      bodyLimit: deps.importBodyLimit ?? IMPORT_BODY_LIMIT,
+      schema: {
+        tags,
         summary: 'Import a file (raw body with its Content-Type; ?filename=)',
+        description:
+          "The file's images and attachments are kept in the blob store (read them with " +
+          '`GET /maps/{id}/blobs/{blobId}`). Over 25 MiB for one of them, or 100 MiB for all of a file ' +
+          '(server defaults): 413 `map_blobs_too_large`, and nothing is stored.',
         response: { 201: ImportResult },
       },
     },
@@ -235,8 +288,15 @@ export function installMapRoutes(
       if (request.headers['content-type']) options.mimeType = request.headers['content-type'];
       const imported = formats.importMap(bytes, options);
       const title = imported.document.title || imported.document.root.text || 'Imported map';
-      const created = await service.create(who, title, imported.document);
-      return reply.status(201).send({ id: created.id, title: created.title, warnings: imported.warnings });
+      const { map, warnings } = await service.importDocument(
+        who,
+        title,
+        imported.document,
+        imported.blobs ?? new Map(),
+      );
+      return reply
+        .status(201)
+        .send({ id: map.id, title: map.title, warnings: [...imported.warnings, ...warnings] });
     },
   );
 
@@ -247,7 +307,14 @@ export function installMapRoutes(
       const who = await caller(request);
       const map = await service.get(who, request.params.id);
       const document = await service.document(who, request.params.id);
-      const out = formats.exportMap(document, request.query.format as Parameters<MapFormats['exportMap']>[1]);
+      const blobs = await service.blobsFor(who, request.params.id, document);
+      const out = formats.exportMap(
+        document,
+        request.query.format as Parameters<MapFormats['exportMap']>[1],
+        {
+          blobs,
+        },
+      );
       const name = (map.title || 'map').replace(/[^\p{L}\p{N} ._-]+/gu, '_').slice(0, 100);
       return reply
         .header('content-type', out.mimeType)

@@ -6,6 +6,10 @@ export const VersionParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64 }),
   versionId: Type.String({ minLength: 1, maxLength: 64 }),
 });
+export const BlobParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  blobId: Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: "the document's ref, sha256:<hex>" }),
+});
 export const ShareParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64 }),
   accountId: Type.String({ minLength: 1, maxLength: 64 }),

@@ -7,8 +7,16 @@ import { MindMap, type MapDocument } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
+import { blobRefsOf, type BlobContent, type MapBlobs } from './blobs.ts';
 import type { MapContentStore } from './content.ts';
-import { documentInvalid, mapForbidden, mapNotFound, shareeNotFound, versionNotFound } from './errors.ts';
+import {
+  blobNotFound,
+  documentInvalid,
+  mapForbidden,
+  mapNotFound,
+  shareeNotFound,
+  versionNotFound,
+} from './errors.ts';
 import type { Caller, MapsIdentity } from './ports.ts';
 import { MapsRepository, type MapRole, type ShareRole } from './repository.ts';
 
@@ -37,6 +45,8 @@ export class MapsService {
     readonly content: MapContentStore,
     private readonly identity: MapsIdentity,
     private readonly clock: Clock,
+    /** The map's images and attachments; without it imports keep none (and say so). */
+    readonly blobs?: MapBlobs,
   ) {}
 
   listen(listener: MapsListener): void {
@@ -78,8 +88,12 @@ export class MapsService {
     );
   }
 
-  async create(caller: Caller, title: string, document?: MapDocument): Promise<MapSummary> {
-    const id = randomUUID();
+  async create(
+    caller: Caller,
+    title: string,
+    document?: MapDocument,
+    id: string = randomUUID(),
+  ): Promise<MapSummary> {
     let map: MindMap;
     try {
       map = document ? MindMap.fromJSON({ ...document, title }) : MindMap.create(title);
@@ -101,6 +115,65 @@ export class MapsService {
       }),
     );
     return { id, title, createdAt: iso(now), updatedAt: iso(now), role: 'owner' };
+  }
+
+  /**
+   * Creates a map from an imported file: its blobs go to the blob store first (limits checked before anything
+   * is stored: 413 `map_blobs_too_large`), then the map row; if the map cannot be created, the blobs are
+   * deleted again. Returns the map and what was not kept.
+   */
+  async importDocument(
+    caller: Caller,
+    title: string,
+    document: MapDocument,
+    blobs: ReadonlyMap<string, BlobContent>,
+  ): Promise<{ map: MapSummary; warnings: string[] }> {
+    const warnings: string[] = [];
+    if (blobs.size === 0) return { map: await this.create(caller, title, document), warnings };
+    if (!this.blobs) {
+      warnings.push(`${blobs.size} embedded image(s)/attachment(s) were not kept (no blob store)`);
+      return { map: await this.create(caller, title, document), warnings };
+    }
+    const { keep, mismatched } = this.blobs.check(blobs);
+    if (mismatched > 0)
+      warnings.push(
+        `${mismatched} embedded blob(s) whose reference did not match their content were not kept`,
+      );
+    const id = randomUUID();
+    await this.blobs.storeAll(caller.tenantId, id, keep);
+    try {
+      return { map: await this.create(caller, title, document, id), warnings };
+    } catch (err) {
+      await this.blobs.deleteMap(caller.tenantId, id).catch(() => 0);
+      throw err;
+    }
+  }
+
+  /** The stored images and attachments the document refers to (for an export). */
+  async blobsFor(caller: Caller, mapId: string, document: MapDocument): Promise<Map<string, BlobContent>> {
+    if (!this.blobs) return new Map();
+    return this.blobs.forDocument(caller.tenantId, mapId, document);
+  }
+
+  /**
+   * One image or attachment of a map, for anyone who may read the map (viewer and up). A map of another
+   * tenant, a map not shared with the caller, a ref the current document does not use, or a blob not stored
+   * all answer 404, so the answer says nothing about maps the caller cannot read.
+   */
+  async blob(
+    caller: Caller,
+    mapId: string,
+    ref: string,
+  ): Promise<{ data: Buffer; mimeType: string | undefined }> {
+    const { exists, role } = await this.roleOf(caller, mapId);
+    if (!exists || !role) throw mapNotFound();
+    const loaded = await this.content.load(caller.tenantId, mapId);
+    if (!loaded) throw mapNotFound();
+    const meta = blobRefsOf(loaded.map.toJSON()).get(ref);
+    if (!meta || !this.blobs) throw blobNotFound();
+    const data = await this.blobs.read(caller.tenantId, mapId, ref);
+    if (!data) throw blobNotFound();
+    return { data, mimeType: meta.mimeType };
   }
 
   async list(caller: Caller): Promise<MapSummary[]> {
@@ -164,6 +237,9 @@ export class MapsService {
     await this.requireRole(caller, mapId, ['owner']);
     await this.repo(caller, (repo) => repo.deleteMap(mapId));
     for (const l of this.listeners) l.deleted?.(caller.tenantId, mapId);
+    // After the rows: a failure here (an error answer) leaves blobs that no map names and no route serves,
+    // never a map whose images are gone.
+    await this.blobs?.deleteMap(caller.tenantId, mapId);
   }
 
   async share(

@@ -1,0 +1,244 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { exportMap, importMap } from '@canopy/formats';
+import { MindMap, type MapDocument } from '@canopy/model';
+import { describeEachDialect } from '../../platform/db/testing.ts';
+import { mapsModule } from './index.ts';
+import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
+import { testAuthorization, testIdentity } from './testing.ts';
+
+const alice = { authorization: testAuthorization('alice', 't1') };
+const bob = { authorization: testAuthorization('bob', 't1') };
+const mallory = { authorization: testAuthorization('mallory', 't2') };
+
+const FIXTURES = '/work/shared/fixtures';
+// A 1×1 PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+const refOf = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+const limits = { maxBlobBytes: 64 * 1024, maxImportBlobBytes: 100 * 1024 };
+
+/** A map whose central topic has an image and whose one child has an attachment, with those blobs. */
+function mapWithBlobs(attachment: Uint8Array, extra: Uint8Array[] = []) {
+  const map = MindMap.create('Pictures');
+  map.addTopic(map.centralTopicId(), undefined, { text: 'with a file' });
+  const doc: MapDocument = map.toJSON();
+  doc.root.image = { ref: refOf(PNG), mimeType: 'image/png', size: PNG.length, width: 1, height: 1 };
+  const child = doc.root.children[0]!;
+  child.attachments = [
+    { ref: refOf(attachment), mimeType: 'application/pdf', size: attachment.length, name: 'spec.pdf' },
+    ...extra.map((data, i) => ({
+      ref: refOf(data),
+      mimeType: 'application/octet-stream',
+      size: data.length,
+      name: `extra-${i}.bin`,
+    })),
+  ];
+  const blobs = new Map([
+    [refOf(PNG), { data: new Uint8Array(PNG), mimeType: 'image/png' }],
+    [refOf(attachment), { data: attachment, mimeType: 'application/pdf' }],
+    ...extra.map((data) => [refOf(data), { data, mimeType: 'application/octet-stream' }] as const),
+  ]);
+  return { doc, blobs };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describeEachDialect('maps: images and attachments in the blob store', (h) => {
+  let t: ModuleTestApp;
+  beforeAll(async () => {
+    t = await createModuleTestApp({
+      databaseUrl: h.url,
+      maps: { identity: testIdentity, blobLimits: limits },
+    });
+  });
+  afterAll(async () => t.close());
+
+  const get = (url: string, headers: Record<string, string>) =>
+    t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers });
+  const importFile = (name: string, bytes: Uint8Array, headers = alice) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/maps/import?filename=${encodeURIComponent(name)}`,
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      payload: Buffer.from(bytes),
+    });
+  const blobUrl = (mapId: string, ref: string) => `/maps/${mapId}/blobs/${encodeURIComponent(ref)}`;
+  const stored = (tenant: string, mapId: string) => mapsModule(t.deps).blobs.list(tenant, mapId);
+  const allMapBlobs = (tenant: string) => t.platform.blobs.default.list(tenant, 'maps/');
+
+  it('keeps the XMind fixture image: served as stored, back in the .xmind export', async () => {
+    const file = readFileSync(join(FIXTURES, 'xmind/example0.xmind'));
+    const expected = importMap(file, { filename: 'example0.xmind' }).blobs;
+    expect(expected.size).toBeGreaterThan(0);
+    const res = await importFile('example0.xmind', file);
+    expect(res.statusCode).toBe(201);
+    const { id, warnings } = res.json<{ id: string; warnings: string[] }>();
+    expect(warnings.join('\n')).not.toMatch(/not kept/);
+    expect(await stored('t1', id)).toHaveLength(expected.size);
+
+    for (const [ref, blob] of expected) {
+      const served = await get(blobUrl(id, ref), alice);
+      expect(served.statusCode).toBe(200);
+      expect(Buffer.from(served.rawPayload).equals(Buffer.from(blob.data))).toBe(true);
+      expect(served.headers['content-type']).toBe(blob.mimeType);
+      expect(served.headers['x-content-type-options']).toBe('nosniff');
+      // SVG can carry script: never inline.
+      expect(served.headers['content-disposition']).toBe('attachment');
+    }
+
+    const exported = await get(`/maps/${id}/export?format=xmind`, alice);
+    expect(exported.statusCode).toBe(200);
+    const again = importMap(exported.rawPayload, { filename: 'again.xmind' });
+    expect([...again.blobs.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [ref, blob] of again.blobs)
+      expect(Buffer.from(blob.data).equals(Buffer.from(expected.get(ref)!.data))).toBe(true);
+  });
+
+  it('round-trips a .mmap image and attachment through import, the blob route and every export', async () => {
+    const attachment = randomBytes(3000);
+    const { doc, blobs } = mapWithBlobs(attachment);
+    const mmap = exportMap(doc, 'mmap', { blobs }).data;
+    const res = await importFile('pictures.mmap', mmap);
+    expect(res.statusCode).toBe(201);
+    const { id, warnings } = res.json<{ id: string; warnings: string[] }>();
+    expect(warnings.join('\n')).not.toMatch(/not kept/);
+
+    const png = await get(blobUrl(id, refOf(PNG)), alice);
+    expect(png.statusCode).toBe(200);
+    expect(Buffer.from(png.rawPayload).equals(PNG)).toBe(true);
+    expect(png.headers['content-type']).toBe('image/png');
+    expect(png.headers['content-disposition']).toBe('inline');
+    expect(png.headers['cache-control']).toBe('private, max-age=31536000, immutable');
+    expect(png.headers['etag']).toBe(`"${refOf(PNG).slice(7)}"`);
+    const cached = await get(blobUrl(id, refOf(PNG)), {
+      ...alice,
+      'if-none-match': String(png.headers['etag']),
+    });
+    expect(cached.statusCode).toBe(304);
+    expect(cached.rawPayload.length).toBe(0);
+
+    const file = await get(blobUrl(id, refOf(attachment)), alice);
+    expect(Buffer.from(file.rawPayload).equals(attachment)).toBe(true);
+    expect(file.headers['content-type']).toBe('application/pdf');
+    expect(file.headers['content-disposition']).toBe('attachment');
+
+    // .mmap, .xmind and .json carry both again; the HTML page carries the image as a data: URI.
+    for (const format of ['mmap', 'xmind', 'json'] as const) {
+      const out = await get(`/maps/${id}/export?format=${format}`, alice);
+      expect(out.statusCode).toBe(200);
+      const back = importMap(out.rawPayload, { filename: `back.${format}` });
+      expect(back.blobs.get(refOf(PNG))?.data).toEqual(new Uint8Array(PNG));
+      if (format !== 'xmind' || back.document.root.children[0]?.attachments?.length)
+        expect(Buffer.from(back.blobs.get(refOf(attachment))!.data).equals(attachment)).toBe(true);
+      expect(back.document.root.image?.ref).toBe(refOf(PNG));
+    }
+    const html = await get(`/maps/${id}/export?format=html`, alice);
+    expect(html.body).toContain(`data:image/png;base64,${PNG.toString('base64')}`);
+
+    // Export → re-import through the API gives the same images.
+    const reimported = await importFile(
+      'back.mmap',
+      (await get(`/maps/${id}/export?format=mmap`, alice)).rawPayload,
+    );
+    const id2 = reimported.json<{ id: string }>().id;
+    const doc2 = (await get(`/maps/${id2}/document`, alice)).json<MapDocument>();
+    expect(doc2.root.image).toMatchObject({ ref: refOf(PNG), mimeType: 'image/png' });
+    expect(Buffer.from((await get(blobUrl(id2, refOf(PNG)), alice)).rawPayload).equals(PNG)).toBe(true);
+  });
+
+  it('stores the blobs sealed: the blob directory holds none of the bytes', async () => {
+    const marker = Buffer.from(`sentinel-${randomBytes(8).toString('hex')}-`.repeat(20));
+    const { doc, blobs } = mapWithBlobs(marker);
+    const res = await importFile('sealed.json', exportMap(doc, 'json', { blobs }).data);
+    expect(res.statusCode).toBe(201);
+    const dir = t.config.blobUrl.slice('file:'.length);
+    for (const path of filesUnder(dir)) {
+      const raw = readFileSync(path);
+      expect(raw.includes(marker.subarray(0, 40))).toBe(false);
+      expect(raw.includes(PNG.subarray(0, 16))).toBe(false);
+    }
+  });
+
+  it("answers 404 for an unshared map's blobs, another tenant's, and refs the map does not use", async () => {
+    const { doc, blobs } = mapWithBlobs(randomBytes(100));
+    const { id } = (await importFile('a.mmap', exportMap(doc, 'mmap', { blobs }).data)).json<{
+      id: string;
+    }>();
+    const url = blobUrl(id, refOf(PNG));
+    expect((await get(url, bob)).statusCode).toBe(404);
+    expect((await get(url, mallory)).statusCode).toBe(404);
+    expect((await get(url, mallory)).json()).toMatchObject({ code: 'not_found' });
+    expect((await get(blobUrl(id, refOf(Buffer.from('other'))), alice)).statusCode).toBe(404);
+    expect((await get(`/maps/${id}/blobs/not-a-ref`, alice)).statusCode).toBe(400);
+    expect((await get(url, {})).statusCode).toBe(401);
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/maps/${id}/shares`,
+      headers: alice,
+      payload: { email: 'bob@t1', role: 'viewer' },
+    });
+    const shared = await get(url, bob);
+    expect(shared.statusCode).toBe(200);
+    expect(Buffer.from(shared.rawPayload).equals(PNG)).toBe(true);
+  });
+
+  it('refuses a file whose blobs exceed the limits with 413 map_blobs_too_large and stores nothing', async () => {
+    const before = await allMapBlobs('t1');
+    const maps = async () => (await get('/maps', alice)).json<{ items: unknown[] }>().items.length;
+    const mapsBefore = await maps();
+    // One attachment over the per-blob limit (64 KiB here).
+    const big = mapWithBlobs(randomBytes(70 * 1024));
+    const one = await importFile('big.mmap', exportMap(big.doc, 'mmap', { blobs: big.blobs }).data);
+    expect(one.statusCode).toBe(413);
+    expect(one.json()).toMatchObject({ code: 'map_blobs_too_large' });
+    // Each under the limit, together over the per-file limit (100 KiB here).
+    const many = mapWithBlobs(randomBytes(40 * 1024), [randomBytes(40 * 1024), randomBytes(40 * 1024)]);
+    const sum = await importFile('many.mmap', exportMap(many.doc, 'mmap', { blobs: many.blobs }).data);
+    expect(sum.statusCode).toBe(413);
+    expect(sum.json()).toMatchObject({ code: 'map_blobs_too_large' });
+    expect(await allMapBlobs('t1')).toEqual(before);
+    expect(await maps()).toBe(mapsBefore);
+  });
+
+  it('leaves no blobs behind when the map cannot be created after they were stored', async () => {
+    const before = await allMapBlobs('t1');
+    const { service } = mapsModule(t.deps);
+    const { blobs } = mapWithBlobs(randomBytes(500));
+    const broken = { schemaVersion: 1, title: 'x' } as unknown as MapDocument;
+    await expect(
+      service.importDocument({ accountId: 'alice', tenantId: 't1' }, 'x', broken, blobs),
+    ).rejects.toMatchObject({ code: 'invalid_document' });
+    expect(await allMapBlobs('t1')).toEqual(before);
+  });
+
+  it('documents the blob route in the OpenAPI schema', async () => {
+    const spec = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<{
+      paths: Record<string, { get?: { summary?: string; parameters?: { name: string }[] } }>;
+    }>();
+    const route = spec.paths['/api/v1/maps/{id}/blobs/{blobId}']?.get;
+    expect(route?.summary).toMatch(/image|attachment/);
+    expect(route?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['id', 'blobId']));
+  });
+
+  it("deletes a map's blobs with the map", async () => {
+    const { doc, blobs } = mapWithBlobs(randomBytes(200));
+    const { id } = (await importFile('gone.mmap', exportMap(doc, 'mmap', { blobs }).data)).json<{
+      id: string;
+    }>();
+    expect(await stored('t1', id)).toHaveLength(2);
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/maps/${id}`, headers: alice });
+    expect(del.statusCode).toBe(204);
+    expect(await stored('t1', id)).toEqual([]);
+    expect((await get(blobUrl(id, refOf(PNG)), alice)).statusCode).toBe(404);
+  });
+});

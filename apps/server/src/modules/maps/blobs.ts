@@ -1,0 +1,154 @@
+/**
+ * A map's images and attachments in the platform blob store (sealed with the tenant's data key, re-sealed by
+ * tenant key rotation). One blob per content address: key `maps/<mapId>/<sha256 hex>`, the document refers to
+ * it as `sha256:<hex>` (packages/formats' `BlobRef.ref`); its MIME type and size live in the document's ref.
+ */
+import { createHash } from 'node:crypto';
+import type { MapDocument, Topic } from '@canopy/model';
+import { AppError } from '../../platform/errors.ts';
+import type { BlobStore } from '../../platform/blobs/index.ts';
+
+export interface MapBlobLimits {
+  /** Largest single image or attachment. Default 25 MiB. */
+  maxBlobBytes: number;
+  /** Largest sum of one imported file's images and attachments. Default 100 MiB. */
+  maxImportBlobBytes: number;
+}
+
+export const DEFAULT_MAP_BLOB_LIMITS: MapBlobLimits = {
+  maxBlobBytes: 25 * 1024 * 1024,
+  maxImportBlobBytes: 100 * 1024 * 1024,
+};
+
+export interface BlobContent {
+  data: Uint8Array;
+  mimeType: string;
+}
+
+const REF = /^sha256:([0-9a-f]{64})$/;
+
+export const blobsTooLarge = (detail: string) => new AppError(413, 'map_blobs_too_large', detail);
+
+/** The hex digest of a `sha256:<hex>` ref, or undefined for any other ref. */
+export function refHex(ref: string): string | undefined {
+  return REF.exec(ref)?.[1];
+}
+
+const mapPrefix = (mapId: string) => `maps/${mapId}/`;
+
+/** Every BlobRef of the document (topic images and attachments, floating and summary topics included). */
+export function blobRefsOf(document: MapDocument): Map<string, { mimeType?: string; size?: number }> {
+  const refs = new Map<string, { mimeType?: string; size?: number }>();
+  const add = (r: { ref: string; mimeType?: string; size?: number }) => {
+    if (!refs.has(r.ref))
+      refs.set(r.ref, {
+        ...(r.mimeType !== undefined ? { mimeType: r.mimeType } : {}),
+        ...(r.size !== undefined ? { size: r.size } : {}),
+      });
+  };
+  const stack: Topic[] = [document.root, ...document.floating];
+  for (let topic = stack.pop(); topic; topic = stack.pop()) {
+    if (topic.image) add(topic.image);
+    for (const a of topic.attachments ?? []) add(a);
+    stack.push(...topic.children);
+    for (const s of topic.summaries ?? []) stack.push(s.topic);
+  }
+  return refs;
+}
+
+export class MapBlobs {
+  readonly limits: MapBlobLimits;
+
+  constructor(
+    private readonly store: BlobStore,
+    limits: Partial<MapBlobLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_MAP_BLOB_LIMITS, ...limits };
+  }
+
+  private key(mapId: string, ref: string): string | undefined {
+    const hex = refHex(ref);
+    return hex ? `${mapPrefix(mapId)}${hex}` : undefined;
+  }
+
+  /**
+   * Checks an imported file's blobs against the limits (413 `map_blobs_too_large`, nothing stored) and their
+   * content addresses; returns those to keep and how many were dropped because the ref is not the SHA-256 of
+   * the bytes (only a hand-made Canopy JSON file can say so).
+   */
+  check(blobs: ReadonlyMap<string, BlobContent>): { keep: Map<string, BlobContent>; mismatched: number } {
+    let total = 0;
+    for (const [ref, blob] of blobs) {
+      if (blob.data.length > this.limits.maxBlobBytes)
+        throw blobsTooLarge(
+          `The file's blob ${ref.slice(0, 20)}… is ${blob.data.length} bytes; one image or attachment may have at most ${this.limits.maxBlobBytes}.`,
+        );
+      total += blob.data.length;
+    }
+    if (total > this.limits.maxImportBlobBytes)
+      throw blobsTooLarge(
+        `The file's images and attachments add up to ${total} bytes; at most ${this.limits.maxImportBlobBytes} can be imported.`,
+      );
+    const keep = new Map<string, BlobContent>();
+    let mismatched = 0;
+    for (const [ref, blob] of blobs) {
+      const hex = refHex(ref);
+      if (hex && createHash('sha256').update(blob.data).digest('hex') === hex) keep.set(ref, blob);
+      else mismatched++;
+    }
+    return { keep, mismatched };
+  }
+
+  /** Stores the blobs of a new map; on any failure deletes those already stored and rethrows. */
+  async storeAll(tenantId: string, mapId: string, blobs: ReadonlyMap<string, BlobContent>): Promise<void> {
+    const stored: string[] = [];
+    try {
+      for (const [ref, blob] of blobs) {
+        const key = this.key(mapId, ref);
+        if (!key) continue;
+        await this.store.put(tenantId, key, blob.data, { maxBytes: this.limits.maxBlobBytes });
+        stored.push(key);
+      }
+    } catch (err) {
+      await this.deleteKeys(tenantId, stored).catch(() => 0);
+      throw err;
+    }
+  }
+
+  /** The blob's bytes, or undefined when the map holds no blob under this ref. */
+  async read(tenantId: string, mapId: string, ref: string): Promise<Buffer | undefined> {
+    const key = this.key(mapId, ref);
+    if (!key || !(await this.store.exists(tenantId, key))) return undefined;
+    return this.store.getBuffer(tenantId, key);
+  }
+
+  /** The stored blobs the document refers to, for an exporter (`exportMap(..., { blobs })`). */
+  async forDocument(
+    tenantId: string,
+    mapId: string,
+    document: MapDocument,
+  ): Promise<Map<string, BlobContent>> {
+    const out = new Map<string, BlobContent>();
+    for (const [ref, meta] of blobRefsOf(document)) {
+      const data = await this.read(tenantId, mapId, ref);
+      if (data) out.set(ref, { data, mimeType: meta.mimeType ?? 'application/octet-stream' });
+    }
+    return out;
+  }
+
+  /** Keys of a map's blobs (tests and the deletion path). */
+  async list(tenantId: string, mapId: string): Promise<string[]> {
+    return this.store.list(tenantId, mapPrefix(mapId));
+  }
+
+  /** Deletes every blob of a map; returns how many. */
+  async deleteMap(tenantId: string, mapId: string): Promise<number> {
+    return this.deleteKeys(tenantId, await this.list(tenantId, mapId));
+  }
+
+  private async deleteKeys(tenantId: string, keys: string[]): Promise<number> {
+    let n = 0;
+    for (const key of keys) if (await this.store.delete(tenantId, key)) n++;
+    return n;
+  }
+}

@@ -36,4 +36,24 @@ describe('maps client', () => {
     expect(seen[0]!.url).toBe('/api/v1/maps/m%201/export?format=md');
     expect(seen[0]!.headers['x-canopy-org']).toBe('team');
   });
+
+  it('fetches a topic image by its ref in the chosen org, typed by the server', async () => {
+    const seen: { url: string; headers: Record<string, string> }[] = [];
+    const api = createApiClient({
+      baseUrl: '/api/v1',
+      csrf: { get: () => null, set: () => undefined },
+      org: { get: () => 'team', set: () => undefined },
+      fetch: async (input, init) => {
+        seen.push({ url: String(input), headers: init?.headers as Record<string, string> });
+        return new Response(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), {
+          headers: { 'content-type': 'image/png' },
+        });
+      },
+    });
+    const blob = await api.maps.blob('m1', 'sha256:ab');
+    expect(blob.type).toBe('image/png');
+    expect(blob.size).toBe(4);
+    expect(seen[0]!.url).toBe('/api/v1/maps/m1/blobs/sha256%3Aab');
+    expect(seen[0]!.headers['x-canopy-org']).toBe('team');
+  });
 });

@@ -45,6 +45,15 @@ export function mapsApi(t: Transport) {
     },
 
     /**
+     * `GET /maps/{id}/blobs/{ref}`: a topic image or attachment, fetched with the chosen org's header (an
+     * `<img src>` could not send it), as a Blob typed by the server's Content-Type.
+     */
+    async blob(id: string, ref: string): Promise<Blob> {
+      const response = await t.send('GET', `${at(id)}/blobs/${encodeURIComponent(ref)}`);
+      return response.blob();
+    },
+
+    /**
      * `POST /maps/import` with the raw file and `?filename=` (the server detects the format from both).
      * Progress is the fraction of the upload sent; the server's parse time follows it.
      */

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { collabTicket } from '../api/collab.ts';
 import type { ApiClient } from '../api/client.ts';
 import { ApiError } from '../api/problem.ts';
@@ -7,12 +7,9 @@ import { PresenceChips, SaveIndicator } from '../editor/collab/CollabHeader.tsx'
 import type { CollabSession, CollabView } from '../editor/collab/collabSession.ts';
 import { indexedDbCopies, type LocalCopy } from '../editor/collab/localCopies.ts';
 import { MapEditor } from '../editor/MapEditor.tsx';
-import type { ImageUrlResolver } from '../editor/render/imageCache.ts';
 import type { CollabEditorStore } from '../editor/store/collabEditorStore.ts';
+import { mapImages } from './mapImages.ts';
 import { SignInPrompt } from './SignInPrompt.tsx';
-
-/** No blob endpoint is defined yet (API.md); images show as placeholders until one is. */
-const resolveMapImage: ImageUrlResolver = () => undefined;
 
 type Opening =
   | { status: 'opening' }
@@ -67,7 +64,7 @@ export function EditorPage({ api, mapId }: { api: ApiClient; mapId: string }) {
     };
   }, [api, mapId]);
 
-  if (opening.status === 'open') return <OpenMap session={opening.session} mapId={mapId} />;
+  if (opening.status === 'open') return <OpenMap api={api} session={opening.session} mapId={mapId} />;
   return (
     <main className="editor-page padded">
       <p>
@@ -84,9 +81,12 @@ export function EditorPage({ api, mapId }: { api: ApiClient; mapId: string }) {
   );
 }
 
-function OpenMap({ session, mapId }: { session: CollabSession; mapId: string }) {
+function OpenMap({ api, session, mapId }: { api: ApiClient; session: CollabSession; mapId: string }) {
   const view: CollabView = useSyncExternalStore(session.subscribe, session.getView);
   const onSelectionChange = useCallback((topicId: string) => session.setSelection(topicId), [session]);
+  // Topic images come from `GET /maps/{id}/blobs/{ref}`; a failed one is drawn as the placeholder.
+  const images = useMemo(() => mapImages((ref) => api.maps.blob(mapId, ref)), [api, mapId]);
+  useEffect(() => () => images.dispose(), [images]);
   const { store, refusal } = view;
   if (!store) {
     return (
@@ -131,7 +131,7 @@ function OpenMap({ session, mapId }: { session: CollabSession; mapId: string }) 
       )}
       <MapEditor
         store={store}
-        resolveImage={resolveMapImage}
+        resolveImage={images.resolve}
         readOnly={readOnly}
         collaborators={view.collaborators}
         onSelectionChange={onSelectionChange}

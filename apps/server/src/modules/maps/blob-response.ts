@@ -42,3 +42,18 @@ export function blobResponse(
     disposition: 'attachment',
   };
 }
+
+/** RFC 5987 value characters: encodeURIComponent leaves ' ( ) * ! as they are; the first four are not allowed. */
+const rfc5987 = (value: string) =>
+  encodeURIComponent(value).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** The Content-Disposition header: the attachment's own name when the document gives one. */
+export function contentDisposition(disposition: 'inline' | 'attachment', name: string | undefined): string {
+  // Whole code points (a lone surrogate cannot be percent-encoded), at most 100 of them.
+  const full = Array.from((name ?? '').replace(/\p{Surrogate}/gu, '_'))
+    .slice(0, 100)
+    .join('');
+  const ascii = full.replace(/[^\p{L}\p{N} ._-]+/gu, '_').replace(/[^\x20-\x7e]/g, '_');
+  if (!full.trim()) return disposition;
+  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${rfc5987(full)}`;
+}

@@ -130,7 +130,9 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
     const file = await get(blobUrl(id, refOf(attachment)), alice);
     expect(Buffer.from(file.rawPayload).equals(attachment)).toBe(true);
     expect(file.headers['content-type']).toBe('application/pdf');
-    expect(file.headers['content-disposition']).toBe('attachment');
+    expect(file.headers['content-disposition']).toBe(
+      `attachment; filename="spec.pdf"; filename*=UTF-8''spec.pdf`,
+    );
 
     // .mmap, .xmind and .json carry both again; the HTML page carries the image as a data: URI.
     for (const format of ['mmap', 'xmind', 'json'] as const) {

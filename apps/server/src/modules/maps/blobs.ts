@@ -37,13 +37,21 @@ export function refHex(ref: string): string | undefined {
 const mapPrefix = (mapId: string) => `maps/${mapId}/`;
 
 /** Every BlobRef of the document (topic images and attachments, floating and summary topics included). */
-export function blobRefsOf(document: MapDocument): Map<string, { mimeType?: string; size?: number }> {
-  const refs = new Map<string, { mimeType?: string; size?: number }>();
-  const add = (r: { ref: string; mimeType?: string; size?: number }) => {
+export interface RefUse {
+  mimeType?: string;
+  size?: number;
+  /** The file name, when the first use of the ref is an attachment. */
+  name?: string;
+}
+
+export function blobRefsOf(document: MapDocument): Map<string, RefUse> {
+  const refs = new Map<string, RefUse>();
+  const add = (r: { ref: string; mimeType?: string; size?: number; name?: string }) => {
     if (!refs.has(r.ref))
       refs.set(r.ref, {
         ...(r.mimeType !== undefined ? { mimeType: r.mimeType } : {}),
         ...(r.size !== undefined ? { size: r.size } : {}),
+        ...(r.name !== undefined ? { name: r.name } : {}),
       });
   };
   const stack: Topic[] = [document.root, ...document.floating];
@@ -113,6 +121,12 @@ export class MapBlobs {
       await this.deleteKeys(tenantId, stored).catch(() => 0);
       throw err;
     }
+  }
+
+  /** Whether the map holds a blob under this ref. */
+  async has(tenantId: string, mapId: string, ref: string): Promise<boolean> {
+    const key = this.key(mapId, ref);
+    return key !== undefined && (await this.store.exists(tenantId, key));
   }
 
   /** The blob's bytes, or undefined when the map holds no blob under this ref. */

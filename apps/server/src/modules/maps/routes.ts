@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { DEFAULT_LIMITS } from '@canopy/formats';
 import { unauthenticated } from '../../platform/errors.ts';
-import { blobResponse } from './blob-response.ts';
+import { blobResponse, contentDisposition } from './blob-response.ts';
 import type { MapFormats } from './formats.ts';
 import type { Caller, MapsIdentity } from './ports.ts';
 import {
@@ -241,10 +241,9 @@ export function installMapRoutes(
     },
     async (request, reply) => {
       const who = await caller(request);
-      const { data, mimeType } = await service.blob(who, request.params.id, request.params.blobId);
+      const blob = await service.blob(who, request.params.id, request.params.blobId);
       const hex = request.params.blobId.slice('sha256:'.length);
       const etag = `"${hex}"`;
-      const served = blobResponse(data, mimeType);
       reply
         .header('etag', etag)
         .header('cache-control', 'private, max-age=31536000, immutable')
@@ -252,9 +251,11 @@ export function installMapRoutes(
       const inm = request.headers['if-none-match'];
       if (typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
         return reply.status(304).send(null);
+      const data = await blob.read();
+      const served = blobResponse(data, blob.use.mimeType);
       return reply
         .header('content-type', served.contentType)
-        .header('content-disposition', served.disposition)
+        .header('content-disposition', contentDisposition(served.disposition, blob.use.name))
         .send(data);
     },
   );

@@ -7,7 +7,7 @@ import { MindMap, type MapDocument } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
-import { blobRefsOf, type BlobContent, type MapBlobs } from './blobs.ts';
+import { blobRefsOf, type BlobContent, type MapBlobs, type RefUse } from './blobs.ts';
 import type { MapContentStore } from './content.ts';
 import {
   blobNotFound,
@@ -160,20 +160,22 @@ export class MapsService {
    * tenant, a map not shared with the caller, a ref the current document does not use, or a blob not stored
    * all answer 404, so the answer says nothing about maps the caller cannot read.
    */
-  async blob(
-    caller: Caller,
-    mapId: string,
-    ref: string,
-  ): Promise<{ data: Buffer; mimeType: string | undefined }> {
+  async blob(caller: Caller, mapId: string, ref: string): Promise<{ use: RefUse; read(): Promise<Buffer> }> {
     const { exists, role } = await this.roleOf(caller, mapId);
     if (!exists || !role) throw mapNotFound();
     const loaded = await this.content.load(caller.tenantId, mapId);
     if (!loaded) throw mapNotFound();
-    const meta = blobRefsOf(loaded.map.toJSON()).get(ref);
-    if (!meta || !this.blobs) throw blobNotFound();
-    const data = await this.blobs.read(caller.tenantId, mapId, ref);
-    if (!data) throw blobNotFound();
-    return { data, mimeType: meta.mimeType };
+    const use = blobRefsOf(loaded.map.toJSON()).get(ref);
+    const blobs = this.blobs;
+    if (!use || !blobs || !(await blobs.has(caller.tenantId, mapId, ref))) throw blobNotFound();
+    return {
+      use,
+      read: async () => {
+        const data = await blobs.read(caller.tenantId, mapId, ref);
+        if (!data) throw blobNotFound();
+        return data;
+      },
+    };
   }
 
   async list(caller: Caller): Promise<MapSummary[]> {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exportMap, importMap } from '@canopy/formats';
 import { MindMap, type MapDocument } from '@canopy/model';
 import { describeEachDialect } from '../../platform/db/testing.ts';
-import { mapsModule } from './index.ts';
+import { IMPORT_GRACE_MS, importMapIdTime, newImportMapId } from './blobs.ts';
+import { mapsModule, sweepMapBlobs } from './index.ts';
 import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
 import { testAuthorization, testIdentity } from './testing.ts';
 
@@ -230,6 +231,44 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
     const route = spec.paths['/api/v1/maps/{id}/blobs/{blobId}']?.get;
     expect(route?.summary).toMatch(/image|attachment/);
     expect(route?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['id', 'blobId']));
+  });
+
+  it('sweeps blobs no map names (dead imports past the grace time, failed deletions) and keeps the rest', async () => {
+    const store = t.platform.blobs.default;
+    const hex = refOf(Buffer.from('orphan')).slice(7);
+    const now = Date.now();
+    const deadImport = newImportMapId(now - IMPORT_GRACE_MS - 60_000);
+    const runningImport = newImportMapId(now - 60_000);
+    const failedDelete = '5f0c8a9e-1b2c-4d3e-8f40-123456789abc';
+    expect(importMapIdTime(deadImport)).toBe(now - IMPORT_GRACE_MS - 60_000);
+    expect(importMapIdTime(failedDelete)).toBeUndefined();
+    for (const id of [deadImport, runningImport, failedDelete])
+      await store.put('t1', `maps/${id}/${hex}`, Buffer.from('orphan'));
+    const { doc, blobs } = mapWithBlobs(randomBytes(100));
+    const { id: live } = (await importFile('live.mmap', exportMap(doc, 'mmap', { blobs }).data)).json<{
+      id: string;
+    }>();
+    expect(importMapIdTime(live)).toBeGreaterThan(now - 60_000);
+
+    const swept = await sweepMapBlobs(t.deps);
+    expect(swept.maps).toBeGreaterThanOrEqual(2);
+    expect(await stored('t1', deadImport)).toEqual([]);
+    expect(await stored('t1', failedDelete)).toEqual([]);
+    expect(await stored('t1', runningImport)).toHaveLength(1);
+    expect(await stored('t1', live)).toHaveLength(2);
+    expect((await get(blobUrl(live, refOf(PNG)), alice)).statusCode).toBe(200);
+  });
+
+  it("leaves no blobs of a crypto-shredded tenant's maps behind", async () => {
+    const carol = { authorization: testAuthorization('carol', 't3') };
+    const { doc, blobs } = mapWithBlobs(randomBytes(100));
+    const res = await importFile('gone.mmap', exportMap(doc, 'mmap', { blobs }).data, carol);
+    expect(res.statusCode).toBe(201);
+    expect(await allMapBlobs('t3')).toHaveLength(2);
+    await t.platform.crypto.keys.shred('t3');
+    await sweepMapBlobs(t.deps);
+    expect(await allMapBlobs('t3')).toEqual([]);
+    expect((await allMapBlobs('t1')).length).toBeGreaterThan(0);
   });
 
   it("deletes a map's blobs with the map", async () => {

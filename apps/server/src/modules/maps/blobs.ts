@@ -3,7 +3,7 @@
  * tenant key rotation). One blob per content address: key `maps/<mapId>/<sha256 hex>`, the document refers to
  * it as `sha256:<hex>` (packages/formats' `BlobRef.ref`); its MIME type and size live in the document's ref.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { MapDocument, Topic } from '@canopy/model';
 import { AppError } from '../../platform/errors.ts';
 import type { BlobStore } from '../../platform/blobs/index.ts';
@@ -35,6 +35,28 @@ export function refHex(ref: string): string | undefined {
 }
 
 const mapPrefix = (mapId: string) => `maps/${mapId}/`;
+
+/**
+ * The id of a map created by an import: a UUIDv7 (RFC 9562), whose first 48 bits are the creation time in ms.
+ * Its blobs are written before its row, so the orphan sweep reads from the id how old such blobs are.
+ */
+export function newImportMapId(nowMs: number): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(nowMs, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The creation time of a UUIDv7 map id, or undefined for any other id. */
+export function importMapIdTime(mapId: string): number | undefined {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(mapId)) return undefined;
+  return parseInt(mapId.slice(0, 8) + mapId.slice(9, 13), 16);
+}
+
+/** How long an import may take between storing its blobs and writing its map row. */
+export const IMPORT_GRACE_MS = 60 * 60_000;
 
 /** Every BlobRef of the document (topic images and attachments, floating and summary topics included). */
 export interface RefUse {
@@ -153,6 +175,36 @@ export class MapBlobs {
   /** Keys of a map's blobs (tests and the deletion path). */
   async list(tenantId: string, mapId: string): Promise<string[]> {
     return this.store.list(tenantId, mapPrefix(mapId));
+  }
+
+  /**
+   * Deletes the blobs of maps that do not exist (an import that died between its blobs and its row, a deletion
+   * that failed after the rows). `existing` says which of the given map ids have a row. Blobs of an import
+   * younger than `IMPORT_GRACE_MS` (its id is a UUIDv7) are left alone: its row may be on its way. Every other
+   * map gets blobs only from an import, so a map id without a row and without a recent import is garbage.
+   */
+  async sweep(
+    tenantId: string,
+    existing: (mapIds: string[]) => Promise<Set<string>>,
+    nowMs: number,
+  ): Promise<{ maps: number; blobs: number }> {
+    const byMap = new Map<string, string[]>();
+    for (const key of await this.store.list(tenantId, 'maps/')) {
+      const mapId = key.split('/')[1];
+      if (mapId) byMap.set(mapId, [...(byMap.get(mapId) ?? []), key]);
+    }
+    if (byMap.size === 0) return { maps: 0, blobs: 0 };
+    const live = await existing([...byMap.keys()]);
+    let maps = 0;
+    let blobs = 0;
+    for (const [mapId, keys] of byMap) {
+      if (live.has(mapId)) continue;
+      const createdAt = importMapIdTime(mapId);
+      if (createdAt !== undefined && nowMs - createdAt < IMPORT_GRACE_MS) continue;
+      maps++;
+      blobs += await this.deleteKeys(tenantId, keys);
+    }
+    return { maps, blobs };
   }
 
   /** Deletes every blob of a map; returns how many. */

@@ -4,6 +4,7 @@
  */
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
+import { withSystemContext } from '../../platform/db/tenant.ts';
 import { MapBlobs, type MapBlobLimits } from './blobs.ts';
 import { MapContentStore, plaintextSealer } from './content.ts';
 import { registerMapContentKeys } from './content-keys.ts';
@@ -91,7 +92,42 @@ export function mapsModule(deps: AppDeps): MapsModule {
   return module;
 }
 
+export const SWEEP_BLOBS_JOB = 'maps.sweep_blobs';
+
+/**
+ * Daily: deletes map blobs no map row names (an import that died between its blobs and its row, a deletion
+ * that failed after the rows: `MapBlobs.sweep`), and every map blob of a crypto-shredded tenant (unreadable
+ * for good; the tenant's deletion leaves no blobs behind). Tenants are those with keys in `tenant_data_keys`
+ * (every blob is sealed with one).
+ */
+export async function sweepMapBlobs(
+  deps: AppDeps,
+): Promise<{ tenants: number; maps: number; blobs: number }> {
+  const { platform } = deps;
+  const module = mapsModule(deps);
+  const rows = await withSystemContext(platform.database, 'maps: tenants for the blob sweep', (trx) =>
+    trx.selectFrom('tenant_data_keys').select(['tenant_id', 'purpose']).distinct().execute(),
+  );
+  const shredded = new Set(rows.filter((r) => r.purpose === 'shredded').map((r) => r.tenant_id));
+  const tenants = new Set(rows.map((r) => r.tenant_id));
+  const total = { tenants: 0, maps: 0, blobs: 0 };
+  for (const tenantId of tenants) {
+    const swept = shredded.has(tenantId)
+      ? await module.blobs.sweep(tenantId, async () => new Set(), Number.MAX_SAFE_INTEGER)
+      : await module.service.sweepOrphanBlobs(tenantId);
+    if (swept.blobs > 0) {
+      total.tenants++;
+      total.maps += swept.maps;
+      total.blobs += swept.blobs;
+    }
+  }
+  if (total.blobs > 0) platform.logger.info(total, 'maps: swept blobs that no map names');
+  return total;
+}
+
 export async function mapsPlugin(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const module = mapsModule(deps);
   installMapRoutes(app, module);
+  deps.platform.jobs.define(SWEEP_BLOBS_JOB, async () => void (await sweepMapBlobs(deps)));
+  await deps.platform.jobs.schedule(SWEEP_BLOBS_JOB, 24 * 3_600_000);
 }

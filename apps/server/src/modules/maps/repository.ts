@@ -96,6 +96,19 @@ export class MapsRepository extends TenantRepository {
     return row ? normalise(row) : undefined;
   }
 
+  /** Which of these map ids exist (in pages of 500). */
+  async existingMaps(ids: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.selectFrom('maps')
+        .select('id')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows) found.add(r.id);
+    }
+    return found;
+  }
+
   /** Maps this account owns or has been shared, newest change first. */
   async listForAccount(accountId: string): Promise<(MapRow & { role: MapRole })[]> {
     const owned = await this.selectFrom('maps')

@@ -7,7 +7,7 @@ import { MindMap, type MapDocument } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
-import { blobRefsOf, type BlobContent, type MapBlobs, type RefUse } from './blobs.ts';
+import { blobRefsOf, newImportMapId, type BlobContent, type MapBlobs, type RefUse } from './blobs.ts';
 import type { MapContentStore } from './content.ts';
 import {
   blobNotFound,
@@ -139,7 +139,8 @@ export class MapsService {
       warnings.push(
         `${mismatched} embedded blob(s) whose reference did not match their content were not kept`,
       );
-    const id = randomUUID();
+    // A UUIDv7: the orphan sweep reads from it how old blobs without a map row are (blobs.ts).
+    const id = newImportMapId(this.now());
     await this.blobs.storeAll(caller.tenantId, id, keep);
     try {
       return { map: await this.create(caller, title, document, id), warnings };
@@ -147,6 +148,16 @@ export class MapsService {
       await this.blobs.deleteMap(caller.tenantId, id).catch(() => 0);
       throw err;
     }
+  }
+
+  /** Deletes the blobs of this tenant's maps that have no row (MapBlobs.sweep); for the sweep job. */
+  async sweepOrphanBlobs(tenantId: string): Promise<{ maps: number; blobs: number }> {
+    if (!this.blobs) return { maps: 0, blobs: 0 };
+    return this.blobs.sweep(
+      tenantId,
+      (ids) => withTenant(this.database, tenantId, (scope) => new MapsRepository(scope).existingMaps(ids)),
+      this.now(),
+    );
   }
 
   /** The stored images and attachments the document refers to (for an export). */

@@ -8,6 +8,7 @@ describe('the credential cache of the validation route', () => {
     expect(cache.of('Bearer abc.def')).toEqual({
       credential: 'abc.def',
       digest: tokenHash('abc.def'),
+      rateKey: `lic:${tokenHash('abc.def')}`,
       macKey: answerKey('abc.def'),
     });
     expect(cache.of(undefined)).toBeUndefined();

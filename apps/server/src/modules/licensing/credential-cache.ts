@@ -12,6 +12,8 @@ export interface DerivedCredential {
   credential: string;
   /** base64url SHA-256 of the credential. */
   digest: string;
+  /** The validation route's rate-limit bucket (`lic:` + digest), built once. */
+  rateKey: string;
   macKey: Buffer;
 }
 
@@ -34,7 +36,8 @@ export class CredentialCache {
     if (hit && now >= hit.at && now - hit.at < this.ttlMs) return hit.derived;
     const credential = bearerCredential(header);
     if (!credential) return undefined;
-    const derived = { credential, digest: tokenHash(credential), macKey: answerKey(credential) };
+    const digest = tokenHash(credential);
+    const derived = { credential, digest, rateKey: `lic:${digest}`, macKey: answerKey(credential) };
     this.cache.set(header, { at: now, derived });
     return derived;
   }

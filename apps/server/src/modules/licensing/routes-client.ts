@@ -38,7 +38,7 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
   /** The rate-limit bucket of a validation request: its bearer credential's digest, else its address. */
   const validationRateKey = (request: FastifyRequest) => {
     const derived = credentials.of(request.headers.authorization);
-    return derived ? `lic:${derived.digest}` : request.ip;
+    return derived ? derived.rateKey : request.ip;
   };
 
   r.post(

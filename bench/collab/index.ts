@@ -13,6 +13,9 @@
  * Peers under the same load (yjs-peers.ts): Hocuspocus 3.4.4 (the newest that runs on Node 20) and the
  * y-websocket 2.1 server, both in memory with no persistence: they acknowledge nothing durably.
  *
+ * Each server first gets 3 s of the issue's load on a map of its own, not reported (JIT and WebAssembly
+ * tier-up of a fresh process would otherwise count against its first run).
+ *
  * The load generator does the same work for every server: senders' updates are prepared before the run (on
  * one replica taking each sender's id in turn, so the history is causal, as in live co-editing), and
  * receivers are raw sockets that find each update in the bytes they get, without applying it to a document.
@@ -343,6 +346,9 @@ async function measured(run: Run, serverCpu: () => number, rate: number, seconds
 
 async function ladder(name: string, run0: Run, serverCpu: () => number) {
   const run = (rate: number, seconds: number) => measured(run0, serverCpu, rate, seconds);
+  // Warm-up, not reported: a fresh process spends its first seconds compiling (V8's optimising tiers, and for
+  // Canopy Loro's WebAssembly), which would count against whichever run comes first.
+  await run0(250, 3);
   if (process.env.BENCH_COLLAB_RATES) {
     for (const rate of process.env.BENCH_COLLAB_RATES.split(',').map(Number)) {
       const r = await run(rate, 6);

@@ -195,6 +195,23 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
     expect(Buffer.from(shared.rawPayload).equals(PNG)).toBe(true);
   });
 
+  it('follows the document: an image taken out by an edit is no longer served', async () => {
+    const { doc, blobs } = mapWithBlobs(randomBytes(100));
+    const { id } = (await importFile('edit.mmap', exportMap(doc, 'mmap', { blobs }).data)).json<{
+      id: string;
+    }>();
+    const url = blobUrl(id, refOf(PNG));
+    expect((await get(url, alice)).statusCode).toBe(200);
+    expect((await get(url, alice)).statusCode).toBe(200);
+    const { content } = mapsModule(t.deps);
+    const map = (await content.load('t1', id))!.map;
+    let update: Uint8Array | undefined;
+    map.onLocalUpdate((u) => (update = u));
+    map.setImage(map.centralTopicId(), undefined);
+    await content.append('t1', id, [{ accountId: 'alice', data: update! }]);
+    expect((await get(url, alice)).statusCode).toBe(404);
+  });
+
   it('refuses a file whose blobs exceed the limits with 413 map_blobs_too_large and stores nothing', async () => {
     const before = await allMapBlobs('t1');
     const maps = async () => (await get('/maps', alice)).json<{ items: unknown[] }>().items.length;

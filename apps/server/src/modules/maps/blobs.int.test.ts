@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportMap, importMap } from '@canopy/formats';
 import { MindMap, type MapDocument } from '@canopy/model';
+import { s3Enabled, startLocalS3, type LocalS3 } from '../../platform/blobs/testing.ts';
 import { describeEachDialect } from '../../platform/db/testing.ts';
 import { IMPORT_GRACE_MS, importMapIdTime, newImportMapId } from './blobs.ts';
 import { mapsModule, sweepMapBlobs } from './index.ts';
@@ -298,5 +299,47 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
     expect(del.statusCode).toBe(204);
     expect(await stored('t1', id)).toEqual([]);
     expect((await get(blobUrl(id, refOf(PNG)), alice)).statusCode).toBe(404);
+  });
+});
+
+describe.runIf(s3Enabled())('maps: images and attachments in an S3 blob store', () => {
+  let s3: LocalS3;
+  let t: ModuleTestApp;
+  beforeAll(async () => {
+    s3 = await startLocalS3();
+    await s3.backend('canopy-maps');
+    const url = `s3://S3RVER:S3RVER@canopy-maps?endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true&region=us-east-1`;
+    t = await createModuleTestApp({ env: { CANOPY_BLOB_URL: url }, maps: { identity: testIdentity } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.stop();
+  });
+
+  it('imports, serves, exports, sweeps and deletes a map’s blobs', async () => {
+    expect(t.platform.blobs.default.backend.kind).toBe('s3');
+    const attachment = randomBytes(2000);
+    const { doc, blobs } = mapWithBlobs(attachment);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/maps/import?filename=s3.mmap',
+      headers: { ...alice, 'content-type': 'application/octet-stream' },
+      payload: Buffer.from(exportMap(doc, 'mmap', { blobs }).data),
+    });
+    expect(res.statusCode).toBe(201);
+    const { id } = res.json<{ id: string }>();
+    const get = (url: string) => t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: alice });
+    const png = await get(`/maps/${id}/blobs/${encodeURIComponent(refOf(PNG))}`);
+    expect(Buffer.from(png.rawPayload).equals(PNG)).toBe(true);
+    const back = importMap((await get(`/maps/${id}/export?format=xmind`)).rawPayload, {
+      filename: 'b.xmind',
+    });
+    expect(back.blobs.get(refOf(PNG))?.data).toEqual(new Uint8Array(PNG));
+    const { blobs: mapBlobs } = mapsModule(t.deps);
+    await t.platform.blobs.default.put('t1', `maps/${newImportMapId(0)}/${refOf(PNG).slice(7)}`, PNG);
+    expect((await sweepMapBlobs(t.deps)).blobs).toBe(1);
+    expect(await mapBlobs.list('t1', id)).toHaveLength(2);
+    await t.app.inject({ method: 'DELETE', url: `/api/v1/maps/${id}`, headers: alice });
+    expect(await t.platform.blobs.default.list('t1', 'maps/')).toEqual([]);
   });
 });

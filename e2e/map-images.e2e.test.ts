@@ -4,8 +4,8 @@
  * under the page's strict CSP) instead of the placeholder.
  */
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 import { exportMap } from '@canopy/formats';
+import { solidPng } from '../packages/formats/src/shared/png.ts';
 import { MindMap, type MapDocument } from '@canopy/model';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,42 +19,6 @@ import {
 
 const PASSWORD = 'correct horse battery';
 
-function crc32(bytes: Buffer): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-/** A solid-colour RGB PNG of `size`×`size` pixels. */
-function solidPng(size: number, [r, g, b]: [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.concat([
-    Buffer.from([0]),
-    Buffer.from(Array.from({ length: size }, () => [r, g, b]).flat()),
-  ]);
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', pixels),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
 describe('topic images in the editor, against a real Canopy process', () => {
   let server: CanopyServer;
   let browser: LocalBrowser;
@@ -62,7 +26,7 @@ describe('topic images in the editor, against a real Canopy process', () => {
 
   it('draws an imported .mmap image from the blob route, with no CSP violation', async () => {
     const account = await signUpAndVerify(server, uniqueEmail('img'), PASSWORD, 'Ada Lovelace');
-    const png = solidPng(48, [255, 0, 0]);
+    const png = solidPng(48, 48, [255, 0, 0]);
     const ref = `sha256:${createHash('sha256').update(png).digest('hex')}`;
     const doc: MapDocument = MindMap.create('Red square').toJSON();
     doc.root.image = { ref, mimeType: 'image/png', size: png.length, width: 48, height: 48 };

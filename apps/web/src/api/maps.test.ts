@@ -2,6 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { createApiClient } from './client.ts';
 import { filenameFrom, importContentType } from './maps.ts';
 
+/** An API client in org `team` whose fetch records each request and answers with `answer()`. */
+function clientAnswering(answer: () => Response) {
+  const seen: { url: string; headers: Record<string, string> }[] = [];
+  const api = createApiClient({
+    baseUrl: '/api/v1',
+    csrf: { get: () => null, set: () => undefined },
+    org: { get: () => 'team', set: () => undefined },
+    fetch: async (input, init) => {
+      seen.push({ url: String(input), headers: init?.headers as Record<string, string> });
+      return answer();
+    },
+  });
+  return { api, seen };
+}
+
 describe('maps client', () => {
   it('reads the file name of an export, preferring the UTF-8 form', () => {
     expect(filenameFrom(`attachment; filename="Plan.md"; filename*=UTF-8''Pl%C3%A4ne.md`)).toBe('Pläne.md');
@@ -15,21 +30,15 @@ describe('maps client', () => {
   });
 
   it('downloads an export in the chosen org, with the name the server gave it', async () => {
-    const seen: { url: string; headers: Record<string, string> }[] = [];
-    const api = createApiClient({
-      baseUrl: '/api/v1',
-      csrf: { get: () => null, set: () => undefined },
-      org: { get: () => 'team', set: () => undefined },
-      fetch: async (input, init) => {
-        seen.push({ url: String(input), headers: init?.headers as Record<string, string> });
-        return new Response('# Plan\n', {
+    const { api, seen } = clientAnswering(
+      () =>
+        new Response('# Plan\n', {
           headers: {
             'content-type': 'text/markdown',
             'content-disposition': `attachment; filename="Plan.md"; filename*=UTF-8''Plan.md`,
           },
-        });
-      },
-    });
+        }),
+    );
     const { blob, filename } = await api.maps.export('m 1', 'md');
     expect(filename).toBe('Plan.md');
     expect(await blob.text()).toBe('# Plan\n');
@@ -38,18 +47,10 @@ describe('maps client', () => {
   });
 
   it('fetches a topic image by its ref in the chosen org, typed by the server', async () => {
-    const seen: { url: string; headers: Record<string, string> }[] = [];
-    const api = createApiClient({
-      baseUrl: '/api/v1',
-      csrf: { get: () => null, set: () => undefined },
-      org: { get: () => 'team', set: () => undefined },
-      fetch: async (input, init) => {
-        seen.push({ url: String(input), headers: init?.headers as Record<string, string> });
-        return new Response(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), {
-          headers: { 'content-type': 'image/png' },
-        });
-      },
-    });
+    const { api, seen } = clientAnswering(
+      () =>
+        new Response(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), { headers: { 'content-type': 'image/png' } }),
+    );
     const blob = await api.maps.blob('m1', 'sha256:ab');
     expect(blob.type).toBe('image/png');
     expect(blob.size).toBe(4);

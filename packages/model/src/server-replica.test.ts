@@ -17,6 +17,24 @@ function hostileUpdate(map: MindMap, edit: (doc: LoroDoc) => void): Uint8Array {
 const summary = (r: ReturnType<ServerReplica['importUpdateBatch']>[number]) =>
   r.ok ? r.value : r.error.code;
 
+/** A schema-breaking update: a field topics do not have, set on the central topic. */
+const evilField = (attacker: MindMap) =>
+  hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
+
+/** A refused update leaves what waits waiting; `missing` then releases it all, and the server matches `expected`. */
+function refusalKeepsWaiting(
+  server: ServerReplica,
+  hostile: Uint8Array,
+  missing: Uint8Array,
+  expected: MindMap,
+) {
+  expect(server.importUpdateBatch([hostile]).map(summary)).toEqual(['schema-violation']);
+  expect(server.hasPendingUpdates()).toBe(true);
+  expect(server.importUpdateBatch([missing]).map(summary)).toEqual([{ pending: false, added: true }]);
+  expect(server.hasPendingUpdates()).toBe(false);
+  expect(server.toMindMap().toJSON()).toEqual(expected.toJSON());
+}
+
 describe('ServerReplica', () => {
   it('admits update by update: a bad one is refused alone, a duplicate adds nothing', () => {
     const [origin, editor, attacker] = replicasOf(MindMap.create('t'), 3) as [MindMap, MindMap, MindMap];
@@ -25,7 +43,7 @@ describe('ServerReplica', () => {
     editor.onLocalUpdate((update) => updates.push(update));
     const topic = editor.addTopic(editor.centralTopicId(), undefined, { text: 'one' });
     editor.setText(topic, 'two');
-    const hostile = hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
+    const hostile = evilField(attacker);
     const results = server.importUpdateBatch([updates[0]!, hostile, updates[0]!, updates[1]!]);
     expect(results.map(summary)).toEqual([
       { pending: false, added: true },
@@ -161,7 +179,7 @@ describe('ServerReplica', () => {
     b.editText(topic, 1, 0, 'b'); // depends on a's topic
     a.importUpdates(fromB[0]!);
     a.editText(topic, 2, 0, 'c'); // depends on b's edit
-    const hostile = hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
+    const hostile = evilField(attacker);
     expect(server.importUpdateBatch([fromA[1]!, fromB[0]!, hostile]).map(summary)).toEqual([
       { pending: true, added: true },
       { pending: true, added: true },
@@ -187,12 +205,7 @@ describe('ServerReplica', () => {
       true,
     );
     expect(server.importUpdateBatch(late).every((r) => r.ok && r.value.pending)).toBe(true);
-    const hostile = hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
-    expect(server.importUpdateBatch([hostile]).map(summary)).toEqual(['schema-violation']);
-    expect(server.hasPendingUpdates()).toBe(true);
-    expect(server.importUpdateBatch([first]).map(summary)).toEqual([{ pending: false, added: true }]);
-    expect(server.hasPendingUpdates()).toBe(false);
-    expect(server.toMindMap().toJSON()).toEqual(a.toJSON());
+    refusalKeepsWaiting(server, evilField(attacker), first, a);
   });
 
   it('keeps a waiting update that is sent again and again waiting across a refusal', () => {
@@ -204,11 +217,7 @@ describe('ServerReplica', () => {
     a.editText(topic, 0, 0, 'x');
     const resent = Array.from({ length: 2100 }, () => updates[1]!);
     expect(server.importUpdateBatch(resent).every((r) => r.ok && r.value.pending)).toBe(true);
-    const hostile = hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
-    expect(server.importUpdateBatch([hostile]).map(summary)).toEqual(['schema-violation']);
-    expect(server.importUpdateBatch([updates[0]!]).map(summary)).toEqual([{ pending: false, added: true }]);
-    expect(server.hasPendingUpdates()).toBe(false);
-    expect(server.toMindMap().toJSON()).toEqual(a.toJSON());
+    refusalKeepsWaiting(server, evilField(attacker), updates[0]!, a);
   });
 
   it('serves what a replica lacks, and agrees with MindMap on what it admits', () => {

@@ -12,6 +12,7 @@
  */
 import type { DataKeyRotation, DataKeyUser, UnreadableValue } from '../../platform/crypto/rotation.ts';
 import type { Database } from '../../platform/db/connect.ts';
+import { isLockConflict } from '../../platform/db/errors.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { contentRefs, STORED_HEAD_BYTES, storedKeyVersion, type MapContentStore } from './content.ts';
 import { MapsRepository, type ContentKey, type ContentTable } from './repository.ts';
@@ -183,13 +184,6 @@ async function writeBack(
       if (attempt >= 3 || !isLockConflict(err)) throw err;
     }
   }
-}
-
-/** PostgreSQL deadlock or serialization failure; MySQL deadlock or lock wait timeout. */
-function isLockConflict(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { code?: unknown; errno?: unknown };
-  return e.code === '40P01' || e.code === '40001' || e.errno === 1213 || e.errno === 1205;
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));

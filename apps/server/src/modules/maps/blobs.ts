@@ -151,11 +151,16 @@ export class MapBlobs {
     return key !== undefined && (await this.store.exists(tenantId, key));
   }
 
-  /** The blob's bytes, or undefined when the map holds no blob under this ref. */
+  /** The blob's bytes, or undefined when the map holds no blob under this ref (one read, no separate look). */
   async read(tenantId: string, mapId: string, ref: string): Promise<Buffer | undefined> {
     const key = this.key(mapId, ref);
-    if (!key || !(await this.store.exists(tenantId, key))) return undefined;
-    return this.store.getBuffer(tenantId, key);
+    if (!key) return undefined;
+    try {
+      return await this.store.getBuffer(tenantId, key);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 404) return undefined;
+      throw err;
+    }
   }
 
   /** The stored blobs the document refers to, for an exporter (`exportMap(..., { blobs })`). */
@@ -191,7 +196,10 @@ export class MapBlobs {
     const byMap = new Map<string, string[]>();
     for (const key of await this.store.list(tenantId, 'maps/')) {
       const mapId = key.split('/')[1];
-      if (mapId) byMap.set(mapId, [...(byMap.get(mapId) ?? []), key]);
+      if (!mapId) continue;
+      const keys = byMap.get(mapId);
+      if (keys) keys.push(key);
+      else byMap.set(mapId, [key]);
     }
     if (byMap.size === 0) return { maps: 0, blobs: 0 };
     const live = await existing([...byMap.keys()]);

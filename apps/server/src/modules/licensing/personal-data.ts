@@ -16,6 +16,7 @@ import {
 } from '../../platform/crypto/index.ts';
 import type { TenantScope } from '../../platform/db/tenant.ts';
 import { normaliseEmail } from './context.ts';
+import type { LicenseDevicesTable } from './tables.ts';
 
 /** Who holds a seat: the lower-cased email and its blind index. */
 export interface SeatHolder {
@@ -103,22 +104,9 @@ export class SeatPersonalData {
     return this.cipher().sealNullable(tenantId, { ...SEALED_MACHINE_NAME, id }, name);
   }
 
-  async openMachine(
-    scope: TenantScope | string,
-    row: Omit<OpenedActivation, 'fingerprint' | 'name'> & {
-      fingerprint_sealed: Uint8Array;
-      name_sealed: Uint8Array | null;
-    },
-  ): Promise<OpenedActivation> {
+  async openMachine(scope: TenantScope | string, row: LicenseDevicesTable): Promise<OpenedActivation> {
     const cipher = this.cipher();
-    const {
-      fingerprint_sealed,
-      name_sealed,
-      fingerprint_index: _index,
-      ...rest
-    } = row as typeof row & {
-      fingerprint_index?: string;
-    };
+    const { fingerprint_sealed, name_sealed, fingerprint_index: _index, ...rest } = row;
     return {
       ...rest,
       fingerprint: await cipher.openText(

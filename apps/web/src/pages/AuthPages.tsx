@@ -31,8 +31,17 @@ export function NewAccountFields() {
         <Field label="Last name" name="lastName" autoComplete="family-name" required />
       </div>
       <Field label="Email" name="email" type="email" autoComplete="email" required />
+      <NewPasswordFields label="Password" />
+    </>
+  );
+}
+
+/** A new password and its repetition (`password`, `confirm`: read them with `confirmedPassword`). */
+export function NewPasswordFields({ label }: { label: string }) {
+  return (
+    <>
       <Field
-        label="Password"
+        label={label}
         name="password"
         type="password"
         autoComplete="new-password"
@@ -257,22 +266,7 @@ export function ResetPasswordPage({ api, token }: { api: ApiClient; token: strin
         </p>
       ) : (
         <form onSubmit={form.onSubmit}>
-          <Field
-            label="New password"
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            minLength={PASSWORD_MIN}
-            required
-            hint={`At least ${PASSWORD_MIN} characters.`}
-          />
-          <Field
-            label="Repeat password"
-            name="confirm"
-            type="password"
-            autoComplete="new-password"
-            required
-          />
+          <NewPasswordFields label="New password" />
           <ProblemAlert problem={form.problem} />
           <button type="submit" className="primary" disabled={form.pending || !token}>
             Change password

@@ -1,5 +1,5 @@
 /**
- * Map content as a user of the tenant's data key (platform/crypto/rotation.ts): after a tenant key rotation,
+ * Map content as a user of the tenant's data key (platform/crypto/data-key-rotation.ts): after a tenant key rotation,
  * the job `crypto.reencrypt_tenant` re-seals every snapshot, named version and update-log row still under an
  * older key version, so that the version can be destroyed.
  *
@@ -10,7 +10,11 @@
  * the active key, folded into a snapshot, or deleted with its map: it is skipped, never written twice and never
  * brought back. Appends insert new rows with new seqs, so they never meet a rewrite.
  */
-import type { DataKeyRotation, DataKeyUser, UnreadableValue } from '../../platform/crypto/rotation.ts';
+import type {
+  DataKeyRotation,
+  DataKeyUser,
+  UnreadableValue,
+} from '../../platform/crypto/data-key-rotation.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { isLockConflict } from '../../platform/db/errors.ts';
 import { withTenant } from '../../platform/db/tenant.ts';

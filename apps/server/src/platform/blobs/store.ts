@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { AppError, notFound, tooLarge } from '../errors.ts';
-import type { DataKeyUser } from '../crypto/rotation.ts';
+import type { DataKeyUser } from '../crypto/data-key-rotation.ts';
 import type { TenantKeyStore } from '../crypto/tenant-keys.ts';
 import { BlobKeyError, blobPath, tenantPrefix, type BlobBackend } from './backend.ts';
 import {

@@ -9,7 +9,8 @@ import type { Database } from '../db/connect.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { Cipher } from './cipher.ts';
 import { LocalKeyringProvider, type RootKeyProvider } from './keyring.ts';
-import { DataKeyRotation, rotateRootKey, type RootKeyRotationResult } from './rotation.ts';
+import { DataKeyRotation } from './data-key-rotation.ts';
+import { rotateRootKey, type RootKeyRotationResult } from './rotation.ts';
 import { SigningKeys } from './signing.ts';
 import { TenantKeyStore } from './tenant-keys.ts';
 
@@ -18,10 +19,10 @@ export { LocalKeyringProvider, KeyringError, type RootKeyProvider } from './keyr
 export {
   DataKeyRotation,
   sealedColumn,
-  rotateRootKey,
   type DataKeyUser,
   type SealedColumnSpec,
-} from './rotation.ts';
+} from './data-key-rotation.ts';
+export { rotateRootKey } from './rotation.ts';
 export { SigningKeys, type Jwks, type SigningPurpose } from './signing.ts';
 export {
   SYSTEM_TENANT,

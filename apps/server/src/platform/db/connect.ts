@@ -3,13 +3,14 @@
  * `mysql://...` (also `mariadb://`). One Kysely instance per process; the dialect name travels with it because
  * migrations and a few queries differ per dialect.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createPool } from 'mysql2';
 import type { Tables } from './schema.ts';
+import { isInMemorySqlite, openSqliteConnection } from './sqlite.ts';
+import { ImmediateSqliteDialect } from './sqlite-dialect.ts';
+import type { ProcedureHost, ProcedureModule, Procedures } from './sqlite-procedures.ts';
+import { InlineProcedureHost, SqliteThreadHost } from './sqlite-thread.ts';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 
@@ -20,7 +21,16 @@ export interface Database {
   ping(): Promise<void>;
   /** Connection pool counts for metrics, where the driver exposes them. */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
+  /** SQLite only: hot transactions as prepared procedures, off the event loop on a file database. */
+  readonly sqlite?: SqliteProcedures;
   close(): Promise<void>;
+}
+
+export interface SqliteProcedures {
+  /** True when procedures run on a writer thread (a file database), false when inline (':memory:'). */
+  readonly threaded: boolean;
+  /** The host of `module` (one per module and database; closed with the database). */
+  host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P>;
 }
 
 export function dialectOf(url: string): DialectName {
@@ -38,20 +48,37 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   const poolSize = options.poolSize ?? 10;
   if (dialect === 'sqlite') {
     const file = url.slice('sqlite:'.length);
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const raw = new SQLite(file);
-    raw.pragma('journal_mode = WAL');
-    // FULL: a committed transaction survives power loss, which the collab log's acknowledgements rely on.
-    raw.pragma('synchronous = FULL');
-    raw.pragma('foreign_keys = ON');
-    raw.pragma('busy_timeout = 5000');
-    const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: raw }) });
+    // WAL, synchronous=FULL (a committed transaction survives power loss: collab acknowledges on it).
+    const raw = openSqliteConnection(file);
+    const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw) });
+    const threaded = !isInMemorySqlite(file);
+    const hosts = new Map<string, ProcedureHost<Procedures>>();
+    const sqlite: SqliteProcedures = {
+      threaded,
+      host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P> {
+        const key = `${module.url}#${module.exportName}`;
+        let host = hosts.get(key) as ProcedureHost<P> | undefined;
+        if (!host) {
+          host = threaded
+            ? new SqliteThreadHost(file, module)
+            : new InlineProcedureHost(raw, module, (fn) => db.connection().execute(async () => fn()));
+          hosts.set(key, host);
+        }
+        return host;
+      },
+    };
     return {
       db,
       dialect,
+      sqlite,
       ping: async () => void (await sql`select 1`.execute(db)),
       poolStats: () => undefined,
-      close: () => db.destroy(),
+      close: async () => {
+        // The writer threads first: calls already made complete (and commit) before anything closes.
+        await Promise.all([...hosts.values()].map((h) => h.close()));
+        hosts.clear();
+        await db.destroy();
+      },
     };
   }
   if (dialect === 'postgres') {

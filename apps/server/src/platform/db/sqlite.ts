@@ -1,0 +1,29 @@
+/**
+ * One SQLite connection as Canopy opens it, on the main thread and on the writer thread alike: WAL, so readers
+ * never wait for a writer and a second connection (the writer thread) can share the file; synchronous=FULL, so
+ * a committed transaction survives power loss (the collab log's acknowledgements rely on it).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+
+/** How long a statement waits for another connection's write lock before it fails with SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+export const isInMemorySqlite = (file: string) => file === ':memory:' || file === '';
+
+export function openSqliteConnection(file: string): SQLite.Database {
+  if (!isInMemorySqlite(file)) mkdirSync(dirname(file), { recursive: true });
+  const raw = new SQLite(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  return raw;
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, ...): another connection holds the lock. */
+export function isSqliteBusy(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}

@@ -9,7 +9,8 @@ import { VALUE_FORMAT_VERSION } from '../../platform/crypto/value-format.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { ContentSealer, SealRef } from './ports.ts';
-import { MapsRepository, type MapRole } from './repository.ts';
+import { MapsRepository, type AppendOutcome } from './repository.ts';
+import { sqliteLogWriter } from './sqlite-log-writer.ts';
 
 /** First byte of a stored content value: how the rest is to be read. */
 const PLAIN = 0x00;
@@ -47,8 +48,7 @@ export interface AppendEntry {
   data: Uint8Array;
 }
 
-export type AppendResult =
-  { kind: 'gone' } | { kind: 'appended'; firstSeq: number; headSeq: number; accepted: boolean[] };
+export type AppendResult = AppendOutcome;
 
 export interface LogTail {
   /** Present when the log no longer reaches back to `afterSeq` (compacted): import this first. */
@@ -57,7 +57,7 @@ export interface LogTail {
   headSeq: number;
 }
 
-export const canWrite = (role: MapRole | undefined) => role === 'owner' || role === 'editor';
+export { canWrite } from './repository.ts';
 
 export class MapContentStore {
   constructor(
@@ -109,41 +109,24 @@ export class MapContentStore {
 
   /**
    * Appends the entries whose author may still write (checked in the same transaction, so a demotion is
-   * effective for every later commit) and returns their seqs. When this resolves, the rows are committed.
+   * effective for every later commit) and returns their seqs. When this resolves, the rows are committed (on
+   * SQLite: synchronous=FULL, fsynced). On SQLite the transaction runs on the database's writer thread, so the
+   * event loop keeps serving while it commits.
    */
   async append(tenantId: string, mapId: string, entries: AppendEntry[]): Promise<AppendResult> {
-    const packed = await Promise.all(entries.map((e) => this.pack(tenantId, this.logRef(mapId), e.data)));
+    const packed = await Promise.all(
+      entries.map(async (e) => ({
+        accountId: e.accountId,
+        data: await this.pack(tenantId, this.logRef(mapId), e.data),
+      })),
+    );
     const now = this.clock.now().getTime();
-    return withTenant(this.database, tenantId, async (scope) => {
-      const repo = new MapsRepository(scope);
-      // Lock the map row first: the role check and the seq reservation then see one consistent state.
-      if (!(await repo.lockMap(mapId))) return { kind: 'gone' as const };
-      const roles = await repo.rolesOf(mapId, [...new Set(entries.map((e) => e.accountId))]);
-      const accepted = entries.map((e) => canWrite(roles.get(e.accountId)));
-      const count = accepted.filter(Boolean).length;
-      if (count === 0) {
-        const head = (await repo.headOf(mapId))?.headSeq ?? 0;
-        return { kind: 'appended' as const, firstSeq: head + 1, headSeq: head, accepted };
-      }
-      const firstSeq = await repo.reserveSeqs(mapId, count, now);
-      if (firstSeq === undefined) return { kind: 'gone' as const };
-      let seq = firstSeq;
-      const rows = entries.flatMap((e, i) =>
-        accepted[i]
-          ? [
-              {
-                map_id: mapId,
-                seq: seq++,
-                data: packed[i] ?? new Uint8Array(),
-                account_id: e.accountId,
-                created_at: now,
-              },
-            ]
-          : [],
-      );
-      await repo.appendLog(rows);
-      return { kind: 'appended' as const, firstSeq, headSeq: firstSeq + count - 1, accepted };
-    });
+    const { sqlite, dialect } = this.database;
+    if (sqlite) return sqlite.host(sqliteLogWriter).call('append', { tenantId, mapId, entries: packed, now });
+    if (dialect === 'sqlite') throw new Error('a SQLite database without its procedure host');
+    return withTenant(this.database, tenantId, (scope) =>
+      new MapsRepository(scope).appendEntries(dialect, mapId, packed, now),
+    );
   }
 
   /** What a replica at `afterSeq` lacks. */

@@ -5,6 +5,12 @@ import { TenantRepository } from '../../platform/db/tenant.ts';
 export type MapRole = 'owner' | 'editor' | 'viewer';
 export type ShareRole = Exclude<MapRole, 'owner'>;
 
+export const canWrite = (role: MapRole | undefined) => role === 'owner' || role === 'editor';
+
+/** What an append did: the map was deleted, or the entries whose author may write got `firstSeq`... in order. */
+export type AppendOutcome =
+  { kind: 'gone' } | { kind: 'appended'; firstSeq: number; headSeq: number; accepted: boolean[] };
+
 export interface MapsTable {
   tenant_id: string;
   id: string;
@@ -232,27 +238,73 @@ export class MapsRepository extends TenantRepository {
   }
 
   /**
-   * Reserves `count` sequence numbers and returns the first. The UPDATE takes the map row's write lock on
-   * PostgreSQL and MySQL, so concurrent appenders (other nodes) and the compactor queue behind it.
+   * The log append on PostgreSQL and MySQL (SQLite: sqlite-log-writer.ts), in the caller's transaction: appends
+   * the entries whose author is owner or editor now and returns their seqs. Round trips: the map row locked and
+   * read (`for update`: appenders on other nodes and the compactor queue behind it), then the authors' shares
+   * (read after the lock, so a demotion committed before it counts), then the head moved and the rows inserted
+   * (one statement on PostgreSQL, two on MySQL).
    */
-  async reserveSeqs(mapId: string, count: number, now: number): Promise<number | undefined> {
-    const r = await this.updateTable('maps')
-      .set({ head_seq: sql`head_seq + ${count}`, updated_at: now })
+  async appendEntries(
+    dialect: 'postgres' | 'mysql',
+    mapId: string,
+    entries: { accountId: string; data: Uint8Array }[],
+    now: number,
+  ): Promise<AppendOutcome> {
+    const map = await this.selectFrom('maps')
+      .select(['owner_id', 'head_seq'])
       .where('id', '=', mapId)
+      .forUpdate()
       .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) return undefined;
-    const row = await this.selectFrom('maps')
-      .select('head_seq')
-      .where('id', '=', mapId)
-      .executeTakeFirstOrThrow();
-    return num(row.head_seq) - count + 1;
+    if (!map) return { kind: 'gone' };
+    const authors = [...new Set(entries.map((e) => e.accountId))];
+    const roles = new Map<string, MapRole>();
+    const sharers = authors.filter((a) => a !== map.owner_id);
+    if (sharers.length > 0) {
+      const shares = await this.selectFrom('map_shares')
+        .select(['account_id', 'role'])
+        .where('map_id', '=', mapId)
+        .where('account_id', 'in', sharers)
+        .execute();
+      for (const s of shares) roles.set(s.account_id, s.role);
+    }
+    roles.set(map.owner_id, 'owner');
+    const accepted = entries.map((e) => canWrite(roles.get(e.accountId)));
+    const head = num(map.head_seq);
+    const count = accepted.filter(Boolean).length;
+    if (count === 0) return { kind: 'appended', firstSeq: head + 1, headSeq: head, accepted };
+    let seq = head + 1;
+    const rows = entries.flatMap((e, i) =>
+      accepted[i]
+        ? [
+            {
+              tenant_id: this.tenantId,
+              map_id: mapId,
+              seq: seq++,
+              data: e.data,
+              account_id: e.accountId,
+              created_at: now,
+            },
+          ]
+        : [],
+    );
+    const move = this.updateTable('maps')
+      .set({ head_seq: head + count, updated_at: now })
+      .where('id', '=', mapId);
+    if (dialect === 'postgres') {
+      // A data-modifying WITH runs exactly once whether or not the INSERT reads it.
+      await this.trx
+        .with('moved', () => move)
+        .insertInto('map_updates')
+        .values(rows)
+        .execute();
+    } else {
+      await move.execute();
+      await this.trx.insertInto('map_updates').values(rows).execute();
+    }
+    return { kind: 'appended', firstSeq: head + 1, headSeq: head + count, accepted };
   }
 
-  async appendLog(rows: Omit<MapUpdatesTable, 'tenant_id'>[]): Promise<void> {
-    await this.insertInto('map_updates', rows);
-  }
-
-  /** Takes the map row's lock (see reserveSeqs) without changing it; returns false if the map is gone. */
+  /** Takes the map row's lock (as `appendEntries` does) without changing it; returns false if the map is gone. */
   async lockMap(mapId: string): Promise<boolean> {
     const r = await this.updateTable('maps')
       .set({ head_seq: sql`head_seq` })

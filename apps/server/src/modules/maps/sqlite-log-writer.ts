@@ -1,0 +1,68 @@
+/**
+ * The log append on SQLite (`MapContentStore.append`), as prepared statements run on the database's writer
+ * thread (platform/db/sqlite-thread.ts): the commit and its fsync do not stop the event loop. Same semantics as
+ * `MapsRepository.appendEntries` on PostgreSQL and MySQL: one IMMEDIATE transaction holds SQLite's write lock
+ * from the map row's read to the commit, so the role check, the seq reservation and the rows see one state.
+ *
+ * Tenancy: these statements do not go through a `TenantRepository`, so each one names `tenant_id` itself.
+ * Loaded by the writer thread: keep this module's imports light (types, and repository.ts).
+ */
+import type SQLite from 'better-sqlite3';
+import type { ProcedureModule } from '../../platform/db/sqlite-procedures.ts';
+import { canWrite, type AppendOutcome, type MapRole } from './repository.ts';
+
+export interface SealedAppend {
+  tenantId: string;
+  mapId: string;
+  /** Each entry's author and its sealed, stored bytes. */
+  entries: { accountId: string; data: Uint8Array }[];
+  now: number;
+}
+
+interface LogWriter {
+  [name: string]: (args: SealedAppend) => AppendOutcome;
+  append(args: SealedAppend): AppendOutcome;
+}
+
+export const sqliteLogWriter: ProcedureModule<LogWriter> = {
+  url: import.meta.url,
+  exportName: 'sqliteLogWriter',
+  prepare(raw: SQLite.Database): LogWriter {
+    const mapHead = raw.prepare<[string, string], { owner_id: string; head_seq: number }>(
+      'select owner_id, head_seq from maps where tenant_id = ? and id = ?',
+    );
+    const shareRoles = raw.prepare<[string, string, string], { account_id: string; role: MapRole }>(
+      `select account_id, role from map_shares
+        where tenant_id = ? and map_id = ? and account_id in (select value from json_each(?))`,
+    );
+    const reserve = raw.prepare<[number, number, string, string]>(
+      'update maps set head_seq = ?, updated_at = ? where tenant_id = ? and id = ?',
+    );
+    const insert = raw.prepare<[string, string, number, Buffer, string, number]>(
+      `insert into map_updates (tenant_id, map_id, seq, data, account_id, created_at)
+       values (?, ?, ?, ?, ?, ?)`,
+    );
+    const append = raw.transaction(({ tenantId, mapId, entries, now }: SealedAppend): AppendOutcome => {
+      const map = mapHead.get(tenantId, mapId);
+      if (!map) return { kind: 'gone' };
+      const authors = [...new Set(entries.map((e) => e.accountId))];
+      const roles = new Map<string, MapRole>();
+      for (const s of shareRoles.all(tenantId, mapId, JSON.stringify(authors)))
+        roles.set(s.account_id, s.role);
+      if (authors.includes(map.owner_id)) roles.set(map.owner_id, 'owner');
+      const accepted = entries.map((e) => canWrite(roles.get(e.accountId)));
+      const head = Number(map.head_seq);
+      const count = accepted.filter(Boolean).length;
+      if (count === 0) return { kind: 'appended', firstSeq: head + 1, headSeq: head, accepted };
+      reserve.run(head + count, now, tenantId, mapId);
+      let seq = head + 1;
+      entries.forEach((e, i) => {
+        if (!accepted[i]) return;
+        const data = Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+        insert.run(tenantId, mapId, seq++, data, e.accountId, now);
+      });
+      return { kind: 'appended', firstSeq: head + 1, headSeq: head + count, accepted };
+    });
+    return { append: (args) => append.immediate(args) };
+  },
+};

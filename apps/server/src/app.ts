@@ -20,6 +20,7 @@ import { installOpenApi } from './platform/http/openapi.ts';
 import { installProblemHandlers } from './platform/http/problem.ts';
 import { installSecurity } from './platform/http/security.ts';
 import { installWebApp } from './platform/http/web-app.ts';
+import { LazyRequestLogger, type Logger } from './platform/log.ts';
 import { identityModule } from './modules/identity/index.ts';
 import { collabPlugin, type CollabModuleOptions } from './modules/collab/index.ts';
 import { mapsPlugin, type MapsModuleOptions } from './modules/maps/index.ts';
@@ -61,6 +62,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     loggerInstance: deps.platform.logger,
     // The request log carries id, method, route and status; never the IP, headers or body (platform/log.ts).
     logController: new LogController({ disableRequestLogging: true }),
+    // The request's child logger is made only when the request logs (platform/log.ts).
+    childLoggerFactory: (logger, bindings, options) =>
+      new LazyRequestLogger(logger as Logger, bindings, options),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: config.trustProxy,

@@ -20,4 +20,19 @@ describeEachDialect('the validation route’s rate limit', (h) => {
     expect((await validate(ada.token)).status).toBe(429);
     expect((await validate(bob.token)).status).toBe(200);
   });
+
+  it('sends the budget headers only with a refusal (with Retry-After), not on every answer', async () => {
+    const carol = t.identity.user('carol@example.com');
+    const validate = () =>
+      call(t, carol.token)('POST', '/licenses/validate', { product: 'desktop-mac', fingerprint: 'pc' });
+    const answered = await validate();
+    expect(answered.status).toBe(200);
+    expect(Object.keys(answered.headers).filter((h) => h.startsWith('x-ratelimit'))).toEqual([]);
+    await validate();
+    await validate();
+    const refused = await validate();
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(refused.headers['x-ratelimit-limit']).toBe('3');
+  });
 });

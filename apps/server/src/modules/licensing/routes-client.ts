@@ -19,6 +19,12 @@ import type { LicensingService } from './service.ts';
 /** The validation route sends its warm answers as ready JSON (same fields as the response schema). */
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
+const NO_BUDGET_HEADERS = {
+  'x-ratelimit-limit': false,
+  'x-ratelimit-remaining': false,
+  'x-ratelimit-reset': false,
+};
+
 export const bearer = [{ bearer: [] }];
 const CALLER_NOTE = 'licensing resolves the caller through its caller port (the auth gate + account lookup)';
 
@@ -50,7 +56,9 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
         // Every client start validates, and a whole office often shares one address: the platform's per-IP
         // budget would throttle the office. So this route counts per bearer credential (its digest: the key may
         // sit in Redis), with the same per-minute budget; a request without one still counts per IP.
-        rateLimit: { keyGenerator: validationRateKey },
+        // The budget headers go only with a refusal: on every answer they cost three headers (validated,
+        // written, read by no client); a 429 still carries them and Retry-After (API.md).
+        rateLimit: { keyGenerator: validationRateKey, addHeadersOnExceeding: NO_BUDGET_HEADERS },
       },
       // No info-level request line per validation (one per client start, the bulk of all requests): the
       // metrics histogram counts them, and warnings and errors are still logged.

@@ -1,9 +1,10 @@
-import { webcrypto } from 'node:crypto';
+import { hkdfSync, webcrypto } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bindingAad,
   DecryptionError,
+  deriveKey,
   openValue,
   sealValue,
   sealedKeyVersion,
@@ -27,6 +28,17 @@ const KNOWN =
   'c760f6beb788b5d297904f042606bf99';
 
 describe('sealed value format v1', () => {
+  it('derives the same key bytes as crypto.hkdfSync (HKDF-SHA256, 32 bytes), whatever the key, salt and info', () => {
+    const bytes = (max: number) => fc.uint8Array({ minLength: 0, maxLength: max });
+    fc.assert(
+      fc.property(bytes(96), bytes(160), bytes(200), (ikm, salt, info) => {
+        const expected = Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
+        expect(deriveKey(ikm, salt, info).equals(expected)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('matches the known answer', () => {
     expect(sealValue(key, 7, binding, plaintext, { salt, iv }).toString('hex')).toBe(KNOWN);
     expect(openValue(key, binding, Buffer.from(KNOWN, 'hex')).toString()).toBe('ada@example.com');

@@ -14,7 +14,7 @@
  * has its own key. The AAD is the 33-byte header followed by the encoded binding (tenant, table, record id,
  * column): a value copied to another row, column or tenant, or relabelled with another key version, fails.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 export const VALUE_FORMAT_VERSION = 1;
 export const VALUE_HEADER_BYTES = 33;
@@ -57,8 +57,17 @@ export function bindingAad(binding: ValueBinding): Buffer {
   return encodeFields('canopy-value', [binding.tenantId, binding.table, binding.id, binding.column]);
 }
 
+const FIRST_BLOCK = Buffer.from([1]);
+
+/**
+ * HKDF-SHA256 (RFC 5869) of 32 bytes: extract PRK = HMAC(salt, ikm), expand T(1) = HMAC(PRK, info || 0x01),
+ * which is the whole output since 32 bytes is one SHA-256 block. The same bytes as `crypto.hkdfSync('sha256',
+ * ikm, salt, info, 32)` (value-format.test.ts checks it on random inputs) at less than half its cost: two HMACs
+ * without hkdfSync's key-object and argument handling. An empty salt is HMAC's zero key, as the RFC says.
+ */
 export function deriveKey(dataKey: Uint8Array, salt: Uint8Array, info: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', dataKey, salt, info, 32));
+  const prk = createHmac('sha256', salt).update(dataKey).digest();
+  return createHmac('sha256', prk).update(info).update(FIRST_BLOCK).digest();
 }
 
 export interface SealRandomness {

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
+import { RouteBudget } from '../../platform/http/route-budget.ts';
 import { sealClearRows } from './clear-rows.ts';
 import { defineLicensingJobs } from './jobs.ts';
 import { SEALED_MACHINE_FINGERPRINT, SEALED_MACHINE_NAME, SEALED_SEAT_EMAIL } from './personal-data.ts';
@@ -90,7 +91,14 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
     await unsubscribeRevoked();
   });
   await defineLicensingJobs(platform.jobs, service.ctx);
-  clientRoutes(app, service);
+  const validationBudget = new RouteBudget({
+    max: platform.config.rateLimitPerMinute,
+    windowMs: 60_000,
+    redis: platform.redis,
+    namespace: 'canopy-rl:validate:',
+    logger: service.ctx.logger,
+  });
+  clientRoutes(app, service, validationBudget);
   adminRoutes(app, service);
   portalRoutes(app, service, platform.config.bodyLimitBytes);
   await app.register(async (scoped) => scimRoutes(scoped, service));

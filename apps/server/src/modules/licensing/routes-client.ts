@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../../platform/errors.ts';
+import type { RouteBudget } from '../../platform/http/route-budget.ts';
 import { CredentialCache } from './credential-cache.ts';
 import type { LicensingCaller, LicensingPorts } from './ports.ts';
 import {
@@ -19,12 +20,6 @@ import type { LicensingService } from './service.ts';
 /** The validation route sends its warm answers as ready JSON (same fields as the response schema). */
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
-const NO_BUDGET_HEADERS = {
-  'x-ratelimit-limit': false,
-  'x-ratelimit-remaining': false,
-  'x-ratelimit-reset': false,
-};
-
 export const bearer = [{ bearer: [] }];
 const CALLER_NOTE = 'licensing resolves the caller through its caller port (the auth gate + account lookup)';
 
@@ -37,7 +32,7 @@ export async function requireCaller(
   return caller;
 }
 
-export function clientRoutes(app: FastifyInstance, service: LicensingService): void {
+export function clientRoutes(app: FastifyInstance, service: LicensingService, budget: RouteBudget): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const ports = service.ctx.ports;
   const credentials = new CredentialCache(() => service.ctx.clock.now().getTime());
@@ -55,11 +50,12 @@ export function clientRoutes(app: FastifyInstance, service: LicensingService): v
         accessNote: CALLER_NOTE,
         // Every client start validates, and a whole office often shares one address: the platform's per-IP
         // budget would throttle the office. So this route counts per bearer credential (its digest: the key may
-        // sit in Redis), with the same per-minute budget; a request without one still counts per IP.
-        // The budget headers go only with a refusal: on every answer they cost three headers (validated,
-        // written, read by no client); a 429 still carries them and Retry-After (API.md).
-        rateLimit: { keyGenerator: validationRateKey, addHeadersOnExceeding: NO_BUDGET_HEADERS },
+        // sit in Redis), with the same per-minute budget; a request without one still counts per IP. It is
+        // counted by the route budget below instead of @fastify/rate-limit (platform/http/route-budget.ts says
+        // why), which sends the budget headers only with a 429, never on the answers no client reads them on.
+        rateLimit: false,
       },
+      onRequest: budget.hook(validationRateKey),
       // No info-level request line per validation (one per client start, the bulk of all requests): the
       // metrics histogram counts them, and warnings and errors are still logged.
       logLevel: 'warn',

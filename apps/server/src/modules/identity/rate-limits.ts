@@ -11,6 +11,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../platform/clock.ts';
 import { rateLimited } from '../../platform/errors.ts';
+import { FixedWindows } from '../../platform/http/route-budget.ts';
 import type { RateRule } from './settings.ts';
 
 export interface RateLimiter {
@@ -21,22 +22,27 @@ export interface RateLimiter {
   remembers(key: string): Promise<boolean>;
 }
 
+/** Counts one attempt on `windows`; rejects with 429 `rate_limited` (with Retry-After) past `rule.limit`. */
+function hitOn(windows: FixedWindows, key: string, rule: RateRule): Promise<void> {
+  return new Promise((resolve, reject) =>
+    windows.count(key, rule.windowMs, (err, count, resetMs) => {
+      if (err) reject(err);
+      else if (count > rule.limit) reject(rateLimited(resetMs / 1000));
+      else resolve();
+    }),
+  );
+}
+
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly windows: FixedWindows;
   private readonly memory = new Map<string, number>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.windows = new FixedWindows({ namespace: '', now: () => clock.now().getTime() });
+  }
 
-  async hit(key: string, rule: RateRule): Promise<void> {
-    const now = this.clock.now().getTime();
-    if (this.windows.size > 100_000) this.sweep(now, rule.windowMs);
-    let w = this.windows.get(key);
-    if (!w || now - w.start >= rule.windowMs) {
-      w = { start: now, count: 0 };
-      this.windows.set(key, w);
-    }
-    w.count++;
-    if (w.count > rule.limit) throw rateLimited((w.start + rule.windowMs - now) / 1000);
+  hit(key: string, rule: RateRule): Promise<void> {
+    return hitOn(this.windows, key, rule);
   }
 
   async remember(key: string, ttlMs: number): Promise<void> {
@@ -49,23 +55,18 @@ export class MemoryRateLimiter implements RateLimiter {
   async remembers(key: string): Promise<boolean> {
     return (this.memory.get(key) ?? 0) > this.clock.now().getTime();
   }
-
-  private sweep(now: number, windowMs: number): void {
-    for (const [k, w] of this.windows) if (now - w.start >= windowMs) this.windows.delete(k);
-  }
 }
 
 export class RedisRateLimiter implements RateLimiter {
-  constructor(private readonly redis: Redis) {}
+  private readonly windows: FixedWindows;
 
-  async hit(key: string, rule: RateRule): Promise<void> {
-    const k = `canopy-identity-rl:${key}`;
-    const [[, count], [, ttl]] = (await this.redis.multi().incr(k).pttl(k).exec()) as [
-      [unknown, number],
-      [unknown, number],
-    ];
-    if (ttl < 0) await this.redis.pexpire(k, rule.windowMs);
-    if (count > rule.limit) throw rateLimited((ttl > 0 ? ttl : rule.windowMs) / 1000);
+  constructor(private readonly redis: Redis) {
+    this.windows = new FixedWindows({ redis, namespace: 'canopy-identity-rl:' });
+  }
+
+  /** A Redis failure rejects: these limits guard sign-in against guessing, so they fail closed. */
+  hit(key: string, rule: RateRule): Promise<void> {
+    return hitOn(this.windows, key, rule);
   }
 
   async remember(key: string, ttlMs: number): Promise<void> {

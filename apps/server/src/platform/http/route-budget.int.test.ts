@@ -3,23 +3,31 @@ import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RouteBudget, type RouteBudgetOptions } from './route-budget.ts';
+import { FixedWindows, RouteBudget, type FixedWindowsOptions } from './route-budget.ts';
 import { installProblemHandlers } from './problem.ts';
 
 const REDIS_URL = process.env.CANOPY_TEST_REDIS_URL;
 const silent = pino({ level: 'silent' });
 
-/** Charges `key` once and returns what the budget answered. */
-const take = (budget: RouteBudget, key: string) =>
-  new Promise<{ count: number; resetMs: number }>((resolve) =>
-    budget.take(key, (count, resetMs) => resolve({ count, resetMs })),
+/** Counts `key` once in a minute's window and returns what the counters answered. */
+const take = (windows: FixedWindows, key: string, windowMs = 60_000) =>
+  new Promise<{ count: number; resetMs: number }>((resolve, reject) =>
+    windows.count(key, windowMs, (err, count, resetMs) => (err ? reject(err) : resolve({ count, resetMs }))),
   );
 
+/** A route limited to `max` requests a minute per `x-client` header. */
+function hotRoute(budget: RouteBudget) {
+  const app = Fastify();
+  installProblemHandlers(app);
+  app.get('/hot', { onRequest: budget.hook((r) => String(r.headers['x-client'])) }, async () => ({}));
+  return { app, call: (client: string) => app.inject({ url: '/hot', headers: { 'x-client': client } }) };
+}
+
 /** The suite both stores pass; `options()` gives each budget of one deployment (one per node). */
-function budgetSuite(name: string, options: () => Omit<RouteBudgetOptions, 'max' | 'windowMs' | 'logger'>) {
+function budgetSuite(name: string, options: () => FixedWindowsOptions) {
   describe(`route budget [${name}]`, () => {
     it('counts per key within the window', async () => {
-      const budget = new RouteBudget({ max: 3, windowMs: 60_000, logger: silent, ...options() });
+      const budget = new FixedWindows(options());
       const counts = [];
       for (let i = 0; i < 4; i++) counts.push((await take(budget, 'a')).count);
       expect(counts).toEqual([1, 2, 3, 4]);
@@ -30,11 +38,9 @@ function budgetSuite(name: string, options: () => Omit<RouteBudgetOptions, 'max'
     });
 
     it('answers 429 rate_limited with Retry-After past the budget, and nothing extra before', async () => {
-      const budget = new RouteBudget({ max: 2, windowMs: 60_000, logger: silent, ...options() });
-      const app = Fastify();
-      installProblemHandlers(app);
-      app.get('/hot', { onRequest: budget.hook((r) => String(r.headers['x-client'])) }, async () => ({}));
-      const call = (client: string) => app.inject({ url: '/hot', headers: { 'x-client': client } });
+      const { app, call } = hotRoute(
+        new RouteBudget({ max: 2, windowMs: 60_000, logger: silent, ...options() }),
+      );
       const answered = [await call('ada'), await call('ada')];
       const refused = await call('ada');
       const other = await call('bob');
@@ -56,22 +62,26 @@ budgetSuite('in process', () => ({ namespace: 'unused:' }));
 describe('route budget [in process]: windows and memory', () => {
   it('starts a new window once the old one is over', async () => {
     let now = 1_000_000;
-    const budget = new RouteBudget({
-      max: 1,
-      windowMs: 1_000,
-      logger: silent,
-      namespace: '',
-      now: () => now,
-    });
-    expect((await take(budget, 'k')).count).toBe(1);
+    const windows = new FixedWindows({ namespace: '', now: () => now });
+    expect((await take(windows, 'k', 1_000)).count).toBe(1);
     now += 999;
-    expect(await take(budget, 'k')).toEqual({ count: 2, resetMs: 1 });
+    expect(await take(windows, 'k', 1_000)).toEqual({ count: 2, resetMs: 1 });
     now += 1;
-    expect(await take(budget, 'k')).toEqual({ count: 1, resetMs: 1_000 });
+    expect(await take(windows, 'k', 1_000)).toEqual({ count: 1, resetMs: 1_000 });
+  });
+
+  it('when full, drops ended windows before it forgets a running one', async () => {
+    let now = 1_000_000;
+    const windows = new FixedWindows({ namespace: '', maxKeys: 2, now: () => now });
+    await take(windows, 'running', 60_000);
+    await take(windows, 'ended', 1_000);
+    now += 2_000;
+    await take(windows, 'new');
+    expect((await take(windows, 'running')).count).toBe(2);
   });
 
   it('keeps at most maxKeys windows, forgetting the oldest first', async () => {
-    const budget = new RouteBudget({ max: 5, windowMs: 60_000, logger: silent, namespace: '', maxKeys: 2 });
+    const budget = new FixedWindows({ namespace: '', maxKeys: 2 });
     await take(budget, 'old');
     await take(budget, 'mid');
     await take(budget, 'mid');
@@ -100,11 +110,9 @@ if (REDIS_URL) {
   describe('route budget [redis]: a cluster', () => {
     it('shares one budget between the nodes', async () => {
       const ns = `${namespace}shared:`;
-      const nodes = [client(), client()].map(
-        (redis) => new RouteBudget({ max: 3, windowMs: 60_000, logger: silent, redis, namespace: ns }),
-      );
+      const nodes = [client(), client()].map((redis) => new FixedWindows({ redis, namespace: ns }));
       const counts = [];
-      for (let i = 0; i < 4; i++) counts.push((await take(nodes[i % 2] as RouteBudget, 'ada')).count);
+      for (let i = 0; i < 4; i++) counts.push((await take(nodes[i % 2] as FixedWindows, 'ada')).count);
       expect(counts).toEqual([1, 2, 3, 4]);
       const ttl = await client().pttl(`${ns}ada`);
       expect(ttl).toBeGreaterThan(0);
@@ -120,10 +128,14 @@ if (REDIS_URL) {
       clients.push(down);
       const warnings: unknown[] = [];
       const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
-      const budget = new RouteBudget({ max: 1, windowMs: 60_000, logger, redis: down, namespace });
-      const counts = [(await take(budget, 'x')).count, (await take(budget, 'x')).count];
-      expect(counts).toEqual([0, 0]);
+      const { app, call } = hotRoute(
+        new RouteBudget({ max: 1, windowMs: 60_000, logger, redis: down, namespace }),
+      );
+      const statuses = [(await call('ada')).statusCode, (await call('ada')).statusCode];
+      await app.close();
+      expect(statuses).toEqual([200, 200]);
       expect(warnings).toHaveLength(1);
+      await expect(take(new FixedWindows({ redis: down, namespace }), 'ada')).rejects.toThrow();
     });
   });
 } else {

@@ -7,7 +7,7 @@ import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createPool } from 'mysql2';
 import type { Tables } from './schema.ts';
-import { isInMemorySqlite, openSqliteConnection } from './sqlite.ts';
+import { SqliteWriteTurns, isInMemorySqlite, openSqliteConnection } from './sqlite.ts';
 import { ImmediateSqliteDialect } from './sqlite-dialect.ts';
 import type { ProcedureHost, ProcedureModule, Procedures } from './sqlite-procedures.ts';
 import { InlineProcedureHost, SqliteThreadHost } from './sqlite-thread.ts';
@@ -50,7 +50,8 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     const file = url.slice('sqlite:'.length);
     // WAL, synchronous=FULL (a committed transaction survives power loss: collab acknowledges on it).
     const raw = openSqliteConnection(file);
-    const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw) });
+    const turns = new SqliteWriteTurns();
+    const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw, turns) });
     const threaded = !isInMemorySqlite(file);
     const hosts = new Map<string, ProcedureHost<Procedures>>();
     const sqlite: SqliteProcedures = {
@@ -60,7 +61,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
         let host = hosts.get(key) as ProcedureHost<P> | undefined;
         if (!host) {
           host = threaded
-            ? new SqliteThreadHost(file, module)
+            ? new SqliteThreadHost(file, module, turns)
             : new InlineProcedureHost(raw, module, (fn) => db.connection().execute(async () => fn()));
           hosts.set(key, host);
         }

@@ -7,7 +7,9 @@
  *   IMMEDIATE takes the write lock up front, so every statement after it sees, and may write, the latest state.
  * - The write lock is waited for asynchronously. The connection's busy timeout would sleep inside SQLite, on the
  *   event loop, for as long as the writer thread holds the lock (a commit and its fsync); instead BEGIN
- *   IMMEDIATE is tried without a timeout and retried after short pauses, up to the same total time.
+ *   IMMEDIATE is tried without a timeout and retried after short pauses, up to the same total time, and the
+ *   writer threads are told to hold off meanwhile (`SqliteWriteTurns`): without that, a thread that commits
+ *   back to back would leave the lock free only in gaps the polling rarely hits.
  */
 import type SQLite from 'better-sqlite3';
 import {
@@ -17,18 +19,21 @@ import {
   type QueryCompiler,
   type TransactionSettings,
 } from 'kysely';
-import { SQLITE_BUSY_TIMEOUT_MS, isSqliteBusy } from './sqlite.ts';
+import { SQLITE_BUSY_TIMEOUT_MS, SqliteWriteTurns, isSqliteBusy } from './sqlite.ts';
 
 /** Pauses between attempts at the write lock (ms; the last one repeats): a commit with its fsync is ~0.3-2 ms. */
 const RETRY_PAUSES_MS = [0, 1, 1, 2, 2, 5, 5, 10];
 
 export class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly raw: SQLite.Database) {
+  constructor(
+    private readonly raw: SQLite.Database,
+    private readonly turns: SqliteWriteTurns,
+  ) {
     super({ database: raw });
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(super.createDriver(), this.raw);
+    return new ImmediateSqliteDriver(super.createDriver(), this.raw, this.turns);
   }
 }
 
@@ -36,6 +41,7 @@ class ImmediateSqliteDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly raw: SQLite.Database,
+    private readonly turns: SqliteWriteTurns,
   ) {}
 
   init(): Promise<void> {
@@ -48,6 +54,17 @@ class ImmediateSqliteDriver implements Driver {
 
   async beginTransaction(_connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
     const started = Date.now();
+    this.turns.mainWants();
+    try {
+      await this.acquireWriteLock(started);
+    } catch (err) {
+      this.turns.mainReleased();
+      throw err;
+    }
+    this.turns.mainHolds();
+  }
+
+  private async acquireWriteLock(started: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.tryBeginImmediate()) return;
       if (Date.now() - started >= SQLITE_BUSY_TIMEOUT_MS) {
@@ -76,12 +93,20 @@ class ImmediateSqliteDriver implements Driver {
     }
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.commitTransaction(connection);
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.inner.commitTransaction(connection);
+    } finally {
+      this.turns.mainReleased();
+    }
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.rollbackTransaction(connection);
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.inner.rollbackTransaction(connection);
+    } finally {
+      this.turns.mainReleased();
+    }
   }
 
   savepoint(

@@ -38,6 +38,8 @@ export type FromThread =
 
 export interface ThreadData {
   file: string;
+  /** `SqliteWriteTurns.buffer` of the database's main connection. */
+  turns: SharedArrayBuffer;
   moduleUrl: string;
   exportName: string;
 }

@@ -3,7 +3,7 @@
  * prepares one procedure module on it and runs the calls it is sent, one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteConnection } from './sqlite.ts';
+import { SqliteWriteTurns, openSqliteConnection } from './sqlite.ts';
 import type { FromThread, ProcedureModule, Procedures, ThreadData, ToThread } from './sqlite-procedures.ts';
 
 const port = parentPort;
@@ -14,6 +14,7 @@ const module = exported[data.exportName];
 if (!module) throw new Error(`${data.moduleUrl} exports no ${data.exportName}`);
 const raw = openSqliteConnection(data.file);
 const procedures = module.prepare(raw);
+const turns = new SqliteWriteTurns(data.turns);
 
 port.on('message', (message: ToThread) => {
   if ('close' in message) {
@@ -25,6 +26,8 @@ port.on('message', (message: ToThread) => {
   try {
     const procedure = procedures[message.name];
     if (!procedure) throw new Error(`no procedure ${message.name}`);
+    // The main thread goes first when it wants the lock (it may not sleep; this thread may).
+    turns.waitForMain();
     reply = { id: message.id, ok: true, value: procedure(message.args) };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

@@ -79,6 +79,23 @@ describe('SQLite writer thread', () => {
     expect(await labels()).toEqual([expect.objectContaining({ label: 'main' })]);
   });
 
+  it('lets a main-connection transaction in while the thread commits back to back', async () => {
+    let streamed = 0;
+    let stop = false;
+    const stream = (async () => {
+      while (!stop && streamed < 2000) {
+        await host().call('add', { tenantId: 't1', id: `s${streamed}` });
+        streamed++;
+      }
+    })();
+    await host().call('add', { tenantId: 't1', id: 'warm' });
+    await withTenant(database, 't1', (scope) => new ProbeRepository(scope).add('main', 0));
+    // Polling alone would almost never find the lock free between the thread's transactions.
+    expect(streamed).toBeLessThan(2000);
+    stop = true;
+    await stream;
+  });
+
   it('passes a statement’s error back with SQLite’s code', async () => {
     await host().call('add', { tenantId: 't1', id: 'same' });
     const err = await host()

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
+import type { SqliteWriteTurns } from './sqlite.ts';
 import type {
   FromThread,
   ProcedureHost,
@@ -51,6 +52,7 @@ export class SqliteThreadHost<P extends Procedures> implements ProcedureHost<P> 
   constructor(
     private readonly file: string,
     private readonly module: ProcedureModule<P>,
+    private readonly turns: SqliteWriteTurns,
   ) {}
 
   async call<K extends keyof P & string>(name: K, args: Parameters<P[K]>[0]): Promise<ReturnType<P[K]>> {
@@ -85,6 +87,7 @@ export class SqliteThreadHost<P extends Procedures> implements ProcedureHost<P> 
     const boot = bootstrap(ENTRY);
     const workerData: ThreadData = {
       file: this.file,
+      turns: this.turns.buffer,
       moduleUrl: this.module.url,
       exportName: this.module.exportName,
     };

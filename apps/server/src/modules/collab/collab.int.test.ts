@@ -339,5 +339,68 @@ for (const dialect of dialectsUnderTest()) {
       const mc = await c.whenLoaded();
       expect(JSON.stringify(mc.toJSON())).toBe(JSON.stringify(ma.toJSON()));
     });
+
+    it('compacts a room that never falls idle from the state of one of its commits, losing no acked edit (R22)', async () => {
+      const mapId = await newMap('Compact a busy room');
+      await share(mapId, bob, 'editor');
+      await share(mapId, carol, 'editor');
+      const a = client(alice, mapId);
+      const c = client(carol, mapId);
+      const b = client(bob, mapId);
+      const [ma, mc, mb] = await Promise.all([a.whenLoaded(), c.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, c, b]);
+      b.disconnect(false);
+      mb.addTopic(mb.centralTopicId(), undefined, { text: 'b offline' });
+      const { mapsModule } = await import('../maps/index.ts');
+      const { collabModule } = await import('./index.ts');
+      const content = mapsModule(t.deps).content;
+      const room = (await collabModule(t.deps)?.rooms.existing('t1', mapId))!;
+      const arrived = vi.spyOn(room, 'write');
+      // Each commit waits until a writer's next edit has reached the room and been admitted: when a commit ends,
+      // the next one is always waiting, so the room is never idle until the writers stop (after the compaction,
+      // or after 300 edits).
+      let compacted = false;
+      let sent = 0;
+      const append = content.append.bind(content);
+      const busyAppend = vi.spyOn(content, 'append').mockImplementation(async (...args) => {
+        if (!compacted && sent < 300) {
+          const before = arrived.mock.calls.length;
+          const m = sent % 2 === 0 ? ma : mc;
+          m.addTopic(m.centralTopicId(), undefined, { text: `e${sent++}` });
+          await eventually(() => arrived.mock.calls.length > before, 1);
+          await new Promise((r) => setImmediate(r));
+        }
+        return append(...args);
+      });
+      const replayed = vi.spyOn(content, 'compact');
+      const folded = vi.spyOn(content, 'compactTo');
+      ma.addTopic(ma.centralTopicId(), undefined, { text: 'first' });
+      sent++;
+      await eventually(() => arrived.mock.calls.length > 0);
+      await t.deps.platform.jobs.enqueue(COMPACT_JOB, { tenantId: 't1', mapId });
+      await t.deps.platform.jobs.drain();
+      compacted = true;
+      // The compaction completed while the room was still busy (it did not wait for it to fall idle).
+      expect(sent).toBeLessThan(300);
+      expect(replayed).not.toHaveBeenCalled();
+      expect(folded).toHaveBeenCalledTimes(1);
+      expect((await folded.mock.results[0]!.value)?.folded).toBeGreaterThan(0);
+      for (const spy of [busyAppend, replayed, folded]) spy.mockRestore();
+      await Promise.all([a, c].map((w) => w.whenSaved()));
+      arrived.mockRestore();
+      // Every acknowledged edit is there, from the compacted snapshot plus the log after it; the client offline
+      // across the compaction syncs as usual, and a new one loads the same map.
+      b.connect();
+      await b.whenSaved();
+      const expected = (await serverDoc(mapId)) as { root: { children: { text: string }[] } };
+      expect(expected.root.children).toHaveLength(sent + 1);
+      const fresh = client(alice, mapId);
+      const mf = await fresh.whenLoaded();
+      await eventually(() =>
+        [ma, mc, mb, mf].every((m) => JSON.stringify(m.toJSON()) === JSON.stringify(expected)),
+      );
+      const tail = await content.readAfter('t1', mapId, -1);
+      expect(tail?.entries.length).toBeLessThan(sent + 1);
+    });
   });
 }

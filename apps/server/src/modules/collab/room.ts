@@ -41,6 +41,22 @@ export interface RoomHooks {
   gone(room: Room): void;
 }
 
+/** The map as of a log seq: what compaction folds in (`MapContentStore.compactTo`). */
+export interface DurableState {
+  snapshot: Uint8Array;
+  title: string;
+  seq: number;
+}
+
+/** A snapshot taken at the start of a commit, holding exactly what was durable then plus that commit's updates. */
+interface FoldCandidate {
+  snapshot: Uint8Array;
+  title: string;
+  /** `absorbed` and `generation` when it was taken: anything else entering the replica meanwhile voids it. */
+  absorbed: number;
+  generation: number;
+}
+
 const MAX_BATCH = 256;
 /** A member's presence expires when not refreshed for this long (R19). */
 export const DEFAULT_PRESENCE_TIMEOUT_MS = 90_000;
@@ -61,6 +77,10 @@ export class Room {
   private catchingUp: Promise<void> | undefined;
   private catchUpAgain = false;
   private closed = false;
+  /** Updates from elsewhere (catch-up) that added something to the replica. */
+  private absorbed = 0;
+  /** Compactions waiting for a durable state of a room that is not idle (`durableSnapshot`). */
+  private foldWaiters: ((state: DurableState | undefined) => void)[] = [];
   /** Log entries appended since the room loaded (compaction is scheduled from this). */
   logGrowth = 0;
   /** Who is here and what they have selected (R17-R19): memory only. */
@@ -157,6 +177,7 @@ export class Room {
     try {
       while (this.pending.length > 0 && !this.closed) {
         const batch = this.pending.splice(0, MAX_BATCH);
+        const fold = this.foldWaiters.length > 0 ? this.foldCandidate() : undefined;
         const result = await this.content.append(
           this.tenantId,
           this.mapId,
@@ -203,6 +224,8 @@ export class Room {
           }
         });
         for (const [m, frames] of outbox) m.sendAll(frames);
+        if (fold && !refusedAny && this.ownSeqs.size === 0 && this.isUnchangedSince(fold))
+          this.resolveFold({ snapshot: fold.snapshot, title: fold.title, seq: this.appliedSeq });
         if (appendedSeqs.length > 0) {
           this.logGrowth += appendedSeqs.length;
           this.hooks.committed(this, result.headSeq, appendedSeqs.length);
@@ -215,7 +238,39 @@ export class Room {
       this.hooks.gone(this);
     } finally {
       this.committing = undefined;
+      // Idle now (or closed): a compaction still waiting gets the replica as it stands.
+      if (this.foldWaiters.length > 0) this.resolveFold(this.durableState());
     }
+  }
+
+  /**
+   * At the start of a commit: when the replica holds nothing but durable state and this batch (no other
+   * update imported and uncommitted, no gap below `appliedSeq`, no catch-up under way, nothing waiting for its
+   * dependencies), its snapshot is the map as of this batch's last seq once the batch commits whole.
+   */
+  private foldCandidate(): FoldCandidate | undefined {
+    const onlyThisBatch =
+      this.pending.length === 0 &&
+      this.ownSeqs.size === 0 &&
+      this.catchingUp === undefined &&
+      !this.map.hasPendingUpdates();
+    if (!onlyThisBatch) return undefined;
+    return {
+      snapshot: this.map.exportSnapshot(),
+      title: this.map.title(),
+      absorbed: this.absorbed,
+      generation: this.generation,
+    };
+  }
+
+  private isUnchangedSince(fold: FoldCandidate): boolean {
+    return fold.absorbed === this.absorbed && fold.generation === this.generation && !this.closed;
+  }
+
+  private resolveFold(state: DurableState | undefined): void {
+    const waiters = this.foldWaiters;
+    this.foldWaiters = [];
+    for (const resolve of waiters) resolve(state);
   }
 
   /** Some updates were refused at commit (their author was demoted meanwhile): drop them from the replica. */
@@ -286,6 +341,7 @@ export class Room {
       return;
     }
     if (!r.value.added) return;
+    this.absorbed++;
     const frame = encodeServer.update(data);
     for (const m of this.members) m.send(frame);
   }
@@ -298,14 +354,14 @@ export class Room {
   }
 
   /**
-   * The replica as of `seq` when nothing is on its way into it or into the log (no queued or committing
-   * update, no catch-up, no gap, no Loro update waiting for its dependencies), else undefined. Compaction then
-   * folds the log into this snapshot instead of reading and replaying the log.
+   * The replica as of `seq` when nothing is on its way into it or into the log (no imported update waiting for
+   * its commit, no commit in flight, no catch-up, no gap, no Loro update waiting for its dependencies), else
+   * undefined. Compaction then folds the log into this snapshot instead of reading and replaying the log.
+   * Updates that arrived but are not yet admitted (`incoming`) are not in the replica and do not matter.
    */
-  durableState(): { snapshot: Uint8Array; title: string; seq: number } | undefined {
+  durableState(): DurableState | undefined {
     const idle =
       !this.closed &&
-      this.incoming.length === 0 &&
       this.pending.length === 0 &&
       this.committing === undefined &&
       this.catchingUp === undefined &&
@@ -313,6 +369,17 @@ export class Room {
       !this.map.hasPendingUpdates();
     if (!idle) return undefined;
     return { snapshot: this.map.exportSnapshot(), title: this.map.title(), seq: this.appliedSeq };
+  }
+
+  /**
+   * A durable state of the room for compaction, without waiting for the room to fall idle: at once when it is
+   * idle, else from the next commit that holds every update the replica has imported and commits whole (a
+   * snapshot taken as that commit starts, handed over once it is committed: R22). Undefined when the room is
+   * closed, or idle but not durable as a whole (a catch-up under way, updates waiting for their dependencies).
+   */
+  durableSnapshot(): Promise<DurableState | undefined> {
+    if (this.closed || !this.committing) return Promise.resolve(this.durableState());
+    return new Promise((resolve) => this.foldWaiters.push(resolve));
   }
 
   join(member: RoomMember): void {
@@ -346,6 +413,7 @@ export class Room {
     this.presence.close();
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
+    this.resolveFold(undefined);
   }
 
   get isClosed(): boolean {

@@ -5,12 +5,14 @@ import { CredentialCache } from './credential-cache.ts';
 describe('the credential cache of the validation route', () => {
   it('derives the digest and MAC key of a bearer credential, and ignores other headers', () => {
     const cache = new CredentialCache(() => 0);
-    expect(cache.of('Bearer abc.def')).toEqual({
+    const derived = cache.of('Bearer abc.def');
+    expect(derived).toMatchObject({
       credential: 'abc.def',
       digest: tokenHash('abc.def'),
       rateKey: `lic:${tokenHash('abc.def')}`,
-      macKey: answerKey('abc.def'),
     });
+    expect(derived?.macKey.export()).toEqual(answerKey('abc.def').export());
+    expect(derived?.macKey.export()).not.toEqual(answerKey('abc.deg').export());
     expect(cache.of(undefined)).toBeUndefined();
     expect(cache.of('Basic dXNlcjpwYXNz')).toBeUndefined();
   });

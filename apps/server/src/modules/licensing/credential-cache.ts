@@ -5,6 +5,7 @@
  * `ttlMs`, keyed by the header itself. That map lives in this process only (like the request that carried the
  * header) and is never written anywhere.
  */
+import type { KeyObject } from 'node:crypto';
 import { answerKey, bearerCredential, tokenHash } from './answer-binding.ts';
 import { BoundedCache } from './bounded-cache.ts';
 
@@ -14,7 +15,7 @@ export interface DerivedCredential {
   digest: string;
   /** The validation route's rate-limit bucket (`lic:` + digest), built once. */
   rateKey: string;
-  macKey: Buffer;
+  macKey: KeyObject;
 }
 
 export class CredentialCache {

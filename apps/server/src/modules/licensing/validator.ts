@@ -5,7 +5,7 @@
  * licences for `callerTtlMs`, and a machine's last heartbeat until half an interval has passed). Writes on this
  * node clear the caches at once; other nodes see a change within `callerTtlMs`.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { nonceMac } from './answer-binding.ts';
@@ -99,13 +99,13 @@ export class LicenseValidator {
    * extended with this request's nonce and MAC: most validations are client restarts asking what they asked a
    * moment ago, and building and serialising the answer object was most of the route's own CPU time.
    */
-  warmJson(caller: LicensingCaller, input: ValidateInput, macKey?: Buffer): string | undefined {
+  warmJson(caller: LicensingCaller, input: ValidateInput, macKey?: KeyObject): string | undefined {
     if (input.nonce !== undefined && macKey === undefined) return undefined;
     const answer = this.answers.fresh(warmKey(caller, input), this.ctx.clock.now().getTime());
     if (!answer) return undefined;
     const open = (answer.open ??= JSON.stringify(answer.reply).slice(0, -1));
     if (input.nonce === undefined) return `${open}}`;
-    const mac = nonceMac(macKey as Buffer, input.nonce, answer.reply.code, answer.tokenHash);
+    const mac = nonceMac(macKey as KeyObject, input.nonce, answer.reply.code, answer.tokenHash);
     return `${open},"nonce":${JSON.stringify(input.nonce)},"nonceMac":"${mac}"}`;
   }
 
@@ -114,7 +114,7 @@ export class LicenseValidator {
    * answer-binding.ts). With it, the nonce is bound to the answer by `nonceMac` and the token is reused; without
    * it, the nonce is signed into a fresh token.
    */
-  async validate(caller: LicensingCaller, input: ValidateInput, macKey?: Buffer): Promise<ValidateReplyT> {
+  async validate(caller: LicensingCaller, input: ValidateInput, macKey?: KeyObject): Promise<ValidateReplyT> {
     const now = this.ctx.clock.now().getTime();
     const signNonce = input.nonce !== undefined && macKey === undefined;
     // A cookie caller's nonce goes into a fresh signature: nothing of its answer can be reused.

@@ -19,7 +19,7 @@ import { LicenseRepository, type CallerLicences, type LicenseRow } from './repo.
 import type { Policy, ValidateInput, ValidateReplyT, ValidationLicenseT } from './schemas.ts';
 import { DelegatedTokenSigner, LicenseTokenIssuer, type LicenseTokenClaims } from './token.ts';
 import { ReusableTokens } from './token-reuse.ts';
-import { warmKey, WarmAnswers, type WarmAnswer } from './warm-answers.ts';
+import { WarmAnswers, type WarmAnswer } from './warm-answers.ts';
 
 interface Verdict {
   code: ValidationCode;
@@ -101,7 +101,7 @@ export class LicenseValidator {
    */
   warmJson(caller: LicensingCaller, input: ValidateInput, macKey?: KeyObject): string | undefined {
     if (input.nonce !== undefined && macKey === undefined) return undefined;
-    const answer = this.answers.fresh(warmKey(caller, input), this.ctx.clock.now().getTime());
+    const answer = this.answers.fresh(caller, input, this.ctx.clock.now().getTime());
     if (!answer) return undefined;
     const open = (answer.open ??= JSON.stringify(answer.reply).slice(0, -1));
     if (input.nonce === undefined) return `${open}}`;
@@ -118,11 +118,10 @@ export class LicenseValidator {
     const now = this.ctx.clock.now().getTime();
     const signNonce = input.nonce !== undefined && macKey === undefined;
     // A cookie caller's nonce goes into a fresh signature: nothing of its answer can be reused.
-    const key = signNonce ? undefined : warmKey(caller, input);
-    let answer = key === undefined ? undefined : this.answers.fresh(key, now);
+    let answer = signNonce ? undefined : this.answers.fresh(caller, input, now);
     if (!answer) {
       answer = await this.answer(caller, input, now, signNonce);
-      if (key !== undefined && answer.until > now) this.answers.set(key, answer, now);
+      if (!signNonce && answer.until > now) this.answers.set(caller, input, answer, now);
     }
     if (input.nonce === undefined) return answer.reply;
     const reply: ValidateReplyT = { ...answer.reply, nonce: input.nonce };

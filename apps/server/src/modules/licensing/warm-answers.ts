@@ -34,28 +34,55 @@ function callerKey(caller: LicensingCaller): string {
   return key;
 }
 
-/** Everything the answer depends on besides the data the caches hold: who (as the caller port says), what, where. */
-export function warmKey(caller: LicensingCaller, input: ValidateInput): string {
-  return `${callerKey(caller)}${JSON.stringify([input.product, input.fingerprint ?? null])}`;
+/**
+ * The machine part of a key. Only VALID answers are kept, and those name a configured product, whose id is
+ * `[a-z0-9-]+` (config.ts); a product with a newline (which the request schema lets through, to be refused
+ * later) has no key, so the product and fingerprint parts can never run into each other.
+ */
+function machineKey(input: ValidateInput): string | undefined {
+  if (input.product.includes('\n')) return undefined;
+  return input.fingerprint === undefined ? input.product : `${input.product}\n${input.fingerprint}`;
 }
 
-export class WarmAnswers {
-  private readonly cache: BoundedCache<{ at: number; answer: WarmAnswer }>;
+/** Answers kept per caller at most (one per product and machine the caller validates from). */
+const PER_CALLER = 64;
 
-  constructor(max: number) {
-    this.cache = new BoundedCache(max);
+/**
+ * Keyed by who (as the caller port says: the caller key, the same string object for as long as the caller
+ * object lives, so its hash is computed once), then by what and where (product and machine): everything the
+ * answer depends on besides the data the caches hold. A single key joined per request cost a 200-character
+ * string to build, flatten and hash on every validation.
+ */
+export class WarmAnswers {
+  private readonly callers: BoundedCache<Map<string, { at: number; answer: WarmAnswer }>>;
+
+  constructor(maxCallers: number) {
+    this.callers = new BoundedCache(maxCallers);
   }
 
-  fresh(key: string, now: number): WarmAnswer | undefined {
-    const hit = this.cache.get(key);
+  fresh(caller: LicensingCaller, input: ValidateInput, now: number): WarmAnswer | undefined {
+    const machine = machineKey(input);
+    const hit = machine === undefined ? undefined : this.callers.get(callerKey(caller))?.get(machine);
     return hit && now >= hit.at && now < hit.answer.until ? hit.answer : undefined;
   }
 
-  set(key: string, answer: WarmAnswer, now: number): void {
-    this.cache.set(key, { at: now, answer });
+  set(caller: LicensingCaller, input: ValidateInput, answer: WarmAnswer, now: number): void {
+    const machine = machineKey(input);
+    if (machine === undefined) return;
+    const key = callerKey(caller);
+    let answers = this.callers.get(key);
+    if (!answers) {
+      answers = new Map();
+      this.callers.set(key, answers);
+    }
+    if (!answers.has(machine) && answers.size >= PER_CALLER) {
+      const oldest = answers.keys().next();
+      if (!oldest.done) answers.delete(oldest.value);
+    }
+    answers.set(machine, { at: now, answer });
   }
 
   clear(): void {
-    this.cache.clear();
+    this.callers.clear();
   }
 }

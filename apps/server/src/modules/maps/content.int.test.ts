@@ -104,6 +104,24 @@ describeEachDialect('map log append', (h) => {
     expect((await logOf('t1', id)).map((e) => e.seq)).toEqual(seqs);
   });
 
+  it('folds the log into the snapshot (compaction), and appends go on after it', async () => {
+    const id = await newMap();
+    const all = updates(4);
+    for (const data of all.slice(0, 3)) await content.append('t1', id, [{ accountId: 'owner', data }]);
+    expect(
+      await content.compactTo('t2', id, { snapshot: new Uint8Array(), title: 'x', seq: 3 }),
+    ).toBeUndefined();
+    expect(await content.compact('t1', id)).toEqual({ folded: 3 });
+    expect(await content.compact('t1', id)).toEqual({ folded: 0 });
+    const tail = await content.readAfter('t1', id, -1);
+    expect(tail).toMatchObject({ headSeq: 3, entries: [] });
+    expect(await content.append('t1', id, [{ accountId: 'owner', data: all[3]! }])).toMatchObject({
+      firstSeq: 4,
+    });
+    expect((await content.load('t1', id))?.seq).toBe(4);
+    expect((await logOf('t1', id)).map((e) => e.seq)).toEqual([4]);
+  });
+
   it('commits both a main-connection transaction that reads then writes and an append made meanwhile', async () => {
     const id = await newMap();
     const [a] = updates(1);

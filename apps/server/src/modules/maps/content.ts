@@ -205,6 +205,13 @@ export class MapContentStore {
     state: { snapshot: Uint8Array; title: string; seq: number },
   ): Promise<{ folded: number } | undefined> {
     const packed = await this.packSnapshot(tenantId, mapId, state.snapshot);
+    const { sqlite } = this.database;
+    if (sqlite) {
+      const { seq, title } = state;
+      return sqlite
+        .host(sqliteLogWriter)
+        .call('compactTo', { tenantId, mapId, snapshot: packed, seq, title });
+    }
     return withTenant(this.database, tenantId, async (scope) => {
       const repo = new MapsRepository(scope);
       if (!(await repo.lockMap(mapId))) return undefined;

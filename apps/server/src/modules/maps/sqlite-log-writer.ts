@@ -1,14 +1,16 @@
 /**
- * The log append on SQLite (`MapContentStore.append`), as prepared statements run on the database's writer
- * thread (platform/db/sqlite-thread.ts): the commit and its fsync do not stop the event loop. Same semantics as
- * `MapsRepository.appendEntries` on PostgreSQL and MySQL: one IMMEDIATE transaction holds SQLite's write lock
- * from the map row's read to the commit, so the role check, the seq reservation and the rows see one state.
+ * The log append and the compaction's write on SQLite (`MapContentStore.append`, `compactTo`), as prepared
+ * statements run on the database's writer thread (platform/db/sqlite-thread.ts): the commit and its fsync do
+ * not stop the event loop, and the write lock is never held across event-loop turns. Same semantics as
+ * `MapsRepository.appendEntries` (and the compaction's transaction) on PostgreSQL and MySQL: one IMMEDIATE
+ * transaction holds SQLite's write lock from the map row's read to the commit, so the role check, the seq
+ * reservation and the rows see one state.
  *
  * Tenancy: these statements do not go through a `TenantRepository`, so each one names `tenant_id` itself.
  * Loaded by the writer thread: keep this module's imports light (types, and repository.ts).
  */
 import type SQLite from 'better-sqlite3';
-import type { ProcedureModule } from '../../platform/db/sqlite-procedures.ts';
+import type { ProcedureModule, Procedures } from '../../platform/db/sqlite-procedures.ts';
 import { canWrite, type AppendOutcome, type MapRole } from './repository.ts';
 
 export interface SealedAppend {
@@ -19,15 +21,36 @@ export interface SealedAppend {
   now: number;
 }
 
-interface LogWriter {
-  [name: string]: (args: SealedAppend) => AppendOutcome;
-  append(args: SealedAppend): AppendOutcome;
+export interface SealedCompaction {
+  tenantId: string;
+  mapId: string;
+  /** The sealed, stored snapshot of the map as of `seq`. */
+  snapshot: Uint8Array;
+  seq: number;
+  title: string;
 }
+
+interface LogWriter extends Procedures {
+  append(args: SealedAppend): AppendOutcome;
+  /** Folds the log up to `seq` into `snapshot`; undefined if the map is gone (see `MapContentStore.compactTo`). */
+  compactTo(args: SealedCompaction): { folded: number } | undefined;
+}
+
+const buffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export const sqliteLogWriter: ProcedureModule<LogWriter> = {
   url: import.meta.url,
   exportName: 'sqliteLogWriter',
   prepare(raw: SQLite.Database): LogWriter {
+    const seqs = raw.prepare<[string, string], { snapshot_seq: number; head_seq: number }>(
+      'select snapshot_seq, head_seq from maps where tenant_id = ? and id = ?',
+    );
+    const replaceSnapshot = raw.prepare<[Buffer, number, string, string, string]>(
+      'update maps set snapshot = ?, snapshot_seq = ?, title = ? where tenant_id = ? and id = ?',
+    );
+    const dropFolded = raw.prepare<[string, string, number]>(
+      'delete from map_updates where tenant_id = ? and map_id = ? and seq <= ?',
+    );
     const mapHead = raw.prepare<[string, string], { owner_id: string; head_seq: number }>(
       'select owner_id, head_seq from maps where tenant_id = ? and id = ?',
     );
@@ -58,11 +81,22 @@ export const sqliteLogWriter: ProcedureModule<LogWriter> = {
       let seq = head + 1;
       entries.forEach((e, i) => {
         if (!accepted[i]) return;
-        const data = Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength);
-        insert.run(tenantId, mapId, seq++, data, e.accountId, now);
+        insert.run(tenantId, mapId, seq++, buffer(e.data), e.accountId, now);
       });
       return { kind: 'appended', firstSeq: head + 1, headSeq: head + count, accepted };
     });
-    return { append: (args) => append.immediate(args) };
+    const compactTo = raw.transaction(({ tenantId, mapId, snapshot, seq, title }: SealedCompaction) => {
+      const now = seqs.get(tenantId, mapId);
+      if (!now) return undefined;
+      if (now.snapshot_seq >= seq || now.head_seq < seq) return { folded: 0 };
+      // The row's title (for lists) follows the document's at each compaction.
+      replaceSnapshot.run(buffer(snapshot), seq, title.slice(0, 1000), tenantId, mapId);
+      dropFolded.run(tenantId, mapId, seq);
+      return { folded: seq - now.snapshot_seq };
+    });
+    return {
+      append: (args) => append.immediate(args),
+      compactTo: (args) => compactTo.immediate(args),
+    };
   },
 };

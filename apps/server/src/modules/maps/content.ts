@@ -131,16 +131,21 @@ export class MapContentStore {
 
   /** What a replica at `afterSeq` lacks. */
   async readAfter(tenantId: string, mapId: string, afterSeq: number): Promise<LogTail | undefined> {
-    const raw = await withTenant(this.database, tenantId, async (scope) => {
-      const repo = new MapsRepository(scope);
-      const head = await repo.headOf(mapId);
-      if (!head) return undefined;
-      if (head.headSeq <= afterSeq) return { head, snapshot: undefined, entries: [] };
-      const needSnapshot = afterSeq < head.snapshotSeq;
-      const snapshot = needSnapshot ? (await repo.snapshotOf(mapId))?.snapshot : undefined;
-      const entries = await repo.logAfter(mapId, needSnapshot ? head.snapshotSeq : afterSeq);
-      return { head, snapshot, entries };
-    });
+    const raw = await withTenant(
+      this.database,
+      tenantId,
+      async (scope) => {
+        const repo = new MapsRepository(scope);
+        const head = await repo.headOf(mapId);
+        if (!head) return undefined;
+        if (head.headSeq <= afterSeq) return { head, snapshot: undefined, entries: [] };
+        const needSnapshot = afterSeq < head.snapshotSeq;
+        const snapshot = needSnapshot ? (await repo.snapshotOf(mapId))?.snapshot : undefined;
+        const entries = await repo.logAfter(mapId, needSnapshot ? head.snapshotSeq : afterSeq);
+        return { head, snapshot, entries };
+      },
+      { readOnly: true },
+    );
     if (!raw) return undefined;
     const entries = await Promise.all(
       raw.entries.map(async (e) => ({

@@ -2,7 +2,7 @@
  * Kysely's SQLite dialect with two changes for a file that a second connection (the writer thread,
  * sqlite-thread.ts) writes too:
  *
- * - Transactions begin IMMEDIATE. A DEFERRED transaction that reads and then writes fails at once with
+ * - Transactions begin IMMEDIATE (those set 'read only' stay DEFERRED: they never write). A DEFERRED transaction that reads and then writes fails at once with
  *   SQLITE_BUSY_SNAPSHOT if the other connection committed in between (no busy timeout helps there);
  *   IMMEDIATE takes the write lock up front, so every statement after it sees, and may write, the latest state.
  * - The write lock is waited for asynchronously. The connection's busy timeout would sleep inside SQLite, on the
@@ -52,7 +52,9 @@ class ImmediateSqliteDriver implements Driver {
     return this.inner.acquireConnection();
   }
 
-  async beginTransaction(_connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    // A transaction that only reads: DEFERRED, on a WAL snapshot, never waiting for a writer.
+    if (settings.accessMode === 'read only') return this.inner.beginTransaction(connection, settings);
     const started = Date.now();
     this.turns.mainWants();
     try {

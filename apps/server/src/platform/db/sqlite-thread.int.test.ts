@@ -96,6 +96,21 @@ describe('SQLite writer thread', () => {
     await stream;
   });
 
+  it('lets a read-only transaction read while another connection holds the write lock', async () => {
+    await withTenant(database, 't1', (scope) => new ProbeRepository(scope).add('before', 0));
+    const other = new SQLite(file);
+    try {
+      other.exec('begin immediate');
+      const read = await withTenant(database, 't1', (scope) => new ProbeRepository(scope).list(), {
+        readOnly: true,
+      });
+      expect(read).toHaveLength(1);
+    } finally {
+      other.exec('commit');
+      other.close();
+    }
+  });
+
   it('passes a statement’s error back with SQLite’s code', async () => {
     await host().call('add', { tenantId: 't1', id: 'same' });
     const err = await host()

@@ -38,14 +38,21 @@ function assertTenantId(tenantId: unknown, what: string): asserts tenantId is st
   if (typeof tenantId !== 'string' || tenantId.length === 0) throw new TenantContextMissingError(what);
 }
 
-/** Runs `fn` in one transaction scoped to `tenantId`. */
+/**
+ * Runs `fn` in one transaction scoped to `tenantId`. `readOnly` (a transaction that only reads): on SQLite it
+ * begins DEFERRED, so it neither takes nor waits for the write lock (sqlite-dialect.ts); on PostgreSQL it is
+ * READ ONLY (a write in it fails). MySQL would need an extra round trip for it, so there it changes nothing.
+ */
 export async function withTenant<T>(
   database: Database,
   tenantId: string,
   fn: (scope: TenantScope) => Promise<T>,
+  options: { readOnly?: boolean } = {},
 ): Promise<T> {
   assertTenantId(tenantId, 'withTenant');
-  return database.db.transaction().execute(async (trx) => {
+  let transaction = database.db.transaction();
+  if (options.readOnly && database.dialect !== 'mysql') transaction = transaction.setAccessMode('read only');
+  return transaction.execute(async (trx) => {
     if (database.dialect === 'postgres') {
       await sql`select set_config('canopy.tenant_id', ${tenantId}, true)`.execute(trx);
     }

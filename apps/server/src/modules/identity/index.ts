@@ -17,7 +17,7 @@ export type { Account } from './account-store.ts';
 export type { AuditAction, AuditEntry, AuditEvent } from './audit.ts';
 export type { IdentityMail } from './mail.ts';
 export { AUDIT_IP_PURGE_JOB } from './audit.ts';
-export { EXPIRED_PURGE_JOB, SESSIONS_REVOKED_CHANNEL } from './service.ts';
+export { EXPIRED_PURGE_JOB, MEMBERSHIPS_CHANGED_CHANNEL, SESSIONS_REVOKED_CHANNEL } from './service.ts';
 export { totpCode } from './mfa.ts';
 
 const services = new WeakMap<Platform, IdentityService>();

@@ -112,6 +112,8 @@ export class OrgService {
   constructor(
     private readonly deps: IdentityDeps,
     private readonly accounts: AccountStore,
+    /** Told each account whose memberships changed (identity publishes MEMBERSHIPS_CHANGED_CHANNEL with it). */
+    private readonly membershipsChanged: (accountId: string) => void = () => {},
   ) {}
 
   private sealName(orgId: string, name: string) {
@@ -219,6 +221,7 @@ export class OrgService {
       return member.role;
     });
     if (before !== role) {
+      this.membershipsChanged(accountId);
       await this.deps.audit.record(orgId, {
         action: 'role.changed',
         actorId: caller.accountId,
@@ -240,6 +243,7 @@ export class OrgService {
       if (member.role === 'admin' && (await repo.adminCount()) <= 1) throw lastAdmin();
       await repo.removeMember(accountId);
     });
+    this.membershipsChanged(accountId);
     await this.deps.audit.record(orgId, {
       action: 'member.removed',
       actorId: caller.accountId,
@@ -320,6 +324,7 @@ export class OrgService {
       if (!(await repo.acceptInvitation(invitation.id, now))) throw invalidToken();
       if (!(await repo.member(account.id))) await repo.addMember(account.id, invitation.role, now);
     });
+    this.membershipsChanged(account.id);
     await this.deps.audit.record(orgId, {
       action: 'invitation.accepted',
       actorId: account.id,

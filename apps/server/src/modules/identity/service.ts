@@ -24,6 +24,8 @@ import { EmailChange } from './email-change.ts';
 
 /** Pub/sub channel: an account id whose sessions (some or all) were just revoked. */
 export const SESSIONS_REVOKED_CHANNEL = 'identity.sessions_revoked';
+/** Carries an account id whose org memberships changed (joined, removed, role changed). */
+export const MEMBERSHIPS_CHANGED_CHANNEL = 'identity.memberships_changed';
 
 export const EXPIRED_PURGE_JOB = 'identity.expired_purge';
 
@@ -93,13 +95,19 @@ export function createIdentityService(
   const accounts = new AccountStore(database, crypto.cipher);
   // Other modules may cache who a bearer token belongs to for a few seconds (licence validation does): a
   // revocation on any node tells them at once, through the platform's pub/sub (best effort, like every message).
-  const sessions = new SessionStore(database, clock, settings, (accountId) => {
-    platform.pubsub.publish(SESSIONS_REVOKED_CHANNEL, accountId).catch((err: unknown) => {
-      logger.warn({ err }, 'could not announce a session revocation');
+  const announce = (channel: string, what: string) => (accountId: string) => {
+    platform.pubsub.publish(channel, accountId).catch((err: unknown) => {
+      logger.warn({ err }, `could not announce ${what}`);
     });
-  });
+  };
+  const sessions = new SessionStore(
+    database,
+    clock,
+    settings,
+    announce(SESSIONS_REVOKED_CHANNEL, 'a session revocation'),
+  );
   const tokens = new AccountTokens(database, clock);
-  const orgs = new OrgService(deps, accounts);
+  const orgs = new OrgService(deps, accounts, announce(MEMBERSHIPS_CHANGED_CHANNEL, 'a membership change'));
   const creator = new AccountCreator(deps, accounts, orgs);
   const signUp = new SignUp(deps, accounts, creator, tokens);
   const mfa = new Mfa(deps, accounts);

@@ -41,8 +41,8 @@ describeEachDialect('licensing with the real identity module and signing keys', 
     }
     const login = await api.post('/sessions', { email, password });
     const token = login.json<{ token: string }>().token;
-    const me = (await api.get('/me', bearer(token))).json<{ orgs: { id: string }[] }>();
-    return { auth: bearer(token), org: me.orgs[0]?.id ?? '' };
+    const me = (await api.get('/me', bearer(token))).json<{ id: string; orgs: { id: string }[] }>();
+    return { auth: bearer(token), org: me.orgs[0]?.id ?? '', id: me.id };
   }
 
   beforeAll(async () => {
@@ -146,5 +146,28 @@ describeEachDialect('licensing with the real identity module and signing keys', 
     const after = await validate();
     expect(after.statusCode).toBe(401);
     expect(after.json()).toMatchObject({ code: 'unauthenticated' });
+  });
+
+  it('sees a changed membership at once, although the caller caches would keep the old one for 5 s', async () => {
+    const ada = await account('ada5@example.com', true);
+    const bob = await account('bob5@example.com', true);
+    const team = (await api.post('/orgs', { name: 'Team' }, ada.auth)).json<{ id: string }>().id;
+    await api.post(`/orgs/${team}/invitations`, { email: 'bob5@example.com', role: 'member' }, ada.auth);
+    const mailer = identityService(t.platform).deps.mailer;
+    await mailer.flush();
+    const invitation = mailer.outbox.find((m) => m.to === 'bob5@example.com' && m.text.includes('invited'));
+    const token = decodeURIComponent(/[?&]token=([^\s&]+)/.exec(invitation?.text ?? '')?.[1] ?? '');
+    expect((await api.post('/invitations/accept', { token }, bob.auth)).statusCode).toBe(200);
+    // Twice, so that the caller caches hold bob as a plain member of the team.
+    for (let i = 0; i < 2; i++)
+      expect((await api.get(`/orgs/${team}/licenses`, bob.auth)).statusCode).toBe(403);
+    const promote = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/orgs/${team}/members/${bob.id}`,
+      headers: ada.auth,
+      payload: { role: 'admin' },
+    });
+    expect(promote.statusCode).toBe(204);
+    expect((await api.get(`/orgs/${team}/licenses`, bob.auth)).statusCode).toBe(200);
   });
 });

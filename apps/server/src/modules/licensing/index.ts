@@ -14,7 +14,7 @@ import { clientRoutes } from './routes-client.ts';
 import { portalRoutes } from './routes-portal.ts';
 import { scimRoutes } from './routes-scim.ts';
 import { createLicensingService, type LicensingOptions, type LicensingService } from './service.ts';
-import { SESSIONS_REVOKED_CHANNEL } from '../identity/index.ts';
+import { MEMBERSHIPS_CHANGED_CHANNEL, SESSIONS_REVOKED_CHANNEL } from '../identity/index.ts';
 import { defaultPorts, type LicensingPortOverrides } from './wiring.ts';
 
 export { VALIDATION_CODES, type ValidationCode } from './codes.ts';
@@ -81,14 +81,19 @@ export async function licensingPlugin(app: FastifyInstance, deps: AppDeps): Prom
   const unsubscribe = await platform.pubsub.subscribe(INVALIDATE_CHANNEL, () =>
     service.validator.invalidate(),
   );
-  // A revoked session stops validating at once on every node, not after the caller cache's 5 s.
+  // A revoked session stops validating, and a changed membership counts, at once on every node, not after the
+  // caller caches' 5 s.
   const ports = service.ctx.ports;
-  const unsubscribeRevoked = await platform.pubsub.subscribe(SESSIONS_REVOKED_CHANNEL, (accountId) =>
-    ports.validationCaller.forget?.(accountId),
-  );
+  const forget = (accountId: string) => {
+    ports.validationCaller.forget?.(accountId);
+    ports.caller.forget?.(accountId);
+  };
+  const unsubscribeRevoked = await platform.pubsub.subscribe(SESSIONS_REVOKED_CHANNEL, forget);
+  const unsubscribeMemberships = await platform.pubsub.subscribe(MEMBERSHIPS_CHANGED_CHANNEL, forget);
   app.addHook('onClose', async () => {
     await unsubscribe();
     await unsubscribeRevoked();
+    await unsubscribeMemberships();
   });
   await defineLicensingJobs(platform.jobs, service.ctx);
   const validationBudget = new RouteBudget({

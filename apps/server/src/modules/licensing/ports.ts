@@ -19,8 +19,13 @@ export interface LicensingCaller {
   orgs: ReadonlyMap<string, OrgRole>;
 }
 
-/** Who is calling; undefined when the request is unauthenticated (401). */
-export type CallerResolver = (request: FastifyRequest) => Promise<LicensingCaller | undefined>;
+/**
+ * Who is calling; undefined when the request is unauthenticated (401). `forget` drops what it remembers of an
+ * account (its sessions were revoked, or its memberships changed), so the next request reads it anew.
+ */
+export type CallerResolver = ((request: FastifyRequest) => Promise<LicensingCaller | undefined>) & {
+  forget?: (accountId: string) => void;
+};
 
 /**
  * The validation route's resolver. `known` answers at once, without awaiting, when it already knows this
@@ -29,8 +34,6 @@ export type CallerResolver = (request: FastifyRequest) => Promise<LicensingCalle
  */
 export type ValidationCallerResolver = CallerResolver & {
   known?: (request: FastifyRequest) => LicensingCaller | undefined;
-  /** Drops what it remembers of an account's tokens (its sessions were revoked). */
-  forget?: (accountId: string) => void;
 };
 
 export interface PublicJwk {

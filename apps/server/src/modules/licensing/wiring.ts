@@ -40,7 +40,7 @@ export function gateCallerResolver(
   ttlMs = 5_000,
 ): CallerResolver {
   const cache = new Map<string, { at: number; value: LicensingCaller | undefined }>();
-  return async (request) => {
+  const resolve = async (request: FastifyRequest): Promise<LicensingCaller | undefined> => {
     const gate = (app as unknown as { authGate?: GateLike }).authGate;
     const existing = (request as unknown as { auth?: { accountId: string; operator: boolean } | null }).auth;
     const principal = existing ?? (gate ? await gate.authenticate(request) : undefined);
@@ -63,12 +63,17 @@ export function gateCallerResolver(
     cache.set(key, { at: now, value });
     return value;
   };
+  const forget = (accountId: string): void => {
+    cache.delete(`${accountId}|false`);
+    cache.delete(`${accountId}|true`);
+  };
+  return Object.assign(resolve, { forget });
 }
 
 /**
  * For the validation route only: remembers who a bearer token belongs to for `ttlMs`, so a client restart costs
- * no session read. A revoked session is forgotten at once (`forget`, called on identity's revocation message);
- * if that message is lost, or a membership changed, the token still validates for up to `ttlMs` on a node,
+ * no session read. A revoked session or a changed membership is forgotten at once (`forget`, called on
+ * identity's messages); if a message is lost, the token still validates as before for up to `ttlMs` on a node,
  * which is nothing beside the days of offline use the licence token it gets already grants.
  */
 export function tokenCachedCaller(inner: CallerResolver, ttlMs = 5_000): ValidationCallerResolver {
@@ -96,6 +101,7 @@ export function tokenCachedCaller(inner: CallerResolver, ttlMs = 5_000): Validat
   };
   const forget = (accountId: string): void => {
     for (const [header, entry] of cache) if (entry.caller.accountId === accountId) cache.delete(header);
+    inner.forget?.(accountId);
   };
   return Object.assign(resolve, { known, forget });
 }

@@ -96,6 +96,25 @@ for (const dialect of dialectsUnderTest()) {
       for (const c of group) expect(c.saveState).toBe('saved');
     });
 
+    it('relays updates of every WebSocket length class intact (7-bit, 16-bit and 64-bit payload lengths)', async () => {
+      const mapId = await newMap('Frame sizes');
+      await share(mapId, bob, 'editor');
+      const a = client(alice, mapId);
+      const b = client(bob, mapId);
+      const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, b]);
+      const rnd = mulberry32(3);
+      const noise = (n: number) =>
+        Array.from({ length: n }, () => String.fromCharCode(97 + rnd() * 26)).join('');
+      for (const length of [1, 1_000, 100_000]) {
+        const id = ma.addTopic(ma.centralTopicId(), undefined, { text: `notes of ${length}` });
+        ma.setNotes(id, noise(length));
+      }
+      await a.whenSaved();
+      await eventually(() => JSON.stringify(mb.toJSON()) === JSON.stringify(ma.toJSON()));
+      expect(mb.toJSON().root.children.map((c) => c.notesHtml?.length)).toEqual([1, 1_000, 100_000]);
+    });
+
     it('a client that edits offline and reconnects converges, and its edits are stored once (R6, R13)', async () => {
       const mapId = await newMap('Offline');
       await share(mapId, bob, 'editor');

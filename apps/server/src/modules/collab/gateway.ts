@@ -223,35 +223,38 @@ export class CollabGateway {
     let ready = false;
     const backlog: Uint8Array[] = [];
     let dropped = false;
-    const send = (frame: Uint8Array) => {
-      if (ws.readyState !== ws.OPEN || dropped) return;
-      if (!ready) {
-        backlog.push(frame);
-        return;
-      }
+    /** Whether a frame may go out now; a member too far behind is dropped instead (R33). */
+    const writable = () => {
+      if (ws.readyState !== ws.OPEN || dropped) return false;
       if (ws.bufferedAmount > limits.maxBufferedBytes) {
         // A slow client must not grow our memory; it resyncs from its version vector when it reconnects (R33).
         dropped = true;
         ws.close(CloseCode.tooSlow, 'too slow');
         setTimeout(() => ws.terminate(), 2_000).unref();
+        return false;
+      }
+      return true;
+    };
+    const send = (frame: Uint8Array) => {
+      if (!ready) {
+        if (ws.readyState === ws.OPEN && !dropped) backlog.push(frame);
         return;
       }
-      ws.send(frame);
+      if (writable()) ws.send(frame);
     };
-    // ws writes each frame with its own syscall; corking its TCP socket (ws keeps it in `_socket`, not typed)
-    // around a run of frames makes them one writev. Corks nest, so ws's own cork/uncork per frame still works.
+    // A commit's frames go to every member (R12): each frame is put in WebSocket framing once (`wireFrames`,
+    // shared by all members) and a member's frames go to its TCP socket in one write. Through `ws.send` each
+    // member paid ws's framing and two stream writes per frame. ws keeps the socket in `_socket` (not typed);
+    // with permessage-deflate off its sender writes straight to it, so ours keep their order with its own.
     const tcp = (ws as unknown as { _socket?: Duplex })._socket;
     const sendAll = (frames: readonly Uint8Array[]) => {
-      if (frames.length === 1 || !tcp || !ready) {
+      if (!tcp || !ready) {
         for (const frame of frames) send(frame);
         return;
       }
-      tcp.cork();
-      try {
-        for (const frame of frames) send(frame);
-      } finally {
-        tcp.uncork();
-      }
+      if (!writable()) return;
+      const wire = frames.map(wireFrame);
+      tcp.write(wire.length === 1 ? wire[0]! : Buffer.concat(wire));
     };
     const member: RoomMember = {
       session: this.nextSession++,
@@ -318,6 +321,30 @@ export class CollabGateway {
     for (const ws of this.sockets) if (ws.readyState === ws.CONNECTING) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+/** Frames in WebSocket framing, by frame: a commit's update frame is framed once for all its members. */
+const wireFrames = new WeakMap<Uint8Array, Buffer>();
+
+/** `frame` as one unmasked, unfragmented binary WebSocket frame (RFC 6455, 5.2), as a server sends it. */
+function wireFrame(frame: Uint8Array): Buffer {
+  const cached = wireFrames.get(frame);
+  if (cached) return cached;
+  const length = frame.byteLength;
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const wire = Buffer.allocUnsafe(header + length);
+  wire[0] = 0x82; // FIN, binary
+  if (header === 2) wire[1] = length;
+  else if (header === 4) {
+    wire[1] = 126;
+    wire.writeUInt16BE(length, 2);
+  } else {
+    wire[1] = 127;
+    wire.writeBigUInt64BE(BigInt(length), 2);
+  }
+  wire.set(frame, header);
+  wireFrames.set(frame, wire);
+  return wire;
 }
 
 function decodeOrUndefined(data: RawData): ClientFrame | undefined {

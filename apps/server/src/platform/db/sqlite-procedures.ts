@@ -9,8 +9,8 @@
  */
 import type SQLite from 'better-sqlite3';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a procedure's argument type is its own
-export type Procedure = (args: any) => unknown;
+/** Any procedure (each declares its own argument type; `never` accepts them all). */
+export type Procedure = (args: never) => unknown;
 export type Procedures = Record<string, Procedure>;
 
 export interface ProcedureModule<P extends Procedures> {

@@ -28,7 +28,8 @@ port.on('message', (message: ToThread) => {
     if (!procedure) throw new Error(`no procedure ${message.name}`);
     // The main thread goes first when it wants the lock (it may not sleep; this thread may).
     turns.waitForMain();
-    reply = { id: message.id, ok: true, value: procedure(message.args) };
+    // The arguments are what the host's typed `call` was given for this procedure.
+    reply = { id: message.id, ok: true, value: procedure(message.args as never) };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as { code?: unknown }).code;

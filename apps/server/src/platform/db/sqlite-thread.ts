@@ -61,7 +61,7 @@ export class SqliteThreadHost<P extends Procedures> implements ProcedureHost<P> 
     if (thread.ended) throw thread.ended;
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      thread.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      thread.waiting.set(id, { resolve, reject });
       if (thread.waiting.size === 1) thread.worker.ref();
       thread.worker.postMessage({ id, name, args } satisfies ToThread);
     });

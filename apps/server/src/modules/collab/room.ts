@@ -137,9 +137,8 @@ export class Room {
 
   /**
    * A member's update: queued, then validated into the replica with everything else that arrived in the same
-   * turn of the event loop, then queued for the next commit (R8-R12). Gathering a turn's updates first is what
-   * makes group commit work on SQLite: its driver is synchronous, so a commit started from the first socket's
-   * frame would run (fsync included) before the next socket's frame is even read.
+   * turn of the event loop, then queued for the next commit (R8-R12). Gathering a turn's updates first puts
+   * the frames read together in one commit, instead of the first alone and the others in the next.
    */
   write(member: RoomMember, ref: number, data: Uint8Array): void {
     if (this.closed) return;

@@ -359,6 +359,41 @@ for (const dialect of dialectsUnderTest()) {
       expect(JSON.stringify(mc.toJSON())).toBe(JSON.stringify(ma.toJSON()));
     });
 
+    it('compacts from the room after its catch-up from SQL, instead of replaying the log (R21, R22)', async () => {
+      const mapId = await newMap('Compact while catching up');
+      const a = client(alice, mapId);
+      const ma = await a.whenLoaded();
+      await onlineAll([a]);
+      for (let i = 0; i < 5; i++) ma.addTopic(ma.centralTopicId(), undefined, { text: `a${i}` });
+      await a.whenSaved();
+      const { mapsModule } = await import('../maps/index.ts');
+      const { collabModule } = await import('./index.ts');
+      const content = mapsModule(t.deps).content;
+      const room = (await collabModule(t.deps)?.rooms.existing('t1', mapId))!;
+      // The periodic check (R21) is reading SQL when the compaction starts.
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const readAfter = content.readAfter.bind(content);
+      const slowRead = vi.spyOn(content, 'readAfter').mockImplementation(async (...args) => {
+        await gate;
+        return readAfter(...args);
+      });
+      room.catchUp();
+      const replayed = vi.spyOn(content, 'compact');
+      const folded = vi.spyOn(content, 'compactTo');
+      await t.deps.platform.jobs.enqueue(COMPACT_JOB, { tenantId: 't1', mapId });
+      const draining = t.deps.platform.jobs.drain();
+      await new Promise((r) => setTimeout(r, 20));
+      release();
+      await draining;
+      expect(replayed).not.toHaveBeenCalled();
+      expect(folded).toHaveBeenCalledTimes(1);
+      for (const spy of [slowRead, replayed, folded]) spy.mockRestore();
+      expect((await content.readAfter('t1', mapId, -1))?.entries).toEqual([]);
+      const c = client(alice, mapId);
+      expect(JSON.stringify((await c.whenLoaded()).toJSON())).toBe(JSON.stringify(ma.toJSON()));
+    });
+
     it('compacts a room that never falls idle from the state of one of its commits, losing no acked edit (R22)', async () => {
       const mapId = await newMap('Compact a busy room');
       await share(mapId, bob, 'editor');

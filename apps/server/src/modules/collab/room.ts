@@ -237,8 +237,8 @@ export class Room {
       this.hooks.gone(this);
     } finally {
       this.committing = undefined;
-      // Idle now (or closed): a compaction still waiting gets the replica as it stands.
-      if (this.foldWaiters.length > 0) this.resolveFold(this.durableState());
+      // Idle now (or closed): a compaction still waiting gets the replica as it stands (after a catch-up).
+      if (this.foldWaiters.length > 0 && !this.catchingUp) this.resolveFold(this.durableState());
     }
   }
 
@@ -329,7 +329,10 @@ export class Room {
       } while (this.catchUpAgain && !this.closed);
     })()
       .catch((err: unknown) => this.logger.error({ err, mapId: this.mapId }, 'collab: catch-up failed'))
-      .finally(() => (this.catchingUp = undefined));
+      .finally(() => {
+        this.catchingUp = undefined;
+        if (this.foldWaiters.length > 0 && !this.committing) this.resolveFold(this.durableState());
+      });
   }
 
   /** A durable update from elsewhere: into the replica and out to every member here. */
@@ -373,11 +376,12 @@ export class Room {
   /**
    * A durable state of the room for compaction, without waiting for the room to fall idle: at once when it is
    * idle, else from the next commit that holds every update the replica has imported and commits whole (a
-   * snapshot taken as that commit starts, handed over once it is committed: R22). Undefined when the room is
-   * closed, or idle but not durable as a whole (a catch-up under way, updates waiting for their dependencies).
+   * snapshot taken as that commit starts, handed over once it is committed: R22); a catch-up from SQL (R21)
+   * is waited for. Undefined when the room is closed, or idle but not durable as a whole (updates waiting for
+   * their dependencies).
    */
   durableSnapshot(): Promise<DurableState | undefined> {
-    if (this.closed || !this.committing) return Promise.resolve(this.durableState());
+    if (this.closed || (!this.committing && !this.catchingUp)) return Promise.resolve(this.durableState());
     return new Promise((resolve) => this.foldWaiters.push(resolve));
   }
 

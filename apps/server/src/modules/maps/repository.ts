@@ -153,14 +153,23 @@ export class MapsRepository extends TenantRepository {
     const roles = new Map<string, MapRole>();
     const map = await this.selectFrom('maps').select('owner_id').where('id', '=', mapId).executeTakeFirst();
     if (!map || accountIds.length === 0) return roles;
+    await this.addShareRoles(roles, mapId, accountIds);
+    if (accountIds.includes(map.owner_id)) roles.set(map.owner_id, 'owner');
+    return roles;
+  }
+
+  /** Adds the share roles of `accountIds` on the map to `roles`. */
+  private async addShareRoles(
+    roles: Map<string, MapRole>,
+    mapId: string,
+    accountIds: string[],
+  ): Promise<void> {
     const shares = await this.selectFrom('map_shares')
       .select(['account_id', 'role'])
       .where('map_id', '=', mapId)
       .where('account_id', 'in', accountIds)
       .execute();
     for (const s of shares) roles.set(s.account_id, s.role);
-    if (accountIds.includes(map.owner_id)) roles.set(map.owner_id, 'owner');
-    return roles;
   }
 
   async deleteMap(id: string): Promise<boolean> {
@@ -259,14 +268,7 @@ export class MapsRepository extends TenantRepository {
     const authors = [...new Set(entries.map((e) => e.accountId))];
     const roles = new Map<string, MapRole>();
     const sharers = authors.filter((a) => a !== map.owner_id);
-    if (sharers.length > 0) {
-      const shares = await this.selectFrom('map_shares')
-        .select(['account_id', 'role'])
-        .where('map_id', '=', mapId)
-        .where('account_id', 'in', sharers)
-        .execute();
-      for (const s of shares) roles.set(s.account_id, s.role);
-    }
+    if (sharers.length > 0) await this.addShareRoles(roles, mapId, sharers);
     roles.set(map.owner_id, 'owner');
     const accepted = entries.map((e) => canWrite(roles.get(e.accountId)));
     const head = num(map.head_seq);

@@ -2,9 +2,10 @@
  * Kysely's SQLite dialect with two changes for a file that a second connection (the writer thread,
  * sqlite-thread.ts) writes too:
  *
- * - Transactions begin IMMEDIATE (those set 'read only' stay DEFERRED: they never write). A DEFERRED transaction that reads and then writes fails at once with
- *   SQLITE_BUSY_SNAPSHOT if the other connection committed in between (no busy timeout helps there);
- *   IMMEDIATE takes the write lock up front, so every statement after it sees, and may write, the latest state.
+ * - Transactions begin IMMEDIATE (those set 'read only' stay DEFERRED: they never write). A DEFERRED
+ *   transaction that reads and then writes fails at once with SQLITE_BUSY_SNAPSHOT if the other connection
+ *   committed in between (no busy timeout helps there); IMMEDIATE takes the write lock up front, so every
+ *   statement after it sees, and may write, the latest state.
  * - The write lock is waited for asynchronously. The connection's busy timeout would sleep inside SQLite, on the
  *   event loop, for as long as the writer thread holds the lock (a commit and its fsync); instead BEGIN
  *   IMMEDIATE is tried without a timeout and retried after short pauses, up to the same total time, and the
@@ -14,9 +15,9 @@
 import type SQLite from 'better-sqlite3';
 import {
   SqliteDialect,
+  SqliteDriver,
   type DatabaseConnection,
   type Driver,
-  type QueryCompiler,
   type TransactionSettings,
 } from 'kysely';
 import { SQLITE_BUSY_TIMEOUT_MS, SqliteWriteTurns, isSqliteBusy } from './sqlite.ts';
@@ -33,28 +34,25 @@ export class ImmediateSqliteDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(super.createDriver(), this.raw, this.turns);
+    return new ImmediateSqliteDriver(this.raw, this.turns);
   }
 }
 
-class ImmediateSqliteDriver implements Driver {
+/** Kysely's driver (one connection, queued), with IMMEDIATE transactions that wait off the event loop. */
+class ImmediateSqliteDriver extends SqliteDriver {
   constructor(
-    private readonly inner: Driver,
     private readonly raw: SQLite.Database,
     private readonly turns: SqliteWriteTurns,
-  ) {}
-
-  init(): Promise<void> {
-    return this.inner.init();
+  ) {
+    super({ database: raw });
   }
 
-  acquireConnection(): Promise<DatabaseConnection> {
-    return this.inner.acquireConnection();
-  }
-
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  override async beginTransaction(
+    connection: DatabaseConnection,
+    settings: TransactionSettings = {},
+  ): Promise<void> {
     // A transaction that only reads: DEFERRED, on a WAL snapshot, never waiting for a writer.
-    if (settings.accessMode === 'read only') return this.inner.beginTransaction(connection, settings);
+    if (settings.accessMode === 'read only') return super.beginTransaction(connection);
     const started = Date.now();
     this.turns.mainWants();
     try {
@@ -95,54 +93,19 @@ class ImmediateSqliteDriver implements Driver {
     }
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
     try {
-      await this.inner.commitTransaction(connection);
+      await super.commitTransaction(connection);
     } finally {
       this.turns.mainReleased();
     }
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     try {
-      await this.inner.rollbackTransaction(connection);
+      await super.rollbackTransaction(connection);
     } finally {
       this.turns.mainReleased();
     }
-  }
-
-  savepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compile: QueryCompiler['compileQuery'],
-  ): Promise<void> {
-    if (!this.inner.savepoint) throw new Error('savepoints are not supported');
-    return this.inner.savepoint(connection, name, compile);
-  }
-
-  rollbackToSavepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compile: QueryCompiler['compileQuery'],
-  ): Promise<void> {
-    if (!this.inner.rollbackToSavepoint) throw new Error('savepoints are not supported');
-    return this.inner.rollbackToSavepoint(connection, name, compile);
-  }
-
-  releaseSavepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compile: QueryCompiler['compileQuery'],
-  ): Promise<void> {
-    if (!this.inner.releaseSavepoint) throw new Error('savepoints are not supported');
-    return this.inner.releaseSavepoint(connection, name, compile);
-  }
-
-  releaseConnection(connection: DatabaseConnection): Promise<void> {
-    return this.inner.releaseConnection(connection);
-  }
-
-  destroy(): Promise<void> {
-    return this.inner.destroy();
   }
 }

@@ -75,6 +75,17 @@ for (const dialect of dialectsUnderTest()) {
     };
     const serverDoc = async (mapId: string) =>
       (await api('GET', `/maps/${mapId}/document`, alice)).json<unknown>();
+    /** A new map that alice's client has given `topics` saved topics, and the maps module's content store. */
+    const aliceAdded = async (title: string, topics: number) => {
+      const mapId = await newMap(title);
+      const a = client(alice, mapId);
+      const ma = await a.whenLoaded();
+      await onlineAll([a]);
+      for (let i = 0; i < topics; i++) ma.addTopic(ma.centralTopicId(), undefined, { text: `a${i}` });
+      await a.whenSaved();
+      const { mapsModule } = await import('../maps/index.ts');
+      return { mapId, ma, content: mapsModule(t.deps).content };
+    };
 
     it('N clients making random concurrent edits (with moves) converge to the server document (R5, R10, R11)', async () => {
       const mapId = await newMap('Converge');
@@ -339,14 +350,7 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     it("folds an open room's durable replica when compacting, without replaying the log (R22)", async () => {
-      const mapId = await newMap('Compact from the room');
-      const a = client(alice, mapId);
-      const ma = await a.whenLoaded();
-      await onlineAll([a]);
-      for (let i = 0; i < 10; i++) ma.addTopic(ma.centralTopicId(), undefined, { text: `a${i}` });
-      await a.whenSaved();
-      const { mapsModule } = await import('../maps/index.ts');
-      const content = mapsModule(t.deps).content;
+      const { mapId, ma, content } = await aliceAdded('Compact from the room', 10);
       const replayed = vi.spyOn(content, 'compact');
       await t.deps.platform.jobs.enqueue(COMPACT_JOB, { tenantId: 't1', mapId });
       await t.deps.platform.jobs.drain();
@@ -360,15 +364,8 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     it('compacts from the room after its catch-up from SQL, instead of replaying the log (R21, R22)', async () => {
-      const mapId = await newMap('Compact while catching up');
-      const a = client(alice, mapId);
-      const ma = await a.whenLoaded();
-      await onlineAll([a]);
-      for (let i = 0; i < 5; i++) ma.addTopic(ma.centralTopicId(), undefined, { text: `a${i}` });
-      await a.whenSaved();
-      const { mapsModule } = await import('../maps/index.ts');
+      const { mapId, ma, content } = await aliceAdded('Compact while catching up', 5);
       const { collabModule } = await import('./index.ts');
-      const content = mapsModule(t.deps).content;
       const room = (await collabModule(t.deps)?.rooms.existing('t1', mapId))!;
       // The periodic check (R21) is reading SQL when the compaction starts.
       let release = () => {};

@@ -75,6 +75,16 @@ for (const dialect of dialectsUnderTest()) {
     };
     const serverDoc = async (mapId: string) =>
       (await api('GET', `/maps/${mapId}/document`, alice)).json<unknown>();
+    /** A new map shared with bob as editor, and alice's and bob's clients on it, online. */
+    const aliceAndBob = async (title: string) => {
+      const mapId = await newMap(title);
+      await share(mapId, bob, 'editor');
+      const a = client(alice, mapId);
+      const b = client(bob, mapId);
+      const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, b]);
+      return { mapId, a, b, ma, mb };
+    };
     /** A new map that alice's client has given `topics` saved topics, and the maps module's content store. */
     const aliceAdded = async (title: string, topics: number) => {
       const mapId = await newMap(title);
@@ -108,12 +118,7 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     it('relays updates of every WebSocket length class intact (7-bit, 16-bit and 64-bit payload lengths)', async () => {
-      const mapId = await newMap('Frame sizes');
-      await share(mapId, bob, 'editor');
-      const a = client(alice, mapId);
-      const b = client(bob, mapId);
-      const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
-      await onlineAll([a, b]);
+      const { a, ma, mb } = await aliceAndBob('Frame sizes');
       const rnd = mulberry32(3);
       const noise = (n: number) =>
         Array.from({ length: n }, () => String.fromCharCode(97 + rnd() * 26)).join('');
@@ -127,12 +132,7 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     it('a client that edits offline and reconnects converges, and its edits are stored once (R6, R13)', async () => {
-      const mapId = await newMap('Offline');
-      await share(mapId, bob, 'editor');
-      const a = client(alice, mapId);
-      const b = client(bob, mapId);
-      const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
-      await onlineAll([a, b]);
+      const { mapId, a, b, ma, mb } = await aliceAndBob('Offline');
       b.disconnect(false);
       const root = mb.centralTopicId();
       for (let i = 0; i < 5; i++) mb.addTopic(root, undefined, { text: `offline ${i}` });
@@ -321,12 +321,7 @@ for (const dialect of dialectsUnderTest()) {
     });
 
     it('compacts the log into the snapshot; a client offline across the compaction still syncs (R22)', async () => {
-      const mapId = await newMap('Compact');
-      await share(mapId, bob, 'editor');
-      const a = client(alice, mapId);
-      const b = client(bob, mapId);
-      const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
-      await onlineAll([a, b]);
+      const { mapId, a, b, ma, mb } = await aliceAndBob('Compact');
       b.disconnect(false);
       for (let i = 0; i < 20; i++) ma.addTopic(ma.centralTopicId(), undefined, { text: `a${i}` });
       mb.addTopic(mb.centralTopicId(), undefined, { text: 'b offline' });

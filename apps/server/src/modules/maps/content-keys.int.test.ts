@@ -11,7 +11,8 @@ import { withSystemContext, withTenant } from '../../platform/db/tenant.ts';
 import { MapContentStore } from './content.ts';
 import { MAP_CONTENT_KEY_USER, mapContentKeyUser, registerMapContentKeys } from './content-keys.ts';
 import type { ContentSealer, SealRef } from './ports.ts';
-import { MapsRepository, type ContentTable } from './repository.ts';
+import { ContentRowsRepository, type ContentTable } from './content-rows.ts';
+import { MapsRepository } from './repository.ts';
 import { mapsModule } from './index.ts';
 import { MapsService } from './service.ts';
 import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
@@ -81,7 +82,7 @@ describeEachDialect('map content under tenant key rotation', (h) => {
   /** Every stored content value of a tenant, as hex, by place. */
   const rawContent = (tenantId: string) =>
     withTenant(h.database, tenantId, async (scope) => {
-      const repo = new MapsRepository(scope);
+      const repo = new ContentRowsRepository(scope);
       const out = new Map<string, string>();
       for (const table of TABLES) {
         for (let page = await repo.contentHeads(table, undefined, 500, 6); page.length;) {

@@ -19,7 +19,7 @@ import type { Database } from '../../platform/db/connect.ts';
 import { isLockConflict } from '../../platform/db/errors.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { contentRefs, STORED_HEAD_BYTES, storedKeyVersion, type MapContentStore } from './content.ts';
-import { MapsRepository, type ContentKey, type ContentTable } from './repository.ts';
+import { ContentRowsRepository, type ContentKey, type ContentTable } from './content-rows.ts';
 import type { SealRef } from './ports.ts';
 
 export const MAP_CONTENT_KEY_USER = 'map content (snapshots, versions, update log)';
@@ -85,7 +85,7 @@ export function mapContentKeyUser(
     let after: ContentKey | undefined;
     for (;;) {
       const page = await withTenant(database, tenantId, (scope) =>
-        new MapsRepository(scope).contentHeads(kind.table, after, kind.batchSize, STORED_HEAD_BYTES),
+        new ContentRowsRepository(scope).contentHeads(kind.table, after, kind.batchSize, STORED_HEAD_BYTES),
       );
       after = page.at(-1)?.key;
       if (!after) return;
@@ -121,7 +121,7 @@ export function mapContentKeyUser(
           const stale = page.filter((p) => isStale(versionOf(kind, p.key, p.head, report)));
           const values = stale.length
             ? await withTenant(database, tenantId, (scope) =>
-                new MapsRepository(scope).contentValues(
+                new ContentRowsRepository(scope).contentValues(
                   kind.table,
                   stale.map((p) => p.key),
                 ),
@@ -179,7 +179,7 @@ async function writeBack(
   for (let attempt = 1; ; attempt++) {
     try {
       return await withTenant(database, tenantId, async (scope) => {
-        const repo = new MapsRepository(scope);
+        const repo = new ContentRowsRepository(scope);
         let n = 0;
         for (const w of writes) if (await repo.replaceContentIf(table, w.key, w.old, w.value)) n++;
         return n;

@@ -2,30 +2,34 @@
  * MindManager .mmap → MapDocument. Document.xml is read against the element structure of the application's own
  * XSDs (ap:Topic's sequence in MindManagerApplication.xsd); binary parts come from the archive's bin/ folder.
  */
-import type { Boundary, Link, MapDocument, Relationship, TextRun, Topic } from '@canopy/model';
+import type { Boundary, Link, MapDocument, Relationship, Topic } from '@canopy/model';
 import { FormatError } from '../errors.ts';
 import { maxMarkupDepth, type ImportLimits } from '../limits.ts';
 import { BlobCollector } from '../shared/blobs.ts';
-import { fromBase64, mimeTypeOf } from '../shared/bytes.ts';
 import { argbToCss, DocumentBuilder, fileStem } from '../shared/document-builder.ts';
-import { sanitizeNotesXml } from '../notes/notes-sanitizer.ts';
 import {
   childElements,
   decodeText,
   firstChild,
   streamXml,
-  textContent,
   type XmlDecision,
   type XmlElement,
   type XmlStreamHandler,
 } from '../xml/xml-tree.ts';
 import { openZip, type ZipArchive } from '../zip/safe-unzip.ts';
 import type { ImportResult } from '../types.ts';
-import { AP, COR, MMARCH, XHTML, XSI } from './namespaces.ts';
-import { canonicalIconOf } from './stock-icons.ts';
-import { guidToObjectId } from './object-ids.ts';
-
-const TOPIC_LINK = /^(?:mj-map:\/\/\/?)?#oid=(.+)$/;
+import { AP, COR } from './namespaces.ts';
+import {
+  readAttachments,
+  readHyperlink,
+  readIcons,
+  readImage,
+  readNotes,
+  readTask,
+  readText,
+  type BinaryParts,
+  type Warn,
+} from './mmap-topic-parts.ts';
 
 /** The open elements that give a topic its place: the reader's stack while Document.xml streams past. */
 type Frame =
@@ -74,11 +78,17 @@ class MmapReader implements XmlStreamHandler {
   private root: Topic | undefined;
   private sawMap = false;
 
+  private readonly parts: BinaryParts;
+  private readonly warn: Warn;
+
   constructor(
-    private readonly zip: ZipArchive,
+    zip: ZipArchive,
     private readonly builder: DocumentBuilder,
-    private readonly blobs: BlobCollector,
-  ) {}
+    blobs: BlobCollector,
+  ) {
+    this.warn = (message) => builder.warn(message);
+    this.parts = { zip, blobs, warn: this.warn };
+  }
 
   open(uri: string, local: string, attrs: Record<string, string>): XmlDecision {
     const parent = this.frames[this.frames.length - 1];
@@ -263,7 +273,7 @@ class MmapReader implements XmlStreamHandler {
     switch (child.local) {
       case 'OneImage': {
         const image = firstChild(child, AP, 'Image');
-        if (image) this.image(image, topic);
+        if (image) readImage(image, topic, this.parts);
         break;
       }
       case 'TopicViewGroup':
@@ -273,7 +283,7 @@ class MmapReader implements XmlStreamHandler {
         }
         break;
       case 'Text':
-        this.text(child, topic);
+        readText(child, topic);
         break;
       case 'Color': {
         const fill = argbToCss(child.attrs.FillColor);
@@ -283,7 +293,7 @@ class MmapReader implements XmlStreamHandler {
         break;
       }
       case 'NotesGroup':
-        this.notes(child, topic);
+        readNotes(child, topic, this.warn);
         break;
       case 'Offset':
         if (frame.isFloating)
@@ -292,7 +302,7 @@ class MmapReader implements XmlStreamHandler {
           this.droppedOffsets.count++;
         break;
       case 'IconsGroup':
-        this.icons(child, topic);
+        readIcons(child, topic, this.warn);
         break;
       case 'SubTopicShape': {
         const shape = child.attrs.SubTopicShape;
@@ -308,17 +318,17 @@ class MmapReader implements XmlStreamHandler {
         for (const h of child.local === 'Hyperlink'
           ? [child]
           : childElements(child, AP, 'IndexedHyperlink')) {
-          const link = this.hyperlink(h);
+          const link = readHyperlink(h);
           if (!link) continue;
           if (link.kind === 'topic') this.pendingTopicLinks.push({ topic, link });
           frame.links.push(link);
         }
         break;
       case 'Task':
-        this.task(child, topic);
+        readTask(child, topic, this.warn);
         break;
       case 'AttachmentGroup':
-        this.attachments(child, topic);
+        readAttachments(child, topic, this.parts);
         break;
       case 'TextLabels': {
         const tags = childElements(child, AP, 'TextLabel')
@@ -345,75 +355,6 @@ class MmapReader implements XmlStreamHandler {
     }
   }
 
-  private text(element: XmlElement, topic: Topic): void {
-    topic.text = element.attrs.PlainText ?? '';
-    let font: XmlElement | undefined;
-    let hasRanges = false;
-    for (const child of element.children) {
-      if (typeof child === 'string' || child.uri !== AP) continue;
-      if (child.local === 'Font') font ??= child;
-      else if (child.local === 'FontRange') hasRanges = true;
-    }
-    const a = font?.attrs;
-    if (a && (a.Name || a.Size || a.Bold === 'true' || a.Italic === 'true' || a.Color)) {
-      const style = (topic.style ??= {});
-      if (a.Name) style.fontFamily = a.Name;
-      if (a.Size && Number.isFinite(Number(a.Size))) style.fontSize = Number(a.Size);
-      if (a.Bold === 'true') style.bold = true;
-      if (a.Italic === 'true') style.italic = true;
-      const color = argbToCss(a.Color);
-      if (color) style.textColor = color;
-    }
-    const whole = a && (a.Underline === 'true' || a.Strikethrough === 'true');
-    if (!hasRanges && !whole) return;
-    topic.richText = textRuns(topic.text, font, childElements(element, AP, 'FontRange'));
-  }
-
-  private notes(group: XmlElement, topic: Topic): void {
-    const xhtml = firstChild(group, AP, 'NotesXhtmlData');
-    if (xhtml) {
-      const html = sanitizeNotesXml(xhtml.children.filter((n) => typeof n !== 'string' && n.uri === XHTML));
-      const notes = html || (xhtml.attrs.PreviewPlainText ? plainNotes(xhtml.attrs.PreviewPlainText) : '');
-      if (notes) topic.notesHtml = notes;
-    }
-    if (childElements(group, AP, 'NotesData').length || firstChild(group, AP, 'NotesInkData')) {
-      this.builder.warn('binary (RTF/ink) notes dropped');
-    }
-  }
-
-  private icons(group: XmlElement, topic: Topic): void {
-    const icons = firstChild(group, AP, 'Icons');
-    if (!icons) return;
-    const out: string[] = [];
-    for (const icon of childElements(icons, AP, 'Icon')) {
-      const type = icon.attrs[`{${XSI}}type`] ?? '';
-      if (icon.attrs.IconType) out.push(canonicalIconOf(icon.attrs.IconType));
-      else if (icon.attrs.IconSignature) {
-        out.push(`mmap:custom:${icon.attrs.IconSignature}`);
-        this.builder.warn('custom icon images dropped (icons kept by signature)');
-      } else this.builder.warn(`icon of type ${type || 'unknown'} dropped`);
-    }
-    if (out.length) topic.icons = out;
-  }
-
-  private hyperlink(element: XmlElement): Link | undefined {
-    const url = element.attrs.Url;
-    if (!url) return undefined;
-    const title = element.attrs.Name || undefined;
-    const topicLink = TOPIC_LINK.exec(url);
-    if (topicLink?.[1]) {
-      let topicId = topicLink[1];
-      try {
-        topicId = decodeURIComponent(topicId);
-      } catch {
-        // keep the raw reference
-      }
-      topicId = guidToObjectId(topicId) ?? topicId;
-      return title ? { kind: 'topic', topicId, title } : { kind: 'topic', topicId };
-    }
-    return title ? { kind: 'url', url, title } : { kind: 'url', url };
-  }
-
   private resolveTopicLinks(): void {
     for (const { topic, link } of this.pendingTopicLinks) {
       if (this.builder.hasId(link.topicId)) continue;
@@ -425,75 +366,6 @@ class MmapReader implements XmlStreamHandler {
           ...(link.title ? { title: link.title } : {}),
         };
       this.builder.warn('topic links to topics outside the map kept as URLs');
-    }
-  }
-
-  private task(element: XmlElement, topic: Topic): void {
-    const a = element.attrs;
-    const task: NonNullable<Topic['task']> = {};
-    const priority = /Prio([1-9])$/.exec(a.TaskPriority ?? '');
-    if (priority) task.priority = Number(priority[1]);
-    if (a.TaskPercentage !== undefined && /^\d+$/.test(a.TaskPercentage))
-      task.progress = Math.min(100, Number(a.TaskPercentage));
-    if (a.StartDate) task.startDate = a.StartDate;
-    if (a.DeadlineDate) task.dueDate = a.DeadlineDate;
-    const minutes = Number(a.DurationHours ?? 0) * 60 + Number(a.DurationMinutes ?? 0);
-    if (Number.isFinite(minutes) && minutes > 0) task.durationMinutes = minutes;
-    if (a.Resources) {
-      const resources = a.Resources.split(';')
-        .map((r) => r.trim())
-        .filter(Boolean);
-      if (resources.length) task.resources = resources;
-    }
-    if (a.Categories || a.Milestone === 'true' || a.EffortMinutes)
-      this.builder.warn('task categories, milestones and effort dropped');
-    if (Object.keys(task).length) topic.task = task;
-  }
-
-  private binary(element: XmlElement, fallbackName: string): { data: Uint8Array; name: string } | undefined {
-    const uri = firstChild(element, COR, 'Uri');
-    if (uri) {
-      const target = textContent(uri).trim();
-      if (target.startsWith(MMARCH)) {
-        const name = target.slice(MMARCH.length);
-        const data = this.zip.read(name);
-        if (data) return { data, name };
-      }
-      this.builder.warn('links to binary data outside the file dropped');
-      return undefined;
-    }
-    const base64 = firstChild(element, COR, 'Base64');
-    if (base64) {
-      const data = fromBase64(textContent(base64));
-      if (data) return { data, name: fallbackName };
-      this.builder.warn('undecodable embedded binary data dropped');
-    }
-    return undefined;
-  }
-
-  private image(element: XmlElement, topic: Topic): void {
-    const data = firstChild(element, AP, 'ImageData');
-    if (!data) return;
-    const found = this.binary(
-      data,
-      data.attrs.ImageType === 'urn:mindjet:MetafileImage' ? 'image.emf' : 'image.png',
-    );
-    if (!found) return;
-    const image: NonNullable<Topic['image']> = this.blobs.add(found.data, mimeTypeOf(found.name));
-    const size = firstChild(element, AP, 'ImageSize');
-    if (size?.attrs.Width && Number.isFinite(Number(size.attrs.Width)))
-      image.width = Number(size.attrs.Width);
-    if (size?.attrs.Height && Number.isFinite(Number(size.attrs.Height)))
-      image.height = Number(size.attrs.Height);
-    topic.image = image;
-  }
-
-  private attachments(group: XmlElement, topic: Topic): void {
-    for (const element of childElements(group, AP, 'AttachmentData')) {
-      const name = element.attrs.FileName || 'attachment';
-      const found = this.binary(element, name);
-      if (!found) continue;
-      (topic.attachments ??= []).push({ ...this.blobs.add(found.data, mimeTypeOf(name)), name });
     }
   }
 
@@ -530,50 +402,6 @@ class MmapReader implements XmlStreamHandler {
     }
     return out;
   }
-}
-
-function plainNotes(text: string): string {
-  return `<p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</p>`;
-}
-
-function fontRun(font: XmlElement | undefined, run: TextRun): void {
-  if (!font) return;
-  const a = font.attrs;
-  if (a.Bold !== undefined) run.bold = a.Bold === 'true';
-  if (a.Italic !== undefined) run.italic = a.Italic === 'true';
-  if (a.Underline !== undefined) run.underline = a.Underline === 'true';
-  if (a.Strikethrough !== undefined) run.strike = a.Strikethrough === 'true';
-  const color = argbToCss(a.Color);
-  if (color) run.color = color;
-  if (a.Name) run.fontFamily = a.Name;
-  if (a.Size && Number.isFinite(Number(a.Size))) run.fontSize = Number(a.Size);
-}
-
-/** FontRange From/To are UTF-16 offsets into PlainText, To exclusive; later ranges win where they overlap. */
-function textRuns(text: string, font: XmlElement | undefined, ranges: XmlElement[]): TextRun[] {
-  const cuts = new Set<number>([0, text.length]);
-  const spans = ranges.map((r) => {
-    const from = Math.max(0, Math.min(text.length, Number(r.attrs.From) || 0));
-    const to = Math.max(from, Math.min(text.length, Number(r.attrs.To) || 0));
-    cuts.add(from);
-    cuts.add(to);
-    return { from, to, element: r };
-  });
-  const points = [...cuts].sort((a, b) => a - b);
-  const runs: TextRun[] = [];
-  for (let i = 0; i + 1 < points.length; i++) {
-    const from = points[i]!;
-    const to = points[i + 1]!;
-    if (to <= from) continue;
-    const run: TextRun = { text: text.slice(from, to) };
-    if (font && (font.attrs.Underline === 'true' || font.attrs.Strikethrough === 'true')) {
-      if (font.attrs.Underline === 'true') run.underline = true;
-      if (font.attrs.Strikethrough === 'true') run.strike = true;
-    }
-    for (const span of spans) if (span.from <= from && span.to >= to) fontRun(span.element, run);
-    runs.push(run);
-  }
-  return runs.length ? runs : [{ text }];
 }
 
 export function importMmap(

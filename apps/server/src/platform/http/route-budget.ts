@@ -41,7 +41,7 @@ export interface FixedWindowsOptions {
   redis?: Redis | undefined;
   /** Redis key prefix. */
   namespace: string;
-  /** Keys counted in this process at most (the oldest window is forgotten first). */
+  /** Keys counted in this process at most (when full, ended windows go first, then the oldest running one). */
   maxKeys?: number;
   now?: () => number;
 }

@@ -1,5 +1,5 @@
 /**
- * The durable log append (`MapContentStore.append`) on every dialect: on SQLite it runs on the writer thread
+ * The durable log append (`MapContentStore.append`) on every dialect: on SQLite as prepared statements
  * (sqlite-log-writer.ts), on PostgreSQL and MySQL as `MapsRepository.appendEntries`; both keep the same rules.
  */
 import { MindMap } from '@canopy/model';
@@ -39,11 +39,6 @@ describeEachDialect('map log append', (h) => {
 
   const logOf = (tenantId: string, mapId: string) =>
     withTenant(h.database, tenantId, (scope) => new MapsRepository(scope).logAfter(mapId, 0));
-
-  if (h.dialect === 'sqlite')
-    it('runs on the writer thread (a file database)', () => {
-      expect(h.database.sqlite?.threaded).toBe(true);
-    });
 
   it('gives consecutive batches dense seqs and stores each entry as sent', async () => {
     const id = await newMap();

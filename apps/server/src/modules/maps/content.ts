@@ -110,8 +110,8 @@ export class MapContentStore {
   /**
    * Appends the entries whose author may still write (checked in the same transaction, so a demotion is
    * effective for every later commit) and returns their seqs. When this resolves, the rows are committed (on
-   * SQLite: synchronous=FULL, fsynced). On SQLite the transaction runs on the database's writer thread, so the
-   * event loop keeps serving while it commits.
+   * SQLite: synchronous=FULL, fsynced). On SQLite the transaction is one synchronous call of prepared
+   * statements (sqlite-log-writer.ts).
    */
   async append(tenantId: string, mapId: string, entries: AppendEntry[]): Promise<AppendResult> {
     const packed = await Promise.all(

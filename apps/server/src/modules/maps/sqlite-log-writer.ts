@@ -1,13 +1,12 @@
 /**
  * The log append and the compaction's write on SQLite (`MapContentStore.append`, `compactTo`), as prepared
- * statements run on the database's writer thread (platform/db/sqlite-thread.ts): the commit and its fsync do
- * not stop the event loop, and the write lock is never held across event-loop turns. Same semantics as
+ * statements in one synchronous call (platform/db/sqlite-procedures.ts): no query building, and the write lock
+ * is never held across event-loop turns. Same semantics as
  * `MapsRepository.appendEntries` (and the compaction's transaction) on PostgreSQL and MySQL: one IMMEDIATE
  * transaction holds SQLite's write lock from the map row's read to the commit, so the role check, the seq
  * reservation and the rows see one state.
  *
  * Tenancy: these statements do not go through a `TenantRepository`, so each one names `tenant_id` itself.
- * Loaded by the writer thread: keep this module's imports light (types, and repository.ts).
  */
 import type SQLite from 'better-sqlite3';
 import type { ProcedureModule, Procedures } from '../../platform/db/sqlite-procedures.ts';
@@ -39,8 +38,6 @@ interface LogWriter extends Procedures {
 const buffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export const sqliteLogWriter: ProcedureModule<LogWriter> = {
-  url: import.meta.url,
-  exportName: 'sqliteLogWriter',
   prepare(raw: SQLite.Database): LogWriter {
     const seqs = raw.prepare<[string, string], { snapshot_seq: number; head_seq: number }>(
       'select snapshot_seq, head_seq from maps where tenant_id = ? and id = ?',

@@ -7,10 +7,9 @@ import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createPool } from 'mysql2';
 import type { Tables } from './schema.ts';
-import { SqliteWriteTurns, isInMemorySqlite, openSqliteConnection } from './sqlite.ts';
+import { openSqliteConnection } from './sqlite.ts';
 import { ImmediateSqliteDialect } from './sqlite-dialect.ts';
-import type { ProcedureHost, ProcedureModule, Procedures } from './sqlite-procedures.ts';
-import { InlineProcedureHost, SqliteThreadHost } from './sqlite-thread.ts';
+import { ProcedureHost, type ProcedureModule, type Procedures } from './sqlite-procedures.ts';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 
@@ -21,15 +20,13 @@ export interface Database {
   ping(): Promise<void>;
   /** Connection pool counts for metrics, where the driver exposes them. */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
-  /** SQLite only: hot transactions as prepared procedures, off the event loop on a file database. */
+  /** SQLite only: hot transactions as prepared procedures (sqlite-procedures.ts). */
   readonly sqlite?: SqliteProcedures;
   close(): Promise<void>;
 }
 
 export interface SqliteProcedures {
-  /** True when procedures run on a writer thread (a file database), false when inline (':memory:'). */
-  readonly threaded: boolean;
-  /** The host of `module` (one per module and database; closed with the database). */
+  /** The host of `module` (one per module and database). */
   host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P>;
 }
 
@@ -50,20 +47,14 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     const file = url.slice('sqlite:'.length);
     // WAL, synchronous=FULL (a committed transaction survives power loss: collab acknowledges on it).
     const raw = openSqliteConnection(file);
-    const turns = new SqliteWriteTurns();
-    const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw, turns) });
-    const threaded = !isInMemorySqlite(file);
-    const hosts = new Map<string, ProcedureHost<Procedures>>();
+    const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw) });
+    const hosts = new Map<object, unknown>();
     const sqlite: SqliteProcedures = {
-      threaded,
       host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P> {
-        const key = `${module.url}#${module.exportName}`;
-        let host = hosts.get(key) as ProcedureHost<P> | undefined;
+        let host = hosts.get(module) as ProcedureHost<P> | undefined;
         if (!host) {
-          host = threaded
-            ? new SqliteThreadHost(file, module, turns)
-            : new InlineProcedureHost(raw, module, (fn) => db.connection().execute(async () => fn()));
-          hosts.set(key, host);
+          host = new ProcedureHost(raw, module, (fn) => db.connection().execute(async () => fn()));
+          hosts.set(module, host);
         }
         return host;
       },
@@ -75,8 +66,6 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       ping: async () => void (await sql`select 1`.execute(db)),
       poolStats: () => undefined,
       close: async () => {
-        // The writer threads first: calls already made complete (and commit) before anything closes.
-        await Promise.all([...hosts.values()].map((h) => h.close()));
         hosts.clear();
         await db.destroy();
       },

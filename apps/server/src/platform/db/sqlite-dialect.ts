@@ -1,16 +1,14 @@
 /**
- * Kysely's SQLite dialect with two changes for a file that a second connection (the writer thread,
- * sqlite-thread.ts) writes too:
+ * Kysely's SQLite dialect with two changes, for a file that another connection (another process: the CLI, a
+ * second server pointed at the same file) may write too:
  *
  * - Transactions begin IMMEDIATE (those set 'read only' stay DEFERRED: they never write). A DEFERRED
  *   transaction that reads and then writes fails at once with SQLITE_BUSY_SNAPSHOT if the other connection
  *   committed in between (no busy timeout helps there); IMMEDIATE takes the write lock up front, so every
  *   statement after it sees, and may write, the latest state.
  * - The write lock is waited for asynchronously. The connection's busy timeout would sleep inside SQLite, on the
- *   event loop, for as long as the writer thread holds the lock (a commit and its fsync); instead BEGIN
- *   IMMEDIATE is tried without a timeout and retried after short pauses, up to the same total time, and the
- *   writer threads are told to hold off meanwhile (`SqliteWriteTurns`): without that, a thread that commits
- *   back to back would leave the lock free only in gaps the polling rarely hits.
+ *   event loop, for as long as the other connection holds the lock; instead BEGIN IMMEDIATE is tried without a
+ *   timeout and retried after short pauses, up to the same total time.
  */
 import type SQLite from 'better-sqlite3';
 import {
@@ -20,30 +18,24 @@ import {
   type Driver,
   type TransactionSettings,
 } from 'kysely';
-import { SQLITE_BUSY_TIMEOUT_MS, SqliteWriteTurns, isSqliteBusy } from './sqlite.ts';
+import { SQLITE_BUSY_TIMEOUT_MS, isSqliteBusy } from './sqlite.ts';
 
 /** Pauses between attempts at the write lock (ms; the last one repeats): a commit with its fsync is ~0.3-2 ms. */
 const RETRY_PAUSES_MS = [0, 1, 1, 2, 2, 5, 5, 10];
 
 export class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(
-    private readonly raw: SQLite.Database,
-    private readonly turns: SqliteWriteTurns,
-  ) {
+  constructor(private readonly raw: SQLite.Database) {
     super({ database: raw });
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.raw, this.turns);
+    return new ImmediateSqliteDriver(this.raw);
   }
 }
 
 /** Kysely's driver (one connection, queued), with IMMEDIATE transactions that wait off the event loop. */
 class ImmediateSqliteDriver extends SqliteDriver {
-  constructor(
-    private readonly raw: SQLite.Database,
-    private readonly turns: SqliteWriteTurns,
-  ) {
+  constructor(private readonly raw: SQLite.Database) {
     super({ database: raw });
   }
 
@@ -54,17 +46,6 @@ class ImmediateSqliteDriver extends SqliteDriver {
     // A transaction that only reads: DEFERRED, on a WAL snapshot, never waiting for a writer.
     if (settings.accessMode === 'read only') return super.beginTransaction(connection);
     const started = Date.now();
-    this.turns.mainWants();
-    try {
-      await this.acquireWriteLock(started);
-    } catch (err) {
-      this.turns.mainReleased();
-      throw err;
-    }
-    this.turns.mainHolds();
-  }
-
-  private async acquireWriteLock(started: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.tryBeginImmediate()) return;
       if (Date.now() - started >= SQLITE_BUSY_TIMEOUT_MS) {
@@ -90,22 +71,6 @@ class ImmediateSqliteDriver extends SqliteDriver {
       throw err;
     } finally {
       this.raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-    }
-  }
-
-  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    try {
-      await super.commitTransaction(connection);
-    } finally {
-      this.turns.mainReleased();
-    }
-  }
-
-  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    try {
-      await super.rollbackTransaction(connection);
-    } finally {
-      this.turns.mainReleased();
     }
   }
 }

@@ -1,7 +1,13 @@
 /**
- * The bell between nodes: after a node appends to a map's log it rings `{tenantId, mapId, headSeq}`; nodes with
- * a room for that map read what they lack from SQL. The bus carries no content, and losing a ring only delays
- * a room until its periodic check (rooms.ts). Over platform/pubsub (Redis between nodes), or in-process (tests).
+ * What the nodes serving the same map tell each other, over platform/pubsub (Redis between nodes) or in-process
+ * (tests):
+ *
+ * - The bell: after a node appends to a map's log it rings `{tenantId, mapId, headSeq}`; nodes with a room for
+ *   that map read what they lack from SQL. It carries no content, and losing a ring only delays a room until its
+ *   periodic check (rooms.ts).
+ * - Presence (R17-R19): the presence states written by a node's members, as the room's ephemeral-store updates,
+ *   so that members on every node see each other; and a node that opens a room asks the others for the states
+ *   they hold. Losing one leaves a state out until its member's next refresh (the SDK sends one every 20 s).
  */
 import type { PubSub, Unsubscribe } from '../../platform/pubsub/index.ts';
 
@@ -13,13 +19,27 @@ export interface Bell {
   node: string;
 }
 
+/** Presence between nodes: `state` carries an ephemeral-store update; `ask` requests every node's states. */
+export interface PresenceRelay {
+  tenantId: string;
+  mapId: string;
+  /** The node that sent it; it ignores its own. */
+  node: string;
+  kind: 'state' | 'ask';
+  /** For `state`: the room store's encoding of the keys it carries. */
+  update?: Uint8Array;
+}
+
 export interface CollabBus {
   publish(bell: Bell): void;
   subscribe(listener: (bell: Bell) => void): () => void;
+  publishPresence(relay: PresenceRelay): void;
+  subscribePresence(listener: (relay: PresenceRelay) => void): () => void;
   close(): Promise<void>;
 }
 
 const CHANNEL = 'collab:bell';
+const PRESENCE_CHANNEL = 'collab:presence';
 
 function parseBell(raw: string): Bell | undefined {
   try {
@@ -38,24 +58,73 @@ function parseBell(raw: string): Bell | undefined {
   return undefined;
 }
 
-/** One process, any number of apps (nodes) in it: tests run two nodes on one bus. */
-export class InProcessBus implements CollabBus {
-  private readonly listeners = new Set<(bell: Bell) => void>();
-  /** Tests set this to drop rings on purpose. */
-  dropping = false;
+function encodeRelay(relay: PresenceRelay): string {
+  const { update, ...rest } = relay;
+  return JSON.stringify(update ? { ...rest, update: Buffer.from(update).toString('base64') } : rest);
+}
 
-  publish(bell: Bell): void {
-    if (this.dropping) return;
-    const raw = JSON.stringify(bell);
-    queueMicrotask(() => {
-      const parsed = parseBell(raw);
-      if (parsed) for (const l of this.listeners) l(parsed);
-    });
+function parseRelay(raw: string): PresenceRelay | undefined {
+  try {
+    const r = JSON.parse(raw) as Partial<Record<keyof PresenceRelay, unknown>>;
+    if (typeof r.tenantId !== 'string' || typeof r.mapId !== 'string' || typeof r.node !== 'string') return;
+    if (r.kind === 'ask') return { tenantId: r.tenantId, mapId: r.mapId, node: r.node, kind: 'ask' };
+    if (r.kind === 'state' && typeof r.update === 'string') {
+      const update = new Uint8Array(Buffer.from(r.update, 'base64'));
+      return { tenantId: r.tenantId, mapId: r.mapId, node: r.node, kind: 'state', update };
+    }
+  } catch {
+    // a foreign or damaged message: the member's next refresh carries the state again
+  }
+  return undefined;
+}
+
+/** Listeners of both channels, fed parsed messages. */
+class Listeners {
+  readonly bells = new Set<(bell: Bell) => void>();
+  readonly relays = new Set<(relay: PresenceRelay) => void>();
+
+  bell(raw: string): void {
+    const bell = parseBell(raw);
+    if (bell) for (const l of this.bells) l(bell);
   }
 
-  subscribe(listener: (bell: Bell) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  relay(raw: string): void {
+    const relay = parseRelay(raw);
+    if (relay) for (const l of this.relays) l(relay);
+  }
+
+  clear(): void {
+    this.bells.clear();
+    this.relays.clear();
+  }
+}
+
+const adder =
+  <T>(set: Set<T>) =>
+  (listener: T) => {
+    set.add(listener);
+    return () => void set.delete(listener);
+  };
+
+/** One process, any number of apps (nodes) in it: tests run two nodes on one bus. */
+export class InProcessBus implements CollabBus {
+  private readonly listeners = new Listeners();
+  /** Tests set this to drop messages on purpose. */
+  dropping = false;
+  readonly subscribe = adder(this.listeners.bells);
+  readonly subscribePresence = adder(this.listeners.relays);
+
+  publish(bell: Bell): void {
+    this.deliver(JSON.stringify(bell), (raw) => this.listeners.bell(raw));
+  }
+
+  publishPresence(relay: PresenceRelay): void {
+    this.deliver(encodeRelay(relay), (raw) => this.listeners.relay(raw));
+  }
+
+  private deliver(raw: string, to: (raw: string) => void): void {
+    if (this.dropping) return;
+    queueMicrotask(() => to(raw));
   }
 
   async close(): Promise<void> {
@@ -64,28 +133,33 @@ export class InProcessBus implements CollabBus {
 }
 
 /**
- * The bell over the platform's pub/sub port (platform/pubsub: Redis between nodes, in-process otherwise).
- * `subscribe` must be awaited through `ready()` before a ring published elsewhere is guaranteed to arrive.
+ * The bus over the platform's pub/sub port (platform/pubsub: Redis between nodes, in-process otherwise).
+ * `ready()` must be awaited before a message published elsewhere is guaranteed to arrive.
  */
 export class PubSubBus implements CollabBus {
-  private readonly listeners = new Set<(bell: Bell) => void>();
-  private readonly subscription: Promise<Unsubscribe>;
-  /** Tests set this to drop rings on purpose (on the receiving side, as a lossy network would). */
+  private readonly listeners = new Listeners();
+  private readonly subscriptions: Promise<Unsubscribe>[];
+  /** Tests set this to drop messages on purpose (on the receiving side, as a lossy network would). */
   dropping = false;
+  readonly subscribe = adder(this.listeners.bells);
+  readonly subscribePresence = adder(this.listeners.relays);
 
   constructor(
     private readonly pubsub: PubSub,
     private readonly ownsPubSub: boolean,
   ) {
-    this.subscription = pubsub.subscribe(CHANNEL, (raw) => {
-      if (this.dropping) return;
-      const bell = parseBell(raw);
-      if (bell) for (const l of this.listeners) l(bell);
-    });
+    this.subscriptions = [
+      pubsub.subscribe(CHANNEL, (raw) => {
+        if (!this.dropping) this.listeners.bell(raw);
+      }),
+      pubsub.subscribe(PRESENCE_CHANNEL, (raw) => {
+        if (!this.dropping) this.listeners.relay(raw);
+      }),
+    ];
   }
 
   ready(): Promise<unknown> {
-    return this.subscription;
+    return Promise.all(this.subscriptions);
   }
 
   publish(bell: Bell): void {
@@ -93,16 +167,14 @@ export class PubSubBus implements CollabBus {
     this.pubsub.publish(CHANNEL, JSON.stringify(bell)).catch(() => undefined);
   }
 
-  subscribe(listener: (bell: Bell) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  publishPresence(relay: PresenceRelay): void {
+    // Fire and forget: a lost state comes again with its member's next refresh.
+    this.pubsub.publish(PRESENCE_CHANNEL, encodeRelay(relay)).catch(() => undefined);
   }
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await (
-      await this.subscription.catch(() => undefined)
-    )?.();
+    for (const subscription of this.subscriptions) await (await subscription.catch(() => undefined))?.();
     if (this.ownsPubSub) await this.pubsub.close();
   }
 }

@@ -78,7 +78,6 @@ class TokenBucket {
 export class CollabGateway {
   private readonly wss: WebSocketServer;
   private readonly perAccount = new Map<string, number>();
-  private nextSession = 1;
   private readonly sockets = new Set<WebSocket>();
 
   constructor(
@@ -257,7 +256,7 @@ export class CollabGateway {
       tcp.write(wire.length === 1 ? wire[0]! : Buffer.concat(wire));
     };
     const member: RoomMember = {
-      session: this.nextSession++,
+      session: room.presence.freeSession(),
       accountId: caller.accountId,
       role,
       send,

@@ -125,4 +125,79 @@ describe('RoomPresence', () => {
     expect(ada.frames).toEqual([]);
     expect(r.snapshot()).toBeUndefined();
   });
+
+  describe('between nodes (R17)', () => {
+    /** Two nodes' rooms for one map, each relaying to the other as the bus would (unless `cut`). */
+    function twoNodes(timeoutMs = 60_000) {
+      const relayed: { from: 'one' | 'two'; update: Uint8Array }[] = [];
+      const link = { cut: false };
+      let one: RoomPresence | undefined;
+      let two: RoomPresence | undefined;
+      one = new RoomPresence(timeoutMs, (update) => {
+        relayed.push({ from: 'one', update });
+        if (!link.cut) two?.applyRemote(update);
+      });
+      two = new RoomPresence(timeoutMs, (update) => {
+        relayed.push({ from: 'two', update });
+        if (!link.cut) one?.applyRemote(update);
+      });
+      open.push({ destroy: () => one.close() }, { destroy: () => two.close() });
+      return { one, two, relayed, link };
+    }
+
+    it("relays its members' states and deletions, and passes on the other node's", async () => {
+      const { one, two, relayed } = twoNodes();
+      const ada = member(1, 'ada');
+      const bob = member(2, 'bob');
+      one.join(ada);
+      two.join(bob);
+      one.write(ada, says(1, { selection: 'x' }));
+      expect(bob.peers()).toEqual([{ session: 1, accountId: 'ada', state: { selection: 'x' } }]);
+      two.write(bob, says(2, { selection: 'y' }));
+      expect(ada.peers()).toEqual([{ session: 2, accountId: 'bob', state: { selection: 'y' } }]);
+      // A refresh is relayed (the other node's store would expire the state) but nobody hears of it again.
+      const frames = bob.frames.length;
+      one.write(ada, says(1, { selection: 'x' }));
+      expect(relayed.filter((r) => r.from === 'one')).toHaveLength(2);
+      expect(bob.frames).toHaveLength(frames);
+      one.leave(ada);
+      // (In the same millisecond as the refresh, the deletion waits for the next one.)
+      await vi.waitFor(() => expect(bob.peers()).toEqual([]), { timeout: 2_000 });
+      // What came from the other node is never relayed back.
+      expect(relayed.filter((r) => r.from === 'two')).toHaveLength(1);
+    });
+
+    it("expires the other node's states here without deleting them there", async () => {
+      const { one, two, relayed, link } = twoNodes(300);
+      const ada = member(1, 'ada');
+      const bob = member(2, 'bob');
+      one.join(ada);
+      two.join(bob);
+      one.write(ada, says(1, { selection: 'x' }));
+      expect(bob.peers()).toHaveLength(1);
+      link.cut = true;
+      // Ada keeps refreshing on node one; node two hears nothing and expires her state for its members.
+      const refresh = setInterval(() => one.write(ada, says(1, { selection: 'x' })), 50);
+      try {
+        await vi.waitFor(() => expect(bob.peers()).toEqual([]), { timeout: 2_000 });
+      } finally {
+        clearInterval(refresh);
+      }
+      expect(relayed.filter((r) => r.from === 'two')).toEqual([]);
+      expect(one.snapshot()).toBeDefined();
+    });
+
+    it('draws session numbers the room does not know', () => {
+      const { one } = twoNodes();
+      const taken = new Set<number>();
+      for (let i = 0; i < 200; i++) {
+        const session = one.freeSession();
+        expect(session).toBeGreaterThan(0);
+        expect(session).toBeLessThan(2 ** 32);
+        expect(taken.has(session)).toBe(false);
+        taken.add(session);
+        one.join(member(session, 'x'));
+      }
+    });
+  });
 });

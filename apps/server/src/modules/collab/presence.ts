@@ -2,6 +2,10 @@
  * A room's presence (docs/protocol/collab.md R17-R19): one Loro ephemeral store per room on this node, in
  * memory only (never in SQL), written by the server alone.
  *
+ * - What this node's members write goes out to the same map's rooms on the other nodes too (`relay`, over the
+ *   bus), refreshes included, and what they relay comes in through `applyRemote` and on to the members here.
+ *   Keys are session numbers drawn at random (`freeSession`), so that two nodes' members rarely share one.
+ *
  * - Keys are members' session numbers; under a member's key the server keeps `{accountId, state}` (the
  *   account is the server's stamp, the state what the member said), so every client learns who is behind a key.
  * - A member's update is decoded into a scratch store first; only if it touches nothing but the member's own key
@@ -23,7 +27,10 @@ export interface PresenceMember {
 
 export type PresenceRefusal = 'malformed' | 'not-own-key';
 
-type Write = { kind: 'set'; entry: PresenceEntry; announce: boolean } | { kind: 'delete' };
+/** `relay`: the other nodes hear of it (a write of one of this node's members, or its leaving). */
+type Write =
+  | { kind: 'set'; entry: PresenceEntry; announce: boolean; relay: boolean }
+  | { kind: 'delete'; relay: boolean };
 
 export class RoomPresence {
   private readonly store: PresenceStore;
@@ -34,14 +41,33 @@ export class RoomPresence {
   private readonly deferred = new Map<string, Write>();
   private retry: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** Keys an `applyRemote` touched (collected while the store applies it). */
+  private importing: string[] | undefined;
+  /** What the members here were last told of each key written on another node. */
+  private readonly told = new Map<string, unknown>();
 
-  constructor(timeoutMs: number) {
+  /** `relay` gets the store's encoding of each key this node's members write (for the other nodes). */
+  constructor(
+    timeoutMs: number,
+    private readonly relay: (update: Uint8Array) => void = () => undefined,
+  ) {
     this.store = new PresenceStore(timeoutMs);
     this.unsubscribe = this.store.subscribe((change) => {
+      if (change.by === 'import') this.importing?.push(...change.added, ...change.updated, ...change.removed);
       // The store calls this from inside its sweep: leave it before writing to it again.
       if (change.by === 'timeout' && change.removed.length > 0)
         queueMicrotask(() => this.expired(change.removed));
     });
+  }
+
+  /** A session number for a new member: random, and not a key this room knows (R17). */
+  freeSession(): number {
+    for (;;) {
+      const session = 1 + Math.floor(Math.random() * 0xfffffffe);
+      const key = presenceKey(session);
+      if (!this.members.has(key) && this.store.get(key) === undefined && !this.writtenAt.has(key))
+        return session;
+    }
   }
 
   join(member: PresenceMember): void {
@@ -54,6 +80,37 @@ export class RoomPresence {
     return encodeServer.presence(this.store.encodeAll());
   }
 
+  /** Every current state as a store update, for another node that opened this map's room; or undefined. */
+  states(): Uint8Array | undefined {
+    if (this.closed || this.store.keys().length === 0) return undefined;
+    return this.store.encodeAll();
+  }
+
+  /**
+   * States relayed by the same map's room on another node: into the store (newer timestamps win per key), and
+   * on to the members here when what they were told changed. Never relayed again.
+   */
+  applyRemote(update: Uint8Array): void {
+    if (this.closed) return;
+    const touched: string[] = [];
+    this.importing = touched;
+    try {
+      if (!this.store.apply(update).ok) return;
+    } finally {
+      this.importing = undefined;
+    }
+    for (const key of new Set(touched)) {
+      // This node's own members' keys are written here; a stale copy from elsewhere changes nothing they see.
+      if (this.members.has(key)) continue;
+      const now = this.store.get(key);
+      if (this.told.has(key) && isDeepStrictEqual(this.told.get(key), now)) continue;
+      if (now === undefined && !this.told.has(key)) continue;
+      if (now === undefined) this.told.delete(key);
+      else this.told.set(key, now);
+      this.broadcast(encodeServer.presence(this.store.encode(key)), undefined);
+    }
+  }
+
   /** A member's presence update: copied into the room's store and passed on, or refused (R18). */
   write(member: PresenceMember, update: Uint8Array): PresenceRefusal | undefined {
     if (this.closed) return undefined;
@@ -63,12 +120,14 @@ export class RoomPresence {
     const change = read.value;
     if (change.kind === 'none') return undefined;
     if (change.kind === 'delete') {
-      if (this.current(key) !== undefined) this.put(key, { kind: 'delete' });
+      if (this.current(key) !== undefined) this.put(key, { kind: 'delete', relay: true });
       return undefined;
     }
     const entry: PresenceEntry = { accountId: member.accountId, state: change.value };
-    // Setting it again refreshes its timestamp (R19); an unchanged state need not be sent to anyone.
-    this.put(key, { kind: 'set', entry, announce: !isDeepStrictEqual(this.current(key), entry) });
+    // Setting it again refreshes its timestamp (R19); an unchanged state need not be sent to anyone here, but
+    // the other nodes' stores must see the refresh, or they would expire it.
+    const announce = !isDeepStrictEqual(this.current(key), entry);
+    this.put(key, { kind: 'set', entry, announce, relay: true });
     return undefined;
   }
 
@@ -76,7 +135,7 @@ export class RoomPresence {
     const key = presenceKey(member.session);
     this.members.delete(key);
     if (this.closed) return;
-    if (this.current(key) !== undefined) this.put(key, { kind: 'delete' });
+    if (this.current(key) !== undefined) this.put(key, { kind: 'delete', relay: true });
     else if (!this.deferred.has(key)) this.writtenAt.delete(key);
   }
 
@@ -89,6 +148,7 @@ export class RoomPresence {
     this.store.destroy();
     this.members.clear();
     this.deferred.clear();
+    this.told.clear();
   }
 
   /** The key's value once the writes waiting for it are done. */
@@ -120,8 +180,12 @@ export class RoomPresence {
     // Read after the write: no earlier than the stamp the store gave it.
     this.writtenAt.set(key, Date.now());
     // The key's member (if still here) said it, or needs no word of its own state expiring.
-    if (write.kind === 'delete' || write.announce)
-      this.broadcast(encodeServer.presence(this.store.encode(key)), this.members.get(key));
+    const encoded =
+      write.kind === 'delete' || write.announce || write.relay ? this.store.encode(key) : undefined;
+    if (encoded && (write.kind === 'delete' || write.announce))
+      this.broadcast(encodeServer.presence(encoded), this.members.get(key));
+    if (encoded && write.relay) this.relay(encoded);
+    if (write.kind === 'delete') this.told.delete(key);
     if (write.kind === 'delete' && !this.members.has(key)) this.writtenAt.delete(key);
   }
 
@@ -141,11 +205,16 @@ export class RoomPresence {
     this.retry.unref?.();
   }
 
-  /** States the store expired: the members hear of it from a deletion (their stores do not expire them). */
+  /**
+   * States the store expired: the members hear of it from a deletion (their stores do not expire them). The
+   * other nodes expire their copies themselves; a deletion from here could outlive a refresh that was late to
+   * arrive, so only this node's members' keys are relayed.
+   */
   private expired(keys: readonly string[]): void {
     if (this.closed) return;
     for (const key of keys)
-      if (this.store.get(key) === undefined && !this.deferred.has(key)) this.put(key, { kind: 'delete' });
+      if (this.store.get(key) === undefined && !this.deferred.has(key))
+        this.put(key, { kind: 'delete', relay: this.members.has(key) });
   }
 
   private broadcast(frame: Uint8Array, except: PresenceMember | undefined): void {

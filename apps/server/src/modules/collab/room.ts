@@ -39,6 +39,8 @@ export interface RoomHooks {
   committed(room: Room, headSeq: number, appended: number): void;
   /** The map is gone (deleted): the registry forgets the room. */
   gone(room: Room): void;
+  /** Presence written by a member here: for the same map's rooms on the other nodes (R17). */
+  presence(room: Room, update: Uint8Array): void;
 }
 
 /** The map as of a log seq: what compaction folds in (`MapContentStore.compactTo`). */
@@ -97,7 +99,7 @@ export class Room {
     presenceTimeoutMs = DEFAULT_PRESENCE_TIMEOUT_MS,
   ) {
     this.appliedSeq = loadedSeq;
-    this.presence = new RoomPresence(presenceTimeoutMs);
+    this.presence = new RoomPresence(presenceTimeoutMs, (update) => hooks.presence(this, update));
   }
 
   get seq(): number {

@@ -1,7 +1,8 @@
 /**
  * The rooms of this node: loads a room on first join, drops it when the last member leaves, rings the other
- * nodes after commits and listens for their rings, checks SQL periodically for rings it missed (R21), and
- * schedules compaction (one job per map, by job key).
+ * nodes after commits and listens for their rings, checks SQL periodically for rings it missed (R21), relays
+ * presence between the same map's rooms on different nodes (R17), and schedules compaction (one job per map, by
+ * job key).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -32,6 +33,7 @@ export class Rooms {
   private readonly rooms = new Map<string, Promise<Room>>();
   readonly node = `node-${randomUUID()}`;
   private readonly unsubscribe: () => void;
+  private readonly unsubscribePresence: () => void;
   private readonly timer: NodeJS.Timeout;
   private closing = false;
 
@@ -47,6 +49,17 @@ export class Rooms {
       if (bell.node === this.node) return;
       void this.existing(bell.tenantId, bell.mapId).then((room) => {
         if (room && bell.headSeq > room.seq) room.catchUp();
+      });
+    });
+    this.unsubscribePresence = bus.subscribePresence((relay) => {
+      if (relay.node === this.node) return;
+      void this.existing(relay.tenantId, relay.mapId).then((room) => {
+        if (!room || room.isClosed) return;
+        if (relay.kind === 'state' && relay.update) room.presence.applyRemote(relay.update);
+        if (relay.kind === 'ask') {
+          const update = room.presence.states();
+          if (update) this.relayPresence(room, update);
+        }
       });
     });
     this.timer = setInterval(() => void this.checkAll(), options.checkIntervalMs);
@@ -76,6 +89,8 @@ export class Rooms {
   private async load(tenantId: string, mapId: string): Promise<Room> {
     const loaded = await this.content.loadReplica(tenantId, mapId);
     if (!loaded) throw new MapMissing();
+    // The same map's rooms on other nodes send the presence states they hold (R17).
+    this.bus.publishPresence({ tenantId, mapId, node: this.node, kind: 'ask' });
     return new Room(
       tenantId,
       mapId,
@@ -98,10 +113,21 @@ export class Rooms {
           const k = key(room.tenantId, room.mapId);
           void this.rooms.get(k)?.then((r) => r === room && this.rooms.delete(k));
         },
+        presence: (room, update) => this.relayPresence(room, update),
       },
       this.logger,
       this.options.presenceTimeoutMs,
     );
+  }
+
+  private relayPresence(room: Room, update: Uint8Array): void {
+    this.bus.publishPresence({
+      tenantId: room.tenantId,
+      mapId: room.mapId,
+      node: this.node,
+      kind: 'state',
+      update,
+    });
   }
 
   async existing(tenantId: string, mapId: string): Promise<Room | undefined> {
@@ -168,6 +194,7 @@ export class Rooms {
     this.closing = true;
     clearInterval(this.timer);
     this.unsubscribe();
+    this.unsubscribePresence();
     for (const room of await this.all()) {
       await room.flush().catch(() => undefined);
       room.shutDown(1001, 'server shutting down');

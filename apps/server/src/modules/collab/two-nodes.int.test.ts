@@ -154,5 +154,56 @@ for (const setup of setups) {
       expect(fromLog).toContain('dropped r9');
       bus.drop(false);
     });
+
+    it('members on different nodes see each other’s presence, and a room opened later asks for it (R17)', async () => {
+      const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
+      const created = await one.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps',
+        headers: { authorization: testAuthorization('alice', 't1') },
+        payload: { title: 'Presence on two nodes' },
+      });
+      const mapId = created.json<{ id: string }>().id;
+      await one.app.inject({
+        method: 'POST',
+        url: `/api/v1/maps/${mapId}/shares`,
+        headers: { authorization: testAuthorization('alice', 't1') },
+        payload: { email: 'bob@t1', role: 'editor' },
+      });
+      const seen = (c: CollabClient) =>
+        [...c.peers.values()].map((p) => ({ accountId: p.accountId, state: p.state }));
+
+      const a = startClient(one.app, one.url, alice, mapId);
+      clients.push(a);
+      await a.whenLoaded();
+      await onlineAll([a]);
+      a.setPresence({ selection: 'x' });
+      // Node two opens its room for this map only now: it asks node one for the states it holds.
+      const b = startClient(two.app, two.url, bob, mapId);
+      clients.push(b);
+      await b.whenLoaded();
+      await onlineAll([b]);
+      // Well before alice's client sends its state again (every 20 s): the answer to the ask.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer to the ask')), 10_000);
+      });
+      await Promise.race([eventually(() => seen(b).length === 1), late]).finally(() => clearTimeout(timer));
+      expect(seen(b)).toEqual([{ accountId: 'alice', state: { selection: 'x' } }]);
+
+      b.setPresence({ selection: 'y' });
+      await eventually(() => seen(a).length === 1);
+      expect(seen(a)).toEqual([{ accountId: 'bob', state: { selection: 'y' } }]);
+      a.setPresence({ selection: 'z' });
+      await eventually(
+        () => JSON.stringify(seen(b)) === JSON.stringify([{ accountId: 'alice', state: { selection: 'z' } }]),
+      );
+      // Two nodes drew the session numbers: the keys differ.
+      expect([...b.peers.keys()]).not.toContain([...a.peers.keys()][0]);
+
+      a.close();
+      clients.splice(clients.indexOf(a), 1);
+      await eventually(() => seen(b).length === 0);
+    });
   });
 }

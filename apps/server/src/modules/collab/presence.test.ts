@@ -131,16 +131,16 @@ describe('RoomPresence', () => {
     function twoNodes(timeoutMs = 60_000) {
       const relayed: { from: 'one' | 'two'; update: Uint8Array }[] = [];
       const link = { cut: false };
-      let one: RoomPresence | undefined;
-      let two: RoomPresence | undefined;
-      one = new RoomPresence(timeoutMs, (update) => {
+      const linked: { one?: RoomPresence; two?: RoomPresence } = {};
+      const one = new RoomPresence(timeoutMs, (update) => {
         relayed.push({ from: 'one', update });
-        if (!link.cut) two?.applyRemote(update);
+        if (!link.cut) linked.two?.applyRemote(update);
       });
-      two = new RoomPresence(timeoutMs, (update) => {
+      const two = new RoomPresence(timeoutMs, (update) => {
         relayed.push({ from: 'two', update });
-        if (!link.cut) one?.applyRemote(update);
+        if (!link.cut) linked.one?.applyRemote(update);
       });
+      Object.assign(linked, { one, two });
       open.push({ destroy: () => one.close() }, { destroy: () => two.close() });
       return { one, two, relayed, link };
     }

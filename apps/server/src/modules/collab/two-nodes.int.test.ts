@@ -103,21 +103,28 @@ for (const setup of setups) {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it('clients on different nodes converge through the bell, and from the log when rings are dropped', async () => {
-      const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
-      const created = await one.app.inject({
+    /** A map alice created on `node`, shared with bob as editor. */
+    const aliceSharesWithBob = async (node: ModuleTestApp, title: string) => {
+      const headers = { authorization: testAuthorization('alice', 't1') };
+      const created = await node.app.inject({
         method: 'POST',
         url: '/api/v1/maps',
-        headers: { authorization: testAuthorization('alice', 't1') },
-        payload: { title: 'Two nodes' },
+        headers,
+        payload: { title },
       });
       const mapId = created.json<{ id: string }>().id;
-      await one.app.inject({
+      await node.app.inject({
         method: 'POST',
         url: `/api/v1/maps/${mapId}/shares`,
-        headers: { authorization: testAuthorization('alice', 't1') },
+        headers,
         payload: { email: 'bob@t1', role: 'editor' },
       });
+      return mapId;
+    };
+
+    it('clients on different nodes converge through the bell, and from the log when rings are dropped', async () => {
+      const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
+      const mapId = await aliceSharesWithBob(one, 'Two nodes');
       const group = [
         startClient(one.app, one.url, alice, mapId),
         startClient(one.app, one.url, bob, mapId),
@@ -157,19 +164,7 @@ for (const setup of setups) {
 
     it('members on different nodes see each other’s presence, and a room opened later asks for it (R17)', async () => {
       const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
-      const created = await one.app.inject({
-        method: 'POST',
-        url: '/api/v1/maps',
-        headers: { authorization: testAuthorization('alice', 't1') },
-        payload: { title: 'Presence on two nodes' },
-      });
-      const mapId = created.json<{ id: string }>().id;
-      await one.app.inject({
-        method: 'POST',
-        url: `/api/v1/maps/${mapId}/shares`,
-        headers: { authorization: testAuthorization('alice', 't1') },
-        payload: { email: 'bob@t1', role: 'editor' },
-      });
+      const mapId = await aliceSharesWithBob(one, 'Presence on two nodes');
       const seen = (c: CollabClient) =>
         [...c.peers.values()].map((p) => ({ accountId: p.accountId, state: p.state }));
 

@@ -2,17 +2,16 @@
  * A room's presence (docs/protocol/collab.md R17-R19): one Loro ephemeral store per room on this node, in
  * memory only (never in SQL), written by the server alone.
  *
- * - What this node's members write goes out to the same map's rooms on the other nodes too (`relay`, over the
- *   bus), refreshes included, and what they relay comes in through `applyRemote` and on to the members here.
- *   Keys are session numbers drawn at random (`freeSession`), so that two nodes' members rarely share one.
- *
- * - Keys are members' session numbers; under a member's key the server keeps `{accountId, state}` (the
- *   account is the server's stamp, the state what the member said), so every client learns who is behind a key.
+ * - Keys are members' session numbers, drawn at random (`freeSession`) so that two nodes' members rarely share
+ *   one; under a member's key the server keeps `{accountId, state}` (the account is the server's stamp, the
+ *   state what the member said), so every client learns who is behind a key.
  * - A member's update is decoded into a scratch store first; only if it touches nothing but the member's own key
- *   is its value copied in (R18). The member's bytes are never relayed: what the others receive is the room
- *   store's own encoding of that key.
+ *   is its value copied in (R18). The member's bytes are never passed on: what the others (here and on other
+ *   nodes) receive is the room store's own encoding of that key.
  * - A joiner gets every state after its welcome; a leaver's key is deleted and the deletion sent to everyone;
  *   a state not refreshed within the timeout expires and its deletion is sent the same way (R19).
+ * - What this node's members write goes out to the same map's rooms on the other nodes too (`relay`, over the
+ *   bus), refreshes included; what they relay comes in through `applyRemote` and on to the members here.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { PresenceStore, readOwnPresenceUpdate } from '@canopy/model';

@@ -75,8 +75,8 @@ export class RoomPresence {
 
   /** Every current state, for a joiner right after its welcome; undefined when nobody has one. */
   snapshot(): Uint8Array | undefined {
-    if (this.closed || this.store.keys().length === 0) return undefined;
-    return encodeServer.presence(this.store.encodeAll());
+    const states = this.states();
+    return states && encodeServer.presence(states);
   }
 
   /** Every current state as a store update, for another node that opened this map's room; or undefined. */

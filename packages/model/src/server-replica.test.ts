@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { LoroDoc, type LoroText } from 'loro-crdt';
 import { describe, expect, it } from 'vitest';
 import { MindMap } from './mind-map.ts';
 import { ServerReplica } from './server-replica.ts';
+import { apply, opArb, seedMap, type Op } from './test-ops.ts';
 import { replicasOf } from './test-replicas.ts';
 
 /** A peer that speaks Loro but not the layout: it edits a raw copy of the map. */
@@ -12,6 +14,14 @@ function hostileUpdate(map: MindMap, edit: (doc: LoroDoc) => void): Uint8Array {
   edit(doc);
   doc.commit();
   return doc.export({ mode: 'update', from });
+}
+
+/** Settles `server`, then its state must be the state its log leads to. */
+function expectSettledToLog(server: ServerReplica) {
+  server.settle();
+  const fromLog = new LoroDoc();
+  fromLog.import(server.exportSnapshot());
+  expect(server.stateValue()).toEqual(fromLog.toJSON());
 }
 
 const summary = (r: ReturnType<ServerReplica['importUpdateBatch']>[number]) =>
@@ -142,22 +152,25 @@ describe('ServerReplica', () => {
       doc.configTextStyle({ evil: { expand: 'after' } });
       textOf(doc, 1, 'text').mark({ start: 0, end: 2 }, 'evil', true);
     });
-    const ownId = hostileUpdate(attacker, (doc) => {
+    let ownId = '';
+    const readsAsId = hostileUpdate(attacker, (doc) => {
       const text = textOf(doc, 0, 'text');
+      ownId = text.id;
       text.delete(0, text.length);
-      text.insert(0, text.id); // reads as a container id: the whole-map check on load would refuse it
+      text.insert(0, text.id); // reads as a container id in the map's shallow and deep values alike
     });
     const typed = hostileUpdate(attacker, (doc) => textOf(doc, 1, 'text').insert(4, '!'));
-    const results = server.importUpdateBatch([longNotes, badMark, ownId, typed]);
+    const results = server.importUpdateBatch([longNotes, badMark, readsAsId, typed]);
     expect(results.map((r) => (r.ok ? 'ok' : r.error.problems.join(' ')))).toEqual([
       expect.stringContaining(`.notesHtml`) as unknown,
       expect.stringContaining('unknown style mark evil') as unknown,
-      expect.stringContaining('.text: must be a text container') as unknown,
+      'ok',
       'ok',
     ]);
+    // The whole-map check (on load) tells that text from a plain value too.
     const json = server.toMindMap().toJSON();
     expect(json.root.children.map((t) => [t.id, t.text, t.notesHtml])).toEqual([
-      [plain, 'plain', '<p>n</p>'],
+      [plain, ownId, '<p>n</p>'],
       [rich, 'rich!', undefined],
     ]);
   });
@@ -243,4 +256,286 @@ describe('ServerReplica', () => {
       error: { code: 'invalid-version-vector' },
     });
   });
+
+  describe('typing admitted from its operations', () => {
+    /** A map with one topic, a replica that types into it (every keystroke an update), and the server. */
+    function typingSetUp(rich = false) {
+      const origin = MindMap.create('t');
+      const topic = origin.addTopic(origin.centralTopicId(), undefined, { text: 'a' });
+      if (rich) origin.setRichText(topic, [{ text: 'a', bold: true }]);
+      const [typist, attacker] = replicasOf(origin, 2) as [MindMap, MindMap];
+      const server = ServerReplica.fromMap(origin);
+      const updates: Uint8Array[] = [];
+      typist.onLocalUpdate((update) => updates.push(update));
+      const type = (edit: () => void) => {
+        updates.length = 0;
+        edit();
+        return server.importUpdateBatch(updates).map(summary);
+      };
+      return { origin, topic, typist, attacker, server, type };
+    }
+    const added = { pending: false, added: true };
+
+    it('keeps its state behind until settled, and whatever reads it settles first', () => {
+      const { topic, typist, server, type } = typingSetUp();
+      expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]); // the text's first edit: checked
+      expect(server.unsettledCount).toBe(0);
+      expect(type(() => typist.editText(topic, 2, 0, 'c'))).toEqual([added]);
+      expect(type(() => typist.editText(topic, 0, 1, ''))).toEqual([added]);
+      expect(server.unsettledCount).toBe(2);
+      expect(server.stateValue()).not.toEqual(new LoroDoc().toJSON()); // (the state is there, a step behind)
+      server.settle();
+      expect(server.unsettledCount).toBe(0);
+      expectSettledToLog(server);
+      expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());
+      expect(type(() => typist.setTitle('title'))).toEqual([added]); // the title is checked from the start
+      expect(server.unsettledCount).toBe(1);
+      expect(type(() => typist.setTitle('title!'))).toEqual([added]);
+      expect(server.title()).toBe('title!');
+      expect(ServerReplica.open(server.exportSnapshot(), []).ok).toBe(true);
+    });
+
+    it('checks a text on its state when typing may pass its limit, and refuses what does', () => {
+      const { topic, typist, server, type } = typingSetUp();
+      // 1,000 characters typed and deleted 12 times: the bound passes the 10,000 limit, the text never does.
+      for (let i = 0; i < 12; i++) {
+        expect(type(() => typist.editText(topic, 1, 0, 'x'.repeat(1_000)))).toEqual([added]);
+        expect(type(() => typist.editText(topic, 1, 1_000, ''))).toEqual([added]);
+      }
+      expect(type(() => typist.editText(topic, 1, 0, 'y'.repeat(9_998)))).toEqual([added]);
+      expect(type(() => typist.editText(topic, 0, 0, 'z'))).toEqual([added]); // 10,000
+      // The typist's own map refuses to type more: a hostile peer does it on the raw document.
+      const over = hostileUpdate(typist, (doc) => {
+        const text = doc.getTree('topics').roots()[0]!.children()![0]!.data.get('text') as LoroText;
+        text.insert(0, 'w');
+      });
+      const refused = server.importUpdateBatch([over]);
+      expect(refused.map(summary)).toEqual(['schema-violation']);
+      expect(server.toMindMap().topic(topic)?.text).toBe(`za${'y'.repeat(9_998)}`);
+    });
+
+    it('checks whatever is not typing into a checked text, in the same update as typing or not', () => {
+      const { topic, typist, attacker, server, type } = typingSetUp(true);
+      expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]);
+      const textOf = (doc: LoroDoc) =>
+        doc.getTree('topics').roots()[0]!.children()![0]!.data.get('text') as LoroText;
+      const markOnChecked = hostileUpdate(typist, (doc) => {
+        doc.configTextStyle({ evil: { expand: 'after' } });
+        textOf(doc).mark({ start: 0, end: 1 }, 'evil', true);
+      });
+      const typingAndField = hostileUpdate(typist, (doc) => {
+        textOf(doc).insert(0, 'q');
+        doc.getTree('topics').roots()[0]!.data.set('evil', 1);
+      });
+      const results = server.importUpdateBatch([markOnChecked, typingAndField, evilField(attacker)]);
+      expect(results.map(summary)).toEqual(['schema-violation', 'schema-violation', 'schema-violation']);
+      // Typing admitted before a refusal stays.
+      expect(type(() => typist.editText(topic, 2, 0, 'c'))).toEqual([added]);
+      expect(server.importUpdateBatch([evilField(attacker)]).map(summary)).toEqual(['schema-violation']);
+      expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());
+    });
+
+    it('checks typing that waited, released all at once, on the state', () => {
+      const { origin, topic, typist, server, type } = typingSetUp();
+      expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]); // the text is checked
+      expect(type(() => typist.editText(topic, 2, 0, 'c'))).toEqual([added]);
+      expect(server.unsettledCount).toBe(1);
+      const [other] = replicasOf(origin, 1) as [MindMap];
+      other.setPeerId(77n);
+      const history = typist.exportUpdatesSince();
+      if (!history.ok) throw history.error;
+      other.importUpdates(history.value);
+      const fromTypist: Uint8Array[] = [];
+      const fromOther: Uint8Array[] = [];
+      typist.onLocalUpdate((update) => fromTypist.push(update));
+      other.onLocalUpdate((update) => fromOther.push(update));
+      typist.editText(topic, 3, 0, 'x');
+      other.importUpdates(fromTypist[0]!);
+      other.editText(topic, 4, 0, 'y'); // follows the typist's x
+      typist.importUpdates(fromOther[0]!);
+      typist.editText(topic, 5, 0, 'z'); // follows the other's y
+      other.editText(topic, 0, 0, 'w'); // concurrent with z
+      typist.importUpdates(fromOther[1]!);
+      expect(server.importUpdateBatch([fromOther[1]!, fromTypist[1]!, fromOther[0]!]).map(summary)).toEqual([
+        { pending: true, added: true },
+        { pending: true, added: true },
+        { pending: true, added: true },
+      ]);
+      expect(server.unsettledCount).toBe(1);
+      // Several changes at once: checked on the state, which is then up to date.
+      expect(server.importUpdateBatch([fromTypist[0]!]).map(summary)).toEqual([added]);
+      expect(server.unsettledCount).toBe(0);
+      expectSettledToLog(server);
+      expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());
+      expect(server.toMindMap().topic(topic)?.text).toBe('wabcxyz');
+    });
+
+    it('keeps what waits waiting, and typing admitted from its operations, across a snapshot', () => {
+      const { topic, typist, server, type } = typingSetUp();
+      expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]); // the text is checked
+      const updates: Uint8Array[] = [];
+      typist.onLocalUpdate((update) => updates.push(update));
+      typist.editText(topic, 2, 0, 'c');
+      typist.editText(topic, 3, 0, 'd');
+      expect(server.importUpdateBatch([updates[1]!]).map(summary)).toEqual([{ pending: true, added: true }]);
+      const snapshot = server.exportSnapshot();
+      expect(ServerReplica.open(snapshot, []).ok).toBe(true);
+      expect(server.hasPendingUpdates()).toBe(true);
+      expect(server.importUpdateBatch([updates[0]!]).map(summary)).toEqual([added]);
+      expect(server.hasPendingUpdates()).toBe(false);
+      expect(server.unsettledCount).toBe(1); // still admitted as typing: the checked text is still known
+      expectSettledToLog(server);
+      expect(server.toMindMap().topic(topic)?.text).toBe('abcd');
+    });
+
+    it('refuses typing at a position its text does not have, before it is acknowledged', () => {
+      const { topic, typist, server, type } = typingSetUp();
+      expect(type(() => typist.editText(topic, 1, 0, 'bc'))).toEqual([added]); // 'abc', checked
+      expect(type(() => typist.editText(topic, 3, 0, 'd'))).toEqual([added]); // admitted from its operations
+      // Loro's own API will not make such operations: a hostile peer edits the JSON form of a real keystroke.
+      const forged = (edit: (content: Record<string, unknown>) => void) => {
+        const peer = new LoroDoc();
+        peer.import(typist.exportSnapshot());
+        const from = peer.oplogVersion();
+        (peer.getTree('topics').roots()[0]!.children()![0]!.data.get('text') as LoroText).insert(1, 'x');
+        peer.commit();
+        const json = peer.exportJsonUpdates(from, peer.oplogVersion());
+        edit(json.changes[0]!.ops[0]!.content);
+        const carrier = new LoroDoc();
+        carrier.import(typist.exportSnapshot());
+        carrier.detach(); // takes the operation into its log without applying it
+        carrier.importJsonUpdates(json);
+        return carrier.export({ mode: 'update', from });
+      };
+      // Each forged right after a keystroke admitted from its operations, so it follows the latest version.
+      const pastTheEnd = forged((content) => (content.pos = 5));
+      expect(server.importUpdateBatch([pastTheEnd]).map(summary)).toEqual(['malformed-update']);
+      expect(type(() => typist.editText(topic, 4, 0, 'e'))).toEqual([added]); // checked again after the refusal
+      expect(type(() => typist.editText(topic, 5, 0, 'f'))).toEqual([added]);
+      expect(server.unsettledCount).toBe(1);
+      const deletePastTheEnd = forged((content) =>
+        Object.assign(content, { type: 'delete', pos: 4, len: 3, start_id: '0@0' }),
+      );
+      expect(server.importUpdateBatch([deletePastTheEnd]).map(summary)).toEqual(['malformed-update']);
+      // (A backwards delete past the start Loro refuses itself, as it decodes the update.)
+      expect(type(() => typist.editText(topic, 6, 0, 'g'))).toEqual([added]);
+      expect(type(() => typist.editText(topic, 7, 0, 'h'))).toEqual([added]);
+      expectSettledToLog(server);
+      expect(server.toMindMap().topic(topic)?.text).toBe('abcdefgh');
+    });
+
+    it('counts positions in code points and the limit in UTF-16 units', () => {
+      const { topic, typist, server, type } = typingSetUp();
+      expect(type(() => typist.editText(topic, 1, 0, '😀'))).toEqual([added]); // checked: 2 points, 3 units
+      expect(type(() => typist.editText(topic, 3, 0, 'é😀'))).toEqual([added]);
+      expect(type(() => typist.editText(topic, 1, 2, ''))).toEqual([added]); // the first 😀
+      expect(server.unsettledCount).toBe(2);
+      expectSettledToLog(server);
+      expect(server.toMindMap().topic(topic)?.text).toBe('aé😀');
+      // 4 units now: 9,996 more reach the limit, one more passes it.
+      expect(type(() => typist.editText(topic, 4, 0, 'x'.repeat(9_996)))).toEqual([added]);
+      const over = hostileUpdate(typist, (doc) =>
+        (doc.getTree('topics').roots()[0]!.children()![0]!.data.get('text') as LoroText).insert(0, 'y'),
+      );
+      expect(server.importUpdateBatch([over]).map(summary)).toEqual(['schema-violation']);
+    });
+
+    it('checks typing that does not follow the latest version (concurrent) on the state', () => {
+      const { origin, topic, typist, server, type } = typingSetUp();
+      expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]);
+      const [other] = replicasOf(origin, 1) as [MindMap];
+      other.setPeerId(88n);
+      const history = typist.exportUpdatesSince();
+      if (!history.ok) throw history.error;
+      other.importUpdates(history.value);
+      const fromOther: Uint8Array[] = [];
+      other.onLocalUpdate((update) => fromOther.push(update));
+      other.editText(topic, 0, 0, 'z'); // made before the typist's next keystroke arrives
+      expect(type(() => typist.editText(topic, 2, 0, 'c'))).toEqual([added]);
+      expect(server.unsettledCount).toBe(1);
+      expect(server.importUpdateBatch(fromOther).map(summary)).toEqual([added]);
+      expect(server.unsettledCount).toBe(0); // checked on the state
+      typist.importUpdates(fromOther[0]!);
+      expectSettledToLog(server);
+      expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());
+    });
+
+    it('admits typing that waited for a structural update once that one is checked', () => {
+      const { origin, typist, server } = typingSetUp();
+      const updates: Uint8Array[] = [];
+      typist.onLocalUpdate((update) => updates.push(update));
+      const fresh = typist.addTopic(origin.centralTopicId(), undefined, { text: '' });
+      typist.editText(fresh, 0, 0, 'h');
+      typist.editText(fresh, 1, 0, 'i');
+      const [create, ...typing] = updates as [Uint8Array, ...Uint8Array[]];
+      expect(server.importUpdateBatch(typing).map(summary)).toEqual([
+        { pending: true, added: true },
+        { pending: true, added: true },
+      ]);
+      expect(server.importUpdateBatch([create]).map(summary)).toEqual([added]);
+      expect(server.hasPendingUpdates()).toBe(false);
+      expect(server.toMindMap().topic(fresh)?.text).toBe('hi');
+    });
+  });
+
+  it('admits what honest replicas send, late, early and twice, and its state settles to theirs', () => {
+    // Mostly typing (admitted from its operations), with the model's other operations among it.
+    const typingArb: fc.Arbitrary<Op> = fc.record({
+      kind: fc.constant('edit' as const),
+      at: fc.nat({ max: 50 }),
+      topic: fc.nat({ max: 3 }),
+      offset: fc.nat({ max: 50 }),
+      insert: fc.string({ minLength: 1, maxLength: 3 }),
+    });
+    const ops = fc.array(fc.oneof({ weight: 1, arbitrary: opArb }, { weight: 4, arbitrary: typingArb }), {
+      minLength: 5,
+      maxLength: 80,
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 4 }),
+        ops,
+        // How far an update may arrive out of order (0: in order; 50: about any order).
+        fc.constantFrom(0, 2, 6, 50),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 30 }),
+        (count, script, window, jitter) => {
+          const seed = seedMap();
+          const replicas = replicasOf(seed, count);
+          const server = ServerReplica.fromMap(seed);
+          const mirror = replicasOf(seed, 1)[0]!;
+          const sent: Uint8Array[] = [];
+          replicas.forEach((replica) => replica.onLocalUpdate((update) => sent.push(update)));
+          for (const op of script) {
+            const replica = replicas[op.at % count]!;
+            if (op.kind === 'deliver') {
+              const update = sent[op.message % Math.max(1, sent.length)];
+              if (update) replica.importUpdates(update);
+            } else {
+              apply(replica, op);
+            }
+          }
+          // To the server late or early by up to `window` places, each update twice, settling 0-2 steps after
+          // each; now and then its settled state is compared with a map that took the same updates.
+          const arrivals = [...sent, ...sent]
+            .map((update, i) => ({ update, at: i + (jitter[i % jitter.length]! % (window + 1)) }))
+            .sort((x, y) => x.at - y.at);
+          arrivals.forEach(({ update }, i) => {
+            const [result] = server.importUpdateBatch([update]);
+            expect(result?.ok && 'admitted').toBe('admitted');
+            mirror.importUpdates(update);
+            if (jitter[(i + 1) % jitter.length]! % 3 === 0) server.settle();
+            if (i % 17 === 16) {
+              expectSettledToLog(server);
+              expect(server.toMindMap().toJSON()).toEqual(mirror.toJSON());
+            }
+          });
+          for (const replica of replicas) for (const update of sent) replica.importUpdates(update);
+          expect(server.hasPendingUpdates()).toBe(false);
+          expectSettledToLog(server);
+          expect(server.toMindMap().toJSON()).toEqual(replicas[0]!.toJSON());
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 180_000);
 });

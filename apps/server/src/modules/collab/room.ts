@@ -83,6 +83,8 @@ export class Room {
   private absorbed = 0;
   /** Compactions waiting for a durable state of a room that is not idle (`durableSnapshot`). */
   private foldWaiters: ((state: DurableState | undefined) => void)[] = [];
+  /** A turn of the event loop is booked to settle the replica's state (`settleWhenIdle`). */
+  private settling = false;
   /** Log entries appended since the room loaded (compaction is scheduled from this). */
   logGrowth = 0;
   /** Who is here and what they have selected (R17-R19): memory only. */
@@ -225,6 +227,7 @@ export class Room {
           }
         });
         for (const [m, frames] of outbox) m.sendAll(frames);
+        this.settleWhenIdle();
         if (fold && !refusedAny && this.ownSeqs.size === 0 && this.isUnchangedSince(fold))
           this.resolveFold({ snapshot: fold.snapshot, title: fold.title, seq: this.appliedSeq });
         if (appendedSeqs.length > 0) {
@@ -348,6 +351,27 @@ export class Room {
     this.absorbed++;
     const frame = encodeServer.update(data);
     for (const m of this.members) m.send(frame);
+    this.settleWhenIdle();
+  }
+
+  /**
+   * The replica admits typing before its state follows (`ServerReplica.settle`): the state catches up in a
+   * later turn of the event loop, after the input waiting now, so an edit's fan-out never waits for it.
+   */
+  private settleWhenIdle(): void {
+    if (this.settling || this.map.unsettledCount === 0) return;
+    this.settling = true;
+    setImmediate(() => {
+      this.settling = false;
+      if (this.closed) return;
+      try {
+        this.map.settle();
+      } catch (err) {
+        // Admitted operations the state cannot take: a bug of the typing check (server-replica.ts), never input
+        // to crash on. Readers of the state meet the same error; the room goes on serving the log.
+        this.logger.error({ err, mapId: this.mapId }, 'collab: the replica state cannot follow its log');
+      }
+    });
   }
 
   /** Completes when every queued update is committed (or refused). */

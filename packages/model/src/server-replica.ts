@@ -20,6 +20,7 @@ import {
   LoroDoc,
   LoroText,
   type ContainerID,
+  type Frontiers,
   type ImportStatus,
   type JsonChange,
   type LoroEventBatch,
@@ -89,8 +90,8 @@ export class ServerReplica {
    */
   private waitingUpdates: { bytes: Uint8Array; until: [PeerID, number][] }[] = [];
   private pruneAt = MIN_PRUNE;
-  /** Updates admitted as typing whose changes the state does not show yet (`settle`). */
-  private unsettled = 0;
+  /** The log's version after each update admitted as typing whose change the state does not show yet. */
+  private unsettled: Frontiers[] = [];
   /** Texts a checked state holds (by container id): typing into them is admitted from its operations. */
   private checkedTexts = new Map<ContainerID, CheckedText>();
 
@@ -132,7 +133,7 @@ export class ServerReplica {
     configureDoc(doc);
     this.doc = doc;
     this.topicBound = countLiveTopics(topicsTree(doc));
-    this.unsettled = 0;
+    this.unsettled = [];
     this.checkedTexts.clear();
     const title = doc.getText(ROOT_TITLE);
     this.checkedTexts.set(title.id, {
@@ -204,9 +205,9 @@ export class ServerReplica {
       const typed = changes && this.typingOnly(changes, before);
       if (typed) {
         for (const [text, { points, units }] of typed) Object.assign(text, { points, units });
-        this.unsettled++;
+        this.unsettled.push(this.doc.oplogFrontiers());
         // A server that never idles still settles, every so many updates.
-        if (this.unsettled >= MAX_UNSETTLED) this.settle();
+        if (this.unsettled.length >= MAX_UNSETTLED) this.settle();
       } else {
         const refused = this.check(changes);
         if (refused) {
@@ -281,7 +282,7 @@ export class ServerReplica {
    */
   private check(changes: Map<PeerID, JsonChange[]> | undefined): ModelResult<never> | undefined {
     // Typing admitted since the last settled version is in the change too, and is checked again with it.
-    this.unsettled = 0;
+    this.unsettled = [];
     // The texts this change writes to are measured again below (if the state still shows them); when its
     // operations were not listed, all of them.
     if (!changes) this.checkedTexts.clear();
@@ -316,15 +317,16 @@ export class ServerReplica {
   }
 
   /**
-   * Brings the state up to the log's latest version. A server calls this when idle; whatever reads the state
-   * settles first. Always the latest version: Loro moves a detached state forward to it cheaply, however many
-   * changes it takes in (~0.1 ms for one), but its first checkout of any other version after an export walks
-   * the whole history (tens of ms on a long-lived map, seconds on a huge one).
+   * Brings the state up to the log's latest version, one admitted update at a time. A server calls this when
+   * idle; whatever reads the state settles first. One change at a time because Loro moves a detached state
+   * over one change that follows it in ~0.1 ms, and over several at once on a general path that costs several
+   * ms (whatever their number). Each step's version is the log's latest as the update was admitted, so no
+   * step lands inside a group of changes released together: Loro's first checkout of such a version walks the
+   * whole history (tens of ms on a long-lived map).
    */
   settle(): void {
-    if (this.unsettled === 0) return;
-    this.unsettled = 0;
-    this.doc.checkout(this.doc.oplogFrontiers());
+    for (const step of this.unsettled) this.doc.checkout(step);
+    this.unsettled = [];
   }
 
   /**
@@ -337,7 +339,7 @@ export class ServerReplica {
 
   /** How many updates admitted as typing wait for `settle`. */
   get unsettledCount(): number {
-    return this.unsettled;
+    return this.unsettled.length;
   }
 
   /** Back to the version before a refused update, with the updates that were waiting then still waiting. */

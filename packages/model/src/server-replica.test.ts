@@ -257,7 +257,7 @@ describe('ServerReplica', () => {
     });
   });
 
-  describe('typing admitted from its operations', () => {
+  describe('typing admitted from its operations (R9)', () => {
     /** A map with one topic, a replica that types into it (every keystroke an update), and the server. */
     function typingSetUp(rich = false) {
       const origin = MindMap.create('t');

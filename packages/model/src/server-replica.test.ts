@@ -272,7 +272,16 @@ describe('ServerReplica', () => {
         edit();
         return server.importUpdateBatch(updates).map(summary);
       };
-      return { origin, topic, typist, attacker, server, type };
+      /** Another replica, with peer id `peer`, holding all the typist holds. */
+      const joiner = (peer: bigint) => {
+        const [other] = replicasOf(origin, 1) as [MindMap];
+        other.setPeerId(peer);
+        const history = typist.exportUpdatesSince();
+        if (!history.ok) throw history.error;
+        other.importUpdates(history.value);
+        return other;
+      };
+      return { origin, topic, typist, attacker, server, type, joiner };
     }
     const added = { pending: false, added: true };
 
@@ -336,15 +345,11 @@ describe('ServerReplica', () => {
     });
 
     it('checks typing that waited, released all at once, on the state', () => {
-      const { origin, topic, typist, server, type } = typingSetUp();
+      const { topic, typist, server, type, joiner } = typingSetUp();
       expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]); // the text is checked
       expect(type(() => typist.editText(topic, 2, 0, 'c'))).toEqual([added]);
       expect(server.unsettledCount).toBe(1);
-      const [other] = replicasOf(origin, 1) as [MindMap];
-      other.setPeerId(77n);
-      const history = typist.exportUpdatesSince();
-      if (!history.ok) throw history.error;
-      other.importUpdates(history.value);
+      const other = joiner(77n);
       const fromTypist: Uint8Array[] = [];
       const fromOther: Uint8Array[] = [];
       typist.onLocalUpdate((update) => fromTypist.push(update));
@@ -441,13 +446,9 @@ describe('ServerReplica', () => {
     });
 
     it('checks typing that does not follow the latest version (concurrent) on the state', () => {
-      const { origin, topic, typist, server, type } = typingSetUp();
+      const { topic, typist, server, type, joiner } = typingSetUp();
       expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]);
-      const [other] = replicasOf(origin, 1) as [MindMap];
-      other.setPeerId(88n);
-      const history = typist.exportUpdatesSince();
-      if (!history.ok) throw history.error;
-      other.importUpdates(history.value);
+      const other = joiner(88n);
       const fromOther: Uint8Array[] = [];
       other.onLocalUpdate((update) => fromOther.push(update));
       other.editText(topic, 0, 0, 'z'); // made before the typist's next keystroke arrives

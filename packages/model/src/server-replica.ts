@@ -11,10 +11,11 @@
  * The document stays detached: an import adds to its log only (~0.03 ms with 50 peers), and its state follows
  * later (`settle`, which a server calls when idle: ~0.12 ms for one update, most of a server's work per edit,
  * now off the path from an edit's arrival to its broadcast). An update made only of typing is admitted from
- * its operations alone: inserts into and deletions from a text this replica has already checked (a topic's
- * text or notes, or the title), within that text's length limit counted from an upper bound. Anything else
- * (new topics, moves, fields, style marks, a text not seen yet, a text near its limit) brings the state up to
- * date and is checked on it. Whatever reads the state (`exportSnapshot`, `title`, `toMindMap`) settles first.
+ * its operations alone: one change following the latest version, inserting into and deleting from texts this
+ * replica has already checked (a topic's text or notes, or the title) at positions they have, within their
+ * limits. Anything else (new topics, moves, fields, style marks, a text not seen yet, concurrent typing) brings
+ * the state up to date and is checked on it. Whatever reads the state (`exportSnapshot`, `title`,
+ * `toMindMap`) settles first.
  */
 import {
   LoroDoc,
@@ -242,7 +243,7 @@ export class ServerReplica {
    */
   private typingOnly(
     changes: Map<PeerID, JsonChange[]>,
-    before: { peer: PeerID; counter: number }[],
+    before: Frontiers,
   ): Map<CheckedText, { points: number; units: number }> | undefined {
     const [list, ...others] = [...changes.values()];
     const change = list?.length === 1 && others.length === 0 ? list[0] : undefined;
@@ -418,7 +419,7 @@ function collectTexts(into: { id: ContainerID; limit: number }[], batch: LoroEve
 }
 
 /** Whether a change's dependencies are exactly `frontiers` (it follows that version and nothing else). */
-function followsExactly(deps: readonly string[], frontiers: { peer: PeerID; counter: number }[]): boolean {
+function followsExactly(deps: readonly string[], frontiers: Frontiers): boolean {
   if (deps.length !== frontiers.length) return false;
   return frontiers.every(({ peer, counter }) => deps.includes(`${counter}@${peer}`));
 }

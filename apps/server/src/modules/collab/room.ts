@@ -367,8 +367,7 @@ export class Room {
       try {
         this.map.settle();
       } catch (err) {
-        // Admitted operations the state cannot take: a bug of the typing check (server-replica.ts), never input
-        // to crash on. Readers of the state meet the same error; the room goes on serving the log.
+        // A bug of the typing check (server-replica.ts), never input to crash on: the room serves the log.
         this.logger.error({ err, mapId: this.mapId }, 'collab: the replica state cannot follow its log');
       }
     });

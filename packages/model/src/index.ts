@@ -3,7 +3,7 @@ export * from './limits.ts';
 export { ModelError, type ModelErrorCode, type ModelResult } from './errors.ts';
 export { checkInvariants, type InvariantRule, type InvariantViolation } from './invariants.ts';
 export { MindMap, type ChildRange, type NewBoundary, type NewRelationship } from './mind-map.ts';
-export { ServerReplica } from './server-replica.ts';
+export { ServerReplica, type UpdateNeeds } from './server-replica.ts';
 export {
   MAX_PRESENCE_TIMEOUT_MS,
   PresenceStore,

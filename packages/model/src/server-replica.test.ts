@@ -477,6 +477,42 @@ describe('ServerReplica', () => {
       expect(server.hasPendingUpdates()).toBe(false);
       expect(server.toMindMap().topic(fresh)?.text).toBe('hi');
     });
+
+    it('says which updates would wait for others, so a server can hold them back and admit each as typing', () => {
+      const { topic, typist, attacker, server, joiner } = typingSetUp();
+      const updates: Uint8Array[] = [];
+      typist.onLocalUpdate((update) => updates.push(update));
+      typist.editText(topic, 1, 0, 'b');
+      typist.editText(topic, 2, 0, 'c');
+      const other = joiner(99n);
+      const fromOther: Uint8Array[] = [];
+      other.onLocalUpdate((update) => fromOther.push(update));
+      other.editText(topic, 3, 0, 'd'); // builds on the typist's two keystrokes
+      const [b, c] = updates as [Uint8Array, Uint8Array];
+      const d = fromOther[0]!;
+      const needs = (bytes: Uint8Array) => {
+        const read = server.needsOf(bytes);
+        if (!read) throw new Error('an update has needs');
+        return read;
+      };
+      expect(server.waitsFor(needs(c))).toBe(true); // the typist's own earlier operations are missing
+      expect(server.waitsFor(needs(d))).toBe(true); // the change it builds on is missing
+      expect(server.needsOf(new Uint8Array([1, 2, 3]))).toBeUndefined();
+      expect(server.importUpdateBatch([b]).map(summary)).toEqual([added]); // checked (the text's first edit)
+      expect(server.waitsFor(needs(b))).toBe(false); // a duplicate waits for nothing
+      expect(server.waitsFor(needs(c))).toBe(false); // now it continues the log
+      // The version it reads follows a fork back (a refusal here) and a reload (a snapshot export, below).
+      expect(server.importUpdateBatch([evilField(attacker)]).map(summary)).toEqual(['schema-violation']);
+      expect(server.waitsFor(needs(c))).toBe(false);
+      expect(server.waitsFor(needs(d))).toBe(true);
+      expect(server.importUpdateBatch([c, d]).map(summary)).toEqual([added, added]);
+      // Each on its own: `c` checked (a fork back forgets which texts were checked), then `d` as typing.
+      expect(server.unsettledCount).toBe(1);
+      server.exportSnapshot();
+      expect(server.waitsFor(needs(d))).toBe(false);
+      expectSettledToLog(server);
+      expect(server.toMindMap().toJSON()).toEqual(other.toJSON());
+    });
   });
 
   it('admits what honest replicas send, late, early and twice, and its state settles to theirs', () => {

@@ -4,7 +4,8 @@
  *
  * Invariants (docs/protocol/collab.md, rules R10-R16):
  * - An update is acknowledged, and broadcast, only after its log row is committed (R10, R11).
- * - Updates that arrive while a commit is in flight go into the next commit together (group commit, R12).
+ * - Updates that arrive while a commit is in flight go into the next commit together (group commit, R12),
+ *   in the order they build on each other (`arrivals.ts`).
  * - A welcome carries only durable state: it is computed, then sent once everything imported before it has
  *   been committed (R5).
  * - `appliedSeq` is the highest log seq this replica is known to contain with no gap below it; anything
@@ -14,6 +15,7 @@ import type { Logger } from 'pino';
 import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type MapContentStore, type MapRole } from '../maps/index.ts';
+import { Arrivals, type Arrival } from './arrivals.ts';
 import { RoomPresence } from './presence.ts';
 
 export interface RoomMember {
@@ -65,8 +67,14 @@ export const DEFAULT_PRESENCE_TIMEOUT_MS = 90_000;
 
 export class Room {
   readonly members = new Set<RoomMember>();
-  /** Arrived this turn of the event loop, not yet validated. */
-  private incoming: Omit<PendingWrite, 'index'>[] = [];
+  /** Received, not yet validated (admitted at the end of the turn, or held back: arrivals.ts). */
+  private readonly arrivals = new Arrivals<RoomMember>(
+    () => this.map,
+    (arrival) => this.admit(arrival),
+    () => {
+      if (this.pending.length > 0 && !this.closed) this.committing ??= this.commitLoop();
+    },
+  );
   private pending: PendingWrite[] = [];
   private committing: Promise<void> | undefined;
   private importedCount = 0;
@@ -140,9 +148,8 @@ export class Room {
   }
 
   /**
-   * A member's update: queued, then validated into the replica with everything else that arrived in the same
-   * turn of the event loop, then queued for the next commit (R8-R12). Gathering a turn's updates first puts
-   * the frames read together in one commit, instead of the first alone and the others in the next.
+   * A member's update: validated into the replica at the end of the turn with everything else that arrived in
+   * it (or held back for updates it builds on: `arrivals.ts`), then queued for the next commit (R8-R12).
    */
   write(member: RoomMember, ref: number, data: Uint8Array): void {
     if (this.closed) return;
@@ -150,30 +157,22 @@ export class Room {
       member.send(encodeServer.refused(ref, { code: 'forbidden', message: 'viewers cannot edit this map' }));
       return;
     }
-    this.incoming.push({ member, ref, data });
-    if (this.incoming.length === 1) setImmediate(() => this.admitIncoming());
+    this.arrivals.add(member, ref, data);
   }
 
-  private admitIncoming(): void {
-    const arrived = this.incoming;
-    this.incoming = [];
-    if (this.closed) return;
-    const results = this.map.importUpdateBatch(arrived.map((w) => w.data));
-    arrived.forEach(({ member, ref, data }, i) => {
-      const admitted = results[i];
-      if (!admitted?.ok) {
-        const error = admitted?.error ?? { code: 'malformed-update', message: 'not admitted' };
-        member.send(encodeServer.refused(ref, { code: error.code, message: error.message }));
-      } else if (!admitted.value.added) {
-        // Nothing new (a resend): acknowledge once everything the replica holds is durable (R13).
-        const upTo = this.importedCount;
-        void this.whenDurable(upTo).then(() => member.send(encodeServer.ack(ref)));
-      } else {
-        this.importedCount++;
-        this.pending.push({ member, ref, data, index: this.importedCount });
-      }
-    });
-    if (this.pending.length > 0) this.committing ??= this.commitLoop();
+  private admit({ member, ref, data }: Arrival<RoomMember>): void {
+    const [admitted] = this.map.importUpdateBatch([data]);
+    if (!admitted?.ok) {
+      const error = admitted?.error ?? { code: 'malformed-update', message: 'not admitted' };
+      member.send(encodeServer.refused(ref, { code: error.code, message: error.message }));
+    } else if (!admitted.value.added) {
+      // Nothing new (a resend): acknowledge once everything the replica holds is durable (R13).
+      const upTo = this.importedCount;
+      void this.whenDurable(upTo).then(() => member.send(encodeServer.ack(ref)));
+    } else {
+      this.importedCount++;
+      this.pending.push({ member, ref, data, index: this.importedCount });
+    }
   }
 
   private async commitLoop(): Promise<void> {
@@ -375,7 +374,8 @@ export class Room {
 
   /** Completes when every queued update is committed (or refused). */
   async flush(): Promise<void> {
-    if (this.incoming.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (this.arrivals.arriving) await new Promise((resolve) => setImmediate(resolve));
+    this.arrivals.release();
     while (this.committing) await this.committing;
     await this.catchingUp;
   }
@@ -436,6 +436,7 @@ export class Room {
   shutDown(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.arrivals.close();
     for (const m of [...this.members]) m.close(code, reason);
     this.members.clear();
     this.presence.close();

@@ -461,6 +461,35 @@ describe('ServerReplica', () => {
       expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());
     });
 
+    it('admits typing concurrent with typing elsewhere, when it saw its own text as it stands', () => {
+      const { origin, topic, typist, server, type, joiner } = typingSetUp();
+      let second = '';
+      type(() => (second = typist.addTopic(origin.centralTopicId(), undefined, { text: 'x' })));
+      expect(type(() => typist.editText(second, 1, 0, 'y'))).toEqual([added]); // checked: its first edit
+      expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]); // checked: its first edit
+      const other = joiner(88n);
+      const fromOther: Uint8Array[] = [];
+      other.onLocalUpdate((update) => fromOther.push(update));
+      other.editText(second, 2, 0, 'z'); // made before the typist's next keystrokes arrive
+      other.editText(second, 0, 1, '');
+      expect(type(() => typist.editText(topic, 2, 0, 'c'))).toEqual([added]);
+      expect(type(() => typist.editText(topic, 3, 0, 'd'))).toEqual([added]);
+      expect(server.unsettledCount).toBe(2);
+      // Each builds on the last change of the text it types into, though not on the typist's latest.
+      expect(server.importUpdateBatch(fromOther).map(summary)).toEqual([added, added]);
+      expect(server.unsettledCount).toBe(4);
+      // Typing that saw `second` before the other's keystrokes is concurrent with them: checked on the state.
+      const late = joiner(89n);
+      const fromLate: Uint8Array[] = [];
+      late.onLocalUpdate((update) => fromLate.push(update));
+      late.editText(second, 0, 0, 'w');
+      expect(server.importUpdateBatch(fromLate).map(summary)).toEqual([added]);
+      expect(server.unsettledCount).toBe(0);
+      for (const update of [...fromOther, ...fromLate]) typist.importUpdates(update);
+      expectSettledToLog(server);
+      expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());
+    });
+
     it('admits typing that waited for a structural update once that one is checked', () => {
       const { origin, typist, server } = typingSetUp();
       const updates: Uint8Array[] = [];

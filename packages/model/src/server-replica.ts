@@ -11,10 +11,11 @@
  * The document stays detached: an import adds to its log only (~0.03 ms with 50 peers), and its state follows
  * later (`settle`, which a server calls when idle: ~0.12 ms for one update, most of a server's work per edit,
  * now off the path from an edit's arrival to its broadcast). An update made only of typing is admitted from
- * its operations alone: one change following the latest version, inserting into and deleting from texts this
- * replica has already checked (a topic's text or notes, or the title) at positions they have, within their
- * limits. Anything else (new topics, moves, fields, style marks, a text not seen yet, concurrent typing) brings
- * the state up to date and is checked on it. Whatever reads the state (`exportSnapshot`, `title`,
+ * its operations alone: one change inserting into and deleting from texts this replica has already checked (a
+ * topic's text or notes, or the title) at positions they have, within their limits, that saw those texts as
+ * they stand (it follows the latest version, or builds on each text's last change). Anything else (new topics,
+ * moves, fields, style marks, a text not seen yet, typing concurrent with typing in the same text) brings the
+ * state up to date and is checked on it. Whatever reads the state (`exportSnapshot`, `title`,
  * `toMindMap`) settles first.
  */
 import {
@@ -26,6 +27,7 @@ import {
   type ImportStatus,
   type JsonChange,
   type LoroEventBatch,
+  type OpId,
   type PeerID,
 } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
@@ -64,6 +66,12 @@ interface CheckedText {
   limit: number;
   points: number;
   units: number;
+  /**
+   * The last change known to have changed the text (or, after a check, the log's latest version then): typing
+   * that does not follow the latest version is admitted only if it builds on this, so the text it saw is the
+   * text as it stands.
+   */
+  changedAt: OpId[];
 }
 
 /** A typing operation as Loro's JSON shows it: an insert at `pos`, or `len` code points deleted at `pos`. */
@@ -151,6 +159,7 @@ export class ServerReplica {
       limit: MAX_TITLE_LENGTH,
       points: codePoints(title.toString()),
       units: title.length,
+      changedAt: doc.oplogFrontiers(),
     });
     // From here on imports add to the log only; `settle` and `check` move the state.
     doc.detach();
@@ -248,7 +257,9 @@ export class ServerReplica {
       const changes = bytes.byteLength <= MAX_TYPING_BYTES ? this.appliedChanges(status) : undefined;
       const typed = changes && this.typingOnly(changes, before);
       if (typed) {
-        for (const [text, { points, units }] of typed) Object.assign(text, { points, units });
+        const [peer] = status.success.keys();
+        const changedAt = [{ peer: peer!, counter: (this.version.get(peer!) ?? 1) - 1 }];
+        for (const [text, { points, units }] of typed) Object.assign(text, { points, units, changedAt });
         this.unsettled.push(this.doc.oplogFrontiers());
         // A server that never idles still settles, every so many updates.
         if (this.unsettled.length >= MAX_UNSETTLED) this.settle();
@@ -279,10 +290,12 @@ export class ServerReplica {
   }
 
   /**
-   * When the import applied one change that follows the version before it, made only of typing into checked
-   * texts at positions that exist, within their limits: the texts' new lengths. Otherwise undefined (the state
-   * must be checked). The positions matter: Loro takes an operation at a position a text does not have into its
-   * log, and only fails when the state is moved over it (at `settle`, after the update was acknowledged).
+   * When the import applied one change made only of typing into checked texts at positions that exist, within
+   * their limits, and it saw those texts as they stand: the texts' new lengths. Otherwise undefined (the state
+   * must be checked). It saw them as they stand when it follows the version before it, or when it builds on
+   * each text's last change (typing concurrent with changes elsewhere: other people typing in other topics).
+   * The positions matter: Loro takes an operation at a position a text does not have into its log, and only
+   * fails when the state is moved over it (at `settle`, after the update was acknowledged).
    */
   private typingOnly(
     changes: Map<PeerID, JsonChange[]>,
@@ -290,34 +303,23 @@ export class ServerReplica {
   ): Map<CheckedText, { points: number; units: number }> | undefined {
     const [list, ...others] = [...changes.values()];
     const change = list?.length === 1 && others.length === 0 ? list[0] : undefined;
-    if (!change || !followsExactly(change.deps, before)) return undefined;
-    const lengths = new Map<CheckedText, { points: number; units: number }>();
-    for (const op of change.ops) {
-      const text = this.checkedTexts.get(op.container);
-      if (!text) return undefined;
-      const length = lengths.get(text) ?? { points: text.points, units: text.units };
-      const { type, pos, text: inserted, len } = op.content as TextOpContent;
-      if (!Number.isInteger(pos)) return undefined;
-      const at = pos as number;
-      if (type === 'insert' && typeof inserted === 'string' && inserted !== '') {
-        if (at < 0 || at > length.points) return undefined;
-        length.points += codePoints(inserted);
-        length.units += inserted.length;
-        if (length.units > text.limit) return undefined;
-      } else if (type === 'delete' && Number.isInteger(len) && len !== 0) {
-        // A negative length deletes backwards from `pos` (backspaces merged into one operation).
-        const count = Math.abs(len as number);
-        const start = (len as number) > 0 ? at : at - count + 1;
-        if (start < 0 || start + count > length.points) return undefined;
-        length.points -= count;
-        // Each code point is one or two units: the bound stays a bound.
-        length.units = Math.max(length.points, length.units - count);
-      } else {
-        return undefined;
+    if (!change) return undefined;
+    const seen = followsExactly(change.deps, before) ? undefined : this.doc.frontiersToVV(opIds(change.deps));
+    try {
+      const lengths = new Map<CheckedText, { points: number; units: number }>();
+      for (const op of change.ops) {
+        const text = this.checkedTexts.get(op.container);
+        if (!text) return undefined;
+        if (seen && !text.changedAt.every(({ peer, counter }) => (seen.get(peer) ?? 0) > counter))
+          return undefined;
+        const length = lengths.get(text) ?? { points: text.points, units: text.units };
+        if (!typedInto(length, text.limit, op.content)) return undefined;
+        lengths.set(text, length);
       }
-      lengths.set(text, length);
+      return lengths;
+    } finally {
+      seen?.free();
     }
-    return lengths;
   }
 
   /**
@@ -355,7 +357,12 @@ export class ServerReplica {
     for (const { id, limit } of touched) {
       const text = this.doc.getContainerById(id);
       if (text instanceof LoroText)
-        this.checkedTexts.set(id, { limit, points: codePoints(text.toString()), units: text.length });
+        this.checkedTexts.set(id, {
+          limit,
+          points: codePoints(text.toString()),
+          units: text.length,
+          changedAt: this.doc.oplogFrontiers(),
+        });
     }
     return undefined;
   }
@@ -460,6 +467,41 @@ function collectTexts(into: { id: ContainerID; limit: number }[], batch: LoroEve
       else if (key === TEXT_KEYS[1]) into.push({ id: event.target, limit: MAX_NOTES_LENGTH });
     }
   }
+}
+
+/**
+ * Applies one typing operation to a text's lengths (`length`, changed in place); false when it is not an
+ * insert or deletion, falls outside the text, or takes it past `limit`.
+ */
+function typedInto(length: { points: number; units: number }, limit: number, op: TextOpContent): boolean {
+  const { type, pos, text: inserted, len } = op;
+  if (!Number.isInteger(pos)) return false;
+  const at = pos as number;
+  if (type === 'insert' && typeof inserted === 'string' && inserted !== '') {
+    if (at < 0 || at > length.points) return false;
+    length.points += codePoints(inserted);
+    length.units += inserted.length;
+    return length.units <= limit;
+  }
+  if (type === 'delete' && Number.isInteger(len) && len !== 0) {
+    // A negative length deletes backwards from `pos` (backspaces merged into one operation).
+    const count = Math.abs(len as number);
+    const start = (len as number) > 0 ? at : at - count + 1;
+    if (start < 0 || start + count > length.points) return false;
+    length.points -= count;
+    // Each code point is one or two units: the bound stays a bound.
+    length.units = Math.max(length.points, length.units - count);
+    return true;
+  }
+  return false;
+}
+
+/** Loro's JSON op ids (`counter@peer`) as `OpId`s. */
+function opIds(ids: readonly string[]): OpId[] {
+  return ids.map((id) => {
+    const at = id.indexOf('@');
+    return { peer: id.slice(at + 1) as PeerID, counter: Number(id.slice(0, at)) };
+  });
 }
 
 /** Whether a change's dependencies are exactly `frontiers` (it follows that version and nothing else). */

@@ -71,9 +71,7 @@ export class Room {
   private readonly arrivals = new Arrivals<RoomMember>(
     () => this.map,
     (arrival) => this.admit(arrival),
-    () => {
-      if (this.pending.length > 0 && !this.closed) this.committing ??= this.commitLoop();
-    },
+    () => this.startCommit(),
   );
   private pending: PendingWrite[] = [];
   private committing: Promise<void> | undefined;
@@ -175,6 +173,10 @@ export class Room {
     }
   }
 
+  private startCommit(): void {
+    if (this.pending.length > 0 && !this.closed) this.committing ??= this.commitLoop();
+  }
+
   private async commitLoop(): Promise<void> {
     try {
       while (this.pending.length > 0 && !this.closed) {
@@ -200,8 +202,7 @@ export class Room {
         if (refusedAny) await this.rebuild(batch.filter((_w, i) => !result.accepted[i]));
         this.noteOwnCommit(appendedSeqs);
         this.markDurable(batch.at(-1)?.index ?? this.durableCount);
-        // Per member, everything this commit tells it goes out in one socket write (acks, then others' updates,
-        // in commit order): at a few thousand updates a second the syscalls, not the bytes, are the cost.
+        // Per member, one socket write for all this commit tells it (acks, then others' updates, in commit order).
         const outbox = new Map<RoomMember, Uint8Array[]>();
         const post = (m: RoomMember, frame: Uint8Array) => {
           const frames = outbox.get(m);
@@ -384,7 +385,7 @@ export class Room {
    * The replica as of `seq` when nothing is on its way into it or into the log (no imported update waiting for
    * its commit, no commit in flight, no catch-up, no gap, no Loro update waiting for its dependencies), else
    * undefined. Compaction then folds the log into this snapshot instead of reading and replaying the log.
-   * Updates that arrived but are not yet admitted (`incoming`) are not in the replica and do not matter.
+   * Updates not admitted yet (`arrivals`) are not in the replica and do not matter.
    */
   durableState(): DurableState | undefined {
     const idle =
@@ -402,8 +403,7 @@ export class Room {
    * A durable state of the room for compaction, without waiting for the room to fall idle: at once when it is
    * idle, else from the next commit that holds every update the replica has imported and commits whole (a
    * snapshot taken as that commit starts, handed over once it is committed: R22); a catch-up from SQL (R21)
-   * is waited for. Undefined when the room is closed, or idle but not durable as a whole (updates waiting for
-   * their dependencies).
+   * is waited for. Undefined when the room is closed, or idle with updates waiting for their dependencies.
    */
   durableSnapshot(): Promise<DurableState | undefined> {
     if (this.closed || (!this.committing && !this.catchingUp)) return Promise.resolve(this.durableState());

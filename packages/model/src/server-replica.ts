@@ -110,6 +110,7 @@ export class ServerReplica {
   private unsettled: Frontiers[] = [];
   /** Texts a checked state holds (by container id): typing into them is admitted from its operations. */
   private checkedTexts = new Map<ContainerID, CheckedText>();
+  private migratedOnLoad = false;
   /** The log's version vector, per peer the counter it reaches, kept in step with the imports (`waitsFor`). */
   private version = new Map<PeerID, number>();
 
@@ -137,7 +138,9 @@ export class ServerReplica {
     }
     const migrated = acceptLoadedDoc(doc);
     if (!migrated.ok) return migrated;
-    return ok(new ServerReplica(doc));
+    const replica = new ServerReplica(doc);
+    replica.migratedOnLoad = migrated.value.from < migrated.value.to;
+    return ok(replica);
   }
 
   /** A replica holding what `map` holds (a map loaded from storage, hence valid). */
@@ -386,6 +389,14 @@ export class ServerReplica {
    */
   stateValue(): unknown {
     return this.doc.toJSON();
+  }
+
+  /**
+   * Whether loading migrated the stored map to the current schema: the replica then holds operations (the
+   * migration's) that are in neither the stored snapshot nor the log, so a copy made from those differs.
+   */
+  get migrated(): boolean {
+    return this.migratedOnLoad;
   }
 
   /** How many updates admitted as typing wait for `settle`. */

@@ -358,6 +358,23 @@ for (const dialect of dialectsUnderTest()) {
       expect(JSON.stringify(mc.toJSON())).toBe(JSON.stringify(ma.toJSON()));
     });
 
+    it("takes an open room's snapshot for compaction from its mirror thread, not from the replica (R22)", async () => {
+      const { mapId, ma, content } = await aliceAdded('Compact from the mirror', 10);
+      const { collabModule } = await import('./index.ts');
+      const room = (await collabModule(t.deps)?.rooms.existing('t1', mapId))!;
+      const exported = vi.spyOn(room.replica, 'exportSnapshot');
+      const folded = vi.spyOn(content, 'compactTo');
+      await t.deps.platform.jobs.enqueue(COMPACT_JOB, { tenantId: 't1', mapId });
+      await t.deps.platform.jobs.drain();
+      expect(exported).not.toHaveBeenCalled();
+      expect(folded).toHaveBeenCalledTimes(1);
+      expect(folded.mock.calls[0]?.[2].seq).toBe(10);
+      for (const spy of [exported, folded]) spy.mockRestore();
+      expect((await content.readAfter('t1', mapId, -1))?.entries).toEqual([]);
+      const c = client(alice, mapId);
+      expect(JSON.stringify((await c.whenLoaded()).toJSON())).toBe(JSON.stringify(ma.toJSON()));
+    });
+
     it('compacts from the room after its catch-up from SQL, instead of replaying the log (R21, R22)', async () => {
       const { mapId, ma, content } = await aliceAdded('Compact while catching up', 5);
       const { collabModule } = await import('./index.ts');

@@ -14,8 +14,9 @@
 import type { Logger } from 'pino';
 import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
-import { canWrite, type MapContentStore, type MapRole } from '../maps/index.ts';
+import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
+import { MirrorLink, type MapMirrors } from './mirrors.ts';
 import { RoomPresence } from './presence.ts';
 
 export interface RoomMember {
@@ -52,16 +53,9 @@ export interface DurableState {
   seq: number;
 }
 
-/** A snapshot taken at the start of a commit, holding exactly what was durable then plus that commit's updates. */
-interface FoldCandidate {
-  snapshot: Uint8Array;
-  title: string;
-  /** `absorbed` and `generation` when it was taken: anything else entering the replica meanwhile voids it. */
-  absorbed: number;
-  generation: number;
-}
-
 const MAX_BATCH = 256;
+/** Commits a compaction waits through for a state to fold before it replays the log instead. */
+const MAX_FOLD_ATTEMPTS = 100;
 /** A member's presence expires when not refreshed for this long (R19). */
 export const DEFAULT_PRESENCE_TIMEOUT_MS = 90_000;
 
@@ -85,10 +79,8 @@ export class Room {
   private catchingUp: Promise<void> | undefined;
   private catchUpAgain = false;
   private closed = false;
-  /** Updates from elsewhere (catch-up) that added something to the replica. */
-  private absorbed = 0;
-  /** Compactions waiting for a durable state of a room that is not idle (`durableSnapshot`). */
-  private foldWaiters: ((state: DurableState | undefined) => void)[] = [];
+  /** Compactions waiting for the end of a commit or catch-up (`durableSnapshot`). */
+  private foldWaiters: (() => void)[] = [];
   /** A turn of the event loop is booked to settle the replica's state (`settleWhenIdle`). */
   private settling = false;
   /** Log entries appended since the room loaded (compaction is scheduled from this). */
@@ -96,17 +88,24 @@ export class Room {
   /** Who is here and what they have selected (R17-R19): memory only. */
   readonly presence: RoomPresence;
 
+  private map: ServerReplica;
+  /** The map's mirror on the mirror thread, which compaction takes its snapshot from (R22). */
+  private readonly mirror: MirrorLink;
+
   constructor(
     readonly tenantId: string,
     readonly mapId: string,
-    private map: ServerReplica,
-    loadedSeq: number,
+    loaded: LoadedReplica,
     private readonly content: MapContentStore,
     private readonly hooks: RoomHooks,
     private readonly logger: Logger,
     presenceTimeoutMs = DEFAULT_PRESENCE_TIMEOUT_MS,
+    private readonly mirrors?: MapMirrors,
   ) {
-    this.appliedSeq = loadedSeq;
+    this.map = loaded.replica;
+    this.appliedSeq = loaded.seq;
+    this.mirror = new MirrorLink(mirrors);
+    this.mirror.reset(loaded);
     this.presence = new RoomPresence(presenceTimeoutMs, (update) => hooks.presence(this, update));
   }
 
@@ -181,7 +180,6 @@ export class Room {
     try {
       while (this.pending.length > 0 && !this.closed) {
         const batch = this.pending.splice(0, MAX_BATCH);
-        const fold = this.foldWaiters.length > 0 ? this.foldCandidate() : undefined;
         const result = await this.content.append(
           this.tenantId,
           this.mapId,
@@ -201,6 +199,8 @@ export class Room {
         });
         if (refusedAny) await this.rebuild(batch.filter((_w, i) => !result.accepted[i]));
         this.noteOwnCommit(appendedSeqs);
+        if (appendedSeqs.length > 0)
+          this.mirror.apply(batch.filter((_w, i) => result.accepted[i]).map((w) => w.data));
         this.markDurable(batch.at(-1)?.index ?? this.durableCount);
         // Per member, one socket write for all this commit tells it (acks, then others' updates, in commit order).
         const outbox = new Map<RoomMember, Uint8Array[]>();
@@ -228,8 +228,7 @@ export class Room {
         });
         for (const [m, frames] of outbox) m.sendAll(frames);
         this.settleWhenIdle();
-        if (fold && !refusedAny && this.ownSeqs.size === 0 && this.isUnchangedSince(fold))
-          this.resolveFold({ snapshot: fold.snapshot, title: fold.title, seq: this.appliedSeq });
+        this.resolveFold();
         if (appendedSeqs.length > 0) {
           this.logGrowth += appendedSeqs.length;
           this.hooks.committed(this, result.headSeq, appendedSeqs.length);
@@ -242,39 +241,14 @@ export class Room {
       this.hooks.gone(this);
     } finally {
       this.committing = undefined;
-      // Idle now (or closed): a compaction still waiting gets the replica as it stands (after a catch-up).
-      if (this.foldWaiters.length > 0 && !this.catchingUp) this.resolveFold(this.durableState());
+      this.resolveFold();
     }
   }
 
-  /**
-   * At the start of a commit: when the replica holds nothing but durable state and this batch (no other
-   * update imported and uncommitted, no gap below `appliedSeq`, no catch-up under way, nothing waiting for its
-   * dependencies), its snapshot is the map as of this batch's last seq once the batch commits whole.
-   */
-  private foldCandidate(): FoldCandidate | undefined {
-    const onlyThisBatch =
-      this.pending.length === 0 &&
-      this.ownSeqs.size === 0 &&
-      this.catchingUp === undefined &&
-      !this.map.hasPendingUpdates();
-    if (!onlyThisBatch) return undefined;
-    return {
-      snapshot: this.map.exportSnapshot(),
-      title: this.map.title(),
-      absorbed: this.absorbed,
-      generation: this.generation,
-    };
-  }
-
-  private isUnchangedSince(fold: FoldCandidate): boolean {
-    return fold.absorbed === this.absorbed && fold.generation === this.generation && !this.closed;
-  }
-
-  private resolveFold(state: DurableState | undefined): void {
+  private resolveFold(): void {
     const waiters = this.foldWaiters;
     this.foldWaiters = [];
-    for (const resolve of waiters) resolve(state);
+    for (const resolve of waiters) resolve();
   }
 
   /** Some updates were refused at commit (their author was demoted meanwhile): drop them from the replica. */
@@ -288,6 +262,7 @@ export class Room {
     this.generation++;
     this.map = loaded.replica;
     this.appliedSeq = loaded.seq;
+    this.mirror.reset(loaded);
     this.ownSeqs.clear();
     this.map.importUpdateBatch(this.pending.map((w) => w.data));
   }
@@ -336,19 +311,19 @@ export class Room {
       .catch((err: unknown) => this.logger.error({ err, mapId: this.mapId }, 'collab: catch-up failed'))
       .finally(() => {
         this.catchingUp = undefined;
-        if (this.foldWaiters.length > 0 && !this.committing) this.resolveFold(this.durableState());
+        this.resolveFold();
       });
   }
 
   /** A durable update from elsewhere: into the replica and out to every member here. */
   private absorb(data: Uint8Array): void {
+    this.mirror.apply([data]);
     const [r] = this.map.importUpdateBatch([data]);
     if (!r?.ok) {
       this.logger.error({ mapId: this.mapId, err: r?.error }, 'collab: a logged update does not import here');
       return;
     }
     if (!r.value.added) return;
-    this.absorbed++;
     const frame = encodeServer.update(data);
     for (const m of this.members) m.send(frame);
     this.settleWhenIdle();
@@ -400,14 +375,25 @@ export class Room {
   }
 
   /**
-   * A durable state of the room for compaction, without waiting for the room to fall idle: at once when it is
-   * idle, else from the next commit that holds every update the replica has imported and commits whole (a
-   * snapshot taken as that commit starts, handed over once it is committed: R22); a catch-up from SQL (R21)
-   * is waited for. Undefined when the room is closed, or idle with updates waiting for their dependencies.
+   * A durable state of the room for compaction, without waiting for the room to fall idle (R22): the mirror's
+   * snapshot, asked for when no commit of the room's lies beyond a gap and no catch-up is reading SQL (the
+   * mirror then holds exactly what is stored up to `seq`); else, at the end of a commit or catch-up, again.
+   * An idle room whose mirror cannot answer (never opened: nothing stored since it loaded; or its thread
+   * died) gives its replica's state. Undefined when the room is closed, or when updates wait for their
+   * dependencies all along: the log is replayed then.
    */
-  durableSnapshot(): Promise<DurableState | undefined> {
-    if (this.closed || (!this.committing && !this.catchingUp)) return Promise.resolve(this.durableState());
-    return new Promise((resolve) => this.foldWaiters.push(resolve));
+  async durableSnapshot(): Promise<DurableState | undefined> {
+    for (let attempt = 0; attempt < MAX_FOLD_ATTEMPTS && !this.closed; attempt++) {
+      if (this.mirror.opened && this.ownSeqs.size === 0 && !this.catchingUp) {
+        const seq = this.appliedSeq;
+        const generation = this.generation;
+        const state = await this.mirror.snapshot();
+        if (state && generation === this.generation && !this.closed) return { ...state, seq };
+      }
+      if (!this.committing && !this.catchingUp) return this.durableState();
+      await new Promise<void>((resolve) => this.foldWaiters.push(resolve));
+    }
+    return undefined;
   }
 
   join(member: RoomMember): void {
@@ -437,12 +423,13 @@ export class Room {
     if (this.closed) return;
     this.closed = true;
     this.arrivals.close();
+    this.mirror.close();
     for (const m of [...this.members]) m.close(code, reason);
     this.members.clear();
     this.presence.close();
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
-    this.resolveFold(undefined);
+    this.resolveFold();
   }
 
   get isClosed(): boolean {

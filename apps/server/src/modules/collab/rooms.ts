@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
 import { canWrite, type MapContentStore } from '../maps/index.ts';
 import type { CollabBus } from './bus.ts';
+import { MapMirrors } from './mirrors.ts';
 import { Room } from './room.ts';
 import type { WriteBackHook } from './write-back.ts';
 
@@ -36,6 +37,8 @@ export class Rooms {
   private readonly unsubscribePresence: () => void;
   private readonly timer: NodeJS.Timeout;
   private closing = false;
+  /** The rooms' mirrors, on a thread of their own (R22). */
+  private readonly mirrors: MapMirrors;
 
   constructor(
     private readonly content: MapContentStore,
@@ -45,6 +48,7 @@ export class Rooms {
     private readonly options: RoomsOptions,
     private readonly writeBack: WriteBackHook | undefined,
   ) {
+    this.mirrors = new MapMirrors(logger);
     this.unsubscribe = bus.subscribe((bell) => {
       if (bell.node === this.node) return;
       void this.existing(bell.tenantId, bell.mapId).then((room) => {
@@ -94,8 +98,7 @@ export class Rooms {
     return new Room(
       tenantId,
       mapId,
-      loaded.replica,
-      loaded.seq,
+      loaded,
       this.content,
       {
         committed: (room, headSeq) => {
@@ -117,6 +120,7 @@ export class Rooms {
       },
       this.logger,
       this.options.presenceTimeoutMs,
+      this.mirrors,
     );
   }
 
@@ -200,5 +204,6 @@ export class Rooms {
       room.shutDown(1001, 'server shutting down');
     }
     this.rooms.clear();
+    await this.mirrors.close();
   }
 }

@@ -59,6 +59,13 @@ export interface LogTail {
 
 export { canWrite } from './repository.ts';
 
+/** A map loaded for a co-editing room: its replica, the seq it reflects, and the stored bytes it came from. */
+export interface LoadedReplica {
+  replica: ServerReplica;
+  seq: number;
+  stored: { snapshot: Uint8Array; updates: Uint8Array[] };
+}
+
 export class MapContentStore {
   constructor(
     private readonly database: Database,
@@ -159,19 +166,14 @@ export class MapContentStore {
   }
 
   /** `load` for a co-editing room: the map as a `ServerReplica` (one Loro document, no view, no undo). */
-  async loadReplica(
-    tenantId: string,
-    mapId: string,
-  ): Promise<{ replica: ServerReplica; seq: number } | undefined> {
+  async loadReplica(tenantId: string, mapId: string): Promise<LoadedReplica | undefined> {
     const tail = await this.readAfter(tenantId, mapId, -1);
     if (!tail?.snapshot) return undefined;
-    const opened = ServerReplica.open(
-      tail.snapshot,
-      tail.entries.map((e) => e.data),
-    );
+    const updates = tail.entries.map((e) => e.data);
+    const opened = ServerReplica.open(tail.snapshot, updates);
     if (!opened.ok)
       throw new Error(`map ${mapId}: the stored snapshot and log do not load: ${opened.error.message}`);
-    return { replica: opened.value, seq: tail.headSeq };
+    return { replica: opened.value, seq: tail.headSeq, stored: { snapshot: tail.snapshot, updates } };
   }
 
   /** The map as of its last acknowledged update, and the seq it reflects. */

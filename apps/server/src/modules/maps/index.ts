@@ -14,7 +14,14 @@ import type { ContentSealer, MapsIdentity } from './ports.ts';
 import { installMapRoutes } from './routes.ts';
 import { MapsService } from './service.ts';
 
-export { MapContentStore, canWrite, type AppendEntry, type AppendResult, type LogTail } from './content.ts';
+export {
+  MapContentStore,
+  canWrite,
+  type AppendEntry,
+  type AppendResult,
+  type LoadedReplica,
+  type LogTail,
+} from './content.ts';
 export type { MapFormats } from './formats.ts';
 export { MapBlobs, DEFAULT_MAP_BLOB_LIMITS, type MapBlobLimits, type BlobContent } from './blobs.ts';
 export type { Caller, ContentSealer, MapsIdentity, SealRef } from './ports.ts';

@@ -1,0 +1,49 @@
+/**
+ * The mirror thread (mirrors.ts): the `MapMirror` of each room that has stored something since it loaded,
+ * kept from the updates its room sends, and exported when the room's compaction asks.
+ */
+import { parentPort } from 'node:worker_threads';
+import { MapMirror } from '@canopy/model';
+import type { FromMirrorThread, ToMirrorThread } from './mirrors.ts';
+
+const port = parentPort;
+if (!port) throw new Error('mirror-thread.ts runs as a worker thread');
+const mirrors = new Map<number, MapMirror>();
+
+port.on('message', (message: ToMirrorThread) => {
+  switch (message.kind) {
+    case 'open':
+      mirrors.get(message.key)?.free();
+      try {
+        mirrors.set(message.key, MapMirror.open(message.snapshot, message.updates));
+      } catch {
+        // Bytes the room loaded itself: cannot happen short of a bug. The room folds without its mirror.
+        mirrors.delete(message.key);
+      }
+      return;
+    case 'apply':
+      try {
+        mirrors.get(message.key)?.apply(message.updates);
+      } catch {
+        mirrors.get(message.key)?.free();
+        mirrors.delete(message.key);
+      }
+      return;
+    case 'snapshot': {
+      const state = mirrors.get(message.key)?.export();
+      const reply: FromMirrorThread = { id: message.id, state };
+      port.postMessage(reply, state ? [state.snapshot.buffer as ArrayBuffer] : []);
+      return;
+    }
+    case 'close':
+      mirrors.get(message.key)?.free();
+      mirrors.delete(message.key);
+      return;
+    case 'stop':
+      for (const mirror of mirrors.values()) mirror.free();
+      mirrors.clear();
+      port.close();
+      return;
+  }
+});
+port.postMessage({ ready: true } satisfies FromMirrorThread);

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { MindMap, ServerReplica } from '@canopy/model';
+import { MapMirrors, MirrorLink } from './mirrors.ts';
+
+const logger = pino({ level: 'silent' });
+/**
+ * A Loro snapshot in the pre-release v0 layout (packages/model/src/migrations.ts): `document.title` "Old map"
+ * and one topic whose `text` is "Central", no schema version. Made with loro-crdt 1.17 (only the model touches
+ * Loro, so the bytes are kept here).
+ */
+const V0_MAP =
+  'bG9ybwAAAAAAAAAAAAAAAOPJaE8AA8QAAABMT1JPAAADAAMBEAEHAAAAAAAAAAEBAAAAAAAFAQAAAQAQAwQBAAAEBAEDAAYEAAAAAhsFdGl0bGUEdGV4dAhkb2N1bWVudAZ0b3BpY3MJAQICAQADAQGAFAEEBAEABAIEBAABAgQFCxALAgYBABYFB09sZCBtYXAAAQABBQdDZW50cmFsAAIAZnIBBwQAAgB2dgEHBgAAgACIAAMAacFNIgEAAAAFAAAADAAAAAAAAAAABwAAAAAAAgB2driiCZChAAAAvAAAAExPUk8ABCJNGGBAgnoAAADzEAACAQAGdG9waWNzBAEEdGV4dAQHQ2VudHJhbAABBwABAPcSAgAKAIAIZG9jdW1lbnQAAQABBXRpdGxlBAdPbGQgbWFwLABTAAAIAINTACYDAUUAkQQCAgEAAgECBQcAAAoAAQYAIQAJCQDQAwEBgAAAACcAUwADAAAAAADQsvclAQAAAAUAAAANAAAHAAAAAAAAAAEAAAABCACDBnRvcGljc0UiA8OSAAAAAAAAAA==';
+
+/** A stored map (snapshot + log) and an editor whose further updates the test hands to the mirror. */
+function storedMap() {
+  const origin = MindMap.create('mirrored');
+  const snapshot = origin.exportSnapshot();
+  const loaded = MindMap.fromSnapshot(snapshot, { peerId: 7n });
+  if (!loaded.ok) throw loaded.error;
+  const editor = loaded.value;
+  const updates: Uint8Array[] = [];
+  editor.onLocalUpdate((update) => updates.push(update));
+  return { snapshot, editor, updates };
+}
+
+const json = (snapshot: Uint8Array) => {
+  const map = MindMap.fromSnapshot(snapshot);
+  if (!map.ok) throw map.error;
+  return map.value.toJSON();
+};
+
+describe('the mirror thread (R22)', () => {
+  let mirrors: MapMirrors | undefined;
+  afterEach(async () => {
+    await mirrors?.close();
+    mirrors = undefined;
+  });
+
+  it('holds the stored map plus what it is sent, in order, and exports it with its title', async () => {
+    mirrors = new MapMirrors(logger);
+    const { snapshot, editor, updates } = storedMap();
+    editor.addTopic(editor.centralTopicId(), undefined, { text: 'in the log' });
+    const mirror = mirrors.open(snapshot, updates.splice(0));
+    editor.setTitle('renamed');
+    editor.addTopic(editor.centralTopicId(), undefined, { text: 'stored later' });
+    mirror.apply(updates.splice(0));
+    const asked = mirror.snapshot();
+    editor.addTopic(editor.centralTopicId(), undefined, { text: 'after the question' });
+    mirror.apply(updates.splice(0));
+    const state = await asked;
+    expect(state?.title).toBe('renamed');
+    const texts = json(state!.snapshot).root.children.map((topic) => topic.text);
+    expect(texts).toEqual(['in the log', 'stored later']);
+    expect(json((await mirror.snapshot())!.snapshot)).toEqual(editor.toJSON());
+  });
+
+  it('exports nothing while an update waits for one it depends on', async () => {
+    mirrors = new MapMirrors(logger);
+    const { snapshot, editor, updates } = storedMap();
+    editor.addTopic(editor.centralTopicId(), undefined, { text: 'first' });
+    editor.addTopic(editor.centralTopicId(), undefined, { text: 'second' });
+    const [first, second] = updates as [Uint8Array, Uint8Array];
+    const mirror = mirrors.open(snapshot, []);
+    mirror.apply([second]);
+    expect(await mirror.snapshot()).toBeUndefined();
+    mirror.apply([first]);
+    expect(json((await mirror.snapshot())!.snapshot)).toEqual(editor.toJSON());
+  });
+
+  it('keeps rooms apart, forgets a closed one, and answers nothing once its thread is gone', async () => {
+    mirrors = new MapMirrors(logger);
+    const one = storedMap();
+    const other = storedMap();
+    other.editor.setTitle('other');
+    const a = mirrors.open(one.snapshot, []);
+    const b = mirrors.open(other.snapshot, other.updates.splice(0));
+    expect((await a.snapshot())?.title).toBe('mirrored');
+    expect((await b.snapshot())?.title).toBe('other');
+    b.close();
+    expect(await b.snapshot()).toBeUndefined();
+    await mirrors.close();
+    expect(await a.snapshot()).toBeUndefined();
+  });
+
+  it("opens a migrated map's mirror from the replica's own log, which holds the migration", async () => {
+    mirrors = new MapMirrors(logger);
+    // A map stored in the pre-release v0 layout (no schema version): loading it migrates it in memory.
+    const stored = { snapshot: Buffer.from(V0_MAP, 'base64'), updates: [] };
+    const opened = ServerReplica.open(stored.snapshot, []);
+    if (!opened.ok) throw opened.error;
+    const replica = opened.value;
+    expect(replica.migrated).toBe(true);
+    // A client's edit builds on the migrated map the room served it.
+    const client = replica.toMindMap();
+    const sent: Uint8Array[] = [];
+    client.onLocalUpdate((update) => sent.push(update));
+    client.setTitle('Renamed');
+    const link = new MirrorLink(mirrors);
+    link.reset({ replica, seq: 0, stored });
+    expect(link.opened).toBe(false);
+    link.apply(sent);
+    expect(link.opened).toBe(true);
+    const state = await link.snapshot();
+    expect(state?.title).toBe('Renamed');
+    expect(json(state!.snapshot)).toEqual(client.toJSON());
+    link.close();
+    expect(await link.snapshot()).toBeUndefined();
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * Rooms' mirrors on a thread of their own (docs/protocol/collab.md R22): each room that has stored something
+ * since it loaded sends its stored updates, in order, to a `MapMirror` there, and its compaction takes the
+ * snapshot from the mirror instead of exporting one from the room's replica on the event loop. That export
+ * (~10 ms at 12,000 operations), the replica's reload after it and the first state move after that reload
+ * (~6-11 ms) were pauses of every edit's fan-out, once per compaction; the thread pays them, and ~0.12 ms per
+ * stored update to keep its state current.
+ *
+ * The thread starts with the first mirror. Messages keep their order, so a snapshot holds exactly the updates
+ * sent before it was asked for. If the thread dies, its mirrors answer `undefined` from then on (rooms fold
+ * as before); mirrors opened later start a new thread.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { LoadedReplica } from '../maps/index.ts';
+
+export type ToMirrorThread =
+  | { kind: 'open'; key: number; snapshot: Uint8Array; updates: Uint8Array[] }
+  | { kind: 'apply'; key: number; updates: Uint8Array[] }
+  | { kind: 'snapshot'; key: number; id: number }
+  | { kind: 'close'; key: number }
+  | { kind: 'stop' };
+
+export type FromMirrorThread =
+  { ready: true } | { id: number; state: { snapshot: Uint8Array; title: string } | undefined };
+
+export interface MirrorState {
+  snapshot: Uint8Array;
+  title: string;
+}
+
+/** A room's mirror. */
+export interface RoomMirror {
+  /** Updates the room has stored, or taken in from SQL, in that order. */
+  apply(updates: Uint8Array[]): void;
+  /** The map as the mirror holds it once every update applied before this call is in; undefined if it cannot. */
+  snapshot(): Promise<MirrorState | undefined>;
+  close(): void;
+}
+
+const ENTRY = new URL('./mirror-thread.ts', import.meta.url);
+
+interface Thread {
+  worker: Worker;
+  waiting: Map<number, (state: MirrorState | undefined) => void>;
+  ended: boolean;
+}
+
+export class MapMirrors {
+  private thread: Thread | undefined;
+  private nextKey = 1;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** A mirror of the map as stored (its snapshot and the log after it), as the room loaded it. */
+  open(snapshot: Uint8Array, updates: Uint8Array[]): RoomMirror {
+    const thread = this.started();
+    const key = this.nextKey++;
+    const post = (message: ToMirrorThread) => {
+      if (!thread.ended) thread.worker.postMessage(message);
+    };
+    post({ kind: 'open', key, snapshot, updates });
+    return {
+      apply: (more) => post({ kind: 'apply', key, updates: more }),
+      snapshot: () => {
+        if (thread.ended) return Promise.resolve(undefined);
+        return new Promise((resolve) => {
+          const id = this.nextId++;
+          thread.waiting.set(id, resolve);
+          thread.worker.ref();
+          post({ kind: 'snapshot', key, id });
+        });
+      },
+      close: () => post({ kind: 'close', key }),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const thread = this.thread;
+    if (!thread || thread.ended) return;
+    const exited = new Promise<void>((resolve) => thread.worker.once('exit', () => resolve()));
+    thread.worker.postMessage({ kind: 'stop' } satisfies ToMirrorThread);
+    await exited;
+  }
+
+  private started(): Thread {
+    if (this.thread && !this.thread.ended) return this.thread;
+    // A TypeScript entry needs tsx's loader, which a worker does not inherit from the thread that started it.
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); });`;
+    const worker = new Worker(code, { eval: true });
+    worker.unref();
+    const thread: Thread = { worker, waiting: new Map(), ended: false };
+    const end = (err: Error | undefined) => {
+      if (thread.ended) return;
+      thread.ended = true;
+      if (err && !this.closed)
+        this.logger.error({ err }, 'collab: the mirror thread failed; rooms fold without it');
+      for (const resolve of thread.waiting.values()) resolve(undefined);
+      thread.waiting.clear();
+    };
+    worker.on('message', (message: FromMirrorThread) => {
+      if ('ready' in message) return;
+      const resolve = thread.waiting.get(message.id);
+      thread.waiting.delete(message.id);
+      if (thread.waiting.size === 0) worker.unref();
+      resolve?.(message.state);
+    });
+    worker.on('error', (err) => end(err));
+    worker.on('exit', (code) =>
+      end(this.closed ? undefined : new Error(`the mirror thread exited (code ${code})`)),
+    );
+    this.thread = thread;
+    return thread;
+  }
+}
+
+/**
+ * A room's way to its mirror: opened with the first update the room stores or takes in after loading (a room
+ * that only serves its map costs the thread nothing), from the bytes the replica was loaded from. A replica
+ * that migrated the map on loading holds operations those bytes lack: its mirror opens from the replica's own
+ * log instead (an export on the event loop, and a replay on the thread, once).
+ */
+export class MirrorLink {
+  private mirror: RoomMirror | undefined;
+  private source: (() => { snapshot: Uint8Array; updates: Uint8Array[] }) | undefined;
+
+  constructor(private readonly mirrors: MapMirrors | undefined) {}
+
+  /** The replica the room now serves, as loaded from SQL (again, after a rebuild). */
+  reset(loaded: LoadedReplica): void {
+    this.mirror?.close();
+    this.mirror = undefined;
+    const { replica, stored } = loaded;
+    this.source = !this.mirrors
+      ? undefined
+      : !replica.migrated
+        ? () => stored
+        : () => {
+            const log = replica.exportUpdatesSince();
+            if (!log.ok) throw log.error;
+            return { snapshot: log.value, updates: [] };
+          };
+  }
+
+  /** Updates now stored, or read from SQL, in that order. */
+  apply(updates: Uint8Array[]): void {
+    if (!this.mirror && this.source && this.mirrors) {
+      const { snapshot, updates: after } = this.source();
+      this.mirror = this.mirrors.open(snapshot, after);
+      this.source = undefined;
+    }
+    this.mirror?.apply(updates);
+  }
+
+  /** Whether it was opened (the room has stored or taken in something since it loaded). */
+  get opened(): boolean {
+    return this.mirror !== undefined;
+  }
+
+  snapshot(): Promise<MirrorState | undefined> {
+    return this.mirror?.snapshot() ?? Promise.resolve(undefined);
+  }
+
+  close(): void {
+    this.mirror?.close();
+    this.mirror = undefined;
+    this.source = undefined;
+  }
+}

@@ -204,7 +204,8 @@ export class ServerReplica {
   }
 
   /**
-   * What an update needs in the log before it can apply: read from its header (~0.03 ms), not imported.
+   * What an update needs in the log before it can apply, read without importing it (0.05-0.1 ms for a
+   * keystroke on a map 50 people typed into: Loro decodes the whole update, so this costs more than the import).
    * Undefined when the bytes are not a Loro update (the import will say what is wrong).
    */
   needsOf(bytes: Uint8Array): UpdateNeeds | undefined {

@@ -17,6 +17,12 @@ function setUp() {
     if (!map.ok) throw map.error;
     return map.value;
   };
+  // An update that builds only on what the replica has: another person's edit of the title.
+  const other = open(2n);
+  const fromOther: Uint8Array[] = [];
+  other.onLocalUpdate((update) => fromOther.push(update));
+  other.setTitle('x');
+  const ready = fromOther[0]!;
   const typist = open(1n);
   const keystrokes: Uint8Array[] = [];
   typist.onLocalUpdate((update) => keystrokes.push(update));
@@ -41,7 +47,7 @@ function setUp() {
     },
     () => turns++,
   );
-  return { type, replica, arrivals, order, pending, turns: () => turns, open };
+  return { type, replica, arrivals, order, pending, turns: () => turns, ready };
 }
 
 describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
@@ -62,30 +68,34 @@ describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
   });
 
   it('holds back an update whose predecessors come in a later turn, and admits it after them', async () => {
-    const { type, replica, arrivals, order, pending } = setUp();
+    const { type, replica, arrivals, order, pending, ready } = setUp();
     const [a, b, c] = type(3) as [Uint8Array, Uint8Array, Uint8Array];
     arrivals.add('x', 3, c);
+    arrivals.add('w', 9, ready);
     await turn();
-    expect(order).toEqual([]);
+    expect(order).toEqual([9]);
     arrivals.add('y', 1, a);
     await turn();
-    expect(order).toEqual([1]); // `c` still needs `b`
+    expect(order).toEqual([9, 1]); // `c` still needs `b`
     arrivals.add('z', 2, b);
     await turn();
-    expect(order).toEqual([1, 2, 3]);
-    expect(pending).toEqual([false, false, false]);
-    expect(replica.unsettledCount).toBe(3);
+    expect(order).toEqual([9, 1, 2, 3]);
+    expect(pending).toEqual([false, false, false, false]);
+    expect(replica.unsettledCount).toBe(4); // all four as typing (the title is typing too)
+  });
+
+  it('admits a lone update as it comes, without reading what it needs', async () => {
+    const { type, arrivals, order, pending } = setUp();
+    const [, b] = type(2) as [Uint8Array, Uint8Array];
+    arrivals.add('x', 2, b);
+    await turn();
+    expect(order).toEqual([2]);
+    expect(pending).toEqual([true]); // it waits inside the replica
   });
 
   it("keeps a member's updates in its order: a later one that is ready waits behind a held one", async () => {
-    const { type, open, arrivals, order } = setUp();
+    const { type, arrivals, order, ready } = setUp();
     const [a, b] = type(2) as [Uint8Array, Uint8Array];
-    // `ready` builds only on what the replica has (another person's keystroke in the same map).
-    const other = open(2n);
-    const fromOther: Uint8Array[] = [];
-    other.onLocalUpdate((update) => fromOther.push(update));
-    other.setTitle('x');
-    const ready = fromOther[0]!;
     arrivals.add('x', 10, b); // needs `a`
     arrivals.add('x', 11, ready); // from the same member: its ack must follow ref 10's
     arrivals.add('y', 20, ready); // the same bytes from another member are not held up
@@ -97,14 +107,15 @@ describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
   });
 
   it('admits a held update anyway when what it needs has not come within the hold time', async () => {
-    const { type, arrivals, order, pending, replica } = setUp();
+    const { type, arrivals, order, pending, replica, ready } = setUp();
     const [, b] = type(2) as [Uint8Array, Uint8Array];
     arrivals.add('x', 2, b);
+    arrivals.add('w', 9, ready);
     await turn();
-    expect(order).toEqual([]);
+    expect(order).toEqual([9]);
     await sleep(HOLD_MS + 15);
-    expect(order).toEqual([2]);
-    expect(pending).toEqual([true]); // it waits inside the replica now
+    expect(order).toEqual([9, 2]);
+    expect(pending).toEqual([false, true]); // it waits inside the replica now
     expect(replica.hasPendingUpdates()).toBe(true);
   });
 
@@ -112,19 +123,21 @@ describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
     const first = setUp();
     const [, b] = first.type(2) as [Uint8Array, Uint8Array];
     first.arrivals.add('x', 2, b);
+    first.arrivals.add('w', 9, first.ready);
     await turn();
     expect(first.arrivals.release()).toBe(true);
-    expect(first.order).toEqual([2]);
+    expect(first.order).toEqual([9, 2]);
     expect(first.arrivals.release()).toBe(false);
 
     const second = setUp();
     const [, d] = second.type(2) as [Uint8Array, Uint8Array];
     second.arrivals.add('x', 2, d);
+    second.arrivals.add('w', 9, second.ready);
     await turn();
     second.arrivals.close();
     second.arrivals.add('x', 3, d);
     await sleep(HOLD_MS + 15);
-    expect(second.order).toEqual([]);
+    expect(second.order).toEqual([9]);
   });
 
   it('admits bytes that are not an update at once, for the replica to refuse', async () => {

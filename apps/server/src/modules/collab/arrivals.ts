@@ -10,7 +10,8 @@
  * (`ServerReplica.waitsFor`); held back, each is admitted on its own, usually as typing. Clients build only on
  * what their room sent them, so this is for sockets racing each other: senders whose updates build on one
  * another's before the room has relayed them (a load generator, a client relaying another's edits), resends
- * after a reconnect.
+ * after a reconnect. Reading what an update needs costs 0.05-0.1 ms, more than admitting it, so a turn that
+ * brought a single update while nothing is held back admits it without reading (it is almost always ready).
  */
 import type { ServerReplica, UpdateNeeds } from '@canopy/model';
 
@@ -58,12 +59,19 @@ export class Arrivals<M> {
 
   /** Admits what has arrived, holding back what builds on updates not received yet (see the header). */
   private drain(): void {
+    const lone = this.held.length === 0 && this.incoming.length === 1;
     let rest = this.held.length > 0 ? [...this.held, ...this.incoming] : this.incoming;
     this.incoming = [];
     this.held = [];
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed) return;
+    // One update, nothing held back: admitted as it comes (see the header); if it is not ready after all, it
+    // waits inside the replica.
+    if (lone) {
+      this.admit(rest[0]!);
+      rest = [];
+    }
     // Each pass admits what is ready; what it admitted may be what held-back updates were waiting for.
     for (let before = 0; rest.length > 0 && rest.length !== before;) {
       before = rest.length;

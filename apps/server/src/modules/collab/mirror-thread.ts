@@ -32,7 +32,10 @@ port.on('message', (message: ToMirrorThread) => {
     case 'snapshot': {
       const state = mirrors.get(message.key)?.export();
       const reply: FromMirrorThread = { id: message.id, state };
-      port.postMessage(reply, state ? [state.snapshot.buffer as ArrayBuffer] : []);
+      // Handed over, not copied, when the snapshot owns its whole buffer (never a view of Loro's memory).
+      const bytes = state?.snapshot;
+      const own = bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      port.postMessage(reply, own ? [bytes.buffer as ArrayBuffer] : []);
       return;
     }
     case 'close':

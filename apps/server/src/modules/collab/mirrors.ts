@@ -56,6 +56,8 @@ export class MapMirrors {
 
   /** A mirror of the map as stored (its snapshot and the log after it), as the room loaded it. */
   open(snapshot: Uint8Array, updates: Uint8Array[]): RoomMirror {
+    if (this.closed)
+      return { apply: () => undefined, snapshot: async () => undefined, close: () => undefined };
     const thread = this.started();
     const key = this.nextKey++;
     const post = (message: ToMirrorThread) => {

@@ -100,7 +100,7 @@ export class Room {
     private readonly hooks: RoomHooks,
     private readonly logger: Logger,
     presenceTimeoutMs = DEFAULT_PRESENCE_TIMEOUT_MS,
-    private readonly mirrors?: MapMirrors,
+    mirrors?: MapMirrors,
   ) {
     this.map = loaded.replica;
     this.appliedSeq = loaded.seq;

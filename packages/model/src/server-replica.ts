@@ -27,28 +27,22 @@ import {
   type ImportStatus,
   type JsonChange,
   type LoroEventBatch,
-  type OpId,
   type PeerID,
 } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { acceptLoadedDoc, exportUpdatesFrom } from './doc-io.ts';
-import {
-  MAX_NOTES_LENGTH,
-  MAX_SNAPSHOT_BYTES,
-  MAX_TEXT_LENGTH,
-  MAX_TITLE_LENGTH,
-  MAX_UPDATE_BYTES,
-} from './limits.ts';
-import {
-  ROOT_TITLE,
-  ROOT_TOPICS,
-  TEXT_KEYS,
-  configureDoc,
-  countLiveTopics,
-  topicsTree,
-} from './loro-layout.ts';
+import { MAX_SNAPSHOT_BYTES, MAX_TITLE_LENGTH, MAX_UPDATE_BYTES } from './limits.ts';
+import { ROOT_TITLE, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
 import { MindMap } from './mind-map.ts';
 import { validateState } from './state-validation.ts';
+import {
+  codePoints,
+  collectTexts,
+  followsExactly,
+  opIds,
+  typedInto,
+  type CheckedText,
+} from './typing-check.ts';
 import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
 
 const MIN_PRUNE = 64;
@@ -57,30 +51,6 @@ const MAX_KEPT = 1024;
 const MAX_UNSETTLED = 32;
 /** Typing comes in small updates: larger ones go straight to the check (their operations are not listed). */
 const MAX_TYPING_BYTES = 4096;
-
-/**
- * A text checked on the state, as of the log's latest version: its length in code points (exact: Loro's
- * operations count positions in them) and an upper bound of its length in UTF-16 units (what the limit counts).
- */
-interface CheckedText {
-  limit: number;
-  points: number;
-  units: number;
-  /**
-   * The last change known to have changed the text (or, after a check, the log's latest version then): typing
-   * that does not follow the latest version is admitted only if it builds on this, so the text it saw is the
-   * text as it stands.
-   */
-  changedAt: OpId[];
-}
-
-/** A typing operation as Loro's JSON shows it: an insert at `pos`, or `len` code points deleted at `pos`. */
-interface TextOpContent {
-  type: string;
-  pos?: unknown;
-  text?: unknown;
-  len?: unknown;
-}
 
 /** What an update builds on (`ServerReplica.needsOf`): where its peers' operations start, and its first deps. */
 export interface UpdateNeeds {
@@ -465,66 +435,4 @@ export class ServerReplica {
     if (!opened.ok) throw opened.error;
     return opened.value;
   }
-}
-
-/** The texts whose content an event batch changed, with their limits: topics' text fields and the title. */
-function collectTexts(into: { id: ContainerID; limit: number }[], batch: LoroEventBatch): void {
-  for (const event of batch.events) {
-    if (event.diff.type !== 'text') continue;
-    const [root, node, key] = event.path;
-    if (root === ROOT_TITLE && event.path.length === 1)
-      into.push({ id: event.target, limit: MAX_TITLE_LENGTH });
-    else if (root === ROOT_TOPICS && event.path.length === 3 && typeof node === 'string') {
-      if (key === TEXT_KEYS[0]) into.push({ id: event.target, limit: MAX_TEXT_LENGTH });
-      else if (key === TEXT_KEYS[1]) into.push({ id: event.target, limit: MAX_NOTES_LENGTH });
-    }
-  }
-}
-
-/**
- * Applies one typing operation to a text's lengths (`length`, changed in place); false when it is not an
- * insert or deletion, falls outside the text, or takes it past `limit`.
- */
-function typedInto(length: { points: number; units: number }, limit: number, op: TextOpContent): boolean {
-  const { type, pos, text: inserted, len } = op;
-  if (!Number.isInteger(pos)) return false;
-  const at = pos as number;
-  if (type === 'insert' && typeof inserted === 'string' && inserted !== '') {
-    if (at < 0 || at > length.points) return false;
-    length.points += codePoints(inserted);
-    length.units += inserted.length;
-    return length.units <= limit;
-  }
-  if (type === 'delete' && Number.isInteger(len) && len !== 0) {
-    // A negative length deletes backwards from `pos` (backspaces merged into one operation).
-    const count = Math.abs(len as number);
-    const start = (len as number) > 0 ? at : at - count + 1;
-    if (start < 0 || start + count > length.points) return false;
-    length.points -= count;
-    // Each code point is one or two units: the bound stays a bound.
-    length.units = Math.max(length.points, length.units - count);
-    return true;
-  }
-  return false;
-}
-
-/** Loro's JSON op ids (`counter@peer`) as `OpId`s. */
-function opIds(ids: readonly string[]): OpId[] {
-  return ids.map((id) => {
-    const at = id.indexOf('@');
-    return { peer: id.slice(at + 1) as PeerID, counter: Number(id.slice(0, at)) };
-  });
-}
-
-/** Whether a change's dependencies are exactly `frontiers` (it follows that version and nothing else). */
-function followsExactly(deps: readonly string[], frontiers: Frontiers): boolean {
-  if (deps.length !== frontiers.length) return false;
-  return frontiers.every(({ peer, counter }) => deps.includes(`${counter}@${peer}`));
-}
-
-/** Length in Unicode code points, the unit of Loro's text positions. */
-function codePoints(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
 }

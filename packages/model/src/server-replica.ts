@@ -328,6 +328,7 @@ export class ServerReplica {
     if (problems.length > 0)
       return fail('schema-violation', `update refused: ${problems[0] ?? ''}`, problems);
     this.topicBound = scope.topicBound;
+    const changedAt = this.doc.oplogFrontiers();
     for (const { id, limit } of touched) {
       const text = this.doc.getContainerById(id);
       if (text instanceof LoroText)
@@ -335,7 +336,7 @@ export class ServerReplica {
           limit,
           points: codePoints(text.toString()),
           units: text.length,
-          changedAt: this.doc.oplogFrontiers(),
+          changedAt,
         });
     }
     return undefined;

@@ -66,12 +66,9 @@ export class Arrivals<M> {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed) return;
-    // One update, nothing held back: admitted as it comes (see the header); if it is not ready after all, it
-    // waits inside the replica.
-    if (lone) {
-      this.admit(rest[0]!);
-      rest = [];
-    }
+    // One update, nothing held back: admitted without reading its needs (see the header); if it is not ready
+    // after all, it waits inside the replica.
+    if (lone) rest[0]!.needs = null;
     // Each pass admits what is ready; what it admitted may be what held-back updates were waiting for.
     for (let before = 0; rest.length > 0 && rest.length !== before;) {
       before = rest.length;

@@ -7,7 +7,8 @@
  *   p50/p99; then higher rates until p99 passes 100 ms (the highest sustained rate below that is reported);
  *   each run also prints the CPU the server and this load generator used (a bench that saturates itself
  *   measures itself), the server's CPU time per edit (user + system, from the first paced edit to the end of
- *   the run: other work on a shared machine moves it far less than it moves latency) and the load average;
+ *   the run: other work on a shared machine moves it far less than it moves latency), this load generator's
+ *   own GC time and pauses over 5 ms (each delays the deliveries it was about to read) and the load average;
  * - idle rooms: 500 maps × 2 idle clients on a fresh server process; server RSS growth per room.
  *
  * Peers under the same load (yjs-peers.ts): Hocuspocus 3.4.4 (the newest that runs on Node 20) and the
@@ -25,10 +26,10 @@
  * BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's CPU profile there.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
@@ -128,7 +129,7 @@ async function socket(
     ws.on('open', () => ws.send(encodeClient.hello(new Uint8Array())));
     let welcomed = false;
     ws.on('message', (d: Buffer) => {
-      const bytes = new Uint8Array(d);
+      const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
       if (!welcomed) {
         welcomed = true;
         const f = decodeServer(bytes);
@@ -143,7 +144,12 @@ async function socket(
 /** The machine's 1-minute load average: other work on a shared machine moves every figure. */
 const loadAverage = () => `load average ${loadavg()[0]?.toFixed(2) ?? '?'}`;
 
-const key = (b: Uint8Array) => createHash('sha1').update(b).digest('base64');
+/**
+ * An update's bytes as a string key. Not a hash: a SHA-1 per received message (12,250 a second at the issue's
+ * load) made this process's own GC pause for 5-15 ms some 15 times per 10 s run, which landed in Canopy's p99
+ * (the Yjs receivers read a short marker string instead, and paused a third as much).
+ */
+const key = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 /** One fan-out run at `rate` edits/s in total for `seconds`. */
 async function fanOut(base: string, clients: number, rate: number, seconds: number, serverCpu: () => number) {
@@ -332,15 +338,22 @@ type Run = (
 /** The load of the issue (250 edits/s), then up (or down) until p99 passes 100 ms. */
 /** Runs `run` and says how much CPU the server and this load generator used meanwhile. */
 async function measured(run: Run, serverCpu: () => number, rate: number, seconds: number) {
+  // This process's GC pauses: a receiver that pauses delays every delivery it was about to read.
+  const pauses: number[] = [];
+  const gc = new PerformanceObserver((list) => pauses.push(...list.getEntries().map((e) => e.duration)));
+  gc.observe({ entryTypes: ['gc'] });
   const s0 = serverCpu();
   const b0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await run(rate, seconds);
   const wall = (performance.now() - t0) / 1000;
   const b = process.cpuUsage(b0);
+  gc.disconnect();
+  const longPauses = pauses.filter((d) => d > 5).length;
   const cpu =
     `server CPU ${(((serverCpu() - s0) / wall) * 100).toFixed(0)}% (${r.cpuMsPerEdit.toFixed(2)} ms per edit), ` +
-    `load generator ${(((b.user + b.system) / 1e6 / wall) * 100).toFixed(0)}%, ${loadAverage()}`;
+    `load generator ${(((b.user + b.system) / 1e6 / wall) * 100).toFixed(0)}% ` +
+    `(GC ${pauses.reduce((a, d) => a + d, 0).toFixed(0)} ms, ${longPauses} pauses > 5 ms), ${loadAverage()}`;
   return { ...r, cpu };
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MindMap, ServerReplica } from '@canopy/model';
-import { MapMirrors, MirrorLink } from './mirrors.ts';
+import { MIRROR_BATCH, MapMirrors, MirrorLink } from './mirrors.ts';
 
 const logger = pino({ level: 'silent' });
 /**
@@ -66,6 +66,23 @@ describe('the mirror thread (R22)', () => {
     expect(await mirror.snapshot()).toBeUndefined();
     mirror.apply([first]);
     expect(json((await mirror.snapshot())!.snapshot)).toEqual(editor.toJSON());
+  });
+
+  it('holds stored updates and sends them in batches, all of them when asked for a snapshot', async () => {
+    mirrors = new MapMirrors(logger);
+    const { snapshot, editor, updates } = storedMap();
+    const mirror = mirrors.open(snapshot, []);
+    const topic = editor.addTopic(editor.centralTopicId(), undefined, { text: '' });
+    // One commit per keystroke, as a room at the load: more than a batch, then some held.
+    for (let i = 0; i < MIRROR_BATCH + 40; i++) {
+      editor.editText(topic, i, 0, 'k');
+      mirror.apply(updates.splice(0));
+    }
+    expect(json((await mirror.snapshot())!.snapshot)).toEqual(editor.toJSON());
+    editor.editText(topic, 0, 0, 'held, then dropped with the mirror');
+    mirror.apply(updates.splice(0));
+    mirror.close();
+    expect(await mirror.snapshot()).toBeUndefined();
   });
 
   it('keeps rooms apart, forgets a closed one, and answers nothing once its thread is gone', async () => {

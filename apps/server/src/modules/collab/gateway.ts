@@ -242,7 +242,8 @@ export class CollabGateway {
       if (writable()) ws.send(frame);
     };
     // A commit's frames go to every member (R12): each frame is put in WebSocket framing once (`wireFrames`,
-    // shared by all members) and a member's frames go to its TCP socket in one write. Through `ws.send` each
+    // shared by all members), a list of frames that members share is concatenated once (`wireBatches`), and
+    // a member's frames go to its TCP socket in one write. Through `ws.send` each
     // member paid ws's framing and two stream writes per frame. ws keeps the socket in `_socket` (not typed);
     // with permessage-deflate off its sender writes straight to it, so ours keep their order with its own.
     const tcp = (ws as unknown as { _socket?: Duplex })._socket;
@@ -252,8 +253,7 @@ export class CollabGateway {
         return;
       }
       if (!writable()) return;
-      const wire = frames.map(wireFrame);
-      tcp.write(wire.length === 1 ? wire[0]! : Buffer.concat(wire));
+      tcp.write(frames.length === 1 ? wireFrame(frames[0]!) : wireBatch(frames));
     };
     const member: RoomMember = {
       session: room.presence.freeSession(),
@@ -324,6 +324,17 @@ export class CollabGateway {
 
 /** Frames in WebSocket framing, by frame: a commit's update frame is framed once for all its members. */
 const wireFrames = new WeakMap<Uint8Array, Buffer>();
+/** Lists of frames framed and concatenated, by list: a commit's shared list once for all who get it (fan-out.ts). */
+const wireBatches = new WeakMap<readonly Uint8Array[], Buffer>();
+
+function wireBatch(frames: readonly Uint8Array[]): Buffer {
+  let wire = wireBatches.get(frames);
+  if (!wire) {
+    wire = Buffer.concat(frames.map(wireFrame));
+    wireBatches.set(frames, wire);
+  }
+  return wire;
+}
 
 /** `frame` as one unmasked, unfragmented binary WebSocket frame (RFC 6455, 5.2), as a server sends it. */
 function wireFrame(frame: Uint8Array): Buffer {

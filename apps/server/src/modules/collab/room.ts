@@ -16,6 +16,7 @@ import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
+import { fanOut } from './fan-out.ts';
 import { MirrorLink, type MapMirrors } from './mirrors.ts';
 import { RoomPresence } from './presence.ts';
 
@@ -202,31 +203,7 @@ export class Room {
         if (appendedSeqs.length > 0)
           this.mirror.apply(batch.filter((_w, i) => result.accepted[i]).map((w) => w.data));
         this.markDurable(batch.at(-1)?.index ?? this.durableCount);
-        // Per member, one socket write for all this commit tells it (acks, then others' updates, in commit order).
-        const outbox = new Map<RoomMember, Uint8Array[]>();
-        const post = (m: RoomMember, frame: Uint8Array) => {
-          const frames = outbox.get(m);
-          if (frames) frames.push(frame);
-          else outbox.set(m, [frame]);
-        };
-        batch.forEach((w, i) => {
-          if (result.accepted[i]) {
-            post(w.member, encodeServer.ack(w.ref));
-            const frame = encodeServer.update(w.data);
-            for (const m of this.members) if (m !== w.member) post(m, frame);
-          } else {
-            w.member.role = 'viewer';
-            post(
-              w.member,
-              encodeServer.refused(w.ref, {
-                code: 'forbidden',
-                message: 'your role no longer allows editing',
-              }),
-            );
-            post(w.member, encodeServer.role('viewer'));
-          }
-        });
-        for (const [m, frames] of outbox) m.sendAll(frames);
+        fanOut(batch, result.accepted, this.members);
         this.settleWhenIdle();
         this.resolveFold();
         if (appendedSeqs.length > 0) {

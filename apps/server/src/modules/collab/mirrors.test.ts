@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MindMap, ServerReplica } from '@canopy/model';
-import { MIRROR_BATCH, MapMirrors, MirrorLink } from './mirrors.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import { MIRROR_BATCH, MIRROR_NICE, MapMirrors, MirrorLink } from './mirrors.ts';
 
 const logger = pino({ level: 'silent' });
 /**
@@ -84,6 +85,23 @@ describe('the mirror thread (R22)', () => {
     mirror.close();
     expect(await mirror.snapshot()).toBeUndefined();
   });
+
+  it.runIf(process.platform === 'linux')(
+    'runs below the event loop: its thread alone has a higher nice',
+    async () => {
+      const nices = () =>
+        readdirSync('/proc/self/task').map((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        });
+      const before = nices().filter((nice) => nice === MIRROR_NICE).length;
+      mirrors = new MapMirrors(logger);
+      const { snapshot } = storedMap();
+      expect(await mirrors.open(snapshot, []).snapshot()).toBeDefined();
+      expect(nices().filter((nice) => nice === MIRROR_NICE).length).toBe(before + 1);
+      expect(nices()[0]).not.toBe(MIRROR_NICE);
+    },
+  );
 
   it('keeps rooms apart, forgets a closed one, and answers nothing once its thread is gone', async () => {
     mirrors = new MapMirrors(logger);

@@ -49,6 +49,13 @@ const ENTRY = new URL('./mirror-thread.ts', import.meta.url);
 /** How many stored updates a room holds before it sends them to its mirror (see above). */
 export const MIRROR_BATCH = 256;
 
+/**
+ * The thread's nice value (Linux): its work (a batch of a room's updates, ~20 ms; a snapshot) can wait, the
+ * event loop's cannot. Sent in batches, that work comes in bursts that took a core from the event loop (and
+ * on the bench's 2 cores, from the load generator's receivers).
+ */
+export const MIRROR_NICE = 10;
+
 interface Thread {
   worker: Worker;
   waiting: Map<number, (state: MirrorState | undefined) => void>;

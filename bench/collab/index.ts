@@ -9,6 +9,8 @@
  *   measures itself), the server's CPU time per edit (user + system, from the first paced edit to the end of
  *   the run: other work on a shared machine moves it far less than it moves latency), this load generator's
  *   own GC time and pauses over 5 ms (each delays the deliveries it was about to read) and the load average;
+ * - crossing edits: the issue's load again, each edit crossing the one sent before it in flight (`crossed`), as
+ *   when people type at the same time;
  * - idle rooms: 500 maps × 2 idle clients on a fresh server process; server RSS growth per room.
  *
  * Peers under the same load (yjs-peers.ts): Hocuspocus 3.4.4 (the newest that runs on Node 20) and the
@@ -22,7 +24,7 @@
  * receivers are raw sockets that find each update in the bytes they get, without applying it to a document.
  *
  * BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket picks servers; BENCH_COLLAB_QUICK=1 runs only the issue's
- * load (250 edits/s); BENCH_COLLAB_RATES=1000,2000 runs only those rates (6 s each, no ladder, no idle rooms);
+ * load (250 edits/s; with BENCH_COLLAB_CROSSING=1 also its crossing run); BENCH_COLLAB_RATES=1000,2000 runs only those rates (6 s each, no ladder, no idle rooms);
  * BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's CPU profile there.
  */
 import { spawn } from 'node:child_process';
@@ -149,10 +151,39 @@ const loadAverage = () => `load average ${loadavg()[0]?.toFixed(2) ?? '?'}`;
  * load) made this process's own GC pause for 5-15 ms some 15 times per 10 s run, which landed in Canopy's p99
  * (the Yjs receivers read a short marker string instead, and paused a third as much).
  */
+/**
+ * Edits that cross in flight: with two replicas, each sender's edits are made on one of them (by the sender's
+ * parity; 50 senders take turns, so the replicas alternate) and a replica takes in the other's edits one turn
+ * late. Each edit then builds on all edits before it but the one sent just before it, which it crosses: as
+ * when people type at the same time, each sending before the other's edit reached them (at the issue's load,
+ * an edit every 4 ms against a fan-out of 1-2 ms, a good part of edits do). Returns the replica for the next
+ * edit, after feeding it what it takes in. With one replica, edits follow each other and nothing is fed.
+ */
+function crossed<R>(
+  replicas: R[],
+  made: readonly Uint8Array[],
+  feed: (replica: R, update: Uint8Array) => void,
+) {
+  return (author: number): R => {
+    if (replicas.length === 1) return replicas[0]!;
+    const next = made.length;
+    const late = made[next - 3];
+    if (late) feed(replicas[next % 2]!, late);
+    return replicas[author % 2]!;
+  };
+}
+
 const key = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 /** One fan-out run at `rate` edits/s in total for `seconds`. */
-async function fanOut(base: string, clients: number, rate: number, seconds: number, serverCpu: () => number) {
+async function fanOut(
+  base: string,
+  clients: number,
+  rate: number,
+  seconds: number,
+  serverCpu: () => number,
+  crossing = false,
+) {
   const people = Array.from({ length: clients }, (_, i) => `u${i}`);
   const { id } = await createMap(base, `fan-out ${rate}`, people.slice(1));
   const sentAt = new Map<string, number>();
@@ -171,21 +202,34 @@ async function fanOut(base: string, clients: number, rate: number, seconds: numb
   // Prepare each sender's updates: a topic of its own, then its text set again and again. They are made on one
   // replica that takes each sender's peer id in turn, so every edit follows all the edits sent before it, as
   // when clients keep up with the room (edits made on 50 isolated replicas would be 50 concurrent branches for
-  // the whole run, which costs a CRDT far more than live co-editing does).
+  // the whole run, which costs a CRDT far more than live co-editing does). With `crossing`, see `crossed`.
   const perSender = Math.ceil((rate * seconds) / clients);
   const prepared: Uint8Array[][] = Array.from({ length: clients }, () => []);
-  const opened = MindMap.fromSnapshot(sockets[0]!.welcome, { peerId: 1000n });
-  if (!opened.ok) throw opened.error;
-  const world = opened.value;
+  const replicas = (crossing ? [1000n, 1001n] : [1000n]).map((peerId) => {
+    const opened = MindMap.fromSnapshot(sockets[0]!.welcome, { peerId });
+    if (!opened.ok) throw opened.error;
+    return opened.value;
+  });
+  const made: Uint8Array[] = [];
   let author = 0;
-  world.onLocalUpdate((u) => prepared[author]!.push(u));
+  for (const replica of replicas)
+    replica.onLocalUpdate((u) => {
+      prepared[author]!.push(u);
+      made.push(u);
+    });
+  const replicaFor = crossed(replicas, made, (replica, update) => {
+    const r = replica.importUpdates(update);
+    if (!r.ok) throw r.error;
+  });
   const topics: string[] = [];
   for (author = 0; author < clients; author++) {
+    const world = replicaFor(author);
     world.setPeerId(BigInt(1000 + author));
     topics.push(world.addTopic(world.centralTopicId(), undefined, { text: `client ${author}` }));
   }
   for (let k = 0; k < perSender; k++) {
     for (author = 0; author < clients; author++) {
+      const world = replicaFor(author);
       world.setPeerId(BigInt(1000 + author));
       world.editText(topics[author]!, 0, 0, 'x');
     }
@@ -196,6 +240,7 @@ async function fanOut(base: string, clients: number, rate: number, seconds: numb
   latencies.length = 0;
   const interval = 1000 / rate;
   const cpu0 = serverCpu();
+  const gc = watchGc();
   const started = performance.now();
   let sent = 0;
   const total = perSender * clients;
@@ -216,6 +261,7 @@ async function fanOut(base: string, clients: number, rate: number, seconds: numb
   });
   await new Promise((r) => setTimeout(r, 1500));
   const cpuMsPerEdit = ((serverCpu() - cpu0) * 1000) / total;
+  const generatorGc = gc.stop();
   for (const s of sockets) s.ws.close();
   const expected = total * (clients - 1);
   return {
@@ -226,6 +272,7 @@ async function fanOut(base: string, clients: number, rate: number, seconds: numb
     expected,
     acks,
     cpuMsPerEdit,
+    generatorGc,
   };
 }
 
@@ -255,6 +302,7 @@ async function fanOutY(
   rate: number,
   seconds: number,
   serverCpu: () => number,
+  crossing = false,
 ) {
   const room = `room-${rate}-${Math.random().toString(36).slice(2)}`;
   const sentAt = new Map<string, number>();
@@ -275,15 +323,22 @@ async function fanOutY(
   );
   const perSender = Math.ceil((rate * seconds) / clients);
   const prepared: Uint8Array[][] = Array.from({ length: clients }, () => []);
-  const world = new Y.Doc();
+  const docs = (crossing ? [0, 1] : [0]).map(() => new Y.Doc());
+  const made: Uint8Array[] = [];
   let author = 0;
-  world.on('update', (u: Uint8Array) => prepared[author]!.push(u));
-  const map = world.getMap('m');
+  for (const doc of docs)
+    doc.on('update', (u: Uint8Array, origin: unknown) => {
+      if (origin === 'remote') return;
+      prepared[author]!.push(u);
+      made.push(u);
+    });
+  const replicaFor = crossed(docs, made, (doc, update) => Y.applyUpdate(doc, update, 'remote'));
   const markerOf = (sender: number, k: number) => `@@m${sender}:${k}`;
   for (let k = -1; k < perSender; k++) {
     for (author = 0; author < clients; author++) {
+      const world = replicaFor(author);
       world.clientID = 1000 + author;
-      map.set(`s${author}`, `${markerOf(author, k)}@@`);
+      world.getMap('m').set(`s${author}`, `${markerOf(author, k)}@@`);
     }
   }
   for (let i = 0; i < clients; i++) sockets[i]!.send(prepared[i]![0]!);
@@ -292,6 +347,7 @@ async function fanOutY(
   const total = perSender * clients;
   const interval = 1000 / rate;
   const cpu0 = serverCpu();
+  const gc = watchGc();
   const started = performance.now();
   let sent = 0;
   await new Promise<void>((resolve) => {
@@ -311,6 +367,7 @@ async function fanOutY(
   });
   await new Promise((r) => setTimeout(r, 1500));
   const cpuMsPerEdit = ((serverCpu() - cpu0) * 1000) / total;
+  const generatorGc = gc.stop();
   for (const c of sockets) c.close();
   return {
     rate,
@@ -319,12 +376,15 @@ async function fanOutY(
     received: latencies.length,
     expected: total * (clients - 1),
     cpuMsPerEdit,
+    generatorGc,
   };
 }
 
 type Run = (
   rate: number,
   seconds: number,
+  /** Edits that cross in flight (`crossed`) instead of following each other. */
+  crossing?: boolean,
 ) => Promise<{
   rate: number;
   p50: number;
@@ -333,32 +393,56 @@ type Run = (
   expected: number;
   /** Server CPU (user + system) from the first paced edit to the end of the run, per edit sent. */
   cpuMsPerEdit: number;
+  /** This process's GC over the same span. */
+  generatorGc: { ms: number; longPauses: number };
 }>;
+
+/**
+ * This process's GC pauses from now to `stop()`: a receiver that pauses delays every delivery it was about to
+ * read. Watched over the paced edits only (preparing them makes garbage of its own).
+ */
+function watchGc() {
+  const pauses: number[] = [];
+  const observer = new PerformanceObserver((list) =>
+    pauses.push(...list.getEntries().map((e) => e.duration)),
+  );
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop: () => {
+      observer.disconnect();
+      return { ms: pauses.reduce((a, d) => a + d, 0), longPauses: pauses.filter((d) => d > 5).length };
+    },
+  };
+}
 
 /** The load of the issue (250 edits/s), then up (or down) until p99 passes 100 ms. */
 /** Runs `run` and says how much CPU the server and this load generator used meanwhile. */
-async function measured(run: Run, serverCpu: () => number, rate: number, seconds: number) {
-  // This process's GC pauses: a receiver that pauses delays every delivery it was about to read.
-  const pauses: number[] = [];
-  const gc = new PerformanceObserver((list) => pauses.push(...list.getEntries().map((e) => e.duration)));
-  gc.observe({ entryTypes: ['gc'] });
+async function measured(run: Run, serverCpu: () => number, rate: number, seconds: number, crossing = false) {
   const s0 = serverCpu();
   const b0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = await run(rate, seconds);
+  const r = await run(rate, seconds, crossing);
   const wall = (performance.now() - t0) / 1000;
   const b = process.cpuUsage(b0);
-  gc.disconnect();
-  const longPauses = pauses.filter((d) => d > 5).length;
   const cpu =
     `server CPU ${(((serverCpu() - s0) / wall) * 100).toFixed(0)}% (${r.cpuMsPerEdit.toFixed(2)} ms per edit), ` +
     `load generator ${(((b.user + b.system) / 1e6 / wall) * 100).toFixed(0)}% ` +
-    `(GC ${pauses.reduce((a, d) => a + d, 0).toFixed(0)} ms, ${longPauses} pauses > 5 ms), ${loadAverage()}`;
+    `(GC ${r.generatorGc.ms.toFixed(0)} ms, ${r.generatorGc.longPauses} pauses > 5 ms), ${loadAverage()}`;
   return { ...r, cpu };
 }
 
 async function ladder(name: string, run0: Run, serverCpu: () => number) {
-  const run = (rate: number, seconds: number) => measured(run0, serverCpu, rate, seconds);
+  const run = (rate: number, seconds: number, crossing = false) =>
+    measured(run0, serverCpu, rate, seconds, crossing);
+  // The issue's load again, each edit crossing the one sent before it: not with BENCH_COLLAB_RATES, and with
+  // BENCH_COLLAB_QUICK only if BENCH_COLLAB_CROSSING=1.
+  const crossingRun = async () => {
+    const r = await run(250, 10, true);
+    console.log(
+      `  250 edits/s, each edit crossing the one before it: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries; ${r.cpu})`,
+    );
+    return r;
+  };
   // Warm-up, not reported: a fresh process spends its first seconds compiling (V8's optimising tiers, and for
   // Canopy Loro's WebAssembly), which would count against whichever run comes first.
   await run0(250, 3);
@@ -369,17 +453,19 @@ async function ladder(name: string, run0: Run, serverCpu: () => number) {
         `${name}: ${rate} edits/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries; ${r.cpu})`,
       );
     }
-    return { first: { p50: NaN, p99: NaN, cpuMsPerEdit: NaN }, best: NaN };
+    return { first: { p50: NaN, p99: NaN, cpuMsPerEdit: NaN }, best: NaN, crossing: undefined };
   }
   const first = await run(250, 10);
   console.log(`  (${first.cpu})`);
   if (process.env.BENCH_COLLAB_QUICK) {
     console.log(`${name}: 250 edits/s: p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms`);
-    return { first, best: NaN };
+    const crossing = process.env.BENCH_COLLAB_CROSSING ? await crossingRun() : undefined;
+    return { first, best: NaN, crossing };
   }
   console.log(
     `${name}: 1 map × 50 clients × 5 edits/s: fan-out p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms (${first.received}/${first.expected} deliveries)`,
   );
+  const crossing = await crossingRun();
   const ok = (r: Awaited<ReturnType<Run>>) => r.p99 <= 100 && r.received >= r.expected * 0.99;
   let best = ok(first) ? 250 : 0;
   for (const rate of best ? [500, 1000, 2000, 4000] : [100, 50, 25]) {
@@ -391,7 +477,7 @@ async function ladder(name: string, run0: Run, serverCpu: () => number) {
     if (best ? !ok(r) || rate < 250 : false) break;
   }
   console.log(`  highest sustained rate with p99 ≤ 100 ms (of those tried): ${best} edits/s`);
-  return { first, best };
+  return { first, best, crossing };
 }
 
 async function idleY(peer: Peer, target: Awaited<ReturnType<typeof startPeer>>, maps: number) {
@@ -405,7 +491,10 @@ async function idleY(peer: Peer, target: Awaited<ReturnType<typeof startPeer>>, 
   return (after - before) / maps;
 }
 
-const results: Record<string, { p50: number; p99: number; best: number; perRoom: number; cpu: number }> = {};
+const results: Record<
+  string,
+  { p50: number; p99: number; best: number; perRoom: number; cpu: number; crossingP99: number }
+> = {};
 // BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket (default: all three).
 const only = (process.env.BENCH_COLLAB_ONLY ?? 'canopy,hocuspocus,y-websocket').split(',');
 // BENCH_COLLAB_DATABASE=sqlite,postgres (default sqlite; PostgreSQL at CANOPY_TEST_POSTGRES_URL, as the tests).
@@ -420,7 +509,11 @@ for (const database of only.includes('canopy') ? databases : []) {
         ? 'canopy (real process, SQLite synchronous=FULL, acknowledges after the durable append)'
         : `canopy (real process, ${database}, acknowledges after the committed append)`,
     );
-    const r = await ladder(name, (rate, seconds) => fanOut(srv.url, 50, rate, seconds, srv.cpu), srv.cpu);
+    const r = await ladder(
+      name,
+      (rate, seconds, crossing) => fanOut(srv.url, 50, rate, seconds, srv.cpu, crossing),
+      srv.cpu,
+    );
     // Memory per room on a fresh process: after the fan-out runs, the heap's ups and downs would drown it.
     await srv.stop();
     srv = await startServer(database);
@@ -437,6 +530,7 @@ for (const database of only.includes('canopy') ? databases : []) {
       best: r.best,
       perRoom: idle.perRoomBytes,
       cpu: r.first.cpuMsPerEdit,
+      crossingP99: r.crossing?.p99 ?? NaN,
     };
   } finally {
     await srv.stop();
@@ -448,7 +542,7 @@ for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.i
     console.log(`${peer} (in memory, no durability)`);
     const r = await ladder(
       peer,
-      (rate, seconds) => fanOutY(peer, target.url, 50, rate, seconds, target.cpu),
+      (rate, seconds, crossing) => fanOutY(peer, target.url, 50, rate, seconds, target.cpu, crossing),
       target.cpu,
     );
     target.stop();
@@ -456,7 +550,14 @@ for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.i
     const perRoom =
       process.env.BENCH_COLLAB_QUICK || process.env.BENCH_COLLAB_RATES ? NaN : await idleY(peer, target, 500);
     console.log(`  500 maps × 2 idle clients: ${(perRoom / 1024).toFixed(0)} KiB server RSS per room`);
-    results[peer] = { p50: r.first.p50, p99: r.first.p99, best: r.best, perRoom, cpu: r.first.cpuMsPerEdit };
+    results[peer] = {
+      p50: r.first.p50,
+      p99: r.first.p99,
+      best: r.best,
+      perRoom,
+      cpu: r.first.cpuMsPerEdit,
+      crossingP99: r.crossing?.p99 ?? NaN,
+    };
   } finally {
     target.stop();
   }
@@ -466,7 +567,8 @@ for (const [name, c] of Object.entries(results).filter(([n]) => n.startsWith('ca
     const p = results[peer];
     if (!p) continue;
     console.log(
-      `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)} (lower is better), ` +
+      `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)}, ` +
+        `p99 with crossing edits ×${(c.crossingP99 / p.crossingP99).toFixed(2)} (lower is better), ` +
         `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}, ` +
         `server CPU per edit at 250 edits/s ×${(c.cpu / p.cpu).toFixed(2)}`,
     );

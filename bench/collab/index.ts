@@ -5,10 +5,11 @@
  *
  * - fan-out: 1 map × 50 clients × 5 edits/s; latency from a sender's send to each other client's receipt,
  *   p50/p99; then higher rates until p99 passes 100 ms (the highest sustained rate below that is reported);
- *   each run also prints the CPU the server and this load generator used (a bench that saturates itself
- *   measures itself), the server's CPU time per edit (user + system, from the first paced edit to the end of
- *   the run: other work on a shared machine moves it far less than it moves latency), this load generator's
- *   own GC time and pauses over 5 ms (each delays the deliveries it was about to read) and the load average;
+ *   each run also prints the CPU the server and this load generator used over its paced edits (a bench that
+ *   saturates itself measures itself), the server's CPU time per edit (user + system, from the first paced edit
+ *   to the end of the run: other work on a shared machine moves it far less than it moves latency), this load
+ *   generator's own GC time and pauses over 5 ms (each delays the deliveries it was about to read) and the load
+ *   average;
  * - crossing edits: the issue's load again, each edit crossing the one sent before it in flight (`crossed`), as
  *   when people type at the same time;
  * - idle rooms: 500 maps × 2 idle clients on a fresh server process; server RSS growth per room.
@@ -24,8 +25,9 @@
  * receivers are raw sockets that find each update in the bytes they get, without applying it to a document.
  *
  * BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket picks servers; BENCH_COLLAB_QUICK=1 runs only the issue's
- * load (250 edits/s; with BENCH_COLLAB_CROSSING=1 also its crossing run); BENCH_COLLAB_RATES=1000,2000 runs only those rates (6 s each, no ladder, no idle rooms);
- * BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's CPU profile there.
+ * load (250 edits/s; with BENCH_COLLAB_CROSSING=1 also its crossing run); BENCH_COLLAB_RATES=1000,2000 runs
+ * only those rates (6 s each, no ladder, no idle rooms); BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's
+ * CPU profile there.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -147,32 +149,34 @@ async function socket(
 const loadAverage = () => `load average ${loadavg()[0]?.toFixed(2) ?? '?'}`;
 
 /**
- * An update's bytes as a string key. Not a hash: a SHA-1 per received message (12,250 a second at the issue's
- * load) made this process's own GC pause for 5-15 ms some 15 times per 10 s run, which landed in Canopy's p99
- * (the Yjs receivers read a short marker string instead, and paused a third as much).
- */
-/**
- * Edits that cross in flight: with two replicas, each sender's edits are made on one of them (by the sender's
- * parity; 50 senders take turns, so the replicas alternate) and a replica takes in the other's edits one turn
- * late. Each edit then builds on all edits before it but the one sent just before it, which it crosses: as
- * when people type at the same time, each sending before the other's edit reached them (at the issue's load,
- * an edit every 4 ms against a fan-out of 1-2 ms, a good part of edits do). Returns the replica for the next
- * edit, after feeding it what it takes in. With one replica, edits follow each other and nothing is fed.
+ * Edits that cross in flight: with two replicas, edits are made on them in turn (whoever the sender; the sender's
+ * peer id is set on the replica for each edit) and a replica takes in the other's edits one turn late. Each
+ * edit then builds on all edits before it but the one made just before it, which it crosses: as when people
+ * type at the same time, each sending before the other's edit reached them (at the issue's load, an edit every
+ * 4 ms against a fan-out of 1-2 ms, a good part of edits do). Returns the replica for the next edit (`made`
+ * holds the edits so far, in order), after feeding it what it takes in. With one replica, edits follow each
+ * other and nothing is fed.
  */
 function crossed<R>(
   replicas: R[],
   made: readonly Uint8Array[],
   feed: (replica: R, update: Uint8Array) => void,
 ) {
-  return (author: number): R => {
+  return (): R => {
     if (replicas.length === 1) return replicas[0]!;
-    const next = made.length;
-    const late = made[next - 3];
-    if (late) feed(replicas[next % 2]!, late);
-    return replicas[author % 2]!;
+    const replica = replicas[made.length % 2]!;
+    // Edit n-3 was made on the other replica: this one has all before it, and n-1 stays in flight.
+    const late = made[made.length - 3];
+    if (late) feed(replica, late);
+    return replica;
   };
 }
 
+/**
+ * An update's bytes as a string key. Not a hash: a SHA-1 per received message (12,250 a second at the issue's
+ * load) made this process's own GC pause for 5-15 ms some 15 times per 10 s run, which landed in Canopy's p99
+ * (the Yjs receivers read a short marker string instead, and paused a third as much).
+ */
 const key = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 /** One fan-out run at `rate` edits/s in total for `seconds`. */
@@ -223,13 +227,13 @@ async function fanOut(
   });
   const topics: string[] = [];
   for (author = 0; author < clients; author++) {
-    const world = replicaFor(author);
+    const world = replicaFor();
     world.setPeerId(BigInt(1000 + author));
     topics.push(world.addTopic(world.centralTopicId(), undefined, { text: `client ${author}` }));
   }
   for (let k = 0; k < perSender; k++) {
     for (author = 0; author < clients; author++) {
-      const world = replicaFor(author);
+      const world = replicaFor();
       world.setPeerId(BigInt(1000 + author));
       world.editText(topics[author]!, 0, 0, 'x');
     }
@@ -239,8 +243,7 @@ async function fanOut(
   await new Promise((r) => setTimeout(r, 1000));
   latencies.length = 0;
   const interval = 1000 / rate;
-  const cpu0 = serverCpu();
-  const gc = watchGc();
+  const paced = watchPaced(serverCpu);
   const started = performance.now();
   let sent = 0;
   const total = perSender * clients;
@@ -260,8 +263,7 @@ async function fanOut(
     tick();
   });
   await new Promise((r) => setTimeout(r, 1500));
-  const cpuMsPerEdit = ((serverCpu() - cpu0) * 1000) / total;
-  const generatorGc = gc.stop();
+  const { cpuMsPerEdit, ...usage } = paced.stop(total);
   for (const s of sockets) s.ws.close();
   const expected = total * (clients - 1);
   return {
@@ -272,7 +274,7 @@ async function fanOut(
     expected,
     acks,
     cpuMsPerEdit,
-    generatorGc,
+    usage,
   };
 }
 
@@ -336,7 +338,7 @@ async function fanOutY(
   const markerOf = (sender: number, k: number) => `@@m${sender}:${k}`;
   for (let k = -1; k < perSender; k++) {
     for (author = 0; author < clients; author++) {
-      const world = replicaFor(author);
+      const world = replicaFor();
       world.clientID = 1000 + author;
       world.getMap('m').set(`s${author}`, `${markerOf(author, k)}@@`);
     }
@@ -346,8 +348,7 @@ async function fanOutY(
   latencies.length = 0;
   const total = perSender * clients;
   const interval = 1000 / rate;
-  const cpu0 = serverCpu();
-  const gc = watchGc();
+  const paced = watchPaced(serverCpu);
   const started = performance.now();
   let sent = 0;
   await new Promise<void>((resolve) => {
@@ -366,8 +367,7 @@ async function fanOutY(
     tick();
   });
   await new Promise((r) => setTimeout(r, 1500));
-  const cpuMsPerEdit = ((serverCpu() - cpu0) * 1000) / total;
-  const generatorGc = gc.stop();
+  const { cpuMsPerEdit, ...usage } = paced.stop(total);
   for (const c of sockets) c.close();
   return {
     rate,
@@ -376,7 +376,7 @@ async function fanOutY(
     received: latencies.length,
     expected: total * (clients - 1),
     cpuMsPerEdit,
-    generatorGc,
+    usage,
   };
 }
 
@@ -393,47 +393,62 @@ type Run = (
   expected: number;
   /** Server CPU (user + system) from the first paced edit to the end of the run, per edit sent. */
   cpuMsPerEdit: number;
-  /** This process's GC over the same span. */
-  generatorGc: { ms: number; longPauses: number };
+  /** Over the same span: the server's and this process's CPU shares and this process's GC. */
+  usage: Usage;
 }>;
 
+interface Usage {
+  server: number;
+  generator: number;
+  gcMs: number;
+  longPauses: number;
+}
+
 /**
- * This process's GC pauses from now to `stop()`: a receiver that pauses delays every delivery it was about to
- * read. Watched over the paced edits only (preparing them makes garbage of its own).
+ * What the server and this load generator use from now to `stop()`, which the runs call around their paced
+ * edits (preparing the edits is work of this process's own, and garbage). CPU as a share of one core; this
+ * process's GC pauses (each delays every delivery a receiver was about to read) in all, and those over 5 ms.
  */
-function watchGc() {
+function watchPaced(serverCpu: () => number) {
   const pauses: number[] = [];
   const observer = new PerformanceObserver((list) =>
     pauses.push(...list.getEntries().map((e) => e.duration)),
   );
   observer.observe({ entryTypes: ['gc'] });
+  const server0 = serverCpu();
+  const generator0 = process.cpuUsage();
+  const t0 = performance.now();
   return {
-    stop: () => {
+    stop: (edits: number): Usage & { cpuMsPerEdit: number } => {
       observer.disconnect();
-      return { ms: pauses.reduce((a, d) => a + d, 0), longPauses: pauses.filter((d) => d > 5).length };
+      const wall = (performance.now() - t0) / 1000;
+      const server = serverCpu() - server0;
+      const generator = process.cpuUsage(generator0);
+      return {
+        cpuMsPerEdit: (server * 1000) / edits,
+        server: server / wall,
+        generator: (generator.user + generator.system) / 1e6 / wall,
+        gcMs: pauses.reduce((a, d) => a + d, 0),
+        longPauses: pauses.filter((d) => d > 5).length,
+      };
     },
   };
 }
 
 /** The load of the issue (250 edits/s), then up (or down) until p99 passes 100 ms. */
-/** Runs `run` and says how much CPU the server and this load generator used meanwhile. */
-async function measured(run: Run, serverCpu: () => number, rate: number, seconds: number, crossing = false) {
-  const s0 = serverCpu();
-  const b0 = process.cpuUsage();
-  const t0 = performance.now();
+/** Runs `run` and says how much CPU the server and this load generator used over its paced edits. */
+async function measured(run: Run, rate: number, seconds: number, crossing = false) {
   const r = await run(rate, seconds, crossing);
-  const wall = (performance.now() - t0) / 1000;
-  const b = process.cpuUsage(b0);
+  const { server, generator, gcMs, longPauses } = r.usage;
   const cpu =
-    `server CPU ${(((serverCpu() - s0) / wall) * 100).toFixed(0)}% (${r.cpuMsPerEdit.toFixed(2)} ms per edit), ` +
-    `load generator ${(((b.user + b.system) / 1e6 / wall) * 100).toFixed(0)}% ` +
-    `(GC ${r.generatorGc.ms.toFixed(0)} ms, ${r.generatorGc.longPauses} pauses > 5 ms), ${loadAverage()}`;
+    `server CPU ${(server * 100).toFixed(0)}% (${r.cpuMsPerEdit.toFixed(2)} ms per edit), ` +
+    `load generator ${(generator * 100).toFixed(0)}% ` +
+    `(GC ${gcMs.toFixed(0)} ms, ${longPauses} pauses > 5 ms), ${loadAverage()}`;
   return { ...r, cpu };
 }
 
-async function ladder(name: string, run0: Run, serverCpu: () => number) {
-  const run = (rate: number, seconds: number, crossing = false) =>
-    measured(run0, serverCpu, rate, seconds, crossing);
+async function ladder(name: string, run0: Run) {
+  const run = (rate: number, seconds: number, crossing = false) => measured(run0, rate, seconds, crossing);
   // The issue's load again, each edit crossing the one sent before it: not with BENCH_COLLAB_RATES, and with
   // BENCH_COLLAB_QUICK only if BENCH_COLLAB_CROSSING=1.
   const crossingRun = async () => {
@@ -509,10 +524,8 @@ for (const database of only.includes('canopy') ? databases : []) {
         ? 'canopy (real process, SQLite synchronous=FULL, acknowledges after the durable append)'
         : `canopy (real process, ${database}, acknowledges after the committed append)`,
     );
-    const r = await ladder(
-      name,
-      (rate, seconds, crossing) => fanOut(srv.url, 50, rate, seconds, srv.cpu, crossing),
-      srv.cpu,
+    const r = await ladder(name, (rate, seconds, crossing) =>
+      fanOut(srv.url, 50, rate, seconds, srv.cpu, crossing),
     );
     // Memory per room on a fresh process: after the fan-out runs, the heap's ups and downs would drown it.
     await srv.stop();
@@ -540,10 +553,8 @@ for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.i
   let target = await startPeer(peer);
   try {
     console.log(`${peer} (in memory, no durability)`);
-    const r = await ladder(
-      peer,
-      (rate, seconds, crossing) => fanOutY(peer, target.url, 50, rate, seconds, target.cpu, crossing),
-      target.cpu,
+    const r = await ladder(peer, (rate, seconds, crossing) =>
+      fanOutY(peer, target.url, 50, rate, seconds, target.cpu, crossing),
     );
     target.stop();
     target = await startPeer(peer);

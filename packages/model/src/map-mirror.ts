@@ -13,6 +13,7 @@
  * keystrokes: 0.08-0.09 ms each, 512: ~0.06). Below `BATCH_FROM` updates, one import each is cheaper.
  */
 import { LoroDoc } from 'loro-crdt';
+import { keepLoroHeadroom } from './loro-heap.ts';
 import { ROOT_TITLE, configureDoc } from './loro-layout.ts';
 
 /** From this many updates on, `apply` imports them as one batch (4 at once cost ~0.9 ms each, 16 ~0.27). */
@@ -34,6 +35,7 @@ export class MapMirror {
   apply(updates: readonly Uint8Array[]): void {
     if (updates.length >= BATCH_FROM) this.doc.importBatch([...updates]);
     else for (const update of updates) this.doc.import(update);
+    keepLoroHeadroom();
   }
 
   /**

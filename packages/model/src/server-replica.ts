@@ -32,6 +32,7 @@ import {
 import { fail, ok, type ModelResult } from './errors.ts';
 import { acceptLoadedDoc, exportUpdatesFrom } from './doc-io.ts';
 import { MAX_SNAPSHOT_BYTES, MAX_TITLE_LENGTH, MAX_UPDATE_BYTES } from './limits.ts';
+import { keepLoroHeadroom } from './loro-heap.ts';
 import { ROOT_TITLE, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
 import { MindMap } from './mind-map.ts';
 import { validateState } from './state-validation.ts';
@@ -207,7 +208,9 @@ export class ServerReplica {
 
   /** `MindMap.importUpdates` for each update in order: a refused one changes nothing and the rest still apply. */
   importUpdateBatch(updates: readonly Uint8Array[]): ModelResult<ImportSummary>[] {
-    return updates.map((bytes) => this.admit(bytes));
+    const results = updates.map((bytes) => this.admit(bytes));
+    keepLoroHeadroom();
+    return results;
   }
 
   private admit(bytes: unknown): ModelResult<ImportSummary> {
@@ -353,6 +356,7 @@ export class ServerReplica {
   settle(): void {
     for (const step of this.unsettled) this.doc.checkout(step);
     this.unsettled = [];
+    keepLoroHeadroom();
   }
 
   /**

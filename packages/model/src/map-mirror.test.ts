@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MapMirror } from './map-mirror.ts';
 import { MindMap } from './mind-map.ts';
+import { replicasOf } from './test-replicas.ts';
 
 /** A stored map and an editor whose updates after it the tests hand to mirrors. */
 function edited(keystrokes: number) {
   const origin = MindMap.create('mirrored');
   const snapshot = origin.exportSnapshot();
-  const loaded = MindMap.fromSnapshot(snapshot, { peerId: 7n });
-  if (!loaded.ok) throw loaded.error;
-  const editor = loaded.value;
+  const [editor] = replicasOf(origin, 1) as [MindMap];
   const updates: Uint8Array[] = [];
   editor.onLocalUpdate((update) => updates.push(update));
   const topic = editor.addTopic(editor.centralTopicId(), undefined, { text: '' });

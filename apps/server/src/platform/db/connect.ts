@@ -7,9 +7,10 @@ import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createPool } from 'mysql2';
 import type { Tables } from './schema.ts';
-import { openSqliteConnection } from './sqlite.ts';
+import { isInMemorySqlite, openSqliteConnection } from './sqlite.ts';
 import { ImmediateSqliteDialect } from './sqlite-dialect.ts';
 import { ProcedureHost, type ProcedureModule, type Procedures } from './sqlite-procedures.ts';
+import { WalSync } from './wal-sync.ts';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 
@@ -28,6 +29,11 @@ export interface Database {
 export interface SqliteProcedures {
   /** The host of `module` (one per module and database). */
   host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P>;
+  /**
+   * Resolves once everything committed before the call is on disk (`WalSync`, off the event loop): for
+   * transactions committed with `synchronous=NORMAL`, such as the collab log's (`appendCommitted`).
+   */
+  syncWal(): Promise<void>;
 }
 
 export function dialectOf(url: string): DialectName {
@@ -45,10 +51,12 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   const poolSize = options.poolSize ?? 10;
   if (dialect === 'sqlite') {
     const file = url.slice('sqlite:'.length);
-    // WAL, synchronous=FULL (a committed transaction survives power loss: collab acknowledges on it).
+    // WAL, synchronous=FULL (a committed transaction survives power loss); the collab log's append commits with
+    // NORMAL and syncs the WAL itself, off the event loop, before it acknowledges (`syncWal`).
     const raw = openSqliteConnection(file);
     const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw) });
     const hosts = new Map<object, unknown>();
+    const wal = new WalSync(isInMemorySqlite(file) ? undefined : `${file}-wal`);
     const sqlite: SqliteProcedures = {
       host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P> {
         let host = hosts.get(module) as ProcedureHost<P> | undefined;
@@ -58,6 +66,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
         }
         return host;
       },
+      syncWal: () => wal.sync(),
     };
     return {
       db,
@@ -67,6 +76,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       poolStats: () => undefined,
       close: async () => {
         hosts.clear();
+        await wal.close();
         await db.destroy();
       },
     };

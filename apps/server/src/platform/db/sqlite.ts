@@ -1,7 +1,7 @@
 /**
  * The SQLite connection as Canopy opens it: WAL, so readers never wait for a writer and another process (the
  * CLI, say) can share the file; synchronous=FULL, so a committed transaction survives power loss (the collab
- * log's acknowledgements rely on it).
+ * log's append alone commits with NORMAL and has its WAL synced before it is acknowledged: wal-sync.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

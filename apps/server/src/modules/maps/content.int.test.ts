@@ -3,6 +3,7 @@
  * (sqlite-log-writer.ts), on PostgreSQL and MySQL as `MapsRepository.appendEntries`; both keep the same rules.
  */
 import { MindMap } from '@canopy/model';
+import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.ts';
 import { describeEachDialect } from '../../platform/db/testing.ts';
@@ -76,6 +77,35 @@ describeEachDialect('map log append', (h) => {
     const after = await content.append('t1', id, [{ accountId: 'ed', data: c! }]);
     expect(after).toEqual({ kind: 'appended', firstSeq: 3, headSeq: 2, accepted: [false] });
     expect((await logOf('t1', id)).map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  it("commits a room's entries as append does, the same rules and seqs, durable once `durable` resolves", async () => {
+    const id = await newMap();
+    await withTenant(h.database, 't1', (scope) =>
+      new MapsRepository(scope).upsertShare(id, 'vi', 'viewer', 0),
+    );
+    const [a, b, c] = updates(3);
+    const { durable, ...first } = await content.commit('t1', id, [
+      { accountId: 'owner', data: a! },
+      { accountId: 'vi', data: b! },
+    ]);
+    expect(first).toEqual({ kind: 'appended', firstSeq: 1, headSeq: 1, accepted: [true, false] });
+    await durable;
+    expect(await content.append('t1', id, [{ accountId: 'owner', data: c! }])).toEqual({
+      kind: 'appended',
+      firstSeq: 2,
+      headSeq: 2,
+      accepted: [true],
+    });
+    expect((await logOf('t1', id)).map((e) => e.seq)).toEqual([1, 2]);
+    const gone = await content.commit('t2', id, [{ accountId: 'owner', data: c! }]);
+    expect(gone.kind).toBe('gone');
+    await gone.durable;
+    if (h.database.dialect === 'sqlite') {
+      // Only the room's own transaction skips SQLite's sync (the WAL is synced for it): the connection is FULL.
+      const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(h.database.db);
+      expect(rows[0]?.synchronous).toBe(2);
+    }
   });
 
   it("answers 'gone' for a deleted map and for another tenant's map, and writes nothing", async () => {

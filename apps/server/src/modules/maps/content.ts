@@ -50,6 +50,11 @@ export interface AppendEntry {
 
 export type AppendResult = AppendOutcome;
 
+/** `MapContentStore.commit`'s answer: committed now, durable once `durable` resolves. */
+export type CommittedAppend = AppendOutcome & { durable: Promise<void> };
+
+const DURABLE = Promise.resolve();
+
 export interface LogTail {
   /** Present when the log no longer reaches back to `afterSeq` (compacted): import this first. */
   snapshot?: Uint8Array;
@@ -116,23 +121,45 @@ export class MapContentStore {
 
   /**
    * Appends the entries whose author may still write (checked in the same transaction, so a demotion is
-   * effective for every later commit) and returns their seqs. When this resolves, the rows are committed (on
-   * SQLite: synchronous=FULL, fsynced). On SQLite the transaction is one synchronous call of prepared
-   * statements (sqlite-log-writer.ts).
+   * effective for every later commit) and returns their seqs. When this resolves, the rows are committed and
+   * durable (on SQLite: synchronous=FULL, fsynced). On SQLite the transaction is one synchronous call of
+   * prepared statements (sqlite-log-writer.ts).
    */
   async append(tenantId: string, mapId: string, entries: AppendEntry[]): Promise<AppendResult> {
-    const packed = await Promise.all(
-      entries.map(async (e) => ({
-        accountId: e.accountId,
-        data: await this.pack(tenantId, this.logRef(mapId), e.data),
-      })),
-    );
+    const packed = await this.packEntries(tenantId, mapId, entries);
     const now = this.clock.now().getTime();
     const { sqlite, dialect } = this.database;
     if (sqlite) return sqlite.host(sqliteLogWriter).call('append', { tenantId, mapId, entries: packed, now });
     if (dialect === 'sqlite') throw new Error('a SQLite database without its procedure host');
     return withTenant(this.database, tenantId, (scope) =>
       new MapsRepository(scope).appendEntries(dialect, mapId, packed, now),
+    );
+  }
+
+  /**
+   * `append` for a co-editing room: resolves as soon as the transaction has committed, with `durable`, which
+   * resolves once the rows survive power loss (and rejects if that failed). On SQLite the transaction skips
+   * SQLite's own sync and the WAL is synced off the event loop (`SqliteProcedures.syncWal`), so the room can
+   * relay an update to its editors while the disk works (docs/protocol/collab.md R10, R11); on PostgreSQL
+   * and MySQL a commit is durable when it returns.
+   */
+  async commit(tenantId: string, mapId: string, entries: AppendEntry[]): Promise<CommittedAppend> {
+    const { sqlite } = this.database;
+    if (!sqlite) return { ...(await this.append(tenantId, mapId, entries)), durable: DURABLE };
+    const packed = await this.packEntries(tenantId, mapId, entries);
+    const now = this.clock.now().getTime();
+    const outcome = await sqlite
+      .host(sqliteLogWriter)
+      .call('appendCommitted', { tenantId, mapId, entries: packed, now });
+    return { ...outcome, durable: outcome.kind === 'gone' ? DURABLE : sqlite.syncWal() };
+  }
+
+  private packEntries(tenantId: string, mapId: string, entries: AppendEntry[]) {
+    return Promise.all(
+      entries.map(async (e) => ({
+        accountId: e.accountId,
+        data: await this.pack(tenantId, this.logRef(mapId), e.data),
+      })),
     );
   }
 

@@ -19,6 +19,7 @@ export {
   canWrite,
   type AppendEntry,
   type AppendResult,
+  type CommittedAppend,
   type LoadedReplica,
   type LogTail,
 } from './content.ts';

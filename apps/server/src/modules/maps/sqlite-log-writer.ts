@@ -31,6 +31,12 @@ export interface SealedCompaction {
 
 interface LogWriter extends Procedures {
   append(args: SealedAppend): AppendOutcome;
+  /**
+   * `append` with `synchronous=NORMAL` for its transaction alone: it writes the WAL and skips SQLite's sync,
+   * so it returns without waiting for the disk; the caller syncs the WAL off the event loop
+   * (`SqliteProcedures.syncWal`) before it acknowledges anything. Every other transaction stays FULL.
+   */
+  appendCommitted(args: SealedAppend): AppendOutcome;
   /** Folds the log up to `seq` into `snapshot`; undefined if the map is gone (see `MapContentStore.compactTo`). */
   compactTo(args: SealedCompaction): { folded: number } | undefined;
 }
@@ -91,8 +97,18 @@ export const sqliteLogWriter: ProcedureModule<LogWriter> = {
       dropFolded.run(tenantId, mapId, seq);
       return { folded: seq - now.snapshot_seq };
     });
+    const syncNormal = raw.prepare('PRAGMA synchronous = NORMAL');
+    const syncFull = raw.prepare('PRAGMA synchronous = FULL');
     return {
       append: (args) => append.immediate(args),
+      appendCommitted: (args) => {
+        syncNormal.run();
+        try {
+          return append.immediate(args);
+        } finally {
+          syncFull.run();
+        }
+      },
       compactTo: (args) => compactTo.immediate(args),
     };
   },

@@ -2,7 +2,15 @@
  * The state and plumbing behind `MindMap`: the Loro document, id lookup, commits, change events, sync and undo.
  * `MindMap` (mind-map.ts) adds the editing operations on top. Nothing here is exported from the package.
  */
-import { LoroDoc, UndoManager, type LoroMap, type LoroTree, type LoroTreeNode, type TreeID } from 'loro-crdt';
+import {
+  LoroDoc,
+  UndoManager,
+  VersionVector,
+  type LoroMap,
+  type LoroTree,
+  type LoroTreeNode,
+  type TreeID,
+} from 'loro-crdt';
 import type { MapDocument, Topic } from './document.ts';
 import { ModelError, type ModelResult } from './errors.ts';
 import { exportUpdatesFrom } from './doc-io.ts';
@@ -118,6 +126,29 @@ export class MapCore {
   exportUpdatesSince(versionVector?: Uint8Array): ModelResult<Uint8Array> {
     this.flush();
     return exportUpdatesFrom(this.doc, versionVector);
+  }
+
+  /**
+   * Whether this replica holds operations that a replica at `versionVector` lacks (when it is ahead of it, or
+   * concurrent with it): what a co-editing client sends back after a reconnect. False when the vector does not
+   * decode.
+   */
+  hasUpdatesBeyond(versionVector: Uint8Array): boolean {
+    this.flush();
+    let other: VersionVector;
+    try {
+      other = VersionVector.decode(versionVector);
+    } catch {
+      return false;
+    }
+    const mine = this.doc.oplogVersion();
+    try {
+      const order = mine.compare(other);
+      return order === undefined || order > 0;
+    } finally {
+      mine.free();
+      other.free();
+    }
   }
 
   /** The encoded version vector of this replica, for `exportUpdatesSince` on another. */

@@ -123,6 +123,18 @@ describe('co-editing', () => {
       error: { code: 'invalid-version-vector' },
     });
   });
+
+  it('tells whether it holds what a replica at a version vector lacks: ahead or concurrent, not behind', () => {
+    const { a, b, root } = twoReplicas();
+    expect(a.hasUpdatesBeyond(b.versionVector())).toBe(false);
+    a.addTopic(root, undefined, { text: 'x' });
+    expect(a.hasUpdatesBeyond(b.versionVector())).toBe(true);
+    expect(b.hasUpdatesBeyond(a.versionVector())).toBe(false);
+    b.addTopic(root, undefined, { text: 'y' });
+    expect(a.hasUpdatesBeyond(b.versionVector())).toBe(true);
+    expect(b.hasUpdatesBeyond(a.versionVector())).toBe(true);
+    expect(a.hasUpdatesBeyond(new Uint8Array([255, 255, 255]))).toBe(false);
+  });
 });
 
 describe('importUpdates validation', () => {

@@ -49,7 +49,7 @@ describe('CollabClient with a given replica', () => {
     client.close();
   });
 
-  it('without pendingEdits, treats the given replica as saved and sends nothing on welcome', async () => {
+  it('without pendingEdits, treats the given replica as saved, and still sends what the server lacks (R6)', async () => {
     const server = MindMap.create('Plans', { peerId: 99n });
     const client = new CollabClient({
       map: restoredWithOfflineEdit(server),
@@ -58,6 +58,60 @@ describe('CollabClient with a given replica', () => {
     });
     const socket = await welcomed(client, server);
     expect(client.saveState).toBe('saved');
+    const updates = socket.sent.filter((f) => f.type === 'update');
+    expect(updates).toHaveLength(1);
+    socket.receive(encodeServer.ack(updates[0]!.type === 'update' ? updates[0]!.ref : -1));
+    expect(client.saveState).toBe('saved');
+    client.close();
+  });
+});
+
+describe('CollabClient after a reconnect (docs/protocol/collab.md R6, R11)', () => {
+  it("sends back another member's update that the server no longer has, though it edited nothing itself", async () => {
+    const server = MindMap.create('Plans', { peerId: 99n });
+    const client = new CollabClient({
+      url: () => 'wss://canopy.example/collab/m1',
+      WebSocket: FakeSocket,
+      backoff: { initialMs: 1, maxMs: 1 },
+    });
+    client.connect();
+    await tick();
+    const first = FakeSocket.last!;
+    first.open();
+    first.receive(encodeServer.welcome('editor', 1, server.versionVector(), server.exportSnapshot()));
+    // The server relays another editor's update, then loses it (its machine lost power before the sync).
+    const lost = MindMap.fromSnapshot(server.exportSnapshot());
+    if (!lost.ok) throw lost.error;
+    const before = lost.value.versionVector();
+    lost.value.addTopic(lost.value.toJSON().root.id, undefined, { text: 'Relayed, then lost' });
+    const relayed = lost.value.exportUpdatesSince(before);
+    if (!relayed.ok) throw relayed.error;
+    first.receive(encodeServer.update(relayed.value));
+    expect(client.saveState).toBe('saved');
+
+    first.serverClose(1011);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = FakeSocket.last!;
+    expect(second).not.toBe(first);
+    second.open();
+    second.receive(encodeServer.welcome('editor', 2, server.versionVector(), new Uint8Array()));
+    const updates = second.sent.filter((f) => f.type === 'update');
+    expect(updates).toHaveLength(1);
+    const update = updates[0]!;
+    if (update.type !== 'update') throw new Error('unreachable');
+    expect(server.importUpdates(update.update).ok).toBe(true);
+    expect(server.toJSON().root.children.map((t) => t.text)).toEqual(['Relayed, then lost']);
+    client.close();
+  });
+
+  it('sends nothing when the server holds all it has', async () => {
+    const server = MindMap.create('Plans', { peerId: 99n });
+    const client = new CollabClient({ url: () => 'wss://canopy.example/collab/m1', WebSocket: FakeSocket });
+    client.connect();
+    await tick();
+    const socket = FakeSocket.last!;
+    socket.open();
+    socket.receive(encodeServer.welcome('editor', 1, server.versionVector(), server.exportSnapshot()));
     expect(socket.sent.filter((f) => f.type === 'update')).toHaveLength(0);
     client.close();
   });

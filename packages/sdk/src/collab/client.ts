@@ -350,9 +350,16 @@ export class CollabClient {
           this.adopt(loaded.value);
         } else if (frame.updates.byteLength > 0) this.importRemote(frame.updates);
         this.setStatus('online');
-        if (this.localChanges > this.acknowledged && this.canWrite()) {
-          const missing = this.replica?.exportUpdatesSince(frame.versionVector);
-          if (missing?.ok) this.sendUpdate(missing.value);
+        // Everything the server lacks (R6): this client's unsaved edits, and any update of another member that
+        // the server relayed to this editor and then lost (a power loss before its disk sync, R11).
+        const map = this.replica;
+        if (
+          map &&
+          this.canWrite() &&
+          (this.localChanges > this.acknowledged || map.hasUpdatesBeyond(frame.versionVector))
+        ) {
+          const missing = map.exportUpdatesSince(frame.versionVector);
+          if (missing.ok) this.sendUpdate(missing.value);
         }
         this.startPresence(frame.session);
         return;

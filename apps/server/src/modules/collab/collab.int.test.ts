@@ -158,6 +158,45 @@ for (const dialect of dialectsUnderTest()) {
       );
     });
 
+    it.runIf(dialect === 'sqlite')(
+      'relays an update to editors once committed; acks it, and tells viewers, once the WAL is synced (R10, R11)',
+      async () => {
+        const mapId = await newMap('Relay');
+        await share(mapId, bob, 'editor');
+        await share(mapId, carol, 'viewer');
+        const [a, b, c] = [client(alice, mapId), client(bob, mapId), client(carol, mapId)];
+        const [ma, mb, mc] = await Promise.all([a.whenLoaded(), b.whenLoaded(), c.whenLoaded()]);
+        await onlineAll([a, b, c]);
+        // The disk is slow: the WAL sync of the next commit waits until the test lets it go.
+        const sqlite = t.platform.database.sqlite!;
+        const realSync = sqlite.syncWal.bind(sqlite);
+        let release = () => {};
+        const slowDisk = new Promise<void>((resolve) => (release = resolve));
+        const spy = vi.spyOn(sqlite, 'syncWal').mockImplementation(async () => {
+          await slowDisk;
+          await realSync();
+        });
+        const texts = (m: typeof ma) =>
+          ((m.toJSON() as { root: { children?: { text: string }[] } }).root.children ?? []).map(
+            (t) => t.text,
+          );
+        try {
+          ma.addTopic(ma.centralTopicId(), undefined, { text: 'relayed' });
+          await eventually(() => texts(mb).includes('relayed'));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(spy).toHaveBeenCalled();
+          expect(a.saveState).toBe('unsynced');
+          expect(texts(mc)).toEqual([]);
+          release();
+          await a.whenSaved();
+          await eventually(() => texts(mc).includes('relayed'));
+        } finally {
+          release();
+          spy.mockRestore();
+        }
+      },
+    );
+
     it("refuses a viewer's write and nobody else sees it (R8)", async () => {
       const mapId = await newMap('Viewer');
       await share(mapId, bob, 'viewer');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeServer } from '@canopy/sdk';
-import { fanOut } from './fan-out.ts';
+import { commitFrames, fanOut, relay } from './fan-out.ts';
 import type { RoomMember } from './room.ts';
 
 /** A member that records what it is sent, as lists (to tell a shared list from copies) and decoded. */
@@ -28,7 +28,7 @@ function member(name: string) {
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
-describe('fanOut (R11, R12, R15, R16)', () => {
+describe('fanOut, after the commit is durable (R10, R12, R15, R16)', () => {
   it('sends each member one list in commit order: senders their acks, the others one shared list', () => {
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(member) as [
       ReturnType<typeof member>,
@@ -41,7 +41,7 @@ describe('fanOut (R11, R12, R15, R16)', () => {
       { member: b, ref: 7, data: bytes('b7') },
       { member: a, ref: 2, data: bytes('a2') },
     ];
-    fanOut(batch, [true, true, true], [a, b, c, d]);
+    fanOut(commitFrames(batch, [true, true, true]), [a, b, c, d]);
     expect(a.heard()).toEqual(['ack 1', 'update b7', 'ack 2']);
     expect(b.heard()).toEqual(['update a1', 'ack 7', 'update a2']);
     expect(c.heard()).toEqual(['update a1', 'update b7', 'update a2']);
@@ -57,14 +57,11 @@ describe('fanOut (R11, R12, R15, R16)', () => {
       ReturnType<typeof member>,
       ReturnType<typeof member>,
     ];
-    fanOut(
-      [
-        { member: a, ref: 1, data: bytes('a1') },
-        { member: b, ref: 3, data: bytes('b3') },
-      ],
-      [true, false],
-      [a, b, c],
-    );
+    const batch = [
+      { member: a, ref: 1, data: bytes('a1') },
+      { member: b, ref: 3, data: bytes('b3') },
+    ];
+    fanOut(commitFrames(batch, [true, false]), [a, b, c]);
     expect(a.heard()).toEqual(['ack 1']);
     expect(b.heard()).toEqual(['update a1', 'refused 3', 'role viewer']);
     expect(c.heard()).toEqual(['update a1']);
@@ -74,8 +71,71 @@ describe('fanOut (R11, R12, R15, R16)', () => {
 
   it('sends members who sent nothing nothing when nothing was accepted; a sender who left still hears', () => {
     const [a, c] = ['a', 'c'].map(member) as [ReturnType<typeof member>, ReturnType<typeof member>];
-    fanOut([{ member: a, ref: 4, data: bytes('a4') }], [false], [c]);
+    fanOut(commitFrames([{ member: a, ref: 4, data: bytes('a4') }], [false]), [c]);
     expect(c.lists).toEqual([]);
     expect(a.heard()).toEqual(['refused 4', 'role viewer']);
+  });
+});
+
+describe('relay, once the transaction has committed, then fanOut (R10, R11)', () => {
+  const four = () =>
+    ['a', 'b', 'c', 'v'].map(member) as [
+      ReturnType<typeof member>,
+      ReturnType<typeof member>,
+      ReturnType<typeof member>,
+      ReturnType<typeof member>,
+    ];
+
+  it('gives editors the updates at once; senders their acks and viewers the updates only when durable', () => {
+    const [a, b, c, v] = four();
+    v.role = 'viewer';
+    c.role = 'owner';
+    const commit = commitFrames(
+      [
+        { member: a, ref: 1, data: bytes('a1') },
+        { member: b, ref: 7, data: bytes('b7') },
+      ],
+      [true, true],
+    );
+    const relayed = relay(commit, [a, b, c, v]);
+    expect(a.heard()).toEqual(['update b7']);
+    expect(b.heard()).toEqual(['update a1']);
+    expect(c.heard()).toEqual(['update a1', 'update b7']);
+    expect(v.heard()).toEqual([]);
+    expect([...relayed].sort((x, y) => x.accountId.localeCompare(y.accountId))).toEqual([a, b, c]);
+
+    fanOut(commit, [a, b, c, v], relayed);
+    expect(a.heard()).toEqual(['update b7', 'ack 1']);
+    expect(b.heard()).toEqual(['update a1', 'ack 7']);
+    expect(c.heard()).toEqual(['update a1', 'update b7']);
+    expect(v.heard()).toEqual(['update a1', 'update b7']);
+    // Members who sent nothing still share one list.
+    expect(c.lists[0]).toBe(v.lists[0]);
+  });
+
+  it('relays nothing to a sender the commit refused, and nothing refused to anyone', () => {
+    const [a, b, c] = four();
+    const commit = commitFrames(
+      [
+        { member: a, ref: 1, data: bytes('a1') },
+        { member: b, ref: 3, data: bytes('b3') },
+      ],
+      [true, false],
+    );
+    const relayed = relay(commit, [a, b, c]);
+    expect(a.heard()).toEqual([]);
+    expect(b.heard()).toEqual([]);
+    expect(c.heard()).toEqual(['update a1']);
+    fanOut(commit, [a, b, c], relayed);
+    expect(a.heard()).toEqual(['ack 1']);
+    expect(b.heard()).toEqual(['update a1', 'refused 3', 'role viewer']);
+    expect(c.heard()).toEqual(['update a1']);
+  });
+
+  it('relays nothing when the commit accepted nothing', () => {
+    const [a, c] = four();
+    const commit = commitFrames([{ member: a, ref: 4, data: bytes('a4') }], [false]);
+    expect(relay(commit, [a, c]).size).toBe(0);
+    expect(c.lists).toEqual([]);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * One map's room on this node: the server's replica of the map, the members connected here, and the commit
- * pipeline that makes an update durable before anyone hears of it.
+ * pipeline that stores an update before anyone hears of it.
  *
  * Invariants (docs/protocol/collab.md, rules R10-R16):
- * - An update is acknowledged, and broadcast, only after its log row is committed (R10, R11).
+ * - An update is acknowledged only after its log row is committed and durable (R10); it is relayed to the
+ *   room's editors once its transaction has committed (on SQLite while the WAL syncs), and to everyone else
+ *   once it is durable (R11).
  * - Updates that arrive while a commit is in flight go into the next commit together (group commit, R12),
  *   in the order they build on each other (`arrivals.ts`).
  * - A welcome carries only durable state: it is computed, then sent once everything imported before it has
@@ -16,7 +18,7 @@ import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
-import { fanOut } from './fan-out.ts';
+import { commitFrames, fanOut, relay } from './fan-out.ts';
 import { MirrorLink, type MapMirrors } from './mirrors.ts';
 import { RoomPresence } from './presence.ts';
 
@@ -70,6 +72,8 @@ export class Room {
   );
   private pending: PendingWrite[] = [];
   private committing: Promise<void> | undefined;
+  /** The last commit's wait for durability (`whenSynced`), until it is over. */
+  private syncing: Promise<void> | undefined;
   private importedCount = 0;
   private durableCount = 0;
   private waiters: { upTo: number; resolve: () => void }[] = [];
@@ -181,7 +185,7 @@ export class Room {
     try {
       while (this.pending.length > 0 && !this.closed) {
         const batch = this.pending.splice(0, MAX_BATCH);
-        const result = await this.content.append(
+        const result = await this.content.commit(
           this.tenantId,
           this.mapId,
           batch.map((w) => ({ accountId: w.member.accountId, data: w.data })),
@@ -202,24 +206,55 @@ export class Room {
         this.noteOwnCommit(appendedSeqs);
         if (appendedSeqs.length > 0)
           this.mirror.apply(batch.filter((_w, i) => result.accepted[i]).map((w) => w.data));
-        this.markDurable(batch.at(-1)?.index ?? this.durableCount);
-        fanOut(batch, result.accepted, this.members);
+        const frames = commitFrames(batch, result.accepted);
+        const relayed = relay(frames, this.members);
+        this.whenSynced(result.durable, () => {
+          this.markDurable(batch.at(-1)?.index ?? this.durableCount);
+          fanOut(frames, this.members, relayed);
+          if (appendedSeqs.length > 0) {
+            this.logGrowth += appendedSeqs.length;
+            this.hooks.committed(this, result.headSeq, appendedSeqs.length);
+          }
+        });
         this.settleWhenIdle();
         this.resolveFold();
-        if (appendedSeqs.length > 0) {
-          this.logGrowth += appendedSeqs.length;
-          this.hooks.committed(this, result.headSeq, appendedSeqs.length);
-        }
       }
     } catch (err) {
-      // The database failed: nothing pending was acknowledged. Drop the room; clients reconnect and resend (R14).
-      this.logger.error({ err, mapId: this.mapId }, 'collab: commit failed; closing the room');
-      this.shutDown(CloseCode.serverError, 'storage failed; reconnect');
-      this.hooks.gone(this);
+      this.storageFailed(err);
     } finally {
       this.committing = undefined;
       this.resolveFold();
     }
+  }
+
+  /**
+   * Runs `then` once the commit is durable, after every earlier commit's `then` (acks keep their order, R16).
+   * The next commit does not wait for it: on SQLite the WAL syncs off the event loop meanwhile.
+   */
+  private whenSynced(durable: Promise<void>, then: () => void): void {
+    const previous = this.syncing;
+    const current = (async () => {
+      await previous;
+      try {
+        await durable;
+      } catch (err) {
+        this.storageFailed(err);
+        return;
+      }
+      if (!this.closed) then();
+    })();
+    this.syncing = current;
+    void current.finally(() => {
+      if (this.syncing === current) this.syncing = undefined;
+    });
+  }
+
+  /** The database failed: nothing pending was acknowledged. Drop the room; clients reconnect and resend (R14). */
+  private storageFailed(err: unknown): void {
+    if (this.closed) return;
+    this.logger.error({ err, mapId: this.mapId }, 'collab: commit failed; closing the room');
+    this.shutDown(CloseCode.serverError, 'storage failed; reconnect');
+    this.hooks.gone(this);
   }
 
   private resolveFold(): void {
@@ -325,11 +360,14 @@ export class Room {
     });
   }
 
-  /** Completes when every queued update is committed (or refused). */
+  /** Completes when every queued update is committed and durable (or refused). */
   async flush(): Promise<void> {
     if (this.arrivals.arriving) await new Promise((resolve) => setImmediate(resolve));
     this.arrivals.release();
-    while (this.committing) await this.committing;
+    while (this.committing || this.syncing) {
+      await this.committing;
+      await this.syncing;
+    }
     await this.catchingUp;
   }
 

@@ -1,7 +1,8 @@
 /**
- * `npm run bench collab`: Canopy's co-editing server under load, run as a real child process (SQLite,
- * synchronous=FULL: every acknowledged edit is durable; with BENCH_COLLAB_DATABASE=sqlite,postgres also on
- * PostgreSQL).
+ * `npm run bench collab`: Canopy's co-editing server under load, run as a real child process (SQLite: every
+ * acknowledged edit is on disk, its WAL synced, and the room relays it to its editors once committed,
+ * docs/protocol/collab.md R10, R11; with BENCH_COLLAB_DATABASE=sqlite,postgres also on PostgreSQL). Canopy's
+ * runs also print the senders' ack latency.
  *
  * - fan-out: 1 map × 50 clients × 5 edits/s; latency from a sender's send to each other client's receipt,
  *   p50/p99; then higher rates until p99 passes 100 ms (the highest sustained rate below that is reported);
@@ -192,6 +193,9 @@ async function fanOut(
   const { id } = await createMap(base, `fan-out ${rate}`, people.slice(1));
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
+  // From a paced edit's send to its sender's ack: on SQLite, once its WAL is synced (the durable ack).
+  const ackDue = new Map<number, number>();
+  const ackLatencies: number[] = [];
   let acks = 0;
   const sockets = await Promise.all(
     people.map((who) =>
@@ -199,7 +203,12 @@ async function fanOut(
         if (bytes[0] === 0x82) {
           const at = sentAt.get(key(bytes.subarray(1)));
           if (at !== undefined) latencies.push(performance.now() - at);
-        } else if (bytes[0] === 0x83) acks++;
+        } else if (bytes[0] === 0x83) {
+          acks++;
+          const frame = decodeServer(bytes);
+          const at = frame.type === 'ack' ? ackDue.get(frame.ref) : undefined;
+          if (at !== undefined) ackLatencies.push(performance.now() - at);
+        }
       }),
     ),
   );
@@ -253,7 +262,9 @@ async function fanOut(
       while (sent < due) {
         const sender = sent % clients;
         const update = prepared[sender]![1 + Math.floor(sent / clients)]!;
-        sentAt.set(key(update), performance.now());
+        const now = performance.now();
+        sentAt.set(key(update), now);
+        ackDue.set(sent + 1, now);
         sockets[sender]!.ws.send(encodeClient.update(sent + 1, update));
         sent++;
       }
@@ -273,6 +284,8 @@ async function fanOut(
     received: latencies.length,
     expected,
     acks,
+    ackP50: pct(ackLatencies, 50),
+    ackP99: pct(ackLatencies, 99),
     cpuMsPerEdit,
     usage,
   };
@@ -391,6 +404,9 @@ type Run = (
   p99: number;
   received: number;
   expected: number;
+  /** Canopy only: from an edit's send to its sender's (durable) ack. */
+  ackP50?: number;
+  ackP99?: number;
   /** Server CPU (user + system) from the first paced edit to the end of the run, per edit sent. */
   cpuMsPerEdit: number;
   /** Over the same span: the server's and this process's CPU shares and this process's GC. */
@@ -447,6 +463,12 @@ async function measured(run: Run, rate: number, seconds: number, crossing = fals
   return { ...r, cpu };
 }
 
+/** The sender's ack latency, where the server sends acks (Canopy). */
+const acked = (r: { ackP50?: number; ackP99?: number }) =>
+  r.ackP50 === undefined || Number.isNaN(r.ackP50)
+    ? ''
+    : `; durable ack p50 ${r.ackP50.toFixed(1)} ms, p99 ${(r.ackP99 ?? NaN).toFixed(1)} ms`;
+
 async function ladder(name: string, run0: Run) {
   const run = (rate: number, seconds: number, crossing = false) => measured(run0, rate, seconds, crossing);
   // The issue's load again, each edit crossing the one sent before it: not with BENCH_COLLAB_RATES, and with
@@ -473,12 +495,14 @@ async function ladder(name: string, run0: Run) {
   const first = await run(250, 10);
   console.log(`  (${first.cpu})`);
   if (process.env.BENCH_COLLAB_QUICK) {
-    console.log(`${name}: 250 edits/s: p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms`);
+    console.log(
+      `${name}: 250 edits/s: p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms${acked(first)}`,
+    );
     const crossing = process.env.BENCH_COLLAB_CROSSING ? await crossingRun() : undefined;
     return { first, best: NaN, crossing };
   }
   console.log(
-    `${name}: 1 map × 50 clients × 5 edits/s: fan-out p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms (${first.received}/${first.expected} deliveries)`,
+    `${name}: 1 map × 50 clients × 5 edits/s: fan-out p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms (${first.received}/${first.expected} deliveries)${acked(first)}`,
   );
   const crossing = await crossingRun();
   const ok = (r: Awaited<ReturnType<Run>>) => r.p99 <= 100 && r.received >= r.expected * 0.99;
@@ -521,7 +545,7 @@ for (const database of only.includes('canopy') ? databases : []) {
   try {
     console.log(
       database === 'sqlite'
-        ? 'canopy (real process, SQLite synchronous=FULL, acknowledges after the durable append)'
+        ? 'canopy (real process, SQLite, acknowledges once the append is on disk, relays it to editors once committed)'
         : `canopy (real process, ${database}, acknowledges after the committed append)`,
     );
     const r = await ladder(name, (rate, seconds, crossing) =>

@@ -51,6 +51,17 @@ describeEachDialect('envelope encryption', (h) => {
     );
   });
 
+  it('seals synchronously under the active key with sealerFor, bound to its tenant and row', async () => {
+    const seal = await crypto.cipher.sealerFor('t-1', ref('r3'));
+    const a = seal(Buffer.from('first'));
+    const b = seal(Buffer.from('first'));
+    expect(a.equals(b)).toBe(false); // a salt and an IV of its own each
+    expect(await crypto.cipher.openText('t-1', ref('r3'), a)).toBe('first');
+    expect(await crypto.cipher.openText('t-1', ref('r3'), b)).toBe('first');
+    await expect(crypto.cipher.open('t-1', ref('r4'), a)).rejects.toThrow(DecryptionError);
+    await expect(crypto.cipher.open('t-2', ref('r3'), a)).rejects.toThrow();
+  });
+
   it('stores one wrapped data key per tenant, never the key itself', async () => {
     await crypto.cipher.seal('t-2', ref('r1'), 'x');
     const rows = await withSystemContext(h.database, 'test', (trx) =>

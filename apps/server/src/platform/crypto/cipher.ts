@@ -40,6 +40,16 @@ export class Cipher {
     return sealValue(key, version, binding(ctx, ref), bytes);
   }
 
+  /**
+   * `seal` as a synchronous function under the tenant's active key as of now, for sealing inside a
+   * synchronous transaction (the collab log's append). Use it at once: a key rotated afterwards is not seen.
+   */
+  async sealerFor(ctx: KeyContext, ref: FieldRef): Promise<(plaintext: Uint8Array) => Buffer> {
+    const { version, key } = await this.keys.activeKey(ctx, 'data');
+    const bound = binding(ctx, ref);
+    return (plaintext) => sealValue(key, version, bound, plaintext);
+  }
+
   async open(ctx: KeyContext, ref: FieldRef, sealed: Uint8Array): Promise<Buffer> {
     const key = await this.keys.keyVersion(ctx, 'data', sealedKeyVersion(sealed));
     return openValue(key, binding(ctx, ref), sealed);

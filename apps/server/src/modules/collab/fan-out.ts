@@ -1,9 +1,10 @@
 /**
  * What a room tells its members about a commit (docs/protocol/collab.md R10-R12, R15, R16), in two steps:
  *
- * - `relay`, once the commit's transaction has committed (on SQLite possibly before its WAL is synced): the
- *   room's editors hear the accepted updates they did not send. An editor that holds an update a crash then
- *   loses sends it back when it reconnects (R6), so nothing it was shown goes missing for good (R11).
+ * - `relay`, once the commit's transaction has checked the authors' roles (on SQLite inside the transaction,
+ *   before the rows are written and long before the WAL is synced): the room's editors hear the accepted
+ *   updates they did not send. An editor that holds an update the log then does not keep sends it back when
+ *   it reconnects (R6), so nothing it was shown goes missing for good (R11).
  * - `fanOut`, once the commit is durable: each sender its acks (or, for an update its author could no longer
  *   write, `refused` and its new role), and every member the relay skipped (viewers, members who joined
  *   meanwhile) the updates. Each in commit order, one socket write per member and step.

@@ -4,8 +4,8 @@
  *
  * Invariants (docs/protocol/collab.md, rules R10-R16):
  * - An update is acknowledged only after its log row is committed and durable (R10); it is relayed to the
- *   room's editors once its transaction has committed (on SQLite while the WAL syncs), and to everyone else
- *   once it is durable (R11).
+ *   room's editors once its transaction has checked its author's role (on SQLite inside the transaction), and
+ *   to everyone else once it is durable (R11).
  * - Updates that arrive while a commit is in flight go into the next commit together (group commit, R12),
  *   in the order they build on each other (`arrivals.ts`).
  * - A welcome carries only durable state: it is computed, then sent once everything imported before it has
@@ -18,7 +18,7 @@ import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
-import { commitFrames, fanOut, relay } from './fan-out.ts';
+import { commitFrames, fanOut, relay, type CommitFrames } from './fan-out.ts';
 import { MirrorLink, type MapMirrors } from './mirrors.ts';
 import { RoomPresence } from './presence.ts';
 
@@ -185,10 +185,21 @@ export class Room {
     try {
       while (this.pending.length > 0 && !this.closed) {
         const batch = this.pending.splice(0, MAX_BATCH);
+        let frames: CommitFrames | undefined;
+        let relayed: ReadonlySet<RoomMember> | undefined;
         const result = await this.content.commit(
           this.tenantId,
           this.mapId,
           batch.map((w) => ({ accountId: w.member.accountId, data: w.data })),
+          // Inside the transaction on SQLite, once the roles are checked (R11).
+          (accepted) => {
+            try {
+              frames = commitFrames(batch, accepted);
+              relayed = relay(frames, this.members);
+            } catch (err) {
+              this.logger.error({ err, mapId: this.mapId }, 'collab: relay failed');
+            }
+          },
         );
         if (result.kind === 'gone') {
           this.shutDown(CloseCode.notFound, 'the map was deleted');
@@ -206,11 +217,11 @@ export class Room {
         this.noteOwnCommit(appendedSeqs);
         if (appendedSeqs.length > 0)
           this.mirror.apply(batch.filter((_w, i) => result.accepted[i]).map((w) => w.data));
-        const frames = commitFrames(batch, result.accepted);
-        const relayed = relay(frames, this.members);
+        const told = frames ?? commitFrames(batch, result.accepted);
+        const heard = relayed;
         this.whenSynced(result.durable, () => {
           this.markDurable(batch.at(-1)?.index ?? this.durableCount);
-          fanOut(frames, this.members, relayed);
+          fanOut(told, this.members, heard);
           if (appendedSeqs.length > 0) {
             this.logGrowth += appendedSeqs.length;
             this.hooks.committed(this, result.headSeq, appendedSeqs.length);

@@ -204,6 +204,7 @@ describeEachDialect('map content under tenant key rotation', (h) => {
         return crypto.cipher.seal(t, ref, plaintext);
       },
       open: (t, ref, sealed) => crypto.cipher.open(t, ref, sealed),
+      sealerFor: (t, ref) => crypto.cipher.sealerFor(t, ref),
     };
     const racing = mapContentKeyUser(h.database, new MapContentStore(h.database, hooked, clock, true), {
       logBatchSize: 50,
@@ -260,6 +261,7 @@ describeEachDialect('map content under tenant key rotation', (h) => {
         return crypto.cipher.seal(t, ref, plaintext);
       },
       open: (t, ref, sealed) => crypto.cipher.open(t, ref, sealed),
+      sealerFor: (t, ref) => crypto.cipher.sealerFor(t, ref),
     };
     const user = mapContentKeyUser(h.database, new MapContentStore(h.database, hooked, clock, true), {
       logBatchSize: 50,

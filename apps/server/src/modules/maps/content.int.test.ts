@@ -85,11 +85,18 @@ describeEachDialect('map log append', (h) => {
       new MapsRepository(scope).upsertShare(id, 'vi', 'viewer', 0),
     );
     const [a, b, c] = updates(3);
-    const { durable, ...first } = await content.commit('t1', id, [
-      { accountId: 'owner', data: a! },
-      { accountId: 'vi', data: b! },
-    ]);
+    const relayed: boolean[][] = [];
+    const { durable, ...first } = await content.commit(
+      't1',
+      id,
+      [
+        { accountId: 'owner', data: a! },
+        { accountId: 'vi', data: b! },
+      ],
+      (accepted) => relayed.push(accepted),
+    );
     expect(first).toEqual({ kind: 'appended', firstSeq: 1, headSeq: 1, accepted: [true, false] });
+    expect(relayed).toEqual([[true, false]]);
     await durable;
     expect(await content.append('t1', id, [{ accountId: 'owner', data: c! }])).toEqual({
       kind: 'appended',
@@ -98,8 +105,11 @@ describeEachDialect('map log append', (h) => {
       accepted: [true],
     });
     expect((await logOf('t1', id)).map((e) => e.seq)).toEqual([1, 2]);
-    const gone = await content.commit('t2', id, [{ accountId: 'owner', data: c! }]);
+    const gone = await content.commit('t2', id, [{ accountId: 'owner', data: c! }], (accepted) =>
+      relayed.push(accepted),
+    );
     expect(gone.kind).toBe('gone');
+    expect(relayed).toHaveLength(1);
     await gone.durable;
     if (h.database.dialect === 'sqlite') {
       // Only the room's own transaction skips SQLite's sync (the WAL is synced for it): the connection is FULL.

@@ -40,6 +40,7 @@ export function storedKeyVersion(head: Uint8Array): number | undefined {
 /** Stores content as-is (marked plain) until platform/crypto is wired. */
 export const plaintextSealer: ContentSealer = {
   seal: async (_t, _r, plaintext) => plaintext,
+  sealerFor: async () => (plaintext) => plaintext,
   open: async (_t, _r, sealed) => sealed,
 };
 
@@ -137,20 +138,34 @@ export class MapContentStore {
   }
 
   /**
-   * `append` for a co-editing room: resolves as soon as the transaction has committed, with `durable`, which
-   * resolves once the rows survive power loss (and rejects if that failed). On SQLite the transaction skips
-   * SQLite's own sync and the WAL is synced off the event loop (`SqliteProcedures.syncWal`), so the room can
-   * relay an update to its editors while the disk works (docs/protocol/collab.md R10, R11); on PostgreSQL
-   * and MySQL a commit is durable when it returns.
+   * `append` for a co-editing room: `relay` is told which entries the role check accepted as soon as it knows,
+   * before the commit; this resolves once the transaction has committed, with `durable`, which resolves once
+   * the rows survive power loss (and rejects if that failed). On SQLite `relay` runs inside the transaction,
+   * its write lock held, before the rows are sealed and written; the transaction skips SQLite's own sync and
+   * the WAL is synced off the event loop (`SqliteProcedures.syncWal`). On PostgreSQL and MySQL `relay` runs
+   * after the commit, which is durable when it returns (docs/protocol/collab.md R10, R11). `relay` must not
+   * throw; it is not called when the map is gone.
    */
-  async commit(tenantId: string, mapId: string, entries: AppendEntry[]): Promise<CommittedAppend> {
+  async commit(
+    tenantId: string,
+    mapId: string,
+    entries: AppendEntry[],
+    relay: (accepted: boolean[]) => void,
+  ): Promise<CommittedAppend> {
     const { sqlite } = this.database;
-    if (!sqlite) return { ...(await this.append(tenantId, mapId, entries)), durable: DURABLE };
-    const packed = await this.packEntries(tenantId, mapId, entries);
+    if (!sqlite) {
+      const outcome = await this.append(tenantId, mapId, entries);
+      if (outcome.kind === 'appended') relay(outcome.accepted);
+      return { ...outcome, durable: DURABLE };
+    }
+    const sealer = this.sealed ? await this.sealer.sealerFor(tenantId, this.logRef(mapId)) : undefined;
+    const seal = sealer
+      ? (data: Uint8Array) => prefixed(SEALED, sealer(data))
+      : (data: Uint8Array) => prefixed(PLAIN, data);
     const now = this.clock.now().getTime();
     const outcome = await sqlite
       .host(sqliteLogWriter)
-      .call('appendCommitted', { tenantId, mapId, entries: packed, now });
+      .call('appendRelayed', { tenantId, mapId, entries, now, seal, relay });
     return { ...outcome, durable: outcome.kind === 'gone' ? DURABLE : sqlite.syncWal() };
   }
 

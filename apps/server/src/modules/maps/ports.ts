@@ -31,6 +31,8 @@ export interface SealRef {
 /** Envelope encryption with the tenant's key (platform/crypto's `cipher` has this shape). */
 export interface ContentSealer {
   seal(tenantId: string, ref: SealRef, plaintext: Uint8Array): Promise<Uint8Array>;
+  /** `seal` as a synchronous function under the key active now: for sealing inside a synchronous transaction. */
+  sealerFor(tenantId: string, ref: SealRef): Promise<(plaintext: Uint8Array) => Uint8Array>;
   open(tenantId: string, ref: SealRef, sealed: Uint8Array): Promise<Uint8Array>;
 }
 

@@ -20,6 +20,21 @@ export interface SealedAppend {
   now: number;
 }
 
+/**
+ * A co-editing room's append (`appendRelayed`): the entries' bytes as sent, sealed inside the transaction by
+ * `seal`; `relay` is told which the role check accepted, before anything is written.
+ */
+export interface RelayedAppend {
+  tenantId: string;
+  mapId: string;
+  entries: { accountId: string; data: Uint8Array }[];
+  now: number;
+  /** The stored form of an accepted entry's bytes (sealed, tagged). Synchronous. */
+  seal: (data: Uint8Array) => Uint8Array;
+  /** Called once, right after the role check; must not throw. */
+  relay: (accepted: boolean[]) => void;
+}
+
 export interface SealedCompaction {
   tenantId: string;
   mapId: string;
@@ -32,11 +47,13 @@ export interface SealedCompaction {
 interface LogWriter extends Procedures {
   append(args: SealedAppend): AppendOutcome;
   /**
-   * `append` with `synchronous=NORMAL` for its transaction alone: it writes the WAL and skips SQLite's sync,
-   * so it returns without waiting for the disk; the caller syncs the WAL off the event loop
-   * (`SqliteProcedures.syncWal`) before it acknowledges anything. Every other transaction stays FULL.
+   * `append` for a co-editing room: the entries are relayed as soon as the role check has accepted them (the
+   * write lock held, so no role can change before the commit), then sealed and written; and the transaction
+   * runs with `synchronous=NORMAL`, alone: it writes the WAL and skips SQLite's sync, so it returns without
+   * waiting for the disk, and the caller syncs the WAL off the event loop (`SqliteProcedures.syncWal`) before
+   * it acknowledges anything. Every other transaction stays FULL.
    */
-  appendCommitted(args: SealedAppend): AppendOutcome;
+  appendRelayed(args: RelayedAppend): AppendOutcome;
   /** Folds the log up to `seq` into `snapshot`; undefined if the map is gone (see `MapContentStore.compactTo`). */
   compactTo(args: SealedCompaction): { folded: number } | undefined;
 }
@@ -68,7 +85,11 @@ export const sqliteLogWriter: ProcedureModule<LogWriter> = {
       `insert into map_updates (tenant_id, map_id, seq, data, account_id, created_at)
        values (?, ?, ?, ?, ?, ?)`,
     );
-    const append = raw.transaction(({ tenantId, mapId, entries, now }: SealedAppend): AppendOutcome => {
+    const steps = (
+      { tenantId, mapId, entries, now }: SealedAppend,
+      seal: (data: Uint8Array) => Uint8Array,
+      relay: (accepted: boolean[]) => void,
+    ): AppendOutcome => {
       const map = mapHead.get(tenantId, mapId);
       if (!map) return { kind: 'gone' };
       const authors = [...new Set(entries.map((e) => e.accountId))];
@@ -77,6 +98,7 @@ export const sqliteLogWriter: ProcedureModule<LogWriter> = {
         roles.set(s.account_id, s.role);
       if (authors.includes(map.owner_id)) roles.set(map.owner_id, 'owner');
       const accepted = entries.map((e) => canWrite(roles.get(e.accountId)));
+      relay(accepted);
       const head = Number(map.head_seq);
       const count = accepted.filter(Boolean).length;
       if (count === 0) return { kind: 'appended', firstSeq: head + 1, headSeq: head, accepted };
@@ -84,10 +106,14 @@ export const sqliteLogWriter: ProcedureModule<LogWriter> = {
       let seq = head + 1;
       entries.forEach((e, i) => {
         if (!accepted[i]) return;
-        insert.run(tenantId, mapId, seq++, buffer(e.data), e.accountId, now);
+        insert.run(tenantId, mapId, seq++, buffer(seal(e.data)), e.accountId, now);
       });
       return { kind: 'appended', firstSeq: head + 1, headSeq: head + count, accepted };
-    });
+    };
+    const stored = (data: Uint8Array) => data;
+    const unrelayed = () => undefined;
+    const append = raw.transaction((args: SealedAppend) => steps(args, stored, unrelayed));
+    const appendRelayed = raw.transaction((args: RelayedAppend) => steps(args, args.seal, args.relay));
     const compactTo = raw.transaction(({ tenantId, mapId, snapshot, seq, title }: SealedCompaction) => {
       const now = seqs.get(tenantId, mapId);
       if (!now) return undefined;
@@ -101,10 +127,10 @@ export const sqliteLogWriter: ProcedureModule<LogWriter> = {
     const syncFull = raw.prepare('PRAGMA synchronous = FULL');
     return {
       append: (args) => append.immediate(args),
-      appendCommitted: (args) => {
+      appendRelayed: (args) => {
         syncNormal.run();
         try {
-          return append.immediate(args);
+          return appendRelayed.immediate(args);
         } finally {
           syncFull.run();
         }

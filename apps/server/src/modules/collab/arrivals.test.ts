@@ -1,9 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MindMap, ServerReplica } from '@canopy/model';
 import { Arrivals, HOLD_MS, type Arrival } from './arrivals.ts';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The hold time passes on a fake clock (`performance.now()` and timers; turns stay real): on a busy machine a
+ * turn can take longer than the hold time itself, and the test must not depend on the machine's speed.
+ */
+const fakeClock = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+const holdTimePasses = async () => {
+  vi.advanceTimersByTime(HOLD_MS + 15);
+  await turn();
+};
+afterEach(() => void vi.useRealTimers());
 
 /**
  * A server replica of a map with one topic (already typed into once, so typing into it is admitted from its
@@ -107,19 +116,21 @@ describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
   });
 
   it('admits a held update anyway when what it needs has not come within the hold time', async () => {
+    fakeClock();
     const { type, arrivals, order, pending, replica, ready } = setUp();
     const [, b] = type(2) as [Uint8Array, Uint8Array];
     arrivals.add('x', 2, b);
     arrivals.add('w', 9, ready);
     await turn();
     expect(order).toEqual([9]);
-    await sleep(HOLD_MS + 15);
+    await holdTimePasses();
     expect(order).toEqual([9, 2]);
     expect(pending).toEqual([false, true]); // it waits inside the replica now
     expect(replica.hasPendingUpdates()).toBe(true);
   });
 
   it('admits what is held at once when asked (a flush), and drops it when closed', async () => {
+    fakeClock();
     const first = setUp();
     const [, b] = first.type(2) as [Uint8Array, Uint8Array];
     first.arrivals.add('x', 2, b);
@@ -136,7 +147,7 @@ describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
     await turn();
     second.arrivals.close();
     second.arrivals.add('x', 3, d);
-    await sleep(HOLD_MS + 15);
+    await holdTimePasses();
     expect(second.order).toEqual([9]);
   });
 

@@ -1,17 +1,18 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MindMap, ServerReplica } from '@canopy/model';
 import { Arrivals, HOLD_MS, type Arrival } from './arrivals.ts';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 /**
- * The hold time passes on a fake clock (`performance.now()` and timers; turns stay real): on a busy machine a
- * turn can take longer than the hold time itself, and the test must not depend on the machine's speed.
+ * Every test runs on a fake clock (`performance.now()` and timers; turns stay real), on which the hold time
+ * passes only when a test says so: on a busy machine a turn of the event loop can outlast the hold time itself,
+ * and an update held back would be released before the test looked.
  */
-const fakeClock = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
 const holdTimePasses = async () => {
   vi.advanceTimersByTime(HOLD_MS + 15);
   await turn();
 };
+beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));
 afterEach(() => void vi.useRealTimers());
 
 /**
@@ -116,7 +117,6 @@ describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
   });
 
   it('admits a held update anyway when what it needs has not come within the hold time', async () => {
-    fakeClock();
     const { type, arrivals, order, pending, replica, ready } = setUp();
     const [, b] = type(2) as [Uint8Array, Uint8Array];
     arrivals.add('x', 2, b);
@@ -130,7 +130,6 @@ describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
   });
 
   it('admits what is held at once when asked (a flush), and drops it when closed', async () => {
-    fakeClock();
     const first = setUp();
     const [, b] = first.type(2) as [Uint8Array, Uint8Array];
     first.arrivals.add('x', 2, b);

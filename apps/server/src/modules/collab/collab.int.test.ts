@@ -1,6 +1,7 @@
 /**
  * Co-editing with real clients over real sockets (docs/protocol/collab.md; "R<n>" cites its rules).
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { CloseCode, decodeServer, encodeClient, type CollabClient } from '@canopy/sdk';
@@ -192,6 +193,44 @@ for (const dialect of dialectsUnderTest()) {
           await eventually(() => texts(mc).includes('relayed'));
         } finally {
           release();
+          spy.mockRestore();
+        }
+      },
+    );
+
+    it.runIf(dialect === 'sqlite')(
+      'an editor sends back an update the log lost after relaying it, and the room converges on it (R6, R11, R14)',
+      async () => {
+        const mapId = await newMap('Lost');
+        await share(mapId, bob, 'editor');
+        const [a, b] = [client(alice, mapId), client(bob, mapId)];
+        const [ma, mb] = await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+        await onlineAll([a, b]);
+        const texts = (doc: unknown) =>
+          ((doc as { root: { children?: { text: string }[] } }).root.children ?? []).map((t) => t.text);
+        // The next commit's WAL sync fails, as when the machine loses power before the disk has it.
+        const sqlite = t.platform.database.sqlite!;
+        let powerLoss = (_err: Error) => {};
+        const sync = new Promise<void>((_resolve, reject) => (powerLoss = reject));
+        const spy = vi.spyOn(sqlite, 'syncWal').mockImplementationOnce(() => sync);
+        try {
+          ma.addTopic(ma.centralTopicId(), undefined, { text: 'relayed, then lost' });
+          await eventually(() => texts(mb.toJSON()).includes('relayed, then lost'));
+          // Its author is gone for good, unacknowledged; and the row never reached the disk (the test takes it
+          // out of the log, as a restart after the power loss would find it).
+          expect(a.saveState).toBe('unsynced');
+          a.close();
+          await sql`delete from map_updates where map_id = ${mapId}`.execute(t.platform.database.db);
+          await sql`update maps set head_seq = snapshot_seq where id = ${mapId}`.execute(
+            t.platform.database.db,
+          );
+          powerLoss(new Error('EIO: i/o error, fdatasync'));
+          // The room closes (R14); bob, who never edited, reconnects and sends it back (R6).
+          await eventually(async () => texts(await serverDoc(mapId)).includes('relayed, then lost'));
+          await b.whenSaved();
+          expect(texts(await serverDoc(mapId))).toEqual(['relayed, then lost']);
+        } finally {
+          powerLoss(new Error('test over'));
           spy.mockRestore();
         }
       },

@@ -10,7 +10,7 @@ import type { Tables } from './schema.ts';
 import { isInMemorySqlite, openSqliteConnection } from './sqlite.ts';
 import { ImmediateSqliteDialect } from './sqlite-dialect.ts';
 import { ProcedureHost, type ProcedureModule, type Procedures } from './sqlite-procedures.ts';
-import { WalSync } from './wal-sync.ts';
+import { WalSync, type SyncFile } from './wal-sync.ts';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 
@@ -46,7 +46,14 @@ export function dialectOf(url: string): DialectName {
 // int8 (bigint) columns hold epoch milliseconds and counters that fit in 2^53; read them as numbers.
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
-export function openDatabase(url: string, options: { poolSize?: number } = {}): Database {
+export function openDatabase(
+  url: string,
+  options: {
+    poolSize?: number;
+    /** SQLite only, for tests: stands in for `fs.fdatasync` when the WAL is synced (`syncWal`). */
+    syncFile?: SyncFile;
+  } = {},
+): Database {
   const dialect = dialectOf(url);
   const poolSize = options.poolSize ?? 10;
   if (dialect === 'sqlite') {
@@ -56,7 +63,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     const raw = openSqliteConnection(file);
     const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw) });
     const hosts = new Map<object, unknown>();
-    const wal = new WalSync(isInMemorySqlite(file) ? undefined : `${file}-wal`);
+    const wal = new WalSync(isInMemorySqlite(file) ? undefined : `${file}-wal`, options.syncFile);
     const sqlite: SqliteProcedures = {
       host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P> {
         let host = hosts.get(module) as ProcedureHost<P> | undefined;
@@ -72,7 +79,11 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       db,
       dialect,
       sqlite,
-      ping: async () => void (await sql`select 1`.execute(db)),
+      ping: async () => {
+        // After a failed WAL sync nothing written since can be acknowledged (co-editing stops): not ready.
+        if (wal.failed) throw wal.failed;
+        await sql`select 1`.execute(db);
+      },
       poolStats: () => undefined,
       close: async () => {
         hosts.clear();

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from './connect.ts';
 import { openSqliteConnection } from './sqlite.ts';
 import { WalSync, WalSyncError, type SyncFile } from './wal-sync.ts';
 
@@ -96,5 +98,21 @@ describe('WalSync', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canopy-wal-sync-'));
     dirs.push(dir);
     await expect(new WalSync(join(dir, 'missing.sqlite-wal')).sync()).rejects.toThrow(/ENOENT/);
+  });
+
+  it('makes the database not ready once a sync failed (/readyz), and every later sync fail', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canopy-wal-sync-'));
+    dirs.push(dir);
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    const database = openDatabase(`sqlite:${join(dir, 'db.sqlite')}`, { syncFile: (_fd, done) => done(eio) });
+    try {
+      await sql`create table t (x integer)`.execute(database.db);
+      await database.ping();
+      await expect(database.sqlite!.syncWal()).rejects.toBeInstanceOf(WalSyncError);
+      await expect(database.ping()).rejects.toThrow(/syncing the SQLite WAL failed: EIO/);
+      await expect(database.sqlite!.syncWal()).rejects.toBeInstanceOf(WalSyncError);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -87,6 +87,11 @@ export class WalSync {
     return run;
   }
 
+  /** The failure that ended syncing, if one did: the database's readiness check reports it (/readyz). */
+  get failed(): WalSyncError | undefined {
+    return this.failure;
+  }
+
   /** Closes the WAL file's descriptor once the sync running (if any) is over. */
   async close(): Promise<void> {
     await Promise.allSettled([this.running, this.queued]);

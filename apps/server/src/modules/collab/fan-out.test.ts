@@ -28,14 +28,13 @@ function member(name: string) {
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+type Member = ReturnType<typeof member>;
+/** Four recording members, a to d. */
+const four = () => ['a', 'b', 'c', 'd'].map(member) as [Member, Member, Member, Member];
+
 describe('fanOut, after the commit is durable (R10, R12, R15, R16)', () => {
   it('sends each member one list in commit order: senders their acks, the others one shared list', () => {
-    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(member) as [
-      ReturnType<typeof member>,
-      ReturnType<typeof member>,
-      ReturnType<typeof member>,
-      ReturnType<typeof member>,
-    ];
+    const [a, b, c, d] = four();
     const batch = [
       { member: a, ref: 1, data: bytes('a1') },
       { member: b, ref: 7, data: bytes('b7') },
@@ -52,11 +51,7 @@ describe('fanOut, after the commit is durable (R10, R12, R15, R16)', () => {
   });
 
   it('tells a demoted sender its update was refused and its new role, and nobody else about it', () => {
-    const [a, b, c] = ['a', 'b', 'c'].map(member) as [
-      ReturnType<typeof member>,
-      ReturnType<typeof member>,
-      ReturnType<typeof member>,
-    ];
+    const [a, b, c] = four();
     const batch = [
       { member: a, ref: 1, data: bytes('a1') },
       { member: b, ref: 3, data: bytes('b3') },
@@ -70,7 +65,7 @@ describe('fanOut, after the commit is durable (R10, R12, R15, R16)', () => {
   });
 
   it('sends members who sent nothing nothing when nothing was accepted; a sender who left still hears', () => {
-    const [a, c] = ['a', 'c'].map(member) as [ReturnType<typeof member>, ReturnType<typeof member>];
+    const [a, , c] = four();
     fanOut(commitFrames([{ member: a, ref: 4, data: bytes('a4') }], [false]), [c]);
     expect(c.lists).toEqual([]);
     expect(a.heard()).toEqual(['refused 4', 'role viewer']);
@@ -78,14 +73,6 @@ describe('fanOut, after the commit is durable (R10, R12, R15, R16)', () => {
 });
 
 describe('relay, once the transaction has committed, then fanOut (R10, R11)', () => {
-  const four = () =>
-    ['a', 'b', 'c', 'v'].map(member) as [
-      ReturnType<typeof member>,
-      ReturnType<typeof member>,
-      ReturnType<typeof member>,
-      ReturnType<typeof member>,
-    ];
-
   it('gives editors the updates at once; senders their acks and viewers the updates only when durable', () => {
     const [a, b, c, v] = four();
     v.role = 'viewer';

@@ -19,6 +19,7 @@ import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
 import { commitFrames, fanOut, relay, type CommitFrames } from './fan-out.ts';
+import { InCommitOrder } from './in-commit-order.ts';
 import { MirrorLink, type MapMirrors } from './mirrors.ts';
 import { RoomPresence } from './presence.ts';
 
@@ -72,8 +73,8 @@ export class Room {
   );
   private pending: PendingWrite[] = [];
   private committing: Promise<void> | undefined;
-  /** The last commit's wait for durability (`whenSynced`), until it is over. */
-  private syncing: Promise<void> | undefined;
+  /** Each commit's follow-up once it is durable, in commit order (acks, viewers, the ring: R10-R12). */
+  private readonly synced = new InCommitOrder((err) => this.storageFailed(err));
   private importedCount = 0;
   private durableCount = 0;
   private waiters: { upTo: number; resolve: () => void }[] = [];
@@ -219,7 +220,8 @@ export class Room {
           this.mirror.apply(batch.filter((_w, i) => result.accepted[i]).map((w) => w.data));
         const told = frames ?? commitFrames(batch, result.accepted);
         const heard = relayed;
-        this.whenSynced(result.durable, () => {
+        this.synced.after(result.durable, () => {
+          if (this.closed) return;
           this.markDurable(batch.at(-1)?.index ?? this.durableCount);
           fanOut(told, this.members, heard);
           if (appendedSeqs.length > 0) {
@@ -236,28 +238,6 @@ export class Room {
       this.committing = undefined;
       this.resolveFold();
     }
-  }
-
-  /**
-   * Runs `then` once the commit is durable, after every earlier commit's `then` (acks keep their order, R16).
-   * The next commit does not wait for it: on SQLite the WAL syncs off the event loop meanwhile.
-   */
-  private whenSynced(durable: Promise<void>, then: () => void): void {
-    const previous = this.syncing;
-    const current = (async () => {
-      await previous;
-      try {
-        await durable;
-      } catch (err) {
-        this.storageFailed(err);
-        return;
-      }
-      if (!this.closed) then();
-    })();
-    this.syncing = current;
-    void current.finally(() => {
-      if (this.syncing === current) this.syncing = undefined;
-    });
   }
 
   /** The database failed: nothing pending was acknowledged. Drop the room; clients reconnect and resend (R14). */
@@ -375,9 +355,9 @@ export class Room {
   async flush(): Promise<void> {
     if (this.arrivals.arriving) await new Promise((resolve) => setImmediate(resolve));
     this.arrivals.release();
-    while (this.committing || this.syncing) {
+    while (this.committing || this.synced.pending) {
       await this.committing;
-      await this.syncing;
+      await this.synced.pending;
     }
     await this.catchingUp;
   }

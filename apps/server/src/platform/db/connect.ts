@@ -31,7 +31,7 @@ export interface SqliteProcedures {
   host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P>;
   /**
    * Resolves once everything committed before the call is on disk (`WalSync`, off the event loop): for
-   * transactions committed with `synchronous=NORMAL`, such as the collab log's (`appendCommitted`).
+   * transactions committed with `synchronous=NORMAL`, such as the collab log's (`appendRelayed`).
    */
   syncWal(): Promise<void>;
 }

@@ -118,6 +118,32 @@ describeEachDialect('map log append', (h) => {
     }
   });
 
+  it('hands back a failed WAL sync as a rejected `durable`, handled until the caller awaits it', async () => {
+    const sqlite = h.database.sqlite;
+    if (!sqlite) return; // PostgreSQL and MySQL: a commit is durable when it returns
+    const id = await newMap();
+    const [a] = updates(1);
+    // Not a vi.spyOn: a spy handles the promises its mock returns, which would hide what this test looks for.
+    const original = Object.getOwnPropertyDescriptor(sqlite, 'syncWal')!;
+    Object.defineProperty(sqlite, 'syncWal', {
+      value: () => Promise.reject(new Error('EIO: i/o error, fdatasync')),
+      configurable: true,
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { durable } = await content.commit('t1', id, [{ accountId: 'owner', data: a! }], () => undefined);
+      // The room awaits other work first (a rebuild, say): an unhandled rejection meanwhile would kill Node.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      await expect(durable).rejects.toThrow(/EIO/);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      Object.defineProperty(sqlite, 'syncWal', original);
+    }
+  });
+
   it("answers 'gone' for a deleted map and for another tenant's map, and writes nothing", async () => {
     const id = await newMap();
     const [a] = updates(1);

@@ -166,7 +166,11 @@ export class MapContentStore {
     const outcome = await sqlite
       .host(sqliteLogWriter)
       .call('appendRelayed', { tenantId, mapId, entries, now, seal, relay });
-    return { ...outcome, durable: outcome.kind === 'gone' ? DURABLE : sqlite.syncWal() };
+    if (outcome.kind === 'gone') return { ...outcome, durable: DURABLE };
+    const durable = sqlite.syncWal();
+    // Marked handled at once: the caller may await other work before it awaits this (it still sees a failure).
+    durable.catch(() => undefined);
+    return { ...outcome, durable };
   }
 
   private packEntries(tenantId: string, mapId: string, entries: AppendEntry[]) {

@@ -4,17 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MindMap } from './mind-map.ts';
 import { ServerReplica } from './server-replica.ts';
 import { apply, opArb, seedMap, type Op } from './test-ops.ts';
-import { replicasOf } from './test-replicas.ts';
-
-/** A peer that speaks Loro but not the layout: it edits a raw copy of the map. */
-function hostileUpdate(map: MindMap, edit: (doc: LoroDoc) => void): Uint8Array {
-  const doc = new LoroDoc();
-  doc.import(map.exportSnapshot());
-  const from = doc.oplogVersion();
-  edit(doc);
-  doc.commit();
-  return doc.export({ mode: 'update', from });
-}
+import { evilField, hostileUpdate, replicasOf } from './test-replicas.ts';
 
 /** Settles `server`, then its state must be the state its log leads to. */
 function expectSettledToLog(server: ServerReplica) {
@@ -26,10 +16,6 @@ function expectSettledToLog(server: ServerReplica) {
 
 const summary = (r: ReturnType<ServerReplica['importUpdateBatch']>[number]) =>
   r.ok ? r.value : r.error.code;
-
-/** A schema-breaking update: a field topics do not have, set on the central topic. */
-const evilField = (attacker: MindMap) =>
-  hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));
 
 /** A refused update leaves what waits waiting; `missing` then releases it all, and the server matches `expected`. */
 function refusalKeepsWaiting(

@@ -33,6 +33,7 @@ import { fail, ok, type ModelResult } from './errors.ts';
 import { acceptLoadedDoc, exportUpdatesFrom } from './doc-io.ts';
 import { MAX_SNAPSHOT_BYTES, MAX_TITLE_LENGTH, MAX_UPDATE_BYTES } from './limits.ts';
 import { keepLoroHeadroom } from './loro-heap.ts';
+import type { MeasuredText } from './map-mirror.ts';
 import { ROOT_TITLE, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
 import { MindMap } from './mind-map.ts';
 import { validateState } from './state-validation.ts';
@@ -52,6 +53,20 @@ const MAX_KEPT = 1024;
 const MAX_UNSETTLED = 32;
 /** Typing comes in small updates: larger ones go straight to the check (their operations are not listed). */
 const MAX_TYPING_BYTES = 4096;
+
+/**
+ * An update taken into the log that waits for a `MapMirror`'s check of the state it leads to (`admitDeferred`),
+ * before `confirm` admits it or `reject` takes it out again. Opaque.
+ */
+export interface DeferredCheck {
+  readonly bytes: Uint8Array;
+}
+
+interface OpenCheck extends DeferredCheck {
+  before: Frontiers;
+  changes: Map<PeerID, JsonChange[]> | undefined;
+  status: ImportStatus;
+}
 
 /** What an update builds on (`ServerReplica.needsOf`): where its peers' operations start, and its first deps. */
 export interface UpdateNeeds {
@@ -84,6 +99,12 @@ export class ServerReplica {
   private migratedOnLoad = false;
   /** The log's version vector, per peer the counter it reaches, kept in step with the imports (`waitsFor`). */
   private version = new Map<PeerID, number>();
+  /** Checks are a `MapMirror`'s (`deferChecks`): the state here moves only when something reads it. */
+  private deferred = false;
+  /** Deferred: the log has moved past the state since it last moved. */
+  private stale = false;
+  /** Deferred: the update whose check is awaited; nothing else is admitted meanwhile. */
+  private openCheck: OpenCheck | undefined;
 
   private constructor(doc: LoroDoc) {
     const pending = doc.exportPendingUpdates();
@@ -126,6 +147,7 @@ export class ServerReplica {
     this.doc = doc;
     this.topicBound = countLiveTopics(topicsTree(doc));
     this.unsettled = [];
+    this.stale = false;
     this.checkedTexts.clear();
     this.version = doc.oplogVersion().toJSON();
     const title = doc.getText(ROOT_TITLE);
@@ -208,12 +230,104 @@ export class ServerReplica {
 
   /** `MindMap.importUpdates` for each update in order: a refused one changes nothing and the rest still apply. */
   importUpdateBatch(updates: readonly Uint8Array[]): ModelResult<ImportSummary>[] {
-    const results = updates.map((bytes) => this.admit(bytes));
+    if (this.deferred) throw new Error('importUpdateBatch: checks are deferred (admitDeferred)');
+    const results = updates.map((bytes) => this.admit(bytes) as ModelResult<ImportSummary>);
     keepLoroHeadroom();
     return results;
   }
 
-  private admit(bytes: unknown): ModelResult<ImportSummary> {
+  /**
+   * From now on the state of the map is checked by a `MapMirror` that holds every update this replica admits, in
+   * the same order (docs/protocol/collab.md R9): typing is still admitted here from its operations
+   * (`admitDeferred`), any other update is taken into the log and waits for the mirror's verdict (`confirm`,
+   * `reject`), and the state here never moves for an update (`settle`, ~0.4 ms a keystroke on a map 50 people
+   * type into, ~0.65 a crossing one, is no longer paid); whatever reads it brings it up to date once.
+   */
+  deferChecks(): void {
+    this.settle();
+    this.deferred = true;
+  }
+
+  /**
+   * The mirror is gone: this replica checks updates on its own state again, which it first brings up to date
+   * (one move over everything since it last moved: several ms).
+   */
+  stopDeferring(): void {
+    if (this.openCheck) throw new Error('stopDeferring: a check is open');
+    this.settle();
+    this.deferred = false;
+  }
+
+  /** Whether checks are a mirror's (`deferChecks`). */
+  get defers(): boolean {
+    return this.deferred;
+  }
+
+  /**
+   * Deferred mode: admits one update as `importUpdateBatch` does, except that one which is not typing comes back
+   * as a `DeferredCheck`: it is in the log, and nothing else may be admitted until `confirm` or `reject`.
+   */
+  admitDeferred(bytes: Uint8Array): ModelResult<ImportSummary> | DeferredCheck {
+    if (!this.deferred || this.openCheck) throw new Error('admitDeferred: not deferring, or a check is open');
+    const result = this.admit(bytes);
+    keepLoroHeadroom();
+    return result;
+  }
+
+  /** The mirror accepted the update of `check`, and measured the texts it wrote to: admitted. */
+  confirm(check: DeferredCheck, texts: readonly MeasuredText[]): ModelResult<ImportSummary> {
+    const open = this.takeCheck(check);
+    if (!open.changes) this.checkedTexts.clear();
+    else
+      for (const list of open.changes.values())
+        for (const c of list) for (const op of c.ops) this.checkedTexts.delete(op.container);
+    const changedAt = this.doc.oplogFrontiers();
+    for (const { id, limit, points, units } of texts)
+      this.checkedTexts.set(id, { limit, points, units, changedAt });
+    return this.admitted(open.bytes, open.status);
+  }
+
+  /** The mirror refused the update of `check` (or cannot check it): out of the log again. */
+  reject(check: DeferredCheck): void {
+    this.forkBack(this.takeCheck(check).before);
+  }
+
+  private takeCheck(check: DeferredCheck): OpenCheck {
+    const open = this.openCheck;
+    if (!open || open !== check) throw new Error('not the open check');
+    this.openCheck = undefined;
+    return open;
+  }
+
+  /**
+   * An update already validated and stored (by another node, or by this room before a rebuild): into the log
+   * without a check. Deferred, the texts it wrote to are no longer known here (the mirror measures them at its
+   * next check); otherwise it is admitted as `importUpdateBatch` admits it.
+   */
+  importValidated(bytes: Uint8Array): ModelResult<ImportSummary> {
+    if (!this.deferred) return this.importUpdateBatch([bytes])[0]!;
+    if (this.openCheck) throw new Error('importValidated: a check is open');
+    let status;
+    try {
+      status = this.doc.import(bytes);
+    } catch (error) {
+      return fail('malformed-update', `not a Loro update: ${String(error).slice(0, 200)}`);
+    }
+    for (const [peer, span] of status.success)
+      if (span.end > (this.version.get(peer) ?? 0)) this.version.set(peer, span.end);
+    if (status.success.size > 0) {
+      this.stale = true;
+      const changes = bytes.byteLength <= MAX_TYPING_BYTES ? this.appliedChanges(status) : undefined;
+      if (!changes) this.checkedTexts.clear();
+      else
+        for (const list of changes.values())
+          for (const c of list) for (const op of c.ops) this.checkedTexts.delete(op.container);
+    }
+    keepLoroHeadroom();
+    return this.admitted(bytes, status);
+  }
+
+  private admit(bytes: unknown): ModelResult<ImportSummary> | OpenCheck {
     if (!(bytes instanceof Uint8Array)) return fail('malformed-update', 'an update must be a Uint8Array');
     if (bytes.byteLength > MAX_UPDATE_BYTES) {
       return fail('limit-exceeded', `update of ${bytes.byteLength} bytes exceeds ${MAX_UPDATE_BYTES}`);
@@ -237,9 +351,16 @@ export class ServerReplica {
         const [peer] = status.success.keys();
         const changedAt = [{ peer: peer!, counter: (this.version.get(peer!) ?? 1) - 1 }];
         for (const [text, { points, units }] of typed) Object.assign(text, { points, units, changedAt });
-        this.unsettled.push(this.doc.oplogFrontiers());
-        // A server that never idles still settles, every so many updates.
-        if (this.unsettled.length >= MAX_UNSETTLED) this.settle();
+        if (this.deferred) this.stale = true;
+        else {
+          this.unsettled.push(this.doc.oplogFrontiers());
+          // A server that never idles still settles, every so many updates.
+          if (this.unsettled.length >= MAX_UNSETTLED) this.settle();
+        }
+      } else if (this.deferred) {
+        this.stale = true;
+        this.openCheck = { bytes, before, changes, status };
+        return this.openCheck;
       } else {
         const refused = this.check(changes);
         if (refused) {
@@ -248,6 +369,11 @@ export class ServerReplica {
         }
       }
     }
+    return this.admitted(bytes, status);
+  }
+
+  /** The end of an update's admission: what it left waiting, or released. */
+  private admitted(bytes: Uint8Array, status: ImportStatus): ModelResult<ImportSummary> {
     const summary = summaryOf(status);
     this.noteWaiting(status);
     if (this.waiting.size === 0) this.waitingUpdates = [];
@@ -354,6 +480,11 @@ export class ServerReplica {
    * whole history (tens of ms on a long-lived map).
    */
   settle(): void {
+    if (this.stale) {
+      // Deferred: one move over everything since the last (Loro's general path, several ms); rare (reads).
+      this.doc.checkout(this.doc.oplogFrontiers());
+      this.stale = false;
+    }
     for (const step of this.unsettled) this.doc.checkout(step);
     this.unsettled = [];
     keepLoroHeadroom();
@@ -421,6 +552,7 @@ export class ServerReplica {
     this.doc.free();
     this.doc = doc;
     this.version = doc.oplogVersion().toJSON();
+    this.stale = false;
   }
 
   /** Whether some imported updates still wait for updates they depend on (a snapshot would leave them out). */

@@ -1,4 +1,8 @@
-/** Test helpers: replicas of one map with fixed peer ids, and full-mesh delivery. Used only by tests. */
+/**
+ * Test helpers: replicas of one map with fixed peer ids, full-mesh delivery, hostile peers. Used only by tests (also
+ * the server's, as `@canopy/model/testing`: only the model touches Loro).
+ */
+import { LoroDoc } from 'loro-crdt';
 import { MindMap } from './mind-map.ts';
 
 export function replicasOf(origin: MindMap, count: number): MindMap[] {
@@ -22,3 +26,17 @@ export function syncAll(replicas: readonly MindMap[]): void {
     }
   }
 }
+
+/** A peer that speaks Loro but not the layout: it edits a raw copy of the map. */
+export function hostileUpdate(map: MindMap, edit: (doc: LoroDoc) => void): Uint8Array {
+  const doc = new LoroDoc();
+  doc.import(map.exportSnapshot());
+  const from = doc.oplogVersion();
+  edit(doc);
+  doc.commit();
+  return doc.export({ mode: 'update', from });
+}
+
+/** A schema-breaking update: a field topics do not have, set on the central topic. */
+export const evilField = (attacker: MindMap) =>
+  hostileUpdate(attacker, (doc) => doc.getTree('topics').roots()[0]!.data.set('evil', 1));

@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { evilField } from '@canopy/model/testing';
 import { CloseCode, decodeServer, encodeClient, type CollabClient } from '@canopy/sdk';
 import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
 // eslint-disable-next-line no-restricted-imports -- the test app of issue 7's two modules, shared by their tests
@@ -367,6 +368,103 @@ for (const dialect of dialectsUnderTest()) {
         });
       });
       expect(got.at(-1)).toMatchObject({ type: 'refused', ref: 1, problem: { code: 'malformed-update' } });
+    });
+
+    /** Sends `update` from a raw editor's socket and resolves with the frame that answers it. */
+    const rawUpdate = async (who: Who, mapId: string, update: Uint8Array) => {
+      const url = await ticketUrl(t.app, t.url, who, mapId);
+      return new Promise<ReturnType<typeof decodeServer>>((resolve) => {
+        const ws = new WebSocket(url);
+        ws.on('open', () => ws.send(encodeClient.hello(new Uint8Array())));
+        ws.on('message', (d: Buffer) => {
+          const f = decodeServer(new Uint8Array(d));
+          if (f.type === 'welcome') ws.send(encodeClient.update(3, update));
+          if ((f.type === 'refused' || f.type === 'ack') && f.ref === 3) {
+            ws.close();
+            resolve(f);
+          }
+        });
+      });
+    };
+    /** Topics and typing from `a`, a refused update from a raw socket between them; all end where they should. */
+    const refusedAmidEdits = async (title: string) => {
+      const { mapId, a, b, ma, mb } = await aliceAndBob(title);
+      const topic = ma.addTopic(ma.centralTopicId(), undefined, { text: 'typed' });
+      for (let i = 0; i < 30; i++) ma.editText(topic, 5 + i, 0, 'k');
+      await a.whenSaved();
+      const refused = await rawUpdate(bob, mapId, evilField(ma));
+      expect(refused).toMatchObject({ type: 'refused', ref: 3, problem: { code: 'schema-violation' } });
+      // The room goes on from the map without it: a topic, typing into it, a move.
+      const child = ma.addTopic(topic, undefined, { text: 'child' });
+      for (let i = 0; i < 10; i++) ma.editText(child, 5 + i, 0, 'c');
+      ma.moveTopic(child, ma.centralTopicId(), 0);
+      await a.whenSaved();
+      const expected = await serverDoc(mapId);
+      expect(JSON.stringify(expected)).toBe(JSON.stringify(ma.toJSON()));
+      await eventually(() => JSON.stringify(mb.toJSON()) === JSON.stringify(expected));
+      expect(JSON.stringify(expected)).not.toContain('evil');
+      await b.whenSaved();
+      return { mapId, ma, expected };
+    };
+
+    it('checks updates that are not typing on the mirror thread: refused ones reach nobody (R9)', async () => {
+      const { mapId, ma } = await refusedAmidEdits('Checked by the mirror');
+      const { collabModule } = await import('./index.ts');
+      const room = (await collabModule(t.deps)?.rooms.existing('t1', mapId))!;
+      expect(room.replica.defers).toBe(true);
+      // The mirror's state (compaction takes it) is the map without the refused update.
+      const { mapsModule } = await import('../maps/index.ts');
+      const { content } = mapsModule(t.deps);
+      const folded = vi.spyOn(content, 'compactTo');
+      await t.deps.platform.jobs.enqueue(COMPACT_JOB, { tenantId: 't1', mapId });
+      await t.deps.platform.jobs.drain();
+      expect(folded).toHaveBeenCalledTimes(1);
+      folded.mockRestore();
+      await share(mapId, carol, 'viewer');
+      const c = client(carol, mapId);
+      expect(JSON.stringify((await c.whenLoaded()).toJSON())).toBe(JSON.stringify(ma.toJSON()));
+    });
+
+    it('serves nobody an update while it is being checked (R5, R9)', async () => {
+      const { mapId, ma, a } = await aliceAndBob('Welcome during a check');
+      ma.addTopic(ma.centralTopicId(), undefined, { text: 'kept' });
+      await a.whenSaved();
+      const { MirrorLink } = await import('./mirrors.ts');
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      // The check takes its time: it answers (a refusal) once the gate opens.
+      const held = vi.spyOn(MirrorLink.prototype, 'check').mockImplementation(async () => {
+        await gate;
+        return { ok: false, code: 'schema-violation', message: 'held, then refused' };
+      });
+      try {
+        const answer = rawUpdate(bob, mapId, evilField(ma));
+        await eventually(() => held.mock.calls.length > 0);
+        await share(mapId, carol, 'viewer');
+        const c = client(carol, mapId);
+        const loaded = c.whenLoaded();
+        await new Promise((r) => setTimeout(r, 50));
+        release();
+        expect(await answer).toMatchObject({ type: 'refused', problem: { code: 'schema-violation' } });
+        expect(JSON.stringify((await loaded).toJSON())).toBe(JSON.stringify(ma.toJSON()));
+      } finally {
+        release();
+        held.mockRestore();
+      }
+    });
+
+    it('checks on the event loop when the mirror cannot answer (its thread is gone) (R9)', async () => {
+      const { MirrorLink } = await import('./mirrors.ts');
+      const gone = vi.spyOn(MirrorLink.prototype, 'check').mockResolvedValue(undefined);
+      try {
+        const { mapId } = await refusedAmidEdits('Checked at home');
+        const { collabModule } = await import('./index.ts');
+        const room = (await collabModule(t.deps)?.rooms.existing('t1', mapId))!;
+        expect(room.replica.defers).toBe(false);
+        expect(gone).toHaveBeenCalled();
+      } finally {
+        gone.mockRestore();
+      }
     });
 
     it('relays presence and tells the others when a member leaves (R17)', async () => {

@@ -8,13 +8,13 @@
  * - the stored copy: every update the room has committed (and taken in from SQL), in that order; its
  *   compaction takes the snapshot from it (export ~10 ms at 12,000 operations), whatever waits for its commit.
  *
- * A room's updates are held on the event loop and sent `MIRROR_BATCH` at a time, or all of them when a check
- * (the checker's) or a snapshot (the stored copy's) is asked for: one state move on the thread for the lot
- * (`MapMirror.apply`: ~0.08 ms per keystroke at 256, against 0.3-0.4 one at a time, what the replica's own
- * state moves cost on the event loop before session 10). Sent one at a time, the thread's imports took about
- * the CPU the event loop saved, on 2 cores that the load generator shares. A check waits for the held batch
- * to be applied first (at most `MIRROR_BATCH` updates, ~20 ms), which only updates that are not typing pay,
- * and only in a busy room.
+ * A room's updates are held on the event loop and sent in batches (`CHECKER_BATCH`, `MIRROR_BATCH`), or all
+ * of them when a check (the checker's) or a snapshot (the stored copy's) is asked for: one state move on the
+ * thread for the lot (`MapMirror.apply` on a map 50 people type into: 0.09 ms per keystroke at 64, 0.05 at
+ * 256, against 0.3-0.4 one at a time, what the replica's own state moves cost on the event loop before session
+ * 10). Sent one at a time, the thread's imports took about the CPU the event loop saved, on 2 cores that the
+ * load generator shares. A check waits for the checker's held batch to be applied first (at most 64 updates,
+ * ~6 ms), which only updates that are not typing pay, and only in a busy room.
  *
  * The thread starts with the first mirror. Messages keep their order, so a check or a snapshot sees exactly
  * the updates sent before it. If the thread dies, its mirrors answer `undefined` from then on (rooms check
@@ -65,8 +65,10 @@ export interface RoomMirror {
 
 const ENTRY = new URL('./mirror-thread.ts', import.meta.url);
 
-/** How many admitted updates a room holds before it sends them to its mirror (see above). */
+/** How many committed updates a room holds before it sends them to its stored copy (see above). */
 export const MIRROR_BATCH = 256;
+/** How many admitted updates a room holds before it sends them to its checker: a check waits for them. */
+export const CHECKER_BATCH = 64;
 
 /**
  * The thread's nice value (Linux): its work (a batch of a room's updates, ~20 ms; a snapshot) can wait, the
@@ -114,7 +116,7 @@ export class MapMirrors {
         post(message(id));
       });
     post({ kind: 'open', key, snapshot, updates });
-    const held = (copy: MirrorCopy) => {
+    const held = (copy: MirrorCopy, batch: number) => {
       let updates: Uint8Array[] = [];
       let fromElsewhere = false;
       const send = () => {
@@ -129,13 +131,13 @@ export class MapMirrors {
           if (thread.ended) return;
           for (const update of more) updates.push(update);
           fromElsewhere ||= elsewhere;
-          if (updates.length >= MIRROR_BATCH) send();
+          if (updates.length >= batch) send();
         },
         drop: () => (updates = []),
       };
     };
-    const checker = held('checker');
-    const stored = held('stored');
+    const checker = held('checker', CHECKER_BATCH);
+    const stored = held('stored', MIRROR_BATCH);
     return {
       admit: (more, fromElsewhere = false) => checker.add(more, fromElsewhere),
       store: (more) => stored.add(more, false),

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MapMirror } from './map-mirror.ts';
 import { MindMap } from './mind-map.ts';
 import { ServerReplica } from './server-replica.ts';
-import { apply, opArb, seedMap, type Op } from './test-ops.ts';
+import { jittered, mostlyTypingArb, playScript, seedMap } from './test-ops.ts';
 import { evilField, hostileUpdate, replicasOf } from './test-replicas.ts';
 
 /** The replica and its mirror from `origin`, and `admit`, which does what a room does with an update. */
@@ -168,42 +168,18 @@ describe('ServerReplica with its checks deferred to a MapMirror (R9)', () => {
   });
 
   it('admits what honest replicas send, late, early and twice, and ends where they and its mirror do', () => {
-    const typingArb: fc.Arbitrary<Op> = fc.record({
-      kind: fc.constant('edit' as const),
-      at: fc.nat({ max: 50 }),
-      topic: fc.nat({ max: 3 }),
-      offset: fc.nat({ max: 50 }),
-      insert: fc.string({ minLength: 1, maxLength: 3 }),
-    });
-    const ops = fc.array(fc.oneof({ weight: 1, arbitrary: opArb }, { weight: 4, arbitrary: typingArb }), {
-      minLength: 5,
-      maxLength: 80,
-    });
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 4 }),
-        ops,
+        mostlyTypingArb,
         fc.constantFrom(0, 2, 6, 50),
         fc.array(fc.nat(), { minLength: 1, maxLength: 30 }),
         (count, script, window, jitter) => {
           const seed = seedMap();
           const replicas = replicasOf(seed, count);
           const { server, admit, mirrored } = deferredPair(seed);
-          const sent: Uint8Array[] = [];
-          replicas.forEach((replica) => replica.onLocalUpdate((update) => sent.push(update)));
-          for (const op of script) {
-            const replica = replicas[op.at % count]!;
-            if (op.kind === 'deliver') {
-              const update = sent[op.message % Math.max(1, sent.length)];
-              if (update) replica.importUpdates(update);
-            } else {
-              apply(replica, op);
-            }
-          }
-          const arrivals = [...sent, ...sent]
-            .map((update, i) => ({ update, at: i + (jitter[i % jitter.length]! % (window + 1)) }))
-            .sort((x, y) => x.at - y.at);
-          for (const { update } of arrivals) expect(typeof admit(update)).toBe('object');
+          const sent = playScript(replicas, script);
+          for (const update of jittered(sent, window, jitter)) expect(typeof admit(update)).toBe('object');
           for (const replica of replicas) for (const update of sent) replica.importUpdates(update);
           expect(server.hasPendingUpdates()).toBe(false);
           expect(mirrored()).toEqual(replicas[0]!.toJSON());

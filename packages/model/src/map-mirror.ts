@@ -14,21 +14,15 @@
  * 8); as one `importBatch` Loro moves the state once for all of them, ~3.5 ms plus 0.03-0.06 ms each (256
  * keystrokes: 0.08-0.09 ms each, 512: ~0.06). Below `BATCH_FROM` updates, one import each is cheaper.
  */
-import { LoroDoc, LoroText, type ContainerID, type LoroEventBatch } from 'loro-crdt';
+import { LoroDoc } from 'loro-crdt';
 import type { ModelErrorCode } from './errors.ts';
 import { keepLoroHeadroom } from './loro-heap.ts';
 import { ROOT_TITLE, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
 import { validateState } from './state-validation.ts';
-import { codePoints, collectTexts } from './typing-check.ts';
-import { collectScope, newScope } from './update-gate.ts';
+import { measureTexts, type MeasuredText } from './typing-check.ts';
+import { watchChange } from './update-gate.ts';
 
-/** A text a check measured on the state: for the replica's typing check (`ServerReplica.confirm`). */
-export interface MeasuredText {
-  id: ContainerID;
-  limit: number;
-  points: number;
-  units: number;
-}
+export type { MeasuredText };
 
 /** What `MapMirror.check` found: the texts the update wrote to, measured, or why the update is refused. */
 export type CheckVerdict =
@@ -71,12 +65,7 @@ export class MapMirror {
   check(update: Uint8Array): CheckVerdict {
     this.topicBound ??= countLiveTopics(topicsTree(this.doc));
     const before = this.doc.oplogFrontiers();
-    const scope = newScope(this.topicBound);
-    const touched: { id: ContainerID; limit: number }[] = [];
-    const unsubscribe = this.doc.subscribe((batch: LoroEventBatch) => {
-      collectScope(scope, batch);
-      collectTexts(touched, batch);
-    });
+    const { scope, touched, unsubscribe } = watchChange(this.doc, this.topicBound);
     try {
       this.doc.import(update);
     } catch (error) {
@@ -101,13 +90,7 @@ export class MapMirror {
       };
     }
     this.topicBound = scope.topicBound;
-    const texts: MeasuredText[] = [];
-    for (const { id, limit } of touched) {
-      const text = this.doc.getContainerById(id);
-      if (text instanceof LoroText)
-        texts.push({ id, limit, points: codePoints(text.toString()), units: text.length });
-    }
-    return { ok: true, texts };
+    return { ok: true, texts: measureTexts(this.doc, touched) };
   }
 
   /** Back to the version before a refused update, with what waited for its dependencies still waiting. */

@@ -3,7 +3,7 @@ import { LoroDoc, type LoroText } from 'loro-crdt';
 import { describe, expect, it } from 'vitest';
 import { MindMap } from './mind-map.ts';
 import { ServerReplica } from './server-replica.ts';
-import { apply, opArb, seedMap, type Op } from './test-ops.ts';
+import { jittered, mostlyTypingArb, playScript, seedMap } from './test-ops.ts';
 import { evilField, hostileUpdate, replicasOf } from './test-replicas.ts';
 
 /** Settles `server`, then its state must be the state its log leads to. */
@@ -531,22 +531,10 @@ describe('ServerReplica', () => {
   });
 
   it('admits what honest replicas send, late, early and twice, and its state settles to theirs', () => {
-    // Mostly typing (admitted from its operations), with the model's other operations among it.
-    const typingArb: fc.Arbitrary<Op> = fc.record({
-      kind: fc.constant('edit' as const),
-      at: fc.nat({ max: 50 }),
-      topic: fc.nat({ max: 3 }),
-      offset: fc.nat({ max: 50 }),
-      insert: fc.string({ minLength: 1, maxLength: 3 }),
-    });
-    const ops = fc.array(fc.oneof({ weight: 1, arbitrary: opArb }, { weight: 4, arbitrary: typingArb }), {
-      minLength: 5,
-      maxLength: 80,
-    });
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 4 }),
-        ops,
+        mostlyTypingArb,
         // How far an update may arrive out of order (0: in order; 50: about any order).
         fc.constantFrom(0, 2, 6, 50),
         fc.array(fc.nat(), { minLength: 1, maxLength: 30 }),
@@ -555,23 +543,10 @@ describe('ServerReplica', () => {
           const replicas = replicasOf(seed, count);
           const server = ServerReplica.fromMap(seed);
           const mirror = replicasOf(seed, 1)[0]!;
-          const sent: Uint8Array[] = [];
-          replicas.forEach((replica) => replica.onLocalUpdate((update) => sent.push(update)));
-          for (const op of script) {
-            const replica = replicas[op.at % count]!;
-            if (op.kind === 'deliver') {
-              const update = sent[op.message % Math.max(1, sent.length)];
-              if (update) replica.importUpdates(update);
-            } else {
-              apply(replica, op);
-            }
-          }
+          const sent = playScript(replicas, script);
           // To the server late or early by up to `window` places, each update twice, settling 0-2 steps after
           // each; now and then its settled state is compared with a map that took the same updates.
-          const arrivals = [...sent, ...sent]
-            .map((update, i) => ({ update, at: i + (jitter[i % jitter.length]! % (window + 1)) }))
-            .sort((x, y) => x.at - y.at);
-          arrivals.forEach(({ update }, i) => {
+          jittered(sent, window, jitter).forEach((update, i) => {
             const [result] = server.importUpdateBatch([update]);
             expect(result?.ok && 'admitted').toBe('admitted');
             mirror.importUpdates(update);

@@ -20,32 +20,30 @@
  */
 import {
   LoroDoc,
-  LoroText,
   decodeImportBlobMeta,
   type ContainerID,
   type Frontiers,
   type ImportStatus,
   type JsonChange,
-  type LoroEventBatch,
   type PeerID,
 } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { acceptLoadedDoc, exportUpdatesFrom } from './doc-io.ts';
 import { MAX_SNAPSHOT_BYTES, MAX_TITLE_LENGTH, MAX_UPDATE_BYTES } from './limits.ts';
 import { keepLoroHeadroom } from './loro-heap.ts';
-import type { MeasuredText } from './map-mirror.ts';
 import { ROOT_TITLE, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
 import { MindMap } from './mind-map.ts';
 import { validateState } from './state-validation.ts';
 import {
   codePoints,
-  collectTexts,
   followsExactly,
+  measureTexts,
   opIds,
   typedInto,
   type CheckedText,
+  type MeasuredText,
 } from './typing-check.ts';
-import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
+import { summaryOf, watchChange, type ImportSummary } from './update-gate.ts';
 
 const MIN_PRUNE = 64;
 const MAX_KEPT = 1024;
@@ -438,13 +436,7 @@ export class ServerReplica {
     else
       for (const list of changes.values())
         for (const c of list) for (const op of c.ops) this.checkedTexts.delete(op.container);
-    const scope = newScope(this.topicBound);
-    const touched: { id: ContainerID; limit: number }[] = [];
-    // Subscribed only here: events cost a third of a state change, and only a check reads them.
-    const unsubscribe = this.doc.subscribe((batch: LoroEventBatch) => {
-      collectScope(scope, batch);
-      collectTexts(touched, batch);
-    });
+    const { scope, touched, unsubscribe } = watchChange(this.doc, this.topicBound);
     try {
       this.doc.checkout(this.doc.oplogFrontiers());
     } catch (error) {
@@ -458,16 +450,8 @@ export class ServerReplica {
       return fail('schema-violation', `update refused: ${problems[0] ?? ''}`, problems);
     this.topicBound = scope.topicBound;
     const changedAt = this.doc.oplogFrontiers();
-    for (const { id, limit } of touched) {
-      const text = this.doc.getContainerById(id);
-      if (text instanceof LoroText)
-        this.checkedTexts.set(id, {
-          limit,
-          points: codePoints(text.toString()),
-          units: text.length,
-          changedAt,
-        });
-    }
+    for (const { id, ...lengths } of measureTexts(this.doc, touched))
+      this.checkedTexts.set(id, { ...lengths, changedAt });
     return undefined;
   }
 

@@ -2,7 +2,7 @@ import { LoroDoc, LoroMap, LoroText } from 'loro-crdt';
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from './invariants.ts';
 import { MindMap } from './mind-map.ts';
-import { replicasOf, syncAll } from './test-replicas.ts';
+import { hostileUpdate, replicasOf, syncAll } from './test-replicas.ts';
 
 function twoReplicas(): { a: MindMap; b: MindMap; root: string } {
   const origin = MindMap.create('shared');
@@ -154,16 +154,6 @@ describe('importUpdates validation', () => {
     });
     expect(a.toJSON()).toEqual(before);
   });
-
-  /** A peer that speaks Loro but not the layout: it edits a raw copy of the map. */
-  function hostileUpdate(map: MindMap, edit: (doc: LoroDoc) => void): Uint8Array {
-    const doc = new LoroDoc();
-    doc.import(map.exportSnapshot());
-    const from = doc.oplogVersion();
-    edit(doc);
-    doc.commit();
-    return doc.export({ mode: 'update', from });
-  }
 
   const attacks: [string, (doc: LoroDoc) => void, string][] = [
     [

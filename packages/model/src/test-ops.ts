@@ -207,3 +207,50 @@ export function seedMap(): MindMap {
   map.addTopic(null, undefined, { text: 'F' });
   return map;
 }
+
+/** Scripts that are mostly typing (which a server admits from its operations), with the other operations among it. */
+export const mostlyTypingArb: fc.Arbitrary<Op[]> = fc.array(
+  fc.oneof(
+    { weight: 1, arbitrary: opArb },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('edit' as const),
+        at: fc.nat({ max: 50 }),
+        topic: fc.nat({ max: 3 }),
+        offset: fc.nat({ max: 50 }),
+        insert: fc.string({ minLength: 1, maxLength: 3 }),
+      }),
+    },
+  ),
+  { minLength: 5, maxLength: 80 },
+);
+
+/** Plays `script` on `replicas`; returns every update they sent, in the order they sent them. */
+export function playScript(replicas: readonly MindMap[], script: readonly Op[]): Uint8Array[] {
+  const sent: Uint8Array[] = [];
+  const offs = replicas.map((replica) => replica.onLocalUpdate((update) => sent.push(update)));
+  for (const op of script) {
+    const replica = replicas[op.at % replicas.length]!;
+    if (op.kind === 'deliver') {
+      const update = sent[op.message % Math.max(1, sent.length)];
+      if (update) replica.importUpdates(update);
+    } else {
+      apply(replica, op);
+    }
+  }
+  for (const off of offs) off();
+  return sent;
+}
+
+/** Each of `sent` twice, late or early by up to `window` places (0: in order; 50: about any order). */
+export function jittered(
+  sent: readonly Uint8Array[],
+  window: number,
+  jitter: readonly number[],
+): Uint8Array[] {
+  return [...sent, ...sent]
+    .map((update, i) => ({ update, at: i + (jitter[i % jitter.length]! % (window + 1)) }))
+    .sort((x, y) => x.at - y.at)
+    .map(({ update }) => update);
+}

@@ -17,9 +17,10 @@
  *   room admits them (R9); nothing else is admitted or taken in meanwhile.
  */
 import type { Logger } from 'pino';
-import type { DeferredCheck, ServerReplica } from '@canopy/model';
+import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
+import { admitUpdate, type Admission } from './admission.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
 import { commitFrames, fanOut, relay, type CommitFrames } from './fan-out.ts';
 import { InCommitOrder } from './in-commit-order.ts';
@@ -171,15 +172,19 @@ export class Room {
     this.arrivals.add(member, ref, data);
   }
 
-  private admit(arrival: Arrival<RoomMember>): void | Promise<void> {
-    const { member, ref, data } = arrival;
-    if (!this.map.defers) return this.admitted(member, ref, data, this.map.importUpdateBatch([data])[0]);
-    const admitted = this.map.admitDeferred(data);
-    if ('ok' in admitted) {
-      if (admitted.ok && admitted.value.added) this.mirror.admit([data]);
-      return this.admitted(member, ref, data, admitted);
-    }
-    this.checking = this.checked(arrival, admitted)
+  private admit({ member, ref, data }: Arrival<RoomMember>): void | Promise<void> {
+    const admission = admitUpdate(this.map, this.mirror, data, () =>
+      this.logger.warn(
+        { mapId: this.mapId },
+        'collab: no mirror to check updates; checking on the event loop',
+      ),
+    );
+    if (!(admission instanceof Promise)) return this.admitted(member, ref, data, admission);
+    // (The replica is not replaced meanwhile: `rebuild` and `catchUp` wait for the check.)
+    this.checking = admission
+      .then((admitted) => {
+        if (!this.closed) this.admitted(member, ref, data, admitted);
+      })
       .catch((err: unknown) => {
         // A bug, never input: nothing of it was acknowledged; clients reconnect and resend (R14).
         if (this.closed) return;
@@ -194,40 +199,9 @@ export class Room {
     return this.checking;
   }
 
-  /** The mirror's verdict on an update that is not typing (R9): admitted, refused, or (no mirror) checked here. */
-  private async checked(arrival: Arrival<RoomMember>, check: DeferredCheck): Promise<void> {
-    const { member, ref, data } = arrival;
-    const map = this.map;
-    const verdict = await this.mirror.check(data);
-    // (The replica is not replaced meanwhile: `rebuild` and `catchUp` wait for the check.)
-    if (this.closed) return;
-    if (!verdict) {
-      // The mirror thread is gone: this room checks on its replica's own state from now on.
-      this.logger.warn(
-        { mapId: this.mapId },
-        'collab: no mirror to check updates; checking on the event loop',
-      );
-      map.reject(check);
-      this.mirror.disable();
-      map.stopDeferring();
-      return this.admitted(member, ref, data, map.importUpdateBatch([data])[0]);
-    }
-    if (!verdict.ok) {
-      map.reject(check);
-      member.send(encodeServer.refused(ref, { code: verdict.code, message: verdict.message }));
-      return;
-    }
-    this.admitted(member, ref, data, map.confirm(check, verdict.texts));
-  }
-
-  private admitted(
-    member: RoomMember,
-    ref: number,
-    data: Uint8Array,
-    admitted: ReturnType<ServerReplica['importUpdateBatch']>[number] | undefined,
-  ): void {
-    if (!admitted?.ok) {
-      const error = admitted?.error ?? { code: 'malformed-update', message: 'not admitted' };
+  private admitted(member: RoomMember, ref: number, data: Uint8Array, admitted: Admission): void {
+    if (!admitted.ok) {
+      const { error } = admitted;
       member.send(encodeServer.refused(ref, { code: error.code, message: error.message }));
     } else if (!admitted.value.added) {
       // Nothing new (a resend): acknowledge once everything the replica holds is durable (R13).

@@ -166,3 +166,48 @@ describe('arrivals (docs/protocol/collab.md R12, R16)', () => {
     expect(refused).toEqual([7]);
   });
 });
+
+describe('arrivals whose admission waits (a check on the mirror thread, R9)', () => {
+  it('admits nothing else until it is done, then what arrived meanwhile, in arrival order', async () => {
+    // Every update is ready (nothing to read of it): only the waiting decides the order.
+    const replica = { needsOf: () => undefined, waitsFor: () => false } as unknown as ServerReplica;
+    const order: number[] = [];
+    let open = () => {};
+    let gate: Promise<void> | undefined;
+    const arrivals = new Arrivals<string>(
+      () => replica,
+      ({ ref }: Arrival<string>) => {
+        order.push(ref);
+        if (ref % 10 !== 1) return undefined;
+        gate = new Promise<void>((resolve) => (open = resolve));
+        return gate;
+      },
+      () => undefined,
+    );
+    const none = new Uint8Array();
+    arrivals.add('a', 0, none);
+    arrivals.add('b', 11, none); // waits
+    arrivals.add('a', 12, none);
+    await turn();
+    arrivals.add('c', 13, none);
+    await turn();
+    expect(order).toEqual([0, 11]);
+    expect(arrivals.admitting).toBeDefined();
+    expect(arrivals.release()).toBe(false);
+    open();
+    await gate;
+    await turn();
+    expect(order).toEqual([0, 11, 12, 13]);
+    expect(arrivals.admitting).toBeUndefined();
+    // Waiting again: what arrives in a later turn waits too.
+    arrivals.add('a', 21, none);
+    await turn();
+    arrivals.add('b', 22, none);
+    await turn();
+    expect(order.slice(4)).toEqual([21]);
+    open();
+    await gate;
+    await turn();
+    expect(order.slice(4)).toEqual([21, 22]);
+  });
+});

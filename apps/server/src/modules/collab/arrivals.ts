@@ -68,8 +68,8 @@ export class Arrivals<M> {
   }
 
   /**
-   * Admits `arrivals` in order until one of them waits: the rest (undefined when none waited) then waits for
-   * it, and is admitted once it is done.
+   * Admits `arrivals` in order until one of them waits: the rest then waits for it (`waitFor`), and is admitted
+   * once it is done. False when one waited.
    */
   private admitInOrder(arrivals: Arrival<M>[]): boolean {
     for (let i = 0; i < arrivals.length; i++) {

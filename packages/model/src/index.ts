@@ -3,8 +3,8 @@ export * from './limits.ts';
 export { ModelError, type ModelErrorCode, type ModelResult } from './errors.ts';
 export { checkInvariants, type InvariantRule, type InvariantViolation } from './invariants.ts';
 export { MindMap, type ChildRange, type NewBoundary, type NewRelationship } from './mind-map.ts';
-export { ServerReplica, type DeferredCheck, type UpdateNeeds } from './server-replica.ts';
-export { MapMirror, type CheckVerdict, type MeasuredText } from './map-mirror.ts';
+export { ServerReplica, type UpdateNeeds } from './server-replica.ts';
+export { MapMirror } from './map-mirror.ts';
 export {
   MAX_PRESENCE_TIMEOUT_MS,
   PresenceStore,

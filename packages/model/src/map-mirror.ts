@@ -1,10 +1,8 @@
 /**
- * `MapMirror`: a map's state kept beside a co-editing room, on another thread (docs/protocol/collab.md R9, R22).
- * It holds the state the room's `ServerReplica` does not: the replica admits typing from its operations alone
- * and takes every other update into its log only once the mirror has checked it (`check`), so the state's moves
- * (~0.2-0.4 ms a keystroke, ~0.65 a crossing one) happen here and not on the event loop that fans edits out. And
- * the snapshot a compaction stores is exported here (~10 ms at 12,000 operations). What it gets through `apply`
- * it does not validate: typing the replica admitted, or updates stored by another node.
+ * `MapMirror`: a map's state kept beside a co-editing room from the updates the room has made durable, for the
+ * room's compaction (docs/protocol/collab.md R22). A server keeps it on another thread, so that the snapshot a
+ * compaction stores is exported there (~10 ms at 12,000 operations) and not on the event loop that fans edits
+ * out. It validates nothing: every update it gets was validated by the room's `ServerReplica` and stored.
  *
  * Its Loro document is attached: each import moves the state, so an export never waits for the state to catch
  * up. The first import after loading a snapshot builds the state Loro loads lazily (tens of ms at thousands of
@@ -15,28 +13,14 @@
  * keystrokes: 0.08-0.09 ms each, 512: ~0.06). Below `BATCH_FROM` updates, one import each is cheaper.
  */
 import { LoroDoc } from 'loro-crdt';
-import type { ModelErrorCode } from './errors.ts';
 import { keepLoroHeadroom } from './loro-heap.ts';
-import { ROOT_TITLE, configureDoc, countLiveTopics, topicsTree } from './loro-layout.ts';
-import { validateState } from './state-validation.ts';
-import { measureTexts, type MeasuredText } from './typing-check.ts';
-import { watchChange } from './update-gate.ts';
-
-export type { MeasuredText };
-
-/** What `MapMirror.check` found: the texts the update wrote to, measured, or why the update is refused. */
-export type CheckVerdict =
-  | { ok: true; texts: MeasuredText[] }
-  | { ok: false; code: ModelErrorCode; message: string; problems?: string[] };
+import { ROOT_TITLE, configureDoc } from './loro-layout.ts';
 
 /** From this many updates on, `apply` imports them as one batch (4 at once cost ~0.9 ms each, 16 ~0.27). */
 const BATCH_FROM = 32;
 
 export class MapMirror {
-  /** Upper bound on live topics (the topic cap), as in `ServerReplica`; counted again after `apply(.., true)`. */
-  private topicBound: number | undefined;
-
-  private constructor(private doc: LoroDoc) {}
+  private constructor(private readonly doc: LoroDoc) {}
 
   /** The map as stored: its snapshot and the log after it. Throws when the bytes are not Loro's. */
   static open(snapshot: Uint8Array, updates: readonly Uint8Array[]): MapMirror {
@@ -47,62 +31,11 @@ export class MapMirror {
     return new MapMirror(doc);
   }
 
-  /**
-   * Updates admitted or stored, in that order, not validated here. `fromElsewhere`: they may create topics (the
-   * bound is counted again at the next check); typing never does.
-   */
-  apply(updates: readonly Uint8Array[], fromElsewhere = false): void {
-    if (fromElsewhere) this.topicBound = undefined;
+  /** Updates the room has stored, in the order it stored them. */
+  apply(updates: readonly Uint8Array[]): void {
     if (updates.length >= BATCH_FROM) this.doc.importBatch([...updates]);
     else for (const update of updates) this.doc.import(update);
     keepLoroHeadroom();
-  }
-
-  /**
-   * Imports an update that is not typing and checks the state it leads to, as `ServerReplica` checks one on its
-   * own state: only where the import changed something. A refused update leaves the mirror as it was.
-   */
-  check(update: Uint8Array): CheckVerdict {
-    this.topicBound ??= countLiveTopics(topicsTree(this.doc));
-    const before = this.doc.oplogFrontiers();
-    const { scope, touched, unsubscribe } = watchChange(this.doc, this.topicBound);
-    try {
-      this.doc.import(update);
-    } catch (error) {
-      this.forkBack(before);
-      return {
-        ok: false,
-        code: 'malformed-update',
-        message: `not a valid Loro update: ${String(error).slice(0, 200)}`,
-      };
-    } finally {
-      unsubscribe();
-    }
-    keepLoroHeadroom();
-    const problems = validateState(this.doc, scope);
-    if (problems.length > 0) {
-      this.forkBack(before);
-      return {
-        ok: false,
-        code: 'schema-violation',
-        message: `update refused: ${problems[0] ?? ''}`,
-        problems,
-      };
-    }
-    this.topicBound = scope.topicBound;
-    return { ok: true, texts: measureTexts(this.doc, touched) };
-  }
-
-  /** Back to the version before a refused update, with what waited for its dependencies still waiting. */
-  private forkBack(frontiers: ReturnType<LoroDoc['oplogFrontiers']>): void {
-    const old = this.doc;
-    const doc = old.forkAt(frontiers);
-    configureDoc(doc);
-    if (doc.isDetached()) doc.attach();
-    const pending = old.exportPendingUpdates();
-    if (pending) doc.import(pending);
-    this.doc = doc;
-    old.free();
   }
 
   /**

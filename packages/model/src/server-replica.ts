@@ -20,11 +20,13 @@
  */
 import {
   LoroDoc,
+  LoroText,
   decodeImportBlobMeta,
   type ContainerID,
   type Frontiers,
   type ImportStatus,
   type JsonChange,
+  type LoroEventBatch,
   type PeerID,
 } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
@@ -36,14 +38,13 @@ import { MindMap } from './mind-map.ts';
 import { validateState } from './state-validation.ts';
 import {
   codePoints,
+  collectTexts,
   followsExactly,
-  measureTexts,
   opIds,
   typedInto,
   type CheckedText,
-  type MeasuredText,
 } from './typing-check.ts';
-import { summaryOf, watchChange, type ImportSummary } from './update-gate.ts';
+import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
 
 const MIN_PRUNE = 64;
 const MAX_KEPT = 1024;
@@ -51,20 +52,6 @@ const MAX_KEPT = 1024;
 const MAX_UNSETTLED = 32;
 /** Typing comes in small updates: larger ones go straight to the check (their operations are not listed). */
 const MAX_TYPING_BYTES = 4096;
-
-/**
- * An update taken into the log that waits for a `MapMirror`'s check of the state it leads to (`admitDeferred`),
- * before `confirm` admits it or `reject` takes it out again. Opaque.
- */
-export interface DeferredCheck {
-  readonly bytes: Uint8Array;
-}
-
-interface OpenCheck extends DeferredCheck {
-  before: Frontiers;
-  changes: Map<PeerID, JsonChange[]> | undefined;
-  status: ImportStatus;
-}
 
 /** What an update builds on (`ServerReplica.needsOf`): where its peers' operations start, and its first deps. */
 export interface UpdateNeeds {
@@ -97,12 +84,6 @@ export class ServerReplica {
   private migratedOnLoad = false;
   /** The log's version vector, per peer the counter it reaches, kept in step with the imports (`waitsFor`). */
   private version = new Map<PeerID, number>();
-  /** Checks are a `MapMirror`'s (`deferChecks`): the state here moves only when something reads it. */
-  private deferred = false;
-  /** Deferred: the log has moved past the state since it last moved. */
-  private stale = false;
-  /** Deferred: the update whose check is awaited; nothing else is admitted meanwhile. */
-  private openCheck: OpenCheck | undefined;
 
   private constructor(doc: LoroDoc) {
     const pending = doc.exportPendingUpdates();
@@ -145,7 +126,6 @@ export class ServerReplica {
     this.doc = doc;
     this.topicBound = countLiveTopics(topicsTree(doc));
     this.unsettled = [];
-    this.stale = false;
     this.checkedTexts.clear();
     this.version = doc.oplogVersion().toJSON();
     const title = doc.getText(ROOT_TITLE);
@@ -228,104 +208,12 @@ export class ServerReplica {
 
   /** `MindMap.importUpdates` for each update in order: a refused one changes nothing and the rest still apply. */
   importUpdateBatch(updates: readonly Uint8Array[]): ModelResult<ImportSummary>[] {
-    if (this.deferred) throw new Error('importUpdateBatch: checks are deferred (admitDeferred)');
-    const results = updates.map((bytes) => this.admit(bytes) as ModelResult<ImportSummary>);
+    const results = updates.map((bytes) => this.admit(bytes));
     keepLoroHeadroom();
     return results;
   }
 
-  /**
-   * From now on the state of the map is checked by a `MapMirror` that holds every update this replica admits, in
-   * the same order (docs/protocol/collab.md R9): typing is still admitted here from its operations
-   * (`admitDeferred`), any other update is taken into the log and waits for the mirror's verdict (`confirm`,
-   * `reject`), and the state here never moves for an update (`settle`, ~0.4 ms a keystroke on a map 50 people
-   * type into, ~0.65 a crossing one, is no longer paid); whatever reads it brings it up to date once.
-   */
-  deferChecks(): void {
-    this.settle();
-    this.deferred = true;
-  }
-
-  /**
-   * The mirror is gone: this replica checks updates on its own state again, which it first brings up to date
-   * (one move over everything since it last moved: several ms).
-   */
-  stopDeferring(): void {
-    if (this.openCheck) throw new Error('stopDeferring: a check is open');
-    this.settle();
-    this.deferred = false;
-  }
-
-  /** Whether checks are a mirror's (`deferChecks`). */
-  get defers(): boolean {
-    return this.deferred;
-  }
-
-  /**
-   * Deferred mode: admits one update as `importUpdateBatch` does, except that one which is not typing comes back
-   * as a `DeferredCheck`: it is in the log, and nothing else may be admitted until `confirm` or `reject`.
-   */
-  admitDeferred(bytes: Uint8Array): ModelResult<ImportSummary> | DeferredCheck {
-    if (!this.deferred || this.openCheck) throw new Error('admitDeferred: not deferring, or a check is open');
-    const result = this.admit(bytes);
-    keepLoroHeadroom();
-    return result;
-  }
-
-  /** The mirror accepted the update of `check`, and measured the texts it wrote to: admitted. */
-  confirm(check: DeferredCheck, texts: readonly MeasuredText[]): ModelResult<ImportSummary> {
-    const open = this.takeCheck(check);
-    if (!open.changes) this.checkedTexts.clear();
-    else
-      for (const list of open.changes.values())
-        for (const c of list) for (const op of c.ops) this.checkedTexts.delete(op.container);
-    const changedAt = this.doc.oplogFrontiers();
-    for (const { id, limit, points, units } of texts)
-      this.checkedTexts.set(id, { limit, points, units, changedAt });
-    return this.admitted(open.bytes, open.status);
-  }
-
-  /** The mirror refused the update of `check` (or cannot check it): out of the log again. */
-  reject(check: DeferredCheck): void {
-    this.forkBack(this.takeCheck(check).before);
-  }
-
-  private takeCheck(check: DeferredCheck): OpenCheck {
-    const open = this.openCheck;
-    if (!open || open !== check) throw new Error('not the open check');
-    this.openCheck = undefined;
-    return open;
-  }
-
-  /**
-   * An update already validated and stored (by another node, or by this room before a rebuild): into the log
-   * without a check. Deferred, the texts it wrote to are no longer known here (the mirror measures them at its
-   * next check); otherwise it is admitted as `importUpdateBatch` admits it.
-   */
-  importValidated(bytes: Uint8Array): ModelResult<ImportSummary> {
-    if (!this.deferred) return this.importUpdateBatch([bytes])[0]!;
-    if (this.openCheck) throw new Error('importValidated: a check is open');
-    let status;
-    try {
-      status = this.doc.import(bytes);
-    } catch (error) {
-      return fail('malformed-update', `not a Loro update: ${String(error).slice(0, 200)}`);
-    }
-    for (const [peer, span] of status.success)
-      if (span.end > (this.version.get(peer) ?? 0)) this.version.set(peer, span.end);
-    if (status.success.size > 0) {
-      this.stale = true;
-      const changes = bytes.byteLength <= MAX_TYPING_BYTES ? this.appliedChanges(status) : undefined;
-      if (!changes) this.checkedTexts.clear();
-      else
-        for (const list of changes.values())
-          for (const c of list) for (const op of c.ops) this.checkedTexts.delete(op.container);
-    }
-    keepLoroHeadroom();
-    return this.admitted(bytes, status);
-  }
-
-  private admit(bytes: unknown): ModelResult<ImportSummary> | OpenCheck {
+  private admit(bytes: unknown): ModelResult<ImportSummary> {
     if (!(bytes instanceof Uint8Array)) return fail('malformed-update', 'an update must be a Uint8Array');
     if (bytes.byteLength > MAX_UPDATE_BYTES) {
       return fail('limit-exceeded', `update of ${bytes.byteLength} bytes exceeds ${MAX_UPDATE_BYTES}`);
@@ -349,16 +237,9 @@ export class ServerReplica {
         const [peer] = status.success.keys();
         const changedAt = [{ peer: peer!, counter: (this.version.get(peer!) ?? 1) - 1 }];
         for (const [text, { points, units }] of typed) Object.assign(text, { points, units, changedAt });
-        if (this.deferred) this.stale = true;
-        else {
-          this.unsettled.push(this.doc.oplogFrontiers());
-          // A server that never idles still settles, every so many updates.
-          if (this.unsettled.length >= MAX_UNSETTLED) this.settle();
-        }
-      } else if (this.deferred) {
-        this.stale = true;
-        this.openCheck = { bytes, before, changes, status };
-        return this.openCheck;
+        this.unsettled.push(this.doc.oplogFrontiers());
+        // A server that never idles still settles, every so many updates.
+        if (this.unsettled.length >= MAX_UNSETTLED) this.settle();
       } else {
         const refused = this.check(changes);
         if (refused) {
@@ -367,11 +248,6 @@ export class ServerReplica {
         }
       }
     }
-    return this.admitted(bytes, status);
-  }
-
-  /** The end of an update's admission: what it left waiting, or released. */
-  private admitted(bytes: Uint8Array, status: ImportStatus): ModelResult<ImportSummary> {
     const summary = summaryOf(status);
     this.noteWaiting(status);
     if (this.waiting.size === 0) this.waitingUpdates = [];
@@ -436,7 +312,13 @@ export class ServerReplica {
     else
       for (const list of changes.values())
         for (const c of list) for (const op of c.ops) this.checkedTexts.delete(op.container);
-    const { scope, touched, unsubscribe } = watchChange(this.doc, this.topicBound);
+    const scope = newScope(this.topicBound);
+    const touched: { id: ContainerID; limit: number }[] = [];
+    // Subscribed only here: events cost a third of a state change, and only a check reads them.
+    const unsubscribe = this.doc.subscribe((batch: LoroEventBatch) => {
+      collectScope(scope, batch);
+      collectTexts(touched, batch);
+    });
     try {
       this.doc.checkout(this.doc.oplogFrontiers());
     } catch (error) {
@@ -450,8 +332,16 @@ export class ServerReplica {
       return fail('schema-violation', `update refused: ${problems[0] ?? ''}`, problems);
     this.topicBound = scope.topicBound;
     const changedAt = this.doc.oplogFrontiers();
-    for (const { id, ...lengths } of measureTexts(this.doc, touched))
-      this.checkedTexts.set(id, { ...lengths, changedAt });
+    for (const { id, limit } of touched) {
+      const text = this.doc.getContainerById(id);
+      if (text instanceof LoroText)
+        this.checkedTexts.set(id, {
+          limit,
+          points: codePoints(text.toString()),
+          units: text.length,
+          changedAt,
+        });
+    }
     return undefined;
   }
 
@@ -464,11 +354,6 @@ export class ServerReplica {
    * whole history (tens of ms on a long-lived map).
    */
   settle(): void {
-    if (this.stale) {
-      // Deferred: one move over everything since the last (Loro's general path, several ms); rare (reads).
-      this.doc.checkout(this.doc.oplogFrontiers());
-      this.stale = false;
-    }
     for (const step of this.unsettled) this.doc.checkout(step);
     this.unsettled = [];
     keepLoroHeadroom();
@@ -536,7 +421,6 @@ export class ServerReplica {
     this.doc.free();
     this.doc = doc;
     this.version = doc.oplogVersion().toJSON();
-    this.stale = false;
   }
 
   /** Whether some imported updates still wait for updates they depend on (a snapshot would leave them out). */

@@ -2,15 +2,7 @@
  * The typing check of `ServerReplica` (server-replica.ts, docs/protocol/collab.md R9): what it knows of a checked
  * text, and how one typing operation, as Loro's JSON shows it, changes that text's lengths.
  */
-import {
-  LoroText,
-  type ContainerID,
-  type Frontiers,
-  type LoroDoc,
-  type LoroEventBatch,
-  type OpId,
-  type PeerID,
-} from 'loro-crdt';
+import type { ContainerID, Frontiers, LoroEventBatch, OpId, PeerID } from 'loro-crdt';
 import { MAX_NOTES_LENGTH, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH } from './limits.ts';
 import { ROOT_TITLE, ROOT_TOPICS, TEXT_KEYS } from './loro-layout.ts';
 
@@ -102,26 +94,4 @@ export function codePoints(text: string): number {
   let count = 0;
   for (const _ of text) count++;
   return count;
-}
-
-/** A text a check measured on the state: its limit and lengths (see `CheckedText`). */
-export interface MeasuredText {
-  id: ContainerID;
-  limit: number;
-  points: number;
-  units: number;
-}
-
-/** The texts `collectTexts` listed, measured on `doc`'s state (those the state still shows). */
-export function measureTexts(
-  doc: LoroDoc,
-  touched: readonly { id: ContainerID; limit: number }[],
-): MeasuredText[] {
-  const measured: MeasuredText[] = [];
-  for (const { id, limit } of touched) {
-    const text = doc.getContainerById(id);
-    if (text instanceof LoroText)
-      measured.push({ id, limit, points: codePoints(text.toString()), units: text.length });
-  }
-  return measured;
 }

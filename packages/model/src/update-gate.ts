@@ -6,7 +6,7 @@
  * Only what the import changed is checked (the shadow's events say what), so admitting a keystroke costs little
  * however large the map. The shadow doubles the document's memory.
  */
-import type { ContainerID, ImportStatus, LoroDoc, LoroEventBatch, TreeID } from 'loro-crdt';
+import type { ImportStatus, LoroDoc, LoroEventBatch, TreeID } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { MAX_UPDATE_BYTES } from './limits.ts';
 import {
@@ -21,7 +21,6 @@ import {
   type TextKey,
 } from './loro-layout.ts';
 import { expectedRootId, validateState, type ChangeScope } from './state-validation.ts';
-import { collectTexts } from './typing-check.ts';
 
 export interface ImportSummary {
   /** Part of the update waits for updates it depends on; it applies when they arrive. */
@@ -114,21 +113,6 @@ export function newScope(topicBound: number): ChangeScope {
     foreignRoots: new Set(),
     topicBound,
   };
-}
-
-/**
- * Listens to `doc`'s events for one check (subscribed only for it: events cost a third of a state change): what
- * they touched, for `validateState`, and the texts they wrote to (`measureTexts`). Call `unsubscribe` once the
- * state has moved.
- */
-export function watchChange(doc: LoroDoc, topicBound: number) {
-  const scope = newScope(topicBound);
-  const touched: { id: ContainerID; limit: number }[] = [];
-  const unsubscribe = doc.subscribe((batch: LoroEventBatch) => {
-    collectScope(scope, batch);
-    collectTexts(touched, batch);
-  });
-  return { scope, touched, unsubscribe };
 }
 
 /** Adds what an import's events touched to `scope` (validateState then checks only that). */

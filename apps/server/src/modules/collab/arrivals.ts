@@ -12,9 +12,6 @@
  * another's before the room has relayed them (a load generator, a client relaying another's edits), resends
  * after a reconnect. Reading what an update needs costs 0.05-0.1 ms, more than admitting it, so a turn that
  * brought a single update while nothing is held back admits it without reading (it is almost always ready).
- *
- * An admission may wait (an update that is not typing waits for the mirror's check of its state, R9): nothing
- * else is admitted until it is done, and what arrived meanwhile is admitted after it, in order.
  */
 import type { ServerReplica, UpdateNeeds } from '@canopy/model';
 
@@ -40,13 +37,11 @@ export class Arrivals<M> {
   private held: Arrival<M>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** An admission that waits (see the header): nothing else is admitted until it is done. */
-  private waiting: Promise<void> | undefined;
 
   constructor(
     private readonly replica: () => ServerReplica,
-    /** Admits one update into the replica (and queues it for the commit); a promise while it waits. */
-    private readonly admit: (arrival: Arrival<M>) => void | Promise<void>,
+    /** Admits one update into the replica (and queues it for the commit). */
+    private readonly admit: (arrival: Arrival<M>) => void,
     /** After a turn's admissions: the room starts its commit. */
     private readonly admitted: () => void,
   ) {}
@@ -54,7 +49,7 @@ export class Arrivals<M> {
   add(member: M, ref: number, data: Uint8Array): void {
     if (this.closed) return;
     this.incoming.push({ member, ref, data, at: performance.now() });
-    if (this.incoming.length === 1 && !this.waiting) setImmediate(() => this.drain());
+    if (this.incoming.length === 1) setImmediate(() => this.drain());
   }
 
   /** Whether updates wait for the end of this turn. */
@@ -62,39 +57,8 @@ export class Arrivals<M> {
     return this.incoming.length > 0;
   }
 
-  /** An admission that waits, if any (flush: awaited before `release`). */
-  get admitting(): Promise<void> | undefined {
-    return this.waiting;
-  }
-
-  /**
-   * Admits `arrivals` in order until one of them waits: the rest then waits for it (`waitFor`), and is admitted
-   * once it is done. False when one waited.
-   */
-  private admitInOrder(arrivals: Arrival<M>[]): boolean {
-    for (let i = 0; i < arrivals.length; i++) {
-      const wait = this.admit(arrivals[i]!);
-      if (wait) {
-        this.waitFor(wait, arrivals.slice(i + 1));
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private waitFor(wait: Promise<void>, rest: Arrival<M>[]): void {
-    this.held = rest;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.waiting = wait.finally(() => {
-      this.waiting = undefined;
-      this.drain();
-    });
-  }
-
   /** Admits what has arrived, holding back what builds on updates not received yet (see the header). */
   private drain(): void {
-    if (this.waiting) return;
     const lone = this.held.length === 0 && this.incoming.length === 1;
     let rest = this.held.length > 0 ? [...this.held, ...this.incoming] : this.incoming;
     this.incoming = [];
@@ -108,14 +72,12 @@ export class Arrivals<M> {
     // Each pass admits what is ready; what it admitted may be what held-back updates were waiting for.
     for (let before = 0; rest.length > 0 && rest.length !== before;) {
       before = rest.length;
-      const left = this.admitReady(rest);
-      if (!left) return this.admitted();
-      rest = left;
+      rest = this.admitReady(rest);
     }
     const oldest = rest[0]?.at;
     if (oldest !== undefined) {
       if (rest.length > MAX_HELD || performance.now() - oldest >= HOLD_MS) {
-        if (!this.admitInOrder(rest)) return this.admitted();
+        for (const arrival of rest) this.admit(arrival);
       } else {
         this.held = rest;
         const wait = Math.max(1, Math.ceil(oldest + HOLD_MS - performance.now()));
@@ -125,25 +87,16 @@ export class Arrivals<M> {
     this.admitted();
   }
 
-  /**
-   * Admits the arrivals that need nothing missing; returns the others, in order (undefined when an admission
-   * waits: `waitFor` holds them all).
-   */
-  private admitReady(arrivals: Arrival<M>[]): Arrival<M>[] | undefined {
+  /** Admits the arrivals that need nothing missing; returns the others, in order. */
+  private admitReady(arrivals: Arrival<M>[]): Arrival<M>[] {
     const replica = this.replica();
     const later: Arrival<M>[] = [];
     const blocked = new Set<M>();
-    for (let i = 0; i < arrivals.length; i++) {
-      const arrival = arrivals[i]!;
+    for (const arrival of arrivals) {
       if (!blocked.has(arrival.member)) {
         if (arrival.needs === undefined) arrival.needs = replica.needsOf(arrival.data) ?? null;
         if (!arrival.needs || !replica.waitsFor(arrival.needs)) {
-          const wait = this.admit(arrival);
-          if (wait) {
-            // Those put aside came before the rest: arrival order is kept.
-            this.waitFor(wait, [...later, ...arrivals.slice(i + 1)]);
-            return undefined;
-          }
+          this.admit(arrival);
           continue;
         }
       }
@@ -156,12 +109,12 @@ export class Arrivals<M> {
 
   /** Admits everything held back now (to wait inside the replica instead); whether there was any. */
   release(): boolean {
-    if (this.closed || this.waiting || this.held.length === 0) return false;
+    if (this.closed || this.held.length === 0) return false;
     const held = this.held;
     this.held = [];
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.admitInOrder(held);
+    for (const arrival of held) this.admit(arrival);
     this.admitted();
     return true;
   }

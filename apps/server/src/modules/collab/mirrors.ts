@@ -1,86 +1,64 @@
 /**
- * Rooms' mirrors on a thread of their own (docs/protocol/collab.md R9, R22). A room that has admitted something
- * since it loaded keeps two copies of its map there, each a `MapMirror`:
+ * Rooms' mirrors on a thread of their own (docs/protocol/collab.md R22): each room that has stored something
+ * since it loaded sends its stored updates, in order, to a `MapMirror` there, and its compaction takes the
+ * snapshot from the mirror instead of exporting one from the room's replica on the event loop. That export
+ * (~10 ms at 12,000 operations), the replica's reload after it and the first state move after that reload
+ * (~6-11 ms) were pauses of every edit's fan-out, once per compaction; the thread pays them, and keeps its
+ * state current.
  *
- * - the checker: every update the room admits (and takes in from SQL), in that order. It holds the map's state,
- *   which the room's replica on the event loop no longer moves: it checks every update that is not typing
- *   (`check`, awaited by the room before it admits the update).
- * - the stored copy: every update the room has committed (and taken in from SQL), in that order; its
- *   compaction takes the snapshot from it (export ~10 ms at 12,000 operations), whatever waits for its commit.
+ * A room's stored updates are held on the event loop and sent `MIRROR_BATCH` at a time, or all of them when
+ * its compaction asks for the snapshot: one message instead of one per commit, and one state move on the
+ * thread for the lot (`MapMirror.apply`: ~0.08 ms per keystroke at 256, against 0.16-0.3 one by one).
+ * Session 8 measured the thread at ~0.3 ms of CPU per edit (50 clients, 250 edits/s) with one message per
+ * commit. What a room holds is at most `MIRROR_BATCH` updates; they are also in its replica and in SQL.
  *
- * A room's updates are held on the event loop and sent in batches (`CHECKER_BATCH`, `MIRROR_BATCH`), or all
- * of them when a check (the checker's) or a snapshot (the stored copy's) is asked for: one state move on the
- * thread for the lot (`MapMirror.apply` on a map 50 people type into: 0.09 ms per keystroke at 64, 0.05 at
- * 256, against 0.3-0.4 one at a time, what the replica's own state moves cost on the event loop before session
- * 10). Sent one at a time, the thread's imports took about the CPU the event loop saved, on 2 cores that the
- * load generator shares. A check waits for the checker's held batch to be applied first (at most 64 updates,
- * ~6 ms), which only updates that are not typing pay, and only in a busy room.
- *
- * The thread starts with the first mirror. Messages keep their order, so a check or a snapshot sees exactly
- * the updates sent before it. If the thread dies, its mirrors answer `undefined` from then on (rooms check
- * on their own state again, and fold as before); mirrors opened later start a new thread.
+ * The thread starts with the first mirror. Messages keep their order, so a snapshot holds exactly the updates
+ * applied before it was asked for. If the thread dies, its mirrors answer `undefined` from then on (rooms fold
+ * as before); mirrors opened later start a new thread.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { CheckVerdict } from '@canopy/model';
 import type { LoadedReplica } from '../maps/index.ts';
-
-/** Which of a room's two copies (see above). */
-export type MirrorCopy = 'checker' | 'stored';
 
 export type ToMirrorThread =
   | { kind: 'open'; key: number; snapshot: Uint8Array; updates: Uint8Array[] }
-  /** `fromElsewhere`: stored by another node (it may create topics); else what the room admitted or stored. */
-  | { kind: 'apply'; key: number; copy: MirrorCopy; updates: Uint8Array[]; fromElsewhere: boolean }
-  | { kind: 'check'; key: number; id: number; update: Uint8Array }
+  | { kind: 'apply'; key: number; updates: Uint8Array[] }
   | { kind: 'snapshot'; key: number; id: number }
   | { kind: 'close'; key: number }
   | { kind: 'stop' };
 
 export type FromMirrorThread =
-  | { ready: true }
-  | { id: number; state: { snapshot: Uint8Array; title: string } | undefined }
-  | { id: number; verdict: CheckVerdict | undefined };
+  { ready: true } | { id: number; state: { snapshot: Uint8Array; title: string } | undefined };
 
 export interface MirrorState {
   snapshot: Uint8Array;
   title: string;
 }
 
-/** A room's mirror: its two copies on the thread. */
+/** A room's mirror. */
 export interface RoomMirror {
-  /** Updates the room has admitted as typing, or (`fromElsewhere`) taken in from SQL, in that order. */
-  admit(updates: Uint8Array[], fromElsewhere?: boolean): void;
-  /** Updates the room has committed, or taken in from SQL, in that order. */
-  store(updates: Uint8Array[]): void;
-  /**
-   * The checker imports `update` (not typing) after every update admitted before it and checks the state it
-   * leads to; a refused one leaves it as it was. Undefined if the mirror cannot answer (its thread is gone).
-   */
-  check(update: Uint8Array): Promise<CheckVerdict | undefined>;
-  /** The map as stored once every update stored before this call is in; undefined if it cannot say. */
+  /** Updates the room has stored, or taken in from SQL, in that order (held, then sent in batches). */
+  apply(updates: Uint8Array[]): void;
+  /** The map as the mirror holds it once every update applied before this call is in; undefined if it cannot. */
   snapshot(): Promise<MirrorState | undefined>;
   close(): void;
 }
 
 const ENTRY = new URL('./mirror-thread.ts', import.meta.url);
 
-/** How many committed updates a room holds before it sends them to its stored copy (see above). */
+/** How many stored updates a room holds before it sends them to its mirror (see above). */
 export const MIRROR_BATCH = 256;
-/** How many admitted updates a room holds before it sends them to its checker: a check waits for them. */
-export const CHECKER_BATCH = 64;
 
 /**
  * The thread's nice value (Linux): its work (a batch of a room's updates, ~20 ms; a snapshot) can wait, the
- * event loop's cannot. That work comes in bursts that took a core from the event loop (and on the bench's 2
- * cores, from the load generator's receivers). Only updates that are not typing wait for it (their check).
+ * event loop's cannot. Sent in batches, that work comes in bursts that took a core from the event loop (and
+ * on the bench's 2 cores, from the load generator's receivers).
  */
 export const MIRROR_NICE = 10;
 
 interface Thread {
   worker: Worker;
-  /** Answers awaited, by request id: undefined when the thread ended first. */
-  waiting: Map<number, (reply: FromMirrorThread | undefined) => void>;
+  waiting: Map<number, (state: MirrorState | undefined) => void>;
   ended: boolean;
 }
 
@@ -95,65 +73,37 @@ export class MapMirrors {
   /** A mirror of the map as stored (its snapshot and the log after it), as the room loaded it. */
   open(snapshot: Uint8Array, updates: Uint8Array[]): RoomMirror {
     if (this.closed)
-      return {
-        admit: () => undefined,
-        store: () => undefined,
-        check: async () => undefined,
-        snapshot: async () => undefined,
-        close: () => undefined,
-      };
+      return { apply: () => undefined, snapshot: async () => undefined, close: () => undefined };
     const thread = this.started();
     const key = this.nextKey++;
     const post = (message: ToMirrorThread) => {
       if (!thread.ended) thread.worker.postMessage(message);
     };
-    const ask = (message: (id: number) => ToMirrorThread) =>
-      new Promise<FromMirrorThread | undefined>((resolve) => {
-        if (thread.ended) return resolve(undefined);
-        const id = this.nextId++;
-        thread.waiting.set(id, resolve);
-        thread.worker.ref();
-        post(message(id));
-      });
     post({ kind: 'open', key, snapshot, updates });
-    const held = (copy: MirrorCopy, batch: number) => {
-      let updates: Uint8Array[] = [];
-      let fromElsewhere = false;
-      const send = () => {
-        if (updates.length === 0) return;
-        post({ kind: 'apply', key, copy, updates, fromElsewhere });
-        updates = [];
-        fromElsewhere = false;
-      };
-      return {
-        send,
-        add: (more: Uint8Array[], elsewhere: boolean) => {
-          if (thread.ended) return;
-          for (const update of more) updates.push(update);
-          fromElsewhere ||= elsewhere;
-          if (updates.length >= batch) send();
-        },
-        drop: () => (updates = []),
-      };
+    let held: Uint8Array[] = [];
+    const send = () => {
+      if (held.length === 0) return;
+      post({ kind: 'apply', key, updates: held });
+      held = [];
     };
-    const checker = held('checker', CHECKER_BATCH);
-    const stored = held('stored', MIRROR_BATCH);
     return {
-      admit: (more, fromElsewhere = false) => checker.add(more, fromElsewhere),
-      store: (more) => stored.add(more, false),
-      check: async (update) => {
-        checker.send();
-        const reply = await ask((id) => ({ kind: 'check', key, id, update }));
-        return reply && 'verdict' in reply ? reply.verdict : undefined;
+      apply: (more) => {
+        if (thread.ended) return;
+        for (const update of more) held.push(update);
+        if (held.length >= MIRROR_BATCH) send();
       },
-      snapshot: async () => {
-        stored.send();
-        const reply = await ask((id) => ({ kind: 'snapshot', key, id }));
-        return reply && 'state' in reply ? reply.state : undefined;
+      snapshot: () => {
+        if (thread.ended) return Promise.resolve(undefined);
+        send();
+        return new Promise((resolve) => {
+          const id = this.nextId++;
+          thread.waiting.set(id, resolve);
+          thread.worker.ref();
+          post({ kind: 'snapshot', key, id });
+        });
       },
       close: () => {
-        checker.drop();
-        stored.drop();
+        held = [];
         post({ kind: 'close', key });
       },
     };
@@ -189,7 +139,7 @@ export class MapMirrors {
       const resolve = thread.waiting.get(message.id);
       thread.waiting.delete(message.id);
       if (thread.waiting.size === 0) worker.unref();
-      resolve?.(message);
+      resolve?.(message.state);
     });
     worker.on('error', (err) => end(err));
     worker.on('exit', (code) =>
@@ -201,7 +151,7 @@ export class MapMirrors {
 }
 
 /**
- * A room's way to its mirror: opened with the first update the room admits or takes in after loading (a room
+ * A room's way to its mirror: opened with the first update the room stores or takes in after loading (a room
  * that only serves its map costs the thread nothing), from the bytes the replica was loaded from. A replica
  * that migrated the map on loading holds operations those bytes lack: its mirror opens from the replica's own
  * log instead (an export on the event loop, and a replay on the thread, once).
@@ -210,7 +160,7 @@ export class MirrorLink {
   private mirror: RoomMirror | undefined;
   private source: (() => { snapshot: Uint8Array; updates: Uint8Array[] }) | undefined;
 
-  constructor(private mirrors: MapMirrors | undefined) {}
+  constructor(private readonly mirrors: MapMirrors | undefined) {}
 
   /** The replica the room now serves, as loaded from SQL (again, after a rebuild). */
   reset(loaded: LoadedReplica): void {
@@ -228,36 +178,17 @@ export class MirrorLink {
           };
   }
 
-  /** Whether the room has a mirror thread to check its updates (`ServerReplica.deferChecks`). */
-  get checks(): boolean {
-    return this.mirrors !== undefined;
-  }
-
-  private opening(): RoomMirror | undefined {
+  /** Updates now stored, or read from SQL, in that order. */
+  apply(updates: Uint8Array[]): void {
     if (!this.mirror && this.source && this.mirrors) {
       const { snapshot, updates: after } = this.source();
       this.mirror = this.mirrors.open(snapshot, after);
       this.source = undefined;
     }
-    return this.mirror;
+    this.mirror?.apply(updates);
   }
 
-  /** Updates admitted as typing, or (`fromElsewhere`) read from SQL, in that order (the checker's). */
-  admit(updates: Uint8Array[], fromElsewhere = false): void {
-    this.opening()?.admit(updates, fromElsewhere);
-  }
-
-  /** Updates committed, or read from SQL, in that order (the stored copy's). */
-  store(updates: Uint8Array[]): void {
-    this.opening()?.store(updates);
-  }
-
-  /** `RoomMirror.check`; undefined without a mirror. */
-  check(update: Uint8Array): Promise<CheckVerdict | undefined> {
-    return this.opening()?.check(update) ?? Promise.resolve(undefined);
-  }
-
-  /** Whether it was opened (the room has admitted or taken in something since it loaded). */
+  /** Whether it was opened (the room has stored or taken in something since it loaded). */
   get opened(): boolean {
     return this.mirror !== undefined;
   }
@@ -270,11 +201,5 @@ export class MirrorLink {
     this.mirror?.close();
     this.mirror = undefined;
     this.source = undefined;
-  }
-
-  /** No mirror from now on (its thread failed): the room checks and folds on its own. */
-  disable(): void {
-    this.close();
-    this.mirrors = undefined;
   }
 }

@@ -12,15 +12,11 @@
  *   been committed (R5).
  * - `appliedSeq` is the highest log seq this replica is known to contain with no gap below it; anything
  *   appended elsewhere (another node, a restore) is read from SQL by `catchUp` (R20, R21).
- * - With a mirror thread, the replica's state does not move (`ServerReplica.deferChecks`): the mirror gets
- *   every update the room admits or takes in, in that order, and checks those that are not typing before the
- *   room admits them (R9); nothing else is admitted or taken in meanwhile.
  */
 import type { Logger } from 'pino';
 import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
-import { admitUpdate, type Admission } from './admission.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
 import { commitFrames, fanOut, relay, type CommitFrames } from './fan-out.ts';
 import { InCommitOrder } from './in-commit-order.ts';
@@ -93,8 +89,6 @@ export class Room {
   private foldWaiters: (() => void)[] = [];
   /** A turn of the event loop is booked to settle the replica's state (`settleWhenIdle`). */
   private settling = false;
-  /** An update's check on the mirror thread, awaited before anything else is admitted or taken in (R9). */
-  private checking: Promise<void> | undefined;
   /** Log entries appended since the room loaded (compaction is scheduled from this). */
   logGrowth = 0;
   /** Who is here and what they have selected (R17-R19): memory only. */
@@ -118,7 +112,6 @@ export class Room {
     this.appliedSeq = loaded.seq;
     this.mirror = new MirrorLink(mirrors);
     this.mirror.reset(loaded);
-    if (this.mirror.checks) this.map.deferChecks();
     this.presence = new RoomPresence(presenceTimeoutMs, (update) => hooks.presence(this, update));
   }
 
@@ -135,8 +128,6 @@ export class Room {
     versionVector: Uint8Array,
   ): Promise<{ versionVector: Uint8Array; updates: Uint8Array } | undefined> {
     for (;;) {
-      // An update being checked is in the replica's log, not admitted yet: it is not served (R9).
-      while (this.checking) await this.checking;
       const generation = this.generation;
       const upTo = this.importedCount;
       const serverVersion = this.map.versionVector();
@@ -172,36 +163,10 @@ export class Room {
     this.arrivals.add(member, ref, data);
   }
 
-  private admit({ member, ref, data }: Arrival<RoomMember>): void | Promise<void> {
-    const admission = admitUpdate(this.map, this.mirror, data, () =>
-      this.logger.warn(
-        { mapId: this.mapId },
-        'collab: no mirror to check updates; checking on the event loop',
-      ),
-    );
-    if (!(admission instanceof Promise)) return this.admitted(member, ref, data, admission);
-    // (The replica is not replaced meanwhile: `rebuild` and `catchUp` wait for the check.)
-    this.checking = admission
-      .then((admitted) => {
-        if (!this.closed) this.admitted(member, ref, data, admitted);
-      })
-      .catch((err: unknown) => {
-        // A bug, never input: nothing of it was acknowledged; clients reconnect and resend (R14).
-        if (this.closed) return;
-        this.logger.error({ err, mapId: this.mapId }, 'collab: an update check failed; closing the room');
-        this.shutDown(CloseCode.serverError, 'server error; reconnect');
-        this.hooks.gone(this);
-      })
-      .finally(() => {
-        this.checking = undefined;
-        this.resolveFold();
-      });
-    return this.checking;
-  }
-
-  private admitted(member: RoomMember, ref: number, data: Uint8Array, admitted: Admission): void {
-    if (!admitted.ok) {
-      const { error } = admitted;
+  private admit({ member, ref, data }: Arrival<RoomMember>): void {
+    const [admitted] = this.map.importUpdateBatch([data]);
+    if (!admitted?.ok) {
+      const error = admitted?.error ?? { code: 'malformed-update', message: 'not admitted' };
       member.send(encodeServer.refused(ref, { code: error.code, message: error.message }));
     } else if (!admitted.value.added) {
       // Nothing new (a resend): acknowledge once everything the replica holds is durable (R13).
@@ -252,7 +217,7 @@ export class Room {
         if (refusedAny) await this.rebuild(batch.filter((_w, i) => !result.accepted[i]));
         this.noteOwnCommit(appendedSeqs);
         if (appendedSeqs.length > 0)
-          this.mirror.store(batch.filter((_w, i) => result.accepted[i]).map((w) => w.data));
+          this.mirror.apply(batch.filter((_w, i) => result.accepted[i]).map((w) => w.data));
         const told = frames ?? commitFrames(batch, result.accepted);
         const heard = relayed;
         this.synced.after(result.durable, () => {
@@ -297,22 +262,12 @@ export class Room {
     );
     const loaded = await this.content.loadReplica(this.tenantId, this.mapId);
     if (!loaded) return;
-    // An update being checked is admitted into the old replica, hence pending, and taken into the new one below.
-    while (this.checking) await this.checking;
     this.generation++;
     this.map = loaded.replica;
     this.appliedSeq = loaded.seq;
     this.mirror.reset(loaded);
     this.ownSeqs.clear();
-    const pending = this.pending.map((w) => w.data);
-    if (!this.mirror.checks) {
-      this.map.importUpdateBatch(pending);
-      return;
-    }
-    // Admitted already: taken in without a check, and sent to the new mirror's checker in the same order.
-    this.map.deferChecks();
-    for (const data of pending) this.map.importValidated(data);
-    this.mirror.admit(pending, true);
+    this.map.importUpdateBatch(this.pending.map((w) => w.data));
   }
 
   private noteOwnCommit(seqs: number[]): void {
@@ -341,9 +296,6 @@ export class Room {
           this.hooks.gone(this);
           return;
         }
-        // Nothing is taken in while an update is being checked (R9): the mirror must see both in one order.
-        while (this.checking) await this.checking;
-        if (this.closed) return;
         if (tail.snapshot) this.absorb(tail.snapshot);
         for (const e of tail.entries) {
           if (e.seq <= this.appliedSeq) continue;
@@ -368,9 +320,8 @@ export class Room {
 
   /** A durable update from elsewhere: into the replica and out to every member here. */
   private absorb(data: Uint8Array): void {
-    this.mirror.admit([data], true);
-    this.mirror.store([data]);
-    const r = this.map.importValidated(data);
+    this.mirror.apply([data]);
+    const [r] = this.map.importUpdateBatch([data]);
     if (!r?.ok) {
       this.logger.error({ mapId: this.mapId, err: r?.error }, 'collab: a logged update does not import here');
       return;
@@ -402,11 +353,8 @@ export class Room {
 
   /** Completes when every queued update is committed and durable (or refused). */
   async flush(): Promise<void> {
-    do {
-      if (this.arrivals.arriving) await new Promise((resolve) => setImmediate(resolve));
-      await this.arrivals.admitting;
-      this.arrivals.release();
-    } while (this.arrivals.admitting || this.arrivals.arriving);
+    if (this.arrivals.arriving) await new Promise((resolve) => setImmediate(resolve));
+    this.arrivals.release();
     while (this.committing || this.synced.pending) {
       await this.committing;
       await this.synced.pending;
@@ -425,7 +373,6 @@ export class Room {
       !this.closed &&
       this.pending.length === 0 &&
       this.committing === undefined &&
-      this.checking === undefined &&
       this.catchingUp === undefined &&
       this.ownSeqs.size === 0 &&
       !this.map.hasPendingUpdates();
@@ -449,7 +396,7 @@ export class Room {
         const state = await this.mirror.snapshot();
         if (state && generation === this.generation && !this.closed) return { ...state, seq };
       }
-      if (!this.committing && !this.catchingUp && !this.checking) return this.durableState();
+      if (!this.committing && !this.catchingUp) return this.durableState();
       await new Promise<void>((resolve) => this.foldWaiters.push(resolve));
     }
     return undefined;

@@ -28,7 +28,9 @@
  * BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket picks servers; BENCH_COLLAB_QUICK=1 runs only the issue's
  * load (250 edits/s; with BENCH_COLLAB_CROSSING=1 also its crossing run); BENCH_COLLAB_RATES=1000,2000 runs
  * only those rates (6 s each, no ladder, no idle rooms); BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's
- * CPU profile there.
+ * CPU profile there; BENCH_COLLAB_STRUCTURAL=k makes every k-th round of Canopy's paced edits add topics instead
+ * of typing, and a quick run reports their fan-out apart (updates that are not typing are checked on the
+ * replica's state, R9; session 10 measured a design whose checks waited for a thread with it).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -188,11 +190,16 @@ async function fanOut(
   seconds: number,
   serverCpu: () => number,
   crossing = false,
+  structuralEvery = Number(process.env.BENCH_COLLAB_STRUCTURAL ?? 0),
 ) {
   const people = Array.from({ length: clients }, (_, i) => `u${i}`);
   const { id } = await createMap(base, `fan-out ${rate}`, people.slice(1));
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
+  // BENCH_COLLAB_STRUCTURAL=k (Canopy): every k-th round of paced edits adds topics instead of typing; their
+  // fan-out (updates that are not typing: checked on the mirror thread, R9) is reported apart.
+  const structural = new Set<string>();
+  const structuralLatencies: number[] = [];
   // From a paced edit's send to its sender's ack: on SQLite, once its WAL is synced (the durable ack).
   const ackDue = new Map<number, number>();
   const ackLatencies: number[] = [];
@@ -202,7 +209,11 @@ async function fanOut(
       socket(base, who, id, (bytes) => {
         if (bytes[0] === 0x82) {
           const at = sentAt.get(key(bytes.subarray(1)));
-          if (at !== undefined) latencies.push(performance.now() - at);
+          if (at !== undefined) {
+            latencies.push(performance.now() - at);
+            if (structural.size > 0 && structural.has(key(bytes.subarray(1))))
+              structuralLatencies.push(performance.now() - at);
+          }
         } else if (bytes[0] === 0x83) {
           acks++;
           const frame = decodeServer(bytes);
@@ -244,7 +255,10 @@ async function fanOut(
     for (author = 0; author < clients; author++) {
       const world = replicaFor();
       world.setPeerId(BigInt(1000 + author));
-      world.editText(topics[author]!, 0, 0, 'x');
+      if (structuralEvery > 0 && k % structuralEvery === structuralEvery - 1) {
+        world.addTopic(topics[author]!, undefined, { text: `k${k}` });
+        structural.add(key(prepared[author]!.at(-1)!));
+      } else world.editText(topics[author]!, 0, 0, 'x');
     }
   }
   // The topic creations first, then the paced edits.
@@ -281,6 +295,8 @@ async function fanOut(
     rate,
     p50: pct(latencies, 50),
     p99: pct(latencies, 99),
+    structuralP50: pct(structuralLatencies, 50),
+    structuralP99: pct(structuralLatencies, 99),
     received: latencies.length,
     expected,
     acks,
@@ -407,6 +423,9 @@ type Run = (
   /** Canopy only: from an edit's send to its sender's (durable) ack. */
   ackP50?: number;
   ackP99?: number;
+  /** Canopy only, with BENCH_COLLAB_STRUCTURAL: the fan-out of the paced edits that add a topic. */
+  structuralP50?: number;
+  structuralP99?: number;
   /** Server CPU (user + system) from the first paced edit to the end of the run, per edit sent. */
   cpuMsPerEdit: number;
   /** Over the same span: the server's and this process's CPU shares and this process's GC. */
@@ -498,6 +517,10 @@ async function ladder(name: string, run0: Run) {
     console.log(
       `${name}: 250 edits/s: p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms${acked(first)}`,
     );
+    if (first.structuralP99 !== undefined && !Number.isNaN(first.structuralP99))
+      console.log(
+        `  new topics among them (BENCH_COLLAB_STRUCTURAL): p50 ${(first.structuralP50 ?? NaN).toFixed(1)} ms, p99 ${first.structuralP99.toFixed(1)} ms`,
+      );
     const crossing = process.env.BENCH_COLLAB_CROSSING ? await crossingRun() : undefined;
     return { first, best: NaN, crossing };
   }

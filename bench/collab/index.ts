@@ -197,7 +197,7 @@ async function fanOut(
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   // BENCH_COLLAB_STRUCTURAL=k (Canopy): every k-th round of paced edits adds topics instead of typing; their
-  // fan-out (updates that are not typing: checked on the mirror thread, R9) is reported apart.
+  // fan-out (updates that are not typing: checked on the replica's state, R9) is reported apart.
   const structural = new Set<string>();
   const structuralLatencies: number[] = [];
   // From a paced edit's send to its sender's ack: on SQLite, once its WAL is synced (the durable ack).
@@ -208,11 +208,12 @@ async function fanOut(
     people.map((who) =>
       socket(base, who, id, (bytes) => {
         if (bytes[0] === 0x82) {
-          const at = sentAt.get(key(bytes.subarray(1)));
+          const update = key(bytes.subarray(1));
+          const at = sentAt.get(update);
           if (at !== undefined) {
-            latencies.push(performance.now() - at);
-            if (structural.size > 0 && structural.has(key(bytes.subarray(1))))
-              structuralLatencies.push(performance.now() - at);
+            const latency = performance.now() - at;
+            latencies.push(latency);
+            if (structural.has(update)) structuralLatencies.push(latency);
           }
         } else if (bytes[0] === 0x83) {
           acks++;

@@ -489,10 +489,22 @@ const acked = (r: { ackP50?: number; ackP99?: number }) =>
     ? ''
     : `; durable ack p50 ${r.ackP50.toFixed(1)} ms, p99 ${(r.ackP99 ?? NaN).toFixed(1)} ms`;
 
-async function ladder(name: string, run0: Run) {
+/** The issue's load as a line of the report: p50/p99 (deliveries), the durable ack, the new topics. */
+function loadLine(r: Awaited<ReturnType<Run>>): string {
+  const structural =
+    r.structuralP99 !== undefined && !Number.isNaN(r.structuralP99)
+      ? `; new topics among them (BENCH_COLLAB_STRUCTURAL): p50 ${(r.structuralP50 ?? NaN).toFixed(1)} ms, p99 ${r.structuralP99.toFixed(1)} ms`
+      : '';
+  return `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries)${acked(r)}${structural}`;
+}
+
+/**
+ * After the rounds: the issue's load with crossing edits, then higher (or lower) rates until p99 passes 100 ms.
+ * `first` is the issue's load as the rounds measured it. Not with BENCH_COLLAB_QUICK (crossing only if
+ * BENCH_COLLAB_CROSSING=1).
+ */
+async function ladder(run0: Run, first: { p99: number; received: number; expected: number }) {
   const run = (rate: number, seconds: number, crossing = false) => measured(run0, rate, seconds, crossing);
-  // The issue's load again, each edit crossing the one sent before it: not with BENCH_COLLAB_RATES, and with
-  // BENCH_COLLAB_QUICK only if BENCH_COLLAB_CROSSING=1.
   const crossingRun = async () => {
     const r = await run(250, 10, true);
     console.log(
@@ -500,36 +512,13 @@ async function ladder(name: string, run0: Run) {
     );
     return r;
   };
-  // Warm-up, not reported: a fresh process spends its first seconds compiling (V8's optimising tiers, and for
-  // Canopy Loro's WebAssembly), which would count against whichever run comes first.
-  await run0(250, 3);
-  if (process.env.BENCH_COLLAB_RATES) {
-    for (const rate of process.env.BENCH_COLLAB_RATES.split(',').map(Number)) {
-      const r = await run(rate, 6);
-      console.log(
-        `${name}: ${rate} edits/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries; ${r.cpu})`,
-      );
-    }
-    return { first: { p50: NaN, p99: NaN, cpuMsPerEdit: NaN }, best: NaN, crossing: undefined };
-  }
-  const first = await run(250, 10);
-  console.log(`  (${first.cpu})`);
   if (process.env.BENCH_COLLAB_QUICK) {
-    console.log(
-      `${name}: 250 edits/s: p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms${acked(first)}`,
-    );
-    if (first.structuralP99 !== undefined && !Number.isNaN(first.structuralP99))
-      console.log(
-        `  new topics among them (BENCH_COLLAB_STRUCTURAL): p50 ${(first.structuralP50 ?? NaN).toFixed(1)} ms, p99 ${first.structuralP99.toFixed(1)} ms`,
-      );
     const crossing = process.env.BENCH_COLLAB_CROSSING ? await crossingRun() : undefined;
-    return { first, best: NaN, crossing };
+    return { best: NaN, crossing };
   }
-  console.log(
-    `${name}: 1 map × 50 clients × 5 edits/s: fan-out p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms (${first.received}/${first.expected} deliveries)${acked(first)}`,
-  );
   const crossing = await crossingRun();
-  const ok = (r: Awaited<ReturnType<Run>>) => r.p99 <= 100 && r.received >= r.expected * 0.99;
+  const ok = (r: { p99: number; received: number; expected: number }) =>
+    r.p99 <= 100 && r.received >= r.expected * 0.99;
   let best = ok(first) ? 250 : 0;
   for (const rate of best ? [500, 1000, 2000, 4000] : [100, 50, 25]) {
     const r = await run(rate, 6);
@@ -540,8 +529,10 @@ async function ladder(name: string, run0: Run) {
     if (best ? !ok(r) || rate < 250 : false) break;
   }
   console.log(`  highest sustained rate with p99 ≤ 100 ms (of those tried): ${best} edits/s`);
-  return { first, best, crossing };
+  return { best, crossing };
 }
+
+const median = (xs: number[]) => pct(xs, 50);
 
 async function idleY(peer: Peer, target: Awaited<ReturnType<typeof startPeer>>, maps: number) {
   const before = target.rss();
@@ -554,79 +545,147 @@ async function idleY(peer: Peer, target: Awaited<ReturnType<typeof startPeer>>, 
   return (after - before) / maps;
 }
 
-const results: Record<
-  string,
-  { p50: number; p99: number; best: number; perRoom: number; cpu: number; crossingP99: number }
-> = {};
+/** A server under test: how to run the load on it, and how to start a fresh one (for the idle rooms). */
+interface Contender {
+  name: string;
+  title: string;
+  run: Run;
+  stop(): Promise<void> | void;
+  /** A fresh process's server RSS growth per room, 500 maps × 2 idle clients. */
+  idle(): Promise<number>;
+}
+
 // BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket (default: all three).
 const only = (process.env.BENCH_COLLAB_ONLY ?? 'canopy,hocuspocus,y-websocket').split(',');
 // BENCH_COLLAB_DATABASE=sqlite,postgres (default sqlite; PostgreSQL at CANOPY_TEST_POSTGRES_URL, as the tests).
 const databases = (process.env.BENCH_COLLAB_DATABASE ?? 'sqlite').split(',') as ('sqlite' | 'postgres')[];
+const contenders: Contender[] = [];
+if (only.includes('canopy')) console.log(fsyncProbe());
 for (const database of only.includes('canopy') ? databases : []) {
-  console.log(fsyncProbe());
-  let srv = await startServer(database);
-  const name = database === 'sqlite' ? 'canopy' : `canopy-${database}`;
-  try {
-    console.log(
+  const srv = await startServer(database);
+  let stopped: Promise<void> | undefined;
+  contenders.push({
+    name: database === 'sqlite' ? 'canopy' : `canopy-${database}`,
+    title:
       database === 'sqlite'
         ? 'canopy (real process, SQLite, acknowledges once the append is on disk, relays it to editors once committed)'
         : `canopy (real process, ${database}, acknowledges after the committed append)`,
-    );
-    const r = await ladder(name, (rate, seconds, crossing) =>
-      fanOut(srv.url, 50, rate, seconds, srv.cpu, crossing),
-    );
-    // Memory per room on a fresh process: after the fan-out runs, the heap's ups and downs would drown it.
-    await srv.stop();
-    srv = await startServer(database);
-    const idle =
-      process.env.BENCH_COLLAB_QUICK || process.env.BENCH_COLLAB_RATES
-        ? { perRoomBytes: NaN }
-        : await idleRooms(srv, 500);
-    console.log(
-      `  500 maps × 2 idle clients: ${(idle.perRoomBytes / 1024).toFixed(0)} KiB server RSS per room`,
-    );
-    results[name] = {
-      p50: r.first.p50,
-      p99: r.first.p99,
-      best: r.best,
-      perRoom: idle.perRoomBytes,
-      cpu: r.first.cpuMsPerEdit,
-      crossingP99: r.crossing?.p99 ?? NaN,
-    };
-  } finally {
-    await srv.stop();
-  }
+    run: (rate, seconds, crossing) => fanOut(srv.url, 50, rate, seconds, srv.cpu, crossing),
+    stop: () => (stopped ??= srv.stop()),
+    idle: async () => {
+      // On a fresh process: after the fan-out runs, the heap's ups and downs would drown it.
+      await (stopped ??= srv.stop());
+      const fresh = await startServer(database);
+      try {
+        return (await idleRooms(fresh, 500)).perRoomBytes;
+      } finally {
+        await fresh.stop();
+      }
+    },
+  });
 }
 for (const peer of (['hocuspocus', 'y-websocket'] as const).filter((p) => only.includes(p))) {
-  let target = await startPeer(peer);
-  try {
-    console.log(`${peer} (in memory, no durability)`);
-    const r = await ladder(peer, (rate, seconds, crossing) =>
-      fanOutY(peer, target.url, 50, rate, seconds, target.cpu, crossing),
-    );
-    target.stop();
-    target = await startPeer(peer);
-    const perRoom =
-      process.env.BENCH_COLLAB_QUICK || process.env.BENCH_COLLAB_RATES ? NaN : await idleY(peer, target, 500);
-    console.log(`  500 maps × 2 idle clients: ${(perRoom / 1024).toFixed(0)} KiB server RSS per room`);
-    results[peer] = {
-      p50: r.first.p50,
-      p99: r.first.p99,
-      best: r.best,
-      perRoom,
-      cpu: r.first.cpuMsPerEdit,
-      crossingP99: r.crossing?.p99 ?? NaN,
-    };
-  } finally {
-    target.stop();
-  }
+  const target = await startPeer(peer);
+  contenders.push({
+    name: peer,
+    title: `${peer} (in memory, no durability)`,
+    run: (rate, seconds, crossing) => fanOutY(peer, target.url, 50, rate, seconds, target.cpu, crossing),
+    stop: () => void target.stop(),
+    idle: async () => {
+      target.stop();
+      const fresh = await startPeer(peer);
+      try {
+        return await idleY(peer, fresh, 500);
+      } finally {
+        fresh.stop();
+      }
+    },
+  });
 }
+
+const results: Record<
+  string,
+  {
+    p50: number;
+    p99s: number[];
+    p99: number;
+    best: number;
+    perRoom: number;
+    cpu: number;
+    crossingP99: number;
+  }
+> = {};
+try {
+  // Warm-up, not reported: a fresh process spends its first seconds compiling (V8's optimising tiers, and for
+  // Canopy Loro's WebAssembly), which would count against whichever run comes first.
+  for (const c of contenders) await c.run(250, 3);
+  if (process.env.BENCH_COLLAB_RATES) {
+    for (const c of contenders)
+      for (const rate of process.env.BENCH_COLLAB_RATES.split(',').map(Number)) {
+        const r = await measured(c.run, rate, 6);
+        console.log(
+          `${c.name}: ${rate} edits/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.received}/${r.expected} deliveries; ${r.cpu})`,
+        );
+      }
+  } else {
+    // The issue's load in rounds (BENCH_COLLAB_ROUNDS; 3, or 1 with BENCH_COLLAB_QUICK): each round runs it for
+    // 10 s on every server in turn, the order rotating, so that what else this machine does over the minutes
+    // falls on all of them alike. A p99 of one 10 s run rests on its 25 slowest edits, and moves by a third
+    // between runs of the same server: the report gives each server's median over its rounds.
+    const rounds = Number(process.env.BENCH_COLLAB_ROUNDS ?? (process.env.BENCH_COLLAB_QUICK ? 1 : 3));
+    const runs = new Map<Contender, Awaited<ReturnType<typeof measured>>[]>(contenders.map((c) => [c, []]));
+    for (let round = 0; round < rounds; round++) {
+      console.log(`round ${round + 1} of ${rounds}: the issue's load, 1 map × 50 clients × 5 edits/s`);
+      const order = contenders.map((_c, i) => contenders[(i + round) % contenders.length]!);
+      for (const c of order) {
+        const r = await measured(c.run, 250, 10);
+        runs.get(c)!.push(r);
+        console.log(`  ${c.name}: ${loadLine(r)}\n    (${r.cpu})`);
+      }
+    }
+    for (const c of contenders) {
+      const mine = runs.get(c)!;
+      const first = {
+        p50: median(mine.map((r) => r.p50)),
+        p99: median(mine.map((r) => r.p99)),
+        received: mine.reduce((a, r) => a + r.received, 0),
+        expected: mine.reduce((a, r) => a + r.expected, 0),
+        cpu: median(mine.map((r) => r.cpuMsPerEdit)),
+      };
+      console.log(c.title);
+      console.log(
+        `${c.name}: 1 map × 50 clients × 5 edits/s: fan-out p50 ${first.p50.toFixed(1)} ms, p99 ${first.p99.toFixed(1)} ms ` +
+          `(median of ${mine.length} rounds: p99 ${mine.map((r) => r.p99.toFixed(1)).join(', ')}; ` +
+          `${first.received}/${first.expected} deliveries; ${first.cpu.toFixed(2)} ms server CPU per edit)`,
+      );
+      const { best, crossing } = await ladder(c.run, first);
+      const perRoom = process.env.BENCH_COLLAB_QUICK ? NaN : await c.idle();
+      if (!process.env.BENCH_COLLAB_QUICK)
+        console.log(`  500 maps × 2 idle clients: ${(perRoom / 1024).toFixed(0)} KiB server RSS per room`);
+      results[c.name] = {
+        p50: first.p50,
+        p99s: mine.map((r) => r.p99),
+        p99: first.p99,
+        best,
+        perRoom,
+        cpu: first.cpu,
+        crossingP99: crossing?.p99 ?? NaN,
+      };
+    }
+  }
+} finally {
+  for (const c of contenders) await c.stop();
+}
+const range = (xs: number[]) =>
+  xs.length > 1 ? ` (rounds ×${Math.min(...xs).toFixed(2)}-×${Math.max(...xs).toFixed(2)})` : '';
 for (const [name, c] of Object.entries(results).filter(([n]) => n.startsWith('canopy'))) {
   for (const peer of ['hocuspocus', 'y-websocket']) {
     const p = results[peer];
     if (!p) continue;
+    // Round by round: each pair ran back to back.
+    const perRound = c.p99s.map((v, i) => v / (p.p99s[i] ?? NaN));
     console.log(
-      `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)}, ` +
+      `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)}${range(perRound)}, ` +
         `p99 with crossing edits ×${(c.crossingP99 / p.crossingP99).toFixed(2)} (lower is better), ` +
         `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}, ` +
         `server CPU per edit at 250 edits/s ×${(c.cpu / p.cpu).toFixed(2)}`,

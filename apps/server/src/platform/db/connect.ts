@@ -63,12 +63,13 @@ export function openDatabase(
     const raw = openSqliteConnection(file);
     const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw) });
     const hosts = new Map<object, unknown>();
+    const queued = { count: 0 };
     const wal = new WalSync(isInMemorySqlite(file) ? undefined : `${file}-wal`, options.syncFile);
     const sqlite: SqliteProcedures = {
       host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P> {
         let host = hosts.get(module) as ProcedureHost<P> | undefined;
         if (!host) {
-          host = new ProcedureHost(raw, module, (fn) => db.connection().execute(async () => fn()));
+          host = new ProcedureHost(raw, module, (fn) => db.connection().execute(async () => fn()), queued);
           hosts.set(module, host);
         }
         return host;

@@ -57,6 +57,36 @@ describe('SQLite procedures and transactions', () => {
     expect(await call).toBe(2);
   });
 
+  it('runs a call at once when no transaction holds the connection, and waiting calls keep their order', async () => {
+    const reader = new SQLite(file, { readonly: true });
+    const stored = () => (reader.prepare('select count(*) as n from probe_items').get() as { n: number }).n;
+    try {
+      // Committed before the call returns its promise: nothing waited.
+      const first = host().call('add', { tenantId: 't1', id: 'at-once' });
+      expect(stored()).toBe(1);
+      expect(await first).toBe(1);
+      // Calls made while a transaction holds the connection wait, and so does one made after it ended while
+      // they still wait: it would otherwise overtake them.
+      let waiting: Promise<number>[] = [];
+      let release!: () => void;
+      const held = withTenant(database, 't1', async (scope) => {
+        await new ProbeRepository(scope).add('main', 0);
+        waiting = ['a', 'b'].map((id) => host().call('add', { tenantId: 't1', id }));
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      release();
+      await held;
+      const last = host().call('add', { tenantId: 't1', id: 'c' });
+      expect(await Promise.all([...waiting, last])).toEqual([3, 4, 5]);
+      // And once nothing waits, at once again.
+      void host().call('add', { tenantId: 't1', id: 'd' });
+      expect(stored()).toBe(6);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('leaves nothing behind when a call throws, and passes SQLite’s code back', async () => {
     await host().call('add', { tenantId: 't1', id: 'same' });
     const err = await host()

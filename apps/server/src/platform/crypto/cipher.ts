@@ -9,7 +9,14 @@
  */
 import { createHmac } from 'node:crypto';
 import { type KeyContext, type TenantKeyStore } from './tenant-keys.ts';
-import { deriveKey, openValue, sealValue, sealedKeyVersion, type ValueBinding } from './value-format.ts';
+import {
+  deriveKey,
+  openValue,
+  sealValue,
+  sealedKeyVersion,
+  valueSealer,
+  type ValueBinding,
+} from './value-format.ts';
 
 export interface FieldRef {
   table: string;
@@ -46,8 +53,8 @@ export class Cipher {
    */
   async sealerFor(ctx: KeyContext, ref: FieldRef): Promise<(plaintext: Uint8Array) => Buffer> {
     const { version, key } = await this.keys.activeKey(ctx, 'data');
-    const bound = binding(ctx, ref);
-    return (plaintext) => sealValue(key, version, bound, plaintext);
+    const seal = valueSealer(key, version, binding(ctx, ref));
+    return (plaintext) => seal(plaintext);
   }
 
   async open(ctx: KeyContext, ref: FieldRef, sealed: Uint8Array): Promise<Buffer> {

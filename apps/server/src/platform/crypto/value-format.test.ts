@@ -9,6 +9,7 @@ import {
   sealValue,
   sealedKeyVersion,
   VALUE_HEADER_BYTES,
+  valueSealer,
   type ValueBinding,
 } from './value-format.ts';
 
@@ -42,6 +43,15 @@ describe('sealed value format v1', () => {
   it('matches the known answer', () => {
     expect(sealValue(key, 7, binding, plaintext, { salt, iv }).toString('hex')).toBe(KNOWN);
     expect(openValue(key, binding, Buffer.from(KNOWN, 'hex')).toString()).toBe('ada@example.com');
+  });
+
+  it('seals value after value with one sealer exactly as sealValue does, each with fresh randomness', () => {
+    const seal = valueSealer(key, 7, binding);
+    expect(seal(plaintext, { salt, iv }).toString('hex')).toBe(KNOWN);
+    const sealed = Array.from({ length: 50 }, (_, i) => seal(Buffer.from(`value ${i}`)));
+    expect(new Set(sealed.map((v) => v.subarray(5, VALUE_HEADER_BYTES).toString('hex'))).size).toBe(50);
+    sealed.forEach((v, i) => expect(openValue(key, binding, v).toString()).toBe(`value ${i}`));
+    expect(seal(plaintext, { salt, iv }).toString('hex')).toBe(KNOWN);
   });
 
   it('agrees with an independent WebCrypto computation of HKDF-SHA256 and AES-256-GCM', async () => {

@@ -81,23 +81,53 @@ export function sealValue(
   keyVersion: number,
   binding: ValueBinding,
   plaintext: Uint8Array,
-  randomness: SealRandomness = { salt: randomBytes(SALT_BYTES), iv: randomBytes(IV_BYTES) },
+  randomness?: SealRandomness,
 ): Buffer {
+  return valueSealer(dataKey, keyVersion, binding)(plaintext, randomness);
+}
+
+/**
+ * `sealValue` for many values with one key and binding (a map's log entries): the binding's AAD encoded once,
+ * one call for the salt and IV, the output written into one buffer. Sealing was ~5 KB of garbage per collab
+ * edit (sampling heap profile, session 11).
+ */
+export function valueSealer(
+  dataKey: Uint8Array,
+  keyVersion: number,
+  binding: ValueBinding,
+): (plaintext: Uint8Array, randomness?: SealRandomness) => Buffer {
   if (dataKey.length !== 32) throw new RangeError('data key must be 32 bytes');
   if (!Number.isInteger(keyVersion) || keyVersion < 1 || keyVersion > 0xffffffff)
     throw new RangeError('bad key version');
-  if (randomness.salt.length !== SALT_BYTES || randomness.iv.length !== IV_BYTES)
-    throw new RangeError('bad salt or IV length');
-  const header = Buffer.alloc(VALUE_HEADER_BYTES);
-  header.writeUInt8(VALUE_FORMAT_VERSION, 0);
-  header.writeUInt32BE(keyVersion, 1);
-  header.set(randomness.salt, 5);
-  header.set(randomness.iv, 21);
-  const key = deriveKey(dataKey, randomness.salt, VALUE_INFO);
-  const cipher = createCipheriv('aes-256-gcm', key, randomness.iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(Buffer.concat([header, bindingAad(binding)]));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([header, body, cipher.getAuthTag()]);
+  const aad = bindingAad(binding);
+  return (plaintext, randomness) => {
+    let salt: Uint8Array, iv: Uint8Array;
+    if (randomness) {
+      ({ salt, iv } = randomness);
+      if (salt.length !== SALT_BYTES || iv.length !== IV_BYTES) throw new RangeError('bad salt or IV length');
+    } else {
+      const random = randomBytes(SALT_BYTES + IV_BYTES);
+      salt = random.subarray(0, SALT_BYTES);
+      iv = random.subarray(SALT_BYTES);
+    }
+    // Every byte is written below: header, ciphertext (as long as the plaintext: GCM is a stream mode), tag.
+    const out = Buffer.allocUnsafe(VALUE_OVERHEAD_BYTES + plaintext.length);
+    out.writeUInt8(VALUE_FORMAT_VERSION, 0);
+    out.writeUInt32BE(keyVersion, 1);
+    out.set(salt, 5);
+    out.set(iv, 21);
+    const header = out.subarray(0, VALUE_HEADER_BYTES);
+    const key = deriveKey(dataKey, salt, VALUE_INFO);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(Buffer.concat([header, aad]));
+    const body = cipher.update(plaintext);
+    const rest = cipher.final();
+    if (body.length + rest.length !== plaintext.length) throw new Error('AES-GCM changed the length');
+    out.set(body, VALUE_HEADER_BYTES);
+    out.set(rest, VALUE_HEADER_BYTES + body.length);
+    out.set(cipher.getAuthTag(), VALUE_HEADER_BYTES + plaintext.length);
+    return out;
+  };
 }
 
 /** The key version a sealed value names, without decrypting it. */

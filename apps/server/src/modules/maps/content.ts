@@ -261,9 +261,12 @@ export class MapContentStore {
     const { sqlite } = this.database;
     if (sqlite) {
       const { seq, title } = state;
-      return sqlite
+      const folded = await sqlite
         .host(sqliteLogWriter)
         .call('compactTo', { tenantId, mapId, snapshot: packed, seq, title });
+      // Committed without SQLite's sync on the event loop (sqlite-log-writer.ts); durable once this returns.
+      await sqlite.syncWal();
+      return folded;
     }
     return withTenant(this.database, tenantId, async (scope) => {
       const repo = new MapsRepository(scope);

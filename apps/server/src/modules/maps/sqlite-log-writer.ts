@@ -54,7 +54,11 @@ interface LogWriter extends Procedures {
    * it acknowledges anything. Every other transaction stays FULL.
    */
   appendRelayed(args: RelayedAppend): AppendOutcome;
-  /** Folds the log up to `seq` into `snapshot`; undefined if the map is gone (see `MapContentStore.compactTo`). */
+  /**
+   * Folds the log up to `seq` into `snapshot`; undefined if the map is gone (see `MapContentStore.compactTo`).
+   * With `synchronous=NORMAL`, as `appendRelayed`: the caller syncs the WAL off the event loop. A compaction lost
+   * in a crash leaves the log it would have folded, and the map the same.
+   */
   compactTo(args: SealedCompaction): { folded: number } | undefined;
 }
 
@@ -135,7 +139,14 @@ export const sqliteLogWriter: ProcedureModule<LogWriter> = {
           syncFull.run();
         }
       },
-      compactTo: (args) => compactTo.immediate(args),
+      compactTo: (args) => {
+        syncNormal.run();
+        try {
+          return compactTo.immediate(args);
+        } finally {
+          syncFull.run();
+        }
+      },
     };
   },
 };

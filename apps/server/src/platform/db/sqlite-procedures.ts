@@ -53,13 +53,8 @@ export class ProcedureHost<P extends Procedures> {
       if (!procedure) throw new Error(`no procedure ${name}`);
       return procedure(args) as ReturnType<P[K]>;
     };
-    if (this.queued.count === 0 && !this.raw.inTransaction) {
-      try {
-        return Promise.resolve(run());
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
+    // The executor runs now, synchronously; what `run` throws rejects the promise.
+    if (this.queued.count === 0 && !this.raw.inTransaction) return new Promise((resolve) => resolve(run()));
     this.queued.count++;
     let waiting = true;
     const done = () => {

@@ -677,7 +677,9 @@ try {
   for (const c of contenders) await c.stop();
 }
 const range = (xs: number[]) =>
-  xs.length > 1 ? ` (rounds ×${Math.min(...xs).toFixed(2)}-×${Math.max(...xs).toFixed(2)})` : '';
+  xs.length > 1
+    ? ` (round by round ${xs.map((x) => `×${x.toFixed(2)}`).join(', ')}; their median ×${median(xs).toFixed(2)})`
+    : '';
 for (const [name, c] of Object.entries(results).filter(([n]) => n.startsWith('canopy'))) {
   for (const peer of ['hocuspocus', 'y-websocket']) {
     const p = results[peer];
@@ -685,7 +687,7 @@ for (const [name, c] of Object.entries(results).filter(([n]) => n.startsWith('ca
     // Round by round: each pair ran back to back.
     const perRound = c.p99s.map((v, i) => v / (p.p99s[i] ?? NaN));
     console.log(
-      `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)}${range(perRound)}, ` +
+      `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)} of the medians${range(perRound)}, ` +
         `p99 with crossing edits ×${(c.crossingP99 / p.crossingP99).toFixed(2)} (lower is better), ` +
         `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}, ` +
         `server CPU per edit at 250 edits/s ×${(c.cpu / p.cpu).toFixed(2)}`,

@@ -6,81 +6,34 @@
  *   update, everything the server lacks (`exportUpdatesSince(server's version vector)`), so nothing is queued
  *   twice and nothing grows without bound beyond the edits themselves;
  * - `saveState` is `saved` when every local edit has been acknowledged (durably stored on the server), and
- *   `unsynced` otherwise;
- * - presence: `setPresence(state)` and `peers`, over a Loro ephemeral store per connection (docs/protocol/collab.md
- *   R17-R19): this client writes its session's key, the server's updates bring everyone else's.
+ *   `unsynced` otherwise (saving.ts);
+ * - presence: `setPresence(state)` and `peers`, over a Loro ephemeral store per connection (presence-session.ts,
+ *   docs/protocol/collab.md R17-R19): this client writes its session's key, the server's updates bring everyone
+ *   else's.
  *
  * WebSocket is passed in (the browser's global, or `ws` on Node 20, which has no global WebSocket).
  */
-import { MAX_PRESENCE_TIMEOUT_MS, MindMap, PresenceStore, type MindMapOptions } from '@canopy/model';
+import { MindMap } from '@canopy/model';
+import type {
+  CollabClientEvents,
+  CollabClientOptions,
+  ConnectionStatus,
+  WebSocketLike,
+} from './client-options.ts';
+import { ClientPresence } from './presence-session.ts';
 import {
   CloseCode,
   PROTOCOL_VERSION,
   decodeServer,
   encodeClient,
-  presenceKey,
-  presencePeerFrom,
   type PresencePeer,
-  type Problem,
   type Role,
   type ServerFrame,
 } from './protocol.ts';
+import { SaveTracker, type SaveState } from './saving.ts';
 
-/** The part of the WebSocket API this client uses (the browser's, and `ws`'s). */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly readyState: number;
-  send(data: Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-export type ConnectionStatus = 'connecting' | 'syncing' | 'online' | 'offline' | 'closed';
-export type SaveState = 'saved' | 'unsynced';
-
-export interface CollabClientOptions {
-  /**
-   * A replica of this map to keep in step (e.g. loaded from local storage, maybe with offline edits). Without
-   * one, the client builds its replica from the first welcome (`map`, the `load` event).
-   */
-  map?: MindMap;
-  /**
-   * The given `map` may hold local edits the server lacks (made offline before a reload): they go out with the
-   * first welcome's catch-up, and `saveState` is `unsynced` until the server has stored them.
-   */
-  pendingEdits?: boolean;
-  /** Options of the replica built from the first welcome (e.g. a fixed peer id). */
-  mapOptions?: MindMapOptions;
-  /** The socket URL, e.g. `wss://host/api/v1/collab/<id>?ticket=...`; called before every (re)connect. */
-  url: () => string | Promise<string>;
-  WebSocket: WebSocketConstructor;
-  /** First retry delay and the cap (ms). Default 250 and 10 000. */
-  backoff?: { initialMs?: number; maxMs?: number };
-  /** Test hook: the protocol version sent in hello. */
-  protocolVersion?: number;
-  /**
-   * How often this client's presence is sent again while unchanged, so that the server does not expire it
-   * (R19; the server's timeout is 90 s by default). Default 20 000 ms.
-   */
-  presenceRefreshMs?: number;
-}
-
-export interface CollabClientEvents {
-  /** The replica exists (at once with `options.map`, else after the first welcome). */
-  load: (map: MindMap) => void;
-  status: (status: ConnectionStatus) => void;
-  save: (state: SaveState) => void;
-  presence: (peers: ReadonlyMap<number, PresencePeer>) => void;
-  role: (role: Role) => void;
-  /** An update of ours was refused (it stays local and unsynced). */
-  refused: (problem: Problem) => void;
-  /** The server said something went wrong, or closed for good (`closed` status follows). */
-  error: (problem: Problem & { closeCode?: number }) => void;
-}
+export type * from './client-options.ts';
+export type { SaveState } from './saving.ts';
 
 /** Close codes after which reconnecting cannot help. */
 const FATAL = new Set<number>([CloseCode.forbidden, CloseCode.notFound, CloseCode.unsupportedVersion]);
@@ -93,14 +46,8 @@ export class CollabClient {
   private roleValue: Role | undefined;
   private sessionValue: number | undefined;
   private nextRef = 1;
-  /** ref -> local change count it carries. */
-  private readonly inFlight = new Map<number, number>();
-  private localChanges = 0;
-  private acknowledged = 0;
-  private presenceState: unknown = null;
-  /** This connection's ephemeral store (from its welcome to its close), and what listens to it. */
-  private presence: { store: PresenceStore; key: string; stop: () => void } | undefined;
-  private peerMap = new Map<number, PresencePeer>();
+  private readonly saving: SaveTracker;
+  private readonly presence: ClientPresence;
   private readonly listeners: { [K in keyof CollabClientEvents]: Set<CollabClientEvents[K]> } = {
     load: new Set(),
     status: new Set(),
@@ -117,11 +64,13 @@ export class CollabClient {
   private unsubscribe: () => void = () => undefined;
 
   constructor(private readonly options: CollabClientOptions) {
-    if (options.map) {
-      // Counted as one local change, so that the welcome sends what the server lacks and the ack settles it.
-      if (options.pendingEdits) this.localChanges = 1;
-      this.adopt(options.map);
-    }
+    this.saving = new SaveTracker(Boolean(options.map && options.pendingEdits));
+    this.presence = new ClientPresence(
+      (frame) => this.send(frame),
+      options.presenceRefreshMs ?? 20_000,
+      (peers) => this.emit('presence', peers),
+    );
+    if (options.map) this.adopt(options.map);
   }
 
   private adopt(map: MindMap): void {
@@ -150,7 +99,7 @@ export class CollabClient {
     return this.statusValue;
   }
   get saveState(): SaveState {
-    return this.acknowledged >= this.localChanges ? 'saved' : 'unsynced';
+    return this.saving.state;
   }
   get role(): Role | undefined {
     return this.roleValue;
@@ -159,11 +108,11 @@ export class CollabClient {
     return this.sessionValue;
   }
   get peers(): ReadonlyMap<number, PresencePeer> {
-    return this.peerMap;
+    return this.presence.peers;
   }
   /** Local edits made so far, and how many of them the server has durably stored. */
   get changes(): { local: number; acknowledged: number } {
-    return { local: this.localChanges, acknowledged: this.acknowledged };
+    return this.saving.changes;
   }
 
   on<K extends keyof CollabClientEvents>(event: K, listener: CollabClientEvents[K]): () => void {
@@ -192,11 +141,12 @@ export class CollabClient {
 
   /** Resolves when every local edit made before the call is durably stored (or rejects when closed for good). */
   whenSaved(): Promise<void> {
-    const target = this.localChanges;
-    if (this.acknowledged >= target) return Promise.resolve();
+    const target = this.saving.changes.local;
+    const saved = () => this.saving.changes.acknowledged >= target;
+    if (saved()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const offSave = this.on('save', () => {
-        if (this.acknowledged >= target) {
+        if (saved()) {
           offSave();
           offStatus();
           resolve();
@@ -217,15 +167,14 @@ export class CollabClient {
    * online, else after the next welcome, and again every `presenceRefreshMs` while it stands.
    */
   setPresence(state: unknown): void {
-    this.presenceState = state ?? null;
-    if (this.presence) this.writePresence(this.presence);
+    this.presence.set(state);
   }
 
   /** Disconnects for good (no reconnect). Unsaved edits stay in the map. */
   close(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.stopPresence();
+    this.presence.stop();
     this.socket?.close(CloseCode.normal, 'client closed');
     this.socket = undefined;
     this.unsubscribe();
@@ -236,8 +185,8 @@ export class CollabClient {
   disconnect(reconnect = true): void {
     const s = this.socket;
     this.socket = undefined;
-    this.inFlight.clear();
-    this.stopPresence();
+    this.saving.dropped();
+    this.presence.stop();
     if (s) {
       s.onclose = null;
       s.onmessage = null;
@@ -277,8 +226,8 @@ export class CollabClient {
   private onClose(ws: WebSocketLike, code: number, reason: string): void {
     if (this.socket !== ws) return;
     this.socket = undefined;
-    this.inFlight.clear();
-    this.stopPresence();
+    this.saving.dropped();
+    this.presence.stop();
     if (this.stopped) return this.setStatus('closed');
     if (code === CloseCode.unauthenticated) this.failures401++;
     if (FATAL.has(code) || this.failures401 > 3) {
@@ -311,15 +260,14 @@ export class CollabClient {
   }
 
   private onLocalUpdate(update: Uint8Array): void {
-    this.localChanges++;
-    if (this.localChanges === this.acknowledged + 1) this.emit('save', 'unsynced');
+    if (this.saving.edited()) this.emit('save', 'unsynced');
     if (this.statusValue === 'online' && this.canWrite()) this.sendUpdate(update);
     // Otherwise the edit waits in the map and goes out with the next welcome's catch-up.
   }
 
   private sendUpdate(update: Uint8Array): void {
     const ref = this.nextRef++;
-    this.inFlight.set(ref, this.localChanges);
+    this.saving.sent(ref);
     this.send(encodeClient.update(ref, update));
   }
 
@@ -356,90 +304,32 @@ export class CollabClient {
         if (
           map &&
           this.canWrite() &&
-          (this.localChanges > this.acknowledged || map.hasUpdatesBeyond(frame.versionVector))
+          (this.saving.state === 'unsynced' || map.hasUpdatesBeyond(frame.versionVector))
         ) {
           const missing = map.exportUpdatesSince(frame.versionVector);
           if (missing.ok) this.sendUpdate(missing.value);
         }
-        this.startPresence(frame.session);
+        this.presence.start(frame.session);
         return;
       }
       case 'update':
         return this.importRemote(frame.update);
-      case 'ack': {
-        const covers = this.inFlight.get(frame.ref);
-        this.inFlight.delete(frame.ref);
-        if (covers !== undefined && covers > this.acknowledged) {
-          this.acknowledged = covers;
-          if (this.acknowledged >= this.localChanges) this.emit('save', 'saved');
-        }
+      case 'ack':
+        if (this.saving.acked(frame.ref)) this.emit('save', 'saved');
         return;
-      }
       case 'refused':
-        this.inFlight.delete(frame.ref);
+        this.saving.refused(frame.ref);
         return this.emit('refused', frame.problem);
       case 'role':
         return this.setRole(frame.role);
       case 'presence': {
-        const presence = this.presence;
-        if (!presence) return;
-        const applied = presence.store.apply(frame.update);
-        if (!applied.ok)
-          return this.emit('error', { code: applied.error.code, message: applied.error.message });
-        return this.readPeers(presence);
+        const problem = this.presence.apply(frame.update);
+        if (problem) this.emit('error', problem);
+        return;
       }
       case 'error':
         return this.emit('error', frame.problem);
     }
-  }
-
-  /**
-   * A fresh ephemeral store for this connection's session: the server's updates (everyone's states right after
-   * the welcome, then each change) go into it, and this client's own key goes out of it (R17-R19).
-   */
-  private startPresence(session: number): void {
-    this.stopPresence();
-    // The server expires stale states and tells everyone (R19); here entries never expire, so that a clock
-    // running ahead of the server's does not make its entries look stale on arrival.
-    const store = new PresenceStore(MAX_PRESENCE_TIMEOUT_MS);
-    const offLocal = store.onLocalUpdate((update) => this.send(encodeClient.presence(update)));
-    const refresh = setInterval(() => {
-      if (this.presenceState !== null && this.presence?.store === store) this.writePresence(this.presence);
-    }, this.options.presenceRefreshMs ?? 20_000);
-    (refresh as { unref?: () => void }).unref?.();
-    const presence = {
-      store,
-      key: presenceKey(session),
-      stop: () => {
-        clearInterval(refresh);
-        offLocal();
-        store.destroy();
-      },
-    };
-    this.presence = presence;
-    if (this.presenceState !== null) this.writePresence(presence);
-    this.readPeers(presence);
-  }
-
-  private stopPresence(): void {
-    this.presence?.stop();
-    this.presence = undefined;
-    this.peerMap = new Map();
-  }
-
-  private writePresence(presence: { store: PresenceStore; key: string }): void {
-    if (this.presenceState === null) presence.store.delete(presence.key);
-    else presence.store.set(presence.key, this.presenceState);
-  }
-
-  private readPeers(presence: { store: PresenceStore; key: string }): void {
-    const peers = new Map<number, PresencePeer>();
-    for (const [key, value] of Object.entries(presence.store.states())) {
-      const peer = key === presence.key ? undefined : presencePeerFrom(key, value);
-      if (peer) peers.set(peer.session, peer);
-    }
-    this.peerMap = peers;
-    this.emit('presence', peers);
   }
 
   private setRole(role: Role): void {

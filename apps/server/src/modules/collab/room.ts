@@ -10,16 +10,18 @@
  *   in the order they build on each other (`arrivals.ts`).
  * - A welcome carries only durable state: it is computed, then sent once everything imported before it has
  *   been committed (R5).
- * - `appliedSeq` is the highest log seq this replica is known to contain with no gap below it; anything
- *   appended elsewhere (another node, a restore) is read from SQL by `catchUp` (R20, R21).
+ * - `seq` is the highest log seq this replica is known to contain with no gap below it (`log-position.ts`);
+ *   anything appended elsewhere (another node, a restore) is read from SQL by `catchUp` (R20, R21).
  */
 import type { Logger } from 'pino';
 import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
+import { DurableMark } from './durable-mark.ts';
 import { commitFrames, fanOut, relay, type CommitFrames } from './fan-out.ts';
 import { InCommitOrder } from './in-commit-order.ts';
+import { LogPosition } from './log-position.ts';
 import { MirrorLink, type MapMirrors } from './mirrors.ts';
 import { RoomPresence } from './presence.ts';
 
@@ -37,7 +39,7 @@ interface PendingWrite {
   member: RoomMember;
   ref: number;
   data: Uint8Array;
-  /** Position in the room's import order: durable once `durableCount` reaches it. */
+  /** Position in the room's import order (`DurableMark.next`). */
   index: number;
 }
 
@@ -75,13 +77,10 @@ export class Room {
   private committing: Promise<void> | undefined;
   /** Each commit's follow-up once it is durable, in commit order (acks, viewers, the ring: R10-R12). */
   private readonly synced = new InCommitOrder((err) => this.storageFailed(err));
-  private importedCount = 0;
-  private durableCount = 0;
-  private waiters: { upTo: number; resolve: () => void }[] = [];
+  private readonly durability = new DurableMark();
   /** Bumped when the replica is rebuilt from SQL; a welcome computed before a rebuild is recomputed. */
   private generation = 0;
-  private appliedSeq: number;
-  private readonly ownSeqs = new Set<number>();
+  private readonly position: LogPosition;
   private catchingUp: Promise<void> | undefined;
   private catchUpAgain = false;
   private closed = false;
@@ -109,14 +108,14 @@ export class Room {
     mirrors?: MapMirrors,
   ) {
     this.map = loaded.replica;
-    this.appliedSeq = loaded.seq;
+    this.position = new LogPosition(loaded.seq);
     this.mirror = new MirrorLink(mirrors);
     this.mirror.reset(loaded);
     this.presence = new RoomPresence(presenceTimeoutMs, (update) => hooks.presence(this, update));
   }
 
   get seq(): number {
-    return this.appliedSeq;
+    return this.position.seq;
   }
 
   get replica(): ServerReplica {
@@ -129,25 +128,13 @@ export class Room {
   ): Promise<{ versionVector: Uint8Array; updates: Uint8Array } | undefined> {
     for (;;) {
       const generation = this.generation;
-      const upTo = this.importedCount;
+      const upTo = this.durability.importedCount;
       const serverVersion = this.map.versionVector();
       const updates = this.map.exportUpdatesSince(versionVector.byteLength ? versionVector : undefined);
       if (!updates.ok) return undefined;
-      await this.whenDurable(upTo);
+      await this.durability.whenDurable(upTo);
       if (generation === this.generation) return { versionVector: serverVersion, updates: updates.value };
     }
-  }
-
-  private whenDurable(upTo: number): Promise<void> {
-    if (this.durableCount >= upTo) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ upTo, resolve }));
-  }
-
-  private markDurable(upTo: number): void {
-    this.durableCount = Math.max(this.durableCount, upTo);
-    const ready = this.waiters.filter((w) => w.upTo <= this.durableCount);
-    this.waiters = this.waiters.filter((w) => w.upTo > this.durableCount);
-    for (const w of ready) w.resolve();
   }
 
   /**
@@ -170,11 +157,10 @@ export class Room {
       member.send(encodeServer.refused(ref, { code: error.code, message: error.message }));
     } else if (!admitted.value.added) {
       // Nothing new (a resend): acknowledge once everything the replica holds is durable (R13).
-      const upTo = this.importedCount;
-      void this.whenDurable(upTo).then(() => member.send(encodeServer.ack(ref)));
+      const upTo = this.durability.importedCount;
+      void this.durability.whenDurable(upTo).then(() => member.send(encodeServer.ack(ref)));
     } else {
-      this.importedCount++;
-      this.pending.push({ member, ref, data, index: this.importedCount });
+      this.pending.push({ member, ref, data, index: this.durability.next() });
     }
   }
 
@@ -215,14 +201,15 @@ export class Room {
           else refusedAny = true;
         });
         if (refusedAny) await this.rebuild(batch.filter((_w, i) => !result.accepted[i]));
-        this.noteOwnCommit(appendedSeqs);
+        // A gap below our own entries: another node (or a restore) appended in between.
+        if (!this.position.committed(appendedSeqs)) this.catchUp();
         if (appendedSeqs.length > 0)
           this.mirror.apply(batch.filter((_w, i) => result.accepted[i]).map((w) => w.data));
         const told = frames ?? commitFrames(batch, result.accepted);
         const heard = relayed;
         this.synced.after(result.durable, () => {
           if (this.closed) return;
-          this.markDurable(batch.at(-1)?.index ?? this.durableCount);
+          this.durability.markDurable(batch.at(-1)?.index ?? 0);
           fanOut(told, this.members, heard);
           if (appendedSeqs.length > 0) {
             this.logGrowth += appendedSeqs.length;
@@ -264,20 +251,9 @@ export class Room {
     if (!loaded) return;
     this.generation++;
     this.map = loaded.replica;
-    this.appliedSeq = loaded.seq;
+    this.position.reset(loaded.seq);
     this.mirror.reset(loaded);
-    this.ownSeqs.clear();
     this.map.importUpdateBatch(this.pending.map((w) => w.data));
-  }
-
-  private noteOwnCommit(seqs: number[]): void {
-    for (const s of seqs) this.ownSeqs.add(s);
-    while (this.ownSeqs.has(this.appliedSeq + 1)) {
-      this.ownSeqs.delete(this.appliedSeq + 1);
-      this.appliedSeq++;
-    }
-    // A gap below our own entries: another node (or a restore) appended in between.
-    if (this.ownSeqs.size > 0) this.catchUp();
   }
 
   /** Reads from SQL what this replica lacks and passes it on to the members (R20). Coalesces calls. */
@@ -290,7 +266,7 @@ export class Room {
     this.catchingUp = (async () => {
       do {
         this.catchUpAgain = false;
-        const tail = await this.content.readAfter(this.tenantId, this.mapId, this.appliedSeq);
+        const tail = await this.content.readAfter(this.tenantId, this.mapId, this.position.seq);
         if (!tail) {
           this.shutDown(CloseCode.notFound, 'the map was deleted');
           this.hooks.gone(this);
@@ -298,17 +274,11 @@ export class Room {
         }
         if (tail.snapshot) this.absorb(tail.snapshot);
         for (const e of tail.entries) {
-          if (e.seq <= this.appliedSeq) continue;
-          if (this.ownSeqs.delete(e.seq)) {
-            this.appliedSeq = e.seq;
-            continue;
-          }
+          if (!this.position.lacks(e.seq)) continue;
           this.absorb(e.data);
-          this.appliedSeq = e.seq;
+          this.position.advance(e.seq);
         }
-        if (tail.snapshot || tail.entries.length === 0)
-          this.appliedSeq = Math.max(this.appliedSeq, tail.headSeq);
-        for (const s of [...this.ownSeqs]) if (s <= this.appliedSeq) this.ownSeqs.delete(s);
+        this.position.caughtUp(tail.headSeq, tail.snapshot !== undefined || tail.entries.length === 0);
       } while (this.catchUpAgain && !this.closed);
     })()
       .catch((err: unknown) => this.logger.error({ err, mapId: this.mapId }, 'collab: catch-up failed'))
@@ -374,10 +344,10 @@ export class Room {
       this.pending.length === 0 &&
       this.committing === undefined &&
       this.catchingUp === undefined &&
-      this.ownSeqs.size === 0 &&
+      this.position.contiguous &&
       !this.map.hasPendingUpdates();
     if (!idle) return undefined;
-    return { snapshot: this.map.exportSnapshot(), title: this.map.title(), seq: this.appliedSeq };
+    return { snapshot: this.map.exportSnapshot(), title: this.map.title(), seq: this.position.seq };
   }
 
   /**
@@ -390,8 +360,8 @@ export class Room {
    */
   async durableSnapshot(): Promise<DurableState | undefined> {
     for (let attempt = 0; attempt < MAX_FOLD_ATTEMPTS && !this.closed; attempt++) {
-      if (this.mirror.opened && this.ownSeqs.size === 0 && !this.catchingUp) {
-        const seq = this.appliedSeq;
+      if (this.mirror.opened && this.position.contiguous && !this.catchingUp) {
+        const seq = this.position.seq;
         const generation = this.generation;
         const state = await this.mirror.snapshot();
         if (state && generation === this.generation && !this.closed) return { ...state, seq };
@@ -433,8 +403,7 @@ export class Room {
     for (const m of [...this.members]) m.close(code, reason);
     this.members.clear();
     this.presence.close();
-    for (const w of this.waiters) w.resolve();
-    this.waiters = [];
+    this.durability.releaseAll();
     this.resolveFold();
   }
 

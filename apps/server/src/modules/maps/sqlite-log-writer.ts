@@ -129,24 +129,19 @@ export const sqliteLogWriter: ProcedureModule<LogWriter> = {
     });
     const syncNormal = raw.prepare('PRAGMA synchronous = NORMAL');
     const syncFull = raw.prepare('PRAGMA synchronous = FULL');
+    /** `run` with SQLite's sync at commit skipped (the caller syncs the WAL off the event loop); FULL after. */
+    const unsynced = <T>(run: () => T): T => {
+      syncNormal.run();
+      try {
+        return run();
+      } finally {
+        syncFull.run();
+      }
+    };
     return {
       append: (args) => append.immediate(args),
-      appendRelayed: (args) => {
-        syncNormal.run();
-        try {
-          return appendRelayed.immediate(args);
-        } finally {
-          syncFull.run();
-        }
-      },
-      compactTo: (args) => {
-        syncNormal.run();
-        try {
-          return compactTo.immediate(args);
-        } finally {
-          syncFull.run();
-        }
-      },
+      appendRelayed: (args) => unsynced(() => appendRelayed.immediate(args)),
+      compactTo: (args) => unsynced(() => compactTo.immediate(args)),
     };
   },
 };

@@ -18,6 +18,7 @@ import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
+import { CatchUp } from './catch-up.ts';
 import { DurableMark } from './durable-mark.ts';
 import { commitFrames, fanOut, relay, type CommitFrames } from './fan-out.ts';
 import { InCommitOrder } from './in-commit-order.ts';
@@ -81,8 +82,8 @@ export class Room {
   /** Bumped when the replica is rebuilt from SQL; a welcome computed before a rebuild is recomputed. */
   private generation = 0;
   private readonly position: LogPosition;
-  private catchingUp: Promise<void> | undefined;
-  private catchUpAgain = false;
+  /** Reads what other nodes appended (R20). */
+  private readonly catchUps: CatchUp;
   private closed = false;
   /** Compactions waiting for the end of a commit or catch-up (`durableSnapshot`). */
   private foldWaiters: (() => void)[] = [];
@@ -109,6 +110,21 @@ export class Room {
   ) {
     this.map = loaded.replica;
     this.position = new LogPosition(loaded.seq);
+    this.catchUps = new CatchUp(
+      {
+        mapId,
+        position: this.position,
+        isClosed: () => this.closed,
+        readAfter: (seq) => content.readAfter(tenantId, mapId, seq),
+        absorb: (data) => this.absorb(data),
+        gone: () => {
+          this.shutDown(CloseCode.notFound, 'the map was deleted');
+          hooks.gone(this);
+        },
+        settled: () => this.resolveFold(),
+      },
+      logger,
+    );
     this.mirror = new MirrorLink(mirrors);
     this.mirror.reset(loaded);
     this.presence = new RoomPresence(presenceTimeoutMs, (update) => hooks.presence(this, update));
@@ -258,34 +274,7 @@ export class Room {
 
   /** Reads from SQL what this replica lacks and passes it on to the members (R20). Coalesces calls. */
   catchUp(): void {
-    if (this.closed) return;
-    if (this.catchingUp) {
-      this.catchUpAgain = true;
-      return;
-    }
-    this.catchingUp = (async () => {
-      do {
-        this.catchUpAgain = false;
-        const tail = await this.content.readAfter(this.tenantId, this.mapId, this.position.seq);
-        if (!tail) {
-          this.shutDown(CloseCode.notFound, 'the map was deleted');
-          this.hooks.gone(this);
-          return;
-        }
-        if (tail.snapshot) this.absorb(tail.snapshot);
-        for (const e of tail.entries) {
-          if (!this.position.lacks(e.seq)) continue;
-          this.absorb(e.data);
-          this.position.advance(e.seq);
-        }
-        this.position.caughtUp(tail.headSeq, tail.snapshot !== undefined || tail.entries.length === 0);
-      } while (this.catchUpAgain && !this.closed);
-    })()
-      .catch((err: unknown) => this.logger.error({ err, mapId: this.mapId }, 'collab: catch-up failed'))
-      .finally(() => {
-        this.catchingUp = undefined;
-        this.resolveFold();
-      });
+    this.catchUps.run();
   }
 
   /** A durable update from elsewhere: into the replica and out to every member here. */
@@ -329,7 +318,7 @@ export class Room {
       await this.committing;
       await this.synced.pending;
     }
-    await this.catchingUp;
+    await this.catchUps.idle();
   }
 
   /**
@@ -343,7 +332,7 @@ export class Room {
       !this.closed &&
       this.pending.length === 0 &&
       this.committing === undefined &&
-      this.catchingUp === undefined &&
+      !this.catchUps.busy &&
       this.position.contiguous &&
       !this.map.hasPendingUpdates();
     if (!idle) return undefined;
@@ -360,13 +349,13 @@ export class Room {
    */
   async durableSnapshot(): Promise<DurableState | undefined> {
     for (let attempt = 0; attempt < MAX_FOLD_ATTEMPTS && !this.closed; attempt++) {
-      if (this.mirror.opened && this.position.contiguous && !this.catchingUp) {
+      if (this.mirror.opened && this.position.contiguous && !this.catchUps.busy) {
         const seq = this.position.seq;
         const generation = this.generation;
         const state = await this.mirror.snapshot();
         if (state && generation === this.generation && !this.closed) return { ...state, seq };
       }
-      if (!this.committing && !this.catchingUp) return this.durableState();
+      if (!this.committing && !this.catchUps.busy) return this.durableState();
       await new Promise<void>((resolve) => this.foldWaiters.push(resolve));
     }
     return undefined;

@@ -14,7 +14,8 @@
  * has its own key. The AAD is the 33-byte header followed by the encoded binding (tenant, table, record id,
  * column): a value copied to another row, column or tenant, or relabelled with another key version, fails.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { publicRandomness } from './random-pool.ts';
 
 export const VALUE_FORMAT_VERSION = 1;
 export const VALUE_HEADER_BYTES = 33;
@@ -88,7 +89,7 @@ export function sealValue(
 
 /**
  * `sealValue` for many values with one key and binding (a map's log entries): the binding's AAD encoded once,
- * one call for the salt and IV, the output written into one buffer. Sealing was ~5 KB of garbage per collab
+ * the salt and IV from a pool of random bytes (`random-pool.ts`), the output written into one buffer. Sealing was ~5 KB of garbage per collab
  * edit (sampling heap profile, session 11).
  */
 export function valueSealer(
@@ -101,21 +102,18 @@ export function valueSealer(
     throw new RangeError('bad key version');
   const aad = bindingAad(binding);
   return (plaintext, randomness) => {
-    let salt: Uint8Array, iv: Uint8Array;
-    if (randomness) {
-      ({ salt, iv } = randomness);
-      if (salt.length !== SALT_BYTES || iv.length !== IV_BYTES) throw new RangeError('bad salt or IV length');
-    } else {
-      const random = randomBytes(SALT_BYTES + IV_BYTES);
-      salt = random.subarray(0, SALT_BYTES);
-      iv = random.subarray(SALT_BYTES);
-    }
+    if (randomness && (randomness.salt.length !== SALT_BYTES || randomness.iv.length !== IV_BYTES))
+      throw new RangeError('bad salt or IV length');
     // Every byte is written below: header, ciphertext (as long as the plaintext: GCM is a stream mode), tag.
     const out = Buffer.allocUnsafe(VALUE_OVERHEAD_BYTES + plaintext.length);
     out.writeUInt8(VALUE_FORMAT_VERSION, 0);
     out.writeUInt32BE(keyVersion, 1);
-    out.set(salt, 5);
-    out.set(iv, 21);
+    const salt = out.subarray(5, 5 + SALT_BYTES);
+    const iv = out.subarray(5 + SALT_BYTES, VALUE_HEADER_BYTES);
+    if (randomness) {
+      salt.set(randomness.salt);
+      iv.set(randomness.iv);
+    } else publicRandomness.fill(out.subarray(5, VALUE_HEADER_BYTES));
     const header = out.subarray(0, VALUE_HEADER_BYTES);
     const key = deriveKey(dataKey, salt, VALUE_INFO);
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });

@@ -17,7 +17,7 @@ export interface CatchUpRoom {
   absorb(data: Uint8Array): void;
   /** The map was deleted. */
   gone(): void;
-  /** A pass ended (a compaction may be waiting for one: `Room.durableSnapshot`). */
+  /** A pass ended (a compaction may be waiting for one: `RoomFold.durableSnapshot`). */
   settled(): void;
 }
 

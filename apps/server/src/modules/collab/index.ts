@@ -83,7 +83,7 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
     // replay blocks the event loop for a long time: ~0.5 s for 500 keystrokes of 50 peers). A busy room hands
     // over the state of its next commit instead of making the compaction wait until it falls idle.
     const room = await rooms.existing(tenantId, mapId);
-    const state = await room?.durableSnapshot();
+    const state = await room?.fold.durableSnapshot();
     const result = state
       ? await maps.content.compactTo(tenantId, mapId, state)
       : await maps.content.compact(tenantId, mapId);

@@ -18,6 +18,7 @@ import type { ServerReplica } from '@canopy/model';
 import { CloseCode, encodeServer } from '@canopy/sdk';
 import { canWrite, type LoadedReplica, type MapContentStore, type MapRole } from '../maps/index.ts';
 import { Arrivals, type Arrival } from './arrivals.ts';
+import { RoomFold } from './room-fold.ts';
 import { CatchUp } from './catch-up.ts';
 import { DurableMark } from './durable-mark.ts';
 import { commitFrames, fanOut, relay, type CommitFrames } from './fan-out.ts';
@@ -53,16 +54,7 @@ export interface RoomHooks {
   presence(room: Room, update: Uint8Array): void;
 }
 
-/** The map as of a log seq: what compaction folds in (`MapContentStore.compactTo`). */
-export interface DurableState {
-  snapshot: Uint8Array;
-  title: string;
-  seq: number;
-}
-
 const MAX_BATCH = 256;
-/** Commits a compaction waits through for a state to fold before it replays the log instead. */
-const MAX_FOLD_ATTEMPTS = 100;
 /** A member's presence expires when not refreshed for this long (R19). */
 export const DEFAULT_PRESENCE_TIMEOUT_MS = 90_000;
 
@@ -85,8 +77,17 @@ export class Room {
   /** Reads what other nodes appended (R20). */
   private readonly catchUps: CatchUp;
   private closed = false;
-  /** Compactions waiting for the end of a commit or catch-up (`durableSnapshot`). */
-  private foldWaiters: (() => void)[] = [];
+  /** What compaction folds the log into (R22). */
+  readonly fold = new RoomFold(() => ({
+    closed: this.closed,
+    generation: this.generation,
+    committing: this.committing !== undefined,
+    uncommitted: this.pending.length > 0,
+    catchingUp: this.catchUps.busy,
+    position: this.position,
+    replica: this.map,
+    mirror: this.mirror,
+  }));
   /** A turn of the event loop is booked to settle the replica's state (`settleWhenIdle`). */
   private settling = false;
   /** Log entries appended since the room loaded (compaction is scheduled from this). */
@@ -121,7 +122,7 @@ export class Room {
           this.shutDown(CloseCode.notFound, 'the map was deleted');
           hooks.gone(this);
         },
-        settled: () => this.resolveFold(),
+        settled: () => this.fold.wake(),
       },
       logger,
     );
@@ -233,13 +234,13 @@ export class Room {
           }
         });
         this.settleWhenIdle();
-        this.resolveFold();
+        this.fold.wake();
       }
     } catch (err) {
       this.storageFailed(err);
     } finally {
       this.committing = undefined;
-      this.resolveFold();
+      this.fold.wake();
     }
   }
 
@@ -249,12 +250,6 @@ export class Room {
     this.logger.error({ err, mapId: this.mapId }, 'collab: commit failed; closing the room');
     this.shutDown(CloseCode.serverError, 'storage failed; reconnect');
     this.hooks.gone(this);
-  }
-
-  private resolveFold(): void {
-    const waiters = this.foldWaiters;
-    this.foldWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   /** Some updates were refused at commit (their author was demoted meanwhile): drop them from the replica. */
@@ -321,46 +316,6 @@ export class Room {
     await this.catchUps.idle();
   }
 
-  /**
-   * The replica as of `seq` when nothing is on its way into it or into the log (no imported update waiting for
-   * its commit, no commit in flight, no catch-up, no gap, no Loro update waiting for its dependencies), else
-   * undefined. Compaction then folds the log into this snapshot instead of reading and replaying the log.
-   * Updates not admitted yet (`arrivals`) are not in the replica and do not matter.
-   */
-  durableState(): DurableState | undefined {
-    const idle =
-      !this.closed &&
-      this.pending.length === 0 &&
-      this.committing === undefined &&
-      !this.catchUps.busy &&
-      this.position.contiguous &&
-      !this.map.hasPendingUpdates();
-    if (!idle) return undefined;
-    return { snapshot: this.map.exportSnapshot(), title: this.map.title(), seq: this.position.seq };
-  }
-
-  /**
-   * A durable state of the room for compaction, without waiting for the room to fall idle (R22): the mirror's
-   * snapshot, asked for when no commit of the room's lies beyond a gap and no catch-up is reading SQL (the
-   * mirror then holds exactly what is stored up to `seq`); else, at the end of a commit or catch-up, again.
-   * An idle room whose mirror cannot answer (never opened: nothing stored since it loaded; or its thread
-   * died) gives its replica's state. Undefined when the room is closed, or when updates wait for their
-   * dependencies all along: the log is replayed then.
-   */
-  async durableSnapshot(): Promise<DurableState | undefined> {
-    for (let attempt = 0; attempt < MAX_FOLD_ATTEMPTS && !this.closed; attempt++) {
-      if (this.mirror.opened && this.position.contiguous && !this.catchUps.busy) {
-        const seq = this.position.seq;
-        const generation = this.generation;
-        const state = await this.mirror.snapshot();
-        if (state && generation === this.generation && !this.closed) return { ...state, seq };
-      }
-      if (!this.committing && !this.catchUps.busy) return this.durableState();
-      await new Promise<void>((resolve) => this.foldWaiters.push(resolve));
-    }
-    return undefined;
-  }
-
   join(member: RoomMember): void {
     this.members.add(member);
     this.presence.join(member);
@@ -393,7 +348,7 @@ export class Room {
     this.members.clear();
     this.presence.close();
     this.durability.releaseAll();
-    this.resolveFold();
+    this.fold.wake();
   }
 
   get isClosed(): boolean {

@@ -102,6 +102,11 @@ export class CollabGateway {
     if (!match?.[1]) return false;
     const mapId = match[1];
     this.wss.handleUpgrade(request, socket, head, (ws) => {
+      // A frame ws refuses (over the size limit: R30; not valid WebSocket framing) is an 'error' on the socket,
+      // which ws then closes with the matching code (1009, 1002...). Unheard, the error would end the process.
+      ws.on('error', (err) =>
+        this.logger.info({ err: err.message, mapId }, 'collab: socket closed on bad input'),
+      );
       this.sockets.add(ws);
       ws.once('close', () => this.sockets.delete(ws));
       void this.accept(ws, request, mapId, url.searchParams.get('ticket')).catch((err: unknown) => {

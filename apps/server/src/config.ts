@@ -46,6 +46,11 @@ const ConfigSchema = Type.Object({
   ),
   CANOPY_SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   CANOPY_JOBS: Type.Boolean({ default: true, description: 'run the job worker in this process' }),
+  CANOPY_COLLAB_MAX_CONNECTIONS: Type.Integer({
+    minimum: 1,
+    default: 10_000,
+    description: 'co-editing sockets open on this node at once (more are closed with 1013)',
+  }),
   CANOPY_PASSWORD_HASH: Type.Union([Type.Literal('argon2id'), Type.Literal('bcrypt')], {
     default: 'argon2id',
   }),
@@ -90,6 +95,8 @@ export interface Config {
   corsOrigins: string[];
   shutdownGraceMs: number;
   runJobs: boolean;
+  /** Co-editing sockets open on this node at once (docs/protocol/collab.md R35). */
+  collabMaxConnections: number;
   identity: {
     passwordHash: 'argon2id' | 'bcrypt';
     sessionIdleMinutes: number;
@@ -218,6 +225,7 @@ export function loadConfig(env: Source = process.env): Config {
     corsOrigins: raw.CANOPY_CORS_ORIGINS ? raw.CANOPY_CORS_ORIGINS.split(',').map((s) => s.trim()) : [],
     shutdownGraceMs: raw.CANOPY_SHUTDOWN_GRACE_MS,
     runJobs: raw.CANOPY_JOBS,
+    collabMaxConnections: raw.CANOPY_COLLAB_MAX_CONNECTIONS,
     identity: {
       passwordHash: raw.CANOPY_PASSWORD_HASH,
       sessionIdleMinutes: raw.CANOPY_SESSION_IDLE_MINUTES,

@@ -28,6 +28,8 @@ export interface CollabLimits {
   updateBurst: number;
   /** Open sockets per account on this node (R32). */
   maxConnectionsPerAccount: number;
+  /** Open sockets on this node, all accounts together; beyond it new ones are closed with 1013 (R35). */
+  maxConnectionsPerNode: number;
   /** A member whose unsent bytes exceed this is dropped with 4408 (R33). */
   maxBufferedBytes: number;
   /** Largest presence update (bytes of the Loro ephemeral-store update carrying the member's state) (R34). */
@@ -46,6 +48,7 @@ export const DEFAULT_LIMITS: CollabLimits = {
   updatesPerSecond: 50,
   updateBurst: 200,
   maxConnectionsPerAccount: 20,
+  maxConnectionsPerNode: 10_000,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxPresenceBytes: 4096,
   presencePerSecond: 20,
@@ -79,6 +82,8 @@ export class CollabGateway {
   private readonly wss: WebSocketServer;
   private readonly perAccount = new Map<string, number>();
   private readonly sockets = new Set<WebSocket>();
+  /** When the node-wide limit was last logged (R35). */
+  private lastFullWarning = 0;
 
   constructor(
     private readonly rooms: Rooms,
@@ -87,6 +92,8 @@ export class CollabGateway {
     private readonly allowedOrigins: readonly string[],
     private readonly limits: CollabLimits,
     private readonly logger: Logger,
+    /** Told how many sockets are open on this node whenever that changes (the `canopy_websockets` gauge). */
+    private readonly onSockets?: (open: number) => void,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -107,14 +114,32 @@ export class CollabGateway {
       ws.on('error', (err) =>
         this.logger.info({ err: err.message, mapId }, 'collab: socket closed on bad input'),
       );
+      if (this.sockets.size >= this.limits.maxConnectionsPerNode) return this.refuseFull(ws);
       this.sockets.add(ws);
-      ws.once('close', () => this.sockets.delete(ws));
+      this.onSockets?.(this.sockets.size);
+      ws.once('close', () => {
+        this.sockets.delete(ws);
+        this.onSockets?.(this.sockets.size);
+      });
       void this.accept(ws, request, mapId, url.searchParams.get('ticket')).catch((err: unknown) => {
         this.logger.error({ err, mapId }, 'collab: connection failed');
         ws.close(CloseCode.serverError, 'server error');
       });
     });
     return true;
+  }
+
+  /** This node is full (R35): the client backs off and reconnects, perhaps to another node. Logged once a minute. */
+  private refuseFull(ws: WebSocket): void {
+    const now = Date.now();
+    if (now - this.lastFullWarning > 60_000) {
+      this.lastFullWarning = now;
+      this.logger.warn(
+        { limit: this.limits.maxConnectionsPerNode },
+        'collab: this node is at its connection limit; new sockets are closed with 1013',
+      );
+    }
+    ws.close(CloseCode.tryAgain, 'this server is at its connection limit; try again later');
   }
 
   private async authenticate(

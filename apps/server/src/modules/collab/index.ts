@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../app.ts';
+import type { Metrics } from '../../platform/http/metrics.ts';
 import { unauthenticated } from '../../platform/errors.ts';
 import { mapsModule } from '../maps/index.ts';
 import { PubSubBus, type CollabBus } from './bus.ts';
@@ -61,7 +62,11 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   const bus = options.bus ?? new PubSubBus(platform.pubsub, false);
   if (bus instanceof PubSubBus) await bus.ready();
   const ownsBus = options.bus === undefined;
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const limits = {
+    ...DEFAULT_LIMITS,
+    maxConnectionsPerNode: platform.config.collabMaxConnections,
+    ...options.limits,
+  };
   const rooms = new Rooms(
     maps.content,
     bus,
@@ -76,7 +81,11 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   );
   const tickets = new CollabTickets(platform.database, platform.clock);
   const origins = [new URL(platform.config.publicUrl).origin];
-  const gateway = new CollabGateway(rooms, maps, tickets, origins, limits, platform.logger);
+  // The app's metrics (app.ts decorates the instance before it registers the modules).
+  const sockets = (scope as { metrics?: Metrics }).metrics?.websockets;
+  const gateway = new CollabGateway(rooms, maps, tickets, origins, limits, platform.logger, (open) =>
+    sockets?.set({ kind: 'collab' }, open),
+  );
 
   platform.jobs.define<{ tenantId: string; mapId: string }>(COMPACT_JOB, async ({ tenantId, mapId }) => {
     // A room open here holds the map as of its seq: folding that in spares reading and replaying the log (a

@@ -1,5 +1,5 @@
 /**
- * The gateway's limits (docs/protocol/collab.md R30-R32; R34 is in presence.int.test.ts), with small limits
+ * The gateway's limits (docs/protocol/collab.md R30-R32, R35; R34 is in presence.int.test.ts), with small limits
  * so a test reaches them. On SQLite only: the limits are the gateway's, before any database work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,7 @@ describe('co-editing limits [sqlite]', () => {
           updatesPerSecond: 2,
           updateBurst: 5,
           maxConnectionsPerAccount: 3,
+          maxConnectionsPerNode: 5,
         },
       },
     });
@@ -95,12 +96,19 @@ describe('co-editing limits [sqlite]', () => {
     sockets.push(socket);
     return socket;
   };
+  const openOnServer = async () =>
+    Number(
+      /canopy_websockets\{kind="collab"\} (\d+)/.exec(
+        (await t.app.inject({ method: 'GET', url: '/metrics' })).body,
+      )?.[1] ?? NaN,
+    );
   /** Every socket closed, on both ends: the next test starts on an empty node. */
   const closeAll = async () => {
     for (const s of sockets.splice(0)) {
       s.close();
       await s.whenClosed();
     }
+    await eventually(async () => (await openOnServer()) === 0);
   };
 
   it('closes a socket that sends a frame over the size limit with 1009 (R30)', async () => {
@@ -131,6 +139,24 @@ describe('co-editing limits [sqlite]', () => {
     tabs[0]!.close();
     await tabs[0]!.whenClosed();
     await eventually(async () => (await (await open(alice, mapId)).welcomed()) === 'welcome');
+    await closeAll();
+  });
+
+  it('closes sockets beyond the node’s limit with 1013, whoever opens them, until one closes (R35)', async () => {
+    const mapId = await newMap('Full node');
+    const five = [
+      await open(alice, mapId),
+      await open(alice, mapId),
+      await open(alice, mapId),
+      await open(bob, mapId),
+      await open(bob, mapId),
+    ];
+    for (const s of five) expect(await s.welcomed()).toBe('welcome');
+    expect(await (await open(bob, mapId)).welcomed()).toBe(CloseCode.tryAgain);
+    expect(await openOnServer()).toBe(5);
+    five[3]!.close();
+    await five[3]!.whenClosed();
+    await eventually(async () => (await (await open(bob, mapId)).welcomed()) === 'welcome');
     await closeAll();
   });
 });

@@ -13,6 +13,7 @@ import {
   TenantKeysDestroyedError,
 } from './index.ts';
 import { createProbeSecretsTable, createTestCrypto, type TestCrypto } from './testing.ts';
+import { sealedKeyVersion } from './value-format.ts';
 
 describeEachDialect('envelope encryption', (h) => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -60,6 +61,22 @@ describeEachDialect('envelope encryption', (h) => {
     expect(await crypto.cipher.openText('t-1', ref('r3'), b)).toBe('first');
     await expect(crypto.cipher.open('t-1', ref('r4'), a)).rejects.toThrow(DecryptionError);
     await expect(crypto.cipher.open('t-2', ref('r3'), a)).rejects.toThrow();
+  });
+
+  it('reuses a field’s sealer while its key stays active, and makes a new one under a rotated key', async () => {
+    const first = await crypto.cipher.sealerFor('t-reuse', ref('r1'));
+    expect(await crypto.cipher.sealerFor('t-reuse', ref('r1'))).toBe(first);
+    expect(await crypto.cipher.sealerFor('t-reuse', ref('r2'))).not.toBe(first);
+    const before = first(Buffer.from('before'));
+    await crypto.keys.rotate('t-reuse');
+    const rotated = await crypto.cipher.sealerFor('t-reuse', ref('r1'));
+    expect(rotated).not.toBe(first);
+    const after = rotated(Buffer.from('after'));
+    expect(sealedKeyVersion(after)).toBe(sealedKeyVersion(before) + 1);
+    expect(await crypto.cipher.openText('t-reuse', ref('r1'), before)).toBe('before');
+    expect(await crypto.cipher.openText('t-reuse', ref('r1'), after)).toBe('after');
+    await crypto.keys.shred('t-reuse');
+    await expect(crypto.cipher.sealerFor('t-reuse', ref('r1'))).rejects.toThrow(TenantKeysDestroyedError);
   });
 
   it('stores one wrapped data key per tenant, never the key itself', async () => {

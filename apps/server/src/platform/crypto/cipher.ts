@@ -38,7 +38,20 @@ export function normaliseEmail(email: string): string {
   return email.normalize('NFC').trim().toLowerCase();
 }
 
+/** Sealers kept for reuse (`sealerFor`); the oldest made goes first. */
+const MAX_SEALERS = 1024;
+
 export class Cipher {
+  /**
+   * The last sealer made per field, reused while the tenant's active key is the same one (the same unwrapped
+   * buffer: a rotation, or the key cache's reload, makes a new one). A co-editing map's log asks for its sealer
+   * at every commit; making one each time was ~3 KB of garbage per edit (sampling heap profile, session 12).
+   */
+  private readonly sealers = new Map<
+    string,
+    { key: Buffer; version: number; seal: (plaintext: Uint8Array) => Buffer }
+  >();
+
   constructor(readonly keys: TenantKeyStore) {}
 
   async seal(ctx: KeyContext, ref: FieldRef, plaintext: string | Uint8Array): Promise<Buffer> {
@@ -53,8 +66,15 @@ export class Cipher {
    */
   async sealerFor(ctx: KeyContext, ref: FieldRef): Promise<(plaintext: Uint8Array) => Buffer> {
     const { version, key } = await this.keys.activeKey(ctx, 'data');
-    const seal = valueSealer(key, version, binding(ctx, ref));
-    return (plaintext) => seal(plaintext);
+    const id = `${tenantOf(ctx)}\u0000${ref.table}\u0000${ref.id}\u0000${ref.column}`;
+    const kept = this.sealers.get(id);
+    if (kept?.key === key && kept.version === version) return kept.seal;
+    const sealer = valueSealer(key, version, binding(ctx, ref));
+    const seal = (plaintext: Uint8Array) => sealer(plaintext);
+    this.sealers.delete(id);
+    if (this.sealers.size >= MAX_SEALERS) this.sealers.delete(this.sealers.keys().next().value!);
+    this.sealers.set(id, { key, version, seal });
+    return seal;
   }
 
   async open(ctx: KeyContext, ref: FieldRef, sealed: Uint8Array): Promise<Buffer> {

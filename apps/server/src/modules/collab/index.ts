@@ -13,13 +13,14 @@ import type { Metrics } from '../../platform/http/metrics.ts';
 import { unauthenticated } from '../../platform/errors.ts';
 import { mapsModule } from '../maps/index.ts';
 import { PubSubBus, type CollabBus } from './bus.ts';
-import { CollabGateway, DEFAULT_LIMITS, type CollabLimits } from './gateway.ts';
+import { CollabGateway } from './gateway.ts';
+import { DEFAULT_LIMITS, type CollabLimits } from './limits.ts';
 import { COMPACT_JOB, Rooms } from './rooms.ts';
 import { CollabTickets } from './tickets.ts';
 import type { WriteBackHook } from './write-back.ts';
 
 export { InProcessBus, PubSubBus, type Bell, type CollabBus } from './bus.ts';
-export { DEFAULT_LIMITS, type CollabLimits } from './gateway.ts';
+export { DEFAULT_LIMITS, type CollabLimits } from './limits.ts';
 export { COMPACT_JOB } from './rooms.ts';
 export type { WriteBackEvent, WriteBackHook } from './write-back.ts';
 

@@ -88,19 +88,20 @@ export function sealValue(
 }
 
 /**
- * `sealValue` for many values with one key and binding (a map's log entries): the binding's AAD encoded once,
- * the salt and IV from a pool of random bytes (`random-pool.ts`), the output written into one buffer. Sealing was ~5 KB of garbage per collab
- * edit (sampling heap profile, session 11).
+ * `sealValue` for many values with one key and binding (a map's log entries): the binding's AAD encoded once
+ * (or given: `bindingAad(binding)`, kept by the caller), the salt and IV from a pool of random bytes
+ * (`random-pool.ts`), the output written into one buffer. Sealing was ~5 KB of garbage per collab edit
+ * (sampling heap profile, session 11).
  */
 export function valueSealer(
   dataKey: Uint8Array,
   keyVersion: number,
   binding: ValueBinding,
+  aad: Buffer = bindingAad(binding),
 ): (plaintext: Uint8Array, randomness?: SealRandomness) => Buffer {
   if (dataKey.length !== 32) throw new RangeError('data key must be 32 bytes');
   if (!Number.isInteger(keyVersion) || keyVersion < 1 || keyVersion > 0xffffffff)
     throw new RangeError('bad key version');
-  const aad = bindingAad(binding);
   return (plaintext, randomness) => {
     if (randomness && (randomness.salt.length !== SALT_BYTES || randomness.iv.length !== IV_BYTES))
       throw new RangeError('bad salt or IV length');

@@ -2,25 +2,16 @@
  * The mirror thread (mirrors.ts): the `MapMirror` of each room that has stored something since it loaded,
  * kept from the updates its room sends, and exported when the room's compaction asks.
  */
-import { readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { MapMirror } from '@canopy/model';
+import { lowerThisThread } from '../../platform/threads/index.ts';
 import { MIRROR_NICE, type FromMirrorThread, type ToMirrorThread } from './mirrors.ts';
 
 const port = parentPort;
 if (!port) throw new Error('mirror-thread.ts runs as a worker thread');
 
-// Below the event loop (MIRROR_NICE). On Linux a nice value is per thread and `setpriority` takes a thread's
-// id; elsewhere it would lower the whole process, so it is done on Linux only.
-if (process.platform === 'linux') {
-  try {
-    const tid = Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ', 1)[0]);
-    if (Number.isInteger(tid) && tid !== process.pid) setPriority(tid, MIRROR_NICE);
-  } catch {
-    // No /proc, or not allowed: the thread runs at the process's priority.
-  }
-}
+// Below the event loop (MIRROR_NICE).
+lowerThisThread(MIRROR_NICE);
 const mirrors = new Map<number, MapMirror>();
 
 port.on('message', (message: ToMirrorThread) => {

@@ -16,9 +16,10 @@
  * applied before it was asked for. If the thread dies, its mirrors answer `undefined` from then on (rooms fold
  * as before); mirrors opened later start a new thread.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { LoadedReplica } from '../maps/index.ts';
+import { startTypeScriptWorker } from '../../platform/threads/index.ts';
 
 export type ToMirrorThread =
   | { kind: 'open'; key: number; snapshot: Uint8Array; updates: Uint8Array[] }
@@ -120,10 +121,7 @@ export class MapMirrors {
 
   private started(): Thread {
     if (this.thread && !this.thread.ended) return this.thread;
-    // A TypeScript entry needs tsx's loader, which a worker does not inherit from the thread that started it.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); });`;
-    const worker = new Worker(code, { eval: true });
+    const worker = startTypeScriptWorker(ENTRY);
     worker.unref();
     const thread: Thread = { worker, waiting: new Map(), ended: false };
     const end = (err: Error | undefined) => {

@@ -1,0 +1,31 @@
+/**
+ * Worker threads for background work (a map's mirror, the SQLite checkpoint): started from a TypeScript entry,
+ * and below the event loop's priority.
+ */
+import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * A worker running the TypeScript module at `entry` (with `workerData`). Its code needs tsx's loader, which a
+ * worker does not inherit from the thread that started it.
+ */
+export function startTypeScriptWorker(entry: URL, workerData?: unknown): Worker {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+/**
+ * Lowers the calling thread's priority to `nice` (Linux: a nice value is per thread and `setpriority` takes a
+ * thread's id; elsewhere it would lower the whole process, so it is done on Linux only). Call it from a worker.
+ */
+export function lowerThisThread(nice: number): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const tid = Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ', 1)[0]);
+    if (Number.isInteger(tid) && tid !== process.pid) setPriority(tid, nice);
+  } catch {
+    // No /proc, or not allowed: the thread runs at the process's priority.
+  }
+}

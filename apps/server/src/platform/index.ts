@@ -56,7 +56,10 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, {
+    onCheckpointError: (err) =>
+      logger.error({ err }, 'sqlite: the WAL checkpoint thread failed; commits checkpoint by themselves'),
+  });
   const closers: (() => Promise<void>)[] = [() => database.close()];
   try {
     await assertSafeDatabaseRole(database, logger);

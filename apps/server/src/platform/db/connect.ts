@@ -10,6 +10,7 @@ import type { Tables } from './schema.ts';
 import { isInMemorySqlite, openSqliteConnection } from './sqlite.ts';
 import { ImmediateSqliteDialect } from './sqlite-dialect.ts';
 import { ProcedureHost, type ProcedureModule, type Procedures } from './sqlite-procedures.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 import { WalSync, type SyncFile } from './wal-sync.ts';
 
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
@@ -52,6 +53,8 @@ export function openDatabase(
     poolSize?: number;
     /** SQLite only, for tests: stands in for `fs.fdatasync` when the WAL is synced (`syncWal`). */
     syncFile?: SyncFile;
+    /** SQLite only: the WAL's checkpoint thread failed (the connection then checkpoints by itself). */
+    onCheckpointError?: (err: Error) => void;
   } = {},
 ): Database {
   const dialect = dialectOf(url);
@@ -65,6 +68,10 @@ export function openDatabase(
     const hosts = new Map<object, unknown>();
     const queued = { count: 0 };
     const wal = new WalSync(isInMemorySqlite(file) ? undefined : `${file}-wal`, options.syncFile);
+    // Checkpoints off the event loop (wal-checkpointer.ts); an in-memory database has no WAL.
+    const checkpointer = isInMemorySqlite(file)
+      ? undefined
+      : new WalCheckpointer(file, raw, { onError: options.onCheckpointError });
     const sqlite: SqliteProcedures = {
       host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P> {
         let host = hosts.get(module) as ProcedureHost<P> | undefined;
@@ -88,6 +95,7 @@ export function openDatabase(
       poolStats: () => undefined,
       close: async () => {
         hosts.clear();
+        await checkpointer?.close();
         await wal.close();
         await db.destroy();
       },

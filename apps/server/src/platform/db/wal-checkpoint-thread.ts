@@ -32,10 +32,13 @@ function checkpoint(): CheckpointResult {
   }
 }
 
+/** Whether the last checkpoint failed: a failure is reported once, not every `intervalMs` while it lasts. */
+let failing = false;
 const timer = setInterval(() => {
   const result = checkpoint();
-  if (!result.ok) port.postMessage({ failed: result.error } satisfies FromCheckpointThread);
-  else if (result.checkpointed > 0)
+  if (!result.ok && !failing) port.postMessage({ failed: result.error } satisfies FromCheckpointThread);
+  failing = !result.ok;
+  if (result.ok && result.checkpointed > 0)
     port.postMessage({ copied: result.checkpointed } satisfies FromCheckpointThread);
 }, intervalMs);
 

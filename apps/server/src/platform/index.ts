@@ -57,6 +57,8 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const clock = overrides.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(config.databaseUrl, {
+    // A server runs long: its checkpoint thread starts with it.
+    checkpointAfterMs: 0,
     onCheckpointError: (err) =>
       logger.error({ err }, 'sqlite: the WAL checkpoint thread failed; commits checkpoint by themselves'),
   });

@@ -55,6 +55,8 @@ export function openDatabase(
     syncFile?: SyncFile;
     /** SQLite only: the WAL's checkpoint thread failed (the connection then checkpoints by itself). */
     onCheckpointError?: (err: Error) => void;
+    /** SQLite only: when the checkpoint thread starts (`WalCheckpointerOptions.startAfterMs`; default 1 s). */
+    checkpointAfterMs?: number;
   } = {},
 ): Database {
   const dialect = dialectOf(url);
@@ -71,7 +73,10 @@ export function openDatabase(
     // Checkpoints off the event loop (wal-checkpointer.ts); an in-memory database has no WAL.
     const checkpointer = isInMemorySqlite(file)
       ? undefined
-      : new WalCheckpointer(file, raw, { onError: options.onCheckpointError });
+      : new WalCheckpointer(file, raw, {
+          onError: options.onCheckpointError,
+          startAfterMs: options.checkpointAfterMs,
+        });
     const sqlite: SqliteProcedures = {
       host<P extends Procedures>(module: ProcedureModule<P>): ProcedureHost<P> {
         let host = hosts.get(module) as ProcedureHost<P> | undefined;

@@ -1,5 +1,5 @@
 /**
- * Checkpoints the SQLite WAL on a thread of its own (wal-checkpoint-thread.ts), so the event loop never copies
+ * Checkpoints the SQLite WAL on a thread of its own (wal-checkpoint-thread.mjs), so the event loop never copies
  * WAL pages into the database file nor waits for the two syncs that come with it. SQLite's automatic checkpoint
  * runs inside the commit that takes the WAL past 1,000 pages: at 250 co-editing edits/s that was a 1-2 ms stall
  * of the event loop about once a second, inside a room's commit right after its relay. Session 12, timing the
@@ -15,9 +15,8 @@
  * `fallbackPages` while the thread runs, still bounds the WAL then. If the thread fails, the main connection
  * checkpoints as SQLite does by default again.
  */
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
-import { startTypeScriptWorker } from '../threads/index.ts';
 
 export type CheckpointResult =
   { ok: true; busy: boolean; log: number; checkpointed: number } | { ok: false; error: string };
@@ -44,11 +43,9 @@ export interface WalCheckpointerOptions {
   startAfterMs?: number;
 }
 
-const ENTRY = new URL('./wal-checkpoint-thread.ts', import.meta.url);
+const ENTRY = new URL('./wal-checkpoint-thread.mjs', import.meta.url);
 /** SQLite's default `wal_autocheckpoint`. */
 const DEFAULT_AUTOCHECKPOINT = 1000;
-/** The thread's nice value (Linux): a checkpoint can wait, the event loop cannot. */
-const CHECKPOINT_NICE = 10;
 
 export class WalCheckpointer {
   private worker: Worker | undefined;
@@ -76,10 +73,8 @@ export class WalCheckpointer {
     if (this.ended || this.worker) return;
     const { main, options } = this;
     main.pragma(`wal_autocheckpoint = ${options.fallbackPages ?? 10_000}`);
-    const worker = startTypeScriptWorker(ENTRY, {
-      file: this.file,
-      intervalMs: options.intervalMs ?? 250,
-      nice: CHECKPOINT_NICE,
+    const worker = new Worker(ENTRY, {
+      workerData: { file: this.file, intervalMs: options.intervalMs ?? 250 },
     });
     this.worker = worker;
     worker.unref();

@@ -1,6 +1,6 @@
 /**
- * Worker threads for background work (a map's mirror, the SQLite checkpoint): started from a TypeScript entry,
- * and below the event loop's priority.
+ * Worker threads for background work (a map's mirror): started from a TypeScript entry, and below the event
+ * loop's priority.
  */
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';

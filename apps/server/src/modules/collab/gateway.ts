@@ -19,6 +19,7 @@ import { canWrite } from '../maps/index.ts';
 import type { Room, RoomMember } from './room.ts';
 import type { Rooms } from './rooms.ts';
 import { TokenBucket, type CollabLimits } from './limits.ts';
+import { Outbox } from './outbox.ts';
 import type { CollabTickets } from './tickets.ts';
 
 export const COLLAB_PATH = /^\/api\/v1\/collab\/([A-Za-z0-9_-]{1,64})$/;
@@ -194,48 +195,13 @@ export class CollabGateway {
     setDeliver: (fn: (data: RawData, isBinary: boolean) => void) => void,
   ): Promise<void> {
     const limits = this.limits;
-    let ready = false;
-    const backlog: Uint8Array[] = [];
-    let dropped = false;
-    /** Whether a frame may go out now; a member too far behind is dropped instead (R33). */
-    const writable = () => {
-      if (ws.readyState !== ws.OPEN || dropped) return false;
-      if (ws.bufferedAmount > limits.maxBufferedBytes) {
-        // A slow client must not grow our memory; it resyncs from its version vector when it reconnects (R33).
-        dropped = true;
-        ws.close(CloseCode.tooSlow, 'too slow');
-        setTimeout(() => ws.terminate(), 2_000).unref();
-        return false;
-      }
-      return true;
-    };
-    const send = (frame: Uint8Array) => {
-      if (!ready) {
-        if (ws.readyState === ws.OPEN && !dropped) backlog.push(frame);
-        return;
-      }
-      if (writable()) ws.send(frame);
-    };
-    // A commit's frames go to every member (R12): each frame is put in WebSocket framing once (`wireFrames`,
-    // shared by all members), a list of frames that members share is concatenated once (`wireBatches`), and
-    // a member's frames go to its TCP socket in one write. Through `ws.send` each
-    // member paid ws's framing and two stream writes per frame. ws keeps the socket in `_socket` (not typed);
-    // with permessage-deflate off its sender writes straight to it, so ours keep their order with its own.
-    const tcp = (ws as unknown as { _socket?: Duplex })._socket;
-    const sendAll = (frames: readonly Uint8Array[]) => {
-      if (!tcp || !ready) {
-        for (const frame of frames) send(frame);
-        return;
-      }
-      if (!writable()) return;
-      tcp.write(frames.length === 1 ? wireFrame(frames[0]!) : wireBatch(frames));
-    };
+    const outbox = new Outbox(ws, (ws as unknown as { _socket?: Duplex })._socket, limits.maxBufferedBytes);
     const member: RoomMember = {
       session: room.presence.freeSession(),
       accountId: caller.accountId,
       role,
-      send,
-      sendAll,
+      send: (frame) => outbox.send(frame),
+      sendAll: (frames) => outbox.sendAll(frames),
       close: (code, reason) => ws.close(code, reason),
     };
     const early: RawData[] = [];
@@ -251,10 +217,9 @@ export class CollabGateway {
     if (!sync) return ws.close(CloseCode.policy, 'invalid version vector');
     if (ws.readyState !== ws.OPEN) return;
     ws.send(encodeServer.welcome(member.role, member.session, sync.versionVector, sync.updates));
-    ready = true;
-    for (const frame of backlog.splice(0)) send(frame);
+    outbox.open();
     const states = room.presence.snapshot();
-    if (states) send(states);
+    if (states) outbox.send(states);
 
     const bucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
     const presenceBucket = new TokenBucket(limits.presencePerSecond, limits.presenceBurst);
@@ -295,41 +260,6 @@ export class CollabGateway {
     for (const ws of this.sockets) if (ws.readyState === ws.CONNECTING) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
-}
-
-/** Frames in WebSocket framing, by frame: a commit's update frame is framed once for all its members. */
-const wireFrames = new WeakMap<Uint8Array, Buffer>();
-/** Lists of frames framed and concatenated, by list: a commit's shared list once for all who get it (fan-out.ts). */
-const wireBatches = new WeakMap<readonly Uint8Array[], Buffer>();
-
-function wireBatch(frames: readonly Uint8Array[]): Buffer {
-  let wire = wireBatches.get(frames);
-  if (!wire) {
-    wire = Buffer.concat(frames.map(wireFrame));
-    wireBatches.set(frames, wire);
-  }
-  return wire;
-}
-
-/** `frame` as one unmasked, unfragmented binary WebSocket frame (RFC 6455, 5.2), as a server sends it. */
-function wireFrame(frame: Uint8Array): Buffer {
-  const cached = wireFrames.get(frame);
-  if (cached) return cached;
-  const length = frame.byteLength;
-  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const wire = Buffer.allocUnsafe(header + length);
-  wire[0] = 0x82; // FIN, binary
-  if (header === 2) wire[1] = length;
-  else if (header === 4) {
-    wire[1] = 126;
-    wire.writeUInt16BE(length, 2);
-  } else {
-    wire[1] = 127;
-    wire.writeBigUInt64BE(BigInt(length), 2);
-  }
-  wire.set(frame, header);
-  wireFrames.set(frame, wire);
-  return wire;
 }
 
 function decodeOrUndefined(data: RawData): ClientFrame | undefined {

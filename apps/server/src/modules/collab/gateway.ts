@@ -24,6 +24,17 @@ import type { CollabTickets } from './tickets.ts';
 
 export const COLLAB_PATH = /^\/api\/v1\/collab\/([A-Za-z0-9_-]{1,64})$/;
 
+/** A limit that closed a socket (docs/protocol/collab.md): R30, R31 (updates or presence), R32, R33, R35. */
+export type LimitReason = 'too_big' | 'rate_limited' | 'too_many_connections' | 'too_slow' | 'node_full';
+
+/** What the gateway reports to the app's metrics. */
+export interface GatewayObserver {
+  /** How many sockets are open on this node, whenever that changes (the `canopy_websockets` gauge). */
+  sockets(open: number): void;
+  /** A socket was closed for a limit: an operator sees clients that are too slow or too many. */
+  limited(reason: LimitReason): void;
+}
+
 export class CollabGateway {
   private readonly wss: WebSocketServer;
   private readonly perAccount = new Map<string, number>();
@@ -38,8 +49,7 @@ export class CollabGateway {
     private readonly allowedOrigins: readonly string[],
     private readonly limits: CollabLimits,
     private readonly logger: Logger,
-    /** Told how many sockets are open on this node whenever that changes (the `canopy_websockets` gauge). */
-    private readonly onSockets?: (open: number) => void,
+    private readonly observer?: GatewayObserver,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -57,15 +67,16 @@ export class CollabGateway {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       // A frame ws refuses (over the size limit: R30; not valid WebSocket framing) is an 'error' on the socket,
       // which ws then closes with the matching code (1009, 1002...). Unheard, the error would end the process.
-      ws.on('error', (err) =>
-        this.logger.info({ err: err.message, mapId }, 'collab: socket closed on bad input'),
-      );
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.observer?.limited('too_big');
+        this.logger.info({ err: err.message, mapId }, 'collab: socket closed on bad input');
+      });
       if (this.sockets.size >= this.limits.maxConnectionsPerNode) return this.refuseFull(ws);
       this.sockets.add(ws);
-      this.onSockets?.(this.sockets.size);
+      this.observer?.sockets(this.sockets.size);
       ws.once('close', () => {
         this.sockets.delete(ws);
-        this.onSockets?.(this.sockets.size);
+        this.observer?.sockets(this.sockets.size);
       });
       void this.accept(ws, request, mapId, url.searchParams.get('ticket')).catch((err: unknown) => {
         this.logger.error({ err, mapId }, 'collab: connection failed');
@@ -85,6 +96,7 @@ export class CollabGateway {
         'collab: this node is at its connection limit; new sockets are closed with 1013',
       );
     }
+    this.observer?.limited('node_full');
     ws.close(CloseCode.tryAgain, 'this server is at its connection limit; try again later');
   }
 
@@ -129,8 +141,10 @@ export class CollabGateway {
     if (!access.role) return ws.close(CloseCode.forbidden, 'this map is not shared with you');
 
     const count = (this.perAccount.get(caller.accountId) ?? 0) + 1;
-    if (count > this.limits.maxConnectionsPerAccount)
+    if (count > this.limits.maxConnectionsPerAccount) {
+      this.observer?.limited('too_many_connections');
       return ws.close(CloseCode.tooManyConnections, 'too many connections');
+    }
     this.perAccount.set(caller.accountId, count);
     ws.once('close', () => {
       const n = (this.perAccount.get(caller.accountId) ?? 1) - 1;
@@ -195,7 +209,12 @@ export class CollabGateway {
     setDeliver: (fn: (data: RawData, isBinary: boolean) => void) => void,
   ): Promise<void> {
     const limits = this.limits;
-    const outbox = new Outbox(ws, (ws as unknown as { _socket?: Duplex })._socket, limits.maxBufferedBytes);
+    const outbox = new Outbox(
+      ws,
+      (ws as unknown as { _socket?: Duplex })._socket,
+      limits.maxBufferedBytes,
+      () => this.observer?.limited('too_slow'),
+    );
     const member: RoomMember = {
       session: room.presence.freeSession(),
       accountId: caller.accountId,
@@ -224,11 +243,14 @@ export class CollabGateway {
     const bucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
     const presenceBucket = new TokenBucket(limits.presencePerSecond, limits.presenceBurst);
     const handle = (data: RawData, isBinary: boolean) => {
+      // Closing (a limit, a bad frame): ws still hands over what came in the same read; none of it counts.
+      if (ws.readyState !== ws.OPEN) return;
       const frame = isBinary ? decodeOrUndefined(data) : undefined;
       if (!frame || frame.type === 'hello') return ws.close(CloseCode.policy, 'not a valid message here');
       if (frame.type === 'update') {
         if (!bucket.take()) {
           ws.send(encodeServer.error({ code: 'rate_limited', message: 'too many updates per second' }));
+          this.observer?.limited('rate_limited');
           return ws.close(CloseCode.policy, 'rate limited');
         }
         room.write(member, frame.ref, frame.update);
@@ -239,6 +261,7 @@ export class CollabGateway {
           ws.send(
             encodeServer.error({ code: 'rate_limited', message: 'too many presence updates per second' }),
           );
+          this.observer?.limited('rate_limited');
           return ws.close(CloseCode.policy, 'rate limited');
         }
         const refused = room.presence.write(member, frame.update);

@@ -83,10 +83,11 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   const tickets = new CollabTickets(platform.database, platform.clock);
   const origins = [new URL(platform.config.publicUrl).origin];
   // The app's metrics (app.ts decorates the instance before it registers the modules).
-  const sockets = (scope as { metrics?: Metrics }).metrics?.websockets;
-  const gateway = new CollabGateway(rooms, maps, tickets, origins, limits, platform.logger, (open) =>
-    sockets?.set({ kind: 'collab' }, open),
-  );
+  const metrics = (scope as { metrics?: Metrics }).metrics;
+  const gateway = new CollabGateway(rooms, maps, tickets, origins, limits, platform.logger, {
+    sockets: (open) => metrics?.websockets.set({ kind: 'collab' }, open),
+    limited: (reason) => metrics?.collabLimitCloses.inc({ reason }),
+  });
 
   platform.jobs.define<{ tenantId: string; mapId: string }>(COMPACT_JOB, async ({ tenantId, mapId }) => {
     // A room open here holds the map as of its seq: folding that in spares reading and replaying the log (a

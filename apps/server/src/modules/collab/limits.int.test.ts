@@ -1,9 +1,11 @@
 /**
- * The gateway's limits (docs/protocol/collab.md R30-R32, R35; R34 is in presence.int.test.ts), with small limits
- * so a test reaches them. On SQLite only: the limits are the gateway's, before any database work.
+ * The gateway's limits (docs/protocol/collab.md R30-R33, R35; R34 is in presence.int.test.ts), with small limits
+ * so a test reaches them, and the metric that counts each close. On SQLite only: the limits are the gateway's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { MindMap } from '@canopy/model';
 import { CloseCode, decodeServer, encodeClient, type ServerFrame } from '@canopy/sdk';
 import { createTestDatabase, type TestDatabase } from '../../platform/db/testing.ts';
 // eslint-disable-next-line no-restricted-imports -- the test app of issue 7's two modules, shared by their tests
@@ -45,10 +47,53 @@ class Socket {
   }
 }
 
+const sockets: Socket[] = [];
+
+/** A map of alice's, shared with bob as an editor. */
+async function newMap(t: ModuleTestApp, title: string): Promise<string> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/maps',
+    headers: { authorization: testAuthorization(alice.accountId, alice.tenantId) },
+    payload: { title },
+  });
+  expect(res.statusCode).toBe(201);
+  const mapId = res.json<{ id: string }>().id;
+  const shared = await t.app.inject({
+    method: 'POST',
+    url: `/api/v1/maps/${mapId}/shares`,
+    headers: { authorization: testAuthorization(alice.accountId, alice.tenantId) },
+    payload: { email: `${bob.accountId}@${bob.tenantId}`, role: 'editor' },
+  });
+  expect(shared.statusCode).toBeLessThan(300);
+  return mapId;
+}
+
+async function open(t: ModuleTestApp, who: Who, mapId: string): Promise<Socket> {
+  const socket = Socket.open(await ticketUrl(t.app, t.url, who, mapId));
+  sockets.push(socket);
+  return socket;
+}
+
+async function metric(t: ModuleTestApp, pattern: RegExp): Promise<number> {
+  return Number(pattern.exec((await t.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1] ?? 0);
+}
+const openOnServer = (t: ModuleTestApp) => metric(t, /canopy_websockets\{kind="collab"\} (\d+)/);
+const closesFor = (t: ModuleTestApp, reason: string) =>
+  metric(t, new RegExp(`canopy_collab_limit_closes_total\\{reason="${reason}"\\} (\\d+)`));
+
+/** Every socket closed, on both ends: the next test starts on an empty node. */
+async function closeAll(t: ModuleTestApp): Promise<void> {
+  for (const s of sockets.splice(0)) {
+    s.close();
+    await s.whenClosed();
+  }
+  await eventually(async () => (await openOnServer(t)) === 0);
+}
+
 describe('co-editing limits [sqlite]', () => {
   let t: ModuleTestApp;
   let db: TestDatabase;
-  const sockets: Socket[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
@@ -73,90 +118,124 @@ describe('co-editing limits [sqlite]', () => {
     await db.drop();
   });
 
-  const newMap = async (title: string) => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/maps',
-      headers: { authorization: testAuthorization(alice.accountId, alice.tenantId) },
-      payload: { title },
-    });
-    expect(res.statusCode).toBe(201);
-    const mapId = res.json<{ id: string }>().id;
-    const shared = await t.app.inject({
-      method: 'POST',
-      url: `/api/v1/maps/${mapId}/shares`,
-      headers: { authorization: testAuthorization(alice.accountId, alice.tenantId) },
-      payload: { email: `${bob.accountId}@${bob.tenantId}`, role: 'editor' },
-    });
-    expect(shared.statusCode).toBeLessThan(300);
-    return mapId;
-  };
-  const open = async (who: Who, mapId: string) => {
-    const socket = Socket.open(await ticketUrl(t.app, t.url, who, mapId));
-    sockets.push(socket);
-    return socket;
-  };
-  const openOnServer = async () =>
-    Number(
-      /canopy_websockets\{kind="collab"\} (\d+)/.exec(
-        (await t.app.inject({ method: 'GET', url: '/metrics' })).body,
-      )?.[1] ?? NaN,
-    );
-  /** Every socket closed, on both ends: the next test starts on an empty node. */
-  const closeAll = async () => {
-    for (const s of sockets.splice(0)) {
-      s.close();
-      await s.whenClosed();
-    }
-    await eventually(async () => (await openOnServer()) === 0);
-  };
-
   it('closes a socket that sends a frame over the size limit with 1009 (R30)', async () => {
-    const socket = await open(alice, await newMap('Big frames'));
+    const socket = await open(t, alice, await newMap(t, 'Big frames'));
     expect(await socket.welcomed()).toBe('welcome');
     socket.ws.send(encodeClient.update(1, new Uint8Array(5000)));
     expect(await socket.whenClosed()).toBe(CloseCode.tooBig);
-    await closeAll();
+    expect(await closesFor(t, 'too_big')).toBe(1);
+    await closeAll(t);
   });
 
   it('answers rate_limited and closes with 1008 past the burst of updates (R31)', async () => {
-    const socket = await open(alice, await newMap('Fast typist'));
+    const socket = await open(t, alice, await newMap(t, 'Fast typist'));
     expect(await socket.welcomed()).toBe('welcome');
     // Not Loro updates: the rate counts them before anything looks inside.
     for (let ref = 1; ref <= 8; ref++) socket.ws.send(encodeClient.update(ref, new Uint8Array([1, 2, 3])));
     expect(await socket.whenClosed()).toBe(CloseCode.policy);
     expect(socket.frames.at(-1)).toMatchObject({ type: 'error', problem: { code: 'rate_limited' } });
-    await closeAll();
+    expect(await closesFor(t, 'rate_limited')).toBe(1);
+    await closeAll(t);
   });
 
   it('closes an account’s socket beyond its limit with 4429, and not another account’s (R32)', async () => {
-    const mapId = await newMap('Many tabs');
-    const tabs = [await open(alice, mapId), await open(alice, mapId), await open(alice, mapId)];
+    const mapId = await newMap(t, 'Many tabs');
+    const tabs = [await open(t, alice, mapId), await open(t, alice, mapId), await open(t, alice, mapId)];
     for (const tab of tabs) expect(await tab.welcomed()).toBe('welcome');
-    expect(await (await open(alice, mapId)).welcomed()).toBe(CloseCode.tooManyConnections);
-    expect(await (await open(bob, mapId)).welcomed()).toBe('welcome');
+    expect(await (await open(t, alice, mapId)).welcomed()).toBe(CloseCode.tooManyConnections);
+    expect(await closesFor(t, 'too_many_connections')).toBe(1);
+    expect(await (await open(t, bob, mapId)).welcomed()).toBe('welcome');
     // One tab closed: the account may open another.
     tabs[0]!.close();
     await tabs[0]!.whenClosed();
-    await eventually(async () => (await (await open(alice, mapId)).welcomed()) === 'welcome');
-    await closeAll();
+    await eventually(async () => (await (await open(t, alice, mapId)).welcomed()) === 'welcome');
+    await closeAll(t);
   });
 
   it('closes sockets beyond the node’s limit with 1013, whoever opens them, until one closes (R35)', async () => {
-    const mapId = await newMap('Full node');
+    const mapId = await newMap(t, 'Full node');
     const five = [
-      await open(alice, mapId),
-      await open(alice, mapId),
-      await open(alice, mapId),
-      await open(bob, mapId),
-      await open(bob, mapId),
+      await open(t, alice, mapId),
+      await open(t, alice, mapId),
+      await open(t, alice, mapId),
+      await open(t, bob, mapId),
+      await open(t, bob, mapId),
     ];
     for (const s of five) expect(await s.welcomed()).toBe('welcome');
-    expect(await (await open(bob, mapId)).welcomed()).toBe(CloseCode.tryAgain);
-    expect(await openOnServer()).toBe(5);
+    expect(await (await open(t, bob, mapId)).welcomed()).toBe(CloseCode.tryAgain);
+    expect(await closesFor(t, 'node_full')).toBe(1);
+    expect(await openOnServer(t)).toBe(5);
     five[3]!.close();
     await five[3]!.whenClosed();
-    await eventually(async () => (await (await open(bob, mapId)).welcomed()) === 'welcome');
-    await closeAll();
+    await eventually(async () => (await (await open(t, bob, mapId)).welcomed()) === 'welcome');
+    await closeAll(t);
+  });
+});
+
+describe('a member that stops reading [sqlite]', () => {
+  let t: ModuleTestApp;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    t = await createModuleTestApp({
+      databaseUrl: db.url,
+      listen: true,
+      maps: { identity: testIdentity },
+      collab: { limits: { maxBufferedBytes: 256 * 1024, updatesPerSecond: 1000, updateBurst: 1000 } },
+    });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await t.close();
+    await db.drop();
+  });
+
+  it('is dropped with 4408 once its unsent bytes pass the limit; the others hear everything (R33)', async () => {
+    const mapId = await newMap(t, 'Slow reader');
+    const writer = await open(t, alice, mapId);
+    const reader = await open(t, bob, mapId);
+    const slow = await open(t, bob, mapId);
+    for (const s of [writer, reader, slow]) expect(await s.welcomed()).toBe('welcome');
+    // It reads nothing more: the kernel's buffers fill (a few MB on loopback), then the server's.
+    slow.ws.pause();
+
+    const welcome = writer.frames.find((f) => f.type === 'welcome');
+    const opened = MindMap.fromSnapshot(welcome?.type === 'welcome' ? welcome.updates : new Uint8Array(), {
+      peerId: 7n,
+    });
+    if (!opened.ok) throw opened.error;
+    const map = opened.value;
+    const updates: Uint8Array[] = [];
+    map.onLocalUpdate((u) => updates.push(u));
+    const acks = () => writer.frames.filter((f) => f.type === 'ack').length;
+    // Topics of 10,000 characters, ~10 KB an update, ten at a time, until the server drops the slow member
+    // (at most ~15 MB; on loopback ~4.3 MB did: the kernel took ~4 MB, then ws buffered past 256 KiB).
+    let sent = 0;
+    while ((await closesFor(t, 'too_slow')) === 0 && sent < 1500) {
+      for (let i = 0; i < 10; i++) {
+        map.addTopic(map.centralTopicId(), undefined, { text: randomBytes(5000).toString('hex') });
+        writer.ws.send(encodeClient.update(++sent, updates.at(-1)!));
+      }
+      await eventually(() => acks() === sent);
+    }
+    expect(await closesFor(t, 'too_slow')).toBe(1);
+    // Reading again (before the server's 2 s grace ends), it gets what was queued and then the close.
+    slow.ws.resume();
+    expect(await slow.whenClosed()).toBe(CloseCode.tooSlow);
+    expect(slow.frames.filter((f) => f.type === 'update').length).toBeLessThan(sent);
+
+    // Nobody else noticed: every update acknowledged and relayed, and the room goes on.
+    await eventually(() => reader.frames.filter((f) => f.type === 'update').length === sent);
+    expect(writer.closed).toBeUndefined();
+    expect(reader.closed).toBeUndefined();
+    // The dropped member reconnects and has it all (R33: it resyncs from its version vector).
+    const again = await open(t, bob, mapId);
+    expect(await again.welcomed()).toBe('welcome');
+    const fresh = again.frames.find((f) => f.type === 'welcome');
+    const copy = MindMap.fromSnapshot(fresh?.type === 'welcome' ? fresh.updates : new Uint8Array());
+    if (!copy.ok) throw copy.error;
+    expect(copy.value.toJSON()).toEqual(map.toJSON());
+    await closeAll(t);
   });
 });

@@ -63,7 +63,8 @@ describe('Outbox', () => {
     vi.useFakeTimers();
     const ws = new FakeSocket();
     const writes: Buffer[] = [];
-    const outbox = new Outbox(ws, { write: (bytes: Buffer) => writes.push(bytes) }, 1024);
+    let drops = 0;
+    const outbox = new Outbox(ws, { write: (bytes: Buffer) => writes.push(bytes) }, 1024, () => drops++);
     outbox.open();
     outbox.send(frame(1));
     ws.bufferedAmount = 1025;
@@ -74,6 +75,7 @@ describe('Outbox', () => {
     outbox.sendAll([frame(4)]);
     expect(ws.sent).toEqual([frame(1)]);
     expect(writes).toEqual([]);
+    expect(drops).toBe(1);
     // A peer that never answers the close is cut off.
     vi.advanceTimersByTime(2_000);
     expect(ws.terminated).toBe(true);

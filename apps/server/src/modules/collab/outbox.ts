@@ -37,6 +37,8 @@ export class Outbox {
     private readonly ws: OutboxSocket,
     private readonly tcp: RawStream | undefined,
     private readonly maxBufferedBytes: number,
+    /** Told when the member is dropped for falling behind. */
+    private readonly onDrop?: () => void,
   ) {}
 
   /** The member has its welcome: what was held goes out, in order, and from now on frames go at once. */
@@ -70,6 +72,7 @@ export class Outbox {
     if (ws.bufferedAmount > this.maxBufferedBytes) {
       // A slow client must not grow our memory; it resyncs from its version vector when it reconnects (R33).
       this.dropped = true;
+      this.onDrop?.();
       ws.close(CloseCode.tooSlow, 'too slow');
       setTimeout(() => ws.terminate(), 2_000).unref();
       return false;

@@ -7,6 +7,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly websockets: Gauge<'kind'>;
   readonly jobsRun: Counter<'job' | 'outcome'>;
+  readonly collabLimitCloses: Counter<'reason'>;
 }
 
 export function createMetrics(): Metrics {
@@ -32,6 +33,12 @@ export function createMetrics(): Metrics {
       name: 'canopy_jobs_total',
       help: 'Jobs run by outcome',
       labelNames: ['job', 'outcome'],
+      registers: [registry],
+    }),
+    collabLimitCloses: new Counter({
+      name: 'canopy_collab_limit_closes_total',
+      help: 'Co-editing sockets closed for a limit (too_big, rate_limited, too_many_connections, too_slow, node_full)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

@@ -8,6 +8,9 @@
  * - Presence (R17-R19): the presence states written by a node's members, as the room's ephemeral-store updates,
  *   so that members on every node see each other; and a node that opens a room asks the others for the states
  *   they hold. Losing one leaves a state out until its member's next refresh (the SDK sends one every 20 s).
+ * - Resubscribed: the connection to Redis was lost and is back, so rings and states were lost meanwhile; each
+ *   room then reads the log and trades presence again at once (rooms.ts) instead of waiting for its periodic
+ *   check and its members' refreshes.
  */
 import type { PubSub, Unsubscribe } from '../../platform/pubsub/index.ts';
 
@@ -35,6 +38,8 @@ export interface CollabBus {
   subscribe(listener: (bell: Bell) => void): () => void;
   publishPresence(relay: PresenceRelay): void;
   subscribePresence(listener: (relay: PresenceRelay) => void): () => void;
+  /** `listener` runs when messages may have been lost (the broker's connection dropped and is back). */
+  onResubscribed(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -82,6 +87,7 @@ function parseRelay(raw: string): PresenceRelay | undefined {
 class Listeners {
   readonly bells = new Set<(bell: Bell) => void>();
   readonly relays = new Set<(relay: PresenceRelay) => void>();
+  readonly resubscribed = new Set<() => void>();
 
   bell(raw: string): void {
     const bell = parseBell(raw);
@@ -96,6 +102,7 @@ class Listeners {
   clear(): void {
     this.bells.clear();
     this.relays.clear();
+    this.resubscribed.clear();
   }
 }
 
@@ -113,6 +120,12 @@ export class InProcessBus implements CollabBus {
   dropping = false;
   readonly subscribe = adder(this.listeners.bells);
   readonly subscribePresence = adder(this.listeners.relays);
+  readonly onResubscribed = adder(this.listeners.resubscribed);
+
+  /** Tests: as if the connection had dropped and come back (messages meanwhile are what `dropping` dropped). */
+  resubscribe(): void {
+    for (const listener of this.listeners.resubscribed) listener();
+  }
 
   publish(bell: Bell): void {
     this.deliver(JSON.stringify(bell), (raw) => this.listeners.bell(raw));
@@ -160,6 +173,10 @@ export class PubSubBus implements CollabBus {
 
   ready(): Promise<unknown> {
     return Promise.all(this.subscriptions);
+  }
+
+  onResubscribed(listener: () => void): () => void {
+    return this.pubsub.onResubscribed(listener);
   }
 
   publish(bell: Bell): void {

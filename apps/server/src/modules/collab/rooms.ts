@@ -35,6 +35,7 @@ export class Rooms {
   readonly node = `node-${randomUUID()}`;
   private readonly unsubscribe: () => void;
   private readonly unsubscribePresence: () => void;
+  private readonly unsubscribeResubscribed: () => void;
   private readonly timer: NodeJS.Timeout;
   private closing = false;
   /** The rooms' mirrors, on a thread of their own (R22). */
@@ -66,8 +67,32 @@ export class Rooms {
         }
       });
     });
+    this.unsubscribeResubscribed = bus.onResubscribed(() => this.recover());
     this.timer = setInterval(() => void this.checkAll(), options.checkIntervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * The bus lost messages (its connection to Redis dropped and is back): every room reads what it lacks from
+   * the log, asks the other nodes for their presence states and sends its own (R17, R21), instead of waiting
+   * for the periodic check and for each member's next refresh (20 s). A state that another node deleted
+   * meanwhile stays until it expires (R19).
+   */
+  private recover(): void {
+    this.logger.info({ rooms: this.rooms.size }, 'collab: the bus reconnected; rooms catch up');
+    for (const pending of this.rooms.values()) {
+      void pending.then(
+        (room) => {
+          if (room.isClosed) return;
+          room.catchUp();
+          const { tenantId, mapId } = room;
+          this.bus.publishPresence({ tenantId, mapId, node: this.node, kind: 'ask' });
+          const update = room.presence.states();
+          if (update) this.relayPresence(room, update);
+        },
+        () => undefined,
+      );
+    }
   }
 
   /** The room for a map, loaded from SQL if this node has none; undefined when the map does not exist. */
@@ -199,6 +224,7 @@ export class Rooms {
     clearInterval(this.timer);
     this.unsubscribe();
     this.unsubscribePresence();
+    this.unsubscribeResubscribed();
     for (const room of await this.all()) {
       await room.flush().catch(() => undefined);
       room.shutDown(1001, 'server shutting down');

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CollabClient } from '@canopy/sdk';
 import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
@@ -22,7 +23,13 @@ import { eventually, mulberry32, onlineAll, randomEdit, startClient, type Who } 
 interface Setup {
   name: string;
   dialect: DialectName;
-  buses: () => Promise<{ buses: [CollabBus, CollabBus]; drop(on: boolean): void; close(): Promise<void> }>;
+  buses: () => Promise<{
+    buses: [CollabBus, CollabBus];
+    drop(on: boolean): void;
+    /** The second node's bus loses its connection and gets it back. */
+    reconnect(): Promise<void>;
+    close(): Promise<void>;
+  }>;
 }
 
 // Several nodes need a server database: SQLite is the embedded, single-node setup (ARCHITECTURE.md).
@@ -35,6 +42,7 @@ const setups: Setup[] = serverDialects.map((dialect) => ({
     return {
       buses: [bus, bus],
       drop: (on) => void (bus.dropping = on),
+      reconnect: async () => bus.resubscribe(),
       close: () => bus.close(),
     };
   },
@@ -46,14 +54,28 @@ if (redisUrl && dialectsUnderTest().includes('postgres')) {
     dialect: 'postgres',
     buses: async () => {
       const prefix = `canopy-test-${randomBytes(4).toString('hex')}:`;
+      const name = `${prefix}b`;
       const a = new PubSubBus(await createRedisPubSub({ url: redisUrl, prefix }), true);
-      const b = new PubSubBus(await createRedisPubSub({ url: redisUrl, prefix }), true);
+      const b = new PubSubBus(await createRedisPubSub({ url: redisUrl, prefix, connectionName: name }), true);
       await Promise.all([a.ready(), b.ready()]);
       return {
         buses: [a, b],
         drop: (on) => {
           a.dropping = on;
           b.dropping = on;
+        },
+        // Redis drops b's subscriber connection, as a restart or a network cut would; ioredis reconnects.
+        reconnect: async () => {
+          const admin = new Redis(redisUrl);
+          try {
+            const list = (await admin.client('LIST')) as string;
+            const line = list.split('\n').find((l) => l.includes(` name=${name}-sub `));
+            const id = /^id=(\d+)/.exec(line ?? '')?.[1];
+            if (!id) throw new Error('no subscriber connection to drop');
+            await admin.client('KILL', 'ID', id);
+          } finally {
+            admin.disconnect();
+          }
         },
         close: async () => {
           await a.close();
@@ -199,6 +221,40 @@ for (const setup of setups) {
       a.close();
       clients.splice(clients.indexOf(a), 1);
       await eventually(() => seen(b).length === 0);
+    });
+
+    it('after the bus lost messages and reconnected, the rooms trade presence again at once (R17)', async () => {
+      const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
+      const mapId = await aliceSharesWithBob(one, 'The bus reconnects');
+      const seen = (c: CollabClient) => JSON.stringify([...c.peers.values()].map((p) => p.state));
+      const a = startClient(one.app, one.url, alice, mapId);
+      const b = startClient(two.app, two.url, bob, mapId);
+      clients.push(a, b);
+      await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, b]);
+      a.setPresence({ selection: 'before' });
+      await eventually(() => seen(b) === JSON.stringify([{ selection: 'before' }]));
+
+      // Lost on the way, as during an outage; alice's client sends it again only in 20 s.
+      bus.drop(true);
+      a.setPresence({ selection: 'during' });
+      await new Promise((r) => setTimeout(r, 300));
+      bus.drop(false);
+      expect(seen(b)).toBe(JSON.stringify([{ selection: 'before' }]));
+      await bus.reconnect();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('presence not traded after the reconnect')), 10_000);
+      });
+      await Promise.race([
+        eventually(() => seen(b) === JSON.stringify([{ selection: 'during' }])),
+        late,
+      ]).finally(() => clearTimeout(timer));
+
+      for (const c of [a, b]) {
+        c.close();
+        clients.splice(clients.indexOf(c), 1);
+      }
     });
   });
 }

@@ -195,6 +195,32 @@ describeEachDialect('envelope encryption', (h) => {
       nodeA.cleanup();
       nodeB.cleanup();
     });
+
+    it('drops every cached key when the pub/sub connection comes back (announcements may be lost)', async () => {
+      const hub = new InProcessHub();
+      const nodeA = createTestCrypto(h.database, clock, { keyringPath: join(crypto.dir, 'keyring.json') });
+      const nodeB = createTestCrypto(h.database, clock, { keyringPath: join(crypto.dir, 'keyring.json') });
+      // B's pub/sub loses its connection while A shreds the tenant: the announcement never reaches B.
+      const resubscribed = new Set<() => void>();
+      const lossy = {
+        ...createInProcessPubSub({ hub }),
+        onResubscribed: (l: () => void) => {
+          resubscribed.add(l);
+          return () => void resubscribed.delete(l);
+        },
+      };
+      const unlink = await linkKeyCacheToPubSub(nodeB.keys, lossy);
+      const sealed = await nodeA.cipher.seal('t-lost', ref('r'), 'v');
+      expect(await nodeB.cipher.openText('t-lost', ref('r'), sealed)).toBe('v'); // B now caches the key
+      await nodeA.keys.shred('t-lost');
+      expect(await nodeB.cipher.openText('t-lost', ref('r'), sealed)).toBe('v'); // still cached
+      for (const l of resubscribed) l();
+      await expect(nodeB.cipher.open('t-lost', ref('r'), sealed)).rejects.toThrow(TenantKeysDestroyedError);
+      await unlink();
+      expect(resubscribed.size).toBe(0);
+      nodeA.cleanup();
+      nodeB.cleanup();
+    });
   });
 
   describe('key cache bound', () => {

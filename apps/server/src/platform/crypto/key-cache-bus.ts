@@ -2,7 +2,8 @@
  * Tells the other nodes when this one rotated, retired or shredded a tenant's keys, so that they drop their
  * cached copy at once instead of after the cache's time-to-live. Best effort (pub/sub may lose a message):
  * correctness never depends on it, since rotation waits out the TTL before destroying a key; it shortens the
- * time a shredded tenant's key stays in other nodes' memory.
+ * time a shredded tenant's key stays in other nodes' memory. When the pub/sub connection drops and comes back,
+ * announcements may have been lost meanwhile: the whole cache is dropped then.
  */
 import type { Logger } from 'pino';
 import type { PubSub, Unsubscribe } from '../pubsub/index.ts';
@@ -16,6 +17,7 @@ export async function linkKeyCacheToPubSub(
   logger?: Logger,
 ): Promise<Unsubscribe> {
   const unsubscribe = await pubsub.subscribe(KEY_CACHE_CHANNEL, (tenantId) => keys.invalidate(tenantId));
+  const unlisten = pubsub.onResubscribed(() => keys.invalidate());
   keys.onChange = (tenantId) => {
     pubsub
       .publish(KEY_CACHE_CHANNEL, tenantId)
@@ -23,6 +25,7 @@ export async function linkKeyCacheToPubSub(
   };
   return async () => {
     keys.onChange = undefined;
+    unlisten();
     await unsubscribe();
   };
 }

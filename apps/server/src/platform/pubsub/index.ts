@@ -14,6 +14,12 @@ export interface PubSub {
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is live (a message published after this is delivered). */
   subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe>;
+  /**
+   * `listener` runs each time the subscriptions are live again after the connection to the broker was lost:
+   * whatever was published meanwhile is gone, so a subscriber that cares looks again where the truth is (SQL).
+   * In-process pub/sub loses no connection and never calls it. Returns a function that removes the listener.
+   */
+  onResubscribed(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -57,6 +63,10 @@ class HandlerTable {
     }
   }
 
+  channels(): string[] {
+    return [...this.byChannel.keys()];
+  }
+
   clear(): void {
     this.byChannel.clear();
   }
@@ -90,6 +100,7 @@ export function createInProcessPubSub(options: { hub?: InProcessHub; logger?: Lo
       table.add(channel, handler);
       return async () => void table.remove(channel, handler);
     },
+    onResubscribed: () => () => undefined,
     async close() {
       closed = true;
       table.clear();
@@ -102,15 +113,45 @@ export interface RedisPubSubOptions {
   url: string;
   /** Prepended to every channel, so deployments (or test runs) sharing a Redis do not hear each other. */
   prefix?: string;
+  /** Names the two connections in Redis's `CLIENT LIST` (`<name>-pub`, `<name>-sub`); default `canopy`. */
+  connectionName?: string;
   logger?: Logger;
 }
 
 export async function createRedisPubSub(options: RedisPubSubOptions): Promise<PubSub> {
   const prefix = options.prefix ?? 'canopy:';
-  const publisher = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  const subscriber = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const name = options.connectionName ?? 'canopy';
+  const connection = (role: string) => ({
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    connectionName: `${name}-${role}`,
+  });
+  const publisher = new Redis(options.url, connection('pub'));
+  const subscriber = new Redis(options.url, connection('sub'));
   await Promise.all([publisher.connect(), subscriber.connect()]);
   const table = new HandlerTable(options.logger);
+  // 'ready' again means the subscriber reconnected: ioredis sends the SUBSCRIBEs again; once ours (the same
+  // channels: Redis takes a repeat as a no-op) is answered after them, the subscriptions are live again.
+  const resubscribed = new Set<() => void>();
+  subscriber.on('ready', () => {
+    const channels = table.channels().map((c) => prefix + c);
+    (channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve()).then(
+      () => {
+        options.logger?.info(
+          { channels: channels.length },
+          'redis subscriber reconnected; messages meanwhile lost',
+        );
+        for (const listener of resubscribed) {
+          try {
+            listener();
+          } catch (err) {
+            options.logger?.error({ err }, 'pub/sub: a resubscription listener failed');
+          }
+        }
+      },
+      (err: unknown) => options.logger?.warn({ err }, 'redis subscriber: could not subscribe again'),
+    );
+  });
   subscriber.on('message', (full: string, message: string) => {
     if (full.startsWith(prefix)) table.deliver(full.slice(prefix.length), message);
   });
@@ -129,7 +170,12 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
         if (table.remove(channel, handler)) await subscriber.unsubscribe(prefix + channel);
       };
     },
+    onResubscribed(listener) {
+      resubscribed.add(listener);
+      return () => void resubscribed.delete(listener);
+    },
     async close() {
+      resubscribed.clear();
       table.clear();
       await Promise.allSettled([subscriber.quit(), publisher.quit()]);
     },

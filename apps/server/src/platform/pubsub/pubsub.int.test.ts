@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createInProcessPubSub, createRedisPubSub, InProcessHub, type PubSub } from './index.ts';
 
@@ -89,5 +90,40 @@ if (REDIS_URL) {
 } else {
   describe.skip('pub/sub [redis] (set CANOPY_TEST_REDIS_URL)', () => {
     it('runs the same suite against Redis', () => {});
+  });
+}
+
+if (REDIS_URL) {
+  describe('pub/sub [redis]: a lost connection', () => {
+    it('subscribes again, says so, and delivers what is published afterwards', async () => {
+      const prefix = `canopy-test-${randomBytes(4).toString('hex')}:`;
+      const name = `canopy-test-${randomBytes(4).toString('hex')}`;
+      const a = await createRedisPubSub({ url: REDIS_URL, prefix, connectionName: name });
+      const b = await createRedisPubSub({ url: REDIS_URL, prefix });
+      const admin = new Redis(REDIS_URL);
+      try {
+        const got: string[] = [];
+        await a.subscribe('room.1', (m) => void got.push(m));
+        let resubscribed = 0;
+        a.onResubscribed(() => resubscribed++);
+        await b.publish('room.1', 'before');
+        await vi.waitFor(() => expect(got).toEqual(['before']));
+
+        // Redis drops a's subscriber connection (as a restart or a network cut would).
+        const clients = (await admin.client('LIST')) as string;
+        const id = /(?:^|\n)id=(\d+) [^\n]* name=([^ ]+)/g;
+        const ids = [...clients.matchAll(id)].filter((m) => m[2] === `${name}-sub`).map((m) => m[1]!);
+        expect(ids).toHaveLength(1);
+        await admin.client('KILL', 'ID', ids[0]!);
+
+        await vi.waitFor(() => expect(resubscribed).toBe(1), { timeout: 10_000 });
+        await b.publish('room.1', 'after');
+        await vi.waitFor(() => expect(got).toEqual(['before', 'after']));
+      } finally {
+        admin.disconnect();
+        await a.close();
+        await b.close();
+      }
+    });
   });
 }

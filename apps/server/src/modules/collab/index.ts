@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../app.ts';
-import type { Metrics } from '../../platform/http/metrics.ts';
+import { registerRoomGauge, type Metrics } from '../../platform/http/metrics.ts';
 import { unauthenticated } from '../../platform/errors.ts';
 import { mapsModule } from '../maps/index.ts';
 import { PubSubBus, type CollabBus } from './bus.ts';
@@ -68,6 +68,8 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
     maxConnectionsPerNode: platform.config.collabMaxConnections,
     ...options.limits,
   };
+  // The app's metrics (app.ts decorates the instance before it registers the modules).
+  const metrics = (scope as { metrics?: Metrics }).metrics;
   const rooms = new Rooms(
     maps.content,
     bus,
@@ -77,13 +79,20 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
       compactAfter: options.compactAfter ?? 500,
       checkIntervalMs: options.checkIntervalMs ?? (platform.redis ? 2_000 : 30_000),
       presenceTimeoutMs: limits.presenceTimeoutMs,
+      ...(metrics
+        ? {
+            observer: {
+              updates: (outcome, count) => metrics.collabUpdates.inc({ outcome }, count),
+              committed: (seconds) => metrics.collabCommitSeconds.observe(seconds),
+            },
+          }
+        : {}),
     },
     options.writeBack,
   );
+  if (metrics) registerRoomGauge(metrics, () => rooms.count);
   const tickets = new CollabTickets(platform.database, platform.clock);
   const origins = [new URL(platform.config.publicUrl).origin];
-  // The app's metrics (app.ts decorates the instance before it registers the modules).
-  const metrics = (scope as { metrics?: Metrics }).metrics;
   const gateway = new CollabGateway(rooms, maps, tickets, origins, limits, platform.logger, {
     sockets: (open) => metrics?.websockets.set({ kind: 'collab' }, open),
     limited: (reason) => metrics?.collabLimitCloses.inc({ reason }),

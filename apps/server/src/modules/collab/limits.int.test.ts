@@ -172,7 +172,7 @@ describe('co-editing limits [sqlite]', () => {
   });
 });
 
-describe('a member that stops reading [sqlite]', () => {
+describe('co-editing under loose limits [sqlite]', () => {
   let t: ModuleTestApp;
   let db: TestDatabase;
 
@@ -236,6 +236,46 @@ describe('a member that stops reading [sqlite]', () => {
     const copy = MindMap.fromSnapshot(fresh?.type === 'welcome' ? fresh.updates : new Uint8Array());
     if (!copy.ok) throw copy.error;
     expect(copy.value.toJSON()).toEqual(map.toJSON());
+    await closeAll(t);
+  });
+
+  it('counts accepted and refused updates, commits and open rooms in /metrics', async () => {
+    const counted = (outcome: string) =>
+      metric(t, new RegExp(`canopy_collab_updates_total\\{outcome="${outcome}"\\} (\\d+)`));
+    const commits = () => metric(t, /canopy_collab_commit_seconds_count (\d+)/);
+    const before = { accepted: await counted('accepted'), commits: await commits() };
+    const mapId = await newMap(t, 'Counted');
+    const share = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/maps/${mapId}/shares`,
+      headers: { authorization: testAuthorization(alice.accountId, alice.tenantId) },
+      payload: { email: 'carol@t1', role: 'viewer' },
+    });
+    expect(share.statusCode).toBeLessThan(300);
+    const writer = await open(t, alice, mapId);
+    const viewer = await open(t, { accountId: 'carol', tenantId: 't1' }, mapId);
+    for (const s of [writer, viewer]) expect(await s.welcomed()).toBe('welcome');
+    expect(await metric(t, /canopy_collab_rooms (\d+)/)).toBeGreaterThanOrEqual(1);
+
+    const welcome = writer.frames.find((f) => f.type === 'welcome');
+    const opened = MindMap.fromSnapshot(welcome?.type === 'welcome' ? welcome.updates : new Uint8Array());
+    if (!opened.ok) throw opened.error;
+    const updates: Uint8Array[] = [];
+    opened.value.onLocalUpdate((u) => updates.push(u));
+    for (let i = 1; i <= 3; i++) {
+      opened.value.addTopic(opened.value.centralTopicId(), undefined, { text: `t${i}` });
+      writer.ws.send(encodeClient.update(i, updates.at(-1)!));
+    }
+    await eventually(() => writer.frames.filter((f) => f.type === 'ack').length === 3);
+    viewer.ws.send(encodeClient.update(1, updates[0]!));
+    writer.ws.send(encodeClient.update(4, new Uint8Array([1, 2, 3])));
+    await eventually(() => viewer.frames.some((f) => f.type === 'refused'));
+    await eventually(() => writer.frames.some((f) => f.type === 'refused'));
+
+    await eventually(async () => (await counted('accepted')) - before.accepted === 3);
+    expect(await counted('forbidden')).toBe(1);
+    expect(await counted('malformed-update')).toBe(1);
+    expect((await commits()) - before.commits).toBeGreaterThanOrEqual(1);
     await closeAll(t);
   });
 });

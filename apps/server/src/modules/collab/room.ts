@@ -52,6 +52,16 @@ export interface RoomHooks {
   gone(room: Room): void;
   /** Presence written by a member here: for the same map's rooms on the other nodes (R17). */
   presence(room: Room, update: Uint8Array): void;
+  /** For the metrics. */
+  observer?: RoomObserver;
+}
+
+/** What an operator sees of the rooms' work (`/metrics`). */
+export interface RoomObserver {
+  /** Updates accepted (once durable) or refused, `outcome` then the refusal's code (`forbidden`, `schema-violation`...). */
+  updates(outcome: string, count: number): void;
+  /** A commit's time from its start to durable, when its senders get their acks (R10). */
+  committed(seconds: number): void;
 }
 
 const MAX_BATCH = 256;
@@ -161,6 +171,7 @@ export class Room {
   write(member: RoomMember, ref: number, data: Uint8Array): void {
     if (this.closed) return;
     if (!canWrite(member.role)) {
+      this.hooks.observer?.updates('forbidden', 1);
       member.send(encodeServer.refused(ref, { code: 'forbidden', message: 'viewers cannot edit this map' }));
       return;
     }
@@ -171,6 +182,7 @@ export class Room {
     const [admitted] = this.map.importUpdateBatch([data]);
     if (!admitted?.ok) {
       const error = admitted?.error ?? { code: 'malformed-update', message: 'not admitted' };
+      this.hooks.observer?.updates(error.code, 1);
       member.send(encodeServer.refused(ref, { code: error.code, message: error.message }));
     } else if (!admitted.value.added) {
       // Nothing new (a resend): acknowledge once everything the replica holds is durable (R13).
@@ -189,6 +201,7 @@ export class Room {
     try {
       while (this.pending.length > 0 && !this.closed) {
         const batch = this.pending.splice(0, MAX_BATCH);
+        const started = performance.now();
         let frames: CommitFrames | undefined;
         let relayed: ReadonlySet<RoomMember> | undefined;
         const result = await this.content.commit(
@@ -228,6 +241,13 @@ export class Room {
           if (this.closed) return;
           this.durability.markDurable(batch.at(-1)?.index ?? 0);
           fanOut(told, this.members, heard);
+          const observer = this.hooks.observer;
+          if (observer) {
+            observer.committed((performance.now() - started) / 1000);
+            observer.updates('accepted', appendedSeqs.length);
+            if (appendedSeqs.length < batch.length)
+              observer.updates('forbidden', batch.length - appendedSeqs.length);
+          }
           if (appendedSeqs.length > 0) {
             this.logGrowth += appendedSeqs.length;
             this.hooks.committed(this, result.headSeq, appendedSeqs.length);

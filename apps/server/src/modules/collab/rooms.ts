@@ -10,7 +10,7 @@ import type { JobQueue } from '../../platform/jobs/queue.ts';
 import { canWrite, type MapContentStore } from '../maps/index.ts';
 import type { CollabBus } from './bus.ts';
 import { MapMirrors } from './mirrors.ts';
-import { Room } from './room.ts';
+import { Room, type RoomObserver } from './room.ts';
 import type { WriteBackHook } from './write-back.ts';
 
 export const COMPACT_JOB = 'collab.compact';
@@ -22,6 +22,8 @@ export interface RoomsOptions {
   checkIntervalMs: number;
   /** A member's presence expires when not refreshed for this long (R19). */
   presenceTimeoutMs?: number;
+  /** Told of each room's accepted and refused updates and commit times (the app's metrics). */
+  observer?: RoomObserver;
 }
 
 const key = (tenantId: string, mapId: string) => `${tenantId}/${mapId}`;
@@ -142,6 +144,7 @@ export class Rooms {
           void this.rooms.get(k)?.then((r) => r === room && this.rooms.delete(k));
         },
         presence: (room, update) => this.relayPresence(room, update),
+        ...(this.options.observer ? { observer: this.options.observer } : {}),
       },
       this.logger,
       this.options.presenceTimeoutMs,
@@ -157,6 +160,11 @@ export class Rooms {
       kind: 'state',
       update,
     });
+  }
+
+  /** Rooms open (or opening) on this node. */
+  get count(): number {
+    return this.rooms.size;
   }
 
   async existing(tenantId: string, mapId: string): Promise<Room | undefined> {

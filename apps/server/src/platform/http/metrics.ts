@@ -8,6 +8,8 @@ export interface Metrics {
   readonly websockets: Gauge<'kind'>;
   readonly jobsRun: Counter<'job' | 'outcome'>;
   readonly collabLimitCloses: Counter<'reason'>;
+  readonly collabUpdates: Counter<'outcome'>;
+  readonly collabCommitSeconds: Histogram;
 }
 
 export function createMetrics(): Metrics {
@@ -41,6 +43,18 @@ export function createMetrics(): Metrics {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    collabUpdates: new Counter({
+      name: 'canopy_collab_updates_total',
+      help: 'Co-editing updates: accepted (durable), or refused by refusal code (forbidden, malformed-update...)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    collabCommitSeconds: new Histogram({
+      name: 'canopy_collab_commit_seconds',
+      help: 'Co-editing commits from start to durable (when the senders are acknowledged)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
   };
 }
 
@@ -63,6 +77,18 @@ export function installHttpMetrics(app: FastifyInstance, metrics: Metrics): void
     }
     child.observe(reply.elapsedTime / 1000);
     done();
+  });
+}
+
+/** The co-editing rooms open on this node, read at scrape time. */
+export function registerRoomGauge(metrics: Metrics, rooms: () => number): void {
+  new Gauge({
+    name: 'canopy_collab_rooms',
+    help: 'Co-editing rooms open on this node',
+    registers: [metrics.registry],
+    collect() {
+      this.set(rooms());
+    },
   });
 }
 

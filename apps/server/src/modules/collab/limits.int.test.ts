@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../../platform/db/testing
 import { createModuleTestApp, type ModuleTestApp } from '../maps/test-app.ts';
 import { testAuthorization, testIdentity } from '../maps/index.ts';
 import { eventually, ticketUrl, type Who } from './test-clients.ts';
+import type { CollabLimits } from './limits.ts';
 
 const alice: Who = { accountId: 'alice', tenantId: 't1' };
 const bob: Who = { accountId: 'bob', tenantId: 't1' };
@@ -91,32 +92,39 @@ async function closeAll(t: ModuleTestApp): Promise<void> {
   await eventually(async () => (await openOnServer(t)) === 0);
 }
 
-describe('co-editing limits [sqlite]', () => {
-  let t: ModuleTestApp;
-  let db: TestDatabase;
-
+/** A listening app on a SQLite database of its own with these limits, for the tests of one `describe`. */
+function appWithLimits(limits: Partial<CollabLimits>, started: (app: ModuleTestApp) => void): void {
+  let t: ModuleTestApp | undefined;
+  let db: TestDatabase | undefined;
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
     t = await createModuleTestApp({
       databaseUrl: db.url,
       listen: true,
       maps: { identity: testIdentity },
-      collab: {
-        limits: {
-          maxMessageBytes: 4096,
-          updatesPerSecond: 2,
-          updateBurst: 5,
-          maxConnectionsPerAccount: 3,
-          maxConnectionsPerNode: 5,
-        },
-      },
+      collab: { limits },
     });
+    started(t);
   });
   afterAll(async () => {
-    for (const s of sockets) s.close();
-    await t.close();
-    await db.drop();
+    for (const s of sockets.splice(0)) s.close();
+    await t?.close();
+    await db?.drop();
   });
+}
+
+describe('co-editing limits [sqlite]', () => {
+  let t: ModuleTestApp;
+  appWithLimits(
+    {
+      maxMessageBytes: 4096,
+      updatesPerSecond: 2,
+      updateBurst: 5,
+      maxConnectionsPerAccount: 3,
+      maxConnectionsPerNode: 5,
+    },
+    (app) => (t = app),
+  );
 
   it('closes a socket that sends a frame over the size limit with 1009 (R30)', async () => {
     const socket = await open(t, alice, await newMap(t, 'Big frames'));
@@ -174,22 +182,10 @@ describe('co-editing limits [sqlite]', () => {
 
 describe('co-editing under loose limits [sqlite]', () => {
   let t: ModuleTestApp;
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('sqlite');
-    t = await createModuleTestApp({
-      databaseUrl: db.url,
-      listen: true,
-      maps: { identity: testIdentity },
-      collab: { limits: { maxBufferedBytes: 256 * 1024, updatesPerSecond: 1000, updateBurst: 1000 } },
-    });
-  });
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await t.close();
-    await db.drop();
-  });
+  appWithLimits(
+    { maxBufferedBytes: 256 * 1024, updatesPerSecond: 1000, updateBurst: 1000 },
+    (app) => (t = app),
+  );
 
   it('is dropped with 4408 once its unsent bytes pass the limit; the others hear everything (R33)', async () => {
     const mapId = await newMap(t, 'Slow reader');

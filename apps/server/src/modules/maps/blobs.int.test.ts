@@ -8,6 +8,7 @@ import { s3Enabled, startLocalS3, type LocalS3 } from '../../platform/blobs/test
 import { describeEachDialect } from '../../platform/db/testing.ts';
 import { IMPORT_GRACE_MS, importMapIdTime, newImportMapId } from './blobs.ts';
 import { mapsModule, sweepMapBlobs } from './index.ts';
+import { ManualClock } from '../../platform/clock.ts';
 import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
 import { testAuthorization, testIdentity } from './testing.ts';
 
@@ -287,6 +288,73 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
     await sweepMapBlobs(t.deps);
     expect(await allMapBlobs('t3')).toEqual([]);
     expect((await allMapBlobs('t1')).length).toBeGreaterThan(0);
+  });
+
+  it('deletes a live map’s blob 30 days after nothing uses it, and keeps one a version uses', async () => {
+    // An app of its own, on a clock the test moves; tenant t4, whose keys this app's root key makes.
+    const clock = new ManualClock(Date.now());
+    const app = await createModuleTestApp({
+      databaseUrl: h.url,
+      clock,
+      maps: { identity: testIdentity, blobLimits: limits },
+    });
+    try {
+      const dave = { accountId: 'dave', tenantId: 't4' };
+      const attachment = randomBytes(300);
+      const { doc, blobs } = mapWithBlobs(attachment);
+      const res = await app.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps/import?filename=unused.mmap',
+        headers: {
+          authorization: testAuthorization('dave', 't4'),
+          'content-type': 'application/octet-stream',
+        },
+        payload: Buffer.from(exportMap(doc, 'mmap', { blobs }).data),
+      });
+      expect(res.statusCode).toBe(201);
+      const { id } = res.json<{ id: string }>();
+      const { content, service, blobs: mapBlobs } = mapsModule(app.deps);
+      const edit = async (change: (map: MindMap) => void) => {
+        const map = (await content.load('t4', id))!.map;
+        let update: Uint8Array | undefined;
+        map.onLocalUpdate((u) => (update = u));
+        change(map);
+        await content.append('t4', id, [{ accountId: 'dave', data: update! }]);
+      };
+      const image = doc.root.image;
+      const child = (map: MindMap) => map.toJSON().root.children[0]!.id;
+      const stored = async () =>
+        (await mapBlobs.list('t4', id)).map((k) => k.slice(k.lastIndexOf('/') + 1)).sort();
+      const png = refOf(PNG).slice(7);
+      const pdf = refOf(attachment).slice(7);
+      const day = 24 * 3_600_000;
+
+      // The image out; a version that has the attachment; then the attachment out too.
+      await edit((map) => map.setImage(map.centralTopicId(), undefined));
+      await service.saveVersion(dave, id, 'with the attachment');
+      await edit((map) => map.setAttachments(child(map), undefined));
+      expect((await service.sweepBlobs('t4')).unused).toBe(0); // noted, not deleted
+      expect(await stored()).toEqual([png, pdf].sort());
+
+      // Used again within the 30 days: the note is dropped, and the count starts again when it goes.
+      clock.advance(29 * day);
+      await edit((map) => map.setImage(map.centralTopicId(), image));
+      await service.sweepBlobs('t4');
+      await edit((map) => map.setImage(map.centralTopicId(), undefined));
+      await service.sweepBlobs('t4');
+      clock.advance(2 * day);
+      expect((await service.sweepBlobs('t4')).unused).toBe(0);
+      expect(await stored()).toEqual([png, pdf].sort());
+
+      // 30 days after it went for the second time: deleted. The attachment stays: the version uses it.
+      clock.advance(28 * day);
+      expect((await sweepMapBlobs(app.deps)).unused).toBe(1);
+      expect(await stored()).toEqual([pdf]);
+      expect((await service.sweepBlobs('t4')).unused).toBe(0);
+      expect(await stored()).toEqual([pdf]);
+    } finally {
+      await app.close();
+    }
   });
 
   it("deletes a map's blobs with the map", async () => {

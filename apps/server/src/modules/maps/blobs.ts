@@ -58,6 +58,15 @@ export function importMapIdTime(mapId: string): number | undefined {
 /** How long an import may take between storing its blobs and writing its map row. */
 export const IMPORT_GRACE_MS = 60 * 60_000;
 
+/**
+ * How long a live map's blob stays stored once nothing of the map uses it (its document, its versions): an undo
+ * in a client, or a copy of a topic, can bring the ref back meanwhile.
+ */
+export const UNUSED_BLOB_GRACE_MS = 30 * 24 * 3_600_000;
+
+/** The digest a blob's key ends with (`maps/<mapId>/<hex>`). */
+export const keyHex = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+
 /** Every BlobRef of the document (topic images and attachments, floating and summary topics included). */
 export interface RefUse {
   mimeType?: string;
@@ -182,17 +191,8 @@ export class MapBlobs {
     return this.store.list(tenantId, mapPrefix(mapId));
   }
 
-  /**
-   * Deletes the blobs of maps that do not exist (an import that died between its blobs and its row, a deletion
-   * that failed after the rows). `existing` says which of the given map ids have a row. Blobs of an import
-   * younger than `IMPORT_GRACE_MS` (its id is a UUIDv7) are left alone: its row may be on its way. Every other
-   * map gets blobs only from an import, so a map id without a row and without a recent import is garbage.
-   */
-  async sweep(
-    tenantId: string,
-    existing: (mapIds: string[]) => Promise<Set<string>>,
-    nowMs: number,
-  ): Promise<{ maps: number; blobs: number }> {
+  /** This tenant's map blobs, by map id (one listing of the store). */
+  async byMap(tenantId: string): Promise<Map<string, string[]>> {
     const byMap = new Map<string, string[]>();
     for (const key of await this.store.list(tenantId, 'maps/')) {
       const mapId = key.split('/')[1];
@@ -201,6 +201,23 @@ export class MapBlobs {
       if (keys) keys.push(key);
       else byMap.set(mapId, [key]);
     }
+    return byMap;
+  }
+
+  /**
+   * Deletes the blobs of maps that do not exist (an import that died between its blobs and its row, a deletion
+   * that failed after the rows). `existing` says which of the given map ids have a row. Blobs of an import
+   * younger than `IMPORT_GRACE_MS` (its id is a UUIDv7) are left alone: its row may be on its way. Every other
+   * map gets blobs only from an import, so a map id without a row and without a recent import is garbage.
+   * `byMap`: the listing, when the caller has it.
+   */
+  async sweep(
+    tenantId: string,
+    existing: (mapIds: string[]) => Promise<Set<string>>,
+    nowMs: number,
+    byMap?: Map<string, string[]>,
+  ): Promise<{ maps: number; blobs: number }> {
+    byMap ??= await this.byMap(tenantId);
     if (byMap.size === 0) return { maps: 0, blobs: 0 };
     const live = await existing([...byMap.keys()]);
     let maps = 0;
@@ -213,6 +230,14 @@ export class MapBlobs {
       blobs += await this.deleteKeys(tenantId, keys);
     }
     return { maps, blobs };
+  }
+
+  /** Deletes these blobs of a map (by digest); returns how many were there. */
+  async deleteUnused(tenantId: string, mapId: string, hexes: readonly string[]): Promise<number> {
+    return this.deleteKeys(
+      tenantId,
+      hexes.map((hex) => `${mapPrefix(mapId)}${hex}`),
+    );
   }
 
   /** Deletes every blob of a map; returns how many. */

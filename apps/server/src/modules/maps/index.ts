@@ -104,13 +104,14 @@ export const SWEEP_BLOBS_JOB = 'maps.sweep_blobs';
 
 /**
  * Daily: deletes map blobs no map row names (an import that died between its blobs and its row, a deletion
- * that failed after the rows: `MapBlobs.sweep`), and every map blob of a crypto-shredded tenant (unreadable
+ * that failed after the rows: `MapBlobs.sweep`), blobs of live maps that nothing has used for
+ * `UNUSED_BLOB_GRACE_MS` (`MapsService.sweepBlobs`), and every map blob of a crypto-shredded tenant (unreadable
  * for good; the tenant's deletion leaves no blobs behind). Tenants are those with keys in `tenant_data_keys`
  * (every blob is sealed with one).
  */
 export async function sweepMapBlobs(
   deps: AppDeps,
-): Promise<{ tenants: number; maps: number; blobs: number }> {
+): Promise<{ tenants: number; maps: number; blobs: number; unused: number }> {
   const { platform } = deps;
   const module = mapsModule(deps);
   const rows = await withSystemContext(platform.database, 'maps: tenants for the blob sweep', (trx) =>
@@ -118,18 +119,20 @@ export async function sweepMapBlobs(
   );
   const shredded = new Set(rows.filter((r) => r.purpose === 'shredded').map((r) => r.tenant_id));
   const tenants = new Set(rows.map((r) => r.tenant_id));
-  const total = { tenants: 0, maps: 0, blobs: 0 };
+  const total = { tenants: 0, maps: 0, blobs: 0, unused: 0 };
   for (const tenantId of tenants) {
     const swept = shredded.has(tenantId)
-      ? await module.blobs.sweep(tenantId, async () => new Set(), Number.MAX_SAFE_INTEGER)
-      : await module.service.sweepOrphanBlobs(tenantId);
-    if (swept.blobs > 0) {
+      ? { ...(await module.blobs.sweep(tenantId, async () => new Set(), Number.MAX_SAFE_INTEGER)), unused: 0 }
+      : await module.service.sweepBlobs(tenantId);
+    if (swept.blobs + swept.unused > 0) {
       total.tenants++;
       total.maps += swept.maps;
       total.blobs += swept.blobs;
+      total.unused += swept.unused;
     }
   }
-  if (total.blobs > 0) platform.logger.info(total, 'maps: swept blobs that no map names');
+  if (total.blobs + total.unused > 0)
+    platform.logger.info(total, 'maps: swept blobs that no map names, or that their map no longer uses');
   return total;
 }
 

@@ -56,12 +56,21 @@ export interface MapVersionsTable {
   created_at: number;
 }
 
+/** A blob the map holds and nothing of it uses, since the sweep first saw so (migration 0031). */
+export interface MapBlobsUnusedTable {
+  tenant_id: string;
+  map_id: string;
+  blob_hex: string;
+  since: number;
+}
+
 declare module '../../platform/db/schema.ts' {
   interface Tables {
     maps: MapsTable;
     map_updates: MapUpdatesTable;
     map_shares: MapSharesTable;
     map_versions: MapVersionsTable;
+    map_blobs_unused: MapBlobsUnusedTable;
   }
 }
 
@@ -347,6 +356,36 @@ export class MapsRepository extends TenantRepository {
       createdBy: r.created_by,
       createdAt: num(r.created_at),
     }));
+  }
+
+  /** Every version's sealed snapshot, by version id (the blob sweep reads which blobs they use). */
+  async versionSnapshots(mapId: string): Promise<{ id: string; snapshot: Uint8Array }[]> {
+    return this.selectFrom('map_versions').select(['id', 'snapshot']).where('map_id', '=', mapId).execute();
+  }
+
+  /** The map's blobs found unused, by digest, with when that was first seen. */
+  async unusedBlobs(mapId: string): Promise<Map<string, number>> {
+    const rows = await this.selectFrom('map_blobs_unused')
+      .select(['blob_hex', 'since'])
+      .where('map_id', '=', mapId)
+      .execute();
+    return new Map(rows.map((r) => [r.blob_hex, num(r.since)]));
+  }
+
+  async markBlobsUnused(mapId: string, hexes: readonly string[], since: number): Promise<void> {
+    for (let i = 0; i < hexes.length; i += 200)
+      await this.insertInto(
+        'map_blobs_unused',
+        hexes.slice(i, i + 200).map((blob_hex) => ({ map_id: mapId, blob_hex, since })),
+      );
+  }
+
+  async forgetUnusedBlobs(mapId: string, hexes: readonly string[]): Promise<void> {
+    for (let i = 0; i < hexes.length; i += 500)
+      await this.deleteFrom('map_blobs_unused')
+        .where('map_id', '=', mapId)
+        .where('blob_hex', 'in', hexes.slice(i, i + 500))
+        .execute();
   }
 
   async findVersion(mapId: string, id: string): Promise<{ snapshot: Uint8Array; name: string } | undefined> {

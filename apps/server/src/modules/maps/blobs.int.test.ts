@@ -9,6 +9,8 @@ import { describeEachDialect } from '../../platform/db/testing.ts';
 import { IMPORT_GRACE_MS, importMapIdTime, newImportMapId } from './blobs.ts';
 import { mapsModule, sweepMapBlobs } from './index.ts';
 import { ManualClock } from '../../platform/clock.ts';
+import { withTenant } from '../../platform/db/tenant.ts';
+import { MapsRepository } from './repository.ts';
 import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
 import { testAuthorization, testIdentity } from './testing.ts';
 
@@ -278,15 +280,20 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
     expect((await get(blobUrl(live, refOf(PNG)), alice)).statusCode).toBe(200);
   });
 
-  it("leaves no blobs of a crypto-shredded tenant's maps behind", async () => {
+  it("leaves no rows and no blobs of a crypto-shredded tenant's maps behind", async () => {
     const carol = { authorization: testAuthorization('carol', 't3') };
     const { doc, blobs } = mapWithBlobs(randomBytes(100));
     const res = await importFile('gone.mmap', exportMap(doc, 'mmap', { blobs }).data, carol);
     expect(res.statusCode).toBe(201);
     expect(await allMapBlobs('t3')).toHaveLength(2);
+    const { id } = res.json<{ id: string }>();
+    const rows = () =>
+      withTenant(t.platform.database, 't3', (scope) => new MapsRepository(scope).existingMaps([id]));
+    expect(await rows()).toEqual(new Set([id]));
     await t.platform.crypto.keys.shred('t3');
-    await sweepMapBlobs(t.deps);
+    expect((await sweepMapBlobs(t.deps)).rows).toBeGreaterThanOrEqual(1);
     expect(await allMapBlobs('t3')).toEqual([]);
+    expect(await rows()).toEqual(new Set());
     expect((await allMapBlobs('t1')).length).toBeGreaterThan(0);
   });
 

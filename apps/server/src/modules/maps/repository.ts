@@ -106,6 +106,12 @@ export class MapsRepository extends TenantRepository {
   }
 
   /** Which of these map ids exist (in pages of 500). */
+  /** Up to `limit` of the tenant's map ids (deleting a shredded tenant's maps a batch at a time). */
+  async someMapIds(limit: number): Promise<string[]> {
+    const rows = await this.selectFrom('maps').select('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
   async existingMaps(ids: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < ids.length; i += 500) {
@@ -180,6 +186,7 @@ export class MapsRepository extends TenantRepository {
     await this.deleteFrom('map_updates').where('map_id', '=', id).execute();
     await this.deleteFrom('map_shares').where('map_id', '=', id).execute();
     await this.deleteFrom('map_versions').where('map_id', '=', id).execute();
+    await this.deleteFrom('map_blobs_unused').where('map_id', '=', id).execute();
     const r = await this.deleteFrom('maps').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }

@@ -216,6 +216,76 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
     expect((await get(url, alice)).statusCode).toBe(404);
   });
 
+  it('takes an upload from an editor, stores its exact bytes once, and serves it once the document uses it', async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/maps',
+      headers: alice,
+      payload: { title: 'Up' },
+    });
+    const { id } = created.json<{ id: string }>();
+    const upload = (data: Uint8Array, type: string | undefined, headers: Record<string, string> = alice) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/maps/${id}/blobs`,
+        headers: { ...headers, ...(type ? { 'content-type': type } : {}) },
+        payload: Buffer.from(data),
+      });
+    const res = await upload(PNG, 'image/png');
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ ref: refOf(PNG), mimeType: 'image/png', size: PNG.length });
+    // Not served until the document uses it.
+    const url = blobUrl(id, refOf(PNG));
+    expect((await get(url, alice)).statusCode).toBe(404);
+    const { content } = mapsModule(t.deps);
+    const map = (await content.load('t1', id))!.map;
+    let update: Uint8Array | undefined;
+    map.onLocalUpdate((u) => (update = u));
+    map.setImage(map.centralTopicId(), { ref: refOf(PNG), mimeType: 'image/png', size: PNG.length });
+    await content.append('t1', id, [{ accountId: 'alice', data: update! }]);
+    const served = await get(url, alice);
+    expect(served.statusCode).toBe(200);
+    expect(Buffer.from(served.rawPayload).equals(PNG)).toBe(true);
+
+    // The same bytes again: the same ref, stored once. JSON and text keep their exact bytes.
+    expect((await upload(PNG, 'image/png')).json()).toMatchObject({ ref: refOf(PNG) });
+    const json = Buffer.from('{ "b": 1,   "a": [2] }');
+    expect((await upload(json, 'application/json; charset=utf-8')).json()).toEqual({
+      ref: refOf(json),
+      mimeType: 'application/json',
+      size: json.length,
+    });
+    expect((await upload(Buffer.from('plain'), 'text/plain')).json()).toMatchObject({
+      ref: refOf(Buffer.from('plain')),
+    });
+    const untyped = await upload(Buffer.from('x'), 'not a type');
+    expect(untyped.statusCode).toBe(415);
+    expect(untyped.json()).toMatchObject({ code: 'unsupported_media_type' });
+    expect((await upload(Buffer.from('no type'), undefined)).json()).toMatchObject({
+      mimeType: 'application/octet-stream',
+    });
+    expect(await stored('t1', id)).toHaveLength(4);
+
+    // Who may not, and what is not a file.
+    // Another tenant's map is not found; one of this tenant's not shared with you, or only to view, forbidden.
+    expect((await upload(PNG, 'image/png', mallory)).statusCode).toBe(404);
+    expect((await upload(PNG, 'image/png', bob)).statusCode).toBe(403);
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/maps/${id}/shares`,
+      headers: alice,
+      payload: { email: 'bob@t1', role: 'viewer' },
+    });
+    expect((await upload(PNG, 'image/png', bob)).statusCode).toBe(403);
+    expect((await upload(PNG, 'image/png', {})).statusCode).toBe(401);
+    const empty = await upload(new Uint8Array(), 'image/png');
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json()).toMatchObject({ code: 'empty_blob' });
+    const big = await upload(randomBytes(limits.maxBlobBytes + 1), 'application/octet-stream');
+    expect(big.statusCode).toBe(413);
+    expect(await stored('t1', id)).toHaveLength(4);
+  });
+
   it('refuses a file whose blobs exceed the limits with 413 map_blobs_too_large and stores nothing', async () => {
     const before = await allMapBlobs('t1');
     const maps = async () => (await get('/maps', alice)).json<{ items: unknown[] }>().items.length;

@@ -5,9 +5,11 @@ import { Type } from '@sinclair/typebox';
 import { DEFAULT_LIMITS } from '@canopy/formats';
 import { unauthenticated } from '../../platform/errors.ts';
 import { blobResponse, contentDisposition } from './blob-response.ts';
+import { DEFAULT_MAP_BLOB_LIMITS } from './blobs.ts';
 import type { MapFormats } from './formats.ts';
 import type { Caller, MapsIdentity } from './ports.ts';
 import {
+  BlobAdded,
   BlobParams,
   CreateMapBody,
   CreateVersionBody,
@@ -260,6 +262,37 @@ export function installMapRoutes(
     },
   );
 
+  // Uploads keep their exact bytes (their hash is their name), whatever their type: JSON and text included.
+  void app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    uploads.withTypeProvider<TypeBoxTypeProvider>().post(
+      '/maps/:id/blobs',
+      {
+        config,
+        bodyLimit: service.blobs?.limits.maxBlobBytes ?? DEFAULT_MAP_BLOB_LIMITS.maxBlobBytes,
+        schema: {
+          tags,
+          summary: 'Add an image or attachment to a map (editor and up; raw body with its Content-Type)',
+          description:
+            'Stores the bytes and answers the `ref` (`sha256:<hex>`) to put in a topic image or attachment with an ' +
+            'edit; `GET /maps/{id}/blobs/{blobId}` serves it once the document uses it. The same bytes twice are ' +
+            'stored once. Over 25 MiB (server default): 413 `too_large`; an empty body: 400 ' +
+            '`empty_blob`. A blob that nothing in the map uses for 30 days is deleted.',
+          params: MapIdParams,
+          response: { 201: BlobAdded },
+        },
+      },
+      async (request, reply) => {
+        const who = await caller(request);
+        const raw = request.body;
+        const data = raw instanceof Uint8Array ? raw : new Uint8Array();
+        const mimeType = mediaType(request.headers['content-type']);
+        return reply.status(201).send(await service.addBlob(who, request.params.id, data, mimeType));
+      },
+    );
+  });
+
   app.post(
     '/maps/import',
     {
@@ -327,4 +360,12 @@ export function installMapRoutes(
         .send(Buffer.from(out.data));
     },
   );
+}
+
+/** The body's media type without parameters, or `application/octet-stream` when there is none or it is not one. */
+function mediaType(header: string | undefined): string {
+  const type = header?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/.test(type)
+    ? type
+    : 'application/octet-stream';
 }

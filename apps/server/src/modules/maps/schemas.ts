@@ -59,6 +59,11 @@ export const CreateVersionBody = Type.Object(
 );
 export const RestoreResult = Type.Object({ restored: Type.String(), savedAs: Type.String() });
 
+export const BlobAdded = Type.Object({
+  ref: Type.String({ description: 'what the document puts in an image or attachment: sha256:<hex>' }),
+  mimeType: Type.String(),
+  size: Type.Integer(),
+});
 export const ImportResult = Type.Object({
   id: Type.String(),
   title: Type.String(),

@@ -2,14 +2,16 @@
  * The maps commands: every one takes the caller, resolves the caller's role on the map inside the caller's
  * tenant (another tenant's map is simply not found), and then acts.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { MindMap, type MapDocument } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
+import { AppError } from '../../platform/errors.ts';
 import {
   UNUSED_BLOB_GRACE_MS,
   blobRefsOf,
+  blobsTooLarge,
   keyHex,
   newImportMapId,
   refHex,
@@ -236,6 +238,32 @@ export class MapsService {
       add(opened.value.toJSON());
     }
     return hexes;
+  }
+
+  /**
+   * Stores an image or attachment for a map (editor and up) and returns the ref an edit then puts in the
+   * document (`image.ref`, an attachment's `ref`). Content-addressed: the same bytes twice are stored once.
+   * Until the document uses it, the blob is not served; if nothing uses it for 30 days the sweep deletes it.
+   */
+  async addBlob(
+    caller: Caller,
+    mapId: string,
+    data: Uint8Array,
+    mimeType: string,
+  ): Promise<{ ref: string; mimeType: string; size: number }> {
+    await this.requireRole(caller, mapId, ['owner', 'editor']);
+    const blobs = this.blobs;
+    if (!blobs) throw new AppError(501, 'blobs_unavailable', 'This server keeps no images or attachments.');
+    if (data.byteLength === 0)
+      throw new AppError(400, 'empty_blob', "The body is empty: send the file's bytes.");
+    if (data.byteLength > blobs.limits.maxBlobBytes)
+      throw blobsTooLarge(
+        `The file is ${data.byteLength} bytes; one image or attachment may have at most ${blobs.limits.maxBlobBytes}.`,
+      );
+    const ref = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (!(await blobs.has(caller.tenantId, mapId, ref)))
+      await blobs.storeAll(caller.tenantId, mapId, new Map([[ref, { data, mimeType }]]));
+    return { ref, mimeType, size: data.byteLength };
   }
 
   /** The stored images and attachments the document refers to (for an export). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApiClient } from './client.ts';
 import { filenameFrom, importContentType } from './maps.ts';
+import type { UploadRequest } from './upload.ts';
 
 /** An API client in org `team` whose fetch records each request and answers with `answer()`. */
 function clientAnswering(answer: () => Response) {
@@ -56,5 +57,31 @@ describe('maps client', () => {
     expect(blob.size).toBe(4);
     expect(seen[0]!.url).toBe('/api/v1/maps/m1/blobs/sha256%3Aab');
     expect(seen[0]!.headers['x-canopy-org']).toBe('team');
+  });
+
+  it('stores an image in the chosen org with its type, and reads the ref; a refusal is an ApiError', async () => {
+    const sent: UploadRequest[] = [];
+    let answer = { status: 201, body: JSON.stringify({ ref: 'sha256:cd', mimeType: 'image/png', size: 4 }) };
+    const api = createApiClient({
+      baseUrl: '/api/v1',
+      csrf: { get: () => null, set: () => undefined },
+      org: { get: () => 'team', set: () => undefined },
+      fetch: async () => new Response(null, { status: 500 }),
+      upload: async (request) => {
+        sent.push(request);
+        return { ...answer, statusText: '', headers: new Headers({ 'content-type': 'application/json' }) };
+      },
+    });
+    const file = new File([new Uint8Array([1, 2, 3, 4])], 'a.png', { type: 'image/png' });
+    expect(await api.maps.addBlob('m 1', file)).toEqual({ ref: 'sha256:cd', mimeType: 'image/png', size: 4 });
+    expect(sent[0]!.url).toBe('/api/v1/maps/m%201/blobs');
+    expect(sent[0]!.headers['content-type']).toBe('image/png');
+    expect(sent[0]!.headers['x-canopy-org']).toBe('team');
+    expect(sent[0]!.body).toBe(file);
+    answer = {
+      status: 413,
+      body: JSON.stringify({ status: 413, code: 'too_large', detail: 'The request body is too large.' }),
+    };
+    await expect(api.maps.addBlob('m1', file)).rejects.toMatchObject({ problem: { code: 'too_large' } });
   });
 });

@@ -54,6 +54,27 @@ export function mapsApi(t: Transport) {
     },
 
     /**
+     * `POST /maps/{id}/blobs`: an image or attachment's bytes, with its type; the answer's `ref` is what a topic's
+     * `image` (or an attachment) then names. Stored once per content.
+     */
+    async addBlob(id: string, file: Blob): Promise<AddedBlob> {
+      const headers = { ...t.headersFor('POST'), 'content-type': file.type || 'application/octet-stream' };
+      let response;
+      try {
+        response = await upload({ url: `${t.baseUrl}${at(id)}/blobs`, headers, body: file });
+      } catch (error) {
+        throw new ApiError(networkProblem(error));
+      }
+      const asResponse = new Response(response.body || null, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+      if (!asResponse.ok) throw new ApiError(await problemFrom(asResponse));
+      return (await asResponse.json()) as AddedBlob;
+    },
+
+    /**
      * `POST /maps/import` with the raw file and `?filename=` (the server detects the format from both).
      * Progress is the fraction of the upload sent; the server's parse time follows it.
      */
@@ -84,6 +105,13 @@ export function mapsApi(t: Transport) {
       return (await asResponse.json()) as ImportResult;
     },
   };
+}
+
+/** What `POST /maps/{id}/blobs` answers. */
+export interface AddedBlob {
+  readonly ref: string;
+  readonly mimeType: string;
+  readonly size: number;
 }
 
 /** The file name of a Content-Disposition header, preferring the UTF-8 `filename*` form. */

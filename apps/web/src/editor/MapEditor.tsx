@@ -19,6 +19,7 @@ import { commandForKey, detectPlatform, type EditorCommand } from './keyboard/co
 import { executeCommand, finishEdit, type EditSession, type ViewAction } from './keyboard/executeCommand.ts';
 import { useBranchClipboard } from './keyboard/useBranchClipboard.ts';
 import type { LayoutKind, MapLayout } from './layout/types.ts';
+import type { ImageUploader } from './panel/ImageSection.tsx';
 import { TopicSidePanel, type PanelSectionName } from './panel/TopicSidePanel.tsx';
 import { setTopicPanelOpen } from './panel/panelVisibility.ts';
 import { createCanvasTextMeasure } from './render/browserMeasure.ts';
@@ -51,6 +52,8 @@ export interface MapEditorProps {
   readonly collaborators?: readonly Collaborator[];
   /** Called when the (shown) selection changes, e.g. to tell the others. */
   readonly onSelectionChange?: (topicId: string) => void;
+  /** Stores an image for a topic (the side panel's Image section); without it images cannot be added. */
+  readonly uploadImage?: ImageUploader;
 }
 
 const NOBODY: readonly Collaborator[] = [];
@@ -70,6 +73,7 @@ export function MapEditor({
   readOnly = false,
   collaborators = NOBODY,
   onSelectionChange,
+  uploadImage,
 }: MapEditorProps) {
   const doc = useSyncExternalStore(store.subscribe, store.getDocument);
   const [kind, setKind] = useState<LayoutKind>(initialLayout);
@@ -322,6 +326,7 @@ export function MapEditor({
         store={store}
         topicId={selected}
         readOnly={readOnly}
+        {...(uploadImage ? { uploadImage } : {})}
         {...(panelReveal ? { reveal: panelReveal } : {})}
         onSelectTopic={(id) => {
           revealRef.current = true;

@@ -87,6 +87,7 @@ function OpenMap({ api, session, mapId }: { api: ApiClient; session: CollabSessi
   // Topic images come from `GET /maps/{id}/blobs/{ref}`; a failed one is drawn as the placeholder.
   const images = useMemo(() => mapImages((ref) => api.maps.blob(mapId, ref)), [api, mapId]);
   useEffect(() => () => images.dispose(), [images]);
+  const uploadImage = useCallback((file: File) => api.maps.addBlob(mapId, file), [api, mapId]);
   const { store, refusal } = view;
   if (!store) {
     return (
@@ -135,6 +136,7 @@ function OpenMap({ api, session, mapId }: { api: ApiClient; session: CollabSessi
         readOnly={readOnly}
         collaborators={view.collaborators}
         onSelectionChange={onSelectionChange}
+        uploadImage={uploadImage}
       />
     </main>
   );

@@ -5,6 +5,7 @@ import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryEditorStore } from '../store/memoryEditorStore.ts';
 import { docFrom } from '../testing/fixtures.ts';
+import type { ImageUploader } from './ImageSection.tsx';
 import { NOTES_SAVE_DELAY_MS } from './NotesEditor.tsx';
 import { setTopicPanelOpen } from './panelVisibility.ts';
 import { TopicSidePanel } from './TopicSidePanel.tsx';
@@ -16,7 +17,7 @@ let root: Root;
 let store: MemoryEditorStore;
 const selected: string[] = [];
 
-function render(topicId = 'A', readOnly = false) {
+function render(topicId = 'A', readOnly = false, uploadImage?: ImageUploader) {
   act(() =>
     root.render(
       <TopicSidePanel
@@ -24,6 +25,7 @@ function render(topicId = 'A', readOnly = false) {
         topicId={topicId}
         readOnly={readOnly}
         onSelectTopic={(id) => selected.push(id)}
+        {...(uploadImage ? { uploadImage } : {})}
       />,
     ),
   );
@@ -227,6 +229,58 @@ describe('TopicSidePanel links, markers, task and tags', () => {
     expect(topic('A').tags).toEqual(['urgent', 'team']);
     act(() => store.undo());
     expect(topic('A').tags).toEqual(['urgent', 'q3', 'team']);
+  });
+});
+
+describe('TopicSidePanel image', () => {
+  /** Picks `file` in the Image section's file input, as the browser's file dialog would. */
+  async function pick(file: File) {
+    const input = byLabel('Add an image') ?? byLabel('Replace the image');
+    await act(async () => {
+      Object.defineProperty(input, 'files', { value: [file], configurable: true });
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+  }
+  const png = new File([new Uint8Array([137, 80, 78, 71])], 'photo.png', { type: 'image/png' });
+
+  it('stores a chosen image and puts it on the topic; removes it; each one undo step', async () => {
+    const uploads: File[] = [];
+    render('A', false, async (file) => {
+      uploads.push(file);
+      return { ref: 'sha256:' + 'a'.repeat(64), mimeType: file.type, size: file.size };
+    });
+    expect(container.textContent).toContain('No image.');
+    await pick(png);
+    expect(uploads).toEqual([png]);
+    expect(topic('A').image).toEqual({ ref: 'sha256:' + 'a'.repeat(64), mimeType: 'image/png', size: 4 });
+    expect(container.textContent).toContain('PNG image');
+    click(button('Remove image'));
+    expect(topic('A').image).toBeUndefined();
+    act(() => store.undo());
+    expect(topic('A').image?.ref).toBe('sha256:' + 'a'.repeat(64));
+  });
+
+  it('refuses what is not a PNG, JPEG, GIF or WebP image, and says why an upload failed', async () => {
+    let calls = 0;
+    render('A', false, async () => {
+      calls++;
+      throw new Error('The request body is too large.');
+    });
+    await pick(new File(['<svg/>'], 'x.svg', { type: 'image/svg+xml' }));
+    expect(calls).toBe(0);
+    expect(q('[role="alert"]').textContent).toMatch(/PNG, JPEG, GIF or WebP/);
+    await pick(png);
+    expect(calls).toBe(1);
+    expect(q('[role="alert"]').textContent).toMatch(/could not be added: The request body is too large/);
+    expect(topic('A').image).toBeUndefined();
+  });
+
+  it('offers no file picker where the map has no server, and none to viewers', () => {
+    render('A');
+    expect(container.querySelector('input[type="file"]')).toBeNull();
+    expect(container.textContent).toContain('Images can be added to maps stored on the server.');
+    render('A', true, async () => ({ ref: 'sha256:' + 'b'.repeat(64), mimeType: 'image/png', size: 1 }));
+    expect(container.querySelector<HTMLInputElement>('input[type="file"]')?.disabled).toBe(true);
   });
 });
 

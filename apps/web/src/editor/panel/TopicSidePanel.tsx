@@ -12,6 +12,7 @@ import { indexTopics, type TopicIndex } from '../document/topicIndex.ts';
 import type { EditorStore, TopicDetails } from '../store/editorStore.ts';
 import { ChipList } from './ChipList.tsx';
 import { IconsSection } from './IconsSection.tsx';
+import { ImageSection, type ImageUploader } from './ImageSection.tsx';
 import { LinksSection } from './LinksSection.tsx';
 import { NotesEditor } from './NotesEditor.tsx';
 import {
@@ -32,15 +33,17 @@ export interface TopicSidePanelProps {
   readonly readOnly?: boolean;
   /** Follows a topic link (selects the linked topic on the map). */
   readonly onSelectTopic?: (topicId: string) => void;
+  /** Stores a new image (the Image section); without it the section only shows and removes. */
+  readonly uploadImage?: ImageUploader;
   /** Scrolls to this section of this topic when the panel shows it (a badge clicked on the canvas); a new object each time. */
   readonly reveal?: { readonly topicId: string; readonly section: PanelSectionName };
 }
 
 /** The panel's sections, for `reveal`. */
-export type PanelSectionName = 'notes' | 'links' | 'markers' | 'task' | 'tags';
+export type PanelSectionName = 'notes' | 'image' | 'links' | 'markers' | 'task' | 'tags';
 
 /**
- * The side panel beside the canvas: notes, links, markers, task info and tags of the selected topic. Every change
+ * The side panel beside the canvas: notes, image, links, markers, task info and tags of the selected topic. Every change
  * is one `setTopicDetails` call, so one undo step (notes: one per burst of typing). It sits in the editor's
  * layout as the sibling after `.editor-surface`, which it narrows while shown; Alt+Enter or the toolbar's
  * Details button shows and hides it.
@@ -50,6 +53,7 @@ export function TopicSidePanel({
   topicId,
   readOnly = false,
   onSelectTopic,
+  uploadImage,
   reveal,
 }: TopicSidePanelProps) {
   const [open, setOpen] = useTopicPanelOpen();
@@ -130,6 +134,7 @@ export function TopicSidePanel({
           topicId={topicId}
           readOnly={readOnly}
           onSelectTopic={onSelectTopic}
+          uploadImage={uploadImage}
           onClose={() => {
             setOpen(false);
             focusMap(panelRef.current);
@@ -146,6 +151,7 @@ function PanelContent({
   topicId,
   readOnly,
   onSelectTopic,
+  uploadImage,
   onClose,
   onLeave,
 }: {
@@ -153,6 +159,7 @@ function PanelContent({
   topicId: string;
   readOnly: boolean;
   onSelectTopic: ((topicId: string) => void) | undefined;
+  uploadImage: ImageUploader | undefined;
   onClose: () => void;
   onLeave: () => void;
 }) {
@@ -193,6 +200,17 @@ function PanelContent({
               onSave={(id, notesHtml) => {
                 // The topic may have been removed (by a co-editor) while its note was being typed.
                 if (indexTopics(store.getDocument()).has(id)) store.setTopicDetails(id, { notesHtml });
+              }}
+            />
+          </PanelSection>
+          <PanelSection title="Image" name="image">
+            <ImageSection
+              image={topic.image}
+              readOnly={readOnly}
+              upload={uploadImage}
+              onChange={(image) => {
+                // The upload takes a while: the topic may have been removed (by a co-editor) meanwhile.
+                if (indexTopics(store.getDocument()).has(topicId)) update({ image });
               }}
             />
           </PanelSection>

@@ -39,7 +39,7 @@ export interface EditorStore {
 }
 
 /** The fields the side panel edits. */
-export type TopicDetails = Pick<TopicFields, 'notesHtml' | 'links' | 'icons' | 'task' | 'tags'>;
+export type TopicDetails = Pick<TopicFields, 'notesHtml' | 'image' | 'links' | 'icons' | 'task' | 'tags'>;
 
 export interface ChangeOptions {
   /** Fold this change into the previous undo step. */

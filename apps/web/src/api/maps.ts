@@ -3,7 +3,7 @@ import type { MapDocument } from '@canopy/model';
 import type { Method } from './client.ts';
 import { ApiError, networkProblem, problemFrom } from './problem.ts';
 import type { ExportFormat, ImportResult, MapShare, MapSummary, ShareRole } from './types.ts';
-import { xhrUpload, type UploadTransport } from './upload.ts';
+import { xhrUpload, type UploadRequest, type UploadTransport } from './upload.ts';
 
 interface Transport {
   readonly baseUrl: string;
@@ -23,6 +23,23 @@ export function importContentType(file: { name: string; type: string }): string 
 
 export function mapsApi(t: Transport) {
   const upload = t.upload ?? xhrUpload;
+  /** A POST through the upload transport (progress, abort), answered with JSON or a problem (ApiError). */
+  const uploadJson = async <T>(request: UploadRequest): Promise<T> => {
+    let response;
+    try {
+      response = await upload(request);
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new ApiError(networkProblem(error));
+    }
+    const asResponse = new Response(response.body || null, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    if (!asResponse.ok) throw new ApiError(await problemFrom(asResponse));
+    return (await asResponse.json()) as T;
+  };
   return {
     list: () => t.request<MapSummary[] | { items: MapSummary[] }>('GET', '/maps').then(itemsOf),
     create: (title: string) => t.request<MapSummary>('POST', '/maps', { title }),
@@ -59,19 +76,7 @@ export function mapsApi(t: Transport) {
      */
     async addBlob(id: string, file: Blob): Promise<AddedBlob> {
       const headers = { ...t.headersFor('POST'), 'content-type': file.type || 'application/octet-stream' };
-      let response;
-      try {
-        response = await upload({ url: `${t.baseUrl}${at(id)}/blobs`, headers, body: file });
-      } catch (error) {
-        throw new ApiError(networkProblem(error));
-      }
-      const asResponse = new Response(response.body || null, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-      if (!asResponse.ok) throw new ApiError(await problemFrom(asResponse));
-      return (await asResponse.json()) as AddedBlob;
+      return uploadJson<AddedBlob>({ url: `${t.baseUrl}${at(id)}/blobs`, headers, body: file });
     },
 
     /**
@@ -83,26 +88,13 @@ export function mapsApi(t: Transport) {
       options: { onProgress?: (fraction: number) => void; signal?: AbortSignal } = {},
     ): Promise<ImportResult> {
       const headers = { ...t.headersFor('POST'), 'content-type': importContentType(file) };
-      let response;
-      try {
-        response = await upload({
-          url: `${t.baseUrl}/maps/import?filename=${encodeURIComponent(file.name)}`,
-          headers,
-          body: file,
-          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } catch (error) {
-        if (error instanceof DOMException && error.name === 'AbortError') throw error;
-        throw new ApiError(networkProblem(error));
-      }
-      const asResponse = new Response(response.body || null, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
+      return uploadJson<ImportResult>({
+        url: `${t.baseUrl}/maps/import?filename=${encodeURIComponent(file.name)}`,
+        headers,
+        body: file,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
-      if (!asResponse.ok) throw new ApiError(await problemFrom(asResponse));
-      return (await asResponse.json()) as ImportResult;
     },
   };
 }

@@ -4,7 +4,7 @@ import { enableTenantRowSecurity, type MigrationContext } from '../platform/db/m
 /**
  * Maps: the blobs (images, attachments) a live map holds and neither its document nor any of its versions uses
  * any more, with when the daily sweep first found them so; it deletes them once that is 30 days ago
- * (modules/maps/blobs.ts, `MapsService.sweepBlobs`). Holds digests of content, no content.
+ * (modules/maps/blob-sweep.ts). Holds digests of content, no content.
  */
 export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> {
   await db.schema

@@ -390,7 +390,7 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
       });
       expect(res.statusCode).toBe(201);
       const { id } = res.json<{ id: string }>();
-      const { content, service, blobs: mapBlobs } = mapsModule(app.deps);
+      const { content, service, sweep, blobs: mapBlobs } = mapsModule(app.deps);
       const edit = async (change: (map: MindMap) => void) => {
         const map = (await content.load('t4', id))!.map;
         let update: Uint8Array | undefined;
@@ -410,24 +410,24 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
       await edit((map) => map.setImage(map.centralTopicId(), undefined));
       await service.saveVersion(dave, id, 'with the attachment');
       await edit((map) => map.setAttachments(child(map), undefined));
-      expect((await service.sweepBlobs('t4')).unused).toBe(0); // noted, not deleted
+      expect((await sweep.tenant('t4')).unused).toBe(0); // noted, not deleted
       expect(await stored()).toEqual([png, pdf].sort());
 
       // Used again within the 30 days: the note is dropped, and the count starts again when it goes.
       clock.advance(29 * day);
       await edit((map) => map.setImage(map.centralTopicId(), image));
-      await service.sweepBlobs('t4');
+      await sweep.tenant('t4');
       await edit((map) => map.setImage(map.centralTopicId(), undefined));
-      await service.sweepBlobs('t4');
+      await sweep.tenant('t4');
       clock.advance(2 * day);
-      expect((await service.sweepBlobs('t4')).unused).toBe(0);
+      expect((await sweep.tenant('t4')).unused).toBe(0);
       expect(await stored()).toEqual([png, pdf].sort());
 
       // 30 days after it went for the second time: deleted. The attachment stays: the version uses it.
       clock.advance(28 * day);
       expect((await sweepMapBlobs(app.deps)).unused).toBe(1);
       expect(await stored()).toEqual([pdf]);
-      expect((await service.sweepBlobs('t4')).unused).toBe(0);
+      expect((await sweep.tenant('t4')).unused).toBe(0);
       expect(await stored()).toEqual([pdf]);
     } finally {
       await app.close();

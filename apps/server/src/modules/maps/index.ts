@@ -4,7 +4,8 @@
  */
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.ts';
-import { withSystemContext, withTenant } from '../../platform/db/tenant.ts';
+import { withSystemContext } from '../../platform/db/tenant.ts';
+import { MapBlobSweep } from './blob-sweep.ts';
 import { MapBlobs, type MapBlobLimits } from './blobs.ts';
 import { MapContentStore, plaintextSealer } from './content.ts';
 import { registerMapContentKeys } from './content-keys.ts';
@@ -12,7 +13,6 @@ import { packageFormats, type MapFormats } from './formats.ts';
 import { identityModuleAdapter } from './identity-adapter.ts';
 import type { ContentSealer, MapsIdentity } from './ports.ts';
 import { installMapRoutes } from './routes.ts';
-import { MapsRepository } from './repository.ts';
 import { MapsService } from './service.ts';
 
 export {
@@ -54,6 +54,8 @@ export interface MapsModule {
   readonly formats: MapFormats;
   /** Images and attachments of maps, in the platform's default blob store. */
   readonly blobs: MapBlobs;
+  /** The daily sweep of blobs nothing uses and of shredded tenants' maps. */
+  readonly sweep: MapBlobSweep;
   readonly importBodyLimit?: number;
   /** How the module's routes are classified for the auth hook (platform/http/auth.ts). */
   readonly access: FastifyContextConfig;
@@ -93,6 +95,7 @@ export function mapsModule(deps: AppDeps): MapsModule {
       identity,
       formats: options.formats ?? packageFormats,
       blobs,
+      sweep: new MapBlobSweep(platform.database, content, blobs, platform.clock),
       ...(options.importBodyLimit !== undefined ? { importBodyLimit: options.importBodyLimit } : {}),
       access,
     };
@@ -104,17 +107,17 @@ export function mapsModule(deps: AppDeps): MapsModule {
 export const SWEEP_BLOBS_JOB = 'maps.sweep_blobs';
 
 /**
- * Daily: deletes map blobs no map row names (an import that died between its blobs and its row, a deletion
- * that failed after the rows: `MapBlobs.sweep`), blobs of live maps that nothing has used for
- * `UNUSED_BLOB_GRACE_MS` (`MapsService.sweepBlobs`), and every map of a crypto-shredded tenant, rows and blobs
- * (unreadable for good; the tenant's deletion leaves nothing behind). Tenants are those with keys in `tenant_data_keys`
- * (every blob is sealed with one).
+ * Daily (`blob-sweep.ts`): deletes map blobs no map row names (an import that died between its blobs and its
+ * row, a deletion that failed after the rows), blobs of live maps that nothing has used for
+ * `UNUSED_BLOB_GRACE_MS`, and every map of a crypto-shredded tenant, rows and blobs (unreadable for good; the
+ * tenant's deletion leaves nothing behind). Tenants are those with keys in `tenant_data_keys` (every blob is
+ * sealed with one).
  */
 export async function sweepMapBlobs(
   deps: AppDeps,
 ): Promise<{ tenants: number; maps: number; blobs: number; unused: number; rows: number }> {
   const { platform } = deps;
-  const module = mapsModule(deps);
+  const { sweep } = mapsModule(deps);
   const rows = await withSystemContext(platform.database, 'maps: tenants for the blob sweep', (trx) =>
     trx.selectFrom('tenant_data_keys').select(['tenant_id', 'purpose']).distinct().execute(),
   );
@@ -122,39 +125,20 @@ export async function sweepMapBlobs(
   const tenants = new Set(rows.map((r) => r.tenant_id));
   const total = { tenants: 0, maps: 0, blobs: 0, unused: 0, rows: 0 };
   for (const tenantId of tenants) {
-    if (shredded.has(tenantId)) total.rows += await deleteShreddedMaps(deps, tenantId);
     const swept = shredded.has(tenantId)
-      ? { ...(await module.blobs.sweep(tenantId, async () => new Set(), Number.MAX_SAFE_INTEGER)), unused: 0 }
-      : await module.service.sweepBlobs(tenantId);
-    if (swept.blobs + swept.unused > 0) {
+      ? { ...(await sweep.shreddedTenant(tenantId)), unused: 0 }
+      : { ...(await sweep.tenant(tenantId)), rows: 0 };
+    if (swept.blobs + swept.unused + swept.rows > 0) {
       total.tenants++;
       total.maps += swept.maps;
       total.blobs += swept.blobs;
       total.unused += swept.unused;
+      total.rows += swept.rows;
     }
   }
   if (total.blobs + total.unused + total.rows > 0)
     platform.logger.info(total, 'maps: swept blobs that nothing uses, and the maps of shredded tenants');
   return total;
-}
-
-/**
- * The maps of a crypto-shredded tenant (an org deleted with its last member): unreadable for good, so their
- * rows go too, a map (with its log, shares and versions) per transaction. Returns how many maps.
- */
-async function deleteShreddedMaps(deps: AppDeps, tenantId: string): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const ids = await withTenant(deps.platform.database, tenantId, (scope) =>
-      new MapsRepository(scope).someMapIds(100),
-    );
-    if (ids.length === 0) return deleted;
-    for (const id of ids)
-      if (
-        await withTenant(deps.platform.database, tenantId, (scope) => new MapsRepository(scope).deleteMap(id))
-      )
-        deleted++;
-  }
 }
 
 export async function mapsPlugin(app: FastifyInstance, deps: AppDeps): Promise<void> {

@@ -9,12 +9,9 @@ import type { Database } from '../../platform/db/connect.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { AppError } from '../../platform/errors.ts';
 import {
-  UNUSED_BLOB_GRACE_MS,
   blobRefsOf,
   blobsTooLarge,
-  keyHex,
   newImportMapId,
-  refHex,
   type BlobContent,
   type MapBlobs,
   type RefUse,
@@ -164,80 +161,6 @@ export class MapsService {
       await this.blobs.deleteMap(caller.tenantId, id).catch(() => 0);
       throw err;
     }
-  }
-
-  /**
-   * The daily blob sweep, for one tenant: the blobs of maps that have no row (`MapBlobs.sweep`), and the blobs
-   * of live maps that neither the document nor any version uses. Those are noted the first time and deleted
-   * once that is `UNUSED_BLOB_GRACE_MS` ago and still so; a note whose blob is used again is dropped.
-   */
-  async sweepBlobs(tenantId: string): Promise<{ maps: number; blobs: number; unused: number }> {
-    const blobs = this.blobs;
-    if (!blobs) return { maps: 0, blobs: 0, unused: 0 };
-    const byMap = await blobs.byMap(tenantId);
-    if (byMap.size === 0) return { maps: 0, blobs: 0, unused: 0 };
-    const live = await withTenant(this.database, tenantId, (scope) =>
-      new MapsRepository(scope).existingMaps([...byMap.keys()]),
-    );
-    const orphans = await blobs.sweep(tenantId, async () => live, this.now(), byMap);
-    let unused = 0;
-    for (const mapId of live) unused += await this.sweepUnusedBlobs(tenantId, mapId, byMap.get(mapId) ?? []);
-    return { ...orphans, unused };
-  }
-
-  private async sweepUnusedBlobs(tenantId: string, mapId: string, keys: string[]): Promise<number> {
-    const inUse = await this.blobsInUse(tenantId, mapId);
-    if (!inUse) return 0;
-    const now = this.now();
-    const unused = new Set(keys.map(keyHex).filter((hex) => !inUse.has(hex)));
-    const due = await withTenant(this.database, tenantId, async (scope) => {
-      const repo = new MapsRepository(scope);
-      const noted = await repo.unusedBlobs(mapId);
-      await repo.markBlobsUnused(
-        mapId,
-        [...unused].filter((hex) => !noted.has(hex)),
-        now,
-      );
-      await repo.forgetUnusedBlobs(
-        mapId,
-        [...noted.keys()].filter((hex) => !unused.has(hex)),
-      );
-      return [...noted].filter(([hex, since]) => unused.has(hex) && now - since >= UNUSED_BLOB_GRACE_MS);
-    });
-    if (due.length === 0) return 0;
-    const hexes = due.map(([hex]) => hex);
-    // The blobs first: if this stops halfway, the notes stay and the next sweep deletes what is left.
-    const deleted = await this.blobs!.deleteUnused(tenantId, mapId, hexes);
-    await withTenant(this.database, tenantId, (scope) =>
-      new MapsRepository(scope).forgetUnusedBlobs(mapId, hexes),
-    );
-    return deleted;
-  }
-
-  /** The digests of the blobs a map's document and versions use; undefined if the map is gone or unreadable. */
-  private async blobsInUse(tenantId: string, mapId: string): Promise<Set<string> | undefined> {
-    const loaded = await this.content.load(tenantId, mapId);
-    if (!loaded) return undefined;
-    const hexes = new Set<string>();
-    const add = (document: MapDocument) => {
-      for (const ref of blobRefsOf(document).keys()) {
-        const hex = refHex(ref);
-        if (hex) hexes.add(hex);
-      }
-    };
-    add(loaded.map.toJSON());
-    const versions = await withTenant(this.database, tenantId, (scope) =>
-      new MapsRepository(scope).versionSnapshots(mapId),
-    );
-    for (const version of versions) {
-      const opened = MindMap.fromSnapshot(
-        await this.content.openVersion(tenantId, version.id, version.snapshot),
-      );
-      // A version that does not open: which blobs it uses cannot be told, so none is deleted.
-      if (!opened.ok) return undefined;
-      add(opened.value.toJSON());
-    }
-    return hexes;
   }
 
   /**

@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { MindMap } from '@canopy/model';
 import { evilField } from '@canopy/model/testing';
 import { CloseCode, decodeServer, encodeClient, type CollabClient } from '@canopy/sdk';
 import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
@@ -449,6 +450,36 @@ for (const dialect of dialectsUnderTest()) {
       expect(event.reason).toBe('last-editor-left');
       expect(event.document.root.children.map((c) => c.text)).toEqual(['keep me']);
       expect(event.seq).toBe(1);
+    });
+
+    it("checks its rooms' heads together, and reads the log only for a room behind its map (R21)", async () => {
+      const { mapId, ma, content } = await aliceAdded('Checked with others', 2);
+      const { mapId: other } = await aliceAdded('Checked too', 1);
+      const { collabModule } = await import('./index.ts');
+      const rooms = collabModule(t.deps)!.rooms;
+      const heads = vi.spyOn(content, 'heads');
+      const reads = vi.spyOn(content, 'readAfter');
+      await rooms.checkNow();
+      // Every open room of tenant t1 in one read of the heads, and no room's log read: none is behind.
+      expect(heads).toHaveBeenCalledTimes(1);
+      expect(heads.mock.calls[0]![1]).toEqual(expect.arrayContaining([mapId, other]));
+      expect(reads).not.toHaveBeenCalled();
+
+      // Appended behind the rooms' backs (as by another node whose ring was lost).
+      const copy = MindMap.fromSnapshot(ma.exportSnapshot());
+      if (!copy.ok) throw copy.error;
+      const before = copy.value.versionVector();
+      copy.value.addTopic(copy.value.centralTopicId(), undefined, { text: 'from elsewhere' });
+      const update = copy.value.exportUpdatesSince(before);
+      if (!update.ok) throw update.error;
+      expect(await content.append('t1', mapId, [{ accountId: 'alice', data: update.value }])).toMatchObject({
+        kind: 'appended',
+      });
+      await rooms.checkNow();
+      expect(heads).toHaveBeenCalledTimes(2);
+      expect(reads.mock.calls.map((call) => call[1])).toEqual([mapId]);
+      await eventually(() => ma.toJSON().root.children.some((c) => c.text === 'from elsewhere'));
+      for (const spy of [heads, reads]) spy.mockRestore();
     });
 
     it('compacts the log into the snapshot; a client offline across the compaction still syncs (R22)', async () => {

@@ -55,6 +55,8 @@ export type AppendResult = AppendOutcome;
 export type CommittedAppend = AppendOutcome & { durable: Promise<void> };
 
 const DURABLE = Promise.resolve();
+/** Maps per statement in `heads` (bound parameters stay well under every dialect's limit). */
+const HEADS_PER_READ = 500;
 
 export interface LogTail {
   /** Present when the log no longer reaches back to `afterSeq` (compacted): import this first. */
@@ -209,6 +211,27 @@ export class MapContentStore {
     const tail: LogTail = { entries, headSeq: entries.at(-1)?.seq ?? raw.head.headSeq };
     if (raw.snapshot) tail.snapshot = await this.openSnapshot(tenantId, mapId, raw.snapshot);
     return tail;
+  }
+
+  /**
+   * The log's head of each of these maps, for rooms checking whether they missed an append (R21): one read
+   * per `HEADS_PER_READ` maps, where `readAfter` is a transaction per map. A map that is gone has no entry.
+   */
+  async heads(tenantId: string, mapIds: readonly string[]): Promise<Map<string, number>> {
+    const heads = new Map<string, number>();
+    for (let i = 0; i < mapIds.length; i += HEADS_PER_READ) {
+      const chunk = mapIds.slice(i, i + HEADS_PER_READ);
+      const read = await withTenant(
+        this.database,
+        tenantId,
+        (scope) => new MapsRepository(scope).headsOf(chunk),
+        {
+          readOnly: true,
+        },
+      );
+      for (const [id, seq] of read) heads.set(id, seq);
+    }
+    return heads;
   }
 
   /** `load` for a co-editing room: the map as a `ServerReplica` (one Loro document, no view, no undo). */

@@ -6,13 +6,15 @@
  *   that map read what they lack from SQL. It carries no content, and losing a ring only delays a room until its
  *   periodic check (rooms.ts).
  * - Presence (R17-R19): the presence states written by a node's members, as the room's ephemeral-store updates,
- *   so that members on every node see each other; and a node that opens a room asks the others for the states
- *   they hold. Losing one leaves a state out until its member's next refresh (the SDK sends one every 20 s).
+ *   so that members on every node see each other; and a node that opens a room asks the others, which answer
+ *   with their members' states and keys. Losing one leaves a state out until its member's next refresh (the
+ *   SDK sends one every 20 s).
  * - Resubscribed: the connection to Redis was lost and is back, so rings and states were lost meanwhile; each
  *   room then reads the log and trades presence again at once (rooms.ts) instead of waiting for its periodic
- *   check and its members' refreshes.
+ *   check and its members' refreshes; the answers also carry the deletions lost meanwhile.
  */
 import type { PubSub, Unsubscribe } from '../../platform/pubsub/index.ts';
+import type { PresenceAnswer } from './presence.ts';
 
 export interface Bell {
   tenantId: string;
@@ -22,16 +24,16 @@ export interface Bell {
   node: string;
 }
 
-/** Presence between nodes: `state` carries an ephemeral-store update; `ask` requests every node's states. */
-export interface PresenceRelay {
+/**
+ * Presence between nodes: `state` carries the room store's encoding of a key the sender's member wrote (or
+ * left); `ask` requests every node's `answer`: its members' states and keys (presence.ts).
+ */
+export type PresenceRelay = {
   tenantId: string;
   mapId: string;
   /** The node that sent it; it ignores its own. */
   node: string;
-  kind: 'state' | 'ask';
-  /** For `state`: the room store's encoding of the keys it carries. */
-  update?: Uint8Array;
-}
+} & ({ kind: 'state'; update: Uint8Array } | { kind: 'ask' } | { kind: 'answer'; answer: PresenceAnswer });
 
 export interface CollabBus {
   publish(bell: Bell): void;
@@ -63,20 +65,32 @@ function parseBell(raw: string): Bell | undefined {
   return undefined;
 }
 
+const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+const strings = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string');
+
 function encodeRelay(relay: PresenceRelay): string {
-  const { update, ...rest } = relay;
-  return JSON.stringify(update ? { ...rest, update: Buffer.from(update).toString('base64') } : rest);
+  if (relay.kind === 'state') return JSON.stringify({ ...relay, update: base64(relay.update) });
+  if (relay.kind === 'answer') {
+    const { updates, own } = relay.answer;
+    return JSON.stringify({ ...relay, answer: { updates: updates.map(base64), own } });
+  }
+  return JSON.stringify(relay);
 }
 
 function parseRelay(raw: string): PresenceRelay | undefined {
   try {
-    const r = JSON.parse(raw) as Partial<Record<keyof PresenceRelay, unknown>>;
-    if (typeof r.tenantId !== 'string' || typeof r.mapId !== 'string' || typeof r.node !== 'string') return;
-    if (r.kind === 'ask') return { tenantId: r.tenantId, mapId: r.mapId, node: r.node, kind: 'ask' };
-    if (r.kind === 'state' && typeof r.update === 'string') {
-      const update = new Uint8Array(Buffer.from(r.update, 'base64'));
-      return { tenantId: r.tenantId, mapId: r.mapId, node: r.node, kind: 'state', update };
-    }
+    const r = JSON.parse(raw) as Record<string, unknown>;
+    const { tenantId, mapId, node } = r;
+    if (typeof tenantId !== 'string' || typeof mapId !== 'string' || typeof node !== 'string') return;
+    const to = { tenantId, mapId, node };
+    if (r.kind === 'ask') return { ...to, kind: 'ask' };
+    if (r.kind === 'state' && typeof r.update === 'string')
+      return { ...to, kind: 'state', update: bytes(r.update) };
+    const answer = r.answer as Record<string, unknown> | undefined;
+    if (r.kind === 'answer' && answer && strings(answer.updates) && strings(answer.own))
+      return { ...to, kind: 'answer', answer: { updates: answer.updates.map(bytes), own: answer.own } };
   } catch {
     // a foreign or damaged message: the member's next refresh carries the state again
   }

@@ -134,11 +134,11 @@ describe('RoomPresence', () => {
       const linked: { one?: RoomPresence; two?: RoomPresence } = {};
       const one = new RoomPresence(timeoutMs, (update) => {
         relayed.push({ from: 'one', update });
-        if (!link.cut) linked.two?.applyRemote(update);
+        if (!link.cut) linked.two?.applyRemote(update, 'one');
       });
       const two = new RoomPresence(timeoutMs, (update) => {
         relayed.push({ from: 'two', update });
-        if (!link.cut) linked.one?.applyRemote(update);
+        if (!link.cut) linked.one?.applyRemote(update, 'two');
       });
       Object.assign(linked, { one, two });
       open.push({ destroy: () => one.close() }, { destroy: () => two.close() });
@@ -188,6 +188,47 @@ describe('RoomPresence', () => {
       }
       expect(relayed.filter((r) => r.from === 'two')).toEqual([]);
       expect(one.snapshot()).toBeDefined();
+    });
+
+    it("answers for its own members only, and an answer deletes what that node's members no longer hold", async () => {
+      const { one, two, link, relayed } = twoNodes();
+      const three = room();
+      const ada = member(1, 'ada');
+      const bob = member(2, 'bob');
+      const cy = member(3, 'cy');
+      one.join(ada);
+      two.join(bob);
+      one.write(ada, says(1, { selection: 'x' }));
+      two.write(bob, says(2, { selection: 'y' }));
+      three.join(cy);
+      // Node one holds bob's state (from node two): its answer carries ada's alone.
+      const answer = one.answer();
+      expect(answer.own).toEqual([presenceKey(1)]);
+      expect(answer.updates).toHaveLength(1);
+      three.applyAnswer('one', answer);
+      three.applyAnswer('two', two.answer());
+      expect(
+        cy
+          .peers()
+          .map((p) => p.accountId)
+          .sort(),
+      ).toEqual(['ada', 'bob']);
+
+      // Ada leaves while node two is not listening: her deletion is lost on the way.
+      link.cut = true;
+      await new Promise((r) => setTimeout(r, 2));
+      one.leave(ada);
+      link.cut = false;
+      expect(bob.peers().map((p) => p.accountId)).toEqual(['ada']);
+      // Node one's answer (after the link came back) lacks her key: node two deletes it and tells bob. An
+      // answer from another node changes nothing of node one's keys.
+      two.applyAnswer('three', three.answer());
+      expect(bob.peers().map((p) => p.accountId)).toEqual(['ada']);
+      const relayedByTwo = relayed.filter((r) => r.from === 'two').length;
+      two.applyAnswer('one', one.answer());
+      await vi.waitFor(() => expect(bob.peers()).toEqual([]), { timeout: 2_000 });
+      // Nor is the deletion relayed on: it was node one's to make.
+      expect(relayed.filter((r) => r.from === 'two')).toHaveLength(relayedByTwo);
     });
 
     it('draws session numbers the room does not know', () => {

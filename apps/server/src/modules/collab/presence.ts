@@ -12,6 +12,9 @@
  *   a state not refreshed within the timeout expires and its deletion is sent the same way (R19).
  * - What this node's members write goes out to the same map's rooms on the other nodes too (`relay`, over the
  *   bus), refreshes included; what they relay comes in through `applyRemote` and on to the members here.
+ * - Asked (a node opened the room, or came back after losing messages), a room answers for its own members
+ *   only (`answer`): their states and the list of their keys. The asker deletes the keys it holds from that
+ *   node that the list lacks (`applyAnswer`): deletions it missed, which would otherwise wait for the expiry.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { PresenceStore, readOwnPresenceUpdate } from '@canopy/model';
@@ -25,6 +28,14 @@ export interface PresenceMember {
 }
 
 export type PresenceRefusal = 'malformed' | 'not-own-key';
+
+/** What a room tells another node's room that asked: its own members' states, and their keys. */
+export interface PresenceAnswer {
+  /** One store update per key in `own`. */
+  updates: Uint8Array[];
+  /** The keys of this node's members that hold a state now: nothing else of this node's is current. */
+  own: string[];
+}
 
 /** `relay`: the other nodes hear of it (a write of one of this node's members, or its leaving). */
 type Write =
@@ -44,6 +55,8 @@ export class RoomPresence {
   private importing: string[] | undefined;
   /** What the members here were last told of each key written on another node. */
   private readonly told = new Map<string, unknown>();
+  /** The node whose member holds each key written elsewhere, as that node said (its relays and answers). */
+  private readonly owners = new Map<string, string>();
 
   /** `relay` gets the store's encoding of each key this node's members write (for the other nodes). */
   constructor(
@@ -53,6 +66,7 @@ export class RoomPresence {
     this.store = new PresenceStore(timeoutMs);
     this.unsubscribe = this.store.subscribe((change) => {
       if (change.by === 'import') this.importing?.push(...change.added, ...change.updated, ...change.removed);
+      for (const key of change.removed) this.owners.delete(key);
       // The store calls this from inside its sweep: leave it before writing to it again.
       if (change.by === 'timeout' && change.removed.length > 0)
         queueMicrotask(() => this.expired(change.removed));
@@ -79,26 +93,60 @@ export class RoomPresence {
     return states && encodeServer.presence(states);
   }
 
-  /** Every current state as a store update, for another node that opened this map's room; or undefined. */
+  /** Every current state as a store update; or undefined. */
   states(): Uint8Array | undefined {
     if (this.closed || this.store.keys().length === 0) return undefined;
     return this.store.encodeAll();
   }
 
+  /** For another node's room that asked: this node's members' states and keys (nothing of other nodes'). */
+  answer(): PresenceAnswer {
+    const own = this.closed
+      ? []
+      : [...this.members.keys()].filter((key) => this.store.get(key) !== undefined);
+    return { own, updates: own.map((key) => this.store.encode(key)) };
+  }
+
   /**
-   * States relayed by the same map's room on another node: into the store (newer timestamps win per key), and
-   * on to the members here when what they were told changed. Never relayed again.
+   * A key written by another node's member (`from`), relayed by that node: into the store (newer timestamps win
+   * per key), and on to the members here when what they were told changed. Never relayed again.
    */
-  applyRemote(update: Uint8Array): void {
+  applyRemote(update: Uint8Array, from: string): void {
+    for (const key of this.importRemote(update)) {
+      if (this.store.get(key) === undefined) this.owners.delete(key);
+      else if (!this.members.has(key)) this.owners.set(key, from);
+    }
+  }
+
+  /**
+   * Another node's answer (`answer` there): its members' states, in; and the keys this room holds from that node
+   * but the answer lacks, deleted here (they left while this node was not listening).
+   */
+  applyAnswer(from: string, answer: PresenceAnswer): void {
     if (this.closed) return;
+    for (const update of answer.updates) this.importRemote(update);
+    const own = new Set(answer.own);
+    for (const key of own)
+      if (this.store.get(key) !== undefined && !this.members.has(key)) this.owners.set(key, from);
+    for (const [key, owner] of [...this.owners]) {
+      if (owner !== from || own.has(key)) continue;
+      this.owners.delete(key);
+      if (this.current(key) !== undefined) this.put(key, { kind: 'delete', relay: false });
+    }
+  }
+
+  /** Applies another node's update and tells the members here what changed; the keys it touched. */
+  private importRemote(update: Uint8Array): string[] {
+    if (this.closed) return [];
     const touched: string[] = [];
     this.importing = touched;
     try {
-      if (!this.store.apply(update).ok) return;
+      if (!this.store.apply(update).ok) return [];
     } finally {
       this.importing = undefined;
     }
-    for (const key of new Set(touched)) {
+    const keys = new Set(touched);
+    for (const key of keys) {
       // This node's own members' keys are written here; a stale copy from elsewhere changes nothing they see.
       if (this.members.has(key)) continue;
       const now = this.store.get(key);
@@ -108,6 +156,7 @@ export class RoomPresence {
       else this.told.set(key, now);
       this.broadcast(encodeServer.presence(this.store.encode(key)), undefined);
     }
+    return [...keys];
   }
 
   /** A member's presence update: copied into the room's store and passed on, or refused (R18). */
@@ -148,6 +197,7 @@ export class RoomPresence {
     this.members.clear();
     this.deferred.clear();
     this.told.clear();
+    this.owners.clear();
   }
 
   /** The key's value once the writes waiting for it are done. */

@@ -63,11 +63,9 @@ export class Rooms {
       if (relay.node === this.node) return;
       void this.existing(relay.tenantId, relay.mapId).then((room) => {
         if (!room || room.isClosed) return;
-        if (relay.kind === 'state' && relay.update) room.presence.applyRemote(relay.update);
-        if (relay.kind === 'ask') {
-          const update = room.presence.states();
-          if (update) this.relayPresence(room, update);
-        }
+        if (relay.kind === 'state') room.presence.applyRemote(relay.update, relay.node);
+        else if (relay.kind === 'answer') room.presence.applyAnswer(relay.node, relay.answer);
+        else this.answerPresence(room);
       });
     });
     this.unsubscribeResubscribed = bus.onResubscribed(() => this.recover());
@@ -77,9 +75,9 @@ export class Rooms {
 
   /**
    * The bus lost messages (its connection to Redis dropped and is back): every room behind the log reads what
-   * it lacks (a check now), asks the other nodes for their presence states and sends its own (R17, R21), instead of waiting
-   * for the periodic check and for each member's next refresh (20 s). A state that another node deleted
-   * meanwhile stays until it expires (R19).
+   * it lacks (a check now), asks the other nodes for their members' presence and sends its own (R17, R21),
+   * instead of waiting for the periodic check and for each member's next refresh (20 s). The answers carry
+   * deletions lost meanwhile too: a room deletes the keys it holds from a node whose answer lacks them.
    */
   private recover(): void {
     this.logger.info({ rooms: this.rooms.size }, 'collab: the bus reconnected; rooms catch up');
@@ -90,8 +88,7 @@ export class Rooms {
           if (room.isClosed) return;
           const { tenantId, mapId } = room;
           this.bus.publishPresence({ tenantId, mapId, node: this.node, kind: 'ask' });
-          const update = room.presence.states();
-          if (update) this.relayPresence(room, update);
+          this.answerPresence(room);
         },
         () => undefined,
       );
@@ -160,6 +157,18 @@ export class Rooms {
       node: this.node,
       kind: 'state',
       update,
+    });
+  }
+
+  /** This node's members' presence, for the same map's rooms on the other nodes (an ask, or a recovery). */
+  private answerPresence(room: Room): void {
+    const { tenantId, mapId } = room;
+    this.bus.publishPresence({
+      tenantId,
+      mapId,
+      node: this.node,
+      kind: 'answer',
+      answer: room.presence.answer(),
     });
   }
 

@@ -256,5 +256,43 @@ for (const setup of setups) {
         clients.splice(clients.indexOf(c), 1);
       }
     });
+
+    it('after the bus lost a leave and reconnected, the other node deletes the state at once (R17, R19)', async () => {
+      const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
+      const mapId = await aliceSharesWithBob(one, 'A leave lost on the way');
+      const seen = (c: CollabClient) => [...c.peers.values()].map((p) => p.accountId);
+      const a = startClient(one.app, one.url, alice, mapId);
+      const b = startClient(two.app, two.url, bob, mapId);
+      // A second member on node one keeps its room open after alice leaves.
+      const a2 = startClient(one.app, one.url, alice, mapId);
+      clients.push(a, b, a2);
+      await Promise.all([a.whenLoaded(), b.whenLoaded(), a2.whenLoaded()]);
+      await onlineAll([a, b, a2]);
+      a.setPresence({ selection: 'here' });
+      await eventually(() => seen(b).length === 1);
+
+      // The deletion is lost on the way; without the answers it would stay until it expires (90 s).
+      bus.drop(true);
+      a.close();
+      clients.splice(clients.indexOf(a), 1);
+      await eventually(() => a2.peers.size === 0);
+      await new Promise((r) => setTimeout(r, 100));
+      bus.drop(false);
+      expect(seen(b)).toEqual(['alice']);
+      await bus.reconnect();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error('the lost leave did not arrive after the reconnect')),
+          10_000,
+        );
+      });
+      await Promise.race([eventually(() => seen(b).length === 0), late]).finally(() => clearTimeout(timer));
+
+      for (const c of [b, a2]) {
+        c.close();
+        clients.splice(clients.indexOf(c), 1);
+      }
+    });
   });
 }

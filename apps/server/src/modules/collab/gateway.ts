@@ -19,6 +19,7 @@ import { canWrite } from '../maps/index.ts';
 import type { Room, RoomMember } from './room.ts';
 import type { Rooms } from './rooms.ts';
 import { TokenBucket, type CollabLimits } from './limits.ts';
+import { NodeAccountSockets, type AccountSockets } from './account-sockets.ts';
 import { Outbox } from './outbox.ts';
 import type { CollabTickets } from './tickets.ts';
 
@@ -37,7 +38,6 @@ export interface GatewayObserver {
 
 export class CollabGateway {
   private readonly wss: WebSocketServer;
-  private readonly perAccount = new Map<string, number>();
   private readonly sockets = new Set<WebSocket>();
   /** When the node-wide limit was last logged (R35). */
   private lastFullWarning = 0;
@@ -50,6 +50,8 @@ export class CollabGateway {
     private readonly limits: CollabLimits,
     private readonly logger: Logger,
     private readonly observer?: GatewayObserver,
+    /** Sockets per account (R32): on this node alone unless the deployment shares a count (Redis). */
+    private readonly accountSockets: AccountSockets = new NodeAccountSockets(),
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -140,17 +142,17 @@ export class CollabGateway {
     if (!access.exists) return ws.close(CloseCode.notFound, 'no such map');
     if (!access.role) return ws.close(CloseCode.forbidden, 'this map is not shared with you');
 
-    const count = (this.perAccount.get(caller.accountId) ?? 0) + 1;
-    if (count > this.limits.maxConnectionsPerAccount) {
+    const lease = await this.accountSockets.acquire(
+      caller.tenantId,
+      caller.accountId,
+      this.limits.maxConnectionsPerAccount,
+    );
+    if (!lease) {
       this.observer?.limited('too_many_connections');
       return ws.close(CloseCode.tooManyConnections, 'too many connections');
     }
-    this.perAccount.set(caller.accountId, count);
-    ws.once('close', () => {
-      const n = (this.perAccount.get(caller.accountId) ?? 1) - 1;
-      if (n <= 0) this.perAccount.delete(caller.accountId);
-      else this.perAccount.set(caller.accountId, n);
-    });
+    if (ws.readyState !== ws.OPEN) return lease.release();
+    ws.once('close', () => lease.release());
 
     const hello = await this.awaitHello(ws, early, (fn) => (deliver = fn));
     if (!hello) return;

@@ -14,12 +14,19 @@ import { unauthenticated } from '../../platform/errors.ts';
 import { mapsModule } from '../maps/index.ts';
 import { PubSubBus, type CollabBus } from './bus.ts';
 import { CollabGateway } from './gateway.ts';
+import { NodeAccountSockets, RedisAccountSockets, type AccountSockets } from './account-sockets.ts';
 import { DEFAULT_LIMITS, type CollabLimits } from './limits.ts';
 import { COMPACT_JOB, Rooms } from './rooms.ts';
 import { CollabTickets } from './tickets.ts';
 import type { WriteBackHook } from './write-back.ts';
 
 export { InProcessBus, PubSubBus, type Bell, type CollabBus } from './bus.ts';
+export {
+  NodeAccountSockets,
+  RedisAccountSockets,
+  type AccountSockets,
+  type SocketLease,
+} from './account-sockets.ts';
 export { DEFAULT_LIMITS, type CollabLimits } from './limits.ts';
 export { COMPACT_JOB } from './rooms.ts';
 export type { WriteBackEvent, WriteBackHook } from './write-back.ts';
@@ -33,6 +40,8 @@ export interface CollabModuleOptions {
   compactAfter?: number;
   /** How often rooms check SQL for updates whose ring was lost (default 2 s with Redis, 30 s without). */
   checkIntervalMs?: number;
+  /** Sockets per account (R32). Default: counted across the nodes in Redis when configured, else on this node. */
+  accountSockets?: AccountSockets;
 }
 
 export interface CollabModule {
@@ -93,10 +102,22 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   if (metrics) registerRoomGauge(metrics, () => rooms.count);
   const tickets = new CollabTickets(platform.database, platform.clock);
   const origins = [new URL(platform.config.publicUrl).origin];
-  const gateway = new CollabGateway(rooms, maps, tickets, origins, limits, platform.logger, {
-    sockets: (open) => metrics?.websockets.set({ kind: 'collab' }, open),
-    limited: (reason) => metrics?.collabLimitCloses.inc({ reason }),
-  });
+  const accountSockets =
+    options.accountSockets ??
+    (platform.redis ? new RedisAccountSockets(platform.redis, platform.logger) : new NodeAccountSockets());
+  const gateway = new CollabGateway(
+    rooms,
+    maps,
+    tickets,
+    origins,
+    limits,
+    platform.logger,
+    {
+      sockets: (open) => metrics?.websockets.set({ kind: 'collab' }, open),
+      limited: (reason) => metrics?.collabLimitCloses.inc({ reason }),
+    },
+    accountSockets,
+  );
 
   platform.jobs.define<{ tenantId: string; mapId: string }>(COMPACT_JOB, async ({ tenantId, mapId }) => {
     // A room open here holds the map as of its seq: folding that in spares reading and replaying the log (a
@@ -144,6 +165,7 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
     app.server.off('upgrade', onUpgrade);
     await rooms.close();
     await gateway.close();
+    if (!options.accountSockets) await accountSockets.close();
     if (ownsBus) await bus.close();
   });
 

@@ -8,7 +8,7 @@ export interface CollabLimits {
   /** Sustained updates per second per connection, and the burst allowed above it (R31). */
   updatesPerSecond: number;
   updateBurst: number;
-  /** Open sockets per account on this node (R32). */
+  /** Open sockets per account: on all nodes together with Redis, else on this node (R32; account-sockets.ts). */
   maxConnectionsPerAccount: number;
   /** Open sockets on this node, all accounts together; beyond it new ones are closed with 1013 (R35). */
   maxConnectionsPerNode: number;

@@ -10,19 +10,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CollabClient } from '@canopy/sdk';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { CloseCode, decodeServer, encodeClient, type CollabClient } from '@canopy/sdk';
 import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
 import { createRedisPubSub } from '../../platform/pubsub/index.ts';
 import type { DialectName } from '../../platform/db/connect.ts';
 import { testAuthorization, testIdentity } from '../maps/index.ts';
 // eslint-disable-next-line no-restricted-imports -- the test app of issue 7's two modules, shared by their tests
 import { createModuleTestApp, type ModuleTestApp } from '../maps/test-app.ts';
+import { RedisAccountSockets, type AccountSockets } from './account-sockets.ts';
 import { InProcessBus, PubSubBus, type CollabBus } from './bus.ts';
-import { eventually, mulberry32, onlineAll, randomEdit, startClient, type Who } from './test-clients.ts';
+import {
+  eventually,
+  mulberry32,
+  onlineAll,
+  randomEdit,
+  startClient,
+  ticketUrl,
+  type Who,
+} from './test-clients.ts';
 
 interface Setup {
   name: string;
   dialect: DialectName;
+  /** Sockets per account counted across the two nodes (R32): with Redis. */
+  accountSockets?: () => Promise<[AccountSockets, AccountSockets]>;
   buses: () => Promise<{
     buses: [CollabBus, CollabBus];
     drop(on: boolean): void;
@@ -52,6 +65,15 @@ if (redisUrl && dialectsUnderTest().includes('postgres')) {
   setups.push({
     name: 'postgres, Redis',
     dialect: 'postgres',
+    accountSockets: async () => {
+      const prefix = `canopy-test-${randomBytes(4).toString('hex')}:`;
+      const counts = [0, 1].map(async () => {
+        const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false });
+        await redis.connect();
+        return new RedisAccountSockets(redis, pino({ level: 'silent' }), { prefix });
+      });
+      return (await Promise.all(counts)) as [RedisAccountSockets, RedisAccountSockets];
+    },
     buses: async () => {
       const prefix = `canopy-test-${randomBytes(4).toString('hex')}:`;
       const name = `${prefix}b`;
@@ -99,20 +121,23 @@ for (const setup of setups) {
     let bus: Awaited<ReturnType<Setup['buses']>>;
     const clients: CollabClient[] = [];
 
+    let counts: AccountSockets[] = [];
     beforeAll(async () => {
       db = await createTestDatabase(setup.dialect);
       bus = await setup.buses();
+      counts = (await setup.accountSockets?.()) ?? [];
       nodes = [];
       // One deployment: both nodes read the same root key (here the keyring file in a shared data dir).
       dataDir = mkdtempSync(join(tmpdir(), 'canopy-two-nodes-'));
-      for (const b of bus.buses) {
+      for (const [i, b] of bus.buses.entries()) {
+        const accountSockets = counts[i];
         nodes.push(
           await createModuleTestApp({
             databaseUrl: db.url,
             dataDir,
             listen: true,
             maps: { identity: testIdentity },
-            collab: { bus: b, checkIntervalMs: 250 },
+            collab: { bus: b, checkIntervalMs: 250, ...(accountSockets ? { accountSockets } : {}) },
           }),
         );
       }
@@ -121,6 +146,7 @@ for (const setup of setups) {
       for (const c of clients) c.close();
       for (const n of nodes) await n.close();
       await bus.close();
+      for (const c of counts) await c.close();
       await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     });
@@ -256,6 +282,46 @@ for (const setup of setups) {
         clients.splice(clients.indexOf(c), 1);
       }
     });
+
+    it.skipIf(!setup.accountSockets)(
+      'counts an account’s sockets on both nodes together: beyond 20 in all, 4429 (R32)',
+      async () => {
+        const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
+        const mapId = await aliceSharesWithBob(one, 'Tabs on two nodes');
+        const dave: Who = { accountId: 'dave', tenantId: 't1' };
+        await one.app.inject({
+          method: 'POST',
+          url: `/api/v1/maps/${mapId}/shares`,
+          headers: { authorization: testAuthorization('alice', 't1') },
+          payload: { email: 'dave@t1', role: 'viewer' },
+        });
+        /** A socket of dave's on `node`: 'welcome', or the code it was closed with. */
+        const open = async (node: ModuleTestApp) => {
+          const ws = new WebSocket(await ticketUrl(node.app, node.url, dave, mapId));
+          const outcome = new Promise<'welcome' | number>((resolve) => {
+            ws.on('open', () => ws.send(encodeClient.hello(new Uint8Array())));
+            ws.on('message', (d: Buffer) => {
+              if (decodeServer(new Uint8Array(d)).type === 'welcome') resolve('welcome');
+            });
+            ws.on('close', (code) => resolve(code));
+          });
+          return { ws, outcome: await outcome };
+        };
+        const tabs = [];
+        for (let i = 0; i < 20; i++) tabs.push(await open(i % 2 === 0 ? one : two));
+        expect(tabs.map((t) => t.outcome)).toEqual(Array(20).fill('welcome'));
+        expect((await open(one)).outcome).toBe(CloseCode.tooManyConnections);
+        expect((await open(two)).outcome).toBe(CloseCode.tooManyConnections);
+        // A tab closed on node one frees a place on node two.
+        tabs[0]!.ws.close();
+        await eventually(async () => {
+          const next = await open(two);
+          if (next.outcome === 'welcome') tabs.push(next);
+          return next.outcome === 'welcome';
+        });
+        for (const t of tabs) t.ws.close();
+      },
+    );
 
     it('after the bus lost a leave and reconnected, the other node deletes the state at once (R17, R19)', async () => {
       const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];

@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { MindMap } from '@canopy/model';
+import { MindMap, PresenceStore } from '@canopy/model';
 import { evilField } from '@canopy/model/testing';
 import { CloseCode, decodeServer, encodeClient, type CollabClient } from '@canopy/sdk';
 import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../../platform/db/testing.ts';
@@ -369,6 +369,85 @@ for (const dialect of dialectsUnderTest()) {
         });
       });
       expect(got.at(-1)).toMatchObject({ type: 'refused', ref: 1, problem: { code: 'malformed-update' } });
+    });
+
+    it('answers damaged frames of every kind with a refusal or a close for bad input, and the room goes on (R7, R9, R18)', async () => {
+      const { mapId, a, b, ma, mb } = await aliceAndBob('Damaged frames');
+      const topic = ma.addTopic(ma.centralTopicId(), undefined, { text: 'before' });
+      await a.whenSaved();
+      // Honest bytes to damage: a version vector, an update that builds on the map, a presence update.
+      const copy = MindMap.fromSnapshot(ma.exportSnapshot());
+      if (!copy.ok) throw copy.error;
+      const vector = copy.value.versionVector();
+      copy.value.addTopic(topic, undefined, { text: 'from a damaged frame' });
+      const update = copy.value.exportUpdatesSince(vector);
+      if (!update.ok) throw update.error;
+      const presence = new PresenceStore(60_000);
+      presence.set('anyone', { selection: [topic] });
+      const honestPresence = presence.encode('anyone');
+      presence.destroy();
+
+      const rnd = mulberry32(dialect.length);
+      const damage = (bytes: Uint8Array) => {
+        const out = Uint8Array.from(bytes);
+        const kind = rnd();
+        if (kind < 0.3 || out.length === 0) return out.subarray(0, Math.floor(rnd() * out.length));
+        for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++)
+          out[Math.floor(rnd() * out.length)] = Math.floor(rnd() * 256);
+        return out;
+      };
+      const noise = () => Uint8Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256));
+      /** One socket's frames: a hello (perhaps damaged), then damaged frames of each kind. */
+      const framesFor = (i: number): (Uint8Array | string)[] => {
+        const hello = i % 4 === 0 ? encodeClient.hello(damage(vector)) : encodeClient.hello(new Uint8Array());
+        const next = [
+          () => encodeClient.update(i, damage(update.value)),
+          () => encodeClient.presence(damage(honestPresence)),
+          () => damage(encodeClient.update(i, update.value)),
+          () => noise(),
+          () => 'text',
+        ];
+        return [
+          hello,
+          ...Array.from({ length: 1 + (i % 3) }, () => next[Math.floor(rnd() * next.length)]!()),
+        ];
+      };
+      /** Sends the frames once welcomed (the hello at once) and resolves with the close code, or 'open'. */
+      const run = async (frames: (Uint8Array | string)[]) => {
+        const ws = new WebSocket(await ticketUrl(t.app, t.url, bob, mapId));
+        return new Promise<number | 'open'>((resolve) => {
+          const quiet = setTimeout(() => {
+            resolve('open');
+            ws.close();
+          }, 1_000);
+          ws.on('open', () => ws.send(frames[0]!));
+          ws.on('message', (d: Buffer) => {
+            if (decodeServer(new Uint8Array(d)).type === 'welcome')
+              for (const f of frames.slice(1)) ws.send(f);
+          });
+          ws.on('close', (code) => {
+            clearTimeout(quiet);
+            resolve(code);
+          });
+        });
+      };
+      const outcomes: (number | 'open')[] = [];
+      for (let batch = 0; batch < 5; batch++)
+        outcomes.push(
+          ...(await Promise.all(Array.from({ length: 8 }, (_, i) => run(framesFor(batch * 8 + i))))),
+        );
+      // Bad input closes with 1008 (1002/1007 for what ws itself refuses), or is refused and the socket stays;
+      // never a server error.
+      for (const outcome of outcomes) expect([1002, 1007, 1008, 'open']).toContain(outcome);
+      expect(outcomes.filter((o) => o === 1008).length).toBeGreaterThan(10);
+
+      // The room goes on: both editors keep editing and end as the server's map.
+      for (let i = 0; i < 10; i++) ma.editText(topic, 6 + i, 0, 'a');
+      mb.addTopic(mb.centralTopicId(), undefined, { text: 'after' });
+      await Promise.all([a.whenSaved(), b.whenSaved()]);
+      const expected = JSON.stringify(await serverDoc(mapId));
+      await eventually(() => [ma, mb].every((m) => JSON.stringify(m.toJSON()) === expected));
+      expect(expected).toContain('after');
     });
 
     /** Sends `update` from a raw editor's socket and resolves with the frame that answers it. */

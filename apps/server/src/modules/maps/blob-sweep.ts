@@ -3,7 +3,10 @@
  * (`MapBlobs.sweep`); the blobs of live maps that neither the document nor any version uses, noted the first
  * time (`map_blobs_unused`) and deleted once that is `UNUSED_BLOB_GRACE_MS` ago and still so (a note whose blob
  * is used again is dropped); and everything of a crypto-shredded tenant, rows and blobs, unreadable for good.
+ * A map is loaded (with its versions) only when its log or its blobs changed since its last full check
+ * (`map_blob_checks`); otherwise its notes stand as they are.
  */
+import { createHash } from 'node:crypto';
 import { MindMap, type MapDocument } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
@@ -43,12 +46,52 @@ export class MapBlobSweep {
     return { ...swept, rows };
   }
 
+  /** A live map's unused blobs: noted, note dropped, or deleted when due; how many were deleted. */
   private async unused(tenantId: string, mapId: string, keys: string[]): Promise<number> {
-    const inUse = await this.inUse(tenantId, mapId);
-    if (!inUse) return 0;
     const now = this.now();
-    const unused = new Set(keys.map(keyHex).filter((hex) => !inUse.has(hex)));
-    const due = await this.repo(tenantId, async (repo) => {
+    const blobs = digestOf(keys);
+    const hexes =
+      (await this.dueIfUnchanged(tenantId, mapId, blobs, now)) ??
+      (await this.check(tenantId, mapId, keys, blobs, now));
+    if (hexes.length === 0) return 0;
+    // The blobs first: if this stops halfway, the notes stay and the next sweep deletes what is left.
+    const deleted = await this.blobs.deleteUnused(tenantId, mapId, hexes);
+    await this.repo(tenantId, (repo) => repo.forgetUnusedBlobs(mapId, hexes));
+    return deleted;
+  }
+
+  /**
+   * When neither the map's log nor its blobs changed since the last full check, the blobs unused then are
+   * unused now (a new version is taken from the document as it is, so it uses nothing new): their notes stand,
+   * and the due ones are returned without loading the map. Undefined when something changed.
+   */
+  private async dueIfUnchanged(
+    tenantId: string,
+    mapId: string,
+    blobs: string,
+    now: number,
+  ): Promise<string[] | undefined> {
+    return this.repo(tenantId, async (repo) => {
+      const head = await repo.headOf(mapId);
+      const last = await repo.blobCheck(mapId);
+      if (!head || !last || last.headSeq !== head.headSeq || last.blobs !== blobs) return undefined;
+      const noted = await repo.unusedBlobs(mapId);
+      return [...noted].filter(([, since]) => now - since >= UNUSED_BLOB_GRACE_MS).map(([hex]) => hex);
+    });
+  }
+
+  /** The full check: loads the map and its versions, updates the notes; the due blobs. */
+  private async check(
+    tenantId: string,
+    mapId: string,
+    keys: string[],
+    blobs: string,
+    now: number,
+  ): Promise<string[]> {
+    const inUse = await this.inUse(tenantId, mapId);
+    if (!inUse) return [];
+    const unused = new Set(keys.map(keyHex).filter((hex) => !inUse.hexes.has(hex)));
+    return this.repo(tenantId, async (repo) => {
       const noted = await repo.unusedBlobs(mapId);
       await repo.markBlobsUnused(
         mapId,
@@ -59,18 +102,22 @@ export class MapBlobSweep {
         mapId,
         [...noted.keys()].filter((hex) => !unused.has(hex)),
       );
-      return [...noted].filter(([hex, since]) => unused.has(hex) && now - since >= UNUSED_BLOB_GRACE_MS);
+      // As of the log's head the map was loaded at: an edit since makes the next sweep check it again.
+      await repo.saveBlobCheck(mapId, inUse.seq, blobs, now);
+      return [...noted]
+        .filter(([hex, since]) => unused.has(hex) && now - since >= UNUSED_BLOB_GRACE_MS)
+        .map(([hex]) => hex);
     });
-    if (due.length === 0) return 0;
-    const hexes = due.map(([hex]) => hex);
-    // The blobs first: if this stops halfway, the notes stay and the next sweep deletes what is left.
-    const deleted = await this.blobs.deleteUnused(tenantId, mapId, hexes);
-    await this.repo(tenantId, (repo) => repo.forgetUnusedBlobs(mapId, hexes));
-    return deleted;
   }
 
-  /** The digests of the blobs a map's document and versions use; undefined if the map is gone or unreadable. */
-  private async inUse(tenantId: string, mapId: string): Promise<Set<string> | undefined> {
+  /**
+   * The digests of the blobs a map's document and versions use, and the log's head they were read at;
+   * undefined if the map is gone or unreadable.
+   */
+  private async inUse(
+    tenantId: string,
+    mapId: string,
+  ): Promise<{ hexes: Set<string>; seq: number } | undefined> {
     const loaded = await this.content.load(tenantId, mapId);
     if (!loaded) return undefined;
     const hexes = new Set<string>();
@@ -89,7 +136,7 @@ export class MapBlobSweep {
       if (!opened.ok) return undefined;
       add(opened.value.toJSON());
     }
-    return hexes;
+    return { hexes, seq: loaded.seq };
   }
 
   private repo<T>(tenantId: string, fn: (repo: MapsRepository) => Promise<T>): Promise<T> {
@@ -99,4 +146,11 @@ export class MapBlobSweep {
   private now(): number {
     return this.clock.now().getTime();
   }
+}
+
+/** A digest of a map's blob keys (any order), to tell whether they changed since the last check. */
+function digestOf(keys: readonly string[]): string {
+  return createHash('sha256')
+    .update([...keys].sort().join('\n'))
+    .digest('hex');
 }

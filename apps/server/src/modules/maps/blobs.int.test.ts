@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exportMap, importMap } from '@canopy/formats';
 import { MindMap, type MapDocument } from '@canopy/model';
 import { s3Enabled, startLocalS3, type LocalS3 } from '../../platform/blobs/testing.ts';
@@ -429,6 +429,72 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
       expect(await stored()).toEqual([pdf]);
       expect((await sweep.tenant('t4')).unused).toBe(0);
       expect(await stored()).toEqual([pdf]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('loads a map for the sweep only when its log or its blobs changed since its last check', async () => {
+    const clock = new ManualClock(Date.now());
+    const app = await createModuleTestApp({
+      databaseUrl: h.url,
+      clock,
+      maps: { identity: testIdentity, blobLimits: limits },
+    });
+    try {
+      const erin = { accountId: 'erin', tenantId: 't5' };
+      const headers = { authorization: testAuthorization('erin', 't5') };
+      const attachment = randomBytes(200);
+      const { doc, blobs } = mapWithBlobs(attachment);
+      const res = await app.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps/import?filename=checked.mmap',
+        headers: { ...headers, 'content-type': 'application/octet-stream' },
+        payload: Buffer.from(exportMap(doc, 'mmap', { blobs }).data),
+      });
+      const { id } = res.json<{ id: string }>();
+      const { content, service, sweep, blobs: mapBlobs } = mapsModule(app.deps);
+      const loads = vi.spyOn(content, 'load');
+      const loadedBySweep = async () => {
+        loads.mockClear();
+        await sweep.tenant('t5');
+        return loads.mock.calls.filter(([, mapId]) => mapId === id).length;
+      };
+      const stored = async () => (await mapBlobs.list('t5', id)).length;
+      const day = 24 * 3_600_000;
+
+      expect(await loadedBySweep()).toBe(1); // first seen
+      expect(await loadedBySweep()).toBe(0); // unchanged
+      await service.saveVersion(erin, id, 'a version changes nothing the map uses');
+      expect(await loadedBySweep()).toBe(0);
+      // An upload nothing uses yet: the blobs changed, so the map is read, and the upload noted as unused.
+      const upload = await app.app.inject({
+        method: 'POST',
+        url: `/api/v1/maps/${id}/blobs`,
+        headers: { ...headers, 'content-type': 'image/png' },
+        payload: randomBytes(100),
+      });
+      expect(upload.statusCode).toBe(201);
+      expect(await loadedBySweep()).toBe(1);
+      expect(await loadedBySweep()).toBe(0);
+      // An edit: read again (the image taken out is noted too).
+      const map = (await content.load('t5', id))!.map;
+      let update: Uint8Array | undefined;
+      map.onLocalUpdate((u) => (update = u));
+      map.setImage(map.centralTopicId(), undefined);
+      await content.append('t5', id, [{ accountId: 'erin', data: update! }]);
+      expect(await loadedBySweep()).toBe(1);
+      expect(await stored()).toBe(3);
+      // 30 days on, nothing changed: the upload goes without the map being read; the image stays (the version
+      // uses it), and so does the attachment.
+      clock.advance(30 * day);
+      expect(await loadedBySweep()).toBe(0);
+      expect(await stored()).toBe(2);
+      // The deletion changed its blobs: the next sweep reads it once more.
+      expect(await loadedBySweep()).toBe(1);
+      expect(await loadedBySweep()).toBe(0);
+      expect(await stored()).toBe(2);
+      loads.mockRestore();
     } finally {
       await app.close();
     }

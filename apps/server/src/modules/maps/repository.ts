@@ -64,6 +64,15 @@ export interface MapBlobsUnusedTable {
   since: number;
 }
 
+export interface MapBlobChecksTable {
+  tenant_id: string;
+  map_id: string;
+  head_seq: number;
+  /** sha256 hex of the map's blob keys, sorted and joined by newlines. */
+  blobs: string;
+  checked_at: number;
+}
+
 declare module '../../platform/db/schema.ts' {
   interface Tables {
     maps: MapsTable;
@@ -71,6 +80,7 @@ declare module '../../platform/db/schema.ts' {
     map_shares: MapSharesTable;
     map_versions: MapVersionsTable;
     map_blobs_unused: MapBlobsUnusedTable;
+    map_blob_checks: MapBlobChecksTable;
   }
 }
 
@@ -187,6 +197,7 @@ export class MapsRepository extends TenantRepository {
     await this.deleteFrom('map_shares').where('map_id', '=', id).execute();
     await this.deleteFrom('map_versions').where('map_id', '=', id).execute();
     await this.deleteFrom('map_blobs_unused').where('map_id', '=', id).execute();
+    await this.deleteFrom('map_blob_checks').where('map_id', '=', id).execute();
     const r = await this.deleteFrom('maps').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
@@ -400,6 +411,20 @@ export class MapsRepository extends TenantRepository {
         .where('map_id', '=', mapId)
         .where('blob_hex', 'in', hexes.slice(i, i + 500))
         .execute();
+  }
+
+  /** What the blob sweep last read of the map in full. */
+  async blobCheck(mapId: string): Promise<{ headSeq: number; blobs: string } | undefined> {
+    const row = await this.selectFrom('map_blob_checks')
+      .select(['head_seq', 'blobs'])
+      .where('map_id', '=', mapId)
+      .executeTakeFirst();
+    return row ? { headSeq: num(row.head_seq), blobs: row.blobs } : undefined;
+  }
+
+  async saveBlobCheck(mapId: string, headSeq: number, blobs: string, at: number): Promise<void> {
+    await this.deleteFrom('map_blob_checks').where('map_id', '=', mapId).execute();
+    await this.insertInto('map_blob_checks', { map_id: mapId, head_seq: headSeq, blobs, checked_at: at });
   }
 
   async findVersion(mapId: string, id: string): Promise<{ snapshot: Uint8Array; name: string } | undefined> {

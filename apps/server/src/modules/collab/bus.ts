@@ -9,6 +9,8 @@
  *   so that members on every node see each other; and a node that opens a room asks the others, which answer
  *   with their members' states and keys. Losing one leaves a state out until its member's next refresh (the
  *   SDK sends one every 20 s).
+ * - Alive: each node says every few seconds that it is; the others take a node silent for long for dead and
+ *   drop its members' presence (liveness.ts).
  * - Resubscribed: the connection to Redis was lost and is back, so rings and states were lost meanwhile; each
  *   room then reads the log and trades presence again at once (rooms.ts) instead of waiting for its periodic
  *   check and its members' refreshes; the answers also carry the deletions lost meanwhile.
@@ -40,6 +42,9 @@ export interface CollabBus {
   subscribe(listener: (bell: Bell) => void): () => void;
   publishPresence(relay: PresenceRelay): void;
   subscribePresence(listener: (relay: PresenceRelay) => void): () => void;
+  /** A node says it is alive (every few seconds: liveness.ts). */
+  publishAlive(node: string): void;
+  subscribeAlive(listener: (node: string) => void): () => void;
   /** `listener` runs when messages may have been lost (the broker's connection dropped and is back). */
   onResubscribed(listener: () => void): () => void;
   close(): Promise<void>;
@@ -47,6 +52,16 @@ export interface CollabBus {
 
 const CHANNEL = 'collab:bell';
 const PRESENCE_CHANNEL = 'collab:presence';
+const ALIVE_CHANNEL = 'collab:alive';
+
+function parseAlive(raw: string): string | undefined {
+  try {
+    const { node } = JSON.parse(raw) as { node?: unknown };
+    return typeof node === 'string' ? node : undefined;
+  } catch {
+    return undefined; // a foreign or damaged message: the node says it again in a few seconds
+  }
+}
 
 function parseBell(raw: string): Bell | undefined {
   try {
@@ -102,6 +117,12 @@ class Listeners {
   readonly bells = new Set<(bell: Bell) => void>();
   readonly relays = new Set<(relay: PresenceRelay) => void>();
   readonly resubscribed = new Set<() => void>();
+  readonly alive = new Set<(node: string) => void>();
+
+  aliveFrom(raw: string): void {
+    const node = parseAlive(raw);
+    if (node) for (const l of this.alive) l(node);
+  }
 
   bell(raw: string): void {
     const bell = parseBell(raw);
@@ -117,6 +138,7 @@ class Listeners {
     this.bells.clear();
     this.relays.clear();
     this.resubscribed.clear();
+    this.alive.clear();
   }
 }
 
@@ -135,6 +157,7 @@ export class InProcessBus implements CollabBus {
   readonly subscribe = adder(this.listeners.bells);
   readonly subscribePresence = adder(this.listeners.relays);
   readonly onResubscribed = adder(this.listeners.resubscribed);
+  readonly subscribeAlive = adder(this.listeners.alive);
 
   /** Tests: as if the connection had dropped and come back (messages meanwhile are what `dropping` dropped). */
   resubscribe(): void {
@@ -147,6 +170,10 @@ export class InProcessBus implements CollabBus {
 
   publishPresence(relay: PresenceRelay): void {
     this.deliver(encodeRelay(relay), (raw) => this.listeners.relay(raw));
+  }
+
+  publishAlive(node: string): void {
+    this.deliver(JSON.stringify({ node }), (raw) => this.listeners.aliveFrom(raw));
   }
 
   private deliver(raw: string, to: (raw: string) => void): void {
@@ -170,6 +197,7 @@ export class PubSubBus implements CollabBus {
   dropping = false;
   readonly subscribe = adder(this.listeners.bells);
   readonly subscribePresence = adder(this.listeners.relays);
+  readonly subscribeAlive = adder(this.listeners.alive);
 
   constructor(
     private readonly pubsub: PubSub,
@@ -181,6 +209,9 @@ export class PubSubBus implements CollabBus {
       }),
       pubsub.subscribe(PRESENCE_CHANNEL, (raw) => {
         if (!this.dropping) this.listeners.relay(raw);
+      }),
+      pubsub.subscribe(ALIVE_CHANNEL, (raw) => {
+        if (!this.dropping) this.listeners.aliveFrom(raw);
       }),
     ];
   }
@@ -201,6 +232,11 @@ export class PubSubBus implements CollabBus {
   publishPresence(relay: PresenceRelay): void {
     // Fire and forget: a lost state comes again with its member's next refresh.
     this.pubsub.publish(PRESENCE_CHANNEL, encodeRelay(relay)).catch(() => undefined);
+  }
+
+  publishAlive(node: string): void {
+    // Fire and forget: the node says it again in a few seconds.
+    this.pubsub.publish(ALIVE_CHANNEL, JSON.stringify({ node })).catch(() => undefined);
   }
 
   async close(): Promise<void> {

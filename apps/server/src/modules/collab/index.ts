@@ -40,6 +40,9 @@ export interface CollabModuleOptions {
   compactAfter?: number;
   /** How often rooms check SQL for updates whose ring was lost (default 2 s with Redis, 30 s without). */
   checkIntervalMs?: number;
+  /** How often this node says on the bus that it is alive (default 10 s), and when another is dead (30 s). */
+  aliveIntervalMs?: number;
+  nodeTimeoutMs?: number;
   /** Sockets per account (R32). Default: counted across the nodes in Redis when configured, else on this node. */
   accountSockets?: AccountSockets;
 }
@@ -88,6 +91,8 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
       compactAfter: options.compactAfter ?? 500,
       checkIntervalMs: options.checkIntervalMs ?? (platform.redis ? 2_000 : 30_000),
       presenceTimeoutMs: limits.presenceTimeoutMs,
+      ...(options.aliveIntervalMs ? { aliveIntervalMs: options.aliveIntervalMs } : {}),
+      ...(options.nodeTimeoutMs ? { nodeTimeoutMs: options.nodeTimeoutMs } : {}),
       ...(metrics
         ? {
             observer: {

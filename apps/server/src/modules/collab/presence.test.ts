@@ -231,6 +231,24 @@ describe('RoomPresence', () => {
       expect(relayed.filter((r) => r.from === 'two')).toHaveLength(relayedByTwo);
     });
 
+    it("forgets a dead node's members, and only theirs, without relaying it", async () => {
+      const { one, two, relayed } = twoNodes();
+      const ada = member(1, 'ada');
+      const bob = member(2, 'bob');
+      one.join(ada);
+      two.join(bob);
+      one.write(ada, says(1, { selection: 'x' }));
+      two.write(bob, says(2, { selection: 'y' }));
+      const relayedByTwo = relayed.filter((r) => r.from === 'two').length;
+      two.forgetNode('three');
+      expect(bob.peers().map((p) => p.accountId)).toEqual(['ada']);
+      two.forgetNode('one');
+      await vi.waitFor(() => expect(bob.peers()).toEqual([]), { timeout: 2_000 });
+      expect(relayed.filter((r) => r.from === 'two')).toHaveLength(relayedByTwo);
+      // Node one is not told: ada's state stands there.
+      expect(one.snapshot()).toBeDefined();
+    });
+
     it('draws session numbers the room does not know', () => {
       const { one } = twoNodes();
       const taken = new Set<number>();

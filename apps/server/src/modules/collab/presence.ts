@@ -128,8 +128,19 @@ export class RoomPresence {
     const own = new Set(answer.own);
     for (const key of own)
       if (this.store.get(key) !== undefined && !this.members.has(key)) this.owners.set(key, from);
+    this.dropOwnedBy(from, own);
+  }
+
+  /** `node` is dead (liveness.ts): its members' keys are deleted here, for the members here only. */
+  forgetNode(node: string): void {
+    this.dropOwnedBy(node, new Set());
+  }
+
+  /** Deletes the keys `node`'s members hold here, but those in `keep`; never relayed (they were not ours). */
+  private dropOwnedBy(node: string, keep: ReadonlySet<string>): void {
+    if (this.closed) return;
     for (const [key, owner] of [...this.owners]) {
-      if (owner !== from || own.has(key)) continue;
+      if (owner !== node || keep.has(key)) continue;
       this.owners.delete(key);
       if (this.current(key) !== undefined) this.put(key, { kind: 'delete', relay: false });
     }

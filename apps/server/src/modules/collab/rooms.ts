@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
 import { canWrite, type MapContentStore } from '../maps/index.ts';
 import type { CollabBus } from './bus.ts';
+import { NodeLiveness } from './liveness.ts';
 import { MapMirrors } from './mirrors.ts';
 import { Room, type RoomObserver } from './room.ts';
 import type { WriteBackHook } from './write-back.ts';
@@ -22,6 +23,9 @@ export interface RoomsOptions {
   checkIntervalMs: number;
   /** A member's presence expires when not refreshed for this long (R19). */
   presenceTimeoutMs?: number;
+  /** How often this node says it is alive (default 10 s), and after how long silent another is dead (30 s). */
+  aliveIntervalMs?: number;
+  nodeTimeoutMs?: number;
   /** Told of each room's accepted and refused updates and commit times (the app's metrics). */
   observer?: RoomObserver;
 }
@@ -38,7 +42,11 @@ export class Rooms {
   private readonly unsubscribe: () => void;
   private readonly unsubscribePresence: () => void;
   private readonly unsubscribeResubscribed: () => void;
+  private readonly unsubscribeAlive: () => void;
   private readonly timer: NodeJS.Timeout;
+  private readonly aliveTimer: NodeJS.Timeout;
+  /** The other nodes that say they are alive (R17). */
+  private readonly liveness: NodeLiveness;
   private closing = false;
   private checking: Promise<void> | undefined;
   /** The rooms' mirrors, on a thread of their own (R22). */
@@ -53,13 +61,16 @@ export class Rooms {
     private readonly writeBack: WriteBackHook | undefined,
   ) {
     this.mirrors = new MapMirrors(logger);
+    this.liveness = new NodeLiveness(this.node, options.nodeTimeoutMs ?? 30_000);
     this.unsubscribe = bus.subscribe((bell) => {
+      this.liveness.hear(bell.node, performance.now());
       if (bell.node === this.node) return;
       void this.existing(bell.tenantId, bell.mapId).then((room) => {
         if (room && bell.headSeq > room.seq) room.catchUp();
       });
     });
     this.unsubscribePresence = bus.subscribePresence((relay) => {
+      this.liveness.hear(relay.node, performance.now());
       if (relay.node === this.node) return;
       void this.existing(relay.tenantId, relay.mapId).then((room) => {
         if (!room || room.isClosed) return;
@@ -69,8 +80,23 @@ export class Rooms {
       });
     });
     this.unsubscribeResubscribed = bus.onResubscribed(() => this.recover());
+    this.unsubscribeAlive = bus.subscribeAlive((node) => this.liveness.hear(node, performance.now(), true));
     this.timer = setInterval(() => void this.check(), options.checkIntervalMs);
     this.timer.unref();
+    this.aliveTimer = setInterval(() => this.beat(), options.aliveIntervalMs ?? 10_000);
+    this.aliveTimer.unref();
+    bus.publishAlive(this.node);
+  }
+
+  /** Says this node is alive, and forgets the members' presence of nodes silent for too long (liveness.ts). */
+  private beat(): void {
+    this.bus.publishAlive(this.node);
+    const dead = this.liveness.dead(performance.now());
+    if (dead.length === 0) return;
+    this.logger.warn({ nodes: dead }, "collab: nodes silent on the bus; their members' presence is dropped");
+    void this.all().then((rooms) => {
+      for (const room of rooms) for (const node of dead) room.presence.forgetNode(node);
+    });
   }
 
   /**
@@ -277,6 +303,8 @@ export class Rooms {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
+    clearInterval(this.aliveTimer);
+    this.unsubscribeAlive();
     this.unsubscribe();
     this.unsubscribePresence();
     this.unsubscribeResubscribed();

@@ -20,7 +20,7 @@ import { testAuthorization, testIdentity } from '../maps/index.ts';
 // eslint-disable-next-line no-restricted-imports -- the test app of issue 7's two modules, shared by their tests
 import { createModuleTestApp, type ModuleTestApp } from '../maps/test-app.ts';
 import { RedisAccountSockets, type AccountSockets } from './account-sockets.ts';
-import { InProcessBus, PubSubBus, type CollabBus } from './bus.ts';
+import { InProcessBus, PubSubBus, type Bell, type CollabBus, type PresenceRelay } from './bus.ts';
 import {
   eventually,
   mulberry32,
@@ -108,6 +108,36 @@ if (redisUrl && dialectsUnderTest().includes('postgres')) {
   });
 }
 
+/** A node's bus that can go silent both ways, as when the node dies (its process killed, its machine gone). */
+class Silenceable implements CollabBus {
+  silent = false;
+  constructor(private readonly inner: CollabBus) {}
+  publish(bell: Bell): void {
+    if (!this.silent) this.inner.publish(bell);
+  }
+  subscribe(listener: (bell: Bell) => void): () => void {
+    return this.inner.subscribe((bell) => this.silent || listener(bell));
+  }
+  publishPresence(relay: PresenceRelay): void {
+    if (!this.silent) this.inner.publishPresence(relay);
+  }
+  subscribePresence(listener: (relay: PresenceRelay) => void): () => void {
+    return this.inner.subscribePresence((relay) => this.silent || listener(relay));
+  }
+  publishAlive(node: string): void {
+    if (!this.silent) this.inner.publishAlive(node);
+  }
+  subscribeAlive(listener: (node: string) => void): () => void {
+    return this.inner.subscribeAlive((node) => this.silent || listener(node));
+  }
+  onResubscribed(listener: () => void): () => void {
+    return this.inner.onResubscribed(listener);
+  }
+  async close(): Promise<void> {
+    // the setup closes the bus it made
+  }
+}
+
 const alice: Who = { accountId: 'alice', tenantId: 't1' };
 const bob: Who = { accountId: 'bob', tenantId: 't1' };
 
@@ -122,6 +152,7 @@ for (const setup of setups) {
     const clients: CollabClient[] = [];
 
     let counts: AccountSockets[] = [];
+    let secondBus: Silenceable;
     beforeAll(async () => {
       db = await createTestDatabase(setup.dialect);
       bus = await setup.buses();
@@ -129,7 +160,8 @@ for (const setup of setups) {
       nodes = [];
       // One deployment: both nodes read the same root key (here the keyring file in a shared data dir).
       dataDir = mkdtempSync(join(tmpdir(), 'canopy-two-nodes-'));
-      for (const [i, b] of bus.buses.entries()) {
+      secondBus = new Silenceable(bus.buses[1]);
+      for (const [i, b] of [bus.buses[0], secondBus].entries()) {
         const accountSockets = counts[i];
         nodes.push(
           await createModuleTestApp({
@@ -137,7 +169,13 @@ for (const setup of setups) {
             dataDir,
             listen: true,
             maps: { identity: testIdentity },
-            collab: { bus: b, checkIntervalMs: 250, ...(accountSockets ? { accountSockets } : {}) },
+            collab: {
+              bus: b,
+              checkIntervalMs: 250,
+              aliveIntervalMs: 100,
+              nodeTimeoutMs: 1_000,
+              ...(accountSockets ? { accountSockets } : {}),
+            },
           }),
         );
       }
@@ -322,6 +360,35 @@ for (const setup of setups) {
         for (const t of tabs) t.ws.close();
       },
     );
+
+    it("drops a dead node's members' presence once it has been silent for the timeout (R17)", async () => {
+      const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];
+      const mapId = await aliceSharesWithBob(one, 'A node dies');
+      const seen = (c: CollabClient) => [...c.peers.values()].map((p) => p.accountId);
+      const b = startClient(one.app, one.url, bob, mapId);
+      const a = startClient(two.app, two.url, alice, mapId);
+      clients.push(a, b);
+      await Promise.all([a.whenLoaded(), b.whenLoaded()]);
+      await onlineAll([a, b]);
+      a.setPresence({ selection: 'there' });
+      await eventually(() => seen(b).length === 1);
+      // Node two goes silent, as if killed: no leave is ever sent. Well before the state would expire (90 s),
+      // node one takes it for dead and drops alice's state.
+      secondBus.silent = true;
+      try {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("the dead node's presence stayed")), 10_000);
+        });
+        await Promise.race([eventually(() => seen(b).length === 0), late]).finally(() => clearTimeout(timer));
+      } finally {
+        secondBus.silent = false;
+      }
+      for (const c of [a, b]) {
+        c.close();
+        clients.splice(clients.indexOf(c), 1);
+      }
+    });
 
     it('after the bus lost a leave and reconnected, the other node deletes the state at once (R17, R19)', async () => {
       const [one, two] = nodes as [ModuleTestApp, ModuleTestApp];

@@ -161,6 +161,10 @@ export class RoomPresence {
       // This node's own members' keys are written here; a stale copy from elsewhere changes nothing they see.
       if (this.members.has(key)) continue;
       const now = this.store.get(key);
+      // When it arrived: a deletion made here (a dead node's, an answer's) must be stamped later than the entry
+      // it deletes, or the clients keep the entry; `put` waits for the next millisecond.
+      if (now !== undefined) this.writtenAt.set(key, Date.now());
+      else if (!this.deferred.has(key)) this.writtenAt.delete(key);
       if (this.told.has(key) && isDeepStrictEqual(this.told.get(key), now)) continue;
       if (now === undefined && !this.told.has(key)) continue;
       if (now === undefined) this.told.delete(key);

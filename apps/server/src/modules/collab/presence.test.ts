@@ -145,6 +145,18 @@ describe('RoomPresence', () => {
       return { one, two, relayed, link };
     }
 
+    /** Ada on node one and Bob on node two, each with a state the other node has. */
+    function adaOnOneBobOnTwo() {
+      const nodes = twoNodes();
+      const ada = member(1, 'ada');
+      const bob = member(2, 'bob');
+      nodes.one.join(ada);
+      nodes.two.join(bob);
+      nodes.one.write(ada, says(1, { selection: 'x' }));
+      nodes.two.write(bob, says(2, { selection: 'y' }));
+      return { ...nodes, ada, bob };
+    }
+
     it("relays its members' states and deletions, and passes on the other node's", async () => {
       const { one, two, relayed } = twoNodes();
       const ada = member(1, 'ada');
@@ -191,15 +203,9 @@ describe('RoomPresence', () => {
     });
 
     it("answers for its own members only, and an answer deletes what that node's members no longer hold", async () => {
-      const { one, two, link, relayed } = twoNodes();
+      const { one, two, link, relayed, ada, bob } = adaOnOneBobOnTwo();
       const three = room();
-      const ada = member(1, 'ada');
-      const bob = member(2, 'bob');
       const cy = member(3, 'cy');
-      one.join(ada);
-      two.join(bob);
-      one.write(ada, says(1, { selection: 'x' }));
-      two.write(bob, says(2, { selection: 'y' }));
       three.join(cy);
       // Node one holds bob's state (from node two): its answer carries ada's alone.
       const answer = one.answer();
@@ -234,13 +240,7 @@ describe('RoomPresence', () => {
     it("forgets a dead node's members, and only theirs, without relaying it", async () => {
       let now = Date.now();
       vi.spyOn(Date, 'now').mockImplementation(() => now);
-      const { one, two, relayed } = twoNodes();
-      const ada = member(1, 'ada');
-      const bob = member(2, 'bob');
-      one.join(ada);
-      two.join(bob);
-      one.write(ada, says(1, { selection: 'x' }));
-      two.write(bob, says(2, { selection: 'y' }));
+      const { one, two, relayed, bob } = adaOnOneBobOnTwo();
       const relayedByTwo = relayed.filter((r) => r.from === 'two').length;
       two.forgetNode('three');
       expect(bob.peers().map((p) => p.accountId)).toEqual(['ada']);

@@ -367,29 +367,37 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
     expect((await allMapBlobs('t1')).length).toBeGreaterThan(0);
   });
 
-  it('deletes a live map’s blob 30 days after nothing uses it, and keeps one a version uses', async () => {
-    // An app of its own, on a clock the test moves; tenant t4, whose keys this app's root key makes.
+  /**
+   * An app of its own, on a clock the test moves (the tenant's keys are this app's root key's), and a map of
+   * `who`'s imported there with an image and `attachment`.
+   */
+  const onManualClock = async (who: { accountId: string; tenantId: string }, attachment: Uint8Array) => {
     const clock = new ManualClock(Date.now());
     const app = await createModuleTestApp({
       databaseUrl: h.url,
       clock,
       maps: { identity: testIdentity, blobLimits: limits },
     });
+    const { doc, blobs } = mapWithBlobs(attachment);
+    const res = await app.app.inject({
+      method: 'POST',
+      url: '/api/v1/maps/import?filename=clocked.mmap',
+      headers: {
+        authorization: testAuthorization(who.accountId, who.tenantId),
+        'content-type': 'application/octet-stream',
+      },
+      payload: Buffer.from(exportMap(doc, 'mmap', { blobs }).data),
+    });
+    if (res.statusCode !== 201) await app.close();
+    expect(res.statusCode).toBe(201);
+    return { clock, app, doc, id: res.json<{ id: string }>().id };
+  };
+
+  it('deletes a live map’s blob 30 days after nothing uses it, and keeps one a version uses', async () => {
+    const dave = { accountId: 'dave', tenantId: 't4' };
+    const attachment = randomBytes(300);
+    const { clock, app, doc, id } = await onManualClock(dave, attachment);
     try {
-      const dave = { accountId: 'dave', tenantId: 't4' };
-      const attachment = randomBytes(300);
-      const { doc, blobs } = mapWithBlobs(attachment);
-      const res = await app.app.inject({
-        method: 'POST',
-        url: '/api/v1/maps/import?filename=unused.mmap',
-        headers: {
-          authorization: testAuthorization('dave', 't4'),
-          'content-type': 'application/octet-stream',
-        },
-        payload: Buffer.from(exportMap(doc, 'mmap', { blobs }).data),
-      });
-      expect(res.statusCode).toBe(201);
-      const { id } = res.json<{ id: string }>();
       const { content, service, sweep, blobs: mapBlobs } = mapsModule(app.deps);
       const edit = async (change: (map: MindMap) => void) => {
         const map = (await content.load('t4', id))!.map;
@@ -435,24 +443,10 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
   });
 
   it('loads a map for the sweep only when its log or its blobs changed since its last check', async () => {
-    const clock = new ManualClock(Date.now());
-    const app = await createModuleTestApp({
-      databaseUrl: h.url,
-      clock,
-      maps: { identity: testIdentity, blobLimits: limits },
-    });
+    const erin = { accountId: 'erin', tenantId: 't5' };
+    const { clock, app, id } = await onManualClock(erin, randomBytes(200));
     try {
-      const erin = { accountId: 'erin', tenantId: 't5' };
       const headers = { authorization: testAuthorization('erin', 't5') };
-      const attachment = randomBytes(200);
-      const { doc, blobs } = mapWithBlobs(attachment);
-      const res = await app.app.inject({
-        method: 'POST',
-        url: '/api/v1/maps/import?filename=checked.mmap',
-        headers: { ...headers, 'content-type': 'application/octet-stream' },
-        payload: Buffer.from(exportMap(doc, 'mmap', { blobs }).data),
-      });
-      const { id } = res.json<{ id: string }>();
       const { content, service, sweep, blobs: mapBlobs } = mapsModule(app.deps);
       const loads = vi.spyOn(content, 'load');
       const loadedBySweep = async () => {

@@ -99,6 +99,7 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
               updates: (outcome, count) => metrics.collabUpdates.inc({ outcome }, count),
               committed: (seconds) => metrics.collabCommitSeconds.observe(seconds),
             },
+            nodesLost: (count: number) => metrics.collabNodesLost.inc(count),
           }
         : {}),
     },

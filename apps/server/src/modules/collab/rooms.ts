@@ -28,6 +28,8 @@ export interface RoomsOptions {
   nodeTimeoutMs?: number;
   /** Told of each room's accepted and refused updates and commit times (the app's metrics). */
   observer?: RoomObserver;
+  /** Told how many other nodes were just taken for dead (the app's metrics). */
+  nodesLost?: (count: number) => void;
 }
 
 const key = (tenantId: string, mapId: string) => `${tenantId}/${mapId}`;
@@ -94,6 +96,7 @@ export class Rooms {
     const dead = this.liveness.dead(performance.now());
     if (dead.length === 0) return;
     this.logger.warn({ nodes: dead }, "collab: nodes silent on the bus; their members' presence is dropped");
+    this.options.nodesLost?.(dead.length);
     void this.all().then((rooms) => {
       for (const room of rooms) for (const node of dead) room.presence.forgetNode(node);
     });

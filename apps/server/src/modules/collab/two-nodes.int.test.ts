@@ -384,6 +384,8 @@ for (const setup of setups) {
       } finally {
         secondBus.silent = false;
       }
+      const metrics = (await one.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(Number(/canopy_collab_nodes_lost_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
       for (const c of [a, b]) {
         c.close();
         clients.splice(clients.indexOf(c), 1);

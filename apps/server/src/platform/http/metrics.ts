@@ -10,6 +10,7 @@ export interface Metrics {
   readonly collabLimitCloses: Counter<'reason'>;
   readonly collabUpdates: Counter<'outcome'>;
   readonly collabCommitSeconds: Histogram;
+  readonly collabNodesLost: Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -53,6 +54,11 @@ export function createMetrics(): Metrics {
       name: 'canopy_collab_commit_seconds',
       help: 'Co-editing commits from start to durable (when the senders are acknowledged)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    collabNodesLost: new Counter({
+      name: 'canopy_collab_nodes_lost_total',
+      help: "Other nodes taken for dead (silent on the bus for 30 s); their members' presence is dropped here",
       registers: [registry],
     }),
   };

@@ -117,6 +117,12 @@ function OpenMap({ api, session, mapId }: { api: ApiClient; session: CollabSessi
             : 'Sending the edits from your last visit that had not reached the server…'}
         </p>
       )}
+      {view.offlineReason === 'tooManyConnections' && (
+        <p className="restored-note" role="status">
+          Your account has too many maps open at once (in other tabs, windows or devices). Close some of them:
+          this map reconnects by itself, and your edits here are kept until it does.
+        </p>
+      )}
       {view.localCopyProblem && (
         <div className="alert collab-refusal" role="alert">
           <p>{view.localCopyProblem}</p>

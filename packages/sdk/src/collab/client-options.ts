@@ -56,4 +56,9 @@ export interface CollabClientEvents {
   refused: (problem: Problem) => void;
   /** The server said something went wrong, or closed for good (`closed` status follows). */
   error: (problem: Problem & { closeCode?: number }) => void;
+  /**
+   * The connection closed and the client reconnects with backoff (`offline` status follows): the close's code
+   * says why, e.g. `CloseCode.tooManyConnections` when the account has too many open elsewhere.
+   */
+  dropped: (close: { code: number; reason: string }) => void;
 }

@@ -56,6 +56,7 @@ export class CollabClient {
     role: new Set(),
     refused: new Set(),
     error: new Set(),
+    dropped: new Set(),
   };
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -235,6 +236,7 @@ export class CollabClient {
       this.emit('error', { code: 'closed', message: reason, closeCode: code });
       return this.setStatus('closed');
     }
+    this.emit('dropped', { code, reason });
     this.setStatus('offline');
     this.scheduleReconnect();
   }

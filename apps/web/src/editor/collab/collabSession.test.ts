@@ -152,6 +152,21 @@ describe('CollabSession', () => {
     session.close();
   });
 
+  it('says why it is offline when the account has too many maps open (4429), and keeps trying', async () => {
+    const { session, socket, tickets } = await connected();
+    socket.serverClose(4429);
+    expect(session.getView()).toMatchObject({ indicator: 'offline', offlineReason: 'tooManyConnections' });
+    expect(session.getView().refusal).toBeUndefined();
+    // It reconnects by itself (backoff); once welcomed the reason goes.
+    await until(() => tickets.length === 2 && FakeSocket.all.length === 2);
+    const again = FakeSocket.all.at(-1)!;
+    again.open();
+    again.receive(encodeServer.welcome('editor', 2, new Uint8Array(), new Uint8Array()));
+    await until(() => session.getView().offlineReason === undefined);
+    expect(session.getView().indicator).not.toBe('offline');
+    session.close();
+  });
+
   it('stops at once when the ticket is refused (no such map)', async () => {
     const session = new CollabSession({
       mapId: 'gone',

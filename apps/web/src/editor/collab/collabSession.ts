@@ -42,6 +42,11 @@ export interface CollabView {
   readonly restoredUnsent: boolean;
   /** This browser refused to keep a copy of the map (offline edits then live only in this tab). */
   readonly localCopyProblem: string | undefined;
+  /**
+   * Why this tab is offline though the network is up, while it keeps trying: the account has too many maps open
+   * (in other tabs, windows or devices: R32).
+   */
+  readonly offlineReason: 'tooManyConnections' | undefined;
 }
 
 export interface CollabSessionOptions {
@@ -76,6 +81,7 @@ export class CollabSession {
     refusedEdit: undefined,
     restoredUnsent: false,
     localCopyProblem: undefined,
+    offlineReason: undefined,
   };
   private readonly listeners = new Set<() => void>();
   private selection: string | null = null;
@@ -127,8 +133,16 @@ export class CollabSession {
         this.welcomed = true;
         this.connectFailed = false;
       }
-      this.update({ indicator: this.indicator() });
+      this.update({
+        indicator: this.indicator(),
+        ...(status === 'online' ? { offlineReason: undefined } : {}),
+      });
     });
+    this.client.on('dropped', ({ code }) =>
+      this.update({
+        offlineReason: code === CloseCode.tooManyConnections ? 'tooManyConnections' : undefined,
+      }),
+    );
     this.client.on('save', (state) => {
       if (state === 'saved') this.copyWriter?.saved();
       this.update({

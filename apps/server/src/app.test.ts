@@ -50,6 +50,31 @@ describe('the HTTP platform', () => {
     expect(res.json()).toMatchObject({ code: 'invalid_json' });
   });
 
+  it('refuses NUL characters in the URL and in JSON bodies with a 400 (PostgreSQL refuses them in text)', async () => {
+    for (const url of ['/api/v1/_test/echo%00', '/api/v1/_test/echo?x=a%00b']) {
+      const res = await t.app.inject({ method: 'POST', url, payload: { name: 'ada', count: 1 } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'bad_url' });
+    }
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/_test/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'a\u0000da', count: 1 }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ path: 'body.name', message: 'must not contain a NUL character' }],
+    });
+  });
+
+  it('answers a path parameter over the router’s length limit with 414 and a code', async () => {
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/maps/${'x'.repeat(500)}` });
+    expect(res.statusCode).toBe(414);
+    expect(res.json()).toMatchObject({ code: 'uri_too_long' });
+  });
+
   it('lists each bad field of an invalid body', async () => {
     const res = await t.app.inject({
       method: 'POST',

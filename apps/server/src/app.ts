@@ -17,7 +17,7 @@ import {
   type Metrics,
 } from './platform/http/metrics.ts';
 import { installOpenApi } from './platform/http/openapi.ts';
-import { installProblemHandlers } from './platform/http/problem.ts';
+import { frameworkProblem, installProblemHandlers } from './platform/http/problem.ts';
 import { installSecurity } from './platform/http/security.ts';
 import { installWebApp } from './platform/http/web-app.ts';
 import { LazyRequestLogger, type Logger } from './platform/log.ts';
@@ -72,6 +72,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    frameworkErrors: (error, request, reply) => void frameworkProblem(error, request, reply),
   };
   if (config.tls) {
     options.https = { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };

@@ -70,7 +70,21 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail: stri
     detail: 'The content type is not valid.',
   },
   FST_ERR_BAD_URL: { status: 400, code: 'bad_url', detail: 'The URL is malformed.' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    code: 'uri_too_long',
+    detail: 'A part of the path is longer than this server accepts.',
+  },
 };
+
+/**
+ * The router's own refusals (a malformed URL, a path parameter over the length limit), which Fastify answers
+ * before any route or error handler: the same problem+json with a code (Fastify's `frameworkErrors`).
+ */
+export function frameworkProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const mapped = FASTIFY_CODES[error.code] ?? { status: 400, code: 'bad_request', detail: error.message };
+  return sendProblem(request, reply, problemOf(mapped.status, mapped.code, mapped.detail));
+}
 
 function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
   return reply
@@ -89,7 +103,44 @@ function fieldErrors(error: FastifyError): FieldError[] {
   });
 }
 
+/** Where `value` holds a NUL character, as a field path (`body.title`); undefined when nowhere. */
+function nulAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = nulAt(value[i], `${path}.${i}`);
+      if (at) return at;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      const at = key.includes('\u0000') ? `${path}.${key}` : nulAt(v, `${path}.${key}`);
+      if (at) return at;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * NUL characters have no use anywhere in this API, and PostgreSQL refuses them in text (a 500 if they got that
+ * far): refused with a 400 in the URL (path or query) and in JSON bodies, before any handler runs.
+ */
+function refuseNulCharacters(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    if (/%00/.test(request.url) || request.url.includes('\u0000'))
+      throw new AppError(400, 'bad_url', 'The URL holds a NUL character (%00).');
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null || Buffer.isBuffer(request.body)) return;
+    const at = nulAt(request.body, 'body');
+    if (at)
+      throw new AppError(400, 'validation_failed', 'The request is not valid.', {
+        errors: [{ path: at, message: 'must not contain a NUL character' }],
+      });
+  });
+}
+
 export function installProblemHandlers(app: FastifyInstance): void {
+  refuseNulCharacters(app);
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
       if (error.headers) void reply.headers(error.headers);

@@ -1,0 +1,172 @@
+/**
+ * Every route of the API on bad input (the ground rule: bad input gets a clear 4xx answer with a code, never a
+ * 5xx): random and hostile bodies, shaped after each route's own schema (every field of the wrong type, empty,
+ * huge, with NULs...), junk query strings and path parameters, as a signed-in user with real ids around. On
+ * each database, since their limits differ (a string too long for a column is an error in PostgreSQL).
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDialect } from './platform/db/testing.ts';
+import { createTestApp, type TestApp } from './test/harness.ts';
+
+interface Operation {
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
+  parameters?: { name: string; in: string }[];
+}
+interface Schema {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+}
+
+/** Requests per route (CANOPY_FUZZ_ROUNDS: more for an exploratory run). */
+const ROUNDS = Number(process.env.CANOPY_FUZZ_ROUNDS ?? 12);
+
+/** Values that break naive handlers: wrong types, empties, extremes, control and astral characters. */
+const HOSTILE: unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -9007199254740992 * 2,
+  '',
+  ' ',
+  'x'.repeat(5_000),
+  '\u0000',
+  'a\u0000b',
+  '💥'.repeat(300),
+  '../../etc/passwd',
+  "'; drop table maps; --",
+  '<script>alert(1)</script>',
+  'not-an-email',
+  '2026-13-45T99:99:99Z',
+  [],
+  [null],
+  ['x'.repeat(300)],
+  {},
+  { nested: { deeper: [1, 'two', null] } },
+];
+
+describeEachDialect('every route on bad input', (h) => {
+  let t: TestApp;
+  let token = '';
+  let ids: Record<string, string> = {};
+  let doc: { paths: Record<string, Record<string, Operation>> };
+  let ip = 0;
+  /** A fresh address per request: the per-IP limits are not what this test is about. */
+  const nextIp = () => `10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip++ & 255}`;
+
+  const login = async () => {
+    const email = 'fuzz@example.com';
+    const password = 'Fuzz keeps a long secret';
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/accounts',
+      payload: { email, password, firstName: 'Fuzz', lastName: 'Tester' },
+      remoteAddress: nextIp(),
+    });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/sessions',
+      payload: { email, password },
+      remoteAddress: nextIp(),
+    });
+    token = res.json<{ token: string }>().token;
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp({ databaseUrl: h.url });
+    await login();
+    const headers = { authorization: `Bearer ${token}` };
+    const me = (await t.app.inject({ method: 'GET', url: '/api/v1/me', headers })).json<{
+      id: string;
+      orgs: { id: string }[];
+    }>();
+    const map = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/maps',
+      headers,
+      payload: { title: 'Fuzzed' },
+    });
+    ids = { accountId: me.id, orgId: me.orgs[0]?.id ?? '', id: map.json<{ id: string }>().id };
+    doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+  });
+  afterAll(() => t.close());
+
+  it('answers 4xx with a code, never 5xx, whatever the body, the query and the path', async () => {
+    let state = Number(process.env.CANOPY_FUZZ_SEED ?? 7) + h.dialect.length;
+    const rnd = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
+    const randomJson = fc.sample(fc.jsonValue({ maxDepth: 3 }), { numRuns: 400, seed: 42 });
+    /** A value for a field: hostile, random JSON, or (a third of the time) nothing. */
+    const field = () => (rnd() < 0.5 ? pick(HOSTILE) : pick(randomJson));
+    /** A body shaped after the schema, every field wrong in some way; or just anything. */
+    const body = (schema: Schema | undefined): unknown => {
+      if (!schema?.properties || rnd() < 0.25) return pick([...HOSTILE, ...randomJson.slice(0, 40)]);
+      return Object.fromEntries(
+        Object.keys(schema.properties)
+          .filter(() => rnd() < 0.8)
+          .map((name) => [name, field()]),
+      );
+    };
+    const junk = () =>
+      encodeURIComponent(pick(['', 'x'.repeat(300), '\u0000', '💥', '..', '%', 'null', '-1', '1e9', ' ']));
+
+    const failures: string[] = [];
+    let requests = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        const schema = op.requestBody?.content?.['application/json']?.schema;
+        const queryNames = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+        for (let k = 0; k < ROUNDS; k++) {
+          // Path parameters: a real id half the time (so the handler runs past its lookup), junk otherwise.
+          const url = path.replace(/\{(\w+)\}/g, (_, name: string) =>
+            ids[name] && rnd() < 0.5 ? ids[name] : junk(),
+          );
+          const query = queryNames
+            .filter(() => rnd() < 0.7)
+            .map((name) => `${name}=${encodeURIComponent(String(field()))}`)
+            .join('&');
+          const payload = method === 'get' || method === 'delete' ? undefined : body(schema);
+          const res = await t.app.inject({
+            method: method.toUpperCase() as 'GET',
+            url: query ? `${url}?${query}` : url,
+            headers: {
+              authorization: `Bearer ${token}`,
+              ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+            },
+            ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+            remoteAddress: nextIp(),
+          });
+          requests++;
+          const problem =
+            res.statusCode >= 400 && res.headers['content-type']?.toString().includes('json')
+              ? res.json<Record<string, unknown>>()
+              : undefined;
+          // SCIM answers in its own error format (RFC 7644 3.12: `status`, `scimType`, `detail`).
+          const scim = path.startsWith('/api/v1/scim/');
+          const coded =
+            typeof problem?.['code'] === 'string' || (scim && typeof problem?.['status'] === 'string');
+          if (res.statusCode >= 500 || (res.statusCode >= 400 && !coded))
+            failures.push(
+              `${method.toUpperCase()} ${url}${query ? `?${query.slice(0, 80)}` : ''} ` +
+                `${JSON.stringify(payload)?.slice(0, 120)} -> ${res.statusCode} ${res.body.slice(0, 160)}`,
+            );
+          // A route that ended the session (sign-out, password change...): sign in again.
+          if (res.statusCode === 401 && path !== '/api/v1/sessions') {
+            const me = await t.app.inject({
+              method: 'GET',
+              url: '/api/v1/me',
+              headers: { authorization: `Bearer ${token}` },
+            });
+            if (me.statusCode === 401) await login();
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(500);
+  }, 300_000);
+});

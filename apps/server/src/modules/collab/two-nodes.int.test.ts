@@ -138,6 +138,15 @@ class Silenceable implements CollabBus {
   }
 }
 
+/** Waits until `check` holds, failing with `message` after 10 s: well before a state would expire (90 s). */
+async function within10s(check: () => boolean, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), 10_000);
+  });
+  await Promise.race([eventually(check), late]).finally(() => clearTimeout(timer));
+}
+
 const alice: Who = { accountId: 'alice', tenantId: 't1' };
 const bob: Who = { accountId: 'bob', tenantId: 't1' };
 
@@ -265,11 +274,7 @@ for (const setup of setups) {
       await b.whenLoaded();
       await onlineAll([b]);
       // Well before alice's client sends its state again (every 20 s): the answer to the ask.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('no answer to the ask')), 10_000);
-      });
-      await Promise.race([eventually(() => seen(b).length === 1), late]).finally(() => clearTimeout(timer));
+      await within10s(() => seen(b).length === 1, 'no answer to the ask');
       expect(seen(b)).toEqual([{ accountId: 'alice', state: { selection: 'x' } }]);
 
       b.setPresence({ selection: 'y' });
@@ -306,14 +311,10 @@ for (const setup of setups) {
       bus.drop(false);
       expect(seen(b)).toBe(JSON.stringify([{ selection: 'before' }]));
       await bus.reconnect();
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('presence not traded after the reconnect')), 10_000);
-      });
-      await Promise.race([
-        eventually(() => seen(b) === JSON.stringify([{ selection: 'during' }])),
-        late,
-      ]).finally(() => clearTimeout(timer));
+      await within10s(
+        () => seen(b) === JSON.stringify([{ selection: 'during' }]),
+        'presence not traded after the reconnect',
+      );
 
       for (const c of [a, b]) {
         c.close();
@@ -376,11 +377,7 @@ for (const setup of setups) {
       // node one takes it for dead and drops alice's state.
       secondBus.silent = true;
       try {
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("the dead node's presence stayed")), 10_000);
-        });
-        await Promise.race([eventually(() => seen(b).length === 0), late]).finally(() => clearTimeout(timer));
+        await within10s(() => seen(b).length === 0, "the dead node's presence stayed");
       } finally {
         secondBus.silent = false;
       }
@@ -415,14 +412,7 @@ for (const setup of setups) {
       bus.drop(false);
       expect(seen(b)).toEqual(['alice']);
       await bus.reconnect();
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error('the lost leave did not arrive after the reconnect')),
-          10_000,
-        );
-      });
-      await Promise.race([eventually(() => seen(b).length === 0), late]).finally(() => clearTimeout(timer));
+      await within10s(() => seen(b).length === 0, 'the lost leave did not arrive after the reconnect');
 
       for (const c of [b, a2]) {
         c.close();

@@ -69,6 +69,18 @@ describe('the HTTP platform', () => {
     });
   });
 
+  it('answers a body nested deeper than the stack with a 400, not a 500', async () => {
+    const depth = 100_000;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/_test/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '['.repeat(depth) + ']'.repeat(depth),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'validation_failed' });
+  });
+
   it('answers a path parameter over the router’s length limit with 414 and a code', async () => {
     const res = await t.app.inject({ method: 'GET', url: `/api/v1/maps/${'x'.repeat(500)}` });
     expect(res.statusCode).toBe(414);

@@ -103,18 +103,23 @@ function fieldErrors(error: FastifyError): FieldError[] {
   });
 }
 
-/** Where `value` holds a NUL character, as a field path (`body.title`); undefined when nowhere. */
+/**
+ * Where `value` holds a NUL character, as a field path (`body.title`); undefined when nowhere. Iterative: a body
+ * may nest deeper than the stack (JSON.parse takes 100,000 levels).
+ */
 function nulAt(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const at = nulAt(value[i], `${path}.${i}`);
-      if (at) return at;
-    }
-  } else if (value && typeof value === 'object') {
-    for (const [key, v] of Object.entries(value)) {
-      const at = key.includes('\u0000') ? `${path}.${key}` : nulAt(v, `${path}.${key}`);
-      if (at) return at;
+  const stack: [unknown, string][] = [[value, path]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, at] = next;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return at;
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push([item, `${at}.${i}`]));
+    } else if (v && typeof v === 'object') {
+      for (const [key, item] of Object.entries(v)) {
+        if (key.includes('\u0000')) return `${at}.${key}`;
+        stack.push([item, `${at}.${key}`]);
+      }
     }
   }
   return undefined;

@@ -25,6 +25,9 @@ interface Schema {
 const ROUNDS = Number(process.env.CANOPY_FUZZ_ROUNDS ?? 12);
 const SEED = Number(process.env.CANOPY_FUZZ_SEED ?? 7);
 
+/** A JSON body nested 100,000 deep. */
+const DEEP = '['.repeat(100_000) + ']'.repeat(100_000);
+
 /** Values that break naive handlers: wrong types, empties, extremes, control and astral characters. */
 const HOSTILE: unknown[] = [
   null,
@@ -110,6 +113,13 @@ async function fuzzRoutes(target: Target, seed: number, only: (path: string) => 
           .map((name) => `${name}=${encodeURIComponent(String(field()))}`)
           .join('&');
         const payload = method === 'get' || method === 'delete' ? undefined : body(media?.schema);
+        // Now and then, JSON nested deeper than a recursive walk's stack (JSON.parse takes it).
+        const raw =
+          payload !== undefined && rnd() < 0.08
+            ? DEEP
+            : payload === undefined
+              ? undefined
+              : JSON.stringify(payload);
         const token = target.token(path);
         const res = await target.app.inject({
           method: method.toUpperCase() as 'GET',
@@ -120,7 +130,7 @@ async function fuzzRoutes(target: Target, seed: number, only: (path: string) => 
               ? {}
               : { 'content-type': mediaType.includes('json') ? mediaType : 'application/json' }),
           },
-          ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+          ...(raw === undefined ? {} : { payload: raw }),
           remoteAddress: nextIp(),
         });
         requests++;
@@ -135,7 +145,7 @@ async function fuzzRoutes(target: Target, seed: number, only: (path: string) => 
         if (res.statusCode >= 500 || (res.statusCode >= 400 && !coded))
           failures.push(
             `${method.toUpperCase()} ${url}${query ? `?${query.slice(0, 80)}` : ''} ` +
-              `${JSON.stringify(payload)?.slice(0, 120)} -> ${res.statusCode} ${res.body.slice(0, 160)}`,
+              `${raw?.slice(0, 120)} -> ${res.statusCode} ${res.body.slice(0, 160)}`,
           );
         if (res.statusCode === 401) await target.reauthenticate?.(path);
       }

@@ -189,6 +189,18 @@ for (const dialect of dialectsUnderTest()) {
       expect((await call('GET', `/maps/${id}/export?format=json`, mallory)).statusCode).toBe(404);
     });
 
+    it('reads a JSON import from its bytes: nested deeper than the stack, it is refused with 422 too_deep', async () => {
+      const depth = 100_000;
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps/import?filename=deep.json',
+        headers: { ...alice, 'content-type': 'application/json' },
+        payload: '['.repeat(depth) + ']'.repeat(depth),
+      });
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toMatchObject({ code: 'too_deep' });
+    });
+
     it('imports OPML through packages/formats and exports Markdown', async () => {
       const opml = `<?xml version="1.0"?><opml version="2.0"><head><title>Trip</title></head><body>
         <outline text="Trip"><outline text="Pack"/><outline text="Book"/></outline></body></opml>`;

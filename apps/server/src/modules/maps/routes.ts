@@ -55,9 +55,6 @@ export function installMapRoutes(
     return c;
   };
 
-  // Imports arrive as raw bytes with their own Content-Type; only this plugin's routes see this parser.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-
   app.post(
     '/maps',
     { config, schema: { tags, summary: 'Create a map', body: CreateMapBody, response: { 201: MapSummary } } },
@@ -293,46 +290,49 @@ export function installMapRoutes(
     );
   });
 
-  app.post(
-    '/maps/import',
-    {
-      config,
-      // Files with images run past the API's default body limit; packages/formats bounds the input itself.
-      bodyLimit: deps.importBodyLimit ?? IMPORT_BODY_LIMIT,
-      schema: {
-        tags,
-        summary: 'Import a file (raw body with its Content-Type; ?filename=)',
-        description:
-          "The file's images and attachments are kept in the blob store (read them with " +
-          '`GET /maps/{id}/blobs/{blobId}`). Over 25 MiB for one of them, or 100 MiB for all of a file ' +
-          '(server defaults): 413 `map_blobs_too_large`, and nothing is stored.',
-        response: { 201: ImportResult },
+  // An import is read by packages/formats from its exact bytes, whatever its type, JSON included (it bounds the
+  // depth and size itself; a JSON body parsed here first could nest deeper than JSON.stringify's stack).
+  void app.register(async (imports) => {
+    imports.removeAllContentTypeParsers();
+    imports.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    imports.post(
+      '/maps/import',
+      {
+        config,
+        // Files with images run past the API's default body limit; packages/formats bounds the input itself.
+        bodyLimit: deps.importBodyLimit ?? IMPORT_BODY_LIMIT,
+        schema: {
+          tags,
+          summary: 'Import a file (raw body with its Content-Type; ?filename=)',
+          description:
+            "The file's images and attachments are kept in the blob store (read them with " +
+            '`GET /maps/{id}/blobs/{blobId}`). Over 25 MiB for one of them, or 100 MiB for all of a file ' +
+            '(server defaults): 413 `map_blobs_too_large`, and nothing is stored.',
+          response: { 201: ImportResult },
+        },
       },
-    },
-    async (request, reply) => {
-      const who = await caller(request);
-      const query = request.query as { filename?: string };
-      const raw = request.body;
-      const bytes =
-        raw instanceof Uint8Array
-          ? raw
-          : new TextEncoder().encode(typeof raw === 'string' ? raw : JSON.stringify(raw ?? null));
-      const options: { filename?: string; mimeType?: string } = {};
-      if (typeof query.filename === 'string') options.filename = query.filename;
-      if (request.headers['content-type']) options.mimeType = request.headers['content-type'];
-      const imported = formats.importMap(bytes, options);
-      const title = imported.document.title || imported.document.root.text || 'Imported map';
-      const { map, warnings } = await service.importDocument(
-        who,
-        title,
-        imported.document,
-        imported.blobs ?? new Map(),
-      );
-      return reply
-        .status(201)
-        .send({ id: map.id, title: map.title, warnings: [...imported.warnings, ...warnings] });
-    },
-  );
+      async (request, reply) => {
+        const who = await caller(request);
+        const query = request.query as { filename?: string };
+        const raw = request.body;
+        const bytes = raw instanceof Uint8Array ? raw : new Uint8Array();
+        const options: { filename?: string; mimeType?: string } = {};
+        if (typeof query.filename === 'string') options.filename = query.filename;
+        if (request.headers['content-type']) options.mimeType = request.headers['content-type'];
+        const imported = formats.importMap(bytes, options);
+        const title = imported.document.title || imported.document.root.text || 'Imported map';
+        const { map, warnings } = await service.importDocument(
+          who,
+          title,
+          imported.document,
+          imported.blobs ?? new Map(),
+        );
+        return reply
+          .status(201)
+          .send({ id: map.id, title: map.title, warnings: [...imported.warnings, ...warnings] });
+      },
+    );
+  });
 
   app.get(
     '/maps/:id/export',

@@ -198,6 +198,14 @@ for (const setup of setups) {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
+    /** Closes these clients (the test is done with them, or one leaves mid-test). */
+    const leave = (...gone: CollabClient[]) => {
+      for (const c of gone) {
+        c.close();
+        clients.splice(clients.indexOf(c), 1);
+      }
+    };
+
     /** A map alice created on `node`, shared with bob as editor. */
     const aliceSharesWithBob = async (node: ModuleTestApp, title: string) => {
       const headers = { authorization: testAuthorization('alice', 't1') };
@@ -287,8 +295,7 @@ for (const setup of setups) {
       // Two nodes drew the session numbers: the keys differ.
       expect([...b.peers.keys()]).not.toContain([...a.peers.keys()][0]);
 
-      a.close();
-      clients.splice(clients.indexOf(a), 1);
+      leave(a);
       await eventually(() => seen(b).length === 0);
     });
 
@@ -316,10 +323,7 @@ for (const setup of setups) {
         'presence not traded after the reconnect',
       );
 
-      for (const c of [a, b]) {
-        c.close();
-        clients.splice(clients.indexOf(c), 1);
-      }
+      leave(a, b);
     });
 
     it.skipIf(!setup.accountSockets)(
@@ -383,10 +387,7 @@ for (const setup of setups) {
       }
       const metrics = (await one.app.inject({ method: 'GET', url: '/metrics' })).body;
       expect(Number(/canopy_collab_nodes_lost_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
-      for (const c of [a, b]) {
-        c.close();
-        clients.splice(clients.indexOf(c), 1);
-      }
+      leave(a, b);
     });
 
     it('after the bus lost a leave and reconnected, the other node deletes the state at once (R17, R19)', async () => {
@@ -405,8 +406,7 @@ for (const setup of setups) {
 
       // The deletion is lost on the way; without the answers it would stay until it expires (90 s).
       bus.drop(true);
-      a.close();
-      clients.splice(clients.indexOf(a), 1);
+      leave(a);
       await eventually(() => a2.peers.size === 0);
       await new Promise((r) => setTimeout(r, 100));
       bus.drop(false);
@@ -414,10 +414,7 @@ for (const setup of setups) {
       await bus.reconnect();
       await within10s(() => seen(b).length === 0, 'the lost leave did not arrive after the reconnect');
 
-      for (const c of [b, a2]) {
-        c.close();
-        clients.splice(clients.indexOf(c), 1);
-      }
+      leave(b, a2);
     });
   });
 }

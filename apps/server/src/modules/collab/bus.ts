@@ -11,9 +11,10 @@
  *   SDK sends one every 20 s).
  * - Alive: each node says every few seconds that it is; the others take a node silent for long for dead and
  *   drop its members' presence (liveness.ts).
- * - Resubscribed: the connection to Redis was lost and is back, so rings and states were lost meanwhile; each
- *   room then reads the log and trades presence again at once (rooms.ts) instead of waiting for its periodic
- *   check and its members' refreshes; the answers also carry the deletions lost meanwhile.
+ * - Reconnected: a connection to Redis was lost and is back, so rings and states were lost meanwhile (the
+ *   listening connection: others' messages; the publishing one: this node's, and the others may have taken it
+ *   for dead); each room then reads the log and trades presence again at once (rooms.ts) instead of waiting for
+ *   its periodic check and its members' refreshes; the answers also carry the deletions lost meanwhile.
  */
 import type { PubSub, Unsubscribe } from '../../platform/pubsub/index.ts';
 import type { PresenceAnswer } from './presence.ts';
@@ -46,7 +47,7 @@ export interface CollabBus {
   publishAlive(node: string): void;
   subscribeAlive(listener: (node: string) => void): () => void;
   /** `listener` runs when messages may have been lost (the broker's connection dropped and is back). */
-  onResubscribed(listener: () => void): () => void;
+  onReconnected(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -156,7 +157,7 @@ export class InProcessBus implements CollabBus {
   dropping = false;
   readonly subscribe = adder(this.listeners.bells);
   readonly subscribePresence = adder(this.listeners.relays);
-  readonly onResubscribed = adder(this.listeners.resubscribed);
+  readonly onReconnected = adder(this.listeners.resubscribed);
   readonly subscribeAlive = adder(this.listeners.alive);
 
   /** Tests: as if the connection had dropped and come back (messages meanwhile are what `dropping` dropped). */
@@ -220,8 +221,8 @@ export class PubSubBus implements CollabBus {
     return Promise.all(this.subscriptions);
   }
 
-  onResubscribed(listener: () => void): () => void {
-    return this.pubsub.onResubscribed(listener);
+  onReconnected(listener: () => void): () => void {
+    return this.pubsub.onReconnected(listener);
   }
 
   publish(bell: Bell): void {

@@ -81,7 +81,7 @@ export class Rooms {
         else this.answerPresence(room);
       });
     });
-    this.unsubscribeResubscribed = bus.onResubscribed(() => this.recover());
+    this.unsubscribeResubscribed = bus.onReconnected(() => this.recover());
     this.unsubscribeAlive = bus.subscribeAlive((node) => this.liveness.hear(node, performance.now(), true));
     this.timer = setInterval(() => void this.check(), options.checkIntervalMs);
     this.timer.unref();

@@ -130,8 +130,8 @@ class Silenceable implements CollabBus {
   subscribeAlive(listener: (node: string) => void): () => void {
     return this.inner.subscribeAlive((node) => this.silent || listener(node));
   }
-  onResubscribed(listener: () => void): () => void {
-    return this.inner.onResubscribed(listener);
+  onReconnected(listener: () => void): () => void {
+    return this.inner.onReconnected(listener);
   }
   async close(): Promise<void> {
     // the setup closes the bus it made

@@ -204,7 +204,7 @@ describeEachDialect('envelope encryption', (h) => {
       const resubscribed = new Set<() => void>();
       const lossy = {
         ...createInProcessPubSub({ hub }),
-        onResubscribed: (l: () => void) => {
+        onReconnected: (l: () => void) => {
           resubscribed.add(l);
           return () => void resubscribed.delete(l);
         },

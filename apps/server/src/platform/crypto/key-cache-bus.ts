@@ -17,7 +17,7 @@ export async function linkKeyCacheToPubSub(
   logger?: Logger,
 ): Promise<Unsubscribe> {
   const unsubscribe = await pubsub.subscribe(KEY_CACHE_CHANNEL, (tenantId) => keys.invalidate(tenantId));
-  const unlisten = pubsub.onResubscribed(() => keys.invalidate());
+  const unlisten = pubsub.onReconnected(() => keys.invalidate());
   keys.onChange = (tenantId) => {
     pubsub
       .publish(KEY_CACHE_CHANNEL, tenantId)

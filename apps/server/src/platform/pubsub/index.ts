@@ -15,11 +15,13 @@ export interface PubSub {
   /** Resolves once the subscription is live (a message published after this is delivered). */
   subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe>;
   /**
-   * `listener` runs each time the subscriptions are live again after the connection to the broker was lost:
-   * whatever was published meanwhile is gone, so a subscriber that cares looks again where the truth is (SQL).
-   * In-process pub/sub loses no connection and never calls it. Returns a function that removes the listener.
+   * `listener` runs each time a connection to the broker was lost and is back: the subscriptions are live again
+   * (whatever others published meanwhile is gone), or this node's publishing works again (whatever it published
+   * meanwhile may not have reached the others). A subscriber that cares looks again where the truth is (SQL),
+   * and says again what others may have missed. In-process pub/sub loses no connection and never calls it.
+   * Returns a function that removes the listener.
    */
-  onResubscribed(listener: () => void): () => void;
+  onReconnected(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -100,7 +102,7 @@ export function createInProcessPubSub(options: { hub?: InProcessHub; logger?: Lo
       table.add(channel, handler);
       return async () => void table.remove(channel, handler);
     },
-    onResubscribed: () => () => undefined,
+    onReconnected: () => () => undefined,
     async close() {
       closed = true;
       table.clear();
@@ -130,28 +132,29 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
   const subscriber = new Redis(options.url, connection('sub'));
   await Promise.all([publisher.connect(), subscriber.connect()]);
   const table = new HandlerTable(options.logger);
+  const reconnected = new Set<() => void>();
+  const tell = (what: string, fields: Record<string, unknown> = {}) => {
+    options.logger?.info(fields, what);
+    for (const listener of reconnected) {
+      try {
+        listener();
+      } catch (err) {
+        options.logger?.error({ err }, 'pub/sub: a reconnection listener failed');
+      }
+    }
+  };
   // 'ready' again means the subscriber reconnected: ioredis sends the SUBSCRIBEs again; once ours (the same
   // channels: Redis takes a repeat as a no-op) is answered after them, the subscriptions are live again.
-  const resubscribed = new Set<() => void>();
   subscriber.on('ready', () => {
     const channels = table.channels().map((c) => prefix + c);
     (channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve()).then(
-      () => {
-        options.logger?.info(
-          { channels: channels.length },
-          'redis subscriber reconnected; messages meanwhile lost',
-        );
-        for (const listener of resubscribed) {
-          try {
-            listener();
-          } catch (err) {
-            options.logger?.error({ err }, 'pub/sub: a resubscription listener failed');
-          }
-        }
-      },
+      () => tell('redis subscriber reconnected; messages meanwhile lost', { channels: channels.length }),
       (err: unknown) => options.logger?.warn({ err }, 'redis subscriber: could not subscribe again'),
     );
   });
+  // 'ready' again on the publisher: what this node published while it was down may not have reached anyone
+  // (the others may even have taken the node for gone), though its subscriber heard everything.
+  publisher.on('ready', () => tell('redis publisher reconnected; messages published meanwhile may be lost'));
   subscriber.on('message', (full: string, message: string) => {
     if (full.startsWith(prefix)) table.deliver(full.slice(prefix.length), message);
   });
@@ -170,12 +173,12 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
         if (table.remove(channel, handler)) await subscriber.unsubscribe(prefix + channel);
       };
     },
-    onResubscribed(listener) {
-      resubscribed.add(listener);
-      return () => void resubscribed.delete(listener);
+    onReconnected(listener) {
+      reconnected.add(listener);
+      return () => void reconnected.delete(listener);
     },
     async close() {
-      resubscribed.clear();
+      reconnected.clear();
       table.clear();
       await Promise.allSettled([subscriber.quit(), publisher.quit()]);
     },

@@ -95,34 +95,69 @@ if (REDIS_URL) {
 
 if (REDIS_URL) {
   describe('pub/sub [redis]: a lost connection', () => {
-    it('subscribes again, says so, and delivers what is published afterwards', async () => {
+    /** Redis drops one of a pub/sub's two connections (as a restart or a network cut would). */
+    async function kill(admin: Redis, connectionName: string): Promise<void> {
+      const clients = (await admin.client('LIST')) as string;
+      const id = /(?:^|\n)id=(\d+) [^\n]* name=([^ ]+)/g;
+      const ids = [...clients.matchAll(id)].filter((m) => m[2] === connectionName).map((m) => m[1]!);
+      expect(ids).toHaveLength(1);
+      await admin.client('KILL', 'ID', ids[0]!);
+    }
+
+    async function pair() {
       const prefix = `canopy-test-${randomBytes(4).toString('hex')}:`;
       const name = `canopy-test-${randomBytes(4).toString('hex')}`;
-      const a = await createRedisPubSub({ url: REDIS_URL, prefix, connectionName: name });
-      const b = await createRedisPubSub({ url: REDIS_URL, prefix });
-      const admin = new Redis(REDIS_URL);
+      const a = await createRedisPubSub({ url: REDIS_URL!, prefix, connectionName: name });
+      const b = await createRedisPubSub({ url: REDIS_URL!, prefix });
+      const admin = new Redis(REDIS_URL!);
+      const got: string[] = [];
+      await a.subscribe('room.1', (m) => void got.push(m));
+      let reconnected = 0;
+      a.onReconnected(() => reconnected++);
+      return {
+        a,
+        b,
+        name,
+        admin,
+        got,
+        reconnected: () => reconnected,
+        async close() {
+          admin.disconnect();
+          await a.close();
+          await b.close();
+        },
+      };
+    }
+
+    it('subscribes again, says so, and delivers what is published afterwards', async () => {
+      const t = await pair();
       try {
-        const got: string[] = [];
-        await a.subscribe('room.1', (m) => void got.push(m));
-        let resubscribed = 0;
-        a.onResubscribed(() => resubscribed++);
-        await b.publish('room.1', 'before');
-        await vi.waitFor(() => expect(got).toEqual(['before']));
-
-        // Redis drops a's subscriber connection (as a restart or a network cut would).
-        const clients = (await admin.client('LIST')) as string;
-        const id = /(?:^|\n)id=(\d+) [^\n]* name=([^ ]+)/g;
-        const ids = [...clients.matchAll(id)].filter((m) => m[2] === `${name}-sub`).map((m) => m[1]!);
-        expect(ids).toHaveLength(1);
-        await admin.client('KILL', 'ID', ids[0]!);
-
-        await vi.waitFor(() => expect(resubscribed).toBe(1), { timeout: 10_000 });
-        await b.publish('room.1', 'after');
-        await vi.waitFor(() => expect(got).toEqual(['before', 'after']));
+        await t.b.publish('room.1', 'before');
+        await vi.waitFor(() => expect(t.got).toEqual(['before']));
+        await kill(t.admin, `${t.name}-sub`);
+        await vi.waitFor(() => expect(t.reconnected()).toBe(1), { timeout: 10_000 });
+        await t.b.publish('room.1', 'after');
+        await vi.waitFor(() => expect(t.got).toEqual(['before', 'after']));
       } finally {
-        admin.disconnect();
-        await a.close();
-        await b.close();
+        await t.close();
+      }
+    });
+
+    it('says so when the publishing connection comes back, and publishes again', async () => {
+      const t = await pair();
+      try {
+        const heard: string[] = [];
+        await t.b.subscribe('room.2', (m) => void heard.push(m));
+        await kill(t.admin, `${t.name}-pub`);
+        await vi.waitFor(() => expect(t.reconnected()).toBe(1), { timeout: 10_000 });
+        await t.a.publish('room.2', 'after');
+        await vi.waitFor(() => expect(heard).toEqual(['after']));
+        // The subscriber was not touched: it heard everything and is not subscribed again.
+        await t.b.publish('room.1', 'still');
+        await vi.waitFor(() => expect(t.got).toEqual(['still']));
+        expect(t.reconnected()).toBe(1);
+      } finally {
+        await t.close();
       }
     });
   });

@@ -51,6 +51,11 @@ const ConfigSchema = Type.Object({
     default: 10_000,
     description: 'co-editing sockets open on this node at once (more are closed with 1013)',
   }),
+  CANOPY_BLOB_QUOTA_MIB: Type.Integer({
+    minimum: 0,
+    default: 10_240,
+    description: "MiB of images and attachments each organisation's maps may hold (0: no limit)",
+  }),
   CANOPY_PASSWORD_HASH: Type.Union([Type.Literal('argon2id'), Type.Literal('bcrypt')], {
     default: 'argon2id',
   }),
@@ -97,6 +102,8 @@ export interface Config {
   runJobs: boolean;
   /** Co-editing sockets open on this node at once (docs/protocol/collab.md R35). */
   collabMaxConnections: number;
+  /** Bytes of images and attachments each tenant's maps may hold; 0 for no limit. */
+  blobQuotaBytes: number;
   identity: {
     passwordHash: 'argon2id' | 'bcrypt';
     sessionIdleMinutes: number;
@@ -226,6 +233,7 @@ export function loadConfig(env: Source = process.env): Config {
     shutdownGraceMs: raw.CANOPY_SHUTDOWN_GRACE_MS,
     runJobs: raw.CANOPY_JOBS,
     collabMaxConnections: raw.CANOPY_COLLAB_MAX_CONNECTIONS,
+    blobQuotaBytes: raw.CANOPY_BLOB_QUOTA_MIB * 1024 * 1024,
     identity: {
       passwordHash: raw.CANOPY_PASSWORD_HASH,
       sessionIdleMinutes: raw.CANOPY_SESSION_IDLE_MINUTES,

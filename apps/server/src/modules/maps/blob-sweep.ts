@@ -23,15 +23,51 @@ export class MapBlobSweep {
     private readonly clock: Clock,
   ) {}
 
-  /** A tenant's blobs that no map names, and those its live maps have not used for the grace time. */
-  async tenant(tenantId: string): Promise<{ maps: number; blobs: number; unused: number }> {
+  /**
+   * A tenant's blobs that no map names, and those its live maps have not used for the grace time; then the
+   * noted sizes of its maps' blobs (the quota's count) set right against what the store holds. `sized`: how
+   * many sizes were noted or dropped.
+   */
+  async tenant(tenantId: string): Promise<{ maps: number; blobs: number; unused: number; sized: number }> {
     const byMap = await this.blobs.byMap(tenantId);
-    if (byMap.size === 0) return { maps: 0, blobs: 0, unused: 0 };
+    const noted = await this.repo(tenantId, (repo) => repo.mapsWithBlobSizes());
+    if (byMap.size === 0 && noted.size === 0) return { maps: 0, blobs: 0, unused: 0, sized: 0 };
     const live = await this.repo(tenantId, (repo) => repo.existingMaps([...byMap.keys()]));
     const orphans = await this.blobs.sweep(tenantId, async () => live, this.now(), byMap);
     let unused = 0;
     for (const mapId of live) unused += await this.unused(tenantId, mapId, byMap.get(mapId) ?? []);
-    return { ...orphans, unused };
+    let sized = 0;
+    for (const mapId of new Set([...live, ...noted]))
+      sized += await this.sizes(tenantId, mapId, byMap.get(mapId) ?? []);
+    return { ...orphans, unused, sized };
+  }
+
+  /**
+   * A map's noted blob sizes against its blobs as listed (`keys`, read before this sweep deleted any): a blob
+   * without a note (a crash between storing it and noting it; blobs stored before notes existed) is read for
+   * its size and noted; a note whose blob is gone (a crash between deleting it and dropping the note) is
+   * dropped, once the store confirms it (a blob stored after the listing has its note already). Returns how
+   * many notes changed.
+   */
+  private async sizes(tenantId: string, mapId: string, keys: string[]): Promise<number> {
+    const held = new Set(keys.map(keyHex));
+    const noted = await this.repo(tenantId, (repo) => repo.blobSizes(mapId));
+    const measured = new Map<string, number>();
+    for (const hex of held) {
+      if (noted.has(hex)) continue;
+      const bytes = await this.blobs.size(tenantId, mapId, hex);
+      if (bytes !== undefined) measured.set(hex, bytes);
+    }
+    const gone: string[] = [];
+    for (const hex of noted.keys())
+      if (!held.has(hex) && !(await this.blobs.has(tenantId, mapId, `sha256:${hex}`))) gone.push(hex);
+    if (measured.size === 0 && gone.length === 0) return 0;
+    return this.repo(tenantId, async (repo) => {
+      if (!(await repo.findMap(mapId))) return 0; // deleted meanwhile: its notes went with it
+      await repo.noteBlobSizes(mapId, measured);
+      await repo.forgetBlobSizes(mapId, gone);
+      return measured.size + gone.length;
+    });
   }
 
   /** A crypto-shredded tenant's maps: rows (a map with its log, shares and versions per transaction), then blobs. */
@@ -56,7 +92,10 @@ export class MapBlobSweep {
     if (hexes.length === 0) return 0;
     // The blobs first: if this stops halfway, the notes stay and the next sweep deletes what is left.
     const deleted = await this.blobs.deleteUnused(tenantId, mapId, hexes);
-    await this.repo(tenantId, (repo) => repo.forgetUnusedBlobs(mapId, hexes));
+    await this.repo(tenantId, async (repo) => {
+      await repo.forgetUnusedBlobs(mapId, hexes);
+      await repo.forgetBlobSizes(mapId, hexes);
+    });
     return deleted;
   }
 

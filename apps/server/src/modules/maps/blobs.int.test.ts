@@ -371,12 +371,19 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
    * An app of its own, on a clock the test moves (the tenant's keys are this app's root key's), and a map of
    * `who`'s imported there with an image and `attachment`.
    */
-  const onManualClock = async (who: { accountId: string; tenantId: string }, attachment: Uint8Array) => {
+  const onManualClock = async (
+    who: { accountId: string; tenantId: string },
+    attachment: Uint8Array,
+    tenantQuotaBytes?: number,
+  ) => {
     const clock = new ManualClock(Date.now());
     const app = await createModuleTestApp({
       databaseUrl: h.url,
       clock,
-      maps: { identity: testIdentity, blobLimits: limits },
+      maps: {
+        identity: testIdentity,
+        blobLimits: { ...limits, ...(tenantQuotaBytes !== undefined ? { tenantQuotaBytes } : {}) },
+      },
     });
     const { doc, blobs } = mapWithBlobs(attachment);
     const res = await app.app.inject({
@@ -489,6 +496,101 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
       expect(await loadedBySweep()).toBe(0);
       expect(await stored()).toBe(2);
       loads.mockRestore();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("keeps a tenant's images and attachments within its quota, counted as stored and set right by the sweep", async () => {
+    const fay = { accountId: 'fay', tenantId: 't6' };
+    const attachment = randomBytes(300);
+    const quota = 2_000;
+    const { clock, app, id: imported } = await onManualClock(fay, attachment, quota);
+    try {
+      const { sweep, blobs: mapBlobs } = mapsModule(app.deps);
+      const store = app.platform.blobs.default;
+      const as = (account: string, tenant: string) => ({ authorization: testAuthorization(account, tenant) });
+      const headers = as('fay', 't6');
+      const used = (tenant = 't6') =>
+        withTenant(app.platform.database, tenant, (scope) => new MapsRepository(scope).tenantBlobBytes());
+      const create = async (who = headers) =>
+        (
+          await app.app.inject({ method: 'POST', url: '/api/v1/maps', headers: who, payload: { title: 'Q' } })
+        ).json<{ id: string }>().id;
+      const upload = (mapId: string, data: Uint8Array, who = headers) =>
+        app.app.inject({
+          method: 'POST',
+          url: `/api/v1/maps/${mapId}/blobs`,
+          headers: { ...who, 'content-type': 'application/octet-stream' },
+          payload: Buffer.from(data),
+        });
+      const importing = () => {
+        const more = mapWithBlobs(randomBytes(900));
+        return app.app.inject({
+          method: 'POST',
+          url: '/api/v1/maps/import?filename=more.mmap',
+          headers: { ...headers, 'content-type': 'application/octet-stream' },
+          payload: Buffer.from(exportMap(more.doc, 'mmap', { blobs: more.blobs }).data),
+        });
+      };
+      const imageBytes = PNG.length + attachment.length;
+      expect(await used()).toBe(imageBytes); // the import's two blobs
+
+      // Uploads count once per distinct content, until the next would pass the quota.
+      const a = await create();
+      const first = randomBytes(1_000);
+      const r1 = await upload(a, first);
+      expect(r1.statusCode).toBe(201);
+      expect((await upload(a, first)).statusCode).toBe(201); // the same bytes: stored once, counted once
+      expect(await used()).toBe(imageBytes + 1_000);
+      const over = await upload(a, randomBytes(quota - imageBytes - 1_000 + 1));
+      expect(over.statusCode).toBe(413);
+      expect(over.json()).toMatchObject({ code: 'blob_quota_exceeded' });
+      expect(over.json<{ detail: string }>().detail).toMatch(/1\.[0-9] KiB .* 2\.0 KiB/);
+      expect(await mapBlobs.list('t6', a)).toHaveLength(1);
+      expect((await upload(a, randomBytes(quota - imageBytes - 1_000))).statusCode).toBe(201); // exactly full
+      // An import whose blobs do not fit: refused before anything is stored, no map made.
+      const mapsBefore = (await store.list('t6', 'maps/')).length;
+      const refused = await importing();
+      expect(refused.statusCode).toBe(413);
+      expect(refused.json()).toMatchObject({ code: 'blob_quota_exceeded' });
+      expect((await store.list('t6', 'maps/')).length).toBe(mapsBefore);
+      // Another tenant has a quota of its own.
+      expect(
+        (await upload(await create(as('gus', 't7')), randomBytes(1_500), as('gus', 't7'))).statusCode,
+      ).toBe(201);
+      expect(await used('t7')).toBe(1_500);
+
+      // A map deleted takes its blobs out of the count.
+      expect((await app.app.inject({ method: 'DELETE', url: `/api/v1/maps/${a}`, headers })).statusCode).toBe(
+        204,
+      );
+      expect(await used()).toBe(imageBytes);
+      expect((await importing()).statusCode).toBe(201);
+      expect(await used()).toBe(imageBytes + PNG.length + 900); // the same image in another map counts again
+
+      // The daily sweep sets the count right against the store: a blob stored but never noted (a crash between
+      // the two) is counted, a note whose blob is gone (a crash after the deletion) is dropped.
+      const b = await create();
+      const unnoted = randomBytes(200);
+      await store.put('t6', `maps/${b}/${refOf(unnoted).slice(7)}`, unnoted);
+      const before = await used();
+      expect((await sweep.tenant('t6')).sized).toBe(1);
+      expect(await used()).toBe(before + 200);
+      expect((await sweep.tenant('t6')).sized).toBe(0);
+      await store.delete('t6', `maps/${b}/${refOf(unnoted).slice(7)}`);
+      expect((await sweep.tenant('t6')).sized).toBe(1);
+      expect(await used()).toBe(before);
+
+      // A blob nothing uses, deleted 30 days on, leaves the count with it.
+      const spare = randomBytes(100);
+      expect((await upload(b, spare)).statusCode).toBe(201);
+      expect(await used()).toBe(before + 100);
+      await sweep.tenant('t6');
+      clock.advance(30 * 24 * 3_600_000);
+      expect((await sweep.tenant('t6')).unused).toBe(1);
+      expect(await used()).toBe(before);
+      expect(await mapBlobs.list('t6', imported)).toHaveLength(2);
     } finally {
       await app.close();
     }

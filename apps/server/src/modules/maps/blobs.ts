@@ -13,11 +13,17 @@ export interface MapBlobLimits {
   maxBlobBytes: number;
   /** Largest sum of one imported file's images and attachments. Default 100 MiB. */
   maxImportBlobBytes: number;
+  /**
+   * Most bytes of images and attachments all of a tenant's maps may hold (`CANOPY_BLOB_QUOTA_MIB`); 0 for no
+   * limit. Default 10 GiB.
+   */
+  tenantQuotaBytes: number;
 }
 
 export const DEFAULT_MAP_BLOB_LIMITS: MapBlobLimits = {
   maxBlobBytes: 25 * 1024 * 1024,
   maxImportBlobBytes: 100 * 1024 * 1024,
+  tenantQuotaBytes: 10 * 1024 * 1024 * 1024,
 };
 
 export interface BlobContent {
@@ -28,6 +34,34 @@ export interface BlobContent {
 const REF = /^sha256:([0-9a-f]{64})$/;
 
 export const blobsTooLarge = (detail: string) => new AppError(413, 'map_blobs_too_large', detail);
+
+/** "12.5 MiB": bytes as people read them. */
+export function sizeText(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/**
+ * 413 `blob_quota_exceeded` when adding `adding` bytes to the `used` bytes a tenant's maps hold would take it
+ * past `quota` (0: no quota). Concurrent uploads may each pass the check: the quota can be passed by what is
+ * uploaded at the same moment, never more.
+ */
+export function checkBlobQuota(used: number, adding: number, quota: number): void {
+  if (quota <= 0 || used + adding <= quota) return;
+  throw new AppError(
+    413,
+    'blob_quota_exceeded',
+    `Your organisation's maps hold ${sizeText(used)} of images and attachments and may hold ${sizeText(quota)}; ` +
+      `this adds ${sizeText(adding)}. Remove images or attachments nobody needs (they are deleted 30 days ` +
+      'after no map uses them), or ask your administrator to raise the limit.',
+  );
+}
 
 /** The hex digest of a `sha256:<hex>` ref, or undefined for any other ref. */
 export function refHex(ref: string): string | undefined {
@@ -166,6 +200,22 @@ export class MapBlobs {
     if (!key) return undefined;
     try {
       return await this.store.getBuffer(tenantId, key);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The plaintext size of a map's blob (by digest), read through to the end (the daily sweep, for a blob whose
+   * size was not noted); undefined when the map holds no such blob.
+   */
+  async size(tenantId: string, mapId: string, hex: string): Promise<number | undefined> {
+    try {
+      let bytes = 0;
+      for await (const chunk of await this.store.get(tenantId, `${mapPrefix(mapId)}${hex}`))
+        bytes += (chunk as Buffer).length;
+      return bytes;
     } catch (err) {
       if (err instanceof AppError && err.status === 404) return undefined;
       throw err;

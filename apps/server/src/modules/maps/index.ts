@@ -84,7 +84,10 @@ export function mapsModule(deps: AppDeps): MapsModule {
     if (sealer === platform.crypto.cipher)
       registerMapContentKeys(platform.crypto.dataKeys, platform.database, content);
     // Sealed with the tenant's data key; the platform registers the store with tenant key rotation.
-    const blobs = new MapBlobs(platform.blobs.default, options.blobLimits);
+    const blobs = new MapBlobs(platform.blobs.default, {
+      tenantQuotaBytes: platform.config.blobQuotaBytes,
+      ...options.blobLimits,
+    });
     const service = new MapsService(platform.database, content, identity, platform.clock, blobs);
     const access = options.identity
       ? { access: 'custom' as const, accessNote: 'authenticated by the injected maps identity port' }
@@ -115,7 +118,7 @@ export const SWEEP_BLOBS_JOB = 'maps.sweep_blobs';
  */
 export async function sweepMapBlobs(
   deps: AppDeps,
-): Promise<{ tenants: number; maps: number; blobs: number; unused: number; rows: number }> {
+): Promise<{ tenants: number; maps: number; blobs: number; unused: number; rows: number; sized: number }> {
   const { platform } = deps;
   const { sweep } = mapsModule(deps);
   const rows = await withSystemContext(platform.database, 'maps: tenants for the blob sweep', (trx) =>
@@ -123,21 +126,25 @@ export async function sweepMapBlobs(
   );
   const shredded = new Set(rows.filter((r) => r.purpose === 'shredded').map((r) => r.tenant_id));
   const tenants = new Set(rows.map((r) => r.tenant_id));
-  const total = { tenants: 0, maps: 0, blobs: 0, unused: 0, rows: 0 };
+  const total = { tenants: 0, maps: 0, blobs: 0, unused: 0, rows: 0, sized: 0 };
   for (const tenantId of tenants) {
     const swept = shredded.has(tenantId)
-      ? { ...(await sweep.shreddedTenant(tenantId)), unused: 0 }
+      ? { ...(await sweep.shreddedTenant(tenantId)), unused: 0, sized: 0 }
       : { ...(await sweep.tenant(tenantId)), rows: 0 };
-    if (swept.blobs + swept.unused + swept.rows > 0) {
+    if (swept.blobs + swept.unused + swept.rows + swept.sized > 0) {
       total.tenants++;
       total.maps += swept.maps;
       total.blobs += swept.blobs;
       total.unused += swept.unused;
       total.rows += swept.rows;
+      total.sized += swept.sized;
     }
   }
-  if (total.blobs + total.unused + total.rows > 0)
-    platform.logger.info(total, 'maps: swept blobs that nothing uses, and the maps of shredded tenants');
+  if (total.blobs + total.unused + total.rows + total.sized > 0)
+    platform.logger.info(
+      total,
+      "maps: swept blobs that nothing uses and the maps of shredded tenants; blob sizes set right ('sized')",
+    );
   return total;
 }
 

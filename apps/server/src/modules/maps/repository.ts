@@ -73,6 +73,15 @@ export interface MapBlobChecksTable {
   checked_at: number;
 }
 
+/** The stored size of one of a map's blobs (migration 0033; blob-usage.ts). */
+export interface MapBlobSizesTable {
+  tenant_id: string;
+  map_id: string;
+  blob_hex: string;
+  /** The blob's plaintext bytes (what was uploaded or imported). */
+  bytes: number;
+}
+
 declare module '../../platform/db/schema.ts' {
   interface Tables {
     maps: MapsTable;
@@ -81,6 +90,7 @@ declare module '../../platform/db/schema.ts' {
     map_versions: MapVersionsTable;
     map_blobs_unused: MapBlobsUnusedTable;
     map_blob_checks: MapBlobChecksTable;
+    map_blob_sizes: MapBlobSizesTable;
   }
 }
 
@@ -198,6 +208,7 @@ export class MapsRepository extends TenantRepository {
     await this.deleteFrom('map_versions').where('map_id', '=', id).execute();
     await this.deleteFrom('map_blobs_unused').where('map_id', '=', id).execute();
     await this.deleteFrom('map_blob_checks').where('map_id', '=', id).execute();
+    await this.deleteFrom('map_blob_sizes').where('map_id', '=', id).execute();
     const r = await this.deleteFrom('maps').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
@@ -408,6 +419,48 @@ export class MapsRepository extends TenantRepository {
   async forgetUnusedBlobs(mapId: string, hexes: readonly string[]): Promise<void> {
     for (let i = 0; i < hexes.length; i += 500)
       await this.deleteFrom('map_blobs_unused')
+        .where('map_id', '=', mapId)
+        .where('blob_hex', 'in', hexes.slice(i, i + 500))
+        .execute();
+  }
+
+  /** The bytes of every blob the tenant's maps hold, as noted (blob-usage.ts). */
+  async tenantBlobBytes(): Promise<number> {
+    const row = await this.selectFrom('map_blob_sizes')
+      .select((eb) => eb.fn.sum<number | string | null>('bytes').as('total'))
+      .executeTakeFirst();
+    return num(row?.total ?? 0);
+  }
+
+  /** The noted sizes of a map's blobs, by digest. */
+  async blobSizes(mapId: string): Promise<Map<string, number>> {
+    const rows = await this.selectFrom('map_blob_sizes')
+      .select(['blob_hex', 'bytes'])
+      .where('map_id', '=', mapId)
+      .execute();
+    return new Map(rows.map((r) => [r.blob_hex, num(r.bytes)]));
+  }
+
+  /** The maps with blob sizes noted. */
+  async mapsWithBlobSizes(): Promise<Set<string>> {
+    const rows = await this.selectFrom('map_blob_sizes').select('map_id').distinct().execute();
+    return new Set(rows.map((r) => r.map_id));
+  }
+
+  /** Notes the sizes of blobs a map now holds (replacing any note of the same digest). */
+  async noteBlobSizes(mapId: string, sizes: ReadonlyMap<string, number>): Promise<void> {
+    const hexes = [...sizes.keys()];
+    await this.forgetBlobSizes(mapId, hexes);
+    for (let i = 0; i < hexes.length; i += 200)
+      await this.insertInto(
+        'map_blob_sizes',
+        hexes.slice(i, i + 200).map((blob_hex) => ({ map_id: mapId, blob_hex, bytes: sizes.get(blob_hex)! })),
+      );
+  }
+
+  async forgetBlobSizes(mapId: string, hexes: readonly string[]): Promise<void> {
+    for (let i = 0; i < hexes.length; i += 500)
+      await this.deleteFrom('map_blob_sizes')
         .where('map_id', '=', mapId)
         .where('blob_hex', 'in', hexes.slice(i, i + 500))
         .execute();

@@ -275,7 +275,8 @@ export function installMapRoutes(
             'Stores the bytes and answers the `ref` (`sha256:<hex>`) to put in a topic image or attachment with an ' +
             'edit; `GET /maps/{id}/blobs/{blobId}` serves it once the document uses it. The same bytes twice are ' +
             'stored once. Over 25 MiB (server default): 413 `too_large`; an empty body: 400 ' +
-            '`empty_blob`. A blob that nothing in the map uses for 30 days is deleted.',
+            "`empty_blob`; past the organisation's quota for images and attachments (10 GiB by default): 413 " +
+            '`blob_quota_exceeded`. A blob that nothing in the map uses for 30 days is deleted.',
           params: MapIdParams,
           response: { 201: BlobAdded },
         },
@@ -307,7 +308,8 @@ export function installMapRoutes(
           description:
             "The file's images and attachments are kept in the blob store (read them with " +
             '`GET /maps/{id}/blobs/{blobId}`). Over 25 MiB for one of them, or 100 MiB for all of a file ' +
-            '(server defaults): 413 `map_blobs_too_large`, and nothing is stored.',
+            "(server defaults): 413 `map_blobs_too_large`; past the organisation's quota for images and " +
+            'attachments: 413 `blob_quota_exceeded`; either way nothing is stored.',
           response: { 201: ImportResult },
         },
       },

@@ -11,7 +11,9 @@ import { AppError } from '../../platform/errors.ts';
 import {
   blobRefsOf,
   blobsTooLarge,
+  checkBlobQuota,
   newImportMapId,
+  refHex,
   type BlobContent,
   type MapBlobs,
   type RefUse,
@@ -106,6 +108,8 @@ export class MapsService {
     title: string,
     document?: MapDocument,
     id: string = randomUUID(),
+    /** Sizes of the blobs an import stored for it, by digest: noted with the map row (blob quota). */
+    blobSizes?: ReadonlyMap<string, number>,
   ): Promise<MapSummary> {
     let map: MindMap;
     try {
@@ -115,8 +119,8 @@ export class MapsService {
     }
     const snapshot = await this.content.packSnapshot(caller.tenantId, id, map.exportSnapshot());
     const now = this.now();
-    await this.repo(caller, (repo) =>
-      repo.insertMap({
+    await this.repo(caller, async (repo) => {
+      await repo.insertMap({
         id,
         title,
         owner_id: caller.accountId,
@@ -125,8 +129,9 @@ export class MapsService {
         head_seq: 0,
         created_at: now,
         updated_at: now,
-      }),
-    );
+      });
+      if (blobSizes) await repo.noteBlobSizes(id, blobSizes);
+    });
     return { id, title, createdAt: iso(now), updatedAt: iso(now), role: 'owner' };
   }
 
@@ -152,11 +157,18 @@ export class MapsService {
       warnings.push(
         `${mismatched} embedded blob(s) whose reference did not match their content were not kept`,
       );
+    const sizes = new Map([...keep].map(([ref, blob]) => [refHex(ref)!, blob.data.byteLength]));
+    const adding = [...sizes.values()].reduce((a, b) => a + b, 0);
+    checkBlobQuota(
+      await this.repo(caller, (repo) => repo.tenantBlobBytes()),
+      adding,
+      this.blobs.limits.tenantQuotaBytes,
+    );
     // A UUIDv7: the orphan sweep reads from it how old blobs without a map row are (blobs.ts).
     const id = newImportMapId(this.now());
     await this.blobs.storeAll(caller.tenantId, id, keep);
     try {
-      return { map: await this.create(caller, title, document, id), warnings };
+      return { map: await this.create(caller, title, document, id, sizes), warnings };
     } catch (err) {
       await this.blobs.deleteMap(caller.tenantId, id).catch(() => 0);
       throw err;
@@ -183,9 +195,18 @@ export class MapsService {
       throw blobsTooLarge(
         `The file is ${data.byteLength} bytes; one image or attachment may have at most ${blobs.limits.maxBlobBytes}.`,
       );
-    const ref = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    if (!(await blobs.has(caller.tenantId, mapId, ref)))
+    const hex = createHash('sha256').update(data).digest('hex');
+    const ref = `sha256:${hex}`;
+    if (!(await blobs.has(caller.tenantId, mapId, ref))) {
+      const used = await this.repo(caller, (repo) => repo.tenantBlobBytes());
+      checkBlobQuota(used, data.byteLength, blobs.limits.tenantQuotaBytes);
       await blobs.storeAll(caller.tenantId, mapId, new Map([[ref, { data, mimeType }]]));
+      // Noted after the store: a crash between the two leaves a blob uncounted until the daily sweep.
+      await this.repo(caller, async (repo) => {
+        if (!(await repo.findMap(mapId))) throw mapNotFound(); // deleted meanwhile; the sweep takes the blob
+        await repo.noteBlobSizes(mapId, new Map([[hex, data.byteLength]]));
+      });
+    }
     return { ref, mimeType, size: data.byteLength };
   }
 

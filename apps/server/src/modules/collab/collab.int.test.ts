@@ -531,17 +531,28 @@ for (const dialect of dialectsUnderTest()) {
       expect(event.seq).toBe(1);
     });
 
-    it("checks its rooms' heads together, and reads the log only for a room behind its map (R21)", async () => {
+    it("checks its rooms' heads together, whatever their tenants, and reads the log only for a room behind its map (R21)", async () => {
       const { mapId, ma, content } = await aliceAdded('Checked with others', 2);
       const { mapId: other } = await aliceAdded('Checked too', 1);
+      // A room of another tenant, one edit ahead of its snapshot.
+      const theirs = (await api('POST', '/maps', mallory, { title: 'Elsewhere' })).json<{ id: string }>().id;
+      const m = client(mallory, theirs);
+      const mm = await m.whenLoaded();
+      await onlineAll([m]);
+      mm.addTopic(mm.centralTopicId(), undefined, { text: 'theirs' });
+      await m.whenSaved();
       const { collabModule } = await import('./index.ts');
       const rooms = collabModule(t.deps)!.rooms;
       const heads = vi.spyOn(content, 'heads');
       const reads = vi.spyOn(content, 'readAfter');
       await rooms.checkNow();
-      // Every open room of tenant t1 in one read of the heads, and no room's log read: none is behind.
+      // Every open room in one read of the heads, both tenants', and no room's log read: none is behind.
       expect(heads).toHaveBeenCalledTimes(1);
-      expect(heads.mock.calls[0]![1]).toEqual(expect.arrayContaining([mapId, other]));
+      const asked = heads.mock.calls[0]![0].map((r) => `${r.tenantId}/${r.mapId}`);
+      expect(asked).toEqual(expect.arrayContaining([`t1/${mapId}`, `t1/${other}`, `t2/${theirs}`]));
+      const read = (await heads.mock.results[0]!.value) as Map<string, Map<string, number>>;
+      expect(read.get('t1')?.get(mapId)).toBe(2);
+      expect(read.get('t2')?.get(theirs)).toBe(1);
       expect(reads).not.toHaveBeenCalled();
 
       // Appended behind the rooms' backs (as by another node whose ring was lost).
@@ -559,6 +570,8 @@ for (const dialect of dialectsUnderTest()) {
       expect(reads.mock.calls.map((call) => call[1])).toEqual([mapId]);
       await eventually(() => ma.toJSON().root.children.some((c) => c.text === 'from elsewhere'));
       for (const spy of [heads, reads]) spy.mockRestore();
+      // A map asked for under the wrong tenant has no head.
+      expect((await content.heads([{ tenantId: 't2', mapId }])).size).toBe(0);
     });
 
     it('compacts the log into the snapshot; a client offline across the compaction still syncs (R22)', async () => {

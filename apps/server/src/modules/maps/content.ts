@@ -7,7 +7,7 @@ import { MindMap, ServerReplica } from '@canopy/model';
 import type { Clock } from '../../platform/clock.ts';
 import { VALUE_FORMAT_VERSION } from '../../platform/crypto/value-format.ts';
 import type { Database } from '../../platform/db/connect.ts';
-import { withTenant } from '../../platform/db/tenant.ts';
+import { withSystemContext, withTenant } from '../../platform/db/tenant.ts';
 import type { ContentSealer, SealRef } from './ports.ts';
 import { MapsRepository, type AppendOutcome } from './repository.ts';
 import { sqliteLogWriter } from './sqlite-log-writer.ts';
@@ -214,22 +214,40 @@ export class MapContentStore {
   }
 
   /**
-   * The log's head of each of these maps, for rooms checking whether they missed an append (R21): one read
-   * per `HEADS_PER_READ` maps, where `readAfter` is a transaction per map. A map that is gone has no entry.
+   * The log's head of each of these maps (any tenants'), for a node's rooms checking whether they missed an
+   * append (R21): one read per `HEADS_PER_READ` maps, whatever their tenants (`(tenant_id, id) IN (...)`, on
+   * the primary key in all three databases), where `readAfter` is a transaction per map. Tenancy is waived for
+   * it (a head is a number, no content, and the statement asks for exact tenant and map pairs): a read per
+   * tenant cost as many transactions every check as tenants with rooms open (600 rooms in 600 tenants on
+   * PostgreSQL: 130-270 ms against 12-20 ms). By tenant, then map; a map that is gone has no entry.
    */
-  async heads(tenantId: string, mapIds: readonly string[]): Promise<Map<string, number>> {
-    const heads = new Map<string, number>();
-    for (let i = 0; i < mapIds.length; i += HEADS_PER_READ) {
-      const chunk = mapIds.slice(i, i + HEADS_PER_READ);
-      const read = await withTenant(
+  async heads(
+    maps: readonly { tenantId: string; mapId: string }[],
+  ): Promise<Map<string, Map<string, number>>> {
+    const heads = new Map<string, Map<string, number>>();
+    for (let i = 0; i < maps.length; i += HEADS_PER_READ) {
+      const chunk = maps.slice(i, i + HEADS_PER_READ);
+      const rows = await withSystemContext(
         this.database,
-        tenantId,
-        (scope) => new MapsRepository(scope).headsOf(chunk),
-        {
-          readOnly: true,
-        },
+        "collab: the log heads of the maps open on this node (the rooms' periodic check)",
+        (trx) =>
+          trx
+            .selectFrom('maps')
+            .select(['tenant_id', 'id', 'head_seq'])
+            .where((eb) =>
+              eb(
+                eb.refTuple('tenant_id', 'id'),
+                'in',
+                chunk.map((m) => eb.tuple(m.tenantId, m.mapId)),
+              ),
+            )
+            .execute(),
       );
-      for (const [id, seq] of read) heads.set(id, seq);
+      for (const row of rows) {
+        let tenant = heads.get(row.tenant_id);
+        if (!tenant) heads.set(row.tenant_id, (tenant = new Map<string, number>()));
+        tenant.set(row.id, Number(row.head_seq));
+      }
     }
     return heads;
   }

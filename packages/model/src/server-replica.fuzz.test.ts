@@ -6,10 +6,13 @@
  * vector of its hello (R5) and its presence updates (R18).
  */
 import fc from 'fast-check';
+import { LoroDoc, LoroText } from 'loro-crdt';
 import { describe, expect, it } from 'vitest';
+import { MAX_TEXT_LENGTH, MAX_TITLE_LENGTH } from './limits.ts';
 import { MindMap } from './mind-map.ts';
 import { PresenceStore, readOwnPresenceUpdate } from './presence.ts';
 import { ServerReplica } from './server-replica.ts';
+import { validateState } from './state-validation.ts';
 import { replicasOf } from './test-replicas.ts';
 
 /** An editor's updates: new topics, typing, moves and notes, in random order. */
@@ -152,3 +155,124 @@ describe('the other client bytes that reach Loro, damaged', () => {
 function randomBytes(rnd: () => number): Uint8Array {
   return Uint8Array.from({ length: Math.floor(rnd() * 65) }, () => Math.floor(rnd() * 256));
 }
+
+/**
+ * Typing is admitted from its operations, without a state check (R9), when it follows the log's latest version
+ * (or builds on the last change of its text) and each operation falls inside its text and keeps it within its
+ * limit: that position check is all that stands between a hostile client and the state. Loro's own API will not
+ * make a keystroke at a position its text lacks, so a hostile peer edits the JSON form of real keystrokes (how far,
+ * how long, which text, what kind) and sends them, after the latest version or from an older one, between an
+ * honest typist's keystrokes. Whatever is admitted must leave a state that a full validation accepts and that the
+ * log alone leads to, and the typist must end up with what the server holds.
+ */
+describe('ServerReplica on forged typing', () => {
+  it('admits only what leaves a valid state, never throws, and the honest typist converges with it', () => {
+    let admittedForgeries = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+        let state = seed;
+        const rnd = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+        const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
+        const origin = MindMap.create('t');
+        const topic = origin.addTopic(origin.centralTopicId(), undefined, { text: 'abc' });
+        origin.setNotes(topic, '<p>n</p>');
+        const [typist] = replicasOf(origin, 1) as [MindMap];
+        const server = ServerReplica.fromMap(origin);
+        const keystrokes: Uint8Array[] = [];
+        typist.onLocalUpdate((u) => keystrokes.push(u));
+        const logs: Uint8Array[] = [server.exportSnapshot()];
+
+        /** A real keystroke on `base` (a snapshot of the log), its JSON edited, as an update from `base`. */
+        const forge = (base: Uint8Array): Uint8Array | undefined => {
+          const peer = new LoroDoc();
+          peer.import(base);
+          const from = peer.oplogVersion();
+          const data = peer.getTree('topics').roots()[0]?.children()?.[0]?.data;
+          const texts = [data?.get('text'), data?.get('notesHtml'), peer.getText('title')].filter(
+            (t): t is LoroText => t instanceof LoroText,
+          );
+          if (texts.length === 0) return undefined;
+          const text = pick(texts);
+          const points = [...text.toString()]; // JSON positions count code points, `insert` UTF-16 units
+          text.insert(points.slice(0, Math.floor(rnd() * (points.length + 1))).join('').length, 'x');
+          peer.commit();
+          const json = peer.exportJsonUpdates(from, peer.oplogVersion());
+          const op = json.changes[0]!.ops[0]!;
+          const content = op.content as Record<string, unknown>;
+          const length = points.length;
+          const kinds = 1 + Math.floor(rnd() * 2);
+          for (let k = 0; k < kinds; k++) {
+            const r = rnd();
+            if (r < 0.25) content.pos = pick([-1, length, length + 1, length + 50, 2 ** 31, 0.5, -(2 ** 31)]);
+            else if (r < 0.45)
+              Object.assign(content, {
+                type: 'delete',
+                pos: pick([0, 1, length - 1, length]),
+                len: pick([1, 2, length, length + 1, 0, -1, -length - 1]),
+                start_id: `${Math.floor(rnd() * 5)}@${peer.peerIdStr}`,
+              });
+            else if (r < 0.65)
+              content.text = pick([
+                'y'.repeat(MAX_TEXT_LENGTH),
+                'z'.repeat(MAX_TITLE_LENGTH + 1),
+                '😀'.repeat(600),
+                '\ud800',
+                '',
+                'ok',
+              ]);
+            else if (r < 0.8)
+              op.container = pick(
+                texts.map((t) => t.id).concat(['cid:root-topics:Tree', 'cid:root-meta:Map']),
+              );
+            else if (r < 0.9) content.type = pick(['mark', 'unmark', 'insert', 'style', 42]);
+            else json.changes[0]!.lamport += pick([-1, 1, 1000]);
+          }
+          const carrier = new LoroDoc();
+          carrier.import(base);
+          carrier.detach(); // takes the operations into its log without applying them
+          try {
+            carrier.importJsonUpdates(json);
+            return carrier.export({ mode: 'update', from });
+          } catch {
+            return undefined; // Loro would not take it in: no bytes to send
+          }
+        };
+
+        for (let step = 0; step < 40; step++) {
+          if (rnd() < 0.5) {
+            keystrokes.length = 0;
+            const points = [...(typist.topic(topic)?.text ?? '')];
+            const at = points.slice(0, Math.floor(rnd() * (points.length + 1))).join('').length; // UTF-16
+            typist.editText(topic, at, 0, pick(['k', 'é', '😀']));
+            const [result] = server.importUpdateBatch(keystrokes);
+            // Refused only when the text is at its limit (forgeries may have filled it).
+            if (!result!.ok)
+              expect([...(server.toMindMap().topic(topic)?.text ?? '')].length).toBeGreaterThan(1);
+          } else {
+            // After the latest version most of the time (the fast path), else from an older log (concurrent).
+            const base = rnd() < 0.75 ? server.exportSnapshot() : pick(logs);
+            const forged = forge(base);
+            if (!forged) continue;
+            let results: ReturnType<ServerReplica['importUpdateBatch']> = [];
+            expect(() => (results = server.importUpdateBatch([forged]))).not.toThrow();
+            if (results[0]?.ok && results[0].value.added) admittedForgeries++;
+          }
+          if (step % 8 === 7) logs.push(server.exportSnapshot());
+        }
+        server.settle();
+        const fromLog = new LoroDoc();
+        fromLog.import(server.exportSnapshot());
+        expect(validateState(fromLog)).toEqual([]);
+        expect(server.stateValue()).toEqual(fromLog.toJSON());
+        const forTypist = server.exportUpdatesSince(typist.versionVector());
+        if (!forTypist.ok) throw forTypist.error;
+        const synced = typist.importUpdates(forTypist.value);
+        if (!synced.ok) throw synced.error;
+        expect(typist.toJSON()).toEqual(server.toMindMap().toJSON());
+      }),
+      { numRuns: Number(process.env.CANOPY_FUZZ_RUNS ?? 60), seed: 20261206, verbose: 2 },
+    );
+    // The forgeries that Loro takes and the check admits (valid ones: a keystroke forged into another one).
+    expect(admittedForgeries).toBeGreaterThan(0);
+  }, 1_800_000); // an exploratory run (CANOPY_FUZZ_RUNS=1500: ~70 s) takes longer than a test's default
+});

@@ -19,6 +19,8 @@ import {
   MapIdParams,
   MapList,
   MapSummary,
+  OrgParams,
+  OrgStorage,
   RenameMapBody,
   RestoreResult,
   Share,
@@ -257,6 +259,26 @@ export function installMapRoutes(
         .header('content-disposition', contentDisposition(served.disposition, blob.use.name))
         .send(data);
     },
+  );
+
+  // An org admin's view of the quota: the platform's auth checks the role in the org (`org-admin`).
+  app.get(
+    '/orgs/:orgId/storage',
+    {
+      config: { access: 'org-admin' },
+      schema: {
+        tags,
+        summary: "Bytes of images and attachments the organisation's maps hold, and the quota (org admin)",
+        description:
+          'What counts against the quota that uploads and imports meet (413 `blob_quota_exceeded`): every ' +
+          "image and attachment stored for the organisation's maps, once per map (the same file in two maps " +
+          'counts twice), until it is deleted with its map or 30 days after no map uses it. Exact once the ' +
+          'daily sweep has run; in between it may miss a blob whose upload was cut short by a crash.',
+        params: OrgParams,
+        response: { 200: OrgStorage },
+      },
+    },
+    async (request) => service.storage(request.params.orgId),
   );
 
   // Uploads keep their exact bytes (their hash is their name), whatever their type: JSON and text included.

@@ -64,6 +64,13 @@ export const BlobAdded = Type.Object({
   mimeType: Type.String(),
   size: Type.Integer(),
 });
+export const OrgParams = Type.Object({ orgId: Type.String({ minLength: 1, maxLength: 64 }) });
+export const OrgStorage = Type.Object({
+  usedBytes: Type.Integer({ description: "bytes of images and attachments the organisation's maps hold" }),
+  quotaBytes: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'how many they may hold (CANOPY_BLOB_QUOTA_MIB); null: no limit',
+  }),
+});
 export const ImportResult = Type.Object({
   id: Type.String(),
   title: Type.String(),

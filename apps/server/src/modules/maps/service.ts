@@ -210,6 +210,18 @@ export class MapsService {
     return { ref, mimeType, size: data.byteLength };
   }
 
+  /**
+   * How many bytes of images and attachments an organisation's (tenant's) maps hold, and its quota (null: none).
+   * The caller's right to know (an admin of the org) is checked by the route.
+   */
+  async storage(tenantId: string): Promise<{ usedBytes: number; quotaBytes: number | null }> {
+    const usedBytes = await withTenant(this.database, tenantId, (scope) =>
+      new MapsRepository(scope).tenantBlobBytes(),
+    );
+    const quota = this.blobs?.limits.tenantQuotaBytes ?? 0;
+    return { usedBytes, quotaBytes: quota > 0 ? quota : null };
+  }
+
   /** The stored images and attachments the document refers to (for an export). */
   async blobsFor(caller: Caller, mapId: string, document: MapDocument): Promise<Map<string, BlobContent>> {
     if (!this.blobs) return new Map();

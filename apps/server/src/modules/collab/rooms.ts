@@ -43,7 +43,7 @@ export class Rooms {
   readonly node = `node-${randomUUID()}`;
   private readonly unsubscribe: () => void;
   private readonly unsubscribePresence: () => void;
-  private readonly unsubscribeResubscribed: () => void;
+  private readonly unsubscribeReconnected: () => void;
   private readonly unsubscribeAlive: () => void;
   private readonly timer: NodeJS.Timeout;
   private readonly aliveTimer: NodeJS.Timeout;
@@ -81,7 +81,7 @@ export class Rooms {
         else this.answerPresence(room);
       });
     });
-    this.unsubscribeResubscribed = bus.onReconnected(() => this.recover());
+    this.unsubscribeReconnected = bus.onReconnected(() => this.recover());
     this.unsubscribeAlive = bus.subscribeAlive((node) => this.liveness.hear(node, performance.now(), true));
     this.timer = setInterval(() => void this.check(), options.checkIntervalMs);
     this.timer.unref();
@@ -299,7 +299,7 @@ export class Rooms {
     this.unsubscribeAlive();
     this.unsubscribe();
     this.unsubscribePresence();
-    this.unsubscribeResubscribed();
+    this.unsubscribeReconnected();
     for (const room of await this.all()) {
       await room.flush().catch(() => undefined);
       room.shutDown(1001, 'server shutting down');

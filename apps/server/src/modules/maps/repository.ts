@@ -263,13 +263,6 @@ export class MapsRepository extends TenantRepository {
     return row ? { snapshotSeq: num(row.snapshot_seq), headSeq: num(row.head_seq) } : undefined;
   }
 
-  /** The head of each of these maps that exists (one statement; `MapContentStore.heads` keeps the lists short). */
-  async headsOf(mapIds: readonly string[]): Promise<Map<string, number>> {
-    if (mapIds.length === 0) return new Map();
-    const rows = await this.selectFrom('maps').select(['id', 'head_seq']).where('id', 'in', mapIds).execute();
-    return new Map(rows.map((r) => [r.id, num(r.head_seq)]));
-  }
-
   async logAfter(
     mapId: string,
     afterSeq: number,

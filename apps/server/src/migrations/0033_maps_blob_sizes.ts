@@ -3,7 +3,7 @@ import { enableTenantRowSecurity, type MigrationContext } from '../platform/db/m
 
 /**
  * Maps: the size of each blob a map holds (images and attachments, by digest), so that a tenant's total is one
- * sum against its quota (modules/maps/blob-usage.ts). Written when a blob is stored, deleted with the blob or
+ * sum against its quota (modules/maps/blob-notes.ts). Written when a blob is stored, deleted with the blob or
  * the map, and set right by the daily sweep against the store's own listing. Holds no content.
  */
 export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> {

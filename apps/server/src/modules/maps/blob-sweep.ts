@@ -30,7 +30,7 @@ export class MapBlobSweep {
    */
   async tenant(tenantId: string): Promise<{ maps: number; blobs: number; unused: number; sized: number }> {
     const byMap = await this.blobs.byMap(tenantId);
-    const noted = await this.repo(tenantId, (repo) => repo.mapsWithBlobSizes());
+    const noted = await this.repo(tenantId, (repo) => repo.blobNotes.mapsWithBlobSizes());
     if (byMap.size === 0 && noted.size === 0) return { maps: 0, blobs: 0, unused: 0, sized: 0 };
     const live = await this.repo(tenantId, (repo) => repo.existingMaps([...byMap.keys()]));
     const orphans = await this.blobs.sweep(tenantId, async () => live, this.now(), byMap);
@@ -51,7 +51,7 @@ export class MapBlobSweep {
    */
   private async sizes(tenantId: string, mapId: string, keys: string[]): Promise<number> {
     const held = new Set(keys.map(keyHex));
-    const noted = await this.repo(tenantId, (repo) => repo.blobSizes(mapId));
+    const noted = await this.repo(tenantId, (repo) => repo.blobNotes.blobSizes(mapId));
     const measured = new Map<string, number>();
     for (const hex of held) {
       if (noted.has(hex)) continue;
@@ -64,8 +64,8 @@ export class MapBlobSweep {
     if (measured.size === 0 && gone.length === 0) return 0;
     return this.repo(tenantId, async (repo) => {
       if (!(await repo.findMap(mapId))) return 0; // deleted meanwhile: its notes went with it
-      await repo.noteBlobSizes(mapId, measured);
-      await repo.forgetBlobSizes(mapId, gone);
+      await repo.blobNotes.noteBlobSizes(mapId, measured);
+      await repo.blobNotes.forgetBlobSizes(mapId, gone);
       return measured.size + gone.length;
     });
   }
@@ -93,8 +93,8 @@ export class MapBlobSweep {
     // The blobs first: if this stops halfway, the notes stay and the next sweep deletes what is left.
     const deleted = await this.blobs.deleteUnused(tenantId, mapId, hexes);
     await this.repo(tenantId, async (repo) => {
-      await repo.forgetUnusedBlobs(mapId, hexes);
-      await repo.forgetBlobSizes(mapId, hexes);
+      await repo.blobNotes.forgetUnusedBlobs(mapId, hexes);
+      await repo.blobNotes.forgetBlobSizes(mapId, hexes);
     });
     return deleted;
   }
@@ -112,9 +112,9 @@ export class MapBlobSweep {
   ): Promise<string[] | undefined> {
     return this.repo(tenantId, async (repo) => {
       const head = await repo.headOf(mapId);
-      const last = await repo.blobCheck(mapId);
+      const last = await repo.blobNotes.blobCheck(mapId);
       if (!head || !last || last.headSeq !== head.headSeq || last.blobs !== blobs) return undefined;
-      const noted = await repo.unusedBlobs(mapId);
+      const noted = await repo.blobNotes.unusedBlobs(mapId);
       return [...noted].filter(([, since]) => now - since >= UNUSED_BLOB_GRACE_MS).map(([hex]) => hex);
     });
   }
@@ -131,18 +131,18 @@ export class MapBlobSweep {
     if (!inUse) return [];
     const unused = new Set(keys.map(keyHex).filter((hex) => !inUse.hexes.has(hex)));
     return this.repo(tenantId, async (repo) => {
-      const noted = await repo.unusedBlobs(mapId);
-      await repo.markBlobsUnused(
+      const noted = await repo.blobNotes.unusedBlobs(mapId);
+      await repo.blobNotes.markBlobsUnused(
         mapId,
         [...unused].filter((hex) => !noted.has(hex)),
         now,
       );
-      await repo.forgetUnusedBlobs(
+      await repo.blobNotes.forgetUnusedBlobs(
         mapId,
         [...noted.keys()].filter((hex) => !unused.has(hex)),
       );
       // As of the log's head the map was loaded at: an edit since makes the next sweep check it again.
-      await repo.saveBlobCheck(mapId, inUse.seq, blobs, now);
+      await repo.blobNotes.saveBlobCheck(mapId, inUse.seq, blobs, now);
       return [...noted]
         .filter(([hex, since]) => unused.has(hex) && now - since >= UNUSED_BLOB_GRACE_MS)
         .map(([hex]) => hex);

@@ -512,7 +512,9 @@ describeEachDialect('maps: images and attachments in the blob store', (h) => {
       const as = (account: string, tenant: string) => ({ authorization: testAuthorization(account, tenant) });
       const headers = as('fay', 't6');
       const used = (tenant = 't6') =>
-        withTenant(app.platform.database, tenant, (scope) => new MapsRepository(scope).tenantBlobBytes());
+        withTenant(app.platform.database, tenant, (scope) =>
+          new MapsRepository(scope).blobNotes.tenantBlobBytes(),
+        );
       const create = async (who = headers) =>
         (
           await app.app.inject({ method: 'POST', url: '/api/v1/maps', headers: who, payload: { title: 'Q' } })

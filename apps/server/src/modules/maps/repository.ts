@@ -3,7 +3,8 @@
  * rotation pages through them are content-rows.ts's.
  */
 import { sql } from 'kysely';
-import { TenantRepository } from '../../platform/db/tenant.ts';
+import { TenantRepository, type TenantScope } from '../../platform/db/tenant.ts';
+import { MapBlobNotes } from './blob-notes.ts';
 
 export type MapRole = 'owner' | 'editor' | 'viewer';
 export type ShareRole = Exclude<MapRole, 'owner'>;
@@ -56,41 +57,12 @@ export interface MapVersionsTable {
   created_at: number;
 }
 
-/** A blob the map holds and nothing of it uses, since the sweep first saw so (migration 0031). */
-export interface MapBlobsUnusedTable {
-  tenant_id: string;
-  map_id: string;
-  blob_hex: string;
-  since: number;
-}
-
-export interface MapBlobChecksTable {
-  tenant_id: string;
-  map_id: string;
-  head_seq: number;
-  /** sha256 hex of the map's blob keys, sorted and joined by newlines. */
-  blobs: string;
-  checked_at: number;
-}
-
-/** The stored size of one of a map's blobs (migration 0033; blob-usage.ts). */
-export interface MapBlobSizesTable {
-  tenant_id: string;
-  map_id: string;
-  blob_hex: string;
-  /** The blob's plaintext bytes (what was uploaded or imported). */
-  bytes: number;
-}
-
 declare module '../../platform/db/schema.ts' {
   interface Tables {
     maps: MapsTable;
     map_updates: MapUpdatesTable;
     map_shares: MapSharesTable;
     map_versions: MapVersionsTable;
-    map_blobs_unused: MapBlobsUnusedTable;
-    map_blob_checks: MapBlobChecksTable;
-    map_blob_sizes: MapBlobSizesTable;
   }
 }
 
@@ -116,6 +88,14 @@ const normalise = (r: MapRow): MapRow => ({
 });
 
 export class MapsRepository extends TenantRepository {
+  /** What the blob sweep and the quota note about the maps' blobs (blob-notes.ts), in the same transaction. */
+  readonly blobNotes: MapBlobNotes;
+
+  constructor(scope: TenantScope | undefined) {
+    super(scope);
+    this.blobNotes = new MapBlobNotes(scope);
+  }
+
   async insertMap(row: Omit<MapsTable, 'tenant_id'>): Promise<void> {
     await this.insertInto('maps', row);
   }
@@ -390,87 +370,6 @@ export class MapsRepository extends TenantRepository {
   /** Every version's sealed snapshot, by version id (the blob sweep reads which blobs they use). */
   async versionSnapshots(mapId: string): Promise<{ id: string; snapshot: Uint8Array }[]> {
     return this.selectFrom('map_versions').select(['id', 'snapshot']).where('map_id', '=', mapId).execute();
-  }
-
-  /** The map's blobs found unused, by digest, with when that was first seen. */
-  async unusedBlobs(mapId: string): Promise<Map<string, number>> {
-    const rows = await this.selectFrom('map_blobs_unused')
-      .select(['blob_hex', 'since'])
-      .where('map_id', '=', mapId)
-      .execute();
-    return new Map(rows.map((r) => [r.blob_hex, num(r.since)]));
-  }
-
-  async markBlobsUnused(mapId: string, hexes: readonly string[], since: number): Promise<void> {
-    for (let i = 0; i < hexes.length; i += 200)
-      await this.insertInto(
-        'map_blobs_unused',
-        hexes.slice(i, i + 200).map((blob_hex) => ({ map_id: mapId, blob_hex, since })),
-      );
-  }
-
-  async forgetUnusedBlobs(mapId: string, hexes: readonly string[]): Promise<void> {
-    for (let i = 0; i < hexes.length; i += 500)
-      await this.deleteFrom('map_blobs_unused')
-        .where('map_id', '=', mapId)
-        .where('blob_hex', 'in', hexes.slice(i, i + 500))
-        .execute();
-  }
-
-  /** The bytes of every blob the tenant's maps hold, as noted (blob-usage.ts). */
-  async tenantBlobBytes(): Promise<number> {
-    const row = await this.selectFrom('map_blob_sizes')
-      .select((eb) => eb.fn.sum<number | string | null>('bytes').as('total'))
-      .executeTakeFirst();
-    return num(row?.total ?? 0);
-  }
-
-  /** The noted sizes of a map's blobs, by digest. */
-  async blobSizes(mapId: string): Promise<Map<string, number>> {
-    const rows = await this.selectFrom('map_blob_sizes')
-      .select(['blob_hex', 'bytes'])
-      .where('map_id', '=', mapId)
-      .execute();
-    return new Map(rows.map((r) => [r.blob_hex, num(r.bytes)]));
-  }
-
-  /** The maps with blob sizes noted. */
-  async mapsWithBlobSizes(): Promise<Set<string>> {
-    const rows = await this.selectFrom('map_blob_sizes').select('map_id').distinct().execute();
-    return new Set(rows.map((r) => r.map_id));
-  }
-
-  /** Notes the sizes of blobs a map now holds (replacing any note of the same digest). */
-  async noteBlobSizes(mapId: string, sizes: ReadonlyMap<string, number>): Promise<void> {
-    const hexes = [...sizes.keys()];
-    await this.forgetBlobSizes(mapId, hexes);
-    for (let i = 0; i < hexes.length; i += 200)
-      await this.insertInto(
-        'map_blob_sizes',
-        hexes.slice(i, i + 200).map((blob_hex) => ({ map_id: mapId, blob_hex, bytes: sizes.get(blob_hex)! })),
-      );
-  }
-
-  async forgetBlobSizes(mapId: string, hexes: readonly string[]): Promise<void> {
-    for (let i = 0; i < hexes.length; i += 500)
-      await this.deleteFrom('map_blob_sizes')
-        .where('map_id', '=', mapId)
-        .where('blob_hex', 'in', hexes.slice(i, i + 500))
-        .execute();
-  }
-
-  /** What the blob sweep last read of the map in full. */
-  async blobCheck(mapId: string): Promise<{ headSeq: number; blobs: string } | undefined> {
-    const row = await this.selectFrom('map_blob_checks')
-      .select(['head_seq', 'blobs'])
-      .where('map_id', '=', mapId)
-      .executeTakeFirst();
-    return row ? { headSeq: num(row.head_seq), blobs: row.blobs } : undefined;
-  }
-
-  async saveBlobCheck(mapId: string, headSeq: number, blobs: string, at: number): Promise<void> {
-    await this.deleteFrom('map_blob_checks').where('map_id', '=', mapId).execute();
-    await this.insertInto('map_blob_checks', { map_id: mapId, head_seq: headSeq, blobs, checked_at: at });
   }
 
   async findVersion(mapId: string, id: string): Promise<{ snapshot: Uint8Array; name: string } | undefined> {

@@ -130,7 +130,7 @@ export class MapsService {
         created_at: now,
         updated_at: now,
       });
-      if (blobSizes) await repo.noteBlobSizes(id, blobSizes);
+      if (blobSizes) await repo.blobNotes.noteBlobSizes(id, blobSizes);
     });
     return { id, title, createdAt: iso(now), updatedAt: iso(now), role: 'owner' };
   }
@@ -160,7 +160,7 @@ export class MapsService {
     const sizes = new Map([...keep].map(([ref, blob]) => [refHex(ref)!, blob.data.byteLength]));
     const adding = [...sizes.values()].reduce((a, b) => a + b, 0);
     checkBlobQuota(
-      await this.repo(caller, (repo) => repo.tenantBlobBytes()),
+      await this.repo(caller, (repo) => repo.blobNotes.tenantBlobBytes()),
       adding,
       this.blobs.limits.tenantQuotaBytes,
     );
@@ -198,13 +198,13 @@ export class MapsService {
     const hex = createHash('sha256').update(data).digest('hex');
     const ref = `sha256:${hex}`;
     if (!(await blobs.has(caller.tenantId, mapId, ref))) {
-      const used = await this.repo(caller, (repo) => repo.tenantBlobBytes());
+      const used = await this.repo(caller, (repo) => repo.blobNotes.tenantBlobBytes());
       checkBlobQuota(used, data.byteLength, blobs.limits.tenantQuotaBytes);
       await blobs.storeAll(caller.tenantId, mapId, new Map([[ref, { data, mimeType }]]));
       // Noted after the store: a crash between the two leaves a blob uncounted until the daily sweep.
       await this.repo(caller, async (repo) => {
         if (!(await repo.findMap(mapId))) throw mapNotFound(); // deleted meanwhile; the sweep takes the blob
-        await repo.noteBlobSizes(mapId, new Map([[hex, data.byteLength]]));
+        await repo.blobNotes.noteBlobSizes(mapId, new Map([[hex, data.byteLength]]));
       });
     }
     return { ref, mimeType, size: data.byteLength };
@@ -216,7 +216,7 @@ export class MapsService {
    */
   async storage(tenantId: string): Promise<{ usedBytes: number; quotaBytes: number | null }> {
     const usedBytes = await withTenant(this.database, tenantId, (scope) =>
-      new MapsRepository(scope).tenantBlobBytes(),
+      new MapsRepository(scope).blobNotes.tenantBlobBytes(),
     );
     const quota = this.blobs?.limits.tenantQuotaBytes ?? 0;
     return { usedBytes, quotaBytes: quota > 0 ? quota : null };

@@ -117,7 +117,7 @@ function parseRelay(raw: string): PresenceRelay | undefined {
 class Listeners {
   readonly bells = new Set<(bell: Bell) => void>();
   readonly relays = new Set<(relay: PresenceRelay) => void>();
-  readonly resubscribed = new Set<() => void>();
+  readonly reconnected = new Set<() => void>();
   readonly alive = new Set<(node: string) => void>();
 
   aliveFrom(raw: string): void {
@@ -138,7 +138,7 @@ class Listeners {
   clear(): void {
     this.bells.clear();
     this.relays.clear();
-    this.resubscribed.clear();
+    this.reconnected.clear();
     this.alive.clear();
   }
 }
@@ -157,12 +157,12 @@ export class InProcessBus implements CollabBus {
   dropping = false;
   readonly subscribe = adder(this.listeners.bells);
   readonly subscribePresence = adder(this.listeners.relays);
-  readonly onReconnected = adder(this.listeners.resubscribed);
+  readonly onReconnected = adder(this.listeners.reconnected);
   readonly subscribeAlive = adder(this.listeners.alive);
 
   /** Tests: as if the connection had dropped and come back (messages meanwhile are what `dropping` dropped). */
   resubscribe(): void {
-    for (const listener of this.listeners.resubscribed) listener();
+    for (const listener of this.listeners.reconnected) listener();
   }
 
   publish(bell: Bell): void {

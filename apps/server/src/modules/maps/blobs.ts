@@ -207,19 +207,11 @@ export class MapBlobs {
   }
 
   /**
-   * The plaintext size of a map's blob (by digest), read through to the end (the daily sweep, for a blob whose
-   * size was not noted); undefined when the map holds no such blob.
+   * The plaintext size of a map's blob (by digest), read in full (the daily sweep, for a blob whose size was not
+   * noted: rare, at most 25 MiB); undefined when the map holds no such blob.
    */
   async size(tenantId: string, mapId: string, hex: string): Promise<number | undefined> {
-    try {
-      let bytes = 0;
-      for await (const chunk of await this.store.get(tenantId, `${mapPrefix(mapId)}${hex}`))
-        bytes += (chunk as Buffer).length;
-      return bytes;
-    } catch (err) {
-      if (err instanceof AppError && err.status === 404) return undefined;
-      throw err;
-    }
+    return (await this.read(tenantId, mapId, `sha256:${hex}`))?.length;
   }
 
   /** The stored blobs the document refers to, for an exporter (`exportMap(..., { blobs })`). */

@@ -438,6 +438,21 @@ interface Usage {
   generator: number;
   gcMs: number;
   longPauses: number;
+  /** Milliseconds this process's main thread was ready to run and waited for a CPU (Linux), else NaN. */
+  cpuWaitMs: number;
+}
+
+/**
+ * Nanoseconds this process's main thread has waited for a CPU while ready to run (Linux's schedstat), else
+ * NaN: the load generator shares the machine with the server, and the server's threads (its event loop, V8's
+ * GC workers, its mirror) can keep it from reading what arrived.
+ */
+function cpuWaitNs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /**
@@ -453,6 +468,7 @@ function watchPaced(serverCpu: () => number) {
   observer.observe({ entryTypes: ['gc'] });
   const server0 = serverCpu();
   const generator0 = process.cpuUsage();
+  const wait0 = cpuWaitNs();
   const t0 = performance.now();
   return {
     stop: (edits: number): Usage & { cpuMsPerEdit: number } => {
@@ -466,6 +482,7 @@ function watchPaced(serverCpu: () => number) {
         generator: (generator.user + generator.system) / 1e6 / wall,
         gcMs: pauses.reduce((a, d) => a + d, 0),
         longPauses: pauses.filter((d) => d > 5).length,
+        cpuWaitMs: (cpuWaitNs() - wait0) / 1e6,
       };
     },
   };
@@ -475,11 +492,12 @@ function watchPaced(serverCpu: () => number) {
 /** Runs `run` and says how much CPU the server and this load generator used over its paced edits. */
 async function measured(run: Run, rate: number, seconds: number, crossing = false) {
   const r = await run(rate, seconds, crossing);
-  const { server, generator, gcMs, longPauses } = r.usage;
+  const { server, generator, gcMs, longPauses, cpuWaitMs } = r.usage;
   const cpu =
     `server CPU ${(server * 100).toFixed(0)}% (${r.cpuMsPerEdit.toFixed(2)} ms per edit), ` +
     `load generator ${(generator * 100).toFixed(0)}% ` +
-    `(GC ${gcMs.toFixed(0)} ms, ${longPauses} pauses > 5 ms), ${loadAverage()}`;
+    `(GC ${gcMs.toFixed(0)} ms, ${longPauses} pauses > 5 ms, waited ${cpuWaitMs.toFixed(0)} ms for a CPU), ` +
+    loadAverage();
   return { ...r, cpu };
 }
 

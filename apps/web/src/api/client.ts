@@ -7,6 +7,7 @@ import type {
   Me,
   Org,
   OrgMember,
+  OrgStorage,
   Session,
   SessionInfo,
   SignUpInput,
@@ -150,6 +151,8 @@ export function createApiClient(options: ApiClientOptions) {
       /** A new org with the caller as its admin. */
       create: (name: string) => request<Org>('POST', '/orgs', { name }),
       members: (orgId: string) => request<OrgMember[]>('GET', `/orgs/${encodeURIComponent(orgId)}/members`),
+      /** Org admins only (403 otherwise). */
+      storage: (orgId: string) => request<OrgStorage>('GET', `/orgs/${encodeURIComponent(orgId)}/storage`),
       invite: (orgId: string, email: string, role: 'admin' | 'member') =>
         request<Invitation>('POST', `/orgs/${encodeURIComponent(orgId)}/invitations`, { email, role }),
       acceptInvitation: (token: string) => request<Org>('POST', '/invitations/accept', { token }),

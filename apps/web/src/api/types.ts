@@ -31,6 +31,13 @@ export interface Org {
   readonly role: 'admin' | 'member' | string;
 }
 
+/** What an org's maps hold in images and attachments (`GET /orgs/{orgId}/storage`, org admins only). */
+export interface OrgStorage {
+  readonly usedBytes: number;
+  /** Null: no limit. */
+  readonly quotaBytes: number | null;
+}
+
 export interface OrgMember {
   readonly accountId: string;
   readonly email: string;

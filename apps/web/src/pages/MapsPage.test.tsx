@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MapsPage } from './MapsPage.tsx';
+import { formatBytes, MapsPage } from './MapsPage.tsx';
 import { button, click, fakeApi, fieldByLabel, fill, mount, settle, text } from './pageTesting.tsx';
 
 const me = {
@@ -226,5 +226,47 @@ describe('map list', () => {
       'GET /me': { status: 401, body: { title: 'x', status: 401, code: 'unauthenticated' } },
     });
     expect(text(container)).toContain('You are not signed in.');
+  });
+
+  it("shows an org admin what the org's images and attachments hold against the quota", async () => {
+    const { container, calls } = await page({
+      'GET /maps': { status: 200, body: { items: [plan] } },
+      'GET /orgs/home/storage': { status: 200, body: { usedBytes: 1_572_864, quotaBytes: 10 * 1024 ** 3 } },
+    });
+    expect(calls()).toContain('GET /orgs/home/storage');
+    expect(text(container)).toContain('Images and attachments: 1.5 MiB of 10.0 GiB (< 1%)');
+  });
+
+  it('says when the quota is full, and why uploads are refused', async () => {
+    const { container } = await page({
+      'GET /maps': { status: 200, body: { items: [plan] } },
+      'GET /orgs/home/storage': { status: 200, body: { usedBytes: 2048, quotaBytes: 2048 } },
+    });
+    expect(text(container)).toContain('2.0 KiB of 2.0 KiB (100%): full.');
+  });
+
+  it('does not ask for the storage figure in an org where the caller is a member', async () => {
+    const { container, calls } = await page({
+      'GET /me': {
+        status: 200,
+        body: { ...me, orgs: [{ id: 'home', name: 'Ada', personal: false, role: 'member' }] },
+      },
+      'GET /maps': { status: 200, body: { items: [plan] } },
+    });
+    expect(text(container)).toContain('Plan');
+    expect(calls()).not.toContain('GET /orgs/home/storage');
+    expect(text(container)).not.toContain('Images and attachments');
+  });
+});
+
+describe('formatBytes', () => {
+  it('speaks in binary units with one decimal', () => {
+    expect([0, 512, 1536, 10 * 1024 ** 3, 3 * 1024 ** 5].map(formatBytes)).toEqual([
+      '0 B',
+      '512 B',
+      '1.5 KiB',
+      '10.0 GiB',
+      '3072.0 TiB',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ApiClient } from '../api/client.ts';
-import type { Me } from '../api/types.ts';
+import type { Me, OrgStorage } from '../api/types.ts';
 import { AppLayout } from '../app/AppLayout.tsx';
 import { Link } from '../app/Link.tsx';
 import { navigate } from '../app/router.ts';
@@ -26,6 +26,11 @@ export function MapsPage({ api }: { api: ApiClient }) {
   const orgId = currentOrgId(api, me.status === 'ready' ? me.data : undefined);
   const [members, reloadMembers] = useApiQuery(`members:${orgId ?? ''}`, () =>
     orgId ? api.orgs.members(orgId).catch(() => []) : Promise.resolve([]),
+  );
+  // What the org's maps hold in images and attachments, against its quota: the org's admins may see it.
+  const admin = me.status === 'ready' && me.data.orgs?.some((o) => o.id === orgId && o.role === 'admin');
+  const [storage, reloadStorage] = useApiQuery(`storage:${admin ? orgId : ''}`, () =>
+    admin && orgId ? api.orgs.storage(orgId).catch(() => undefined) : Promise.resolve(undefined),
   );
   const create = useSubmit(async (data) => {
     const map = await api.maps.create(formText(data, 'title') || 'Untitled map');
@@ -53,7 +58,10 @@ export function MapsPage({ api }: { api: ApiClient }) {
     <AppLayout current="maps" api={api}>
       <ImportDropZone
         api={api}
-        onImported={reload}
+        onImported={() => {
+          reload();
+          reloadStorage();
+        }}
         before={
           <>
             <div className="page-heading">
@@ -90,6 +98,7 @@ export function MapsPage({ api }: { api: ApiClient }) {
               </button>
             </form>
             <ProblemAlert problem={create.problem} />
+            {storage.status === 'ready' && storage.data && <StorageFigure storage={storage.data} />}
           </>
         }
       >
@@ -120,4 +129,36 @@ export function MapsPage({ api }: { api: ApiClient }) {
       </ImportDropZone>
     </AppLayout>
   );
+}
+
+/** "Images and attachments: 1.5 MiB of 10.0 GiB (< 1%)", and what a full quota means. */
+function StorageFigure({ storage }: { storage: OrgStorage }) {
+  const { usedBytes, quotaBytes } = storage;
+  if (quotaBytes === null)
+    return (
+      <p className="muted storage-figure">Images and attachments: {formatBytes(usedBytes)} (no limit)</p>
+    );
+  const share = quotaBytes > 0 ? usedBytes / quotaBytes : 1;
+  const full = usedBytes >= quotaBytes;
+  return (
+    <p className={full ? 'alert alert-error storage-figure' : 'muted storage-figure'}>
+      Images and attachments: {formatBytes(usedBytes)} of {formatBytes(quotaBytes)} (
+      {share < 0.01 && usedBytes > 0 ? '< 1' : Math.floor(share * 100)}%)
+      {full &&
+        ': full. New images, attachments and imports with images are refused until maps holding some are deleted or the quota is raised.'}
+    </p>
+  );
+}
+
+/** Bytes for people: 0 B, 512 B, 1.5 KiB, 10.0 GiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (bytes < 1024) return `${bytes} B`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }

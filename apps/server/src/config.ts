@@ -46,10 +46,6 @@ const ConfigSchema = Type.Object({
   ),
   CANOPY_SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   CANOPY_JOBS: Type.Boolean({ default: true, description: 'run the job worker in this process' }),
-  CANOPY_IDLE_V8_THREADS: Type.Boolean({
-    default: true,
-    description: "Linux: V8's worker threads (GC, compilation) at SCHED_IDLE, below the event loop",
-  }),
   CANOPY_COLLAB_MAX_CONNECTIONS: Type.Integer({
     minimum: 1,
     default: 10_000,
@@ -104,8 +100,6 @@ export interface Config {
   corsOrigins: string[];
   shutdownGraceMs: number;
   runJobs: boolean;
-  /** V8's worker threads at SCHED_IDLE (Linux, `platform/threads`). */
-  idleV8Threads: boolean;
   /** Co-editing sockets open on this node at once (docs/protocol/collab.md R35). */
   collabMaxConnections: number;
   /** Bytes of images and attachments each tenant's maps may hold; 0 for no limit. */
@@ -238,7 +232,6 @@ export function loadConfig(env: Source = process.env): Config {
     corsOrigins: raw.CANOPY_CORS_ORIGINS ? raw.CANOPY_CORS_ORIGINS.split(',').map((s) => s.trim()) : [],
     shutdownGraceMs: raw.CANOPY_SHUTDOWN_GRACE_MS,
     runJobs: raw.CANOPY_JOBS,
-    idleV8Threads: raw.CANOPY_IDLE_V8_THREADS,
     collabMaxConnections: raw.CANOPY_COLLAB_MAX_CONNECTIONS,
     blobQuotaBytes: raw.CANOPY_BLOB_QUOTA_MIB * 1024 * 1024,
     identity: {

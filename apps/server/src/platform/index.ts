@@ -16,7 +16,6 @@ import { createCrypto, linkKeyCacheToPubSub, type CryptoPort } from './crypto/in
 import { createMailer, mailOutboxRetention, type Mailer } from './mail/index.ts';
 import { createPubSub, type PubSub } from './pubsub/index.ts';
 import { createRetention, type Retention } from './retention/index.ts';
-import { idleV8Threads } from './threads/index.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -56,11 +55,6 @@ export interface PlatformOverrides {
 export async function createPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
-  if (config.idleV8Threads) {
-    const outcome = idleV8Threads();
-    if ('skipped' in outcome)
-      logger.info({ reason: outcome.skipped }, "V8's worker threads keep their priority");
-  }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(config.databaseUrl, {
     // A server runs long: its checkpoint thread starts with it.

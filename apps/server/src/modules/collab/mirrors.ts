@@ -53,9 +53,8 @@ export const MIRROR_BATCH = 256;
 /**
  * The thread's nice value (Linux): its work (a batch of a room's updates, ~20 ms; a snapshot) can wait, the
  * event loop's cannot. Sent in batches, that work comes in bursts that took a core from the event loop (and
- * on the bench's 2 cores, from the load generator's receivers). Not SCHED_IDLE, as V8's own workers are
- * (platform/threads): a CPU kept busy would starve the mirror, whose queue has no bound and whose snapshot a
- * compaction awaits (README, session 16).
+ * on the bench's 2 cores, from the load generator's receivers). Not SCHED_IDLE: a CPU kept busy would starve
+ * the mirror, whose queue has no bound and whose snapshot a compaction awaits (README, session 16).
  */
 export const MIRROR_NICE = 10;
 

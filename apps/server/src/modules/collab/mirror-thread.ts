@@ -13,6 +13,8 @@ if (!port) throw new Error('mirror-thread.ts runs as a worker thread');
 // Below the event loop (MIRROR_NICE).
 lowerThisThread(MIRROR_NICE);
 const mirrors = new Map<number, MapMirror>();
+/** Tells the event loop the thread is done with a message's updates (its backlog, mirrors.ts). */
+const applied = (count: number) => port.postMessage({ applied: count } satisfies FromMirrorThread);
 
 port.on('message', (message: ToMirrorThread) => {
   switch (message.kind) {
@@ -24,6 +26,7 @@ port.on('message', (message: ToMirrorThread) => {
         // Bytes the room loaded itself: cannot happen short of a bug. The room folds without its mirror.
         mirrors.delete(message.key);
       }
+      applied(message.updates.length);
       return;
     case 'apply':
       try {
@@ -32,6 +35,7 @@ port.on('message', (message: ToMirrorThread) => {
         mirrors.get(message.key)?.free();
         mirrors.delete(message.key);
       }
+      applied(message.updates.length);
       return;
     case 'snapshot': {
       const state = mirrors.get(message.key)?.export();

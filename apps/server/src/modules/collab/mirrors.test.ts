@@ -103,6 +103,43 @@ describe('the mirror thread (R22)', () => {
     },
   );
 
+  it('ends a thread that falls too far behind: its mirrors answer nothing, a later mirror starts a new one', async () => {
+    const logged: { msg: string; backlog?: number }[] = [];
+    const watched = pino(
+      { level: 'warn' },
+      { write: (line: string) => void logged.push(JSON.parse(line) as (typeof logged)[number]) },
+    );
+    mirrors = new MapMirrors(watched, MIRROR_BATCH + 8);
+    const { snapshot, editor, updates } = storedMap();
+    const mirror = mirrors.open(snapshot, []);
+    const topic = editor.addTopic(editor.centralTopicId(), undefined, { text: '' });
+    // Two batches within one turn of the event loop: the thread cannot have said it applied the first.
+    for (let i = 0; i < 2 * MIRROR_BATCH; i++) {
+      editor.editText(topic, i, 0, 'k');
+      mirror.apply(updates.splice(0));
+    }
+    expect(await mirror.snapshot()).toBeUndefined();
+    expect(logged).toContainEqual(expect.objectContaining({ backlog: 2 * MIRROR_BATCH }));
+    const later = storedMap();
+    expect((await mirrors.open(later.snapshot, []).snapshot())?.title).toBe('mirrored');
+  });
+
+  it('counts the backlog down as the thread applies: batches it keeps up with never end it', async () => {
+    mirrors = new MapMirrors(logger, MIRROR_BATCH + 8);
+    const { snapshot, editor, updates } = storedMap();
+    const mirror = mirrors.open(snapshot, []);
+    const topic = editor.addTopic(editor.centralTopicId(), undefined, { text: '' });
+    for (let batch = 0; batch < 4; batch++) {
+      for (let i = 0; i < MIRROR_BATCH; i++) {
+        editor.editText(topic, 0, 0, 'k');
+        mirror.apply(updates.splice(0));
+      }
+      // The thread's "applied" comes before its answer: the backlog is back to what is held here.
+      expect(await mirror.snapshot()).toBeDefined();
+    }
+    expect(json((await mirror.snapshot())!.snapshot)).toEqual(editor.toJSON());
+  });
+
   it('keeps rooms apart, forgets a closed one, and answers nothing once its thread is gone', async () => {
     mirrors = new MapMirrors(logger);
     const one = storedMap();

@@ -14,7 +14,9 @@
  *
  * The thread starts with the first mirror. Messages keep their order, so a snapshot holds exactly the updates
  * applied before it was asked for. If the thread dies, its mirrors answer `undefined` from then on (rooms fold
- * as before); mirrors opened later start a new thread.
+ * as before); mirrors opened later start a new thread. A thread that falls `MAX_MIRROR_BACKLOG` updates behind
+ * (a CPU kept busy by the event loop and everything else: it runs at nice 10) is ended the same way, rather
+ * than let its queue of messages grow without bound.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -29,7 +31,10 @@ export type ToMirrorThread =
   | { kind: 'stop' };
 
 export type FromMirrorThread =
-  { ready: true } | { id: number; state: { snapshot: Uint8Array; title: string } | undefined };
+  | { ready: true }
+  /** After an `open` or `apply`: how many updates it carried (the thread's backlog is counted down). */
+  | { applied: number }
+  | { id: number; state: { snapshot: Uint8Array; title: string } | undefined };
 
 export interface MirrorState {
   snapshot: Uint8Array;
@@ -51,6 +56,12 @@ const ENTRY = new URL('./mirror-thread.ts', import.meta.url);
 export const MIRROR_BATCH = 256;
 
 /**
+ * Updates sent to the thread and not applied yet past which the thread is ended (its mirrors answer nothing,
+ * rooms fold without them, later mirrors start a new thread): ~10 MB of typing's updates, ~200 batches.
+ */
+export const MAX_MIRROR_BACKLOG = 50_000;
+
+/**
  * The thread's nice value (Linux): its work (a batch of a room's updates, ~20 ms; a snapshot) can wait, the
  * event loop's cannot. Sent in batches, that work comes in bursts that took a core from the event loop (and
  * on the bench's 2 cores, from the load generator's receivers). Not SCHED_IDLE: a CPU kept busy would starve
@@ -62,6 +73,9 @@ interface Thread {
   worker: Worker;
   waiting: Map<number, (state: MirrorState | undefined) => void>;
   ended: boolean;
+  /** Updates sent in `open` and `apply` messages that the thread has not said it applied. */
+  backlog: number;
+  end: (err: Error | undefined) => void;
 }
 
 export class MapMirrors {
@@ -70,7 +84,10 @@ export class MapMirrors {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly maxBacklog = MAX_MIRROR_BACKLOG,
+  ) {}
 
   /** A mirror of the map as stored (its snapshot and the log after it), as the room loaded it. */
   open(snapshot: Uint8Array, updates: Uint8Array[]): RoomMirror {
@@ -79,7 +96,11 @@ export class MapMirrors {
     const thread = this.started();
     const key = this.nextKey++;
     const post = (message: ToMirrorThread) => {
-      if (!thread.ended) thread.worker.postMessage(message);
+      if (thread.ended) return;
+      thread.worker.postMessage(message);
+      if (message.kind !== 'open' && message.kind !== 'apply') return;
+      thread.backlog += message.updates.length;
+      if (thread.backlog > this.maxBacklog) this.overrun(thread);
     };
     post({ kind: 'open', key, snapshot, updates });
     let held: Uint8Array[] = [];
@@ -95,8 +116,9 @@ export class MapMirrors {
         if (held.length >= MIRROR_BATCH) send();
       },
       snapshot: () => {
-        if (thread.ended) return Promise.resolve(undefined);
         send();
+        // Ended before, or by what `send` just added to its backlog.
+        if (thread.ended) return Promise.resolve(undefined);
         return new Promise((resolve) => {
           const id = this.nextId++;
           thread.waiting.set(id, resolve);
@@ -120,21 +142,41 @@ export class MapMirrors {
     await exited;
   }
 
+  /** The thread fell too far behind: ended as if it had died, and stopped (its queue freed with it). */
+  private overrun(thread: Thread): void {
+    this.logger.warn(
+      { backlog: thread.backlog, maxBacklog: this.maxBacklog },
+      'collab: the mirror thread fell behind; rooms fold without it, later mirrors start a new thread',
+    );
+    thread.end(undefined);
+    void thread.worker.terminate();
+  }
+
   private started(): Thread {
     if (this.thread && !this.thread.ended) return this.thread;
     const worker = startTypeScriptWorker(ENTRY);
     worker.unref();
-    const thread: Thread = { worker, waiting: new Map(), ended: false };
-    const end = (err: Error | undefined) => {
-      if (thread.ended) return;
-      thread.ended = true;
-      if (err && !this.closed)
-        this.logger.error({ err }, 'collab: the mirror thread failed; rooms fold without it');
-      for (const resolve of thread.waiting.values()) resolve(undefined);
-      thread.waiting.clear();
+    const thread: Thread = {
+      worker,
+      waiting: new Map(),
+      ended: false,
+      backlog: 0,
+      end: (err) => {
+        if (thread.ended) return;
+        thread.ended = true;
+        if (err && !this.closed)
+          this.logger.error({ err }, 'collab: the mirror thread failed; rooms fold without it');
+        for (const resolve of thread.waiting.values()) resolve(undefined);
+        thread.waiting.clear();
+      },
     };
+    const end = thread.end;
     worker.on('message', (message: FromMirrorThread) => {
       if ('ready' in message) return;
+      if ('applied' in message) {
+        thread.backlog -= message.applied;
+        return;
+      }
       const resolve = thread.waiting.get(message.id);
       thread.waiting.delete(message.id);
       if (thread.waiting.size === 0) worker.unref();

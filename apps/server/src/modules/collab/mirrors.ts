@@ -65,7 +65,7 @@ export const MAX_MIRROR_BACKLOG = 50_000;
  * The thread's nice value (Linux): its work (a batch of a room's updates, ~20 ms; a snapshot) can wait, the
  * event loop's cannot. Sent in batches, that work comes in bursts that took a core from the event loop (and
  * on the bench's 2 cores, from the load generator's receivers). Not SCHED_IDLE: a CPU kept busy would starve
- * the mirror, whose queue has no bound and whose snapshot a compaction awaits (README, session 16).
+ * the mirror, which would then be ended at `MAX_MIRROR_BACKLOG` again and again (README, session 16).
  */
 export const MIRROR_NICE = 10;
 

@@ -440,6 +440,8 @@ interface Usage {
   longPauses: number;
   /** Milliseconds this process's main thread was ready to run and waited for a CPU (Linux), else NaN. */
   cpuWaitMs: number;
+  /** CPU milliseconds the hypervisor took from this machine's CPUs, all of them together (Linux), else NaN. */
+  stealMs: number;
 }
 
 /**
@@ -450,6 +452,21 @@ interface Usage {
 function cpuWaitNs(): number {
   try {
     return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU milliseconds a hypervisor has taken from this machine's CPUs so far, all CPUs together ("steal", Linux's
+ * /proc/stat, in its 10 ms ticks), else NaN. On a shared host it comes in bursts: a run during one measures
+ * the host as much as the servers (session 17 saw 13 s of a 45 s quick run's 90 s of CPU taken, and p99 of
+ * 40 ms where a quiet minute gave 4).
+ */
+function stealMs(): number {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    return cpu[0] === 'cpu' && cpu[8] !== undefined ? Number(cpu[8]) * 10 : Number.NaN;
   } catch {
     return Number.NaN;
   }
@@ -469,6 +486,7 @@ function watchPaced(serverCpu: () => number) {
   const server0 = serverCpu();
   const generator0 = process.cpuUsage();
   const wait0 = cpuWaitNs();
+  const steal0 = stealMs();
   const t0 = performance.now();
   return {
     stop: (edits: number): Usage & { cpuMsPerEdit: number } => {
@@ -483,21 +501,21 @@ function watchPaced(serverCpu: () => number) {
         gcMs: pauses.reduce((a, d) => a + d, 0),
         longPauses: pauses.filter((d) => d > 5).length,
         cpuWaitMs: (cpuWaitNs() - wait0) / 1e6,
+        stealMs: stealMs() - steal0,
       };
     },
   };
 }
 
-/** The load of the issue (250 edits/s), then up (or down) until p99 passes 100 ms. */
 /** Runs `run` and says how much CPU the server and this load generator used over its paced edits. */
 async function measured(run: Run, rate: number, seconds: number, crossing = false) {
   const r = await run(rate, seconds, crossing);
-  const { server, generator, gcMs, longPauses, cpuWaitMs } = r.usage;
+  const { server, generator, gcMs, longPauses, cpuWaitMs, stealMs } = r.usage;
   const cpu =
     `server CPU ${(server * 100).toFixed(0)}% (${r.cpuMsPerEdit.toFixed(2)} ms per edit), ` +
     `load generator ${(generator * 100).toFixed(0)}% ` +
     `(GC ${gcMs.toFixed(0)} ms, ${longPauses} pauses > 5 ms, waited ${cpuWaitMs.toFixed(0)} ms for a CPU), ` +
-    loadAverage();
+    `${loadAverage()}, the host took ${stealMs.toFixed(0)} ms of CPU (steal)`;
   return { ...r, cpu };
 }
 

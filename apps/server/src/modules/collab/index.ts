@@ -100,6 +100,7 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
               committed: (seconds) => metrics.collabCommitSeconds.observe(seconds),
             },
             nodesLost: (count: number) => metrics.collabNodesLost.inc(count),
+            mirrorThreadEnded: (reason) => metrics.collabMirrorThreadEnds.inc({ reason }),
           }
         : {}),
     },

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MindMap, ServerReplica } from '@canopy/model';
 import { readFileSync, readdirSync } from 'node:fs';
-import { MIRROR_BATCH, MIRROR_NICE, MapMirrors, MirrorLink } from './mirrors.ts';
+import { MIRROR_BATCH, MIRROR_NICE, MapMirrors, MirrorLink, type MirrorThreadEnd } from './mirrors.ts';
 
 const logger = pino({ level: 'silent' });
 /**
@@ -109,9 +109,11 @@ describe('the mirror thread (R22)', () => {
       { level: 'warn' },
       { write: (line: string) => void logged.push(JSON.parse(line) as (typeof logged)[number]) },
     );
-    mirrors = new MapMirrors(watched, MIRROR_BATCH + 8);
+    const ends: MirrorThreadEnd[] = [];
+    mirrors = new MapMirrors(watched, MIRROR_BATCH + 8, (reason) => ends.push(reason));
     const { snapshot, editor, updates } = storedMap();
     const mirror = mirrors.open(snapshot, []);
+    expect(mirror.ended).toBe(false);
     const topic = editor.addTopic(editor.centralTopicId(), undefined, { text: '' });
     // Two batches within one turn of the event loop: the thread cannot have said it applied the first.
     for (let i = 0; i < 2 * MIRROR_BATCH; i++) {
@@ -119,6 +121,8 @@ describe('the mirror thread (R22)', () => {
       mirror.apply(updates.splice(0));
     }
     expect(await mirror.snapshot()).toBeUndefined();
+    expect(mirror.ended).toBe(true);
+    expect(ends).toEqual(['overrun']);
     expect(logged).toContainEqual(expect.objectContaining({ backlog: 2 * MIRROR_BATCH }));
     const later = storedMap();
     expect((await mirrors.open(later.snapshot, []).snapshot())?.title).toBe('mirrored');
@@ -141,7 +145,8 @@ describe('the mirror thread (R22)', () => {
   });
 
   it('keeps rooms apart, forgets a closed one, and answers nothing once its thread is gone', async () => {
-    mirrors = new MapMirrors(logger);
+    const ends: MirrorThreadEnd[] = [];
+    mirrors = new MapMirrors(logger, undefined, (reason) => ends.push(reason));
     const one = storedMap();
     const other = storedMap();
     other.editor.setTitle('other');
@@ -153,6 +158,9 @@ describe('the mirror thread (R22)', () => {
     expect(await b.snapshot()).toBeUndefined();
     await mirrors.close();
     expect(await a.snapshot()).toBeUndefined();
+    // Closing is no end to count.
+    expect(a.ended).toBe(true);
+    expect(ends).toEqual([]);
   });
 
   it("opens a migrated map's mirror from the replica's own log, which holds the migration", async () => {

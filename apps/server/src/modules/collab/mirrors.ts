@@ -16,7 +16,8 @@
  * applied before it was asked for. If the thread dies, its mirrors answer `undefined` from then on (rooms fold
  * as before); mirrors opened later start a new thread. A thread that falls `MAX_MIRROR_BACKLOG` updates behind
  * (a CPU kept busy by the event loop and everything else: it runs at nice 10) is ended the same way, rather
- * than let its queue of messages grow without bound.
+ * than let its queue of messages grow without bound. Either end is counted (`onEnd`, the app's metrics); a
+ * room whose mirror ended opens another from the state its next fold takes from the replica (room-fold.ts).
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -47,8 +48,13 @@ export interface RoomMirror {
   apply(updates: Uint8Array[]): void;
   /** The map as the mirror holds it once every update applied before this call is in; undefined if it cannot. */
   snapshot(): Promise<MirrorState | undefined>;
+  /** Its thread ended (died, fell too far behind, or the mirrors closed): it answers nothing from now on. */
+  readonly ended: boolean;
   close(): void;
 }
+
+/** Why a mirror thread ended before the mirrors closed: it fell too far behind, or it died. */
+export type MirrorThreadEnd = 'overrun' | 'failed';
 
 const ENTRY = new URL('./mirror-thread.ts', import.meta.url);
 
@@ -87,12 +93,14 @@ export class MapMirrors {
   constructor(
     private readonly logger: Logger,
     private readonly maxBacklog = MAX_MIRROR_BACKLOG,
+    /** Told when a thread ends before `close` (the app's metrics). */
+    private readonly onEnd?: (reason: MirrorThreadEnd) => void,
   ) {}
 
   /** A mirror of the map as stored (its snapshot and the log after it), as the room loaded it. */
   open(snapshot: Uint8Array, updates: Uint8Array[]): RoomMirror {
     if (this.closed)
-      return { apply: () => undefined, snapshot: async () => undefined, close: () => undefined };
+      return { apply: () => undefined, snapshot: async () => undefined, ended: true, close: () => undefined };
     const thread = this.started();
     const key = this.nextKey++;
     const post = (message: ToMirrorThread) => {
@@ -126,6 +134,9 @@ export class MapMirrors {
           post({ kind: 'snapshot', key, id });
         });
       },
+      get ended() {
+        return thread.ended;
+      },
       close: () => {
         held = [];
         post({ kind: 'close', key });
@@ -149,6 +160,7 @@ export class MapMirrors {
       'collab: the mirror thread fell behind; rooms fold without it, later mirrors start a new thread',
     );
     thread.end(undefined);
+    this.onEnd?.('overrun');
     void thread.worker.terminate();
   }
 
@@ -164,8 +176,10 @@ export class MapMirrors {
       end: (err) => {
         if (thread.ended) return;
         thread.ended = true;
-        if (err && !this.closed)
+        if (err && !this.closed) {
           this.logger.error({ err }, 'collab: the mirror thread failed; rooms fold without it');
+          this.onEnd?.('failed');
+        }
         for (const resolve of thread.waiting.values()) resolve(undefined);
         thread.waiting.clear();
       },
@@ -232,6 +246,22 @@ export class MirrorLink {
   /** Whether it was opened (the room has stored or taken in something since it loaded). */
   get opened(): boolean {
     return this.mirror !== undefined;
+  }
+
+  /** Whether it was opened and its thread has ended since: it answers nothing until `reopen`. */
+  get lost(): boolean {
+    return this.mirror?.ended === true;
+  }
+
+  /**
+   * After its thread ended: the map as the room holds it now, every update of which is stored (the state a fold
+   * took from an idle room's replica). Opens on a new thread with the next update the room stores, as after
+   * loading.
+   */
+  reopen(stored: { snapshot: Uint8Array; updates: Uint8Array[] }): void {
+    this.mirror?.close();
+    this.mirror = undefined;
+    this.source = this.mirrors ? () => stored : undefined;
   }
 
   snapshot(): Promise<MirrorState | undefined> {

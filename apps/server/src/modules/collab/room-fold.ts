@@ -74,8 +74,9 @@ export class RoomFold {
    * snapshot, asked for when no commit of the room's lies beyond a gap and no catch-up is reading SQL (the
    * mirror then holds exactly what is stored up to `seq`); else, at the end of a commit or catch-up, again.
    * An idle room whose mirror cannot answer (never opened: nothing stored since it loaded; or its thread
-   * died) gives its replica's state. Undefined when the room is closed, or when updates wait for their
-   * dependencies all along: the log is replayed then.
+   * died or was ended) gives its replica's state, and a mirror that was lost opens again from that state.
+   * Undefined when the room is closed, or when updates wait for their dependencies all along: the log is
+   * replayed then.
    */
   async durableSnapshot(): Promise<DurableState | undefined> {
     for (let attempt = 0; attempt < MAX_FOLD_ATTEMPTS && !this.room().closed; attempt++) {
@@ -88,7 +89,13 @@ export class RoomFold {
         if (state && generation === now.generation && !now.closed) return { ...state, seq };
       }
       const now = this.room();
-      if (!now.committing && !now.catchingUp) return this.durableState();
+      if (!now.committing && !now.catchingUp) {
+        const state = this.durableState();
+        // A mirror whose thread ended opens again from this state: the room folds on its mirror from then on,
+        // not on the event loop at every compaction until it reloads.
+        if (state && now.mirror.lost) now.mirror.reopen({ snapshot: state.snapshot, updates: [] });
+        return state;
+      }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     return undefined;

@@ -10,7 +10,7 @@ import type { JobQueue } from '../../platform/jobs/queue.ts';
 import { canWrite, type MapContentStore } from '../maps/index.ts';
 import type { CollabBus } from './bus.ts';
 import { NodeLiveness } from './liveness.ts';
-import { MapMirrors } from './mirrors.ts';
+import { MapMirrors, type MirrorThreadEnd } from './mirrors.ts';
 import { Room, type RoomObserver } from './room.ts';
 import type { WriteBackHook } from './write-back.ts';
 
@@ -30,6 +30,8 @@ export interface RoomsOptions {
   observer?: RoomObserver;
   /** Told how many other nodes were just taken for dead (the app's metrics). */
   nodesLost?: (count: number) => void;
+  /** Told when the mirror thread ends before the rooms close, and why (the app's metrics). */
+  mirrorThreadEnded?: (reason: MirrorThreadEnd) => void;
 }
 
 const key = (tenantId: string, mapId: string) => `${tenantId}/${mapId}`;
@@ -62,7 +64,7 @@ export class Rooms {
     private readonly options: RoomsOptions,
     private readonly writeBack: WriteBackHook | undefined,
   ) {
-    this.mirrors = new MapMirrors(logger);
+    this.mirrors = new MapMirrors(logger, undefined, options.mirrorThreadEnded);
     this.liveness = new NodeLiveness(this.node, options.nodeTimeoutMs ?? 30_000);
     this.unsubscribe = bus.subscribe((bell) => {
       this.liveness.hear(bell.node, performance.now());

@@ -11,6 +11,7 @@ export interface Metrics {
   readonly collabUpdates: Counter<'outcome'>;
   readonly collabCommitSeconds: Histogram;
   readonly collabNodesLost: Counter;
+  readonly collabMirrorThreadEnds: Counter<'reason'>;
 }
 
 export function createMetrics(): Metrics {
@@ -59,6 +60,14 @@ export function createMetrics(): Metrics {
     collabNodesLost: new Counter({
       name: 'canopy_collab_nodes_lost_total',
       help: "Other nodes taken for dead (silent on the bus for 30 s); their members' presence is dropped here",
+      registers: [registry],
+    }),
+    collabMirrorThreadEnds: new Counter({
+      name: 'canopy_collab_mirror_thread_ends_total',
+      help:
+        "Mirror threads ended (R22) by reason: 'overrun' (50,000 stored updates behind) or 'failed' (died); " +
+        'their rooms fold on the event loop until their next fold opens them a new mirror',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

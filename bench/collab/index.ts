@@ -712,6 +712,8 @@ try {
 } finally {
   for (const c of contenders) await c.stop();
 }
+/** A ratio as the report prints it; "not measured" where a run (BENCH_COLLAB_QUICK) left a figure out. */
+const times = (a: number, b: number) => (Number.isFinite(a / b) ? `×${(a / b).toFixed(2)}` : 'not measured');
 const range = (xs: number[]) =>
   xs.length > 1
     ? ` (round by round ${xs.map((x) => `×${x.toFixed(2)}`).join(', ')}; their median ×${median(xs).toFixed(2)})`
@@ -723,10 +725,10 @@ for (const [name, c] of Object.entries(results).filter(([n]) => n.startsWith('ca
     // Round by round: each pair ran back to back.
     const perRound = c.p99s.map((v, i) => v / (p.p99s[i] ?? NaN));
     console.log(
-      `${name} / ${peer}: p50 ×${(c.p50 / p.p50).toFixed(2)}, p99 ×${(c.p99 / p.p99).toFixed(2)} of the medians${range(perRound)}, ` +
-        `p99 with crossing edits ×${(c.crossingP99 / p.crossingP99).toFixed(2)} (lower is better), ` +
-        `sustained edits/s ×${(c.best / Math.max(1, p.best)).toFixed(2)} (higher is better), memory per room ×${(c.perRoom / p.perRoom).toFixed(2)}, ` +
-        `server CPU per edit at 250 edits/s ×${(c.cpu / p.cpu).toFixed(2)}`,
+      `${name} / ${peer}: p50 ${times(c.p50, p.p50)}, p99 ${times(c.p99, p.p99)} of the medians${range(perRound)}, ` +
+        `p99 with crossing edits ${times(c.crossingP99, p.crossingP99)} (lower is better), ` +
+        `sustained edits/s ${times(c.best, Math.max(1, p.best))} (higher is better), memory per room ${times(c.perRoom, p.perRoom)}, ` +
+        `server CPU per edit at 250 edits/s ${times(c.cpu, p.cpu)}`,
     );
   }
 }

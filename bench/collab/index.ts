@@ -649,6 +649,8 @@ const results: Record<
     perRoom: number;
     cpu: number;
     crossingP99: number;
+    /** Per round of the issue's load, the CPU ms the host took meanwhile (steal). */
+    steals: number[];
   }
 > = {};
 try {
@@ -706,6 +708,7 @@ try {
         perRoom,
         cpu: first.cpu,
         crossingP99: crossing?.p99 ?? NaN,
+        steals: mine.map((r) => r.usage.stealMs),
       };
     }
   }
@@ -729,6 +732,12 @@ for (const [name, c] of Object.entries(results).filter(([n]) => n.startsWith('ca
         `p99 with crossing edits ${times(c.crossingP99, p.crossingP99)} (lower is better), ` +
         `sustained edits/s ${times(c.best, Math.max(1, p.best))} (higher is better), memory per room ${times(c.perRoom, p.perRoom)}, ` +
         `server CPU per edit at 250 edits/s ${times(c.cpu, p.cpu)}`,
+    );
+    // The host's steal during each one's rounds: a p99 ratio between rounds the host treated differently
+    // says more about the host than about the servers.
+    const stole = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+    console.log(
+      `  the host took ${stole(c.steals)} ms of CPU during ${name}'s rounds, ${stole(p.steals)} ms during ${peer}'s`,
     );
   }
 }

@@ -568,7 +568,12 @@ async function ladder(run0: Run, first: { p99: number; received: number; expecte
   return { best, crossing };
 }
 
-const median = (xs: number[]) => pct(xs, 50);
+/** The middle value; of an even count (BENCH_COLLAB_ROUNDS=2, 4), the mean of the two middle ones. */
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : s.length > 0 ? (s[mid - 1]! + s[mid]!) / 2 : NaN;
+};
 
 async function idleY(peer: Peer, target: Awaited<ReturnType<typeof startPeer>>, maps: number) {
   const before = target.rss();

@@ -30,9 +30,13 @@ describe.skipIf(!redisUrl)('sockets per account across nodes, in Redis (R32)', (
     return redis;
   };
   /** One node's count, on a connection of its own. */
-  const node = async (leaseMs?: number, connection?: Redis) => {
+  const node = async (leaseMs?: number, connection?: Redis, aliveMs?: number) => {
     const redis = connection ?? (await connect());
-    const counter = new RedisAccountSockets(redis, logger, { prefix, ...(leaseMs ? { leaseMs } : {}) });
+    const counter = new RedisAccountSockets(redis, logger, {
+      prefix,
+      ...(leaseMs ? { leaseMs } : {}),
+      ...(aliveMs ? { aliveMs } : {}),
+    });
     counters.push(counter);
     return { counter, redis };
   };
@@ -78,6 +82,33 @@ describe.skipIf(!redisUrl)('sockets per account across nodes, in Redis (R32)', (
     // Two and a half lifetimes later, the live node's lease still counts (renewed); the dead node's has lapsed.
     expect(await other.acquire('t1', 'ada', 2)).toBeDefined();
     expect(await other.acquire('t1', 'ada', 2)).toBeUndefined();
+  });
+
+  it('drops a crashed node’s leases once its alive key is gone, long before they lapse, for an account at its limit', async () => {
+    fresh();
+    // Leases of a minute; nodes that say they are alive for 300 ms at a time.
+    const live = (await node(60_000, undefined, 300)).counter;
+    const crashing = await node(60_000, undefined, 300);
+    const other = await node(60_000, undefined, 300);
+    expect(await live.acquire('t1', 'ada', 3)).toBeDefined();
+    expect(await crashing.counter.acquire('t1', 'ada', 3)).toBeDefined();
+    expect(await crashing.counter.acquire('t1', 'ada', 3)).toBeDefined();
+    // A lease of a node of an earlier version (no alive key, no mark): never taken for a dead node's.
+    await other.redis.zadd(`${prefix}t1/bob`, Date.now() + 60_000, 'an-older-node:1');
+    expect(await other.counter.acquire('t1', 'bob', 1)).toBeUndefined();
+    expect(await other.counter.acquire('t1', 'ada', 3)).toBeUndefined();
+    // Alive: its leases count however long it is asked.
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await other.counter.acquire('t1', 'ada', 3)).toBeUndefined();
+    // The crashing node loses Redis (as a crashed process would): its alive key lapses within 300 ms, and its
+    // two leases stop counting; the live node's still counts.
+    crashing.redis.disconnect();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await other.counter.acquire('t1', 'ada', 3)).toBeDefined();
+    expect(await other.counter.acquire('t1', 'ada', 3)).toBeDefined();
+    expect(await other.counter.acquire('t1', 'ada', 3)).toBeUndefined();
+    expect(await other.counter.acquire('t1', 'bob', 1)).toBeUndefined();
+    expect(await other.redis.zscore(`${prefix}t1/bob`, 'an-older-node:1')).not.toBeNull();
   });
 
   it('counts on the node alone while Redis does not answer: a socket is never refused for that', async () => {

@@ -6,8 +6,10 @@
  * - `RedisAccountSockets`: a lease per socket in a sorted set per account, scored by when it lapses (Redis's own
  *   clock: the nodes' clocks need not agree). Taking one drops the lapsed leases, counts, and adds, in one
  *   script; a node renews its leases every third of their lifetime and removes each when its socket closes. A
- *   node that dies leaves its leases to lapse (60 s). While Redis does not answer, the node counts alone (as
- *   without Redis): a socket is never refused because Redis is down.
+ *   node that dies leaves its leases to lapse (60 s), but each node also keeps a key saying it is alive (15 s,
+ *   refreshed every third of that), and an account found at its limit first drops the leases of nodes whose key
+ *   is gone: a crashed node's sockets stop counting after 15 s. While Redis does not answer, the node counts
+ *   alone (as without Redis): a socket is never refused because Redis is down.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -78,7 +80,15 @@ export interface RedisAccountSocketsOptions {
   prefix?: string;
   /** How long a lease lasts unless renewed (default 60 s); renewed every third of it. */
   leaseMs?: number;
+  /** How long the node's key saying it is alive lasts unless refreshed (default 15 s); refreshed every third. */
+  aliveMs?: number;
 }
+
+/**
+ * The mark in a lease's member of a node that keeps a key saying it is alive (`<node>:a:<n>`). Leases without it
+ * (nodes of an earlier version, during a rolling upgrade) are left to lapse, never dropped as a dead node's.
+ */
+const ALIVE_MARK = ':a:';
 
 export class RedisAccountSockets implements AccountSockets {
   private readonly prefix: string;
@@ -90,6 +100,8 @@ export class RedisAccountSockets implements AccountSockets {
   /** Every socket is counted here too: the limit per node holds whatever Redis does (and alone when it fails). */
   private readonly local = new NodeAccountSockets();
   private readonly renewer: NodeJS.Timeout;
+  private readonly aliveMs: number;
+  private readonly heartbeat: NodeJS.Timeout;
   private failing = false;
 
   constructor(
@@ -99,18 +111,35 @@ export class RedisAccountSockets implements AccountSockets {
   ) {
     this.prefix = options.prefix ?? 'canopy:collab:sockets:';
     this.leaseMs = options.leaseMs ?? 60_000;
+    this.aliveMs = options.aliveMs ?? 15_000;
     this.renewer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
     this.renewer.unref();
+    void this.beat();
+    this.heartbeat = setInterval(() => void this.beat(), Math.max(1, Math.floor(this.aliveMs / 3)));
+    this.heartbeat.unref();
+  }
+
+  /** The key that says a node is alive. */
+  private aliveKey(node: string): string {
+    return `${this.prefix}alive:${node}`;
+  }
+
+  /** Says this node is alive for `aliveMs` more (a failure is the renewal's to report: the same Redis). */
+  private async beat(): Promise<void> {
+    await this.redis.set(this.aliveKey(this.node), '1', 'PX', this.aliveMs).catch(() => undefined);
   }
 
   async acquire(tenantId: string, accountId: string, limit: number): Promise<SocketLease | undefined> {
     const local = this.local.take(`${tenantId}/${accountId}`, limit);
     if (!local) return undefined;
     const key = `${this.prefix}${tenantId}/${accountId}`;
-    const member = `${this.node}:${++this.next}`;
+    const member = `${this.node}${ALIVE_MARK}${++this.next}`;
     let taken: unknown;
     try {
       taken = await this.redis.eval(ACQUIRE, 1, key, limit, this.leaseMs, member);
+      // At the limit: leases of nodes that are gone stop counting, and the count is taken again.
+      if (taken !== 1 && (await this.dropDeadNodes(key)))
+        taken = await this.redis.eval(ACQUIRE, 1, key, limit, this.leaseMs, member);
       this.recovered();
     } catch (err) {
       this.failed(err);
@@ -136,6 +165,33 @@ export class RedisAccountSockets implements AccountSockets {
         this.redis.zrem(key, member).catch(() => undefined);
       },
     };
+  }
+
+  /**
+   * Removes from an account's set the leases of other nodes whose key saying they are alive is gone (a crashed
+   * node's); true when it removed any. Only at an account's limit, so a count costs nothing more below it.
+   */
+  private async dropDeadNodes(key: string): Promise<boolean> {
+    const members = await this.redis.zrange(key, 0, -1);
+    const byNode = new Map<string, string[]>();
+    for (const m of members) {
+      const at = m.indexOf(ALIVE_MARK);
+      if (at <= 0) continue;
+      const node = m.slice(0, at);
+      if (node === this.node) continue;
+      byNode.set(node, [...(byNode.get(node) ?? []), m]);
+    }
+    if (byNode.size === 0) return false;
+    const nodes = [...byNode.keys()];
+    const asked = this.redis.pipeline();
+    for (const n of nodes) asked.exists(this.aliveKey(n));
+    const alive = (await asked.exec()) ?? [];
+    const failure = alive.find(([e]) => e)?.[0];
+    if (failure) throw failure;
+    const dead = nodes.filter((_n, i) => alive[i]?.[1] === 0).flatMap((n) => byNode.get(n)!);
+    if (dead.length === 0) return false;
+    await this.redis.zrem(key, ...dead);
+    return true;
   }
 
   /** Pushes back the lapse of every lease this node holds (one script per account). */
@@ -170,6 +226,8 @@ export class RedisAccountSockets implements AccountSockets {
 
   async close(): Promise<void> {
     clearInterval(this.renewer);
+    clearInterval(this.heartbeat);
+    await this.redis.del(this.aliveKey(this.node)).catch(() => undefined);
     const removals = [...this.held].map(([key, members]) =>
       this.redis.zrem(key, ...members).catch(() => undefined),
     );

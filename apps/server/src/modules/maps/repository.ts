@@ -105,13 +105,13 @@ export class MapsRepository extends TenantRepository {
     return row ? normalise(row) : undefined;
   }
 
-  /** Which of these map ids exist (in pages of 500). */
   /** Up to `limit` of the tenant's map ids (deleting a shredded tenant's maps a batch at a time). */
   async someMapIds(limit: number): Promise<string[]> {
     const rows = await this.selectFrom('maps').select('id').limit(limit).execute();
     return rows.map((r) => r.id);
   }
 
+  /** Which of these map ids exist (in pages of 500). */
   async existingMaps(ids: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < ids.length; i += 500) {

@@ -137,8 +137,10 @@ export class Mailer {
     });
   }
 
-  /** Renders `template` and queues it for `to`; returns the outbox id. */
-  /** `template` is a TemplateName; any string is accepted so that callers with their own unions type-check, and checked here. */
+  /**
+   * Renders `template` and queues it for `to`; returns the outbox id. `template` is a TemplateName; any string is
+   * accepted so that callers with their own unions type-check, and checked here.
+   */
   async send(mail: { to: string; template: string; data: TemplateData; tenantId?: string }): Promise<string> {
     if (!isTemplateName(mail.template)) throw new TemplateDataError(mail.template, 'no such template');
     const rendered = renderTemplate(mail.template, mail.data);

@@ -179,7 +179,9 @@ export class RedisAccountSockets implements AccountSockets {
       if (at <= 0) continue;
       const node = m.slice(0, at);
       if (node === this.node) continue;
-      byNode.set(node, [...(byNode.get(node) ?? []), m]);
+      const leases = byNode.get(node);
+      if (leases) leases.push(m);
+      else byNode.set(node, [m]);
     }
     if (byNode.size === 0) return false;
     const nodes = [...byNode.keys()];

@@ -254,6 +254,96 @@ describe('RoomPresence', () => {
       expect(one.snapshot()).toBeDefined();
     });
 
+    /**
+     * Two nodes whose clocks disagree: node two's runs `skewMs` ahead of node one's (behind if negative). Loro's
+     * stores read `Date.now` too; what runs on node two (its calls, and node one's relays as node two applies
+     * them) runs on node two's clock. Timers run on node one's.
+     */
+    function skewedNodes(skewMs: number, timeoutMs = 60_000) {
+      const real = Date.now.bind(Date);
+      let offset = 0;
+      vi.spyOn(Date, 'now').mockImplementation(() => real() + offset);
+      const on = <T>(skew: number, f: () => T): T => {
+        const before = offset;
+        offset = skew;
+        try {
+          return f();
+        } finally {
+          offset = before;
+        }
+      };
+      const onTwo = <T>(f: () => T): T => on(skewMs, f);
+      const relayed: { from: 'one' | 'two'; update: Uint8Array }[] = [];
+      const link = { cut: false };
+      const linked: { one?: RoomPresence; two?: RoomPresence } = {};
+      const one = new RoomPresence(timeoutMs, (update) => {
+        relayed.push({ from: 'one', update });
+        if (!link.cut) onTwo(() => linked.two?.applyRemote(update, 'one'));
+      });
+      const two = new RoomPresence(timeoutMs, (update) => {
+        relayed.push({ from: 'two', update });
+        if (!link.cut) on(0, () => linked.one?.applyRemote(update, 'two'));
+      });
+      Object.assign(linked, { one, two });
+      open.push({ destroy: () => one.close() }, { destroy: () => two.close() });
+      const ada = member(1, 'ada');
+      const bob = member(2, 'bob');
+      one.join(ada);
+      onTwo(() => two.join(bob));
+      return { one, two, ada, bob, onTwo, relayed, link };
+    }
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 3));
+
+    it("shows the states of a node whose clock runs behind, in that node's order (R17)", async () => {
+      // 200 s behind: Loro's store would drop each of its entries on arrival as expired (timeout 60 s).
+      const { one, two, ada, bob, onTwo, relayed } = skewedNodes(-200_000);
+      onTwo(() => two.write(bob, says(2, { selection: 'y' })));
+      expect(ada.peers()).toEqual([{ session: 2, accountId: 'bob', state: { selection: 'y' } }]);
+      const first = relayed.find((r) => r.from === 'two')!.update;
+      await tick();
+      onTwo(() => two.write(bob, says(2, { selection: 'z' })));
+      expect(ada.peers()[0]?.state).toEqual({ selection: 'z' });
+      // An older write of that node's arriving late (an answer overtaken by a relay) changes nothing.
+      one.applyRemote(first, 'two');
+      expect(ada.peers()[0]?.state).toEqual({ selection: 'z' });
+      await tick();
+      onTwo(() => two.leave(bob));
+      expect(ada.peers()).toEqual([]);
+    });
+
+    it("expires and deletes a node's states by this node's clock when that node's runs ahead (R17, R19)", async () => {
+      const { one, two, ada, bob, onTwo, link } = skewedNodes(200_000, 300);
+      onTwo(() => two.write(bob, says(2, { selection: 'y' })));
+      expect(ada.peers()).toHaveLength(1);
+      // Node two is taken for dead: the deletion reaches ada's client, which keeps an entry unless an incoming
+      // one is newer (stamped 200 s ahead, bob's state would outlive it).
+      await tick();
+      one.forgetNode('two');
+      await vi.waitFor(() => expect(ada.peers()).toEqual([]), { timeout: 2_000 });
+      // It was not: its next write brings bob back.
+      await tick();
+      onTwo(() => two.write(bob, says(2, { selection: 'z' })));
+      expect(ada.peers()[0]?.state).toEqual({ selection: 'z' });
+      // Nothing more arrives from node two: bob's state expires here after the timeout, not 200 s later.
+      link.cut = true;
+      await vi.waitFor(() => expect(ada.peers()).toEqual([]), { timeout: 2_000 });
+      expect(one.snapshot()).toBeUndefined();
+    });
+
+    it("keeps up with another node's members coming and going (its copy made anew past 64 deletions)", async () => {
+      const { two, ada, onTwo } = skewedNodes(0);
+      for (let session = 10; session < 90; session++) {
+        const m = member(session, `m${session}`);
+        onTwo(() => two.join(m));
+        onTwo(() => two.write(m, says(session, { selection: session })));
+        if (session !== 50) onTwo(() => two.leave(m));
+      }
+      // (A leave in the millisecond of its state waits for the next one.)
+      await vi.waitFor(() => expect(ada.peers().map((p) => p.accountId)).toEqual(['m50']), {
+        timeout: 2_000,
+      });
+    });
+
     it('draws session numbers the room does not know', () => {
       const { one } = twoNodes();
       const taken = new Set<number>();

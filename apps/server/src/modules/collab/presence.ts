@@ -15,9 +15,16 @@
  * - Asked (a node opened the room, or came back after losing messages), a room answers for its own members
  *   only (`answer`): their states and the list of their keys. The asker deletes the keys it holds from that
  *   node that the list lacks (`applyAnswer`): deletions it missed, which would otherwise wait for the expiry.
+ * - Clocks need not agree between nodes. Loro's store stamps each write with its writer's clock, drops on
+ *   arrival an entry older than its timeout and keeps a key's entry unless an incoming one is newer: a node whose
+ *   clock ran 90 s behind would have its members' states dropped everywhere, and one whose clock ran ahead would
+ *   have deletions made here (a dead node's keys, an expiry) ignored by the clients. So another node's writes go
+ *   first into a copy that never expires (`remote`), which orders each key's writes by its writer's stamps (one
+ *   node writes a key); what changes there is written into the room's store here, stamped by this node's clock,
+ *   and that is what expires here and what the members here are sent.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { PresenceStore, readOwnPresenceUpdate } from '@canopy/model';
+import { MAX_PRESENCE_TIMEOUT_MS, PresenceStore, readOwnPresenceUpdate } from '@canopy/model';
 import { encodeServer, presenceKey, type PresenceEntry } from '@canopy/sdk';
 
 /** The part of a room member presence needs. */
@@ -42,6 +49,9 @@ type Write =
   | { kind: 'set'; entry: PresenceEntry; announce: boolean; relay: boolean }
   | { kind: 'delete'; relay: boolean };
 
+/** Deletions the `remote` copy may hold before it is made anew without them (Loro keeps them until its timeout). */
+const MAX_REMOTE_DELETIONS = 64;
+
 export class RoomPresence {
   private readonly store: PresenceStore;
   private readonly members = new Map<string, PresenceMember>();
@@ -51,10 +61,13 @@ export class RoomPresence {
   private readonly deferred = new Map<string, Write>();
   private retry: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
-  /** Keys an `applyRemote` touched (collected while the store applies it). */
+  /** Other nodes' keys as their writers stamped them (see the header); never expires. */
+  private remote: PresenceStore;
+  private unsubscribeRemote: () => void;
+  /** Deletions `remote` has applied since it was made. */
+  private remoteDeletions = 0;
+  /** Keys an `importRemote` touched (collected while `remote` applies it). */
   private importing: string[] | undefined;
-  /** What the members here were last told of each key written on another node. */
-  private readonly told = new Map<string, unknown>();
   /** The node whose member holds each key written elsewhere, as that node said (its relays and answers). */
   private readonly owners = new Map<string, string>();
 
@@ -64,8 +77,8 @@ export class RoomPresence {
     private readonly relay: (update: Uint8Array) => void = () => undefined,
   ) {
     this.store = new PresenceStore(timeoutMs);
+    [this.remote, this.unsubscribeRemote] = this.newRemote();
     this.unsubscribe = this.store.subscribe((change) => {
-      if (change.by === 'import') this.importing?.push(...change.added, ...change.updated, ...change.removed);
       for (const key of change.removed) this.owners.delete(key);
       // The store calls this from inside its sweep: leave it before writing to it again.
       if (change.by === 'timeout' && change.removed.length > 0)
@@ -108,12 +121,12 @@ export class RoomPresence {
   }
 
   /**
-   * A key written by another node's member (`from`), relayed by that node: into the store (newer timestamps win
-   * per key), and on to the members here when what they were told changed. Never relayed again.
+   * A key written by another node's member (`from`), relayed by that node: into the store (newer timestamps of
+   * that node win per key), and on to the members here when what they were told changed. Never relayed again.
    */
   applyRemote(update: Uint8Array, from: string): void {
     for (const key of this.importRemote(update)) {
-      if (this.store.get(key) === undefined) this.owners.delete(key);
+      if (this.current(key) === undefined) this.owners.delete(key);
       else if (!this.members.has(key)) this.owners.set(key, from);
     }
   }
@@ -127,7 +140,7 @@ export class RoomPresence {
     for (const update of answer.updates) this.importRemote(update);
     const own = new Set(answer.own);
     for (const key of own)
-      if (this.store.get(key) !== undefined && !this.members.has(key)) this.owners.set(key, from);
+      if (this.current(key) !== undefined && !this.members.has(key)) this.owners.set(key, from);
     this.dropOwnedBy(from, own);
   }
 
@@ -139,20 +152,28 @@ export class RoomPresence {
   /** Deletes the keys `node`'s members hold here, but those in `keep`; never relayed (they were not ours). */
   private dropOwnedBy(node: string, keep: ReadonlySet<string>): void {
     if (this.closed) return;
+    const dropped = new Set<string>();
     for (const [key, owner] of [...this.owners]) {
       if (owner !== node || keep.has(key)) continue;
       this.owners.delete(key);
+      dropped.add(key);
       if (this.current(key) !== undefined) this.put(key, { kind: 'delete', relay: false });
     }
+    // Out of the remote copy too, without a deletion stamped by this node's clock there: a later write of that
+    // node's (it was not dead after all) must bring the key back, whatever its clock says.
+    if (dropped.size > 0) this.renewRemote(dropped);
   }
 
-  /** Applies another node's update and tells the members here what changed; the keys it touched. */
+  /**
+   * Applies another node's update to the remote copy and writes what changed there into the store, stamped
+   * here (see the header): a refresh too, which restarts the key's expiry here (R19). The keys it touched.
+   */
   private importRemote(update: Uint8Array): string[] {
     if (this.closed) return [];
     const touched: string[] = [];
     this.importing = touched;
     try {
-      if (!this.store.apply(update).ok) return [];
+      if (!this.remote.apply(update).ok) return [];
     } finally {
       this.importing = undefined;
     }
@@ -160,18 +181,35 @@ export class RoomPresence {
     for (const key of keys) {
       // This node's own members' keys are written here; a stale copy from elsewhere changes nothing they see.
       if (this.members.has(key)) continue;
-      const now = this.store.get(key);
-      // When it arrived: a deletion made here (a dead node's, an answer's) must be stamped later than the entry
-      // it deletes, or the clients keep the entry; `put` waits for the next millisecond.
-      if (now !== undefined) this.writtenAt.set(key, Date.now());
-      else if (!this.deferred.has(key)) this.writtenAt.delete(key);
-      if (this.told.has(key) && isDeepStrictEqual(this.told.get(key), now)) continue;
-      if (now === undefined && !this.told.has(key)) continue;
-      if (now === undefined) this.told.delete(key);
-      else this.told.set(key, now);
-      this.broadcast(encodeServer.presence(this.store.encode(key)), undefined);
+      const value = this.remote.get(key) as PresenceEntry | undefined;
+      const now = this.current(key);
+      if (value !== undefined) {
+        this.put(key, { kind: 'set', entry: value, announce: !isDeepStrictEqual(now, value), relay: false });
+      } else {
+        this.remoteDeletions++;
+        if (now !== undefined) this.put(key, { kind: 'delete', relay: false });
+      }
     }
+    if (this.remoteDeletions > MAX_REMOTE_DELETIONS) this.renewRemote(new Set());
     return [...keys];
+  }
+
+  private newRemote(): [PresenceStore, () => void] {
+    const remote = new PresenceStore(MAX_PRESENCE_TIMEOUT_MS);
+    const unsubscribe = remote.subscribe((change) => {
+      if (change.by === 'import') this.importing?.push(...change.added, ...change.updated, ...change.removed);
+    });
+    return [remote, unsubscribe];
+  }
+
+  /** Makes the remote copy anew with its current entries but those of `drop`, and none of its deletions. */
+  private renewRemote(drop: ReadonlySet<string>): void {
+    const [old, unsubscribeOld] = [this.remote, this.unsubscribeRemote];
+    [this.remote, this.unsubscribeRemote] = this.newRemote();
+    this.remoteDeletions = 0;
+    for (const key of old.keys()) if (!drop.has(key)) this.remote.apply(old.encode(key));
+    unsubscribeOld();
+    old.destroy();
   }
 
   /** A member's presence update: copied into the room's store and passed on, or refused (R18). */
@@ -209,9 +247,10 @@ export class RoomPresence {
     clearTimeout(this.retry);
     this.unsubscribe();
     this.store.destroy();
+    this.unsubscribeRemote();
+    this.remote.destroy();
     this.members.clear();
     this.deferred.clear();
-    this.told.clear();
     this.owners.clear();
   }
 
@@ -249,7 +288,6 @@ export class RoomPresence {
     if (encoded && (write.kind === 'delete' || write.announce))
       this.broadcast(encodeServer.presence(encoded), this.members.get(key));
     if (encoded && write.relay) this.relay(encoded);
-    if (write.kind === 'delete') this.told.delete(key);
     if (write.kind === 'delete' && !this.members.has(key)) this.writtenAt.delete(key);
   }
 

@@ -19,7 +19,9 @@
  * y-websocket 2.1 server, both in memory with no persistence: they acknowledge nothing durably.
  *
  * Each server first gets 3 s of the issue's load on a map of its own, not reported (JIT and WebAssembly
- * tier-up of a fresh process would otherwise count against its first run).
+ * tier-up of a fresh process would otherwise count against its first run); BENCH_COLLAB_WARMUP=<s> makes it
+ * longer, in runs of up to 10 s on a new map each (session 18: Canopy's compiling goes on for ~40 s of the load,
+ * its CPU per edit falling by a quarter meanwhile, and a 40 s warm-up left the p99 ratio where it was).
  *
  * The load generator does the same work for every server: senders' updates are prepared before the run (on
  * one replica taking each sender's id in turn, so the history is causal, as in live co-editing), and
@@ -666,7 +668,9 @@ const results: Record<
 try {
   // Warm-up, not reported: a fresh process spends its first seconds compiling (V8's optimising tiers, and for
   // Canopy Loro's WebAssembly), which would count against whichever run comes first.
-  for (const c of contenders) await c.run(250, 3);
+  const warmup = Number(process.env.BENCH_COLLAB_WARMUP ?? 3);
+  for (const c of contenders)
+    for (let left = warmup; left > 0; left -= 10) await c.run(250, Math.min(10, left));
   if (process.env.BENCH_COLLAB_RATES) {
     for (const c of contenders)
       for (const rate of process.env.BENCH_COLLAB_RATES.split(',').map(Number)) {

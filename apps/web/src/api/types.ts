@@ -36,6 +36,17 @@ export interface OrgStorage {
   readonly usedBytes: number;
   /** Null: no limit. */
   readonly quotaBytes: number | null;
+  /** The maps counting the most, most first (absent from servers before it). */
+  readonly maps?: readonly StoredMap[];
+}
+
+/** A map's part of the org's storage; `title` null when the map is not shared with the caller. */
+export interface StoredMap {
+  readonly id: string;
+  readonly title: string | null;
+  readonly owner: { readonly id: string; readonly email: string | null };
+  readonly bytes: number;
+  readonly blobs: number;
 }
 
 export interface OrgMember {

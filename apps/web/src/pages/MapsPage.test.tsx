@@ -245,6 +245,41 @@ describe('map list', () => {
     expect(text(container)).toContain('2.0 KiB of 2.0 KiB (100%): full.');
   });
 
+  it('lists the maps holding the most, with their owners, and titles only of maps shared with the admin', async () => {
+    const stored = (id: string, title: string | null, email: string, bytes: number, blobs: number) => ({
+      id,
+      title,
+      owner: { id: `acc-${id}`, email },
+      bytes,
+      blobs,
+    });
+    const { container } = await page({
+      'GET /maps': { status: 200, body: { items: [plan] } },
+      'GET /orgs/home/storage': {
+        status: 200,
+        body: {
+          usedBytes: 2048,
+          quotaBytes: 2048,
+          maps: [
+            stored('m1', 'Plan', 'ada@example.com', 1536, 3),
+            stored('m2', null, 'bob@example.com', 512, 1),
+          ],
+        },
+      },
+    });
+    const list = container.querySelector('details.storage-maps');
+    // Open: the quota is full, and these are whose maps to ask about.
+    expect(list?.hasAttribute('open')).toBe(true);
+    const rows = [...(list?.querySelectorAll('tbody tr') ?? [])].map((r) =>
+      [...r.querySelectorAll('td')].map((td) => td.textContent),
+    );
+    expect(rows).toEqual([
+      ['Plan', 'ada@example.com', '1.5 KiB in 3 files'],
+      ['Not shared with you', 'bob@example.com', '512 B in 1 file'],
+    ]);
+    expect(list?.querySelector('a')?.getAttribute('href')).toContain('m1');
+  });
+
   it('does not ask for the storage figure in an org where the caller is a member', async () => {
     const { container, calls } = await page({
       'GET /me': {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ApiClient } from '../api/client.ts';
-import type { Me, OrgStorage } from '../api/types.ts';
+import type { Me, OrgStorage, StoredMap } from '../api/types.ts';
 import { AppLayout } from '../app/AppLayout.tsx';
 import { Link } from '../app/Link.tsx';
 import { navigate } from '../app/router.ts';
@@ -131,22 +131,68 @@ export function MapsPage({ api }: { api: ApiClient }) {
   );
 }
 
-/** "Images and attachments: 1.5 MiB of 10.0 GiB (< 1%)", and what a full quota means. */
+/**
+ * "Images and attachments: 1.5 MiB of 10.0 GiB (< 1%)", what a full quota means, and the maps holding the most
+ * (open when the quota is full: whose maps to ask about).
+ */
 function StorageFigure({ storage }: { storage: OrgStorage }) {
   const { usedBytes, quotaBytes } = storage;
+  const maps = storage.maps ?? [];
   if (quotaBytes === null)
     return (
-      <p className="muted storage-figure">Images and attachments: {formatBytes(usedBytes)} (no limit)</p>
+      <>
+        <p className="muted storage-figure">Images and attachments: {formatBytes(usedBytes)} (no limit)</p>
+        <LargestMaps maps={maps} open={false} />
+      </>
     );
   const share = quotaBytes > 0 ? usedBytes / quotaBytes : 1;
   const full = usedBytes >= quotaBytes;
   return (
-    <p className={full ? 'alert alert-error storage-figure' : 'muted storage-figure'}>
-      Images and attachments: {formatBytes(usedBytes)} of {formatBytes(quotaBytes)} (
-      {share < 0.01 && usedBytes > 0 ? '< 1' : Math.floor(share * 100)}%)
-      {full &&
-        ': full. New images, attachments and imports with images are refused until maps holding some are deleted or the quota is raised.'}
-    </p>
+    <>
+      <p className={full ? 'alert alert-error storage-figure' : 'muted storage-figure'}>
+        Images and attachments: {formatBytes(usedBytes)} of {formatBytes(quotaBytes)} (
+        {share < 0.01 && usedBytes > 0 ? '< 1' : Math.floor(share * 100)}%)
+        {full &&
+          ': full. New images, attachments and imports with images are refused until maps holding some are deleted or the quota is raised.'}
+      </p>
+      <LargestMaps maps={maps} open={full} />
+    </>
+  );
+}
+
+/** The maps counting the most against the quota, with their owners; titles only of maps shared with you. */
+function LargestMaps({ maps, open }: { maps: readonly StoredMap[]; open: boolean }) {
+  if (maps.length === 0) return null;
+  return (
+    <details className="storage-maps" open={open}>
+      <summary>Maps holding the most</summary>
+      <table aria-label="Maps holding the most images and attachments">
+        <thead>
+          <tr>
+            <th scope="col">Map</th>
+            <th scope="col">Owner</th>
+            <th scope="col">Images and attachments</th>
+          </tr>
+        </thead>
+        <tbody>
+          {maps.map((m) => (
+            <tr key={m.id}>
+              <td>
+                {m.title !== null ? (
+                  <Link to={{ page: 'editor', mapId: m.id }}>{m.title}</Link>
+                ) : (
+                  <span className="muted">Not shared with you</span>
+                )}
+              </td>
+              <td>{m.owner.email ?? 'a deleted account'}</td>
+              <td>
+                {formatBytes(m.bytes)} in {m.blobs} {m.blobs === 1 ? 'file' : 'files'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }
 

@@ -74,6 +74,22 @@ export class MapBlobNotes extends TenantRepository {
     return Number(row?.total ?? 0);
   }
 
+  /** The maps holding the most bytes of blobs, most first (each map's part of the quota's count). */
+  async largestMaps(limit: number): Promise<{ mapId: string; bytes: number; blobs: number }[]> {
+    const rows = await this.selectFrom('map_blob_sizes')
+      .select((eb) => [
+        'map_id',
+        eb.fn.sum<number | string>('bytes').as('total'),
+        eb.fn.countAll<number | string>().as('blobs'),
+      ])
+      .groupBy('map_id')
+      .orderBy('total', 'desc')
+      .orderBy('map_id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ mapId: r.map_id, bytes: Number(r.total), blobs: Number(r.blobs) }));
+  }
+
   /** The noted sizes of a map's blobs, by digest. */
   async blobSizes(mapId: string): Promise<Map<string, number>> {
     const rows = await this.selectFrom('map_blob_sizes')

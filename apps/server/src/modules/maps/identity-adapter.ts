@@ -33,5 +33,10 @@ export function identityModuleAdapter(platform: Platform): MapsIdentity {
       if (!row) return undefined;
       return (await identity.sessions.orgRole(row.id, tenantId)) ? row.id : undefined;
     },
+    emailOf: async (accountId) => {
+      const identity = identityService(platform);
+      const row = await identity.accounts.byId(accountId);
+      return row ? (await identity.accounts.open(row)).email : undefined;
+    },
   };
 }

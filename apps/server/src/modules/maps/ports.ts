@@ -19,6 +19,8 @@ export interface MapsIdentity {
   callerFromCookie?(headers: IncomingHttpHeaders): Promise<Caller | undefined>;
   /** The account of this tenant with this email (for sharing), or undefined. */
   findAccountByEmail(tenantId: string, email: string): Promise<string | undefined>;
+  /** The email of an account (a map's owner, for an org admin), or undefined if unknown or not wired. */
+  emailOf?(accountId: string): Promise<string | undefined>;
 }
 
 /** Where a sealed value sits: the AAD of the envelope binds it to this place. */

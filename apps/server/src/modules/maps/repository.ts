@@ -111,6 +111,27 @@ export class MapsRepository extends TenantRepository {
     return rows.map((r) => r.id);
   }
 
+  /** The title and owner of each of these maps (at most a page: the storage view's largest maps). */
+  async titlesAndOwners(ids: string[]): Promise<Map<string, { title: string; ownerId: string }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.selectFrom('maps')
+      .select(['id', 'title', 'owner_id'])
+      .where('id', 'in', ids)
+      .execute();
+    return new Map(rows.map((r) => [r.id, { title: r.title, ownerId: r.owner_id }]));
+  }
+
+  /** Which of these maps are shared with this account (at most a page). */
+  async sharedWith(accountId: string, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.selectFrom('map_shares')
+      .select('map_id')
+      .where('account_id', '=', accountId)
+      .where('map_id', 'in', ids)
+      .execute();
+    return new Set(rows.map((r) => r.map_id));
+  }
+
   /** Which of these map ids exist (in pages of 500). */
   async existingMaps(ids: string[]): Promise<Set<string>> {
     const found = new Set<string>();

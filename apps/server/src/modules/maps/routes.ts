@@ -273,12 +273,13 @@ export function installMapRoutes(
           'What counts against the quota that uploads and imports meet (413 `blob_quota_exceeded`): every ' +
           "image and attachment stored for the organisation's maps, once per map (the same file in two maps " +
           'counts twice), until it is deleted with its map or 30 days after no map uses it. Exact once the ' +
-          'daily sweep has run; in between it may miss a blob whose upload was cut short by a crash.',
+          'daily sweep has run; in between it may miss a blob whose upload was cut short by a crash. `maps`: ' +
+          'the 20 maps counting the most, with their owners; a title only for a map shared with the caller.',
         params: OrgParams,
         response: { 200: OrgStorage },
       },
     },
-    async (request) => service.storage(request.params.orgId),
+    async (request) => service.storage(await caller(request), request.params.orgId),
   );
 
   // Uploads keep their exact bytes (their hash is their name), whatever their type: JSON and text included.

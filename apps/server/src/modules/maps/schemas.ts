@@ -70,6 +70,21 @@ export const OrgStorage = Type.Object({
   quotaBytes: Type.Union([Type.Integer(), Type.Null()], {
     description: 'how many they may hold (CANOPY_BLOB_QUOTA_MIB); null: no limit',
   }),
+  maps: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      title: Type.Union([Type.String(), Type.Null()], {
+        description: 'null when the map is not shared with the caller (its title is its owner’s to share)',
+      }),
+      owner: Type.Object({
+        id: Type.String(),
+        email: Type.Union([Type.String(), Type.Null()], { description: 'null if the account is gone' }),
+      }),
+      bytes: Type.Integer({ description: 'what the map counts against the quota' }),
+      blobs: Type.Integer({ description: 'how many images and attachments that is' }),
+    }),
+    { description: 'the maps counting the most, most first (at most 20)' },
+  ),
 });
 export const ImportResult = Type.Object({
   id: Type.String(),

@@ -49,6 +49,21 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** How many maps' blob refs the service keeps (a few KB each). */
 const REF_CACHE_MAPS = 200;
+/** How many maps the storage view lists (the ones counting the most). */
+const LARGEST_MAPS = 20;
+
+/** `GET /orgs/{orgId}/storage`: see `MapsService.storage`. */
+export interface OrgStorageView {
+  usedBytes: number;
+  quotaBytes: number | null;
+  maps: {
+    id: string;
+    title: string | null;
+    owner: { id: string; email: string | null };
+    bytes: number;
+    blobs: number;
+  }[];
+}
 
 export class MapsService {
   private readonly listeners: MapsListener[] = [];
@@ -214,12 +229,46 @@ export class MapsService {
    * How many bytes of images and attachments an organisation's (tenant's) maps hold, and its quota (null: none).
    * The caller's right to know (an admin of the org) is checked by the route.
    */
-  async storage(tenantId: string): Promise<{ usedBytes: number; quotaBytes: number | null }> {
-    const usedBytes = await withTenant(this.database, tenantId, (scope) =>
-      new MapsRepository(scope).blobNotes.tenantBlobBytes(),
+  /**
+   * An organisation's images and attachments against its quota, for its admins (the route checks the role):
+   * the total, and the maps that count the most with their owners, so that an admin whose quota is full knows
+   * whom to ask. A map's title only if the map is shared with the admin (or theirs): a title can say more than
+   * its owner meant to share, and sizes and owners are enough to act on.
+   */
+  async storage(caller: Caller, tenantId: string): Promise<OrgStorageView> {
+    const found = await withTenant(this.database, tenantId, async (scope) => {
+      const repo = new MapsRepository(scope);
+      const largest = await repo.blobNotes.largestMaps(LARGEST_MAPS);
+      const ids = largest.map((m) => m.mapId);
+      return {
+        usedBytes: await repo.blobNotes.tenantBlobBytes(),
+        largest,
+        rows: await repo.titlesAndOwners(ids),
+        shared: await repo.sharedWith(caller.accountId, ids),
+      };
+    });
+    const owners = new Set([...found.rows.values()].map((r) => r.ownerId));
+    const emails = new Map(
+      await Promise.all(
+        [...owners].map(async (id) => [id, (await this.identity.emailOf?.(id)) ?? null] as const),
+      ),
     );
+    const maps = found.largest.flatMap(({ mapId, bytes, blobs }) => {
+      const row = found.rows.get(mapId);
+      if (!row) return []; // deleted meanwhile
+      const readable = row.ownerId === caller.accountId || found.shared.has(mapId);
+      return [
+        {
+          id: mapId,
+          title: readable ? row.title : null,
+          owner: { id: row.ownerId, email: emails.get(row.ownerId) ?? null },
+          bytes,
+          blobs,
+        },
+      ];
+    });
     const quota = this.blobs?.limits.tenantQuotaBytes ?? 0;
-    return { usedBytes, quotaBytes: quota > 0 ? quota : null };
+    return { usedBytes: found.usedBytes, quotaBytes: quota > 0 ? quota : null, maps };
   }
 
   /** The stored images and attachments the document refers to (for an export). */

@@ -53,15 +53,15 @@ describeEachDialect('maps: an organisation’s storage quota', (h) => {
     const inOrg = (token: string) => ({ ...bearer(token), 'x-canopy-org': org });
 
     const storage = () => api.get(`/orgs/${org}/storage`, bearer(admin));
-    expect((await storage()).json()).toEqual({ usedBytes: 0, quotaBytes: MiB });
+    expect((await storage()).json()).toEqual({ usedBytes: 0, quotaBytes: MiB, maps: [] });
     // Members of the org see their maps, not its storage; others do not learn that the org exists.
     expect((await api.get(`/orgs/${org}/storage`, bearer(member))).statusCode).toBe(403);
     expect((await api.get(`/orgs/${org}/storage`, bearer(stranger))).statusCode).toBe(404);
     expect((await api.get(`/orgs/${org}/storage`)).statusCode).toBe(401);
 
     // Two members' maps in the org, one quota.
-    const mapOf = async (token: string) =>
-      (await api.post('/maps', { title: 'Pictures' }, inOrg(token))).json<{ id: string }>().id;
+    const mapOf = async (token: string, title = 'Pictures') =>
+      (await api.post('/maps', { title }, inOrg(token))).json<{ id: string }>().id;
     const upload = (token: string, mapId: string, bytes: number) =>
       t.app.inject({
         method: 'POST',
@@ -69,13 +69,47 @@ describeEachDialect('maps: an organisation’s storage quota', (h) => {
         headers: { ...inOrg(token), 'content-type': 'application/octet-stream' },
         payload: randomBytes(bytes),
       });
-    expect((await upload(admin, await mapOf(admin), 600_000)).statusCode).toBe(201);
-    const theirs = await mapOf(member);
+    const ours = await mapOf(admin);
+    expect((await upload(admin, ours, 600_000)).statusCode).toBe(201);
+    const theirs = await mapOf(member, 'Salary review');
     const refused = await upload(member, theirs, 600_000);
     expect(refused.statusCode).toBe(413);
     expect(refused.json()).toMatchObject({ code: 'blob_quota_exceeded' });
-    expect((await upload(member, theirs, 400_000)).statusCode).toBe(201);
-    expect((await storage()).json()).toEqual({ usedBytes: 1_000_000, quotaBytes: MiB });
+    expect((await upload(member, theirs, 150_000)).statusCode).toBe(201);
+    expect((await upload(member, theirs, 250_000)).statusCode).toBe(201);
+    // The maps counting the most, with their owners; the title of a map not shared with the admin stays its
+    // owner's.
+    const adminId = (await api.get('/me', bearer(admin))).json<{ id: string }>().id;
+    const memberId = (await api.get('/me', bearer(member))).json<{ id: string }>().id;
+    expect((await storage()).json()).toEqual({
+      usedBytes: 1_000_000,
+      quotaBytes: MiB,
+      maps: [
+        {
+          id: ours,
+          title: 'Pictures',
+          owner: { id: adminId, email: 'admin@storage.example' },
+          bytes: 600_000,
+          blobs: 1,
+        },
+        {
+          id: theirs,
+          title: null,
+          owner: { id: memberId, email: 'member@storage.example' },
+          bytes: 400_000,
+          blobs: 2,
+        },
+      ],
+    });
+    // Shared with the admin, even as a viewer: its title is shown.
+    const shared = await api.post(
+      `/maps/${theirs}/shares`,
+      { email: 'admin@storage.example', role: 'viewer' },
+      inOrg(member),
+    );
+    expect(shared.statusCode).toBeLessThan(300);
+    const after = (await storage()).json<{ maps: { title: string | null }[] }>();
+    expect(after.maps.map((m) => m.title)).toEqual(['Pictures', 'Salary review']);
     // The members' personal orgs have quotas of their own.
     const own = (await api.post('/maps', { title: 'Mine' }, bearer(member))).json<{ id: string }>().id;
     expect(
@@ -89,5 +123,6 @@ describeEachDialect('maps: an organisation’s storage quota', (h) => {
       ).statusCode,
     ).toBe(201);
     expect((await storage()).json()).toMatchObject({ usedBytes: 1_000_000 });
+    expect((await storage()).json<{ maps: unknown[] }>().maps).toHaveLength(2);
   });
 });

@@ -22,4 +22,5 @@ export const testIdentity: MapsIdentity = {
     const [account, tenant] = email.split('@');
     return tenant === tenantId && account ? account : undefined;
   },
+  emailOf: async (accountId) => `${accountId}@test`,
 };

@@ -226,14 +226,10 @@ export class MapsService {
   }
 
   /**
-   * How many bytes of images and attachments an organisation's (tenant's) maps hold, and its quota (null: none).
-   * The caller's right to know (an admin of the org) is checked by the route.
-   */
-  /**
-   * An organisation's images and attachments against its quota, for its admins (the route checks the role):
-   * the total, and the maps that count the most with their owners, so that an admin whose quota is full knows
-   * whom to ask. A map's title only if the map is shared with the admin (or theirs): a title can say more than
-   * its owner meant to share, and sizes and owners are enough to act on.
+   * How many bytes of images and attachments an organisation's (tenant's) maps hold, its quota (null: none),
+   * and the maps that count the most with their owners, so that an admin whose quota is full knows whom to ask;
+   * for its admins (the route checks the role). A map's title only if the map is shared with the admin (or is
+   * theirs): a title can say more than its owner meant to share, and sizes and owners are enough to act on.
    */
   async storage(caller: Caller, tenantId: string): Promise<OrgStorageView> {
     const found = await withTenant(this.database, tenantId, async (scope) => {

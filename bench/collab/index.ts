@@ -33,9 +33,10 @@
  * BENCH_COLLAB_ONLY=canopy,hocuspocus,y-websocket picks servers; BENCH_COLLAB_QUICK=1 runs only the issue's
  * load (250 edits/s; with BENCH_COLLAB_CROSSING=1 also its crossing run); BENCH_COLLAB_RATES=1000,2000 runs
  * only those rates (6 s each, no ladder, no idle rooms); BENCH_COLLAB_PROFILE=<dir> writes the Canopy server's
- * CPU profile there; BENCH_COLLAB_STRUCTURAL=k makes every k-th round of Canopy's paced edits add topics instead
- * of typing, and a quick run reports their fan-out apart (updates that are not typing are checked on the
- * replica's state, R9; session 10 measured a design whose checks waited for a thread with it).
+ * CPU profile there; BENCH_COLLAB_NODE_ARGS='<flags>' gives its node process more flags (V8's heap sizes, say);
+ * BENCH_COLLAB_STRUCTURAL=k makes every k-th round of Canopy's paced edits add topics instead of typing, and a
+ * quick run reports their fan-out apart (updates that are not typing are checked on the replica's state, R9;
+ * session 10 measured a design whose checks waited for a thread with it).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -62,6 +63,8 @@ async function start(database: 'sqlite' | 'postgres') {
   // BENCH_COLLAB_PROFILE=<dir>: the server writes a V8 CPU profile there when the run ends.
   const profile = process.env.BENCH_COLLAB_PROFILE;
   const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  // BENCH_COLLAB_NODE_ARGS: node flags for Canopy's server only (e.g. V8's heap sizes), space-separated.
+  args.push(...(process.env.BENCH_COLLAB_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const child = spawn(process.execPath, [...args, '--import', 'tsx', server], {
     env: {
       CANOPY_EXIT_ON_SIGTERM: profile ? '1' : '',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { LoroDoc, type LoroText } from 'loro-crdt';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MindMap } from './mind-map.ts';
 import { ServerReplica } from './server-replica.ts';
 import { jittered, mostlyTypingArb, playScript, seedMap } from './test-ops.ts';
@@ -461,9 +461,12 @@ describe('ServerReplica', () => {
       expect(type(() => typist.editText(topic, 2, 0, 'c'))).toEqual([added]);
       expect(type(() => typist.editText(topic, 3, 0, 'd'))).toEqual([added]);
       expect(server.unsettledCount).toBe(2);
-      // Each builds on the last change of the text it types into, though not on the typist's latest.
+      // Each builds on the last change of the text it types into, though not on the typist's latest; its
+      // dependencies show that at once (a later operation of the same peer), without walking the history.
+      const walks = vi.spyOn(LoroDoc.prototype, 'frontiersToVV');
       expect(server.importUpdateBatch(fromOther).map(summary)).toEqual([added, added]);
       expect(server.unsettledCount).toBe(4);
+      expect(walks).not.toHaveBeenCalled();
       // Typing that saw `second` before the other's keystrokes is concurrent with them: checked on the state.
       const late = joiner(89n);
       const fromLate: Uint8Array[] = [];
@@ -471,6 +474,8 @@ describe('ServerReplica', () => {
       late.editText(second, 0, 0, 'w');
       expect(server.importUpdateBatch(fromLate).map(summary)).toEqual([added]);
       expect(server.unsettledCount).toBe(0);
+      expect(walks).toHaveBeenCalledTimes(1);
+      walks.mockRestore();
       for (const update of [...fromOther, ...fromLate]) typist.importUpdates(update);
       expectSettledToLog(server);
       expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());

@@ -27,7 +27,9 @@ import {
   type ImportStatus,
   type JsonChange,
   type LoroEventBatch,
+  type OpId,
   type PeerID,
+  type VersionVector,
 } from 'loro-crdt';
 import { fail, ok, type ModelResult } from './errors.ts';
 import { acceptLoadedDoc, exportUpdatesFrom } from './doc-io.ts';
@@ -281,14 +283,24 @@ export class ServerReplica {
     const [list, ...others] = [...changes.values()];
     const change = list?.length === 1 && others.length === 0 ? list[0] : undefined;
     if (!change) return undefined;
-    const seen = followsExactly(change.deps, before) ? undefined : this.doc.frontiersToVV(opIds(change.deps));
+    // Whether the change saw an operation: always, when it follows the version before it. Else a dependency
+    // of the same peer at or after it shows it at once (a peer's operations form a chain in Loro's versions):
+    // typing that crossed other people's, whose author's own last keystroke is among its dependencies. Only
+    // failing that is the version it saw made a version vector (`frontiersToVV` walks the history: ~0.1 ms
+    // with 50 authors interleaved).
+    let seen: VersionVector | undefined;
+    const deps = followsExactly(change.deps, before) ? undefined : opIds(change.deps);
+    const saw =
+      deps &&
+      (({ peer, counter }: OpId) =>
+        deps.some((d) => d.peer === peer && d.counter >= counter) ||
+        ((seen ??= this.doc.frontiersToVV(deps)).get(peer) ?? 0) > counter);
     try {
       const lengths = new Map<CheckedText, { points: number; units: number }>();
       for (const op of change.ops) {
         const text = this.checkedTexts.get(op.container);
         if (!text) return undefined;
-        if (seen && !text.changedAt.every(({ peer, counter }) => (seen.get(peer) ?? 0) > counter))
-          return undefined;
+        if (saw && !text.changedAt.every(saw)) return undefined;
         const length = lengths.get(text) ?? { points: text.points, units: text.units };
         if (!typedInto(length, text.limit, op.content)) return undefined;
         lengths.set(text, length);

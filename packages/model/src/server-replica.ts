@@ -285,7 +285,7 @@ export class ServerReplica {
     if (!change) return undefined;
     // Whether the change saw an operation: always, when it follows the version before it. Else a dependency
     // of the same peer at or after it shows it at once (a peer's operations form a chain in Loro's versions):
-    // typing that crossed other people's, whose author's own last keystroke is among its dependencies. Only
+    // two people's typing that crossed in flight, each keystroke depending on its author's last one. Only
     // failing that is the version it saw made a version vector (`frontiersToVV` walks the history: ~0.1 ms
     // with 50 authors interleaved).
     let seen: VersionVector | undefined;

@@ -481,6 +481,39 @@ describe('ServerReplica', () => {
       expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());
     });
 
+    it('admits typing from a client that has not heard the latest updates, by the step it saw, unwalked', () => {
+      const { origin, topic, typist, server, type, joiner } = typingSetUp();
+      let second = '';
+      expect(
+        type(() => (second = typist.addTopic(origin.centralTopicId(), undefined, { text: 'x' }))),
+      ).toEqual([added]);
+      // A third person types into `second`; the typist hears it, then types into its own topic.
+      const third = joiner(77n);
+      const fromThird: Uint8Array[] = [];
+      third.onLocalUpdate((update) => fromThird.push(update));
+      third.editText(second, 1, 0, 'y');
+      expect(server.importUpdateBatch(fromThird).map(summary)).toEqual([added]);
+      for (const update of fromThird) typist.importUpdates(update);
+      expect(type(() => typist.editText(topic, 1, 0, 'b'))).toEqual([added]);
+      // A fourth joins now, and does not hear the typist's next keystroke before typing into `second`: its
+      // change depends on the typist's keystroke alone, a version the log had one step ago, by which the third's
+      // keystroke (the text's last change, of a peer not among its dependencies) was in it.
+      const fourth = joiner(88n);
+      expect(type(() => typist.editText(topic, 2, 0, 'c'))).toEqual([added]);
+      const fromFourth: Uint8Array[] = [];
+      fourth.onLocalUpdate((update) => fromFourth.push(update));
+      fourth.editText(second, 2, 0, 'z');
+      const before = server.unsettledCount;
+      const walks = vi.spyOn(LoroDoc.prototype, 'frontiersToVV');
+      expect(server.importUpdateBatch(fromFourth).map(summary)).toEqual([added]);
+      expect(server.unsettledCount).toBe(before + 1); // admitted as typing
+      expect(walks).not.toHaveBeenCalled();
+      walks.mockRestore();
+      for (const update of fromFourth) typist.importUpdates(update);
+      expectSettledToLog(server);
+      expect(server.toMindMap().toJSON()).toEqual(typist.toJSON());
+    });
+
     it('admits typing that waited for a structural update once that one is checked', () => {
       const { origin, typist, server } = typingSetUp();
       const updates: Uint8Array[] = [];

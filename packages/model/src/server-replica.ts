@@ -42,14 +42,18 @@ import {
   codePoints,
   collectTexts,
   followsExactly,
+  frontiersKey,
   opIds,
   typedInto,
+  versionKey,
   type CheckedText,
 } from './typing-check.ts';
 import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
 
 const MIN_PRUNE = 64;
 const MAX_KEPT = 1024;
+/** How many of the log's latest versions a replica remembers the step of (`stepOf`). */
+const KNOWN_VERSIONS = 128;
 /** A server that never idles settles after this many updates admitted as typing. */
 const MAX_UNSETTLED = 32;
 /** Typing comes in small updates: larger ones go straight to the check (their operations are not listed). */
@@ -86,6 +90,14 @@ export class ServerReplica {
   private migratedOnLoad = false;
   /** The log's version vector, per peer the counter it reaches, kept in step with the imports (`waitsFor`). */
   private version = new Map<PeerID, number>();
+  /** Imports that added to the log so far: the log's versions are numbered by it. */
+  private step = 0;
+  /**
+   * The step at which each of the log's latest versions (`versionKey`) was its latest, for the last
+   * `KNOWN_VERSIONS` steps. A client hears the log in its order, so its next change depends on one of these
+   * (or on its own last change): what the log held at that step, it saw.
+   */
+  private readonly stepOf = new Map<string, number>();
 
   private constructor(doc: LoroDoc) {
     const pending = doc.exportPendingUpdates();
@@ -130,12 +142,16 @@ export class ServerReplica {
     this.unsettled = [];
     this.checkedTexts.clear();
     this.version = doc.oplogVersion().toJSON();
+    this.stepOf.clear();
+    const frontiers = doc.oplogFrontiers();
+    this.stepOf.set(frontiersKey(frontiers), this.step);
     const title = doc.getText(ROOT_TITLE);
     this.checkedTexts.set(title.id, {
       limit: MAX_TITLE_LENGTH,
       points: codePoints(title.toString()),
       units: title.length,
-      changedAt: doc.oplogFrontiers(),
+      changedAt: frontiers,
+      changedStep: this.step,
     });
     // From here on imports add to the log only; `settle` and `check` move the state.
     doc.detach();
@@ -235,11 +251,16 @@ export class ServerReplica {
       // Typing comes in small updates; a large one is checked without listing its operations, in one step.
       const changes = bytes.byteLength <= MAX_TYPING_BYTES ? this.appliedChanges(status) : undefined;
       const typed = changes && this.typingOnly(changes, before);
+      this.step++;
       if (typed) {
         const [peer] = status.success.keys();
         const changedAt = [{ peer: peer!, counter: (this.version.get(peer!) ?? 1) - 1 }];
-        for (const [text, { points, units }] of typed) Object.assign(text, { points, units, changedAt });
-        this.unsettled.push(this.doc.oplogFrontiers());
+        const changedStep = this.step;
+        for (const [text, { points, units }] of typed)
+          Object.assign(text, { points, units, changedAt, changedStep });
+        const frontiers = this.doc.oplogFrontiers();
+        this.unsettled.push(frontiers);
+        this.noteStep(frontiers);
         // A server that never idles still settles, every so many updates.
         if (this.unsettled.length >= MAX_UNSETTLED) this.settle();
       } else {
@@ -283,24 +304,29 @@ export class ServerReplica {
     const [list, ...others] = [...changes.values()];
     const change = list?.length === 1 && others.length === 0 ? list[0] : undefined;
     if (!change) return undefined;
-    // Whether the change saw an operation: always, when it follows the version before it. Else a dependency
-    // of the same peer at or after it shows it at once (a peer's operations form a chain in Loro's versions):
-    // two people's typing that crossed in flight, each keystroke depending on its author's last one. Only
-    // failing that is the version it saw made a version vector (`frontiersToVV` walks the history: ~0.1 ms
-    // with 50 authors interleaved).
+    // Whether the change saw a text as it stands: always, when it follows the version before it. Else when it
+    // depends on a version the log had at a step by which the text's last change was in it (a client that
+    // has not yet heard the latest updates). Else a dependency of the same peer at or after each of the text's
+    // last operations shows it at once (a peer's operations form a chain in Loro's versions): two people's
+    // typing that crossed in flight, each keystroke depending on its author's last one. Only failing all that
+    // is the version it saw made a version vector (`frontiersToVV` walks the history: ~0.1 ms with 50 authors
+    // interleaved).
     let seen: VersionVector | undefined;
-    const deps = followsExactly(change.deps, before) ? undefined : opIds(change.deps);
-    const saw =
-      deps &&
-      (({ peer, counter }: OpId) =>
+    let saw: ((text: CheckedText) => boolean) | undefined;
+    if (!followsExactly(change.deps, before)) {
+      const deps = opIds(change.deps);
+      const depsStep = this.stepOf.get(versionKey(change.deps));
+      const sawOp = ({ peer, counter }: OpId) =>
         deps.some((d) => d.peer === peer && d.counter >= counter) ||
-        ((seen ??= this.doc.frontiersToVV(deps)).get(peer) ?? 0) > counter);
+        ((seen ??= this.doc.frontiersToVV(deps)).get(peer) ?? 0) > counter;
+      saw = (text) => (depsStep !== undefined && text.changedStep <= depsStep) || text.changedAt.every(sawOp);
+    }
     try {
       const lengths = new Map<CheckedText, { points: number; units: number }>();
       for (const op of change.ops) {
         const text = this.checkedTexts.get(op.container);
         if (!text) return undefined;
-        if (saw && !text.changedAt.every(saw)) return undefined;
+        if (saw && !saw(text)) return undefined;
         const length = lengths.get(text) ?? { points: text.points, units: text.units };
         if (!typedInto(length, text.limit, op.content)) return undefined;
         lengths.set(text, length);
@@ -348,6 +374,7 @@ export class ServerReplica {
       return fail('schema-violation', `update refused: ${problems[0] ?? ''}`, problems);
     this.topicBound = scope.topicBound;
     const changedAt = this.doc.oplogFrontiers();
+    this.noteStep(changedAt);
     for (const { id, limit } of touched) {
       const text = this.doc.getContainerById(id);
       if (text instanceof LoroText)
@@ -356,9 +383,16 @@ export class ServerReplica {
           points: codePoints(text.toString()),
           units: text.length,
           changedAt,
+          changedStep: this.step,
         });
     }
     return undefined;
+  }
+
+  /** The log's version now is its latest as of this step; the oldest one known is forgotten. */
+  private noteStep(frontiers: Frontiers): void {
+    this.stepOf.set(frontiersKey(frontiers), this.step);
+    if (this.stepOf.size > KNOWN_VERSIONS) this.stepOf.delete(this.stepOf.keys().next().value!);
   }
 
   /**

@@ -20,6 +20,8 @@ export interface CheckedText {
    * text as it stands.
    */
   changedAt: OpId[];
+  /** The replica's step (its count of imports that added to the log) by which `changedAt` was in the log. */
+  changedStep: number;
 }
 
 /** A typing operation as Loro's JSON shows it: an insert at `pos`, or `len` code points deleted at `pos`. */
@@ -81,6 +83,16 @@ export function opIds(ids: readonly string[]): OpId[] {
     const at = id.indexOf('@');
     return { peer: id.slice(at + 1) as PeerID, counter: Number(id.slice(0, at)) };
   });
+}
+
+/** A version as a key: its op ids (`counter@peer`, as Loro's JSON shows dependencies), sorted. */
+export function versionKey(ids: readonly string[]): string {
+  return ids.length === 1 ? ids[0]! : [...ids].sort().join(',');
+}
+
+/** `versionKey` of frontiers. */
+export function frontiersKey(frontiers: Frontiers): string {
+  return versionKey(frontiers.map(({ peer, counter }) => `${counter}@${peer}`));
 }
 
 /** Whether a change's dependencies are exactly `frontiers` (it follows that version and nothing else). */

@@ -42,21 +42,15 @@ import {
   codePoints,
   collectTexts,
   followsExactly,
-  frontiersKey,
   opIds,
   typedInto,
-  versionKey,
+  VersionSteps,
   type CheckedText,
 } from './typing-check.ts';
 import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
 
 const MIN_PRUNE = 64;
 const MAX_KEPT = 1024;
-/**
- * How many of the log's latest versions a replica remembers the step of (`stepOf`): a quarter of a second at
- * the issue's load (250 edits/s), ~5 KB; a client further behind is checked by walking the history.
- */
-const KNOWN_VERSIONS = 64;
 /** A server that never idles settles after this many updates admitted as typing. */
 const MAX_UNSETTLED = 32;
 /** Typing comes in small updates: larger ones go straight to the check (their operations are not listed). */
@@ -95,12 +89,8 @@ export class ServerReplica {
   private version = new Map<PeerID, number>();
   /** Imports that added to the log so far: the log's versions are numbered by it. */
   private step = 0;
-  /**
-   * The step at which each of the log's latest versions (`versionKey`) was its latest, for the last
-   * `KNOWN_VERSIONS` steps. A client hears the log in its order, so its next change depends on one of these
-   * (or on its own last change): what the log held at that step, it saw.
-   */
-  private readonly stepOf = new Map<string, number>();
+  /** The step at which each of the log's latest versions was its latest. */
+  private readonly steps = new VersionSteps();
 
   private constructor(doc: LoroDoc) {
     const pending = doc.exportPendingUpdates();
@@ -145,9 +135,9 @@ export class ServerReplica {
     this.unsettled = [];
     this.checkedTexts.clear();
     this.version = doc.oplogVersion().toJSON();
-    this.stepOf.clear();
+    this.steps.clear();
     const frontiers = doc.oplogFrontiers();
-    this.stepOf.set(frontiersKey(frontiers), this.step);
+    this.steps.note(frontiers, this.step);
     const title = doc.getText(ROOT_TITLE);
     this.checkedTexts.set(title.id, {
       limit: MAX_TITLE_LENGTH,
@@ -263,7 +253,7 @@ export class ServerReplica {
           Object.assign(text, { points, units, changedAt, changedStep });
         const frontiers = this.doc.oplogFrontiers();
         this.unsettled.push(frontiers);
-        this.noteStep(frontiers);
+        this.steps.note(frontiers, this.step);
         // A server that never idles still settles, every so many updates.
         if (this.unsettled.length >= MAX_UNSETTLED) this.settle();
       } else {
@@ -318,7 +308,7 @@ export class ServerReplica {
     let saw: ((text: CheckedText) => boolean) | undefined;
     if (!followsExactly(change.deps, before)) {
       const deps = opIds(change.deps);
-      const depsStep = this.stepOf.get(versionKey(change.deps));
+      const depsStep = this.steps.of(change.deps);
       const sawOp = ({ peer, counter }: OpId) =>
         deps.some((d) => d.peer === peer && d.counter >= counter) ||
         ((seen ??= this.doc.frontiersToVV(deps)).get(peer) ?? 0) > counter;
@@ -377,7 +367,7 @@ export class ServerReplica {
       return fail('schema-violation', `update refused: ${problems[0] ?? ''}`, problems);
     this.topicBound = scope.topicBound;
     const changedAt = this.doc.oplogFrontiers();
-    this.noteStep(changedAt);
+    this.steps.note(changedAt, this.step);
     for (const { id, limit } of touched) {
       const text = this.doc.getContainerById(id);
       if (text instanceof LoroText)
@@ -390,12 +380,6 @@ export class ServerReplica {
         });
     }
     return undefined;
-  }
-
-  /** The log's version now is its latest as of this step; the oldest one known is forgotten. */
-  private noteStep(frontiers: Frontiers): void {
-    this.stepOf.set(frontiersKey(frontiers), this.step);
-    if (this.stepOf.size > KNOWN_VERSIONS) this.stepOf.delete(this.stepOf.keys().next().value!);
   }
 
   /**

@@ -85,14 +85,39 @@ export function opIds(ids: readonly string[]): OpId[] {
   });
 }
 
-/** A version as a key: its op ids (`counter@peer`, as Loro's JSON shows dependencies), sorted. */
-export function versionKey(ids: readonly string[]): string {
-  return ids.length === 1 ? ids[0]! : [...ids].sort().join(',');
+/**
+ * How many of the log's latest versions `VersionSteps` remembers: a quarter of a second at the issue's load
+ * (250 edits/s), ~5 KB; a change from a client further behind is checked by walking the history.
+ */
+const KNOWN_VERSIONS = 64;
+
+/**
+ * The step (a replica's count of imports that added to its log) at which each of the log's latest versions was
+ * its latest. A client hears the log in its order, so its next change depends on one of these (or on its own
+ * last change): what the log held at that step, it saw.
+ */
+export class VersionSteps {
+  private readonly steps = new Map<string, number>();
+
+  clear(): void {
+    this.steps.clear();
+  }
+
+  /** `frontiers` is the log's latest version as of `step`; the oldest version known is forgotten. */
+  note(frontiers: Frontiers, step: number): void {
+    this.steps.set(versionKey(frontiers.map(({ peer, counter }) => `${counter}@${peer}`)), step);
+    if (this.steps.size > KNOWN_VERSIONS) this.steps.delete(this.steps.keys().next().value!);
+  }
+
+  /** The step of the version made of these op ids (`counter@peer`, as a change's `deps`), if known. */
+  of(ids: readonly string[]): number | undefined {
+    return this.steps.get(versionKey(ids));
+  }
 }
 
-/** `versionKey` of frontiers. */
-export function frontiersKey(frontiers: Frontiers): string {
-  return versionKey(frontiers.map(({ peer, counter }) => `${counter}@${peer}`));
+/** A version as a key: its op ids, sorted. */
+function versionKey(ids: readonly string[]): string {
+  return ids.length === 1 ? ids[0]! : [...ids].sort().join(',');
 }
 
 /** Whether a change's dependencies are exactly `frontiers` (it follows that version and nothing else). */

@@ -36,7 +36,8 @@ export function identityModuleAdapter(platform: Platform): MapsIdentity {
     emailOf: async (accountId) => {
       const identity = identityService(platform);
       const row = await identity.accounts.byId(accountId);
-      return row ? (await identity.accounts.open(row)).email : undefined;
+      // The email alone: `open` would unseal the names too.
+      return row ? identity.accounts.openColumn(row, 'email_sealed', row.email_sealed) : undefined;
     },
   };
 }

@@ -5,6 +5,7 @@ export { checkInvariants, type InvariantRule, type InvariantViolation } from './
 export { MindMap, type ChildRange, type NewBoundary, type NewRelationship } from './mind-map.ts';
 export { ServerReplica, type UpdateNeeds } from './server-replica.ts';
 export { MapMirror } from './map-mirror.ts';
+export { loroHeapSize } from './loro-heap.ts';
 export {
   MAX_PRESENCE_TIMEOUT_MS,
   PresenceStore,

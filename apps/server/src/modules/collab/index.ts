@@ -7,9 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import { loroHeapSize } from '@canopy/model';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../app.ts';
-import { registerRoomGauge, type Metrics } from '../../platform/http/metrics.ts';
+import { registerLoroHeapGauge, registerRoomGauge, type Metrics } from '../../platform/http/metrics.ts';
 import { unauthenticated } from '../../platform/errors.ts';
 import { mapsModule } from '../maps/index.ts';
 import { PubSubBus, type CollabBus } from './bus.ts';
@@ -106,7 +107,10 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
     },
     options.writeBack,
   );
-  if (metrics) registerRoomGauge(metrics, () => rooms.count);
+  if (metrics) {
+    registerRoomGauge(metrics, () => rooms.count);
+    registerLoroHeapGauge(metrics, loroHeapSize);
+  }
   const tickets = new CollabTickets(platform.database, platform.clock);
   const origins = [new URL(platform.config.publicUrl).origin];
   const accountSockets =

@@ -252,6 +252,7 @@ describe('co-editing under loose limits [sqlite]', () => {
     const viewer = await open(t, { accountId: 'carol', tenantId: 't1' }, mapId);
     for (const s of [writer, viewer]) expect(await s.welcomed()).toBe('welcome');
     expect(await metric(t, /canopy_collab_rooms (\d+)/)).toBeGreaterThanOrEqual(1);
+    expect(await metric(t, /canopy_loro_heap_bytes (\d+)/)).toBeGreaterThan(0);
 
     const welcome = writer.frames.find((f) => f.type === 'welcome');
     const opened = MindMap.fromSnapshot(welcome?.type === 'welcome' ? welcome.updates : new Uint8Array());

@@ -107,6 +107,22 @@ export function registerRoomGauge(metrics: Metrics, rooms: () => number): void {
   });
 }
 
+/**
+ * The size of Loro's WebAssembly memory (every map's replica and mirror on this thread), read at scrape time.
+ * WebAssembly memory only grows: after a busy hour it stays at its high-water mark, reused by later rooms.
+ */
+export function registerLoroHeapGauge(metrics: Metrics, size: () => number | undefined): void {
+  new Gauge({
+    name: 'canopy_loro_heap_bytes',
+    help: "Size of Loro's WebAssembly memory on the event loop's thread (it never shrinks)",
+    registers: [metrics.registry],
+    collect() {
+      const bytes = size();
+      if (bytes !== undefined) this.set(bytes);
+    },
+  });
+}
+
 /** Gauges read at scrape time from the database pool, where the driver exposes its counts. */
 export function registerPoolGauges(
   metrics: Metrics,

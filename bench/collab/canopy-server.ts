@@ -1,0 +1,91 @@
+/**
+ * Canopy's server as the collab benches run it: a real child process (`crash-server.ts`: the full app, the test
+ * identity port, jobs on, compaction after 500 log entries) on SQLite in a fresh data directory or on a fresh
+ * PostgreSQL database, and the HTTP calls that set up a map.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase } from '../../apps/server/src/platform/db/testing.ts';
+import { cpuSeconds } from './yjs-peers.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const server = join(here, '..', '..', 'apps', 'server', 'src', 'modules', 'collab', 'crash-server.ts');
+export const auth = (who: string) => ({
+  authorization: `Test ${who}@t1`,
+  'content-type': 'application/json',
+});
+
+/** Canopy's server on `database` (`sqlite` in its data directory, or a fresh PostgreSQL database). */
+export async function start(database: 'sqlite' | 'postgres') {
+  const dataDir = mkdtempSync(join(tmpdir(), 'canopy-bench-collab-'));
+  const pg = database === 'postgres' ? await createTestDatabase('postgres') : undefined;
+  // BENCH_COLLAB_PROFILE=<dir>: the server writes a V8 CPU profile there when the run ends.
+  const profile = process.env.BENCH_COLLAB_PROFILE;
+  const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  // BENCH_COLLAB_NODE_ARGS: node flags for Canopy's server only (e.g. V8's heap sizes), space-separated.
+  args.push(...(process.env.BENCH_COLLAB_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  const child = spawn(process.execPath, [...args, '--import', 'tsx', server], {
+    env: {
+      CANOPY_EXIT_ON_SIGTERM: profile ? '1' : '',
+      ...process.env,
+      CANOPY_DATA_DIR: dataDir,
+      ...(pg ? { CANOPY_DATABASE_URL: pg.url } : {}),
+      CANOPY_PORT: '0',
+      CANOPY_JOBS: 'true',
+      CANOPY_LOG_LEVEL: 'error',
+      CANOPY_RATE_LIMIT_PER_MINUTE: '10000000',
+      CANOPY_TEST_COMPACT_AFTER: '500',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /URL (\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+  });
+  const rss = () =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  return {
+    url,
+    rss,
+    cpu: () => cpuSeconds(child.pid),
+    stop: async () => {
+      if (profile) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      } else {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+      await pg?.drop();
+    },
+  };
+}
+
+export async function createMap(
+  base: string,
+  title: string,
+  editors: string[],
+): Promise<{ id: string; snapshot: Uint8Array }> {
+  const res = await fetch(`${base}/api/v1/maps`, {
+    method: 'POST',
+    headers: auth('u0'),
+    body: JSON.stringify({ title }),
+  });
+  const { id } = (await res.json()) as { id: string };
+  for (const who of editors) {
+    await fetch(`${base}/api/v1/maps/${id}/shares`, {
+      method: 'POST',
+      headers: auth('u0'),
+      body: JSON.stringify({ email: `${who}@t1`, role: 'editor' }),
+    });
+  }
+  return { id, snapshot: new Uint8Array() };
+}

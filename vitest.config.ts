@@ -17,6 +17,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Integration suites share real database servers; each suite creates its own database.
           pool: 'forks',
+          // `globalThis.gc`, for tests that must tell what a collection frees from what nothing can free.
+          execArgv: ['--expose-gc'],
         },
       },
       'apps/web/vitest.config.ts',

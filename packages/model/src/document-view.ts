@@ -41,6 +41,11 @@ export class DocumentView {
     this.tree = topicsTree(doc);
   }
 
+  /** Lets go of the tree's handle (`MindMap.free`): until a handle is freed, Loro keeps its document. */
+  free(): void {
+    this.tree.free();
+  }
+
   /** Records what a committed change touched. */
   note(batch: LoroEventBatch): void {
     this.current = undefined;

@@ -56,6 +56,9 @@ export class MapCore {
   private batchDepth = 0;
   private source: ChangeSource | undefined;
   private readonly listeners = new Set<MapChangeListener>();
+  /** Loro holds this map's own listener, and through it the map: a cycle the garbage collector cannot see. */
+  private readonly unsubscribeDoc: () => void;
+  private freed = false;
 
   protected constructor(
     protected readonly doc: LoroDoc,
@@ -67,7 +70,7 @@ export class MapCore {
     this.gate = new UpdateGate(doc);
     this.view = new DocumentView(doc);
     this.undoManager = this.newUndoManager();
-    doc.subscribe((batch) => {
+    this.unsubscribeDoc = doc.subscribe((batch) => {
       if (batch.by === 'checkout') return;
       this.view.note(batch);
       if (batch.by === 'import') this.forgetIndex();
@@ -102,6 +105,26 @@ export class MapCore {
   topicCount(): number {
     this.liveTopics ??= this.project().topicNodes.size;
     return this.liveTopics;
+  }
+
+  /**
+   * Lets go of the map. Loro holds the listeners a map registers with its document, and through them the map
+   * itself, so without this a map is never collected: its document stays in Loro's WebAssembly memory (which
+   * never shrinks) for the life of the process. Call it when nothing will use the map again; afterwards the
+   * map must not be used. Idempotent.
+   */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.unsubscribeDoc();
+    this.listeners.clear();
+    this.undoManager.free();
+    this.gate.free();
+    // Until every handle on it is freed Loro keeps the document: the ones held for the map's life now, the
+    // short-lived ones when the garbage collector finalises them.
+    this.view.free();
+    this.tree.free();
+    this.doc.free();
   }
 
   // ---- sync ----------------------------------------------------------------------------------------------

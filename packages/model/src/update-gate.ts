@@ -36,6 +36,12 @@ export class UpdateGate {
 
   constructor(private readonly main: LoroDoc) {}
 
+  /** Lets go of the shadow copy (`MindMap.free`; a refusal, after which it is made again when needed). */
+  free(): void {
+    this.shadow?.free();
+    this.shadow = undefined;
+  }
+
   admit(bytes: unknown): ModelResult<ImportSummary> {
     if (!(bytes instanceof Uint8Array)) return fail('malformed-update', 'an update must be a Uint8Array');
     if (bytes.byteLength > MAX_UPDATE_BYTES) {
@@ -48,14 +54,15 @@ export class UpdateGate {
     try {
       status = shadow.import(bytes);
     } catch (error) {
-      this.shadow = undefined;
+      // Dropped, and freed: Loro holds its listener, and through it this gate (the map): never collected.
+      this.free();
       return fail('malformed-update', `not a Loro update: ${String(error).slice(0, 200)}`);
     } finally {
       this.scope = undefined;
     }
     const problems = validateState(shadow, scope);
     if (problems.length > 0) {
-      this.shadow = undefined;
+      this.free();
       return fail('schema-violation', `update refused: ${problems[0] ?? ''}`, problems);
     }
     this.topicBound = scope.topicBound;

@@ -234,14 +234,19 @@ export class Rooms {
     if (!this.writeBack) return;
     await room.flush();
     const map = room.replica.toMindMap();
-    const event = {
-      tenantId: room.tenantId,
-      mapId: room.mapId,
-      reason,
-      snapshot: map.exportSnapshot(),
-      document: map.toJSON(),
-      seq: room.seq,
-    };
+    let event;
+    try {
+      event = {
+        tenantId: room.tenantId,
+        mapId: room.mapId,
+        reason,
+        snapshot: map.exportSnapshot(),
+        document: map.toJSON(),
+        seq: room.seq,
+      };
+    } finally {
+      map.free();
+    }
     try {
       await this.writeBack(event);
     } catch (err) {

@@ -166,14 +166,22 @@ export class MapBlobSweep {
         if (hex) hexes.add(hex);
       }
     };
-    add(loaded.map.toJSON());
+    try {
+      add(loaded.map.toJSON());
+    } finally {
+      loaded.map.free();
+    }
     for (const version of await this.repo(tenantId, (repo) => repo.versionSnapshots(mapId))) {
       const opened = MindMap.fromSnapshot(
         await this.content.openVersion(tenantId, version.id, version.snapshot),
       );
       // A version that does not open: which blobs it uses cannot be told, so none is deleted.
       if (!opened.ok) return undefined;
-      add(opened.value.toJSON());
+      try {
+        add(opened.value.toJSON());
+      } finally {
+        opened.value.free();
+      }
     }
     return { hexes, seq: loaded.seq };
   }

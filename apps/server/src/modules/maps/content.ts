@@ -263,7 +263,10 @@ export class MapContentStore {
     return { replica: opened.value, seq: tail.headSeq, stored: { snapshot: tail.snapshot, updates } };
   }
 
-  /** The map as of its last acknowledged update, and the seq it reflects. */
+  /**
+   * The map as of its last acknowledged update, and the seq it reflects. The caller frees the map when done
+   * (`MindMap.free`): Loro keeps a map that is not freed for the life of the process.
+   */
   async load(tenantId: string, mapId: string): Promise<{ map: MindMap; seq: number } | undefined> {
     const tail = await this.readAfter(tenantId, mapId, -1);
     if (!tail?.snapshot) return undefined;
@@ -281,11 +284,13 @@ export class MapContentStore {
     if (tail.entries.length === 0) return { folded: 0 };
     // Build outside the lock; inside, fold only what we read (newer entries stay in the log, after the snapshot).
     const map = replay(mapId, tail.snapshot, tail.entries);
-    return this.compactTo(tenantId, mapId, {
-      snapshot: map.exportSnapshot(),
-      title: map.toJSON().title,
-      seq: tail.headSeq,
-    });
+    let state: { snapshot: Uint8Array; title: string; seq: number };
+    try {
+      state = { snapshot: map.exportSnapshot(), title: map.toJSON().title, seq: tail.headSeq };
+    } finally {
+      map.free();
+    }
+    return this.compactTo(tenantId, mapId, state);
   }
 
   /**

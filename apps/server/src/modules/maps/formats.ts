@@ -38,7 +38,12 @@ export const jsonOnlyFormats: MapFormats = {
     }
     try {
       // fromJSON validates against the document contract and the limits.
-      return { document: MindMap.fromJSON(parsed as MapDocument).toJSON(), warnings: [] };
+      const map = MindMap.fromJSON(parsed as MapDocument);
+      try {
+        return { document: map.toJSON(), warnings: [] };
+      } finally {
+        map.free();
+      }
     } catch (err) {
       throw documentInvalid(err instanceof Error ? err.message : String(err));
     }

@@ -132,7 +132,13 @@ export class MapsService {
     } catch (err) {
       throw documentInvalid(err instanceof Error ? err.message : String(err));
     }
-    const snapshot = await this.content.packSnapshot(caller.tenantId, id, map.exportSnapshot());
+    let exported: Uint8Array;
+    try {
+      exported = map.exportSnapshot();
+    } finally {
+      map.free();
+    }
+    const snapshot = await this.content.packSnapshot(caller.tenantId, id, exported);
     const now = this.now();
     await this.repo(caller, async (repo) => {
       await repo.insertMap({
@@ -313,7 +319,11 @@ export class MapsService {
     }
     const refs = this.content.load(tenantId, mapId).then((loaded) => {
       if (!loaded) throw mapNotFound();
-      return blobRefsOf(loaded.map.toJSON());
+      try {
+        return blobRefsOf(loaded.map.toJSON());
+      } finally {
+        loaded.map.free();
+      }
     });
     refs.catch(() => this.refCache.get(key)?.refs === refs && this.refCache.delete(key));
     this.refCache.set(key, { headSeq, refs });
@@ -354,13 +364,18 @@ export class MapsService {
     await this.requireRole(caller, mapId, ['owner', 'editor']);
     const loaded = await this.content.load(caller.tenantId, mapId);
     if (!loaded) throw mapNotFound();
-    const before = loaded.map.versionVector();
+    let update;
     try {
-      loaded.map.setTitle(title);
-    } catch (err) {
-      throw documentInvalid(err instanceof Error ? err.message : String(err));
+      const before = loaded.map.versionVector();
+      try {
+        loaded.map.setTitle(title);
+      } catch (err) {
+        throw documentInvalid(err instanceof Error ? err.message : String(err));
+      }
+      update = loaded.map.exportUpdatesSince(before);
+    } finally {
+      loaded.map.free();
     }
-    const update = loaded.map.exportUpdatesSince(before);
     if (!update.ok) throw documentInvalid(update.error.message);
     const appended = await this.content.append(caller.tenantId, mapId, [
       { accountId: caller.accountId, data: update.value },
@@ -375,7 +390,12 @@ export class MapsService {
     await this.requireRole(caller, mapId, ['owner', 'editor', 'viewer']);
     const loaded = await this.content.load(caller.tenantId, mapId);
     if (!loaded) throw mapNotFound();
-    return loaded.map.toJSON();
+    try {
+      // Plain objects, which outlive the map.
+      return loaded.map.toJSON();
+    } finally {
+      loaded.map.free();
+    }
   }
 
   async remove(caller: Caller, mapId: string): Promise<void> {
@@ -425,7 +445,13 @@ export class MapsService {
     const loaded = await this.content.load(caller.tenantId, mapId);
     if (!loaded) throw mapNotFound();
     const id = randomUUID();
-    const snapshot = await this.content.packVersion(caller.tenantId, id, loaded.map.exportSnapshot());
+    let exported: Uint8Array;
+    try {
+      exported = loaded.map.exportSnapshot();
+    } finally {
+      loaded.map.free();
+    }
+    const snapshot = await this.content.packVersion(caller.tenantId, id, exported);
     const now = this.now();
     await this.repo(caller, (repo) =>
       repo.insertVersion({
@@ -458,7 +484,12 @@ export class MapsService {
     const before = await this.saveVersion(caller, mapId, `Before restoring "${stored.name}"`);
     const loaded = await this.content.load(caller.tenantId, mapId);
     if (!loaded) throw mapNotFound();
-    const reverted = loaded.map.revertToSnapshot(version);
+    let reverted;
+    try {
+      reverted = loaded.map.revertToSnapshot(version);
+    } finally {
+      loaded.map.free();
+    }
     if (!reverted.ok) throw documentInvalid(`the version cannot be restored: ${reverted.error.message}`);
     const update = reverted.value;
     const appended = await this.content.append(caller.tenantId, mapId, [

@@ -3,7 +3,7 @@ import { MindMap } from '@canopy/model';
 import { encodeServer } from '@canopy/sdk';
 import { FakeRoomPresence, FakeSocket, presenceSent } from '@canopy/sdk/collab/testing';
 import { IDBFactory } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../api/problem.ts';
 import { CollabSession, type CollabSessionOptions } from './collabSession.ts';
 import { indexedDbCopies, type LocalCopy, type LocalCopyStore } from './localCopies.ts';
@@ -185,6 +185,21 @@ describe('CollabSession', () => {
     expect(session.getView().refusal?.reason).toBe('notFound');
     expect(FakeSocket.all).toEqual([]);
     session.close();
+  });
+
+  it('frees its map when closed; the closed store answers from its last state without reading the map', async () => {
+    const free = vi.spyOn(MindMap.prototype, 'free');
+    try {
+      const { session } = await connected();
+      const store = session.getView().store!;
+      store.addChild(store.getDocument().root.id, { text: 'Idea' });
+      session.close();
+      expect(free).toHaveBeenCalledTimes(1);
+      // The edit came after the last read: the store took it before letting go of the map.
+      expect(store.getDocument().root.children.map((t) => t.text)).toEqual(['Idea']);
+    } finally {
+      free.mockRestore();
+    }
   });
 
   describe("with this browser's copy of the map (offline edits survive a reload)", () => {

@@ -227,13 +227,18 @@ export class CollabSession {
     window.removeEventListener('online', this.onBrowserOnline);
     window.removeEventListener('pagehide', this.onPageHide);
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
-    // Leaving the map within the app: what changed since the last write is kept before letting go.
+    // Leaving the map within the app: what changed since the last write is kept before letting go (the write
+    // reads the map now; one already under way makes none after it, the writer being disposed).
     void this.copyWriter?.flush();
     this.copyWriter?.dispose();
     this.unsubscribeMap();
+    const map = this.client.map;
     this.client.close();
     this.view.store?.dispose();
     this.listeners.clear();
+    // Nothing reads the map from here on (the store answers from its last snapshot once disposed): its memory
+    // goes back to Loro, which otherwise keeps every map opened in this tab until it reloads (MindMap.free).
+    map?.free();
   }
 
   /** For tests and "work offline": drop the socket as a network failure would. */

@@ -40,8 +40,12 @@ export class CollabEditorStore implements EditorStore {
     });
   }
 
-  /** Stops following the map (the page closed). */
+  /**
+   * Stops following the map (the page closed): from here on the store answers from its last snapshot and never
+   * reads the map, which its session then frees.
+   */
   dispose(): void {
+    this.getDocument();
     this.unsubscribe();
     this.listeners.clear();
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MindMap } from '@canopy/model';
+import { MindMap, loroHeapSize } from '@canopy/model';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { createModuleTestApp, type ModuleTestApp } from './test-app.ts';
 import { dialectsUnderTest, createTestDatabase, type TestDatabase } from '../../platform/db/testing.ts';
@@ -169,6 +169,36 @@ for (const dialect of dialectsUnderTest()) {
         root: { children: { text: string }[] };
       }>();
       expect(doc.root.children[0]?.text).toBe('secret topic text');
+    });
+
+    // The server opens a MindMap for each read of a map's content; Loro held every one for the life of the
+    // process (the map's own listener keeps it) until the server freed them (MindMap.free). In memory alone.
+    it.runIf(dialect === 'sqlite')('gives back the memory of the maps it opens to answer reads', async () => {
+      const source = MindMap.create('Big');
+      for (let i = 0; i < 400; i++)
+        source.addTopic(source.centralTopicId(), undefined, { text: `topic ${i} `.repeat(20) });
+      const imported = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/maps/import?filename=big.json',
+        headers: { ...alice, 'content-type': 'application/json' },
+        payload: JSON.stringify(source.toJSON()),
+      });
+      source.free();
+      expect(imported.statusCode).toBe(201);
+      const { id } = imported.json<{ id: string }>();
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (!gc) throw new Error('run with --expose-gc (vitest.config.ts)');
+      const sizes: number[] = [];
+      for (let k = 0; k < 14; k++) {
+        expect((await call('GET', `/maps/${id}/document`, alice)).statusCode).toBe(200);
+        expect((await call('GET', `/maps/${id}/export?format=json`, alice)).statusCode).toBe(200);
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        sizes.push(loroHeapSize()!);
+      }
+      // Freed, the reads reuse the memory after the first few (short-lived handles wait for finalisers, as in
+      // the model's own test); not freed, Loro's heap grew with every read.
+      expect(sizes.slice(1).filter((size, i) => size > sizes[i]!).length).toBeLessThanOrEqual(8);
     });
 
     it('imports and exports the document JSON', async () => {

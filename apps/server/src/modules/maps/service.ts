@@ -317,14 +317,7 @@ export class MapsService {
       this.refCache.set(key, cached);
       return cached.refs;
     }
-    const refs = this.content.load(tenantId, mapId).then((loaded) => {
-      if (!loaded) throw mapNotFound();
-      try {
-        return blobRefsOf(loaded.map.toJSON());
-      } finally {
-        loaded.map.free();
-      }
-    });
+    const refs = this.withContent(tenantId, mapId, (map) => blobRefsOf(map.toJSON()));
     refs.catch(() => this.refCache.get(key)?.refs === refs && this.refCache.delete(key));
     this.refCache.set(key, { headSeq, refs });
     while (this.refCache.size > REF_CACHE_MAPS) this.refCache.delete(this.refCache.keys().next().value!);
@@ -362,20 +355,15 @@ export class MapsService {
    */
   async rename(caller: Caller, mapId: string, title: string): Promise<MapSummary> {
     await this.requireRole(caller, mapId, ['owner', 'editor']);
-    const loaded = await this.content.load(caller.tenantId, mapId);
-    if (!loaded) throw mapNotFound();
-    let update;
-    try {
-      const before = loaded.map.versionVector();
+    const update = await this.withContent(caller.tenantId, mapId, (map) => {
+      const before = map.versionVector();
       try {
-        loaded.map.setTitle(title);
+        map.setTitle(title);
       } catch (err) {
         throw documentInvalid(err instanceof Error ? err.message : String(err));
       }
-      update = loaded.map.exportUpdatesSince(before);
-    } finally {
-      loaded.map.free();
-    }
+      return map.exportUpdatesSince(before);
+    });
     if (!update.ok) throw documentInvalid(update.error.message);
     const appended = await this.content.append(caller.tenantId, mapId, [
       { accountId: caller.accountId, data: update.value },
@@ -388,14 +376,8 @@ export class MapsService {
 
   async document(caller: Caller, mapId: string): Promise<MapDocument> {
     await this.requireRole(caller, mapId, ['owner', 'editor', 'viewer']);
-    const loaded = await this.content.load(caller.tenantId, mapId);
-    if (!loaded) throw mapNotFound();
-    try {
-      // Plain objects, which outlive the map.
-      return loaded.map.toJSON();
-    } finally {
-      loaded.map.free();
-    }
+    // Plain objects, which outlive the map.
+    return this.withContent(caller.tenantId, mapId, (map) => map.toJSON());
   }
 
   async remove(caller: Caller, mapId: string): Promise<void> {
@@ -438,19 +420,23 @@ export class MapsService {
     return rows.map((r) => ({ accountId: r.accountId, role: r.role, createdAt: iso(r.createdAt) }));
   }
 
+  /** The map's content, opened for `use` and freed after it (Loro keeps a map not freed: `MindMap.free`). */
+  private async withContent<T>(tenantId: string, mapId: string, use: (map: MindMap) => T): Promise<T> {
+    const loaded = await this.content.load(tenantId, mapId);
+    if (!loaded) throw mapNotFound();
+    try {
+      return use(loaded.map);
+    } finally {
+      loaded.map.free();
+    }
+  }
+
   // ---- versions ------------------------------------------------------------------------------------------
 
   async saveVersion(caller: Caller, mapId: string, name: string) {
     await this.requireRole(caller, mapId, ['owner', 'editor']);
-    const loaded = await this.content.load(caller.tenantId, mapId);
-    if (!loaded) throw mapNotFound();
+    const exported = await this.withContent(caller.tenantId, mapId, (map) => map.exportSnapshot());
     const id = randomUUID();
-    let exported: Uint8Array;
-    try {
-      exported = loaded.map.exportSnapshot();
-    } finally {
-      loaded.map.free();
-    }
     const snapshot = await this.content.packVersion(caller.tenantId, id, exported);
     const now = this.now();
     await this.repo(caller, (repo) =>
@@ -482,14 +468,7 @@ export class MapsService {
     if (!stored) throw versionNotFound();
     const version = await this.content.openVersion(caller.tenantId, versionId, stored.snapshot);
     const before = await this.saveVersion(caller, mapId, `Before restoring "${stored.name}"`);
-    const loaded = await this.content.load(caller.tenantId, mapId);
-    if (!loaded) throw mapNotFound();
-    let reverted;
-    try {
-      reverted = loaded.map.revertToSnapshot(version);
-    } finally {
-      loaded.map.free();
-    }
+    const reverted = await this.withContent(caller.tenantId, mapId, (map) => map.revertToSnapshot(version));
     if (!reverted.ok) throw documentInvalid(`the version cannot be restored: ${reverted.error.message}`);
     const update = reverted.value;
     const appended = await this.content.append(caller.tenantId, mapId, [

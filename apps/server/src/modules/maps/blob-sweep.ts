@@ -157,8 +157,6 @@ export class MapBlobSweep {
     tenantId: string,
     mapId: string,
   ): Promise<{ hexes: Set<string>; seq: number } | undefined> {
-    const loaded = await this.content.load(tenantId, mapId);
-    if (!loaded) return undefined;
     const hexes = new Set<string>();
     const add = (document: MapDocument) => {
       for (const ref of blobRefsOf(document).keys()) {
@@ -166,11 +164,11 @@ export class MapBlobSweep {
         if (hex) hexes.add(hex);
       }
     };
-    try {
-      add(loaded.map.toJSON());
-    } finally {
-      loaded.map.free();
-    }
+    const seq = await this.content.read(tenantId, mapId, (map, at) => {
+      add(map.toJSON());
+      return at;
+    });
+    if (seq === undefined) return undefined;
     for (const version of await this.repo(tenantId, (repo) => repo.versionSnapshots(mapId))) {
       const opened = MindMap.fromSnapshot(
         await this.content.openVersion(tenantId, version.id, version.snapshot),
@@ -183,7 +181,7 @@ export class MapBlobSweep {
         opened.value.free();
       }
     }
-    return { hexes, seq: loaded.seq };
+    return { hexes, seq };
   }
 
   private repo<T>(tenantId: string, fn: (repo: MapsRepository) => Promise<T>): Promise<T> {

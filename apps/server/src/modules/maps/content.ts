@@ -264,9 +264,25 @@ export class MapContentStore {
   }
 
   /**
-   * The map as of its last acknowledged update, and the seq it reflects. The caller frees the map when done
-   * (`MindMap.free`): Loro keeps a map that is not freed for the life of the process.
+   * `use` of the map as of its last acknowledged update and the seq it reflects, the map freed after it
+   * (`MindMap.free`: Loro keeps a map that is not freed for the life of the process); undefined if the map is
+   * gone. `use` returns what outlives the map (plain objects, bytes).
    */
+  async read<T>(
+    tenantId: string,
+    mapId: string,
+    use: (map: MindMap, seq: number) => T,
+  ): Promise<T | undefined> {
+    const loaded = await this.load(tenantId, mapId);
+    if (!loaded) return undefined;
+    try {
+      return use(loaded.map, loaded.seq);
+    } finally {
+      loaded.map.free();
+    }
+  }
+
+  /** The map as of its last acknowledged update, and the seq it reflects; the caller frees it (`read` does). */
   async load(tenantId: string, mapId: string): Promise<{ map: MindMap; seq: number } | undefined> {
     const tail = await this.readAfter(tenantId, mapId, -1);
     if (!tail?.snapshot) return undefined;

@@ -420,15 +420,11 @@ export class MapsService {
     return rows.map((r) => ({ accountId: r.accountId, role: r.role, createdAt: iso(r.createdAt) }));
   }
 
-  /** The map's content, opened for `use` and freed after it (Loro keeps a map not freed: `MindMap.free`). */
+  /** `use` of the map's content (`MapContentStore.read`, which frees it after); map_not_found if it is gone. */
   private async withContent<T>(tenantId: string, mapId: string, use: (map: MindMap) => T): Promise<T> {
-    const loaded = await this.content.load(tenantId, mapId);
-    if (!loaded) throw mapNotFound();
-    try {
-      return use(loaded.map);
-    } finally {
-      loaded.map.free();
-    }
+    const result = await this.content.read(tenantId, mapId, (map) => ({ value: use(map) }));
+    if (!result) throw mapNotFound();
+    return result.value;
   }
 
   // ---- versions ------------------------------------------------------------------------------------------

@@ -56,6 +56,12 @@ const ConfigSchema = Type.Object({
     default: 10_240,
     description: "MiB of images and attachments each organisation's maps may hold (0: no limit)",
   }),
+  CANOPY_SQLITE_CACHE_MIB: Type.Integer({
+    minimum: 1,
+    maximum: 4096,
+    default: 16,
+    description: "MiB of SQLite's page cache (the embedded database only; it fills up to this and stays)",
+  }),
   CANOPY_PASSWORD_HASH: Type.Union([Type.Literal('argon2id'), Type.Literal('bcrypt')], {
     default: 'argon2id',
   }),
@@ -104,6 +110,8 @@ export interface Config {
   collabMaxConnections: number;
   /** Bytes of images and attachments each tenant's maps may hold; 0 for no limit. */
   blobQuotaBytes: number;
+  /** MiB of SQLite's page cache on the server's connection (SQLite only). */
+  sqliteCacheMiB: number;
   identity: {
     passwordHash: 'argon2id' | 'bcrypt';
     sessionIdleMinutes: number;
@@ -234,6 +242,7 @@ export function loadConfig(env: Source = process.env): Config {
     runJobs: raw.CANOPY_JOBS,
     collabMaxConnections: raw.CANOPY_COLLAB_MAX_CONNECTIONS,
     blobQuotaBytes: raw.CANOPY_BLOB_QUOTA_MIB * 1024 * 1024,
+    sqliteCacheMiB: raw.CANOPY_SQLITE_CACHE_MIB,
     identity: {
       passwordHash: raw.CANOPY_PASSWORD_HASH,
       sessionIdleMinutes: raw.CANOPY_SESSION_IDLE_MINUTES,

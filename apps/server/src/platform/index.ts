@@ -57,6 +57,7 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
   const clock = overrides.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(config.databaseUrl, {
+    sqliteCacheMiB: config.sqliteCacheMiB,
     // A server runs long: its checkpoint thread starts with it.
     checkpointAfterMs: 0,
     onCheckpointError: (err) =>

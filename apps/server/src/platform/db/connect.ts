@@ -51,6 +51,8 @@ export function openDatabase(
   url: string,
   options: {
     poolSize?: number;
+    /** SQLite only: MiB of the connection's page cache (`SQLITE_CACHE_MIB` by default). */
+    sqliteCacheMiB?: number;
     /** SQLite only, for tests: stands in for `fs.fdatasync` when the WAL is synced (`syncWal`). */
     syncFile?: SyncFile;
     /** SQLite only: the WAL's checkpoint thread failed (the connection then checkpoints by itself). */
@@ -65,7 +67,7 @@ export function openDatabase(
     const file = url.slice('sqlite:'.length);
     // WAL, synchronous=FULL (a committed transaction survives power loss); the collab log's append commits with
     // NORMAL and syncs the WAL itself, off the event loop, before it acknowledges (`syncWal`).
-    const raw = openSqliteConnection(file);
+    const raw = openSqliteConnection(file, options.sqliteCacheMiB);
     const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(raw) });
     const hosts = new Map<object, unknown>();
     const queued = { count: 0 };

@@ -15,7 +15,8 @@
  *   no awareness.
  *
  * After a warm-up minute, BENCH_SOAK_MINUTES (4) of it are measured: the server's RSS every 10 s (Canopy's
- * heap and Loro's WebAssembly memory too, from /metrics), its growth from the first to the last minute and as
+ * heap and Loro's WebAssembly memory too, from /metrics; for both, the resident parts of the main thread's
+ * malloc arena and of WebAssembly memories, resident.ts), its growth from the first to the last minute and as
  * a least-squares slope per hour, and the RSS once every session has ended and the server has been idle for
  * 15 s. Canopy's sessions are checked as they end: every client saved (acknowledged) and holding the same map;
  * the bench fails otherwise.
@@ -26,6 +27,7 @@ import type { MindMap } from '@canopy/model';
 import { CollabClient, type WebSocketConstructor } from '@canopy/sdk';
 import { createMap, start } from '../collab/canopy-server.ts';
 import { startPeer, yClient, type YClient } from '../collab/yjs-peers.ts';
+import { residentParts } from './resident.ts';
 
 const MAPS = Number(process.env.BENCH_SOAK_MAPS ?? 12);
 const CLIENTS = Number(process.env.BENCH_SOAK_CLIENTS ?? 4);
@@ -49,7 +51,7 @@ interface Target {
   name: string;
   session(index: number): Promise<{ clients: SoakClient[]; end(): Promise<void> }>;
   rss(): number;
-  /** Extra figures sampled with the RSS (Canopy's heap and Loro's memory), by label, in bytes. */
+  /** Extra figures sampled with the RSS (Canopy's heap and Loro's memory, resident parts), by label, in bytes. */
   extra(): Promise<Record<string, number>>;
   edits(): number;
   stop(): Promise<void> | void;
@@ -84,6 +86,7 @@ async function canopy(): Promise<Target> {
     extra: async () => ({
       heap: await metric('nodejs_heap_size_used_bytes'),
       loro: await metric('canopy_loro_heap_bytes'),
+      ...residentParts(srv.pid),
     }),
     stop: srv.stop,
     async session(index) {
@@ -177,7 +180,7 @@ async function hocuspocus(): Promise<Target> {
     name: 'hocuspocus',
     rss: peer.rss,
     edits: () => edits,
-    extra: async () => ({}),
+    extra: async () => residentParts(peer.pid),
     stop: () => void peer.stop(),
     async session(index) {
       const room = `soak-${index}`;

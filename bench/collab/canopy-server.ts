@@ -53,6 +53,7 @@ export async function start(database: 'sqlite' | 'postgres') {
     Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
   return {
     url,
+    pid: child.pid!,
     rss,
     cpu: () => cpuSeconds(child.pid),
     stop: async () => {

@@ -43,6 +43,7 @@ export async function startPeer(peer: Peer) {
     Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
   return {
     url: `ws://127.0.0.1:${port}`,
+    pid: child.pid!,
     rss,
     cpu: () => cpuSeconds(child.pid),
     stop: () => child.kill('SIGKILL'),

@@ -3,11 +3,12 @@
  * join them in their own files). Created once per process, passed to buildApp, closed on shutdown.
  */
 import { mkdirSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { openDatabase, type Database } from './db/connect.ts';
+import { redisDriver } from './drivers.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { createLogger } from './log.ts';
@@ -72,7 +73,11 @@ export async function createPlatform(config: Config, overrides: PlatformOverride
       if (applied.length) logger.info({ applied }, 'database migrated');
     }
     const redis = config.redisUrl
-      ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false })
+      ? new (redisDriver().Redis)(config.redisUrl, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 2,
+          enableOfflineQueue: false,
+        })
       : undefined;
     if (redis) {
       await redis.connect();

@@ -4,21 +4,9 @@
  * nothing partial is ever visible. URL: `s3://[accessKey:secret@]bucket?endpoint=&region=&prefix=&forcePathStyle=`;
  * without credentials in the URL the SDK's default chain (environment, instance role...) applies.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { s3Driver } from '../drivers.ts';
 import type { BlobBackend } from './backend.ts';
 import { BlobTooLargeError } from './stream-format.ts';
 
@@ -61,6 +49,8 @@ const isMissing = (err: unknown) => {
 export class S3BlobBackend implements BlobBackend {
   readonly kind = 's3' as const;
   readonly client: S3Client;
+  /** The SDK, loaded with the first S3 backend (drivers.ts). */
+  private readonly sdk = s3Driver();
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partBytes: number;
@@ -75,7 +65,7 @@ export class S3BlobBackend implements BlobBackend {
     };
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.credentials) config.credentials = options.credentials;
-    this.client = new S3Client(config);
+    this.client = new this.sdk.S3Client(config);
     this.bucket = options.bucket;
     this.prefix = options.prefix ? `${options.prefix.replace(/\/+$/, '')}/` : '';
     this.partBytes = Math.max(options.partBytes ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
@@ -99,13 +89,13 @@ export class S3BlobBackend implements BlobBackend {
     const flushPart = async () => {
       if (!uploadId) {
         const created = await this.client.send(
-          new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }),
+          new this.sdk.CreateMultipartUploadCommand({ Bucket: this.bucket, Key }),
         );
         uploadId = created.UploadId;
       }
       const PartNumber = parts.length + 1;
       const r = await this.client.send(
-        new UploadPartCommand({
+        new this.sdk.UploadPartCommand({
           Bucket: this.bucket,
           Key,
           UploadId: uploadId,
@@ -128,13 +118,13 @@ export class S3BlobBackend implements BlobBackend {
       if (options.precondition && !(await options.precondition())) {
         if (uploadId)
           await this.client.send(
-            new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }),
+            new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }),
           );
         return undefined;
       }
       if (!uploadId) {
         await this.client.send(
-          new PutObjectCommand({
+          new this.sdk.PutObjectCommand({
             Bucket: this.bucket,
             Key,
             Body: Buffer.concat(pending),
@@ -144,7 +134,7 @@ export class S3BlobBackend implements BlobBackend {
       } else {
         if (pendingBytes > 0) await flushPart();
         await this.client.send(
-          new CompleteMultipartUploadCommand({
+          new this.sdk.CompleteMultipartUploadCommand({
             Bucket: this.bucket,
             Key,
             UploadId: uploadId,
@@ -157,7 +147,7 @@ export class S3BlobBackend implements BlobBackend {
       body.destroy();
       if (uploadId)
         await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }))
+          .send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }))
           .catch(() => {});
       throw err;
     }
@@ -165,7 +155,9 @@ export class S3BlobBackend implements BlobBackend {
 
   async get(path: string): Promise<Readable | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      const r = await this.client.send(
+        new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }),
+      );
       return r.Body as Readable;
     } catch (err) {
       if (isMissing(err)) return undefined;
@@ -176,7 +168,11 @@ export class S3BlobBackend implements BlobBackend {
   async head(path: string, bytes: number): Promise<Buffer | undefined> {
     try {
       const r = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path), Range: `bytes=0-${bytes - 1}` }),
+        new this.sdk.GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(path),
+          Range: `bytes=0-${bytes - 1}`,
+        }),
       );
       return Buffer.from(await r.Body!.transformToByteArray()).subarray(0, bytes);
     } catch (err) {
@@ -188,12 +184,12 @@ export class S3BlobBackend implements BlobBackend {
   async delete(path: string): Promise<boolean> {
     const Key = this.key(path);
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key }));
     } catch (err) {
       if (isMissing(err)) return false;
       throw err;
     }
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key }));
     return true;
   }
 
@@ -201,7 +197,11 @@ export class S3BlobBackend implements BlobBackend {
     let ContinuationToken: string | undefined;
     do {
       const r = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken }),
+        new this.sdk.ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.key(prefix),
+          ContinuationToken,
+        }),
       );
       for (const o of r.Contents ?? []) if (o.Key) yield o.Key.slice(this.prefix.length);
       ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
@@ -209,7 +209,7 @@ export class S3BlobBackend implements BlobBackend {
   }
 
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    await this.client.send(new this.sdk.HeadBucketCommand({ Bucket: this.bucket }));
   }
 
   async close(): Promise<void> {

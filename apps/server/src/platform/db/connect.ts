@@ -4,8 +4,7 @@
  * migrations and a few queries differ per dialect.
  */
 import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
-import { createPool } from 'mysql2';
+import { mysqlDriver, pgDriver } from '../drivers.ts';
 import type { Tables } from './schema.ts';
 import { isInMemorySqlite, openSqliteConnection } from './sqlite.ts';
 import { ImmediateSqliteDialect } from './sqlite-dialect.ts';
@@ -43,9 +42,6 @@ export function dialectOf(url: string): DialectName {
   if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return 'mysql';
   throw new Error(`unsupported database URL scheme: ${url.split(':')[0] ?? ''}`);
 }
-
-// int8 (bigint) columns hold epoch milliseconds and counters that fit in 2^53; read them as numbers.
-pg.types.setTypeParser(20, (v: string) => Number(v));
 
 export function openDatabase(
   url: string,
@@ -109,6 +105,9 @@ export function openDatabase(
     };
   }
   if (dialect === 'postgres') {
+    const pg = pgDriver();
+    // int8 (bigint) columns hold epoch milliseconds and counters that fit in 2^53; read them as numbers.
+    pg.types.setTypeParser(20, (v: string) => Number(v));
     const pool = new pg.Pool({ connectionString: url, max: poolSize });
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
     return {
@@ -120,7 +119,7 @@ export function openDatabase(
     };
   }
   const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
-  const pool = createPool({
+  const pool = mysqlDriver().createPool({
     uri: mysqlUrl,
     connectionLimit: poolSize,
     // Keep bigints as numbers (they hold epoch ms) and read DATETIMEs as strings; we store neither as Date.

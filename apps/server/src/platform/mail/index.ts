@@ -5,13 +5,13 @@
  * operators read it with `canopy mail outbox`, and in development each mail is also printed to the console.
  */
 import { randomUUID } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Cipher } from '../crypto/cipher.ts';
 import { normaliseEmail } from '../crypto/cipher.ts';
 import { SYSTEM_TENANT } from '../crypto/tenant-keys.ts';
 import type { Database } from '../db/connect.ts';
+import { smtpDriver } from '../drivers.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { DAY_MS, tablePurge, type PurgePolicy } from '../retention/index.ts';
 import type { MailOutboxTable } from './tables.ts';
@@ -45,7 +45,7 @@ export interface MailTransport {
 }
 
 export function smtpTransport(url: string): MailTransport {
-  const transport = nodemailer.createTransport(url);
+  const transport = smtpDriver().createTransport(url);
   return {
     kind: 'smtp',
     async deliver(mail) {

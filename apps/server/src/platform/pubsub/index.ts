@@ -3,8 +3,8 @@
  * when there is one node, Redis when `CANOPY_REDIS_URL` is set. Delivery is at most once and only to live
  * subscribers: anything that must not be lost lives in SQL, and a message only says "go and look".
  */
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { redisDriver } from '../drivers.ts';
 
 export type MessageHandler = (message: string, channel: string) => void | Promise<void>;
 export type Unsubscribe = () => Promise<void>;
@@ -128,6 +128,7 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
     maxRetriesPerRequest: 2,
     connectionName: `${name}-${role}`,
   });
+  const { Redis } = redisDriver();
   const publisher = new Redis(options.url, connection('pub'));
   const subscriber = new Redis(options.url, connection('sub'));
   await Promise.all([publisher.connect(), subscriber.connect()]);

@@ -12,9 +12,9 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /**
  * MiB of page cache a connection keeps by default. SQLite fills it as the server reads and writes pages and does
- * not give it back: under steady co-editing a server's memory grows by about this much over its first ten
- * minutes to an hour, then stays (docs/operations.md, "Memory"). Stated here rather than left to better-sqlite3's
- * build (which has -16000 KiB), so that the figure operators read is the one they get.
+ * not give it back: under steady co-editing the event loop's malloc arena grew by ~25 MB with it over the first
+ * 18 minutes, then stayed (`npm run bench collab-soak`; docs/operations.md, "Memory"). Stated here rather than
+ * left to better-sqlite3's build (which has -16000 KiB), so that the figure operators read is the one they get.
  */
 export const SQLITE_CACHE_MIB = 16;
 

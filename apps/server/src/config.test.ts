@@ -1,8 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, describeConfig, loadConfig } from './config.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 describe('configuration', () => {
   it('runs on embedded defaults with no variables at all', () => {
@@ -60,6 +65,7 @@ describe('configuration', () => {
 
   it('reads the same keys from a JSON file, with the environment winning', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canopy-config-'));
+    dirs.push(dir);
     const file = join(dir, 'canopy.json');
     writeFileSync(
       file,
@@ -77,6 +83,7 @@ describe('configuration', () => {
 
   it('names unknown keys in the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canopy-config-'));
+    dirs.push(dir);
     const file = join(dir, 'canopy.json');
     writeFileSync(file, JSON.stringify({ CANOPY_PROT: 1 }));
     expect(() => loadConfig({ CANOPY_CONFIG_FILE: file })).toThrow(/CANOPY_PROT: unknown key/);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { exportMap, importMap } from '../index.ts';
 import { countTopics, forEachTopic } from '../shared/document-builder.ts';
 import { canonicalDocument } from '../test-support/canonical.ts';
-import { fixturePath, readFixture, writeTempFile } from '../test-support/fixtures.ts';
+import { fixturePath, readFixture, removeTempFile, writeTempFile } from '../test-support/fixtures.ts';
 import { richDocument } from '../test-support/sample-documents.ts';
 import { invariantViolations } from '../test-support/invariants.ts';
 import { strToU8, zipSync } from 'fflate';
@@ -96,6 +96,7 @@ function validateAgainstXsd(bytes: Uint8Array): { ok: boolean; output: string } 
   const run = spawnSync('xmllint', ['--noout', '--schema', fixturePath('mindmanager/xsd/all.xsd'), file], {
     encoding: 'utf8',
   });
+  removeTempFile(file);
   return {
     ok: run.status === 0,
     output: run.stderr

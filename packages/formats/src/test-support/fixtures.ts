@@ -3,9 +3,9 @@
  * pure; only tests read files, through this one module.
  */
 // eslint-disable-next-line no-restricted-imports -- tests read fixture files; package code never does
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const FIXTURES = new URL('../../../../../shared/fixtures/', import.meta.url);
@@ -23,4 +23,9 @@ export function writeTempFile(name: string, content: string | Uint8Array): strin
   const file = join(mkdtempSync(join(tmpdir(), 'canopy-formats-')), name);
   writeFileSync(file, content);
   return file;
+}
+
+/** Removes a file `writeTempFile` wrote, and its folder. */
+export function removeTempFile(file: string): void {
+  rmSync(dirname(file), { recursive: true, force: true });
 }

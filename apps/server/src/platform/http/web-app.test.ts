@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,10 @@ describe('serving the web app', () => {
     writeFileSync(join(dist, 'assets', 'app-1.js'), 'console.log(1)');
     t = await createTestApp({ webAppDir: dist });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    rmSync(dist, { recursive: true, force: true });
+  });
 
   it('serves index.html at / and for client-side routes, under the strict CSP', async () => {
     for (const url of ['/', '/maps/123']) {

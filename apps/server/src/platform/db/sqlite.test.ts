@@ -1,28 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { openDatabase } from './connect.ts';
 import { SQLITE_CACHE_MIB } from './sqlite.ts';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+import { createTestDatabase } from './testing.ts';
 
 /** The page cache's size in KiB of the server's connection to a fresh file, opened with `options`. */
 async function cacheKiB(options: Parameters<typeof openDatabase>[1]): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'canopy-sqlite-cache-'));
-  dirs.push(dir);
-  const database = openDatabase(`sqlite:${join(dir, 'c.sqlite')}`, options);
+  const file = await createTestDatabase('sqlite');
+  const database = openDatabase(file.url, options);
   try {
     const { rows } = await sql<{ cache_size: number }>`pragma cache_size`.execute(database.db);
     // SQLite reports a size in KiB as a negative number.
     return -(rows[0]?.cache_size ?? 0);
   } finally {
     await database.close();
+    await file.drop();
   }
 }
 

@@ -194,13 +194,18 @@ describe('the HTTP platform', () => {
     );
   });
 
-  it('serves Prometheus metrics with HTTP latency and event-loop delay to loopback only', async () => {
+  it('serves Prometheus metrics (HTTP latency, event-loop delay, jobs run by outcome) to loopback only', async () => {
     await t.app.inject({ method: 'GET', url: '/healthz' });
     const res = await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('canopy_http_request_duration_seconds_bucket');
     expect(res.body).toContain('route="/healthz"');
     expect(res.body).toContain('nodejs_eventloop_lag_seconds');
+    t.platform.jobs.define('app_test.counted', async () => {});
+    await t.platform.jobs.enqueue('app_test.counted');
+    await t.platform.jobs.drain();
+    const after = await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' });
+    expect(after.body).toContain('canopy_jobs_total{job="app_test.counted",outcome="done"} 1');
     const remote = await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.9' });
     expect(remote.statusCode).toBe(403);
   });

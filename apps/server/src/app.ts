@@ -81,6 +81,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   const metrics = createMetrics();
   registerPoolGauges(metrics, () => deps.platform.database.poolStats());
+  deps.platform.jobs.observe((job, outcome) => metrics.jobsRun.inc({ job, outcome }));
   app.decorate('metrics', metrics);
   const routeList: RouteEntry[] = [];
   app.decorate('routeList', routeList);

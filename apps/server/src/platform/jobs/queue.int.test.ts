@@ -16,15 +16,18 @@ describeEachDialect('job queue', (h) => {
     await h.database.db.deleteFrom('job_schedules').execute();
   });
 
-  it('runs an enqueued job once, with its payload', async () => {
+  it('runs an enqueued job once, with its payload, and says it is done', async () => {
     const q = queue(clock);
     const seen: unknown[] = [];
+    const outcomes: string[] = [];
+    q.observe((job, outcome) => outcomes.push(`${job} ${outcome}`));
     q.define('greet', async (p: { name: string }) => void seen.push(p.name));
     await q.enqueue('greet', { name: 'ada' });
     expect(await q.drain()).toBe(1);
     expect(await q.drain()).toBe(0);
     expect(seen).toEqual(['ada']);
     expect((await q.list('done')).length).toBe(1);
+    expect(outcomes).toEqual(['greet done']);
   });
 
   it('does not run a job before its time', async () => {
@@ -40,6 +43,8 @@ describeEachDialect('job queue', (h) => {
 
   it('retries with backoff and keeps a job that keeps failing as dead, with its error', async () => {
     const q = queue(clock);
+    const outcomes: string[] = [];
+    q.observe((job, outcome) => outcomes.push(`${job} ${outcome}`));
     let attempts = 0;
     q.define(
       'flaky',
@@ -59,6 +64,7 @@ describeEachDialect('job queue', (h) => {
     clock.advance(60_000);
     expect(await q.drain()).toBe(0);
     expect(attempts).toBe(3);
+    expect(outcomes).toEqual(['flaky retry', 'flaky retry', 'flaky dead']);
     const dead = await q.list('dead');
     expect(dead).toHaveLength(1);
     expect(dead[0]?.last_error).toContain('boom 3');

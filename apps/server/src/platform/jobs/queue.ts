@@ -48,12 +48,16 @@ export type JobRow = Omit<JobsTable, 'payload'> & { payload: unknown };
 const defaultBackoff = (attempt: number) => Math.min(5_000 * 2 ** (attempt - 1), 3_600_000);
 const FINISHED_RETENTION_MS = 7 * 24 * 3_600_000;
 
+/** How one run of a job ended: done, failed with attempts left, or failed for good. */
+export type JobOutcome = 'done' | 'retry' | 'dead';
+
 export class JobQueue {
   private readonly definitions = new Map<string, Definition>();
   private readonly nodeId = `node-${randomUUID()}`;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = true;
+  private outcomes: ((job: string, outcome: JobOutcome) => void) | undefined;
 
   constructor(
     private readonly database: Database,
@@ -72,6 +76,11 @@ export class JobQueue {
 
   private get db() {
     return this.database.db;
+  }
+
+  /** Tells `observer` how each run on this node ended (the app counts them: `canopy_jobs_total`). */
+  observe(observer: (job: string, outcome: JobOutcome) => void): void {
+    this.outcomes = observer;
   }
 
   private now(): number {
@@ -263,6 +272,7 @@ export class JobQueue {
     try {
       await def.handler(row.payload, ctx);
       await this.finish(row, 'done', null);
+      this.outcomes?.(row.name, 'done');
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       if (row.attempts >= row.max_attempts) {
@@ -271,6 +281,7 @@ export class JobQueue {
           'job failed for good',
         );
         await this.finish(row, 'dead', message);
+        this.outcomes?.(row.name, 'dead');
       } else {
         this.logger.warn(
           { job: row.name, jobId: row.id, attempt: row.attempts, err },
@@ -288,6 +299,7 @@ export class JobQueue {
           .where('id', '=', row.id)
           .where('lease_owner', '=', this.nodeId)
           .execute();
+        this.outcomes?.(row.name, 'retry');
       }
     }
     return true;

@@ -1,11 +1,12 @@
 /**
  * The `canopy` operator CLI: `canopy <command> [options]`, `canopy <command> --help`. Commands honour the same
- * environment variables as the server (API.md, "Operating"). Each command lives in cli/<name>.ts.
+ * environment variables as the server (API.md, "Operating"). Each command lives in cli/<name>.ts (`.js` compiled).
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from './config.ts';
+import { moduleExtension } from './platform/module-form.ts';
 
 export interface CliCommand {
   name: string;
@@ -16,7 +17,8 @@ export interface CliCommand {
 
 async function loadCommands(): Promise<CliCommand[]> {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'cli');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.includes('.test.'));
+  const ext = moduleExtension(import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith(ext) && !f.includes('.test.'));
   const commands: CliCommand[] = [];
   for (const f of files) {
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as {

@@ -22,7 +22,8 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { LoadedReplica } from '../maps/index.ts';
-import { startTypeScriptWorker } from '../../platform/threads/index.ts';
+import { siblingModule } from '../../platform/module-form.ts';
+import { startWorker } from '../../platform/threads/index.ts';
 
 export type ToMirrorThread =
   | { kind: 'open'; key: number; snapshot: Uint8Array; updates: Uint8Array[] }
@@ -56,7 +57,7 @@ export interface RoomMirror {
 /** Why a mirror thread ended before the mirrors closed: it fell too far behind, or it died. */
 export type MirrorThreadEnd = 'overrun' | 'failed';
 
-const ENTRY = new URL('./mirror-thread.ts', import.meta.url);
+const ENTRY = siblingModule('mirror-thread', import.meta.url);
 
 /** How many stored updates a room holds before it sends them to its mirror (see above). */
 export const MIRROR_BATCH = 256;
@@ -166,7 +167,7 @@ export class MapMirrors {
 
   private started(): Thread {
     if (this.thread && !this.thread.ended) return this.thread;
-    const worker = startTypeScriptWorker(ENTRY);
+    const worker = startWorker(ENTRY);
     worker.unref();
     const thread: Thread = {
       worker,

@@ -1,5 +1,5 @@
 /**
- * Migrations: one ordered folder (apps/server/src/migrations, `NNNN_name.ts`), written once with Kysely's
+ * Migrations: one ordered folder (apps/server/src/migrations, `NNNN_name.ts`; `.js` compiled), written once with Kysely's
  * schema builder. Run at start and by `canopy migrate`. Kysely's migrator takes a lock (advisory lock on
  * PostgreSQL, GET_LOCK on MySQL, the single writer on SQLite), so nodes starting at once migrate once.
  */
@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { moduleExtension } from '../module-form.ts';
 import type { Database, DialectName } from './connect.ts';
 
 export interface MigrationContext {
@@ -21,9 +22,12 @@ export interface MigrationModule {
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
+/** A migration's file name: `NNNN_name` and the extension of this module's form (its name is `NNNN_name`). */
+const MIGRATION_FILE = new RegExp(`^\\d{4}_[a-z0-9_]+\\${moduleExtension(import.meta.url)}$`);
+
 async function loadMigrations(dir: string, ctx: MigrationContext): Promise<Record<string, Migration>> {
   const files = readdirSync(dir)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.ts$/.test(f))
+    .filter((f) => MIGRATION_FILE.test(f))
     .sort();
   const out: Record<string, Migration> = {};
   for (const file of files) {
@@ -31,7 +35,7 @@ async function loadMigrations(dir: string, ctx: MigrationContext): Promise<Recor
     const migration: Migration = { up: (db) => mod.up(db, ctx) };
     const down = mod.down;
     if (down) migration.down = (db) => down(db, ctx);
-    out[file.replace(/\.ts$/, '')] = migration;
+    out[file.replace(/\.[jt]s$/, '')] = migration;
   }
   return out;
 }

@@ -1,16 +1,17 @@
 /**
- * Worker threads for background work (a map's mirror): started from a TypeScript entry, and below the event
- * loop's priority.
+ * Worker threads for background work (a map's mirror): started from a module of the server's (TypeScript from
+ * the sources, JavaScript compiled: `platform/module-form.ts`), and below the event loop's priority.
  */
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
- * A worker running the TypeScript module at `entry` (with `workerData`). Its code needs tsx's loader, which a
- * worker does not inherit from the thread that started it.
+ * A worker running the module at `entry` (with `workerData`). A TypeScript entry needs tsx's loader, which a
+ * worker does not inherit from the thread that started it; a compiled one starts as it is.
  */
-export function startTypeScriptWorker(entry: URL, workerData?: unknown): Worker {
+export function startWorker(entry: URL, workerData?: unknown): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(code, { eval: true, workerData });

@@ -1,9 +1,11 @@
 /**
  * Canopy's server as the collab benches run it: a real child process (`crash-server.ts`: the full app, the test
  * identity port, jobs on, compaction after 500 log entries) on SQLite in a fresh data directory or on a fresh
- * PostgreSQL database, and the HTTP calls that set up a map.
+ * PostgreSQL database, and the HTTP calls that set up a map. It runs compiled, as `npm start` runs the server
+ * (scripts/build-server.mjs, dist/server, built here when stale); `BENCH_COLLAB_FROM_SOURCE=1` runs it from the
+ * TypeScript sources through tsx instead (how every bench before session 21 ran it).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,7 +14,18 @@ import { createTestDatabase } from '../../apps/server/src/platform/db/testing.ts
 import { cpuSeconds } from './yjs-peers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const server = join(here, '..', '..', 'apps', 'server', 'src', 'modules', 'collab', 'crash-server.ts');
+const repo = join(here, '..', '..');
+const ENTRY = join('apps', 'server', 'src', 'modules', 'collab', 'crash-server');
+
+/** Node's arguments that run the server: its compiled entry (compiled first if stale), or the source's. */
+function serverArgs(): string[] {
+  if (process.env.BENCH_COLLAB_FROM_SOURCE) return ['--import', 'tsx', join(repo, `${ENTRY}.ts`)];
+  const built = spawnSync(process.execPath, [join(repo, 'scripts', 'build-server.mjs'), '--if-stale'], {
+    stdio: 'inherit',
+  });
+  if (built.status !== 0) throw new Error('the server did not compile');
+  return [join(repo, 'dist', 'server', `${ENTRY}.js`)];
+}
 export const auth = (who: string) => ({
   authorization: `Test ${who}@t1`,
   'content-type': 'application/json',
@@ -27,7 +40,7 @@ export async function start(database: 'sqlite' | 'postgres') {
   const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   // BENCH_COLLAB_NODE_ARGS: node flags for Canopy's server only (e.g. V8's heap sizes), space-separated.
   args.push(...(process.env.BENCH_COLLAB_NODE_ARGS ?? '').split(' ').filter(Boolean));
-  const child = spawn(process.execPath, [...args, '--import', 'tsx', server], {
+  const child = spawn(process.execPath, [...args, ...serverArgs()], {
     env: {
       CANOPY_EXIT_ON_SIGTERM: profile ? '1' : '',
       ...process.env,

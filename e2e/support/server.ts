@@ -1,8 +1,8 @@
 /**
- * Starts a real Canopy server for browser tests: the same entry as `npm start` (`canopy serve` from
- * apps/server/bin/canopy.mjs, after scripts/ensure-web-build.mjs), as a child process on a free port, with its
- * own temporary data folder (SQLite and file blobs, the embedded defaults) and mail delivered over SMTP to an
- * in-process mailbox. `stop()` sends SIGTERM, waits for the graceful shutdown and removes the data folder.
+ * Starts a real Canopy server for browser tests: what `npm start` runs (`canopy serve`, compiled into
+ * dist/server by scripts/build-server.mjs, after scripts/ensure-web-build.mjs), as a child process on a free
+ * port, with its own temporary data folder (SQLite and file blobs, the embedded defaults) and mail delivered over
+ * SMTP to an in-process mailbox. `stop()` sends SIGTERM, waits for the graceful shutdown and removes the data folder.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -81,6 +81,18 @@ export function ensureWebBuild(): void {
   throw new Error('apps/web did not build (see the output above); the browser tests need the current app');
 }
 
+let serverBuilt = false;
+/** Compiles the server into dist/server when it is missing or stale, once per test process (the script locks). */
+function ensureServerBuild(): void {
+  if (serverBuilt) return;
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-server.mjs'), '--if-stale'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error('the server did not compile (see the output above)');
+  serverBuilt = true;
+}
+
 /**
  * The parent's environment without CANOPY_* settings (a developer's shell must not change the test server) and
  * without Vitest's own variables (NODE_ENV=test, VITEST*), so the build and the server run as `npm start` would.
@@ -119,11 +131,13 @@ async function waitReady(
 
 export async function startCanopy(options: StartOptions = {}): Promise<CanopyServer> {
   if (!options.skipWebBuild) ensureWebBuild();
+  ensureServerBuild();
   const mailbox = await startMailbox();
   const dataDir = mkdtempSync(join(tmpdir(), 'canopy-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'server', 'bin', 'canopy.mjs'), 'serve'], {
+  const bin = join(REPO_ROOT, 'dist', 'server', 'apps', 'server', 'bin', 'canopy.mjs');
+  const child = spawn(process.execPath, [bin, 'serve'], {
     cwd: REPO_ROOT,
     env: {
       ...cleanEnv(),

@@ -15,11 +15,11 @@
  *   no awareness.
  *
  * After a warm-up minute, BENCH_SOAK_MINUTES (4) of it are measured: the server's RSS every 10 s (Canopy's
- * heap and Loro's WebAssembly memory too, from /metrics; for both, the resident parts of the main thread's
- * malloc arena and of WebAssembly memories, resident.ts), its growth from the first to the last minute and as
- * a least-squares slope per hour, and the RSS once every session has ended and the server has been idle for
- * 15 s. Canopy's sessions are checked as they end: every client saved (acknowledged) and holding the same map;
- * the bench fails otherwise.
+ * heap and Loro's WebAssembly memory too, the event loop's and the mirror thread's, from /metrics; for both,
+ * the resident parts of the main thread's malloc arena and of WebAssembly memories, resident.ts), its growth
+ * from the first to the last minute and as a least-squares slope per hour, and the RSS once every session has
+ * ended and the server has been idle for 15 s. Canopy's sessions are checked as they end: every client saved
+ * (acknowledged) and holding the same map; the bench fails otherwise.
  */
 import WebSocket from 'ws';
 import * as Y from 'yjs';
@@ -86,6 +86,7 @@ async function canopy(): Promise<Target> {
     extra: async () => ({
       heap: await metric('nodejs_heap_size_used_bytes'),
       loro: await metric('canopy_loro_heap_bytes'),
+      'loro (mirror thread)': await metric('canopy_collab_mirror_loro_heap_bytes'),
       ...residentParts(srv.pid),
     }),
     stop: srv.stop,

@@ -109,7 +109,7 @@ export async function collabPlugin(scope: FastifyInstance, deps: AppDeps): Promi
   );
   if (metrics) {
     registerRoomGauge(metrics, () => rooms.count);
-    registerLoroHeapGauge(metrics, loroHeapSize);
+    registerLoroHeapGauge(metrics, loroHeapSize, () => rooms.mirrorLoroHeapSize);
   }
   const tickets = new CollabTickets(platform.database, platform.clock);
   const origins = [new URL(platform.config.publicUrl).origin];

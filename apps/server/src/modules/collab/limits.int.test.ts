@@ -264,6 +264,8 @@ describe('co-editing under loose limits [sqlite]', () => {
       writer.ws.send(encodeClient.update(i, updates.at(-1)!));
     }
     await eventually(() => writer.frames.filter((f) => f.type === 'ack').length === 3);
+    // The room stored updates: its mirror opened on the mirror thread, which says how large its Loro memory is.
+    await eventually(async () => (await metric(t, /canopy_collab_mirror_loro_heap_bytes (\d+)/)) > 0);
     viewer.ws.send(encodeClient.update(1, updates[0]!));
     writer.ws.send(encodeClient.update(4, new Uint8Array([1, 2, 3])));
     await eventually(() => viewer.frames.some((f) => f.type === 'refused'));

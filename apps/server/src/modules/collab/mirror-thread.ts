@@ -3,7 +3,7 @@
  * kept from the updates its room sends, and exported when the room's compaction asks.
  */
 import { parentPort } from 'node:worker_threads';
-import { MapMirror } from '@canopy/model';
+import { loroHeapSize, MapMirror } from '@canopy/model';
 import { lowerThisThread } from '../../platform/threads/index.ts';
 import { MIRROR_NICE, type FromMirrorThread, type ToMirrorThread } from './mirrors.ts';
 
@@ -13,8 +13,12 @@ if (!port) throw new Error('mirror-thread.ts runs as a worker thread');
 // Below the event loop (MIRROR_NICE).
 lowerThisThread(MIRROR_NICE);
 const mirrors = new Map<number, MapMirror>();
-/** Tells the event loop the thread is done with a message's updates (its backlog, mirrors.ts). */
-const applied = (count: number) => port.postMessage({ applied: count } satisfies FromMirrorThread);
+/**
+ * Tells the event loop the thread is done with a message's updates (its backlog, mirrors.ts), and how large
+ * Loro's memory on this thread now is (`canopy_collab_mirror_loro_heap_bytes`).
+ */
+const applied = (count: number) =>
+  port.postMessage({ applied: count, loroHeap: loroHeapSize() ?? 0 } satisfies FromMirrorThread);
 
 port.on('message', (message: ToMirrorThread) => {
   switch (message.kind) {

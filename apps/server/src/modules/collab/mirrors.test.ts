@@ -184,9 +184,10 @@ describe('the mirror thread (R22)', () => {
     expect(json((await mirror.snapshot())!.snapshot)).toEqual(editor.toJSON());
   });
 
-  it('keeps rooms apart, forgets a closed one, and answers nothing once its thread is gone', async () => {
+  it('keeps rooms apart, forgets a closed one, answers nothing once its thread is gone, and says its Loro memory', async () => {
     const ends: MirrorThreadEnd[] = [];
     mirrors = new MapMirrors(logger, undefined, (reason) => ends.push(reason));
+    expect(mirrors.loroHeapSize).toBe(0);
     const one = storedMap();
     const other = storedMap();
     other.editor.setTitle('other');
@@ -194,10 +195,13 @@ describe('the mirror thread (R22)', () => {
     const b = mirrors.open(other.snapshot, other.updates.splice(0));
     expect((await a.snapshot())?.title).toBe('mirrored');
     expect((await b.snapshot())?.title).toBe('other');
+    // The thread said how large Loro's memory there is after opening them (its first page and up).
+    expect(mirrors.loroHeapSize).toBeGreaterThanOrEqual(64 * 1024);
     b.close();
     expect(await b.snapshot()).toBeUndefined();
     await mirrors.close();
     expect(await a.snapshot()).toBeUndefined();
+    expect(mirrors.loroHeapSize).toBe(0);
     // Closing is no end to count.
     expect(a.ended).toBe(true);
     expect(ends).toEqual([]);

@@ -34,8 +34,11 @@ export type ToMirrorThread =
 
 export type FromMirrorThread =
   | { ready: true }
-  /** After an `open` or `apply`: how many updates it carried (the thread's backlog is counted down). */
-  | { applied: number }
+  /**
+   * After an `open` or `apply`: how many updates it carried (the thread's backlog is counted down), and the size
+   * of Loro's WebAssembly memory on the thread then.
+   */
+  | { applied: number; loroHeap: number }
   | { id: number; state: { snapshot: Uint8Array; title: string } | undefined };
 
 export interface MirrorState {
@@ -82,6 +85,8 @@ interface Thread {
   ended: boolean;
   /** Updates sent in `open` and `apply` messages that the thread has not said it applied. */
   backlog: number;
+  /** The size of Loro's memory on the thread, as it last said. */
+  loroHeap: number;
   end: (err: Error | undefined) => void;
 }
 
@@ -145,6 +150,15 @@ export class MapMirrors {
     };
   }
 
+  /**
+   * The size of Loro's WebAssembly memory on the running thread as it last said (after its last batch): the
+   * mirrors of every active room. 0 while no thread runs; an ended thread's memory went with it.
+   */
+  get loroHeapSize(): number {
+    const thread = this.thread;
+    return thread && !thread.ended ? thread.loroHeap : 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const thread = this.thread;
@@ -174,6 +188,7 @@ export class MapMirrors {
       waiting: new Map(),
       ended: false,
       backlog: 0,
+      loroHeap: 0,
       end: (err) => {
         if (thread.ended) return;
         thread.ended = true;
@@ -190,6 +205,7 @@ export class MapMirrors {
       if ('ready' in message) return;
       if ('applied' in message) {
         thread.backlog -= message.applied;
+        thread.loroHeap = message.loroHeap;
         return;
       }
       const resolve = thread.waiting.get(message.id);

@@ -204,6 +204,11 @@ export class Rooms {
   }
 
   /** Rooms open (or opening) on this node. */
+  /** The size of Loro's memory on the mirror thread (`MapMirrors.loroHeapSize`). */
+  get mirrorLoroHeapSize(): number {
+    return this.mirrors.loroHeapSize;
+  }
+
   get count(): number {
     return this.rooms.size;
   }

@@ -108,10 +108,16 @@ export function registerRoomGauge(metrics: Metrics, rooms: () => number): void {
 }
 
 /**
- * The size of Loro's WebAssembly memory (every map's replica and mirror on this thread), read at scrape time.
- * WebAssembly memory only grows: after a busy hour it stays at its high-water mark, reused by later rooms.
+ * The size of Loro's WebAssembly memory on the event loop's thread (every open room's replica, and every map a
+ * request opens), read at scrape time, and on the mirror thread (every active room's mirror), as the thread
+ * said after its last batch. WebAssembly memory only grows: after a busy hour it stays at its high-water mark,
+ * reused by later rooms; the mirror thread's goes with the thread when it ends.
  */
-export function registerLoroHeapGauge(metrics: Metrics, size: () => number | undefined): void {
+export function registerLoroHeapGauge(
+  metrics: Metrics,
+  size: () => number | undefined,
+  mirrorSize: () => number,
+): void {
   new Gauge({
     name: 'canopy_loro_heap_bytes',
     help: "Size of Loro's WebAssembly memory on the event loop's thread (it never shrinks)",
@@ -119,6 +125,14 @@ export function registerLoroHeapGauge(metrics: Metrics, size: () => number | und
     collect() {
       const bytes = size();
       if (bytes !== undefined) this.set(bytes);
+    },
+  });
+  new Gauge({
+    name: 'canopy_collab_mirror_loro_heap_bytes',
+    help: "Size of Loro's WebAssembly memory on the mirror thread, after its last batch (0 while none runs)",
+    registers: [metrics.registry],
+    collect() {
+      this.set(mirrorSize());
     },
   });
 }

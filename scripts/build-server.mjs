@@ -54,20 +54,27 @@ function files(dir) {
 const sources = WORKSPACES.flatMap((w) => files(join(root, w, 'src'))).sort();
 const isTest = (f) => /\.test\.ts$/.test(f);
 
-/** What the build depends on: the sources' names, sizes and times, the package files, this script. */
+/**
+ * What the build depends on: the sources' names, sizes and times; the contents of the package files (the lock
+ * names the dependencies linked; `npm prune` rewrites it unchanged), the compiler's settings and this script.
+ */
 function stamp() {
   const hash = createHash('sha256');
-  const inputs = [
-    ...sources,
+  for (const f of sources) {
+    const s = statSync(join(root, f));
+    hash.update(`${f}\0${s.size}\0${s.mtimeMs}\n`);
+  }
+  const settings = [
     ...WORKSPACES.map((w) => join(w, 'package.json')),
     'package-lock.json',
     'tsconfig.base.json',
     relative(root, import.meta.filename),
   ];
-  for (const f of inputs) {
-    const s = statSync(join(root, f));
-    hash.update(`${f}\0${s.size}\0${s.mtimeMs}\n`);
-  }
+  for (const f of settings)
+    hash
+      .update(`${f}\0`)
+      .update(readFileSync(join(root, f)))
+      .update('\n');
   return hash.digest('hex');
 }
 
@@ -134,13 +141,14 @@ try {
       files: sources.filter((f) => f.endsWith('.ts') && !isTest(f)).map((f) => join(root, f)),
     }),
   );
-  const tsc = spawnSync(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config],
-    {
-      encoding: 'utf8',
-    },
-  );
+  const compiler = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(compiler))
+    throw new Error(
+      'TypeScript is not installed (a devDependency): compile with `npm run build` before `npm prune --omit=dev`',
+    );
+  const tsc = spawnSync(process.execPath, [compiler, '-p', config], {
+    encoding: 'utf8',
+  });
   if (tsc.status !== 0)
     throw new Error(`tsc failed (${tsc.status ?? tsc.signal}):\n${tsc.stdout}${tsc.stderr}`);
   rmSync(config);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollabClient } from '@canopy/sdk';
+import { createTestDatabase, dialectsUnderTest } from './platform/db/testing.ts';
 import { testAuthorization } from './modules/maps/index.ts';
 import { eventually, NodeWebSocket } from './modules/collab/test-clients.ts';
 
@@ -120,6 +121,30 @@ describe('the compiled server', () => {
     server.child.kill('SIGTERM');
     const [code] = (await once(server.child, 'exit')) as [number | null];
     expect(code).toBe(0);
+  });
+
+  // The drivers are loaded when configured (platform/drivers.ts), from the compiled tree's links to them.
+  const served = dialectsUnderTest().filter((d) => d !== 'sqlite');
+  const redis = process.env.CANOPY_TEST_REDIS_URL;
+  it.each(served)('serves on %s (and Redis, when the tests have one), its drivers found', async (dialect) => {
+    const database = await createTestDatabase(dialect);
+    try {
+      const server = await run(bin, ['serve'], join(tmp, `serve-${dialect}`), {
+        CANOPY_DATABASE_URL: database.url,
+        ...(redis ? { CANOPY_REDIS_URL: redis } : {}),
+      });
+      running.push(server.child);
+      const ready = await fetch(`${server.url}/readyz`);
+      const body = (await ready.json()) as { checks: { name: string; ok: boolean }[] };
+      expect(ready.status).toBe(200);
+      expect(body.checks.map((c) => c.name)).toEqual(
+        expect.arrayContaining(['database', ...(redis ? ['redis'] : [])]),
+      );
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit');
+    } finally {
+      await database.drop();
+    }
   });
 
   it('co-edits a map, its mirror thread running, up to a compaction', async () => {

@@ -12,6 +12,7 @@ import { registerMapContentKeys } from './content-keys.ts';
 import { packageFormats, type MapFormats } from './formats.ts';
 import { identityModuleAdapter } from './identity-adapter.ts';
 import type { ContentSealer, MapsIdentity } from './ports.ts';
+import { MapBlobAccess } from './blob-access.ts';
 import { installMapRoutes } from './routes.ts';
 import { MapsService } from './service.ts';
 
@@ -49,6 +50,8 @@ export interface MapsModuleOptions {
 
 export interface MapsModule {
   readonly service: MapsService;
+  /** Images and attachments as callers reach them (store, read, export, an org's storage view). */
+  readonly blobAccess: MapBlobAccess;
   readonly content: MapContentStore;
   readonly identity: MapsIdentity;
   readonly formats: MapFormats;
@@ -94,6 +97,7 @@ export function mapsModule(deps: AppDeps): MapsModule {
       : { access: 'authenticated' as const };
     module = {
       service,
+      blobAccess: new MapBlobAccess(platform.database, service, identity, blobs),
       content,
       identity,
       formats: options.formats ?? packageFormats,

@@ -31,6 +31,7 @@ import {
   VersionList,
   VersionParams,
 } from './schemas.ts';
+import type { MapBlobAccess } from './blob-access.ts';
 import type { MapsService } from './service.ts';
 
 const tags = ['maps'];
@@ -42,6 +43,7 @@ export function installMapRoutes(
   scope: FastifyInstance,
   deps: {
     service: MapsService;
+    blobAccess: MapBlobAccess;
     identity: MapsIdentity;
     formats: MapFormats;
     access: FastifyContextConfig;
@@ -49,7 +51,7 @@ export function installMapRoutes(
   },
 ): void {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  const { service, identity, formats } = deps;
+  const { service, blobAccess, identity, formats } = deps;
   const config = deps.access;
   const caller = async (request: FastifyRequest): Promise<Caller> => {
     const c = await identity.caller(request);
@@ -242,7 +244,7 @@ export function installMapRoutes(
     },
     async (request, reply) => {
       const who = await caller(request);
-      const blob = await service.blob(who, request.params.id, request.params.blobId);
+      const blob = await blobAccess.blob(who, request.params.id, request.params.blobId);
       const hex = request.params.blobId.slice('sha256:'.length);
       const etag = `"${hex}"`;
       reply
@@ -279,7 +281,7 @@ export function installMapRoutes(
         response: { 200: OrgStorage },
       },
     },
-    async (request) => service.storage(await caller(request), request.params.orgId),
+    async (request) => blobAccess.storage(await caller(request), request.params.orgId),
   );
 
   // Uploads keep their exact bytes (their hash is their name), whatever their type: JSON and text included.
@@ -309,7 +311,7 @@ export function installMapRoutes(
         const raw = request.body;
         const data = raw instanceof Uint8Array ? raw : new Uint8Array();
         const mimeType = mediaType(request.headers['content-type']);
-        return reply.status(201).send(await service.addBlob(who, request.params.id, data, mimeType));
+        return reply.status(201).send(await blobAccess.addBlob(who, request.params.id, data, mimeType));
       },
     );
   });
@@ -366,7 +368,7 @@ export function installMapRoutes(
       const who = await caller(request);
       const map = await service.get(who, request.params.id);
       const document = await service.document(who, request.params.id);
-      const blobs = await service.blobsFor(who, request.params.id, document);
+      const blobs = await blobAccess.blobsFor(who, request.params.id, document);
       const out = formats.exportMap(
         document,
         request.query.format as Parameters<MapFormats['exportMap']>[1],

@@ -21,7 +21,6 @@
 import {
   LoroDoc,
   LoroText,
-  decodeImportBlobMeta,
   type ContainerID,
   type Frontiers,
   type ImportStatus,
@@ -48,38 +47,21 @@ import {
   type CheckedText,
 } from './typing-check.ts';
 import { collectScope, newScope, summaryOf, type ImportSummary } from './update-gate.ts';
+import { updateNeeds, WaitingUpdates, type UpdateNeeds } from './waiting-updates.ts';
 
-const MIN_PRUNE = 64;
-const MAX_KEPT = 1024;
+export type { UpdateNeeds } from './waiting-updates.ts';
+
 /** A server that never idles settles after this many updates admitted as typing. */
 const MAX_UNSETTLED = 32;
 /** Typing comes in small updates: larger ones go straight to the check (their operations are not listed). */
 const MAX_TYPING_BYTES = 4096;
 
-/** What an update builds on (`ServerReplica.needsOf`): where its peers' operations start, and its first deps. */
-export interface UpdateNeeds {
-  starts: Map<PeerID, number>;
-  deps: { peer: PeerID; counter: number }[];
-}
-
 export class ServerReplica {
   private doc!: LoroDoc;
   /** Upper bound on live topics (the topic cap), as in the update gate. */
   private topicBound = 0;
-  /**
-   * Operations that wait for ones they depend on: per peer, the counter they reach. Kept from the imports'
-   * statuses (what each left pending, what each applied), so admitting an update never asks Loro to export its
-   * pending updates: that is O(pending) per call, and when updates from many sockets arrive out of causal order
-   * under load, much is pending and every admit paid for all of it.
-   */
-  private readonly waiting = new Map<PeerID, number>();
-  /**
-   * The admitted updates that left something pending (and, per peer, the counter it reaches): imported again
-   * after a fork back, to keep it waiting. Those whose operations all applied are dropped when the list has
-   * doubled since the last pass, so it stays in proportion to what waits.
-   */
-  private waitingUpdates: { bytes: Uint8Array; until: [PeerID, number][] }[] = [];
-  private pruneAt = MIN_PRUNE;
+  /** Admitted updates that wait (in Loro's log) for updates they depend on. */
+  private readonly waiting = new WaitingUpdates();
   /** The log's version after each update admitted as typing whose change the state does not show yet. */
   private unsettled: Frontiers[] = [];
   /** Texts a checked state holds (by container id): typing into them is admitted from its operations. */
@@ -93,9 +75,7 @@ export class ServerReplica {
   private readonly steps = new VersionSteps();
 
   private constructor(doc: LoroDoc) {
-    const pending = doc.exportPendingUpdates();
-    if (pending) this.waitingUpdates = [{ bytes: pending, until: [] }];
-    this.rewait(doc);
+    this.waiting.load(doc);
     this.attach(doc);
   }
 
@@ -150,58 +130,9 @@ export class ServerReplica {
     doc.detach();
   }
 
-  /** Imports `waitingUpdates` into `doc` again (a no-op for what it holds) and reads what waits from that. */
-  private rewait(doc: LoroDoc): void {
-    this.waiting.clear();
-    for (const { bytes } of this.waitingUpdates) this.noteWaiting(doc.import(bytes));
-    if (this.waiting.size === 0) this.waitingUpdates = [];
-  }
-
-  private keepWaiting(bytes: Uint8Array, pending: ImportStatus['pending']): void {
-    this.waitingUpdates.push({ bytes, until: [...(pending ?? [])].map(([peer, span]) => [peer, span.end]) });
-    if (this.waitingUpdates.length < this.pruneAt) return;
-    const applied = this.doc.oplogVersion();
-    this.waitingUpdates = this.waitingUpdates.filter(
-      ({ until }) => until.length === 0 || until.some(([peer, end]) => (applied.get(peer) ?? 0) < end),
-    );
-    if (this.waitingUpdates.length > MAX_KEPT) {
-      // Much still waits (or a client sends the same waiting update again and again): Loro's own export of what
-      // waits holds each operation once.
-      const pending = this.doc.exportPendingUpdates();
-      this.waitingUpdates = pending ? [{ bytes: pending, until: [] }] : [];
-    }
-    this.pruneAt = Math.max(MIN_PRUNE, 2 * this.waitingUpdates.length);
-  }
-
-  /** What an import left waiting, and what it applied of what waited before. */
-  private noteWaiting(status: ImportStatus): void {
-    for (const [peer, span] of status.pending ?? [])
-      this.waiting.set(peer, Math.max(span.end, this.waiting.get(peer) ?? 0));
-    if (this.waiting.size === 0) return;
-    for (const [peer, span] of status.success) {
-      // A peer's operations enter the log in counter order: applied up to `end` means nothing below it waits.
-      const end = this.waiting.get(peer);
-      if (end !== undefined && span.end >= end) this.waiting.delete(peer);
-    }
-  }
-
-  /**
-   * What an update needs in the log before it can apply, read without importing it (0.05-0.1 ms for a
-   * keystroke on a map 50 people typed into: Loro decodes the whole update, so this costs more than the import).
-   * Undefined when the bytes are not a Loro update (the import will say what is wrong).
-   */
+  /** What an update needs in the log before it can apply (`updateNeeds`). */
   needsOf(bytes: Uint8Array): UpdateNeeds | undefined {
-    let meta;
-    try {
-      meta = decodeImportBlobMeta(bytes, false);
-    } catch {
-      return undefined;
-    }
-    const starts = meta.partialStartVersionVector.toJSON();
-    meta.partialStartVersionVector.free();
-    meta.partialEndVersionVector.free();
-    if (meta.mode !== 'update') return undefined;
-    return { starts, deps: meta.startFrontiers };
+    return updateNeeds(bytes);
   }
 
   /**
@@ -265,9 +196,7 @@ export class ServerReplica {
       }
     }
     const summary = summaryOf(status);
-    this.noteWaiting(status);
-    if (this.waiting.size === 0) this.waitingUpdates = [];
-    else if (summary.pending) this.keepWaiting(bytes, status.pending);
+    this.waiting.imported(this.doc, bytes, status);
     return ok(summary);
   }
 
@@ -421,7 +350,7 @@ export class ServerReplica {
   private forkBack(frontiers: ReturnType<LoroDoc['oplogFrontiers']>): void {
     const old = this.doc;
     const doc = old.forkAt(frontiers);
-    this.rewait(doc);
+    this.waiting.reimport(doc);
     this.attach(doc);
     old.free();
   }
@@ -452,7 +381,7 @@ export class ServerReplica {
   private reload(snapshot: Uint8Array): void {
     const doc = new LoroDoc();
     doc.import(snapshot);
-    this.rewait(doc);
+    this.waiting.reimport(doc);
     configureDoc(doc);
     doc.detach();
     this.doc.free();
@@ -462,7 +391,7 @@ export class ServerReplica {
 
   /** Whether some imported updates still wait for updates they depend on (a snapshot would leave them out). */
   hasPendingUpdates(): boolean {
-    return this.waiting.size > 0;
+    return this.waiting.any;
   }
 
   /** The map's title, as `toJSON().title` of a `MindMap` would read it. */

@@ -2,7 +2,8 @@
  * Starts a real Canopy server for browser tests: what `npm start` runs (`canopy serve`, compiled into
  * dist/server by scripts/build-server.mjs, after scripts/ensure-web-build.mjs), as a child process on a free
  * port, with its own temporary data folder (SQLite and file blobs, the embedded defaults) and mail delivered over
- * SMTP to an in-process mailbox. `stop()` sends SIGTERM, waits for the graceful shutdown and removes the data folder.
+ * SMTP to an in-process mailbox. `stop()` sends SIGTERM, waits for the graceful shutdown and removes the data
+ * folder.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

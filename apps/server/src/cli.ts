@@ -1,6 +1,7 @@
 /**
  * The `canopy` operator CLI: `canopy <command> [options]`, `canopy <command> --help`. Commands honour the same
- * environment variables as the server (API.md, "Operating"). Each command lives in cli/<name>.ts (`.js` compiled).
+ * environment variables as the server (API.md, "Operating"). Each command lives in cli/<name>.ts (`.js`
+ * compiled).
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -6,7 +6,7 @@
  * entry) asks here.
  */
 
-/** The extension of the module at `moduleUrl` (pass `import.meta.url`): `.ts` from the sources, `.js` compiled. */
+/** The extension of the module at `moduleUrl` (`import.meta.url`): `.ts` from the sources, `.js` compiled. */
 export function moduleExtension(moduleUrl: string): '.ts' | '.js' {
   return new URL(moduleUrl).pathname.endsWith('.ts') ? '.ts' : '.js';
 }

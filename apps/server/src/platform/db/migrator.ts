@@ -1,7 +1,7 @@
 /**
- * Migrations: one ordered folder (apps/server/src/migrations, `NNNN_name.ts`; `.js` compiled), written once with Kysely's
- * schema builder. Run at start and by `canopy migrate`. Kysely's migrator takes a lock (advisory lock on
- * PostgreSQL, GET_LOCK on MySQL, the single writer on SQLite), so nodes starting at once migrate once.
+ * Migrations: one ordered folder (apps/server/src/migrations, `NNNN_name.ts`; `.js` compiled), written once
+ * with Kysely's schema builder. Run at start and by `canopy migrate`. Kysely's migrator takes a lock (advisory
+ * lock on PostgreSQL, GET_LOCK on MySQL, the single writer on SQLite), so nodes starting at once migrate once.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

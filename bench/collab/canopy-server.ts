@@ -26,6 +26,22 @@ function serverArgs(): string[] {
   if (built.status !== 0) throw new Error('the server did not compile');
   return [join(repo, 'dist', 'server', `${ENTRY}.js`)];
 }
+/** The Node process among `pid`'s descendants (the server a wrapper started), or `pid` itself. */
+function nodeUnder(pid: number): number {
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0] === process.execPath) return p;
+      const children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+      if (children) queue.push(...children.split(' ').map(Number));
+    } catch {
+      // gone
+    }
+  }
+  return pid;
+}
+
 export const auth = (who: string) => ({
   authorization: `Test ${who}@t1`,
   'content-type': 'application/json',
@@ -40,9 +56,15 @@ export async function start(database: 'sqlite' | 'postgres') {
   const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   // BENCH_COLLAB_NODE_ARGS: node flags for Canopy's server only (e.g. V8's heap sizes), space-separated.
   args.push(...(process.env.BENCH_COLLAB_NODE_ARGS ?? '').split(' ').filter(Boolean));
-  const child = spawn(process.execPath, [...args, ...serverArgs()], {
+  // BENCH_COLLAB_WRAP: a command the server runs under, space-separated (`heaptrack -o /tmp/canopy`, `taskset
+  // -c 1`): started in a process group of its own, stopped with SIGTERM to the group, on which the server exits
+  // so that the tool can write what it recorded. Memory and CPU figures are then read from the server itself.
+  const wrap = (process.env.BENCH_COLLAB_WRAP ?? '').split(' ').filter(Boolean);
+  const [command, ...prefix] = [...wrap, process.execPath];
+  const child = spawn(command, [...prefix, ...args, ...serverArgs()], {
+    detached: wrap.length > 0,
     env: {
-      CANOPY_EXIT_ON_SIGTERM: profile ? '1' : '',
+      CANOPY_EXIT_ON_SIGTERM: profile || wrap.length > 0 ? '1' : '',
       ...process.env,
       CANOPY_DATA_DIR: dataDir,
       ...(pg ? { CANOPY_DATABASE_URL: pg.url } : {}),
@@ -62,15 +84,19 @@ export async function start(database: 'sqlite' | 'postgres') {
       if (m?.[1]) resolve(m[1]);
     });
   });
+  const pid = wrap.length > 0 ? nodeUnder(child.pid!) : child.pid!;
   const rss = () =>
-    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
   return {
     url,
-    pid: child.pid!,
+    pid,
     rss,
-    cpu: () => cpuSeconds(child.pid),
+    cpu: () => cpuSeconds(pid),
     stop: async () => {
-      if (profile) {
+      if (wrap.length > 0) {
+        process.kill(-child.pid!, 'SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      } else if (profile) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       } else {

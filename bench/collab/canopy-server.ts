@@ -93,16 +93,11 @@ export async function start(database: 'sqlite' | 'postgres') {
     rss,
     cpu: () => cpuSeconds(pid),
     stop: async () => {
-      if (wrap.length > 0) {
-        process.kill(-child.pid!, 'SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      } else if (profile) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      } else {
-        child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
-      }
+      const exited = new Promise((r) => child.once('exit', r));
+      // A profile or a wrapping tool is written on an orderly exit; otherwise the bench does not wait for one.
+      if (wrap.length > 0) process.kill(-child.pid!, 'SIGTERM');
+      else child.kill(profile ? 'SIGTERM' : 'SIGKILL');
+      await exited;
       rmSync(dataDir, { recursive: true, force: true });
       await pg?.drop();
     },
